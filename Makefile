@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`.
+# Both install what is missing first, so they work on a fresh Debian 12.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build run test lint format debug asan clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# Starts weftd on 127.0.0.1:8080 (WEFT_PORT, WEFT_BIND, WEFT_DATA_DIR apply).
+run: build
+	@echo "weftd: http://$${WEFT_BIND:-127.0.0.1}:$${WEFT_PORT:-8080}/"
+	@$(BUILD_DIR)/app/weftd
+
+# Builds everything, checks formatting, runs every test except `slow`.
+test: build lint
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# The slow-labelled tests too (longer crash and fuzz runs).
+test-all: build lint
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+lint:
+	@scripts/lint.sh
+
+format:
+	@scripts/lint.sh --fix
+
+debug:
+	@$(MAKE) --no-print-directory build PRESET=debug
+
+asan:
+	@$(MAKE) --no-print-directory test PRESET=asan
+
+clean:
+	rm -rf build

@@ -1,0 +1,53 @@
+// weftd: the weft server. Wiring only: parse the configuration, build the
+// routes, serve until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "common/build_info.h"
+#include "server/http_server.h"
+#include "server/json_log.h"
+#include "server/router.h"
+#include "server/system_routes.h"
+
+int main(int argc, char** argv) {
+  weft::server::ServerConfig config;
+  CLI::App app{"weftd: the weft real-time collaboration server"};
+  app.set_version_flag("--version", "weftd " + std::string(weft::Version()) +
+                                        " (" + std::string(weft::GitCommit()) +
+                                        ")");
+  app.add_option("--bind", config.bind, "Address to listen on")
+      ->envname("WEFT_BIND")
+      ->capture_default_str();
+  app.add_option("--port", config.port, "TCP port (0 picks a free one)")
+      ->envname("WEFT_PORT")
+      ->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "Directory for weft's data")
+      ->envname("WEFT_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--threads", config.threads, "I/O threads (0: one per core)")
+      ->envname("WEFT_THREADS")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  weft::server::JsonLog log;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    log.Error("cannot create data directory",
+              {{"data_dir", config.data_dir}, {"error", ec.message()}});
+    return 1;
+  }
+
+  weft::server::Router router;
+  weft::server::AddSystemRoutes(router);
+
+  weft::server::HttpServer server(config, router, log);
+  if (auto status = server.Listen(); !status.ok()) {
+    log.Error("cannot start", {{"error", status.ToString()}});
+    return 1;
+  }
+  server.Run();
+  return 0;
+}

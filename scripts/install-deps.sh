@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages weft needs to build, run and test.
+# Idempotent: installs only what is missing, and runs `apt-get update` at
+# most once, only when something is missing. Nothing is downloaded except
+# through apt (and npm, for the web parts, from their own lock files).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build make pkg-config ccache git
+  # libraries (Boost: the versioned 1.81 packages only; libboost-dev is 1.74)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev libpq-dev libhiredis-dev libsodium-dev libssl-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
+  # tests, benchmarks and style
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  clang-format clang-tidy
+  # throwaway servers started by the test harness
+  postgresql-15 redis-server
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts services on install; the tests start their own throwaway
+# servers on free ports, so stop the packaged ones where they were started.
+if command -v service >/dev/null 2>&1; then
+  "${sudo[@]}" service redis-server stop >/dev/null 2>&1 || true
+  "${sudo[@]}" service postgresql stop >/dev/null 2>&1 || true
+fi
+echo "install-deps: done"

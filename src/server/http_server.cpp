@@ -1,0 +1,365 @@
+#include "server/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "common/build_info.h"
+#include "server/api_error.h"
+
+namespace weft::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+// A client-supplied X-Request-Id is echoed only when it is short and plain,
+// so it cannot inject anything into logs or headers.
+bool IsPlainRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+bool IsParseError(const boost::system::error_code& ec) {
+  return ec.category() ==
+         http::make_error_code(http::error::bad_target).category();
+}
+
+// State shared by a connection's coroutine and the shutdown path. `idle` is
+// read and written only on the connection's strand.
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool idle = true;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(ServerConfig c, const Router& r, JsonLog& l)
+      : config(std::move(c)), router(r), log(l) {}
+
+  ServerConfig config;
+  const Router& router;
+  JsonLog& log;
+  asio::io_context ioc;
+  // Acceptor, signals and the grace timer live on one strand.
+  asio::strand<asio::io_context::executor_type> control =
+      asio::make_strand(ioc);
+  tcp::acceptor acceptor{control};
+  asio::signal_set signals{control, SIGINT, SIGTERM};
+  asio::steady_timer grace_timer{control};
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::set<std::shared_ptr<Connection>> connections;  // guarded by mu
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
+  HttpResponse Handle(const http::request<http::string_body>& msg,
+                      HttpRequest& request);
+  void BeginShutdown();
+  void MaybeFinish();
+  void LogRequest(const HttpRequest& req, int status, std::size_t bytes_out,
+                  std::chrono::steady_clock::time_point start);
+};
+
+asio::awaitable<void> HttpServer::Impl::Accept() {
+  while (!stopping) {
+    auto strand = asio::make_strand(ioc);
+    auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) co_return;
+      log.Error("accept failed", {{"error", ec.message()}});
+      // Out of descriptors and the like: back off instead of spinning.
+      asio::steady_timer wait(control, std::chrono::milliseconds(100));
+      co_await wait.async_wait(kTuple);
+      continue;
+    }
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(mu);
+      connections.insert(conn);
+    }
+    asio::co_spawn(strand, Serve(conn), [this, conn](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log.Error("connection failed", {{"error", ex.what()}});
+        }
+      }
+      {
+        std::lock_guard lock(mu);
+        connections.erase(conn);
+      }
+      MaybeFinish();
+    });
+  }
+}
+
+HttpResponse HttpServer::Impl::Handle(
+    const http::request<http::string_body>& msg, HttpRequest& request) {
+  request.method = std::string(msg.method_string());
+  request.target = std::string(msg.target());
+  auto q = request.target.find('?');
+  request.path = request.target.substr(0, q);
+  if (q != std::string::npos) request.query = request.target.substr(q + 1);
+  for (const auto& field : msg) {
+    std::string name = Lower(field.name_string());
+    auto [it, inserted] =
+        request.headers.emplace(name, std::string(field.value()));
+    if (!inserted) {
+      it->second += ", ";
+      it->second += field.value();
+    }
+  }
+  request.body = msg.body();
+  std::string given = request.Header("x-request-id");
+  if (IsPlainRequestId(given)) request.request_id = given;
+  try {
+    return router.Dispatch(request);
+  } catch (const std::exception& e) {
+    log.Error("handler threw",
+              {{"request_id", request.request_id}, {"error", e.what()}});
+    return ErrorResponse(500, "internal", "internal error", request.request_id);
+  }
+}
+
+void HttpServer::Impl::LogRequest(const HttpRequest& req, int status,
+                                  std::size_t bytes_out,
+                                  std::chrono::steady_clock::time_point start) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count();
+  log.Info("request", {{"request_id", req.request_id},
+                       {"method", req.method},
+                       {"path", req.path},
+                       {"status", status},
+                       {"bytes_in", req.body.size()},
+                       {"bytes_out", bytes_out},
+                       {"duration_us", us},
+                       {"remote", req.remote}});
+}
+
+asio::awaitable<void> HttpServer::Impl::Serve(
+    std::shared_ptr<Connection> conn) {
+  beast::flat_buffer buffer;
+  std::string remote;
+  {
+    boost::system::error_code ec;
+    auto ep = conn->stream.socket().remote_endpoint(ec);
+    if (!ec)
+      remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  for (;;) {
+    if (stopping) break;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+    parser.body_limit(config.max_body_bytes);
+    conn->idle = true;
+    conn->stream.expires_after(config.idle_timeout);
+    auto [ec, n] =
+        co_await http::async_read(conn->stream, buffer, parser, kTuple);
+    conn->idle = false;
+    auto start = std::chrono::steady_clock::now();
+
+    HttpRequest request;
+    request.remote = remote;
+    request.request_id = NewRequestId();
+    HttpResponse response;
+    bool keep_alive = false;
+    bool head = false;
+    unsigned version = 11;
+    if (ec) {
+      int status = 0;
+      if (ec == http::error::header_limit) {
+        status = 431;
+        response = ErrorResponse(431, "header_too_large",
+                                 "request header block exceeds " +
+                                     std::to_string(config.max_header_bytes) +
+                                     " bytes",
+                                 request.request_id);
+      } else if (ec == http::error::body_limit) {
+        status = 413;
+        response =
+            ErrorResponse(413, "body_too_large",
+                          "request body exceeds " +
+                              std::to_string(config.max_body_bytes) + " bytes",
+                          request.request_id);
+      } else if (IsParseError(ec) && ec != http::error::end_of_stream &&
+                 ec != http::error::partial_message) {
+        status = 400;
+        response = ErrorResponse(400, "bad_request",
+                                 "malformed HTTP request: " + ec.message(),
+                                 request.request_id);
+      }
+      if (status == 0) break;  // closed, reset, timed out or shut down
+      request.method = "-";
+      request.path = "-";
+    } else {
+      const auto& msg = parser.get();
+      keep_alive = msg.keep_alive();
+      head = msg.method() == http::verb::head;
+      version = msg.version();
+      response = Handle(msg, request);
+    }
+
+    http::response<http::string_body> res{
+        static_cast<http::status>(response.status), version};
+    res.set(http::field::server, "weftd/" + std::string(Version()));
+    res.set(http::field::content_type, response.content_type);
+    res.set("X-Request-Id", request.request_id);
+    for (const auto& [name, value] : response.headers) res.set(name, value);
+    res.keep_alive(keep_alive && !stopping);
+    std::size_t bytes_out = response.body.size();
+    res.body() = std::move(response.body);
+    res.prepare_payload();
+    if (head) res.body().clear();  // keeps the Content-Length of the GET
+    LogRequest(request, response.status, bytes_out, start);
+    conn->stream.expires_after(config.idle_timeout);
+    auto [wec, wn] = co_await http::async_write(conn->stream, res, kTuple);
+    if (wec || !res.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  conn->stream.socket().close(ignored);
+}
+
+void HttpServer::Impl::BeginShutdown() {
+  if (stopping.exchange(true)) return;
+  log.Info("shutting down", {{"grace_s", config.shutdown_grace.count()}});
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel(ignored);
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(mu);
+    open.assign(connections.begin(), connections.end());
+  }
+  for (auto& conn : open) {
+    asio::post(conn->stream.get_executor(), [conn] {
+      if (conn->idle) conn->stream.cancel();
+    });
+  }
+  grace_timer.expires_after(config.shutdown_grace);
+  grace_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec) {
+      log.Error("shutdown grace period over; closing remaining connections");
+      ioc.stop();
+    }
+  });
+  MaybeFinish();
+}
+
+void HttpServer::Impl::MaybeFinish() {
+  asio::post(control, [this] {
+    if (!stopping) return;
+    std::lock_guard lock(mu);
+    if (connections.empty()) grace_timer.cancel();
+  });
+}
+
+HttpServer::HttpServer(ServerConfig config, const Router& router, JsonLog& log)
+    : impl_(std::make_unique<Impl>(std::move(config), router, log)) {}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::Listen() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(impl_->config.bind, ec);
+  if (ec)
+    return Status::InvalidArgument("bad bind address '" + impl_->config.bind +
+                                   "'");
+  tcp::endpoint endpoint(address, impl_->config.port);
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) return Status::Ok();
+  return Status::Unavailable("cannot listen on " + impl_->config.bind + ":" +
+                             std::to_string(impl_->config.port) + ": " +
+                             ec.message());
+}
+
+std::uint16_t HttpServer::port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void HttpServer::Run() {
+  Impl& s = *impl_;
+  s.signals.async_wait([&s](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    s.log.Info("signal received", {{"signal", signo}});
+    s.BeginShutdown();
+  });
+  asio::co_spawn(s.control, s.Accept(), [&s](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        s.log.Error("accept loop failed", {{"error", ex.what()}});
+      }
+    }
+  });
+  s.log.Info(
+      "listening",
+      {{"bind", s.config.bind}, {"port", port()}, {"version", Version()}});
+  unsigned threads = s.config.threads
+                         ? s.config.threads
+                         : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i)
+    pool.emplace_back([&s] { s.ioc.run(); });
+  s.ioc.run();
+  for (auto& t : pool) t.join();
+  s.log.Info("stopped");
+}
+
+void HttpServer::Stop() {
+  asio::post(impl_->control, [this] { impl_->BeginShutdown(); });
+}
+
+}  // namespace weft::server

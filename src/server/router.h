@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/http_message.h"
+
+namespace weft::server {
+
+// Values of the `{name}` segments of a matched route pattern.
+using PathParams = std::map<std::string, std::string>;
+
+using Handler =
+    std::function<HttpResponse(const HttpRequest&, const PathParams&)>;
+
+// Maps (method, path pattern) to handlers. Patterns are literal segments and
+// `{name}` segments that match one non-empty segment: "/api/v1/documents/{id}".
+// Unknown paths answer 404 `not_found`; a known path with another method
+// answers 405 `method_not_allowed` with an Allow header. Both in the
+// standard error shape.
+//
+// Build it before serving; Dispatch is then safe from any number of threads.
+class Router {
+ public:
+  void Add(std::string method, std::string_view pattern, Handler handler);
+  HttpResponse Dispatch(const HttpRequest& request) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  static bool Match(const Route& route,
+                    const std::vector<std::string_view>& path,
+                    PathParams* params);
+  std::vector<Route> routes_;
+};
+
+}  // namespace weft::server
