@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks that every tracked C++ file is formatted by .clang-format.
+# Checks that every C++ file git tracks or would track is formatted by .clang-format.
 # `scripts/lint.sh --fix` rewrites them instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files -- '*.cpp' '*.h' '*.cc' '*.hpp')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.cpp' '*.h' '*.cc' '*.hpp')
 if [ ${#files[@]} -eq 0 ]; then echo "lint: no C++ files"; exit 0; fi
 if [ "${1:-}" = "--fix" ]; then
   clang-format -i "${files[@]}"

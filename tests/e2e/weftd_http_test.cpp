@@ -1,0 +1,288 @@
+// End-to-end: a real weftd process, real TCP connections.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "process.h"
+
+namespace weft::testing {
+namespace {
+
+// Sends raw bytes to 127.0.0.1:port and reads until the server closes.
+std::string Exchange(std::uint16_t port, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "";
+  }
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n =
+        ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may answer and close before reading all
+    sent += static_cast<size_t>(n);
+  }
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+struct Response {
+  int status = 0;
+  std::string head;
+  std::string body;
+};
+
+Response Parse(const std::string& raw) {
+  Response r;
+  auto split = raw.find("\r\n\r\n");
+  if (raw.size() < 12 || split == std::string::npos) return r;
+  r.status = std::stoi(raw.substr(9, 3));
+  r.head = raw.substr(0, split);
+  r.body = raw.substr(split + 4);
+  return r;
+}
+
+Response Get(std::uint16_t port, const std::string& path,
+             const std::string& extra_headers = "") {
+  return Parse(Exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n" +
+                                  extra_headers + "Connection: close\r\n\r\n"));
+}
+
+class WeftdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = MakeTempDir("/tmp", "weftd-test-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = *dir;
+    log_ = dir_ + "/weftd.log";
+  }
+  void TearDown() override {
+    if (pid_ > 0) StopProcess(pid_, SIGKILL, std::chrono::seconds(1));
+    RemoveTree(dir_);
+  }
+
+  // Starts weftd with flags (or environment) and waits for /livez.
+  void Start(std::vector<std::string> extra_args = {},
+             std::vector<std::string> env = {}, bool port_via_env = false) {
+    auto port = FreeLoopbackPort();
+    ASSERT_TRUE(port.ok());
+    port_ = *port;
+    std::vector<std::string> argv = {WEFTD_PATH, "--data-dir", dir_ + "/data"};
+    if (port_via_env) {
+      env.push_back("WEFT_PORT=" + std::to_string(port_));
+    } else {
+      argv.insert(argv.end(), {"--port", std::to_string(port_)});
+    }
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    SpawnOptions opts;
+    opts.log_path = log_;
+    opts.env = std::move(env);
+    auto pid = Spawn(argv, opts);
+    ASSERT_TRUE(pid.ok());
+    pid_ = *pid;
+    for (int i = 0; i < 500; ++i) {
+      if (Get(port_, "/livez").status == 200) return;
+      ASSERT_FALSE(HasExited(pid_)) << "weftd exited early:\n" << ReadLog();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    FAIL() << "weftd did not answer /livez:\n" << ReadLog();
+  }
+
+  std::string ReadLog() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  std::vector<boost::json::object> LogLines() const {
+    std::vector<boost::json::object> lines;
+    std::istringstream in(ReadLog());
+    std::string line;
+    while (std::getline(in, line)) {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(line, ec);
+      EXPECT_FALSE(ec) << "not a JSON line: " << line;
+      if (!ec) lines.push_back(v.as_object());
+    }
+    return lines;
+  }
+
+  // Sends `signo` and returns weftd's wait status.
+  int StopWith(int signo) {
+    int status = StopProcess(pid_, signo, std::chrono::seconds(15));
+    pid_ = -1;
+    return status;
+  }
+
+  std::string dir_;
+  std::string log_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+void ExpectError(const Response& r, int status, const std::string& code) {
+  EXPECT_EQ(r.status, status) << r.head;
+  EXPECT_NE(r.head.find("Content-Type: application/json"), std::string::npos)
+      << r.head;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.body, ec);
+  ASSERT_FALSE(ec) << r.body;
+  const auto& error = v.as_object().at("error").as_object();
+  EXPECT_EQ(error.at("code").as_string(), code);
+  EXPECT_FALSE(error.at("message").as_string().empty());
+  EXPECT_FALSE(error.at("request_id").as_string().empty());
+}
+
+TEST_F(WeftdTest, AnswersLivezAndVersion) {
+  Start();
+  auto live = Get(port_, "/livez");
+  EXPECT_EQ(live.status, 200);
+  EXPECT_EQ(boost::json::parse(live.body).at("status").as_string(), "ok");
+
+  auto version = Get(port_, "/version");
+  ASSERT_EQ(version.status, 200);
+  auto v = boost::json::parse(version.body).as_object();
+  EXPECT_EQ(v.at("version").as_string(), WEFT_EXPECTED_VERSION);
+  EXPECT_FALSE(v.at("commit").as_string().empty());
+}
+
+TEST_F(WeftdTest, PortComesFromEnvironment) {
+  Start({}, {}, /*port_via_env=*/true);
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+}
+
+TEST_F(WeftdTest, UnknownPathIsJson404) {
+  Start();
+  ExpectError(Get(port_, "/no/such/thing"), 404, "not_found");
+}
+
+TEST_F(WeftdTest, MalformedRequestLineIs400AndServerKeepsServing) {
+  Start();
+  ExpectError(Parse(Exchange(port_, "GARBAGE\x01 / HTTP/1.1\r\n\r\n")), 400,
+              "bad_request");
+  ExpectError(Parse(Exchange(port_, "GET / HTTP/9\r\n\r\n")), 400,
+              "bad_request");
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+}
+
+TEST_F(WeftdTest, OversizeHeaderIs431AndServerKeepsServing) {
+  Start();
+  std::string big = "X-Big: " + std::string(64 * 1024, 'a') + "\r\n";
+  ExpectError(Get(port_, "/livez", big), 431, "header_too_large");
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+}
+
+TEST_F(WeftdTest, OversizeBodyIs413) {
+  Start();
+  std::string body(2 * 1024 * 1024, 'b');
+  auto r = Parse(
+      Exchange(port_, "POST /livez HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body));
+  ExpectError(r, 413, "body_too_large");
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+}
+
+TEST_F(WeftdTest, LogsOneJsonLinePerRequestWithRequestId) {
+  Start();
+  auto r = Get(port_, "/version", "X-Request-Id: trace-abc.123\r\n");
+  EXPECT_NE(r.head.find("X-Request-Id: trace-abc.123"), std::string::npos)
+      << r.head;
+  auto bad = Get(port_, "/version", "X-Request-Id: bad id\"\r\n");
+  EXPECT_EQ(bad.head.find("bad id"), std::string::npos);
+  Get(port_, "/missing");
+  ASSERT_EQ(WEXITSTATUS(StopWith(SIGTERM)), 0);
+
+  int requests = 0;
+  bool saw_trace = false;
+  for (const auto& line : LogLines()) {
+    if (line.at("msg").as_string() != "request") continue;
+    ++requests;
+    EXPECT_TRUE(line.contains("status"));
+    EXPECT_TRUE(line.contains("duration_us"));
+    if (line.at("request_id").as_string() == "trace-abc.123") {
+      saw_trace = true;
+      EXPECT_EQ(line.at("path").as_string(), "/version");
+      EXPECT_EQ(line.at("status").as_int64(), 200);
+    }
+    if (line.at("path").as_string() == "/missing") {
+      EXPECT_EQ(line.at("status").as_int64(), 404);
+    }
+  }
+  // Start() polls /livez at least once, then the three requests above.
+  EXPECT_GE(requests, 4);
+  EXPECT_TRUE(saw_trace);
+}
+
+TEST_F(WeftdTest, StopsCleanlyOnSigint) {
+  Start();
+  int status = StopWith(SIGINT);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(ReadLog().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+TEST_F(WeftdTest, SigtermClosesIdleKeepAliveConnectionsAtOnce) {
+  Start();
+  // A keep-alive connection that stays open and idle.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port_);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string req = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), 0),
+            static_cast<ssize_t>(req.size()));
+  char buf[1024];
+  ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
+  auto start = std::chrono::steady_clock::now();
+  int status = StopWith(SIGTERM);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // Well under the 10 s grace period: idle connections are not waited for.
+  EXPECT_LT(took, std::chrono::seconds(5));
+  ::close(fd);
+}
+
+TEST_F(WeftdTest, PortInUseFailsWithClearError) {
+  Start();
+  std::string log2 = dir_ + "/second.log";
+  SpawnOptions opts;
+  opts.log_path = log2;
+  auto rc = RunToCompletion(
+      {WEFTD_PATH, "--port", std::to_string(port_), "--data-dir", dir_ + "/d2"},
+      opts);
+  ASSERT_TRUE(rc.ok());
+  EXPECT_NE(*rc, 0);
+  std::ifstream in(log2);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_NE(ss.str().find("cannot listen"), std::string::npos) << ss.str();
+}
+
+}  // namespace
+}  // namespace weft::testing

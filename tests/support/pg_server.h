@@ -1,0 +1,45 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace weft::testing {
+
+// A throwaway PostgreSQL 15 server for tests, on a free loopback port, with
+// its own data and socket directory under $TMPDIR (default /tmp), fsync on.
+//
+// The cluster is made with initdb (through `runuser -u postgres` when the
+// tests run as root) once per machine into a cached template, which each
+// server copies; the server runs as `postgres` and dies with the test
+// process even if the test crashes. The destructor stops it (fast shutdown)
+// and removes its directory.
+//
+// Set WEFT_PG_BINDIR to use other PostgreSQL binaries than
+// /usr/lib/postgresql/15/bin.
+class PgServer {
+ public:
+  static Result<std::unique_ptr<PgServer>> Start();
+  ~PgServer();
+  PgServer(const PgServer&) = delete;
+  PgServer& operator=(const PgServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  // libpq connection string for database `db` as the superuser.
+  std::string ConnInfo(const std::string& db = "postgres") const;
+  // Creates a fresh database and returns its name.
+  Result<std::string> CreateDatabase(const std::string& prefix = "weft_test");
+
+ private:
+  PgServer() = default;
+  std::string dir_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  int databases_ = 0;
+};
+
+}  // namespace weft::testing
