@@ -23,11 +23,11 @@ run: build
 	@$(BUILD_DIR)/app/weftd
 
 # Builds everything, checks formatting, runs every test except `slow`.
-test: build lint
+test: lint build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
 
 # The slow-labelled tests too (longer crash and fuzz runs).
-test-all: build lint
+test-all: lint build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 lint:

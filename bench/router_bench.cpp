@@ -12,8 +12,9 @@ namespace {
 Router MakeRouter() {
   Router router;
   AddSystemRoutes(router);
-  const char* resources[] = {"workspaces", "documents", "invitations", "me",
-                             "auth",       "activity",  "members",     "content"};
+  const char* resources[] = {"workspaces", "documents", "invitations",
+                             "me",         "auth",      "activity",
+                             "members",    "content"};
   for (const char* r : resources) {
     std::string base = std::string("/api/v1/") + r;
     for (const char* m : {"GET", "POST"}) {
