@@ -10,8 +10,9 @@ namespace weft::server {
 namespace {
 
 Router MakeRouter() {
+  static MetricsRegistry metrics;
   Router router;
-  AddSystemRoutes(router);
+  AddSystemRoutes(router, metrics);
   const char* resources[] = {"workspaces", "documents", "invitations",
                              "me",         "auth",      "activity",
                              "members",    "content"};

@@ -40,10 +40,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  weft::server::MetricsRegistry metrics;
   weft::server::Router router;
-  weft::server::AddSystemRoutes(router);
+  weft::server::AddSystemRoutes(router, metrics);
 
-  weft::server::HttpServer server(config, router, log);
+  weft::server::HttpServer server(config, router, log, metrics);
   if (auto status = server.Listen(); !status.ok()) {
     log.Error("cannot start", {{"error", status.ToString()}});
     return 1;

@@ -76,12 +76,19 @@ struct Connection {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(ServerConfig c, const Router& r, JsonLog& l)
-      : config(std::move(c)), router(r), log(l) {}
+  Impl(ServerConfig c, const Router& r, JsonLog& l, MetricsRegistry& m)
+      : config(std::move(c)),
+        router(r),
+        log(l),
+        metrics(m),
+        open_connections(
+            m.GetGauge("weft_http_connections", "Open HTTP connections.")) {}
 
   ServerConfig config;
   const Router& router;
   JsonLog& log;
+  MetricsRegistry& metrics;
+  Gauge& open_connections;
   asio::io_context ioc;
   // Acceptor, signals and the grace timer live on one strand.
   asio::strand<asio::io_context::executor_type> control =
@@ -96,11 +103,12 @@ struct HttpServer::Impl {
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
   HttpResponse Handle(const http::request<http::string_body>& msg,
-                      HttpRequest& request);
+                      HttpRequest& request, std::string& route);
   void BeginShutdown();
   void MaybeFinish();
-  void LogRequest(const HttpRequest& req, int status, std::size_t bytes_out,
-                  std::chrono::steady_clock::time_point start);
+  void Record(const HttpRequest& req, const std::string& route, int status,
+              std::size_t bytes_out,
+              std::chrono::steady_clock::time_point start);
 };
 
 asio::awaitable<void> HttpServer::Impl::Accept() {
@@ -120,6 +128,7 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
       std::lock_guard lock(mu);
       connections.insert(conn);
     }
+    open_connections.Add(1);
     asio::co_spawn(strand, Serve(conn), [this, conn](std::exception_ptr e) {
       if (e) {
         try {
@@ -132,13 +141,15 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
         std::lock_guard lock(mu);
         connections.erase(conn);
       }
+      open_connections.Add(-1);
       MaybeFinish();
     });
   }
 }
 
 HttpResponse HttpServer::Impl::Handle(
-    const http::request<http::string_body>& msg, HttpRequest& request) {
+    const http::request<http::string_body>& msg, HttpRequest& request,
+    std::string& route) {
   request.method = std::string(msg.method_string());
   request.target = std::string(msg.target());
   auto q = request.target.find('?');
@@ -157,7 +168,7 @@ HttpResponse HttpServer::Impl::Handle(
   std::string given = request.Header("x-request-id");
   if (IsPlainRequestId(given)) request.request_id = given;
   try {
-    return router.Dispatch(request);
+    return router.Dispatch(request, &route);
   } catch (const std::exception& e) {
     log.Error("handler threw",
               {{"request_id", request.request_id}, {"error", e.what()}});
@@ -165,20 +176,36 @@ HttpResponse HttpServer::Impl::Handle(
   }
 }
 
-void HttpServer::Impl::LogRequest(const HttpRequest& req, int status,
-                                  std::size_t bytes_out,
-                                  std::chrono::steady_clock::time_point start) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - start)
-                .count();
+void HttpServer::Impl::Record(const HttpRequest& req, const std::string& route,
+                              int status, std::size_t bytes_out,
+                              std::chrono::steady_clock::time_point start) {
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
   log.Info("request", {{"request_id", req.request_id},
                        {"method", req.method},
                        {"path", req.path},
+                       {"route", route},
                        {"status", status},
                        {"bytes_in", req.body.size()},
                        {"bytes_out", bytes_out},
                        {"duration_us", us},
                        {"remote", req.remote}});
+  // Label values stay bounded: known methods, route patterns, statuses.
+  static const std::set<std::string> kMethods = {
+      "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  std::string method = kMethods.count(req.method) ? req.method : "other";
+  metrics
+      .GetCounter("weft_http_requests_total", "HTTP requests answered.",
+                  {{"method", method},
+                   {"route", route},
+                   {"status", std::to_string(status)}})
+      .Inc();
+  metrics
+      .GetHistogram("weft_http_request_duration_seconds",
+                    "Time from a complete request to its response.",
+                    {{"route", route}})
+      .Observe(std::chrono::duration<double>(elapsed).count());
 }
 
 asio::awaitable<void> HttpServer::Impl::Serve(
@@ -204,6 +231,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(
     auto start = std::chrono::steady_clock::now();
 
     HttpRequest request;
+    std::string route = "rejected";
     request.remote = remote;
     request.request_id = NewRequestId();
     HttpResponse response;
@@ -241,7 +269,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(
       keep_alive = msg.keep_alive();
       head = msg.method() == http::verb::head;
       version = msg.version();
-      response = Handle(msg, request);
+      response = Handle(msg, request, route);
     }
 
     http::response<http::string_body> res{
@@ -255,7 +283,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(
     res.body() = std::move(response.body);
     res.prepare_payload();
     if (head) res.body().clear();  // keeps the Content-Length of the GET
-    LogRequest(request, response.status, bytes_out, start);
+    Record(request, route, response.status, bytes_out, start);
     conn->stream.expires_after(config.idle_timeout);
     auto [wec, wn] = co_await http::async_write(conn->stream, res, kTuple);
     if (wec || !res.keep_alive()) break;
@@ -299,8 +327,9 @@ void HttpServer::Impl::MaybeFinish() {
   });
 }
 
-HttpServer::HttpServer(ServerConfig config, const Router& router, JsonLog& log)
-    : impl_(std::make_unique<Impl>(std::move(config), router, log)) {}
+HttpServer::HttpServer(ServerConfig config, const Router& router, JsonLog& log,
+                       MetricsRegistry& metrics)
+    : impl_(std::make_unique<Impl>(std::move(config), router, log, metrics)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -5,6 +5,7 @@
 
 #include "common/status.h"
 #include "server/json_log.h"
+#include "server/metrics.h"
 #include "server/router.h"
 #include "server/server_config.h"
 
@@ -20,7 +21,10 @@ namespace weft::server {
 // `shutdown_grace` to finish; then everything stops.
 class HttpServer {
  public:
-  HttpServer(ServerConfig config, const Router& router, JsonLog& log);
+  // Counts requests by method, route and status, their latency by route,
+  // open connections and rejected requests in `metrics`.
+  HttpServer(ServerConfig config, const Router& router, JsonLog& log,
+             MetricsRegistry& metrics);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

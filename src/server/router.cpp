@@ -31,7 +31,7 @@ bool IsParam(std::string_view segment) {
 
 void Router::Add(std::string method, std::string_view pattern,
                  Handler handler) {
-  Route route{std::move(method), {}, std::move(handler)};
+  Route route{std::move(method), std::string(pattern), {}, std::move(handler)};
   for (auto s : Split(pattern)) route.segments.emplace_back(s);
   routes_.push_back(std::move(route));
 }
@@ -52,8 +52,10 @@ bool Router::Match(const Route& route,
   return true;
 }
 
-HttpResponse Router::Dispatch(const HttpRequest& request) const {
+HttpResponse Router::Dispatch(const HttpRequest& request,
+                              std::string* route_label) const {
   auto path = Split(request.path);
+  if (route_label) *route_label = "unmatched";
   std::string allowed;
   for (const Route& route : routes_) {
     if (!Match(route, path, nullptr)) continue;
@@ -61,6 +63,7 @@ HttpResponse Router::Dispatch(const HttpRequest& request) const {
         (request.method == "HEAD" && route.method == "GET")) {
       PathParams params;
       Match(route, path, &params);
+      if (route_label) *route_label = route.pattern;
       return route.handler(request, params);
     }
     if (!allowed.empty()) allowed += ", ";

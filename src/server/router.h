@@ -26,11 +26,16 @@ using Handler =
 class Router {
  public:
   void Add(std::string method, std::string_view pattern, Handler handler);
-  HttpResponse Dispatch(const HttpRequest& request) const;
+  // Runs the matching handler. `route`, when given, receives the matched
+  // pattern ("/api/v1/documents/{id}"), or "unmatched": a label for metrics
+  // whose number of values is bounded by the number of routes.
+  HttpResponse Dispatch(const HttpRequest& request,
+                        std::string* route = nullptr) const;
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };

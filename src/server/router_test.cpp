@@ -78,6 +78,14 @@ TEST(RouterTest, WrongMethodIs405WithAllow) {
   EXPECT_EQ(r.headers[0].second, "GET, DELETE");
 }
 
+TEST(RouterTest, ReportsMatchedPatternForMetrics) {
+  std::string route;
+  MakeRouter().Dispatch(Req("GET", "/api/v1/documents/42"), &route);
+  EXPECT_EQ(route, "/api/v1/documents/{id}");
+  MakeRouter().Dispatch(Req("GET", "/nope/1"), &route);
+  EXPECT_EQ(route, "unmatched");
+}
+
 TEST(RouterTest, HeadFallsBackToGet) {
   EXPECT_EQ(MakeRouter().Dispatch(Req("HEAD", "/livez")).status, 200);
 }

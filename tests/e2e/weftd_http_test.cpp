@@ -237,6 +237,34 @@ TEST_F(WeftdTest, LogsOneJsonLinePerRequestWithRequestId) {
   EXPECT_TRUE(saw_trace);
 }
 
+TEST_F(WeftdTest, MetricsCountRequestsByRouteAndStatus) {
+  Start();
+  Get(port_, "/version");
+  Get(port_, "/version");
+  Get(port_, "/nope/123");
+  auto r = Get(port_, "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.head.find("Content-Type: text/plain; version=0.0.4"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("weft_http_requests_total{method=\"GET\",route=\"/"
+                        "version\",status=\"200\"} 2\n"),
+            std::string::npos)
+      << r.body;
+  // Unknown paths share one label value, so a scan cannot explode series.
+  EXPECT_NE(r.body.find("route=\"unmatched\",status=\"404\"} 1\n"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find("/nope/123"), std::string::npos);
+  EXPECT_NE(r.body.find("weft_http_request_duration_seconds_bucket{route=\"/"
+                        "version\",le=\"+Inf\"} 2\n"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(
+      r.body.find("weft_build_info{version=\"" WEFT_EXPECTED_VERSION "\""),
+      std::string::npos);
+  EXPECT_NE(r.body.find("process_resident_memory_bytes "), std::string::npos);
+}
+
 TEST_F(WeftdTest, StopsCleanlyOnSigint) {
   Start();
   int status = StopWith(SIGINT);
