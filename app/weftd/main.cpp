@@ -1,19 +1,48 @@
 // weftd: the weft server. Wiring only: parse the configuration, build the
 // routes, serve until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "common/build_info.h"
+#include "server/config_file.h"
 #include "server/http_server.h"
 #include "server/json_log.h"
 #include "server/router.h"
 #include "server/system_routes.h"
 
+namespace {
+
+// The config file named by --config (or WEFT_CONFIG), found before the full
+// parse because the file's values sit below environment and flags.
+std::string FindConfigPath(int argc, char** argv) {
+  std::string path;
+  if (const char* env = std::getenv("WEFT_CONFIG")) path = env;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) path = argv[i + 1];
+    if (arg.rfind("--config=", 0) == 0) path = arg.substr(9);
+  }
+  return path;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   weft::server::ServerConfig config;
+  std::string config_path = FindConfigPath(argc, argv);
+  if (!config_path.empty()) {
+    if (auto s = weft::server::ApplyConfigFile(config_path, &config); !s.ok()) {
+      std::cerr << "weftd: " << s.message() << "\n";
+      return 2;
+    }
+  }
   CLI::App app{"weftd: the weft real-time collaboration server"};
+  app.add_option("--config", config_path,
+                 "TOML configuration file (below WEFT_* variables and flags)")
+      ->envname("WEFT_CONFIG");
   app.set_version_flag("--version", "weftd " + std::string(weft::Version()) +
                                         " (" + std::string(weft::GitCommit()) +
                                         ")");

@@ -175,6 +175,52 @@ TEST_F(WeftdTest, PortComesFromEnvironment) {
   EXPECT_EQ(Get(port_, "/livez").status, 200);
 }
 
+TEST_F(WeftdTest, ConfigFileSitsBelowEnvironmentAndFlags) {
+  auto file_port = FreeLoopbackPort();
+  ASSERT_TRUE(file_port.ok());
+  std::string path = dir_ + "/weftd.toml";
+  std::ofstream(path) << "[server]\nport = " << *file_port
+                      << "\nbind = \"127.0.0.1\"\n";
+  // The file's port is overridden by the flag Start() passes.
+  Start({"--config", path});
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+  EXPECT_EQ(Get(*file_port, "/livez").status, 0);
+}
+
+TEST_F(WeftdTest, ConfigFileAloneSetsThePort) {
+  auto port = FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  std::string path = dir_ + "/weftd.toml";
+  std::ofstream(path) << "[server]\nport = " << *port << "\n";
+  SpawnOptions opts;
+  opts.log_path = log_;
+  opts.env = {"WEFT_CONFIG=" + path};
+  auto pid = Spawn({WEFTD_PATH, "--data-dir", dir_ + "/data"}, opts);
+  ASSERT_TRUE(pid.ok());
+  pid_ = *pid;
+  port_ = *port;
+  int status = 0;
+  for (int i = 0; i < 500 && status != 200; ++i) {
+    status = Get(port_, "/livez").status;
+    if (status != 200)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 200) << ReadLog();
+}
+
+TEST_F(WeftdTest, BadConfigFileFailsWithLineAndKey) {
+  std::string path = dir_ + "/weftd.toml";
+  std::ofstream(path) << "[server]\nprot = 1\n";
+  SpawnOptions opts;
+  opts.log_path = log_;
+  auto rc = RunToCompletion({WEFTD_PATH, "--config", path}, opts);
+  ASSERT_TRUE(rc.ok());
+  EXPECT_EQ(*rc, 2);
+  EXPECT_NE(ReadLog().find("weftd.toml:2: unknown key 'server.prot'"),
+            std::string::npos)
+      << ReadLog();
+}
+
 TEST_F(WeftdTest, UnknownPathIsJson404) {
   Start();
   ExpectError(Get(port_, "/no/such/thing"), 404, "not_found");

@@ -1,0 +1,69 @@
+#include "server/config_file.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::server {
+namespace {
+
+TEST(ConfigFileTest, AppliesEveryKey) {
+  ServerConfig c;
+  Status s = ApplyConfigText(R"(
+[server]
+bind = "0.0.0.0"
+port = 9090
+data_dir = "/var/lib/weft"
+threads = 3
+max_header_bytes = 8192
+max_body_bytes = 2048
+idle_timeout_s = 5
+shutdown_grace_s = 2
+)",
+                             "weftd.toml", &c);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(c.bind, "0.0.0.0");
+  EXPECT_EQ(c.port, 9090);
+  EXPECT_EQ(c.data_dir, "/var/lib/weft");
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.max_header_bytes, 8192u);
+  EXPECT_EQ(c.max_body_bytes, 2048u);
+  EXPECT_EQ(c.idle_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.shutdown_grace, std::chrono::seconds(2));
+}
+
+TEST(ConfigFileTest, KeysNotInTheFileKeepTheirValues) {
+  ServerConfig c;
+  c.bind = "10.0.0.1";
+  ASSERT_TRUE(ApplyConfigText("[server]\nport = 1\n", "f", &c).ok());
+  EXPECT_EQ(c.bind, "10.0.0.1");
+  EXPECT_EQ(c.port, 1);
+}
+
+void ExpectRejected(const std::string& text, const std::string& fragment) {
+  ServerConfig c;
+  c.port = 4242;
+  Status s = ApplyConfigText(text, "weftd.toml", &c);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << text;
+  EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
+  EXPECT_EQ(c.port, 4242) << "config changed on error";
+}
+
+TEST(ConfigFileTest, RejectsBadInputWithoutChangingAnything) {
+  ExpectRejected("[server]\nport = 1\nprot = 8080\n",
+                 "unknown key 'server.prot'");
+  ExpectRejected("[server]\nport = 70000\n", "between 0 and 65535");
+  ExpectRejected("[server]\nport = \"80\"\n", "must be an integer");
+  ExpectRejected("[server]\nbind = 1\n", "must be a string");
+  ExpectRejected("[serve]\nport = 1\n", "unknown table 'serve'");
+  ExpectRejected("[server]\nport = = 1\n", "weftd.toml:2");
+  ExpectRejected("[server]\nport = 1\nidle_timeout_s = 0\n", "idle_timeout_s");
+}
+
+TEST(ConfigFileTest, MissingFileIsAnError) {
+  ServerConfig c;
+  Status s = ApplyConfigFile("/nonexistent/weftd.toml", &c);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("/nonexistent/weftd.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace weft::server
