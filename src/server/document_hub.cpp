@@ -1,0 +1,480 @@
+#include "server/document_hub.h"
+
+#include <utility>
+
+#include "proto/codec.h"
+
+namespace weft::server {
+namespace {
+
+using Frame = std::shared_ptr<const std::string>;
+
+Frame ToFrame(const proto::Message& m) {
+  return std::make_shared<const std::string>(proto::Encode(m));
+}
+
+proto::Error MakeError(proto::ErrorCode code, const std::string& doc,
+                       std::string message, std::uint64_t expected = 0) {
+  return proto::Error{static_cast<std::uint64_t>(code), doc, std::move(message),
+                      expected};
+}
+
+}  // namespace
+
+struct DocumentHub::Live {
+  std::mutex mu;
+  std::string id;
+  bool loaded = false;
+  bool unloaded = false;  // removed from the hub; reload on next use
+  std::unique_ptr<DocumentModel> model;
+  std::uint64_t head = 0;                  // last durable sequence number
+  std::optional<StoredSnapshot> snapshot;  // latest durable snapshot
+  std::vector<LogEntry> entries;           // durable entries after it
+
+  struct Sub {
+    std::shared_ptr<Subscriber> sub;
+    proto::Role role;
+    std::string presence;
+  };
+  std::map<const Subscriber*, Sub> subs;
+
+  // A submit's accepted changes, applied to the model, not yet durable.
+  struct Batch {
+    std::weak_ptr<Subscriber> from;
+    std::vector<proto::Change> changes;
+  };
+  std::vector<Batch> queued;     // wait for the next append
+  std::vector<Batch> in_flight;  // being appended now
+  bool appending = false;
+  bool snapshotting = false;
+
+  // Rebuilds the model from durable state plus in-flight and queued changes
+  // (after a failed append or a change that failed to apply). Changes that
+  // no longer apply are dropped; their submitters are told to retry.
+  Status Rebuild(DocumentModelFactory& models, bool keep_in_flight);
+};
+
+Status DocumentHub::Live::Rebuild(DocumentModelFactory& models,
+                                  bool keep_in_flight) {
+  std::optional<std::string_view> snap;
+  if (snapshot) snap = snapshot->state;
+  auto fresh = models.Load(id, snap);
+  if (!fresh.ok()) return fresh.status();
+  for (const LogEntry& e : entries) {
+    if (e.change.first_seq + e.change.span <=
+        (*fresh)->NextSeq(e.change.client_id)) {
+      continue;  // folded into the snapshot already
+    }
+    WEFT_RETURN_IF_ERROR((*fresh)->Apply(e.change));
+  }
+  auto replay = [&](std::vector<Batch>& batches) {
+    for (Batch& b : batches) {
+      std::vector<proto::Change> kept;
+      for (proto::Change& c : b.changes) {
+        bool duplicate = c.first_seq + c.span <= (*fresh)->NextSeq(c.client_id);
+        if (duplicate || (*fresh)->Apply(c).ok()) {
+          kept.push_back(std::move(c));
+        } else if (auto s = b.from.lock()) {
+          s->Send(ToFrame(MakeError(proto::ErrorCode::kUnavailable, id,
+                                    "change dropped; resubscribe and resend")));
+        }
+      }
+      b.changes = std::move(kept);
+    }
+  };
+  if (keep_in_flight) replay(in_flight);
+  replay(queued);
+  model = std::move(*fresh);
+  return Status::Ok();
+}
+
+DocumentHub::DocumentHub(DocumentLog& log, DocumentModelFactory& models,
+                         HubConfig config)
+    : log_(log), models_(models), config_(config) {}
+
+DocumentHub::~DocumentHub() = default;
+
+std::shared_ptr<DocumentHub::Live> DocumentHub::Find(
+    const std::string& doc) const {
+  std::lock_guard lock(mu_);
+  auto it = docs_.find(doc);
+  return it == docs_.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<DocumentHub::Live>> DocumentHub::GetOrLoad(
+    const std::string& doc) {
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = docs_[doc];
+    if (!slot) {
+      slot = std::make_shared<Live>();
+      slot->id = doc;
+    }
+    live = slot;
+  }
+  // Callers lock live->mu next; loading happens under it, so concurrent
+  // first subscribers wait for one load instead of loading twice.
+  std::unique_lock lock(live->mu);
+  if (live->loaded) return live;
+  auto history = log_.Read(doc);
+  Status status = history.status();
+  if (history.ok()) {
+    live->snapshot = std::move(history->snapshot);
+    live->entries = std::move(history->entries);
+    live->head = history->head_seq;
+    status = live->Rebuild(models_, false);
+  }
+  if (!status.ok()) {
+    live->unloaded = true;
+    std::lock_guard hub_lock(mu_);
+    auto it = docs_.find(doc);
+    if (it != docs_.end() && it->second == live) docs_.erase(it);
+    return status;
+  }
+  live->loaded = true;
+  return live;
+}
+
+Status DocumentHub::Subscribe(const std::string& doc, std::uint64_t since_seq,
+                              proto::Role role,
+                              std::shared_ptr<Subscriber> sub) {
+  for (;;) {
+    auto loaded = GetOrLoad(doc);
+    if (!loaded.ok()) return loaded.status();
+    std::shared_ptr<Live> live = *loaded;
+    std::lock_guard lock(live->mu);
+    if (live->unloaded) continue;  // raced with UnloadIdle: load again
+
+    sub->Send(ToFrame(proto::Subscribed{doc, role, live->head}));
+    std::uint64_t base = live->snapshot ? live->snapshot->last_included_seq : 0;
+    bool from_snapshot = since_seq < base || since_seq > live->head;
+    if (from_snapshot && live->snapshot) {
+      sub->Send(ToFrame(proto::Snapshot{doc, base, live->snapshot->state}));
+    }
+    std::uint64_t after = from_snapshot ? base : since_seq;
+    // Entries are contiguous from base + 1; send those after `after` in
+    // frames of at most 1,000 changes.
+    std::size_t i = static_cast<std::size_t>(after - base);
+    while (i < live->entries.size()) {
+      proto::Ops ops{doc, live->entries[i].seq, {}};
+      for (std::size_t n = 0; n < 1000 && i < live->entries.size(); ++n, ++i) {
+        ops.changes.push_back(live->entries[i].change);
+      }
+      sub->Send(ToFrame(ops));
+    }
+    sub->Send(ToFrame(proto::Synced{doc, live->head}));
+    for (const auto& [ptr, other] : live->subs) {
+      if (!other.presence.empty()) {
+        sub->Send(ToFrame(
+            proto::PresenceOf{doc, other.sub->session_id(), other.presence}));
+      }
+    }
+    const Subscriber* key = sub.get();
+    live->subs[key] = Live::Sub{std::move(sub), role, {}};
+    return Status::Ok();
+  }
+}
+
+void DocumentHub::Unsubscribe(const std::string& doc, const Subscriber* sub) {
+  auto live = Find(doc);
+  if (!live) return;
+  std::lock_guard lock(live->mu);
+  auto it = live->subs.find(sub);
+  if (it == live->subs.end()) return;
+  std::uint64_t session = it->second.sub->session_id();
+  live->subs.erase(it);
+  Frame gone = ToFrame(proto::PresenceGone{doc, session});
+  for (auto& [ptr, other] : live->subs) other.sub->Send(gone);
+}
+
+std::optional<proto::Error> DocumentHub::Submit(
+    const std::string& doc, const Subscriber* sub,
+    std::vector<proto::Change> changes) {
+  auto live = Find(doc);
+  if (!live) {
+    return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
+  }
+  std::optional<proto::Error> error;
+  bool start = false;
+  {
+    std::lock_guard lock(live->mu);
+    auto it = live->subs.find(sub);
+    if (live->unloaded || it == live->subs.end()) {
+      return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
+    }
+    if (it->second.role == proto::Role::kViewer) {
+      return MakeError(proto::ErrorCode::kForbidden, doc,
+                       "viewers cannot change this document");
+    }
+    if (changes.size() > config_.max_changes_per_submit) {
+      return MakeError(proto::ErrorCode::kTooLarge, doc,
+                       "more than " +
+                           std::to_string(config_.max_changes_per_submit) +
+                           " changes in one submit");
+    }
+    Live::Batch batch{it->second.sub, {}};
+    for (proto::Change& c : changes) {
+      if (c.span == 0 || c.first_seq > UINT64_MAX - c.span) {
+        error = MakeError(proto::ErrorCode::kInvalidUpdate, doc,
+                          "change ids out of range");
+        break;
+      }
+      std::uint64_t next = live->model->NextSeq(c.client_id);
+      if (c.first_seq + c.span <= next) {
+        batch.changes.push_back(std::move(c));  // a retry: ack it again
+        continue;
+      }
+      if (c.first_seq != next) {
+        error = c.first_seq > next
+                    ? MakeError(proto::ErrorCode::kOutOfOrder, doc,
+                                "expected seq " + std::to_string(next) +
+                                    " from this client",
+                                next)
+                    : MakeError(proto::ErrorCode::kInvalidUpdate, doc,
+                                "change overlaps ids already applied");
+        break;
+      }
+      Status applied = live->model->Apply(c);
+      if (!applied.ok()) {
+        error =
+            MakeError(proto::ErrorCode::kInvalidUpdate, doc, applied.message());
+        // The model may hold part of the bad change: rebuild it from what
+        // is durable and what others submitted.
+        live->queued.push_back(std::move(batch));
+        batch = Live::Batch{it->second.sub, {}};
+        if (Status r = live->Rebuild(models_, true); !r.ok()) {
+          // Durable state no longer loads: nothing can be trusted here.
+          Drop(*live, proto::ErrorCode::kUnavailable, r.message());
+          return MakeError(proto::ErrorCode::kUnavailable, doc, r.message());
+        }
+        break;
+      }
+      batch.changes.push_back(std::move(c));
+    }
+    if (!batch.changes.empty()) live->queued.push_back(std::move(batch));
+    if (!live->appending && !live->queued.empty()) {
+      live->appending = true;
+      live->in_flight = std::move(live->queued);
+      live->queued.clear();
+      start = true;
+    }
+  }
+  if (start) StartAppend(live);
+  return error;
+}
+
+void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
+  std::vector<proto::Change> all;
+  {
+    std::lock_guard lock(live->mu);
+    for (const auto& b : live->in_flight)
+      all.insert(all.end(), b.changes.begin(), b.changes.end());
+  }
+  log_.Append(live->id, std::move(all),
+              [this, live](Result<std::vector<std::uint64_t>> result) {
+                OnAppended(live, std::move(result));
+              });
+}
+
+void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
+                             Result<std::vector<std::uint64_t>> result) {
+  bool again = false;
+  {
+    std::lock_guard lock(live->mu);
+    std::vector<Live::Batch> done = std::move(live->in_flight);
+    live->in_flight.clear();
+    std::size_t total = 0;
+    for (const auto& b : done) total += b.changes.size();
+    if (result.ok() && result->size() != total) {
+      result = Status::Internal(
+          "log returned " + std::to_string(result->size()) +
+          " sequence numbers for " + std::to_string(total) + " changes");
+    }
+    if (!result.ok()) {
+      // Nothing of the batch is durable: take it out of the model and tell
+      // the submitters; their clients resend (ids make that idempotent).
+      for (auto& b : done) {
+        if (auto s = b.from.lock()) {
+          s->Send(
+              ToFrame(MakeError(proto::ErrorCode::kUnavailable, live->id,
+                                "not stored: " + result.status().message())));
+        }
+      }
+      if (Status r = live->Rebuild(models_, false); !r.ok()) {
+        Drop(*live, proto::ErrorCode::kUnavailable, r.message());
+      }
+    } else {
+      const auto& seqs = *result;
+      std::size_t k = 0;
+      proto::Ops ops{live->id, 0, {}};
+      for (auto& b : done) {
+        proto::Ack ack{live->id, {}};
+        for (auto& c : b.changes) {
+          std::uint64_t seq = seqs[k++];
+          ack.entries.push_back({c.client_id, c.first_seq, seq});
+          if (seq > live->head) {
+            if (ops.changes.empty()) ops.first_seq = seq;
+            live->head = seq;
+            live->entries.push_back(LogEntry{seq, c});
+            ops.changes.push_back(std::move(c));
+          }
+        }
+        if (auto s = b.from.lock()) s->Send(ToFrame(ack));
+      }
+      if (!ops.changes.empty()) {
+        Frame frame = ToFrame(ops);
+        for (auto& [ptr, sub] : live->subs) sub.sub->Send(frame);
+      }
+    }
+    if (!live->queued.empty() && !live->unloaded) {
+      live->in_flight = std::move(live->queued);
+      live->queued.clear();
+      again = true;
+    } else {
+      live->appending = false;
+    }
+  }
+  if (again) {
+    StartAppend(live);
+  } else {
+    TrySnapshot(live, config_.snapshot_every);
+  }
+}
+
+bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
+                              std::size_t min_entries) {
+  StoredSnapshot snap;
+  {
+    std::lock_guard lock(live->mu);
+    if (live->unloaded || !live->model || live->appending ||
+        live->snapshotting || !live->queued.empty() || live->entries.empty() ||
+        live->entries.size() < min_entries) {
+      return false;
+    }
+    // Quiet: the model holds exactly the durable entries.
+    live->snapshotting = true;
+    snap = StoredSnapshot{live->head, live->model->EncodeSnapshot()};
+  }
+  auto saved = std::make_shared<StoredSnapshot>(snap);
+  log_.SaveSnapshot(live->id, std::move(snap), [live, saved](Status s) {
+    std::lock_guard lock(live->mu);
+    live->snapshotting = false;
+    if (!s.ok()) return;  // keep the entries; a later snapshot retries
+    std::uint64_t upto = saved->last_included_seq;
+    live->snapshot = std::move(*saved);
+    auto& e = live->entries;
+    std::size_t drop = 0;
+    while (drop < e.size() && e[drop].seq <= upto) ++drop;
+    e.erase(e.begin(), e.begin() + static_cast<long>(drop));
+  });
+  return true;
+}
+
+void DocumentHub::Drop(Live& live, proto::ErrorCode code,
+                       const std::string& message) {
+  Frame frame = ToFrame(
+      proto::Unsubscribed{live.id, static_cast<std::uint64_t>(code), message});
+  for (auto& [ptr, sub] : live.subs) sub.sub->Send(frame);
+  live.subs.clear();
+  live.unloaded = true;
+  std::lock_guard hub_lock(mu_);
+  auto it = docs_.find(live.id);
+  if (it != docs_.end() && it->second.get() == &live) docs_.erase(it);
+}
+
+std::optional<proto::Error> DocumentHub::SetPresence(const std::string& doc,
+                                                     const Subscriber* sub,
+                                                     std::string state) {
+  if (state.size() > config_.max_presence_bytes) {
+    return MakeError(proto::ErrorCode::kTooLarge, doc,
+                     "presence state over " +
+                         std::to_string(config_.max_presence_bytes) + " bytes");
+  }
+  auto live = Find(doc);
+  if (!live)
+    return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
+  std::lock_guard lock(live->mu);
+  auto it = live->subs.find(sub);
+  if (it == live->subs.end()) {
+    return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
+  }
+  it->second.presence = state;
+  Frame frame = ToFrame(
+      proto::PresenceOf{doc, it->second.sub->session_id(), std::move(state)});
+  for (auto& [ptr, other] : live->subs) {
+    if (ptr != sub) other.sub->Send(frame);
+  }
+  return std::nullopt;
+}
+
+void DocumentHub::SetRole(const std::string& doc, const Subscriber* sub,
+                          std::optional<proto::Role> role, std::uint64_t code,
+                          const std::string& message) {
+  auto live = Find(doc);
+  if (!live) return;
+  std::shared_ptr<Subscriber> removed;
+  {
+    std::lock_guard lock(live->mu);
+    auto it = live->subs.find(sub);
+    if (it == live->subs.end()) return;
+    if (role) {
+      it->second.role = *role;
+      return;
+    }
+    removed = it->second.sub;
+    live->subs.erase(it);
+    removed->Send(ToFrame(proto::Unsubscribed{doc, code, message}));
+    Frame gone = ToFrame(proto::PresenceGone{doc, removed->session_id()});
+    for (auto& [ptr, other] : live->subs) other.sub->Send(gone);
+  }
+}
+
+std::size_t DocumentHub::UnloadIdle() {
+  std::vector<std::shared_ptr<Live>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, live] : docs_) all.push_back(live);
+  }
+  std::size_t unloaded = 0;
+  for (auto& live : all) {
+    bool fold = false;
+    {
+      std::lock_guard lock(live->mu);
+      if (!live->loaded || live->unloaded || !live->subs.empty() ||
+          live->appending || live->snapshotting || !live->queued.empty()) {
+        continue;
+      }
+      if (live->entries.empty()) {
+        live->unloaded = true;
+        std::lock_guard hub_lock(mu_);
+        auto it = docs_.find(live->id);
+        if (it != docs_.end() && it->second == live) docs_.erase(it);
+        ++unloaded;
+      } else {
+        fold = true;
+      }
+    }
+    // Fold the log into a snapshot first, so the next load is fast; a later
+    // call unloads the document.
+    if (fold) TrySnapshot(live, 1);
+  }
+  return unloaded;
+}
+
+std::size_t DocumentHub::loaded_documents() const {
+  std::lock_guard lock(mu_);
+  return docs_.size();
+}
+
+Result<std::string> DocumentHub::ContentJson(const std::string& doc) {
+  for (;;) {
+    auto live = GetOrLoad(doc);
+    if (!live.ok()) return live.status();
+    std::lock_guard lock((*live)->mu);
+    if ((*live)->unloaded || !(*live)->model) continue;
+    return (*live)->model->ContentJson();
+  }
+}
+
+}  // namespace weft::server

@@ -1,0 +1,119 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "proto/message.h"
+#include "server/document_log.h"
+#include "server/document_model.h"
+
+namespace weft::server {
+
+// One subscriber of documents: a sync connection. Send queues an encoded
+// frame for the client; it is thread-safe and never blocks (the transport
+// bounds its queue and disconnects a slow consumer).
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual void Send(std::shared_ptr<const std::string> frame) = 0;
+  virtual std::uint64_t session_id() const = 0;
+};
+
+struct HubConfig {
+  // Take a snapshot (and let the log compact) once this many operations
+  // were logged since the last one, at the next moment the document has no
+  // write in flight.
+  std::uint64_t snapshot_every = 1000;
+  // Largest number of changes in one submit.
+  std::size_t max_changes_per_submit = 1024;
+  // Largest presence state in bytes.
+  std::size_t max_presence_bytes = 2048;
+};
+
+// The live documents of this node: loads a document on first subscription
+// (snapshot + trailing log entries), validates and applies submitted
+// changes, has them sequenced and made durable through the DocumentLog one
+// batch at a time per document (changes arriving meanwhile form the next
+// batch), and only then acknowledges them to their submitters and
+// broadcasts them, encoded once, to every subscriber in sequence order.
+// Snapshots are taken when a document is quiet; idle documents are
+// unloaded by UnloadIdle(), which returns their memory.
+//
+// Thread-safe: any connection may call any method from any thread. Each
+// document has its own lock; frames are queued to subscribers under it, so
+// every subscriber sees a document's frames in sequence order.
+class DocumentHub {
+ public:
+  DocumentHub(DocumentLog& log, DocumentModelFactory& models,
+              HubConfig config = {});
+  ~DocumentHub();
+
+  // Subscribes `sub` with `role`, loading the document if needed, and sends
+  // it `subscribed`, what it misses after `since_seq` (the stored snapshot
+  // when it is further behind than the log kept in memory), and `synced`.
+  // kUnavailable/kCorruption when the document cannot be loaded.
+  Status Subscribe(const std::string& doc, std::uint64_t since_seq,
+                   proto::Role role, std::shared_ptr<Subscriber> sub);
+
+  // Ends a subscription; others get `presence_gone` for it.
+  void Unsubscribe(const std::string& doc, const Subscriber* sub);
+
+  // Validates and queues `changes` from `sub`. Returns an error frame to
+  // send now (forbidden, not subscribed, out_of_order, invalid_update, too
+  // many changes); changes before the refused one are still processed.
+  // Accepted changes are acknowledged later by `ack` frames.
+  std::optional<proto::Error> Submit(const std::string& doc,
+                                     const Subscriber* sub,
+                                     std::vector<proto::Change> changes);
+
+  // Records and forwards `sub`'s presence to the other subscribers.
+  std::optional<proto::Error> SetPresence(const std::string& doc,
+                                          const Subscriber* sub,
+                                          std::string state);
+
+  // Live permissions: a new role for a subscription, or none (removed):
+  // then `unsubscribed(code, message)` is sent and the subscription ends.
+  void SetRole(const std::string& doc, const Subscriber* sub,
+               std::optional<proto::Role> role, std::uint64_t code = 0,
+               const std::string& message = "");
+
+  // Unloads every document with no subscribers and no work in flight
+  // (snapshotting first when entries were logged since the last snapshot;
+  // such a document is unloaded by a later call). Returns how many were
+  // unloaded.
+  std::size_t UnloadIdle();
+
+  std::size_t loaded_documents() const;
+
+  // The document's content as JSON (loads it if needed).
+  Result<std::string> ContentJson(const std::string& doc);
+
+ private:
+  struct Live;
+  Result<std::shared_ptr<Live>> GetOrLoad(const std::string& doc);
+  std::shared_ptr<Live> Find(const std::string& doc) const;
+  void StartAppend(const std::shared_ptr<Live>& live);
+  void OnAppended(const std::shared_ptr<Live>& live,
+                  Result<std::vector<std::uint64_t>> result);
+  // Snapshots a quiet document with at least `min_entries` log entries
+  // since its last snapshot. Returns whether a snapshot was started.
+  bool TrySnapshot(const std::shared_ptr<Live>& live, std::size_t min_entries);
+  // Ends every subscription of a document that can no longer be trusted
+  // (its durable state does not load) and forgets it. Under live.mu.
+  void Drop(Live& live, proto::ErrorCode code, const std::string& message);
+
+  DocumentLog& log_;
+  DocumentModelFactory& models_;
+  HubConfig config_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Live>> docs_;  // guarded by mu_
+};
+
+}  // namespace weft::server

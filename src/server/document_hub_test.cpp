@@ -1,0 +1,349 @@
+#include "server/document_hub.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+
+#include "common/byte_io.h"
+#include "proto/codec.h"
+#include "server/memory_document_log.h"
+
+namespace weft::server {
+namespace {
+
+// A document model for hub tests: the content is the updates in the order
+// applied; an update "bad" does not apply; updates must come in seq order.
+class ListModel : public DocumentModel {
+ public:
+  std::uint64_t NextSeq(std::uint64_t client) const override {
+    auto it = next_.find(client);
+    return it == next_.end() ? 0 : it->second;
+  }
+  Status Apply(const proto::Change& c) override {
+    if (c.update == "bad") return Status::Corruption("bad update");
+    if (c.first_seq != NextSeq(c.client_id)) {
+      return Status::InvalidArgument("gap");
+    }
+    next_[c.client_id] = c.first_seq + c.span;
+    items_.push_back(c.update);
+    return Status::Ok();
+  }
+  std::string EncodeSnapshot() const override {
+    ByteWriter w;
+    w.VarUint(next_.size());
+    for (auto [c, n] : next_) {
+      w.VarUint(c);
+      w.VarUint(n);
+    }
+    w.VarUint(items_.size());
+    for (const auto& i : items_) w.Bytes(i);
+    return w.Take();
+  }
+  std::string ContentJson() const override {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      out += (i ? ",\"" : "\"") + items_[i] + "\"";
+    }
+    return out + "]";
+  }
+  static Result<std::unique_ptr<DocumentModel>> Load(std::string_view bytes) {
+    auto m = std::make_unique<ListModel>();
+    ByteReader r(bytes);
+    std::uint64_t n = r.VarUint();
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+      std::uint64_t c = r.VarUint();
+      m->next_[c] = r.VarUint();
+    }
+    n = r.VarUint();
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+      m->items_.emplace_back(r.Bytes());
+    }
+    WEFT_RETURN_IF_ERROR(r.Finish());
+    return std::unique_ptr<DocumentModel>(std::move(m));
+  }
+
+ private:
+  std::map<std::uint64_t, std::uint64_t> next_;
+  std::vector<std::string> items_;
+};
+
+class ListModelFactory : public DocumentModelFactory {
+ public:
+  Result<std::unique_ptr<DocumentModel>> Load(
+      const std::string&, std::optional<std::string_view> snapshot) override {
+    ++loads;
+    if (!snapshot) return std::unique_ptr<DocumentModel>(new ListModel());
+    return ListModel::Load(*snapshot);
+  }
+  int loads = 0;
+};
+
+// Holds appends until Release(), to see what happens before durability.
+class HeldLog : public DocumentLog {
+ public:
+  void Append(const std::string& doc, std::vector<proto::Change> changes,
+              AppendDone done) override {
+    held_.push_back([this, doc, changes = std::move(changes),
+                     done = std::move(done)]() mutable {
+      inner.Append(doc, std::move(changes), std::move(done));
+    });
+  }
+  void SaveSnapshot(const std::string& doc, StoredSnapshot s,
+                    SnapshotDone done) override {
+    inner.SaveSnapshot(doc, std::move(s), std::move(done));
+  }
+  Result<DocumentHistory> Read(const std::string& doc) override {
+    return inner.Read(doc);
+  }
+  // Completes the oldest held append; false when none is held.
+  bool Release() {
+    if (held_.empty()) return false;
+    auto f = std::move(held_.front());
+    held_.pop_front();
+    f();
+    return true;
+  }
+  MemoryDocumentLog inner;
+
+ private:
+  std::deque<std::function<void()>> held_;
+};
+
+class Recorder : public Subscriber {
+ public:
+  explicit Recorder(std::uint64_t session) : session_(session) {}
+  void Send(std::shared_ptr<const std::string> frame) override {
+    auto m = proto::Decode(*frame);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    messages.push_back(*m);
+  }
+  std::uint64_t session_id() const override { return session_; }
+
+  template <typename T>
+  std::vector<T> All() const {
+    std::vector<T> out;
+    for (const auto& m : messages)
+      if (auto* t = std::get_if<T>(&m)) out.push_back(*t);
+    return out;
+  }
+  std::vector<proto::Message> messages;
+
+ private:
+  std::uint64_t session_;
+};
+
+proto::Change C(std::uint64_t client, std::uint64_t seq, std::string update,
+                std::uint64_t span = 1) {
+  return proto::Change{client, seq, span, std::move(update)};
+}
+
+class DocumentHubTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Recorder> Join(std::uint64_t session, std::uint64_t since = 0,
+                                 proto::Role role = proto::Role::kEditor) {
+    auto r = std::make_shared<Recorder>(session);
+    EXPECT_TRUE(hub_.Subscribe("doc", since, role, r).ok());
+    return r;
+  }
+  MemoryDocumentLog log_;
+  ListModelFactory models_;
+  HubConfig config_;
+  DocumentHub hub_{log_, models_, config_};
+};
+
+TEST_F(DocumentHubTest, SubscribeToEmptyDocument) {
+  auto a = Join(1);
+  ASSERT_EQ(a->messages.size(), 2u);
+  EXPECT_EQ(std::get<proto::Subscribed>(a->messages[0]),
+            (proto::Subscribed{"doc", proto::Role::kEditor, 0}));
+  EXPECT_EQ(std::get<proto::Synced>(a->messages[1]), (proto::Synced{"doc", 0}));
+}
+
+TEST_F(DocumentHubTest, SubmitIsAckedAndBroadcastToEverySubscriber) {
+  auto a = Join(1);
+  auto b = Join(2);
+  EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(7, 0, "x", 3), C(7, 3, "y")}));
+  auto acks = a->All<proto::Ack>();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].entries,
+            (std::vector<proto::AckEntry>{{7, 0, 1}, {7, 3, 2}}));
+  for (auto* r : {a.get(), b.get()}) {
+    auto ops = r->All<proto::Ops>();
+    ASSERT_EQ(ops.size(), 1u);
+    EXPECT_EQ(ops[0].first_seq, 1u);
+    EXPECT_EQ(ops[0].changes,
+              (std::vector<proto::Change>{C(7, 0, "x", 3), C(7, 3, "y")}));
+  }
+  EXPECT_TRUE(b->All<proto::Ack>().empty());
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\",\"y\"]");
+}
+
+TEST_F(DocumentHubTest, NothingIsAcknowledgedOrBroadcastBeforeDurable) {
+  HeldLog held;
+  DocumentHub hub(held, models_);
+  auto a = std::make_shared<Recorder>(1);
+  auto b = std::make_shared<Recorder>(2);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 1, "y")}));  // next batch
+  EXPECT_TRUE(a->All<proto::Ack>().empty());
+  EXPECT_TRUE(b->All<proto::Ops>().empty());
+  EXPECT_EQ(held.inner.EntryCount("doc"), 0u);
+
+  ASSERT_TRUE(held.Release());  // first batch durable
+  EXPECT_EQ(held.inner.EntryCount("doc"), 1u);
+  ASSERT_EQ(a->All<proto::Ack>().size(), 1u);
+  ASSERT_EQ(b->All<proto::Ops>().size(), 1u);
+  ASSERT_TRUE(held.Release());  // the change queued meanwhile
+  EXPECT_EQ(a->All<proto::Ack>().size(), 2u);
+  EXPECT_EQ(b->All<proto::Ops>().back().first_seq, 2u);
+  EXPECT_FALSE(held.Release());
+}
+
+TEST_F(DocumentHubTest, RetriedChangeGetsItsOriginalSeqAndIsNotBroadcast) {
+  auto a = Join(1);
+  auto b = Join(2);
+  hub_.Submit("doc", a.get(), {C(1, 0, "x")});
+  hub_.Submit("doc", a.get(), {C(1, 0, "x")});
+  auto acks = a->All<proto::Ack>();
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[1].entries[0].server_seq, 1u);
+  EXPECT_EQ(b->All<proto::Ops>().size(), 1u);
+  EXPECT_EQ(log_.EntryCount("doc"), 1u);
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");
+}
+
+TEST_F(DocumentHubTest, GapIsRefusedWithTheSeqToResumeFrom) {
+  auto a = Join(1);
+  auto err = hub_.Submit("doc", a.get(), {C(1, 0, "x"), C(1, 5, "y")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kOutOfOrder));
+  EXPECT_EQ(err->expected_seq, 1u);
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");  // the change before stays
+}
+
+TEST_F(DocumentHubTest, ViewerCannotSubmit) {
+  auto v = Join(1, 0, proto::Role::kViewer);
+  auto err = hub_.Submit("doc", v.get(), {C(1, 0, "x")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kForbidden));
+  EXPECT_EQ(log_.EntryCount("doc"), 0u);
+}
+
+TEST_F(DocumentHubTest, InvalidUpdateIsRefusedAndLeavesOthersIntact) {
+  auto a = Join(1);
+  hub_.Submit("doc", a.get(), {C(1, 0, "x")});
+  auto err = hub_.Submit("doc", a.get(), {C(2, 0, "y"), C(3, 0, "bad")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kInvalidUpdate));
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\",\"y\"]");
+  EXPECT_EQ(log_.EntryCount("doc"), 2u);
+}
+
+TEST_F(DocumentHubTest, FailedAppendAcknowledgesNothingAndRetrySucceeds) {
+  auto a = Join(1);
+  auto b = Join(2);
+  log_.FailNextAppends(1);
+  EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(1, 0, "x")}));
+  EXPECT_TRUE(a->All<proto::Ack>().empty());
+  EXPECT_TRUE(b->All<proto::Ops>().empty());
+  auto errors = a->All<proto::Error>();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
+  // The model forgot the change, so the client's resend is accepted.
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[]");
+  EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(1, 0, "x")}));
+  EXPECT_EQ(a->All<proto::Ack>().at(0).entries[0].server_seq, 1u);
+  EXPECT_EQ(b->All<proto::Ops>().size(), 1u);
+}
+
+TEST_F(DocumentHubTest, ResumeSendsExactlyWhatIsMissing) {
+  auto a = Join(1);
+  for (std::uint64_t i = 0; i < 5; ++i)
+    hub_.Submit("doc", a.get(), {C(1, i, std::to_string(i))});
+  auto late = Join(2, /*since=*/3);
+  auto ops = late->All<proto::Ops>();
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].first_seq, 4u);
+  EXPECT_EQ(ops[0].changes.size(), 2u);
+  EXPECT_EQ(late->All<proto::Synced>().at(0).seq, 5u);
+  EXPECT_TRUE(late->All<proto::Snapshot>().empty());
+}
+
+TEST(DocumentHubSnapshotTest, FarBehindClientGetsSnapshotThenTrailingOps) {
+  MemoryDocumentLog log;
+  ListModelFactory models;
+  HubConfig config;
+  config.snapshot_every = 3;
+  DocumentHub hub(log, models, config);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  for (std::uint64_t i = 0; i < 4; ++i)
+    hub.Submit("doc", a.get(), {C(1, i, std::to_string(i))});
+  // A snapshot at seq 3 compacted the log; one entry follows it.
+  EXPECT_EQ(log.EntryCount("doc"), 1u);
+  auto b = std::make_shared<Recorder>(2);
+  ASSERT_TRUE(hub.Subscribe("doc", 1, proto::Role::kEditor, b).ok());
+  auto snaps = b->All<proto::Snapshot>();
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(snaps[0].last_included_seq, 3u);
+  auto ops = b->All<proto::Ops>();
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].first_seq, 4u);
+}
+
+TEST_F(DocumentHubTest, IdleDocumentsUnloadAndReloadWithTheirContent) {
+  auto a = Join(1);
+  hub_.Submit("doc", a.get(), {C(1, 0, "x")});
+  EXPECT_EQ(hub_.UnloadIdle(), 0u);  // still subscribed
+  hub_.Unsubscribe("doc", a.get());
+  EXPECT_EQ(hub_.UnloadIdle(), 0u);  // folds the log into a snapshot first
+  EXPECT_EQ(log_.EntryCount("doc"), 0u);
+  EXPECT_EQ(hub_.UnloadIdle(), 1u);
+  EXPECT_EQ(hub_.loaded_documents(), 0u);
+  int loads = models_.loads;
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");
+  EXPECT_EQ(models_.loads, loads + 1);
+}
+
+TEST_F(DocumentHubTest, PresenceIsForwardedAndGoneOnUnsubscribe) {
+  auto a = Join(1);
+  auto b = Join(2);
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":3}"));
+  EXPECT_TRUE(a->All<proto::PresenceOf>().empty());
+  ASSERT_EQ(b->All<proto::PresenceOf>().size(), 1u);
+  EXPECT_EQ(b->All<proto::PresenceOf>()[0].session_id, 1u);
+  auto c = Join(3);  // a late joiner sees current presence
+  EXPECT_EQ(c->All<proto::PresenceOf>().size(), 1u);
+  hub_.Unsubscribe("doc", a.get());
+  EXPECT_EQ(b->All<proto::PresenceGone>().at(0).session_id, 1u);
+  auto big = hub_.SetPresence("doc", b.get(), std::string(4096, 'x'));
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->code, static_cast<std::uint64_t>(proto::ErrorCode::kTooLarge));
+}
+
+TEST_F(DocumentHubTest, LivePermissionChanges) {
+  auto a = Join(1);
+  hub_.SetRole("doc", a.get(), proto::Role::kViewer);
+  auto err = hub_.Submit("doc", a.get(), {C(1, 0, "x")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kForbidden));
+  hub_.SetRole("doc", a.get(), std::nullopt, 410, "access removed");
+  auto unsub = a->All<proto::Unsubscribed>();
+  ASSERT_EQ(unsub.size(), 1u);
+  EXPECT_EQ(unsub[0].code, 410u);
+  err = hub_.Submit("doc", a.get(), {C(1, 0, "x")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, static_cast<std::uint64_t>(proto::ErrorCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace weft::server

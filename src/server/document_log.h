@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "proto/message.h"
+
+namespace weft::server {
+
+// One logged change and the server sequence number it was given.
+struct LogEntry {
+  std::uint64_t seq = 0;
+  proto::Change change;
+  friend bool operator==(const LogEntry&, const LogEntry&) = default;
+};
+
+struct StoredSnapshot {
+  std::uint64_t last_included_seq = 0;
+  std::string state;  // the engine's snapshot bytes
+};
+
+// What a document's log holds: the latest snapshot, if any, and every entry
+// after it in sequence order. `head_seq` is the last sequence number given
+// (0 for an empty log).
+struct DocumentHistory {
+  std::optional<StoredSnapshot> snapshot;
+  std::vector<LogEntry> entries;
+  std::uint64_t head_seq = 0;
+};
+
+// The one small interface through which the sync layer makes edits durable
+// and gives them sequence numbers ("sequence and persist"). A single-node
+// implementation sits on the Store's group commit; a multi-node design
+// (per-document ownership, or sequencing in PostgreSQL with fan-out through
+// Redis) replaces it without touching the protocol or the hub.
+//
+// Thread-safe. Completion callbacks may run on any thread, and must not
+// call back into the log synchronously.
+class DocumentLog {
+ public:
+  virtual ~DocumentLog() = default;
+
+  using AppendDone = std::function<void(Result<std::vector<std::uint64_t>>)>;
+  // Durably appends `changes` to `doc`'s log. Each change whose id
+  // (client_id, first_seq) is not yet logged gets the next sequence number,
+  // contiguous and gap-free; one already logged is not stored again and
+  // keeps its original number. `done` runs exactly once, only after the
+  // batch is durable, with one sequence number per change in order; on
+  // failure nothing of the batch is durable. Appends to one document
+  // complete in the order they were called.
+  virtual void Append(const std::string& doc,
+                      std::vector<proto::Change> changes, AppendDone done) = 0;
+
+  using SnapshotDone = std::function<void(Status)>;
+  // Durably stores a snapshot of `doc` covering every entry up to
+  // `last_included_seq`; the log before it may then be compacted (op ids
+  // stay recognised for idempotency).
+  virtual void SaveSnapshot(const std::string& doc, StoredSnapshot snapshot,
+                            SnapshotDone done) = 0;
+
+  // The latest snapshot and the entries after it. Blocking.
+  virtual Result<DocumentHistory> Read(const std::string& doc) = 0;
+};
+
+}  // namespace weft::server

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "proto/message.h"
+
+namespace weft::server {
+
+// The CRDT state of one loaded document, as the hub needs it. The engine
+// (src/core) stands behind it; tests may use a simpler model.
+// Not thread-safe: the hub calls it under the document's lock.
+class DocumentModel {
+ public:
+  virtual ~DocumentModel() = default;
+
+  // The next local seq the model expects from `client_id` (0 if none seen).
+  virtual std::uint64_t NextSeq(std::uint64_t client_id) const = 0;
+
+  // Applies one change: its update must decode and hold exactly the ids
+  // (client_id, first_seq) .. (client_id, first_seq + span - 1), all of
+  // them new, with every dependency already present. Returns
+  // kInvalidArgument or kCorruption otherwise; after an error the model may
+  // be partly changed and the caller must discard it.
+  virtual Status Apply(const proto::Change& change) = 0;
+
+  // The engine's snapshot of everything applied.
+  virtual std::string EncodeSnapshot() const = 0;
+
+  // The document's content as JSON text (for GET .../content).
+  virtual std::string ContentJson() const = 0;
+};
+
+class DocumentModelFactory {
+ public:
+  virtual ~DocumentModelFactory() = default;
+  // A model from a snapshot (or empty). kCorruption if it does not load.
+  virtual Result<std::unique_ptr<DocumentModel>> Load(
+      const std::string& doc, std::optional<std::string_view> snapshot) = 0;
+};
+
+}  // namespace weft::server
