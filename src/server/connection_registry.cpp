@@ -1,0 +1,44 @@
+#include "server/connection_registry.h"
+
+namespace weft::server {
+
+void ConnectionRegistry::Add(const std::shared_ptr<SyncConnection>& conn) {
+  std::lock_guard lock(mu_);
+  conns_[conn.get()] = conn;
+}
+
+void ConnectionRegistry::Remove(const SyncConnection* conn) {
+  std::lock_guard lock(mu_);
+  conns_.erase(conn);
+}
+
+std::vector<std::shared_ptr<SyncConnection>> ConnectionRegistry::Snapshot()
+    const {
+  std::vector<std::shared_ptr<SyncConnection>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [ptr, weak] : conns_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void ConnectionRegistry::AccessChanged(const std::string& user_id) {
+  for (auto& c : Snapshot()) {
+    if (c->user_id() == user_id) c->RecheckAccess();
+  }
+}
+
+void ConnectionRegistry::AccessChangedForAll() {
+  for (auto& c : Snapshot()) c->RecheckAccess();
+}
+
+void ConnectionRegistry::CheckExpiry() {
+  for (auto& c : Snapshot()) c->CheckExpiry();
+}
+
+std::size_t ConnectionRegistry::size() const {
+  std::lock_guard lock(mu_);
+  return conns_.size();
+}
+
+}  // namespace weft::server

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/sync_connection.h"
+
+namespace weft::server {
+
+// The live sync connections of this node, by user, so that a permission
+// change made through the REST API reaches that user's sessions at once
+// (docs/protocol.md: access_removed), and expiry checks reach them all.
+// Thread-safe.
+class ConnectionRegistry {
+ public:
+  void Add(const std::shared_ptr<SyncConnection>& conn);
+  void Remove(const SyncConnection* conn);
+
+  // Re-checks the access of every connection of `user_id`.
+  void AccessChanged(const std::string& user_id);
+  // Re-checks every connection (e.g. a whole workspace changed).
+  void AccessChangedForAll();
+  // Closes connections whose access token expired.
+  void CheckExpiry();
+
+  std::size_t size() const;
+
+ private:
+  std::vector<std::shared_ptr<SyncConnection>> Snapshot() const;
+  mutable std::mutex mu_;
+  std::map<const SyncConnection*, std::weak_ptr<SyncConnection>> conns_;
+};
+
+}  // namespace weft::server

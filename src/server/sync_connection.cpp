@@ -1,0 +1,250 @@
+#include "server/sync_connection.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "proto/codec.h"
+
+namespace weft::server {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+std::uint16_t CloseCode(proto::ErrorCode code) {
+  return static_cast<std::uint16_t>(4000 + static_cast<int>(code));
+}
+
+}  // namespace
+
+SyncConnection::SyncConnection(std::uint64_t session_id,
+                               std::shared_ptr<SyncTransport> transport,
+                               DocumentHub& hub, SyncAuthenticator& auth,
+                               DocumentAccess& access, Clock clock,
+                               SyncLimits limits)
+    : session_id_(session_id),
+      transport_(std::move(transport)),
+      hub_(hub),
+      auth_(auth),
+      access_(access),
+      clock_(std::move(clock)),
+      limits_(limits),
+      submit_tokens_(2 * limits.submits_per_second),
+      presence_tokens_(2 * limits.presence_per_second),
+      submit_refill_(std::chrono::steady_clock::now()),
+      presence_refill_(submit_refill_) {}
+
+SyncConnection::~SyncConnection() = default;
+
+void SyncConnection::Send(std::shared_ptr<const std::string> frame) {
+  transport_->Send(std::move(frame));
+}
+
+void SyncConnection::SendMessage(const proto::Message& m) {
+  transport_->Send(std::make_shared<const std::string>(proto::Encode(m)));
+}
+
+void SyncConnection::SendError(proto::ErrorCode code, const std::string& doc,
+                               const std::string& message) {
+  SendMessage(proto::Error{static_cast<std::uint64_t>(code), doc, message, 0});
+}
+
+void SyncConnection::Fail(proto::ErrorCode code, const std::string& message) {
+  SendError(code, "", message);
+  transport_->Close(CloseCode(code), message);
+}
+
+bool SyncConnection::Take(double* tokens, double rate,
+                          std::chrono::steady_clock::time_point* last) {
+  auto now = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double>(now - *last).count();
+  *last = now;
+  *tokens = std::min(2 * rate, *tokens + elapsed * rate);
+  if (*tokens < 1) return false;
+  *tokens -= 1;
+  return true;
+}
+
+std::string SyncConnection::user_id() const {
+  std::lock_guard lock(mu_);
+  return identity_.user_id;
+}
+
+void SyncConnection::OnTextMessage() {
+  Fail(proto::ErrorCode::kProtocolError,
+       "text frames are not part of the protocol");
+}
+
+void SyncConnection::OnMessage(std::string_view bytes) {
+  auto decoded = proto::Decode(bytes);
+  if (!decoded.ok()) {
+    Fail(proto::ErrorCode::kProtocolError, decoded.status().message());
+    return;
+  }
+  std::unique_lock lock(mu_);
+  if (closed_) return;
+  if (!ready_) {
+    auto* hello = std::get_if<proto::Hello>(&*decoded);
+    if (hello == nullptr) {
+      lock.unlock();
+      Fail(proto::ErrorCode::kUnauthenticated,
+           "the first message must be hello");
+      return;
+    }
+    if (hello->protocol_version != proto::kProtocolVersion) {
+      lock.unlock();
+      Fail(proto::ErrorCode::kProtocolError,
+           "unsupported protocol version " +
+               std::to_string(hello->protocol_version));
+      return;
+    }
+    auto identity = auth_.Authenticate(hello->access_token);
+    if (!identity.ok()) {
+      lock.unlock();
+      Fail(proto::ErrorCode::kUnauthenticated, identity.status().message());
+      return;
+    }
+    identity_ = *identity;
+    ready_ = true;
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(
+        identity_.expires_at - clock_());
+    SendMessage(proto::Welcome{
+        proto::kProtocolVersion, identity_.user_id, session_id_,
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, left.count()))});
+    return;
+  }
+
+  std::visit(
+      Overloaded{
+          [&](const proto::Hello&) {
+            lock.unlock();
+            Fail(proto::ErrorCode::kProtocolError, "hello sent twice");
+          },
+          [&](const proto::Auth& m) {
+            auto identity = auth_.Authenticate(m.access_token);
+            if (!identity.ok() || identity->user_id != identity_.user_id) {
+              lock.unlock();
+              Fail(proto::ErrorCode::kUnauthenticated,
+                   identity.ok() ? "token is for another user"
+                                 : identity.status().message());
+              return;
+            }
+            identity_.expires_at = identity->expires_at;
+            auto left = std::chrono::duration_cast<std::chrono::seconds>(
+                identity_.expires_at - clock_());
+            SendMessage(proto::Welcome{
+                proto::kProtocolVersion, identity_.user_id, session_id_,
+                static_cast<std::uint64_t>(
+                    std::max<std::int64_t>(0, left.count()))});
+          },
+          [&](const proto::Subscribe& m) {
+            if (subscriptions_.count(m.doc)) {
+              SendError(proto::ErrorCode::kProtocolError, m.doc,
+                        "already subscribed");
+              return;
+            }
+            auto role = access_.RoleFor(identity_.user_id, m.doc);
+            if (!role.ok()) {
+              SendError(role.status().code() == StatusCode::kNotFound
+                            ? proto::ErrorCode::kNotFound
+                            : proto::ErrorCode::kUnavailable,
+                        m.doc, role.status().message());
+              return;
+            }
+            Status s =
+                hub_.Subscribe(m.doc, m.since_seq, *role, shared_from_this());
+            if (!s.ok()) {
+              SendError(proto::ErrorCode::kUnavailable, m.doc, s.message());
+              return;
+            }
+            subscriptions_[m.doc] = *role;
+          },
+          [&](const proto::Unsubscribe& m) {
+            if (subscriptions_.erase(m.doc)) hub_.Unsubscribe(m.doc, this);
+          },
+          [&](const proto::Submit& m) {
+            if (!Take(&submit_tokens_, limits_.submits_per_second,
+                      &submit_refill_)) {
+              SendError(proto::ErrorCode::kRateLimited, m.doc,
+                        "too many submits; slow down");
+              return;
+            }
+            auto sub = subscriptions_.find(m.doc);
+            if (sub == subscriptions_.end()) {
+              SendError(proto::ErrorCode::kNotFound, m.doc, "not subscribed");
+              return;
+            }
+            auto error = hub_.Submit(m.doc, this, m.changes);
+            if (error) SendMessage(*error);
+          },
+          [&](const proto::Presence& m) {
+            if (!Take(&presence_tokens_, limits_.presence_per_second,
+                      &presence_refill_)) {
+              SendError(proto::ErrorCode::kRateLimited, m.doc,
+                        "too many presence updates; slow down");
+              return;
+            }
+            if (!subscriptions_.count(m.doc)) {
+              SendError(proto::ErrorCode::kNotFound, m.doc, "not subscribed");
+              return;
+            }
+            auto error = hub_.SetPresence(m.doc, this, m.state);
+            if (error) SendMessage(*error);
+          },
+          [&](const proto::Ping& m) { SendMessage(proto::Pong{m.nonce}); },
+          [&](const auto&) {
+            lock.unlock();
+            Fail(proto::ErrorCode::kProtocolError,
+                 "server-to-client message sent by the client");
+          },
+      },
+      *decoded);
+}
+
+void SyncConnection::OnClosed() {
+  std::map<std::string, proto::Role> subs;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    subs.swap(subscriptions_);
+  }
+  for (const auto& [doc, role] : subs) hub_.Unsubscribe(doc, this);
+}
+
+void SyncConnection::CheckExpiry() {
+  {
+    std::lock_guard lock(mu_);
+    if (!ready_ || closed_ || clock_() < identity_.expires_at) return;
+  }
+  Fail(proto::ErrorCode::kTokenExpired,
+       "access token expired; refresh it and reconnect");
+}
+
+void SyncConnection::RecheckAccess() {
+  std::lock_guard lock(mu_);
+  if (!ready_ || closed_) return;
+  std::vector<std::string> removed;
+  for (auto& [doc, role] : subscriptions_) {
+    auto now = access_.RoleFor(identity_.user_id, doc);
+    if (now.ok()) {
+      if (*now != role) {
+        role = *now;
+        hub_.SetRole(doc, this, *now);
+      }
+    } else if (now.status().code() == StatusCode::kNotFound) {
+      removed.push_back(doc);
+      hub_.SetRole(doc, this, std::nullopt,
+                   static_cast<std::uint64_t>(proto::ErrorCode::kAccessRemoved),
+                   "your access to this document was removed");
+    }
+    // Other failures (store down): keep the current role; checked again
+    // on the next change.
+  }
+  for (const auto& doc : removed) subscriptions_.erase(doc);
+}
+
+}  // namespace weft::server

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "proto/message.h"
+#include "server/document_hub.h"
+#include "server/sync_access.h"
+
+namespace weft::server {
+
+// The transport under a sync connection (a WebSocket session). Both
+// methods are thread-safe and never block; after Close, sends are dropped.
+class SyncTransport {
+ public:
+  virtual ~SyncTransport() = default;
+  virtual void Send(std::shared_ptr<const std::string> frame) = 0;
+  // Closes with a WebSocket close code (docs/protocol.md §4).
+  virtual void Close(std::uint16_t code, std::string reason) = 0;
+};
+
+struct SyncLimits {
+  // Submits per second a connection may make (token bucket, burst 2x).
+  double submits_per_second = 200;
+  // Presence updates per second a connection may send (burst 2x); more are
+  // refused with rate_limited.
+  double presence_per_second = 20;
+};
+
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+// The protocol state machine of one sync connection (docs/protocol.md),
+// free of any transport: it takes decoded-or-not binary messages and
+// answers through a SyncTransport and the DocumentHub.
+//
+// States: awaiting `hello` (only `hello` is accepted; anything else closes
+// 4401), then ready. Thread-safe: messages arrive in order from the
+// transport; RecheckAccess and CheckExpiry may come from other threads.
+class SyncConnection : public Subscriber,
+                       public std::enable_shared_from_this<SyncConnection> {
+ public:
+  SyncConnection(std::uint64_t session_id,
+                 std::shared_ptr<SyncTransport> transport, DocumentHub& hub,
+                 SyncAuthenticator& auth, DocumentAccess& access, Clock clock,
+                 SyncLimits limits = {});
+  ~SyncConnection() override;
+
+  // One binary WebSocket message from the client.
+  void OnMessage(std::string_view bytes);
+  // A text message: a protocol error (closes 4400).
+  void OnTextMessage();
+  // The transport closed: ends every subscription.
+  void OnClosed();
+  // Closes with 4402 when the access token has expired.
+  void CheckExpiry();
+  // Live permissions: asks DocumentAccess again for every subscription and
+  // downgrades or removes it (`unsubscribed(access_removed)`) as needed.
+  void RecheckAccess();
+
+  // The authenticated user, or empty before `hello`.
+  std::string user_id() const;
+
+  // Subscriber:
+  void Send(std::shared_ptr<const std::string> frame) override;
+  std::uint64_t session_id() const override { return session_id_; }
+
+ private:
+  void SendMessage(const proto::Message& m);
+  void SendError(proto::ErrorCode code, const std::string& doc,
+                 const std::string& message);
+  void Fail(proto::ErrorCode code, const std::string& message);
+  bool Take(double* tokens, double rate,
+            std::chrono::steady_clock::time_point* last);
+
+  const std::uint64_t session_id_;
+  std::shared_ptr<SyncTransport> transport_;
+  DocumentHub& hub_;
+  SyncAuthenticator& auth_;
+  DocumentAccess& access_;
+  Clock clock_;
+  SyncLimits limits_;
+
+  mutable std::mutex mu_;
+  bool ready_ = false;                                     // guarded by mu_
+  bool closed_ = false;                                    // guarded by mu_
+  Identity identity_;                                      // guarded by mu_
+  std::map<std::string, proto::Role> subscriptions_;       // guarded by mu_
+  double submit_tokens_;                                   // guarded by mu_
+  double presence_tokens_;                                 // guarded by mu_
+  std::chrono::steady_clock::time_point submit_refill_;    // guarded by mu_
+  std::chrono::steady_clock::time_point presence_refill_;  // guarded by mu_
+};
+
+}  // namespace weft::server

@@ -1,0 +1,248 @@
+#include "server/sync_connection.h"
+
+#include <gtest/gtest.h>
+
+#include "proto/codec.h"
+#include "server/connection_registry.h"
+#include "server/memory_document_log.h"
+
+namespace weft::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeTransport : public SyncTransport {
+ public:
+  void Send(std::shared_ptr<const std::string> frame) override {
+    if (close_code) return;
+    auto m = proto::Decode(*frame);
+    ASSERT_TRUE(m.ok());
+    messages.push_back(*m);
+  }
+  void Close(std::uint16_t code, std::string reason) override {
+    if (!close_code) close_code = code;
+    close_reason = std::move(reason);
+  }
+  template <typename T>
+  std::vector<T> All() const {
+    std::vector<T> out;
+    for (const auto& m : messages)
+      if (auto* t = std::get_if<T>(&m)) out.push_back(*t);
+    return out;
+  }
+  std::vector<proto::Message> messages;
+  std::uint16_t close_code = 0;
+  std::string close_reason;
+};
+
+std::chrono::system_clock::time_point now_value{
+    std::chrono::seconds(1'800'000'000)};
+
+class FakeAuth : public SyncAuthenticator {
+ public:
+  Result<Identity> Authenticate(std::string_view token) override {
+    if (token == "alice-1") return Identity{"alice", now_value + 15min};
+    if (token == "alice-2") return Identity{"alice", now_value + 30min};
+    if (token == "bob") return Identity{"bob", now_value + 15min};
+    return Status::Unauthenticated("bad token");
+  }
+};
+
+class FakeAccess : public DocumentAccess {
+ public:
+  Result<proto::Role> RoleFor(const std::string& user,
+                              const std::string& doc) override {
+    auto it = roles.find(user + "/" + doc);
+    if (it == roles.end()) return Status::NotFound("no such document");
+    return it->second;
+  }
+  std::map<std::string, proto::Role> roles;
+};
+
+// Echoes each change's update into a list; "bad" does not apply.
+class EchoModel : public DocumentModel {
+ public:
+  std::uint64_t NextSeq(std::uint64_t c) const override {
+    auto it = next_.find(c);
+    return it == next_.end() ? 0 : it->second;
+  }
+  Status Apply(const proto::Change& c) override {
+    if (c.update == "bad") return Status::Corruption("bad");
+    next_[c.client_id] = c.first_seq + c.span;
+    return Status::Ok();
+  }
+  std::string EncodeSnapshot() const override { return ""; }
+  std::string ContentJson() const override { return "null"; }
+
+ private:
+  std::map<std::uint64_t, std::uint64_t> next_;
+};
+
+class EchoFactory : public DocumentModelFactory {
+ public:
+  Result<std::unique_ptr<DocumentModel>> Load(
+      const std::string&, std::optional<std::string_view>) override {
+    return std::unique_ptr<DocumentModel>(new EchoModel());
+  }
+};
+
+class SyncConnectionTest : public ::testing::Test {
+ protected:
+  struct Client {
+    std::shared_ptr<FakeTransport> transport;
+    std::shared_ptr<SyncConnection> conn;
+    void Do(const proto::Message& m) { conn->OnMessage(proto::Encode(m)); }
+  };
+  Client Connect(const std::string& token = "alice-1") {
+    Client c{std::make_shared<FakeTransport>(), nullptr};
+    c.conn =
+        std::make_shared<SyncConnection>(++sessions_, c.transport, hub_, auth_,
+                                         access_, [] { return now_value; });
+    registry_.Add(c.conn);
+    if (!token.empty()) c.Do(proto::Hello{1, token, "test"});
+    return c;
+  }
+  void SetUp() override {
+    access_.roles["alice/d1"] = proto::Role::kEditor;
+    access_.roles["bob/d1"] = proto::Role::kViewer;
+  }
+  MemoryDocumentLog log_;
+  EchoFactory models_;
+  DocumentHub hub_{log_, models_};
+  FakeAuth auth_;
+  FakeAccess access_;
+  ConnectionRegistry registry_;
+  std::uint64_t sessions_ = 0;
+};
+
+TEST_F(SyncConnectionTest, HelloIsAnsweredWithWelcome) {
+  auto c = Connect();
+  auto w = c.transport->All<proto::Welcome>();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].user_id, "alice");
+  EXPECT_EQ(w[0].expires_in_s, 15u * 60);
+  EXPECT_EQ(c.transport->close_code, 0);
+}
+
+TEST_F(SyncConnectionTest, AnythingBeforeHelloCloses4401) {
+  auto c = Connect("");
+  c.Do(proto::Subscribe{"d1", 0});
+  EXPECT_EQ(c.transport->close_code, 4401);
+}
+
+TEST_F(SyncConnectionTest, BadTokenCloses4401) {
+  auto c = Connect("forged");
+  EXPECT_EQ(c.transport->close_code, 4401);
+  EXPECT_TRUE(c.transport->All<proto::Welcome>().empty());
+}
+
+TEST_F(SyncConnectionTest, GarbageAndTextClose4400) {
+  auto c = Connect();
+  c.conn->OnMessage("\xff\x00garbage");
+  EXPECT_EQ(c.transport->close_code, 4400);
+  auto d = Connect();
+  d.conn->OnTextMessage();
+  EXPECT_EQ(d.transport->close_code, 4400);
+  auto e = Connect();
+  e.Do(proto::Ack{"d1", {}});  // a server message from a client
+  EXPECT_EQ(e.transport->close_code, 4400);
+}
+
+TEST_F(SyncConnectionTest, UnknownDocumentIsNotFoundWithoutLeakingExistence) {
+  auto c = Connect();
+  c.Do(proto::Subscribe{"secret", 0});
+  auto e = c.transport->All<proto::Error>();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].code, 404u);
+  EXPECT_EQ(c.transport->close_code, 0);  // the connection lives on
+}
+
+TEST_F(SyncConnectionTest, EditorSubmitsViewerIsRefused) {
+  auto alice = Connect("alice-1");
+  auto bob = Connect("bob");
+  alice.Do(proto::Subscribe{"d1", 0});
+  bob.Do(proto::Subscribe{"d1", 0});
+  alice.Do(proto::Submit{"d1", {{1, 0, 1, "x"}}});
+  EXPECT_EQ(alice.transport->All<proto::Ack>().size(), 1u);
+  EXPECT_EQ(bob.transport->All<proto::Ops>().size(), 1u);
+  bob.Do(proto::Submit{"d1", {{2, 0, 1, "y"}}});
+  auto e = bob.transport->All<proto::Error>();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].code, 403u);
+}
+
+TEST_F(SyncConnectionTest, SubmitWithoutSubscriptionIsRefused) {
+  auto c = Connect();
+  c.Do(proto::Submit{"d1", {{1, 0, 1, "x"}}});
+  EXPECT_EQ(c.transport->All<proto::Error>().at(0).code, 404u);
+}
+
+TEST_F(SyncConnectionTest, PingPong) {
+  auto c = Connect();
+  c.Do(proto::Ping{99});
+  EXPECT_EQ(c.transport->All<proto::Pong>().at(0).nonce, 99u);
+}
+
+TEST_F(SyncConnectionTest, ReauthExtendsExpiryAndExpiredTokenCloses4402) {
+  auto c = Connect("alice-1");
+  c.Do(proto::Auth{"alice-2"});
+  EXPECT_EQ(c.transport->All<proto::Welcome>().back().expires_in_s, 30u * 60);
+  auto saved = now_value;
+  now_value += 20min;
+  c.conn->CheckExpiry();
+  EXPECT_EQ(c.transport->close_code, 0);  // the new token is still valid
+  now_value += 20min;
+  registry_.CheckExpiry();
+  EXPECT_EQ(c.transport->close_code, 4402);
+  now_value = saved;
+}
+
+TEST_F(SyncConnectionTest, ReauthAsAnotherUserCloses) {
+  auto c = Connect("alice-1");
+  c.Do(proto::Auth{"bob"});
+  EXPECT_EQ(c.transport->close_code, 4401);
+}
+
+TEST_F(SyncConnectionTest, LiveDowngradeAndRemoval) {
+  auto alice = Connect("alice-1");
+  alice.Do(proto::Subscribe{"d1", 0});
+  access_.roles["alice/d1"] = proto::Role::kViewer;
+  registry_.AccessChanged("alice");
+  alice.Do(proto::Submit{"d1", {{1, 0, 1, "x"}}});
+  EXPECT_EQ(alice.transport->All<proto::Error>().at(0).code, 403u);
+
+  access_.roles.erase("alice/d1");
+  registry_.AccessChanged("alice");
+  auto u = alice.transport->All<proto::Unsubscribed>();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].code, 410u);
+  alice.Do(proto::Submit{"d1", {{1, 0, 1, "x"}}});
+  EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 404u);
+}
+
+TEST_F(SyncConnectionTest, SubmitFloodIsRateLimited) {
+  auto c = Connect();
+  c.Do(proto::Subscribe{"d1", 0});
+  for (int i = 0; i < 1000; ++i) {
+    c.Do(proto::Submit{"d1", {{1, static_cast<std::uint64_t>(i), 1, "x"}}});
+  }
+  int limited = 0;
+  for (const auto& e : c.transport->All<proto::Error>())
+    limited += e.code == 429;
+  EXPECT_GT(limited, 0);
+  EXPECT_LT(c.transport->All<proto::Ack>().size(), 1000u);
+}
+
+TEST_F(SyncConnectionTest, CloseUnsubscribesEverything) {
+  auto alice = Connect("alice-1");
+  auto bob = Connect("bob");
+  alice.Do(proto::Subscribe{"d1", 0});
+  bob.Do(proto::Subscribe{"d1", 0});
+  alice.Do(proto::Presence{"d1", "{\"cursor\":1}"});
+  EXPECT_EQ(bob.transport->All<proto::PresenceOf>().size(), 1u);
+  alice.conn->OnClosed();
+  EXPECT_EQ(bob.transport->All<proto::PresenceGone>().size(), 1u);
+}
+
+}  // namespace
+}  // namespace weft::server
