@@ -36,6 +36,11 @@ void ConnectionRegistry::CheckExpiry() {
   for (auto& c : Snapshot()) c->CheckExpiry();
 }
 
+void ConnectionRegistry::CloseAll(std::uint16_t code,
+                                  const std::string& reason) {
+  for (auto& c : Snapshot()) c->Close(code, reason);
+}
+
 std::size_t ConnectionRegistry::size() const {
   std::lock_guard lock(mu_);
   return conns_.size();

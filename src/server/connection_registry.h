@@ -25,6 +25,8 @@ class ConnectionRegistry {
   void AccessChangedForAll();
   // Closes connections whose access token expired.
   void CheckExpiry();
+  // Closes every connection (1001 when the server shuts down).
+  void CloseAll(std::uint16_t code, const std::string& reason);
 
   std::size_t size() const;
 

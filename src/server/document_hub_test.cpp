@@ -6,79 +6,14 @@
 #include <functional>
 #include <map>
 
-#include "common/byte_io.h"
 #include "proto/codec.h"
 #include "server/memory_document_log.h"
+#include "sync_fakes.h"
 
 namespace weft::server {
 namespace {
 
-// A document model for hub tests: the content is the updates in the order
-// applied; an update "bad" does not apply; updates must come in seq order.
-class ListModel : public DocumentModel {
- public:
-  std::uint64_t NextSeq(std::uint64_t client) const override {
-    auto it = next_.find(client);
-    return it == next_.end() ? 0 : it->second;
-  }
-  Status Apply(const proto::Change& c) override {
-    if (c.update == "bad") return Status::Corruption("bad update");
-    if (c.first_seq != NextSeq(c.client_id)) {
-      return Status::InvalidArgument("gap");
-    }
-    next_[c.client_id] = c.first_seq + c.span;
-    items_.push_back(c.update);
-    return Status::Ok();
-  }
-  std::string EncodeSnapshot() const override {
-    ByteWriter w;
-    w.VarUint(next_.size());
-    for (auto [c, n] : next_) {
-      w.VarUint(c);
-      w.VarUint(n);
-    }
-    w.VarUint(items_.size());
-    for (const auto& i : items_) w.Bytes(i);
-    return w.Take();
-  }
-  std::string ContentJson() const override {
-    std::string out = "[";
-    for (std::size_t i = 0; i < items_.size(); ++i) {
-      out += (i ? ",\"" : "\"") + items_[i] + "\"";
-    }
-    return out + "]";
-  }
-  static Result<std::unique_ptr<DocumentModel>> Load(std::string_view bytes) {
-    auto m = std::make_unique<ListModel>();
-    ByteReader r(bytes);
-    std::uint64_t n = r.VarUint();
-    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-      std::uint64_t c = r.VarUint();
-      m->next_[c] = r.VarUint();
-    }
-    n = r.VarUint();
-    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-      m->items_.emplace_back(r.Bytes());
-    }
-    WEFT_RETURN_IF_ERROR(r.Finish());
-    return std::unique_ptr<DocumentModel>(std::move(m));
-  }
-
- private:
-  std::map<std::uint64_t, std::uint64_t> next_;
-  std::vector<std::string> items_;
-};
-
-class ListModelFactory : public DocumentModelFactory {
- public:
-  Result<std::unique_ptr<DocumentModel>> Load(
-      const std::string&, std::optional<std::string_view> snapshot) override {
-    ++loads;
-    if (!snapshot) return std::unique_ptr<DocumentModel>(new ListModel());
-    return ListModel::Load(*snapshot);
-  }
-  int loads = 0;
-};
+using testing::ListModelFactory;
 
 // Holds appends until Release(), to see what happens before durability.
 class HeldLog : public DocumentLog {

@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <cctype>
 #include <chrono>
 #include <csignal>
@@ -26,6 +27,7 @@
 
 #include "common/build_info.h"
 #include "server/api_error.h"
+#include "server/ws_session.h"
 
 namespace weft::server {
 namespace {
@@ -76,11 +78,13 @@ struct Connection {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(ServerConfig c, const Router& r, JsonLog& l, MetricsRegistry& m)
+  Impl(ServerConfig c, const Router& r, JsonLog& l, MetricsRegistry& m,
+       SyncService* s)
       : config(std::move(c)),
         router(r),
         log(l),
         metrics(m),
+        sync(s),
         open_connections(
             m.GetGauge("weft_http_connections", "Open HTTP connections.")) {}
 
@@ -88,6 +92,7 @@ struct HttpServer::Impl {
   const Router& router;
   JsonLog& log;
   MetricsRegistry& metrics;
+  SyncService* sync;
   Gauge& open_connections;
   asio::io_context ioc;
   // Acceptor, signals and the grace timer live on one strand.
@@ -212,6 +217,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(
     std::shared_ptr<Connection> conn) {
   beast::flat_buffer buffer;
   std::string remote;
+  bool upgraded = false;
   {
     boost::system::error_code ec;
     auto ep = conn->stream.socket().remote_endpoint(ec);
@@ -264,6 +270,16 @@ asio::awaitable<void> HttpServer::Impl::Serve(
       if (status == 0) break;  // closed, reset, timed out or shut down
       request.method = "-";
       request.path = "-";
+    } else if (sync != nullptr && beast::websocket::is_upgrade(parser.get()) &&
+               parser.get().target() == "/api/v1/sync") {
+      request.method = "GET";
+      request.path = "/api/v1/sync";
+      Record(request, "/api/v1/sync", 101, 0, start);
+      // The connection now belongs to the sync session; `upgraded` keeps
+      // the code below from touching the moved-from stream.
+      upgraded = true;
+      co_await RunSyncSession(std::move(conn->stream), parser.release(), *sync);
+      break;
     } else {
       const auto& msg = parser.get();
       keep_alive = msg.keep_alive();
@@ -288,6 +304,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(
     auto [wec, wn] = co_await http::async_write(conn->stream, res, kTuple);
     if (wec || !res.keep_alive()) break;
   }
+  if (upgraded) co_return;
   boost::system::error_code ignored;
   conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   conn->stream.socket().close(ignored);
@@ -299,6 +316,7 @@ void HttpServer::Impl::BeginShutdown() {
   boost::system::error_code ignored;
   acceptor.close(ignored);
   signals.cancel(ignored);
+  if (sync) sync->registry.CloseAll(1001, "server shutting down");
   std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard lock(mu);
@@ -328,8 +346,9 @@ void HttpServer::Impl::MaybeFinish() {
 }
 
 HttpServer::HttpServer(ServerConfig config, const Router& router, JsonLog& log,
-                       MetricsRegistry& metrics)
-    : impl_(std::make_unique<Impl>(std::move(config), router, log, metrics)) {}
+                       MetricsRegistry& metrics, SyncService* sync)
+    : impl_(std::make_unique<Impl>(std::move(config), router, log, metrics,
+                                   sync)) {}
 
 HttpServer::~HttpServer() = default;
 

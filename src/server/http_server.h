@@ -8,6 +8,7 @@
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/server_config.h"
+#include "server/sync_service.h"
 
 namespace weft::server {
 
@@ -22,9 +23,11 @@ namespace weft::server {
 class HttpServer {
  public:
   // Counts requests by method, route and status, their latency by route,
-  // open connections and rejected requests in `metrics`.
+  // open connections and rejected requests in `metrics`. With `sync`,
+  // WebSocket upgrades of GET /api/v1/sync run the sync protocol; on
+  // shutdown those connections close with 1001.
   HttpServer(ServerConfig config, const Router& router, JsonLog& log,
-             MetricsRegistry& metrics);
+             MetricsRegistry& metrics, SyncService* sync = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

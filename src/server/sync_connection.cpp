@@ -215,6 +215,18 @@ void SyncConnection::OnClosed() {
   for (const auto& [doc, role] : subs) hub_.Unsubscribe(doc, this);
 }
 
+void SyncConnection::OnHelloDeadline() {
+  {
+    std::lock_guard lock(mu_);
+    if (ready_ || closed_) return;
+  }
+  Fail(proto::ErrorCode::kUnauthenticated, "no hello before the deadline");
+}
+
+void SyncConnection::Close(std::uint16_t code, const std::string& reason) {
+  transport_->Close(code, reason);
+}
+
 void SyncConnection::CheckExpiry() {
   {
     std::lock_guard lock(mu_);

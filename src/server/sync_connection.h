@@ -57,6 +57,10 @@ class SyncConnection : public Subscriber,
   void OnTextMessage();
   // The transport closed: ends every subscription.
   void OnClosed();
+  // The hello deadline passed: closes 4401 unless `hello` was accepted.
+  void OnHelloDeadline();
+  // Closes the connection (e.g. 1001 when the server shuts down).
+  void Close(std::uint16_t code, const std::string& reason);
   // Closes with 4402 when the access token has expired.
   void CheckExpiry();
   // Live permissions: asks DocumentAccess again for every subscription and

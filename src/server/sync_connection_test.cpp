@@ -5,6 +5,7 @@
 #include "proto/codec.h"
 #include "server/connection_registry.h"
 #include "server/memory_document_log.h"
+#include "sync_fakes.h"
 
 namespace weft::server {
 namespace {
@@ -38,54 +39,6 @@ class FakeTransport : public SyncTransport {
 std::chrono::system_clock::time_point now_value{
     std::chrono::seconds(1'800'000'000)};
 
-class FakeAuth : public SyncAuthenticator {
- public:
-  Result<Identity> Authenticate(std::string_view token) override {
-    if (token == "alice-1") return Identity{"alice", now_value + 15min};
-    if (token == "alice-2") return Identity{"alice", now_value + 30min};
-    if (token == "bob") return Identity{"bob", now_value + 15min};
-    return Status::Unauthenticated("bad token");
-  }
-};
-
-class FakeAccess : public DocumentAccess {
- public:
-  Result<proto::Role> RoleFor(const std::string& user,
-                              const std::string& doc) override {
-    auto it = roles.find(user + "/" + doc);
-    if (it == roles.end()) return Status::NotFound("no such document");
-    return it->second;
-  }
-  std::map<std::string, proto::Role> roles;
-};
-
-// Echoes each change's update into a list; "bad" does not apply.
-class EchoModel : public DocumentModel {
- public:
-  std::uint64_t NextSeq(std::uint64_t c) const override {
-    auto it = next_.find(c);
-    return it == next_.end() ? 0 : it->second;
-  }
-  Status Apply(const proto::Change& c) override {
-    if (c.update == "bad") return Status::Corruption("bad");
-    next_[c.client_id] = c.first_seq + c.span;
-    return Status::Ok();
-  }
-  std::string EncodeSnapshot() const override { return ""; }
-  std::string ContentJson() const override { return "null"; }
-
- private:
-  std::map<std::uint64_t, std::uint64_t> next_;
-};
-
-class EchoFactory : public DocumentModelFactory {
- public:
-  Result<std::unique_ptr<DocumentModel>> Load(
-      const std::string&, std::optional<std::string_view>) override {
-    return std::unique_ptr<DocumentModel>(new EchoModel());
-  }
-};
-
 class SyncConnectionTest : public ::testing::Test {
  protected:
   struct Client {
@@ -103,14 +56,17 @@ class SyncConnectionTest : public ::testing::Test {
     return c;
   }
   void SetUp() override {
-    access_.roles["alice/d1"] = proto::Role::kEditor;
-    access_.roles["bob/d1"] = proto::Role::kViewer;
+    auth_.Set("alice-1", Identity{"alice", now_value + 15min});
+    auth_.Set("alice-2", Identity{"alice", now_value + 30min});
+    auth_.Set("bob", Identity{"bob", now_value + 15min});
+    access_.Set("alice", "d1", proto::Role::kEditor);
+    access_.Set("bob", "d1", proto::Role::kViewer);
   }
   MemoryDocumentLog log_;
-  EchoFactory models_;
+  testing::ListModelFactory models_;
   DocumentHub hub_{log_, models_};
-  FakeAuth auth_;
-  FakeAccess access_;
+  testing::TokenTable auth_;
+  testing::RoleTable access_;
   ConnectionRegistry registry_;
   std::uint64_t sessions_ = 0;
 };
@@ -206,12 +162,12 @@ TEST_F(SyncConnectionTest, ReauthAsAnotherUserCloses) {
 TEST_F(SyncConnectionTest, LiveDowngradeAndRemoval) {
   auto alice = Connect("alice-1");
   alice.Do(proto::Subscribe{"d1", 0});
-  access_.roles["alice/d1"] = proto::Role::kViewer;
+  access_.Set("alice", "d1", proto::Role::kViewer);
   registry_.AccessChanged("alice");
   alice.Do(proto::Submit{"d1", {{1, 0, 1, "x"}}});
   EXPECT_EQ(alice.transport->All<proto::Error>().at(0).code, 403u);
 
-  access_.roles.erase("alice/d1");
+  access_.Remove("alice", "d1");
   registry_.AccessChanged("alice");
   auto u = alice.transport->All<proto::Unsubscribed>();
   ASSERT_EQ(u.size(), 1u);

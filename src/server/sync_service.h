@@ -1,0 +1,39 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "server/connection_registry.h"
+#include "server/document_hub.h"
+#include "server/sync_access.h"
+#include "server/sync_connection.h"
+
+namespace weft::server {
+
+// Everything the sync endpoint (GET /api/v1/sync, WebSocket) needs, wired
+// by weftd. The references must outlive the HTTP server.
+struct SyncService {
+  SyncService(DocumentHub& h, SyncAuthenticator& a, DocumentAccess& d,
+              ConnectionRegistry& r)
+      : hub(h), auth(a), access(d), registry(r) {}
+
+  DocumentHub& hub;
+  SyncAuthenticator& auth;
+  DocumentAccess& access;
+  ConnectionRegistry& registry;
+  Clock clock = [] { return std::chrono::system_clock::now(); };
+  SyncLimits limits;
+  // Largest message a client may send; larger closes with 1009.
+  std::size_t max_message_bytes = 1024 * 1024;
+  // Outbound bytes queued for a slow client before it is closed with 4508.
+  std::size_t max_outbound_bytes = 8 * 1024 * 1024;
+  // A connection must send `hello` within this time (else 4401).
+  std::chrono::seconds hello_timeout{10};
+  // Without any frame (pings included) for this long, a connection closes.
+  std::chrono::seconds idle_timeout{60};
+  std::atomic<std::uint64_t> next_session{1};
+};
+
+}  // namespace weft::server

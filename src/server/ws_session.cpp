@@ -1,0 +1,196 @@
+#include "server/ws_session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+
+namespace weft::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using Frame = std::shared_ptr<const std::string>;
+
+// The transport end of one WebSocket. Its state is touched only on the
+// connection's strand (the stream's executor); Send and Close post there.
+class WsTransport : public SyncTransport,
+                    public std::enable_shared_from_this<WsTransport> {
+ public:
+  WsTransport(beast::tcp_stream stream, std::size_t max_outbound)
+      : ws_(std::move(stream)),
+        wake_(ws_.get_executor()),
+        max_outbound_(max_outbound) {
+    wake_.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  websocket::stream<beast::tcp_stream>& ws() { return ws_; }
+
+  void Send(Frame frame) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), frame] {
+      if (self->closing_) return;
+      self->queued_bytes_ += frame->size();
+      self->queue_.push_back(frame);
+      if (self->queued_bytes_ > self->max_outbound_) {
+        // A slow consumer: drop what is queued and close; the client
+        // resumes from its last sequence number.
+        self->queue_.clear();
+        self->queued_bytes_ = 0;
+        self->BeginClose(4508, "slow consumer: outbound queue full");
+        return;
+      }
+      self->wake_.cancel();
+    });
+  }
+
+  void Close(std::uint16_t code, std::string reason) override {
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this(), code, reason = std::move(reason)] {
+                 self->BeginClose(code, reason);
+               });
+  }
+
+  // Writes queued frames one at a time until closing, then the close frame.
+  // `self` keeps the transport alive for as long as the writer runs.
+  static asio::awaitable<void> Writer(std::shared_ptr<WsTransport> self) {
+    co_await self->WriteLoop();
+  }
+
+ private:
+  asio::awaitable<void> WriteLoop() {
+    for (;;) {
+      if (queue_.empty()) {
+        if (closing_) break;
+        co_await wake_.async_wait(kTuple);
+        continue;
+      }
+      Frame frame = queue_.front();
+      queue_.pop_front();
+      queued_bytes_ -= frame->size();
+      ws_.binary(true);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
+      if (ec) {
+        closing_ = true;
+        co_return;
+      }
+    }
+    if (close_code_ != 0 && ws_.is_open()) {
+      websocket::close_reason reason;
+      reason.code = close_code_;
+      reason.reason = close_reason_;
+      co_await ws_.async_close(reason, kTuple);
+    }
+  }
+
+ public:
+  // The reader ended (peer closed or error): stop the writer too.
+  void ReaderDone() {
+    closing_ = true;
+    queue_.clear();
+    wake_.cancel();
+  }
+
+ private:
+  void BeginClose(std::uint16_t code, const std::string& reason) {
+    if (closing_) return;
+    closing_ = true;
+    close_code_ = code;
+    // A close reason is at most 123 bytes.
+    close_reason_ = reason.substr(0, 120);
+    wake_.cancel();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer wake_;
+  std::deque<Frame> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t max_outbound_;
+  bool closing_ = false;
+  std::uint16_t close_code_ = 0;
+  std::string close_reason_;
+};
+
+}  // namespace
+
+asio::awaitable<void> RunSyncSession(
+    beast::tcp_stream stream,
+    beast::http::request<beast::http::string_body> request,
+    SyncService& service) {
+  stream.expires_never();
+  auto transport = std::make_shared<WsTransport>(std::move(stream),
+                                                 service.max_outbound_bytes);
+  auto& ws = transport->ws();
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds(30);
+  timeouts.idle_timeout = service.idle_timeout;
+  timeouts.keep_alive_pings = true;
+  ws.set_option(timeouts);
+  ws.read_message_max(service.max_message_bytes);
+  bool offers_subprotocol =
+      request[beast::http::field::sec_websocket_protocol].find("weft.v1") !=
+      beast::string_view::npos;
+  ws.set_option(websocket::stream_base::decorator(
+      [offers_subprotocol](websocket::response_type& res) {
+        res.set(beast::http::field::server, "weftd");
+        if (offers_subprotocol) {
+          res.set(beast::http::field::sec_websocket_protocol, "weft.v1");
+        }
+      }));
+  auto [aec] = co_await ws.async_accept(request, kTuple);
+  if (aec) co_return;
+
+  auto conn = std::make_shared<SyncConnection>(
+      service.next_session.fetch_add(1), transport, service.hub, service.auth,
+      service.access, service.clock, service.limits);
+  service.registry.Add(conn);
+
+  auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, WsTransport::Writer(transport), asio::detached);
+
+  // Deadlines: hello within hello_timeout; token expiry every second.
+  auto ticker = std::make_shared<asio::steady_timer>(executor);
+  auto started = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      executor,
+      [ticker, conn, started, &service]() -> asio::awaitable<void> {
+        for (;;) {
+          ticker->expires_after(std::chrono::seconds(1));
+          auto [ec] = co_await ticker->async_wait(kTuple);
+          if (ec) co_return;
+          if (conn->user_id().empty() &&
+              std::chrono::steady_clock::now() - started >
+                  service.hello_timeout) {
+            conn->OnHelloDeadline();
+          }
+          conn->CheckExpiry();
+        }
+      },
+      asio::detached);
+
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(buffer, kTuple);
+    if (ec) break;
+    if (ws.got_text()) {
+      conn->OnTextMessage();
+    } else {
+      auto data = buffer.cdata();
+      conn->OnMessage(
+          std::string_view(static_cast<const char*>(data.data()), data.size()));
+    }
+    buffer.consume(buffer.size());
+  }
+  ticker->cancel();
+  transport->ReaderDone();
+  conn->OnClosed();
+  service.registry.Remove(conn.get());
+}
+
+}  // namespace weft::server

@@ -1,0 +1,127 @@
+#pragma once
+
+// Small real implementations of the sync layer's interfaces for tests:
+// a token table for authentication, a role table for access, and a list
+// model (the content is the updates in the order applied).
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/byte_io.h"
+#include "server/document_model.h"
+#include "server/sync_access.h"
+
+namespace weft::testing {
+
+class TokenTable : public server::SyncAuthenticator {
+ public:
+  void Set(const std::string& token, server::Identity identity) {
+    std::lock_guard lock(mu_);
+    tokens_[token] = std::move(identity);
+  }
+  Result<server::Identity> Authenticate(std::string_view token) override {
+    std::lock_guard lock(mu_);
+    auto it = tokens_.find(std::string(token));
+    if (it == tokens_.end()) return Status::Unauthenticated("bad token");
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, server::Identity> tokens_;
+};
+
+class RoleTable : public server::DocumentAccess {
+ public:
+  void Set(const std::string& user, const std::string& doc, proto::Role role) {
+    std::lock_guard lock(mu_);
+    roles_[user + "/" + doc] = role;
+  }
+  void Remove(const std::string& user, const std::string& doc) {
+    std::lock_guard lock(mu_);
+    roles_.erase(user + "/" + doc);
+  }
+  Result<proto::Role> RoleFor(const std::string& user,
+                              const std::string& doc) override {
+    std::lock_guard lock(mu_);
+    auto it = roles_.find(user + "/" + doc);
+    if (it == roles_.end()) return Status::NotFound("no such document");
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, proto::Role> roles_;
+};
+
+// Updates must arrive in seq order per client; an update "bad" does not
+// apply. Snapshots round-trip through ByteWriter.
+class ListModel : public server::DocumentModel {
+ public:
+  std::uint64_t NextSeq(std::uint64_t client) const override {
+    auto it = next_.find(client);
+    return it == next_.end() ? 0 : it->second;
+  }
+  Status Apply(const proto::Change& c) override {
+    if (c.update == "bad") return Status::Corruption("bad update");
+    if (c.first_seq != NextSeq(c.client_id))
+      return Status::InvalidArgument("gap");
+    next_[c.client_id] = c.first_seq + c.span;
+    items_.push_back(c.update);
+    return Status::Ok();
+  }
+  std::string EncodeSnapshot() const override {
+    ByteWriter w;
+    w.VarUint(next_.size());
+    for (auto [c, n] : next_) {
+      w.VarUint(c);
+      w.VarUint(n);
+    }
+    w.VarUint(items_.size());
+    for (const auto& i : items_) w.Bytes(i);
+    return w.Take();
+  }
+  std::string ContentJson() const override {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      out += (i ? ",\"" : "\"") + items_[i] + "\"";
+    }
+    return out + "]";
+  }
+  static Result<std::unique_ptr<server::DocumentModel>> Load(
+      std::string_view bytes) {
+    auto m = std::make_unique<ListModel>();
+    ByteReader r(bytes);
+    std::uint64_t n = r.VarUint();
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+      std::uint64_t c = r.VarUint();
+      m->next_[c] = r.VarUint();
+    }
+    n = r.VarUint();
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+      m->items_.emplace_back(r.Bytes());
+    }
+    WEFT_RETURN_IF_ERROR(r.Finish());
+    return std::unique_ptr<server::DocumentModel>(std::move(m));
+  }
+
+ private:
+  std::map<std::uint64_t, std::uint64_t> next_;
+  std::vector<std::string> items_;
+};
+
+class ListModelFactory : public server::DocumentModelFactory {
+ public:
+  Result<std::unique_ptr<server::DocumentModel>> Load(
+      const std::string&, std::optional<std::string_view> snapshot) override {
+    ++loads;
+    if (!snapshot)
+      return std::unique_ptr<server::DocumentModel>(new ListModel());
+    return ListModel::Load(*snapshot);
+  }
+  int loads = 0;
+};
+
+}  // namespace weft::testing
