@@ -71,8 +71,8 @@ Result<PasswordMatch> PasswordHasher::Verify(
   }
   // 1: different parameters; -1: cannot be parsed (cannot happen after a
   // successful verify, but treat it as "rehash" rather than failing login).
-  if (crypto_pwhash_argon2id_str_needs_rehash(
-          hash.c_str(), options_.ops_limit, options_.mem_limit) != 0) {
+  if (crypto_pwhash_argon2id_str_needs_rehash(hash.c_str(), options_.ops_limit,
+                                              options_.mem_limit) != 0) {
     return PasswordMatch::kMatchNeedsRehash;
   }
   return PasswordMatch::kMatch;

@@ -31,9 +31,9 @@ struct PasswordHashOptions {
 inline constexpr std::size_t kMaxPasswordBytes = 1024;
 
 enum class PasswordMatch {
-  kMismatch,           // wrong password
-  kMatch,              // right password, hash parameters are current
-  kMatchNeedsRehash,   // right password; store Hash(password) again
+  kMismatch,          // wrong password
+  kMatch,             // right password, hash parameters are current
+  kMatchNeedsRehash,  // right password; store Hash(password) again
 };
 
 // Hashes and verifies passwords with argon2id. Hash strings are the

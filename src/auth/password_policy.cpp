@@ -12,14 +12,14 @@ namespace {
 // The most common passwords of at least 10 characters in public breach
 // corpora (shorter ones already fail min_chars). Lower case.
 constexpr std::string_view kCommonPasswords[] = {
-    "0123456789",   "0987654321",   "1234567890",   "123456789a",
-    "1q2w3e4r5t",   "1q2w3e4r5t6y", "1qaz2wsx3edc", "a123456789",
-    "abcd123456",   "abcdefghij",   "administrator", "asdfghjkl;",
-    "changeme123",  "iloveyou12",   "letmein123",   "passw0rd12",
-    "passw0rd123",  "password01",   "password12",   "password123",
-    "password1234", "password!!",   "q1w2e3r4t5",   "q1w2e3r4t5y6",
-    "qazwsxedcr",   "qwerty1234",   "qwerty12345",  "qwertyuiop",
-    "qwertyuiop123", "welcome123",  "zaq12wsxcde",  "zxcvbnm123",
+    "0123456789",    "0987654321",   "1234567890",    "123456789a",
+    "1q2w3e4r5t",    "1q2w3e4r5t6y", "1qaz2wsx3edc",  "a123456789",
+    "abcd123456",    "abcdefghij",   "administrator", "asdfghjkl;",
+    "changeme123",   "iloveyou12",   "letmein123",    "passw0rd12",
+    "passw0rd123",   "password01",   "password12",    "password123",
+    "password1234",  "password!!",   "q1w2e3r4t5",    "q1w2e3r4t5y6",
+    "qazwsxedcr",    "qwerty1234",   "qwerty12345",   "qwertyuiop",
+    "qwertyuiop123", "welcome123",   "zaq12wsxcde",   "zxcvbnm123",
 };
 
 std::string AsciiLower(std::string_view s) {
@@ -114,8 +114,7 @@ FieldErrors CheckPasswordPolicy(std::string_view password,
     errors.Add(field, "all_whitespace");
   } else if (IsOneRepeatedCharacter(password)) {
     errors.Add(field, "repeated_character");
-  } else if (std::find(std::begin(kCommonPasswords),
-                       std::end(kCommonPasswords),
+  } else if (std::find(std::begin(kCommonPasswords), std::end(kCommonPasswords),
                        AsciiLower(password)) != std::end(kCommonPasswords)) {
     errors.Add(field, "too_common");
   } else {

@@ -90,9 +90,9 @@ TEST(PasswordPolicyTest, MaxBytesNeverExceedsHasherLimit) {
   options.max_bytes = 1 << 20;
   std::string huge(2000, 'x');
   huge[0] = 'y';
-  EXPECT_EQ(CheckPasswordPolicy(huge, {}, "password", options)
-                .ReasonFor("password"),
-            "too_long");
+  EXPECT_EQ(
+      CheckPasswordPolicy(huge, {}, "password", options).ReasonFor("password"),
+      "too_long");
 }
 
 }  // namespace

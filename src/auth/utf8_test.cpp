@@ -10,10 +10,10 @@ namespace {
 TEST(Utf8Test, CountsCodePoints) {
   EXPECT_EQ(Utf8Length(""), 0u);
   EXPECT_EQ(Utf8Length("abc"), 3u);
-  EXPECT_EQ(Utf8Length("h\xC3\xA9llo"), 5u);           // é
-  EXPECT_EQ(Utf8Length("\xE2\x82\xAC"), 1u);           // €
-  EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80x"), 2u);      // 😀 x
-  EXPECT_EQ(Utf8Length(std::string("a\0b", 3)), 3u);   // NUL is valid UTF-8
+  EXPECT_EQ(Utf8Length("h\xC3\xA9llo"), 5u);          // é
+  EXPECT_EQ(Utf8Length("\xE2\x82\xAC"), 1u);          // €
+  EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80x"), 2u);     // 😀 x
+  EXPECT_EQ(Utf8Length(std::string("a\0b", 3)), 3u);  // NUL is valid UTF-8
 }
 
 TEST(Utf8Test, RejectsMalformed) {
