@@ -43,7 +43,8 @@ std::optional<std::int64_t> IntClaim(const json::object& o,
   if (it->value().is_int64()) return it->value().as_int64();
   if (it->value().is_uint64() &&
       it->value().as_uint64() <=
-          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          static_cast<std::uint64_t>(
+              std::numeric_limits<std::int64_t>::max())) {
     return static_cast<std::int64_t>(it->value().as_uint64());
   }
   return std::nullopt;
@@ -119,8 +120,7 @@ std::string AccessTokenCodec::Mac(std::string_view data) const {
       &state, reinterpret_cast<const unsigned char*>(secret_.data()),
       secret_.size());
   crypto_auth_hmacsha256_update(
-      &state, reinterpret_cast<const unsigned char*>(data.data()),
-      data.size());
+      &state, reinterpret_cast<const unsigned char*>(data.data()), data.size());
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_final(&state, mac);
   sodium_memzero(&state, sizeof state);
@@ -159,9 +159,8 @@ Result<AccessTokenClaims> AccessTokenCodec::Verify(
     return refuse(AccessTokenError::kMalformed, "malformed access token");
   }
   std::size_t dot1 = token.find('.');
-  std::size_t dot2 = dot1 == std::string_view::npos
-                         ? std::string_view::npos
-                         : token.find('.', dot1 + 1);
+  std::size_t dot2 = dot1 == std::string_view::npos ? std::string_view::npos
+                                                    : token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos ||
       token.find('.', dot2 + 1) != std::string_view::npos || dot1 == 0 ||
       dot2 == dot1 + 1) {
@@ -196,8 +195,7 @@ Result<AccessTokenClaims> AccessTokenCodec::Verify(
   }
   std::string expected = Mac(token.substr(0, dot2));
   if (signature->size() != expected.size() ||
-      sodium_memcmp(signature->data(), expected.data(), expected.size()) !=
-          0) {
+      sodium_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
     return refuse(AccessTokenError::kBadSignature,
                   "access token signature does not match");
   }

@@ -18,14 +18,14 @@ namespace weft::auth {
 
 // The claims weft puts in an access token. Times are Unix seconds.
 struct AccessTokenClaims {
-  std::string subject;      // "sub": the user id; never empty
-  std::int64_t issued_at;   // "iat"
-  std::int64_t expires_at;  // "exp"; always > issued_at
-  std::string token_id;     // "jti": random, unique per token; never empty
-  std::string session_id;   // "sid": refresh-token family; "" = absent
-  std::int64_t version = 0; // "ver": the user's token version when issued;
-                            // the user's version is bumped on password
-                            // change/reset, which retires older tokens.
+  std::string subject;       // "sub": the user id; never empty
+  std::int64_t issued_at;    // "iat"
+  std::int64_t expires_at;   // "exp"; always > issued_at
+  std::string token_id;      // "jti": random, unique per token; never empty
+  std::string session_id;    // "sid": refresh-token family; "" = absent
+  std::int64_t version = 0;  // "ver": the user's token version when issued;
+                             // the user's version is bumped on password
+                             // change/reset, which retires older tokens.
 
   friend bool operator==(const AccessTokenClaims&,
                          const AccessTokenClaims&) = default;
@@ -74,8 +74,8 @@ class AccessTokenCodec {
   // Claims for a new token: iat = now, exp = now + lifetime, a fresh random
   // jti (128 bits). `user_id` must not be empty (checked).
   AccessTokenClaims NewClaims(std::string_view user_id,
-                              std::string_view session_id,
-                              std::int64_t version, TimePoint now) const;
+                              std::string_view session_id, std::int64_t version,
+                              TimePoint now) const;
 
   // The compact serialisation "header.payload.signature". The claims must
   // be well-formed (non-empty sub and jti, exp > iat); that is checked, as

@@ -120,14 +120,15 @@ TEST(AccessTokenTest, AcceptsForeignButValidHs256Tokens) {
 
 TEST(AccessTokenTest, RefusesAlgNone) {
   AccessTokenCodec codec = Codec();
-  std::string unsigned_token = Base64UrlEncode(R"({"alg":"none","typ":"JWT"})") +
-                               "." + Base64UrlEncode(kGoodPayload) + ".";
+  std::string unsigned_token =
+      Base64UrlEncode(R"({"alg":"none","typ":"JWT"})") + "." +
+      Base64UrlEncode(kGoodPayload) + ".";
   EXPECT_EQ(Refusal(codec, unsigned_token),
             AccessTokenError::kUnsupportedAlgorithm);
   // Even "signed" with our secret, and in any capitalisation.
   for (std::string_view alg : {"none", "None", "NONE", "nOnE"}) {
-    std::string header = std::string(R"({"alg":")") + std::string(alg) +
-                         R"(","typ":"JWT"})";
+    std::string header =
+        std::string(R"({"alg":")") + std::string(alg) + R"(","typ":"JWT"})";
     EXPECT_EQ(Refusal(codec, SignRaw(header, kGoodPayload)),
               AccessTokenError::kUnsupportedAlgorithm)
         << alg;
@@ -171,8 +172,8 @@ TEST(AccessTokenTest, RefusesMalformedTokens) {
   std::string good = SignRaw(kHs256, kGoodPayload);
   for (const std::string& token :
        {std::string(""), std::string("abc"), std::string("a.b"),
-        std::string("a.b.c.d"), good + ".", "." + good,
-        std::string("..."), good.substr(good.find('.')),
+        std::string("a.b.c.d"), good + ".", "." + good, std::string("..."),
+        good.substr(good.find('.')),
         std::string("!!!.") + Base64UrlEncode(kGoodPayload) + ".AAAA",
         Base64UrlEncode("not json") + ".e30.AAAA",
         Base64UrlEncode("[1,2]") + ".e30.AAAA",
@@ -188,19 +189,20 @@ TEST(AccessTokenTest, RefusesMalformedTokens) {
 
 TEST(AccessTokenTest, RefusesInvalidClaims) {
   AccessTokenCodec codec = Codec();
-  for (std::string_view payload : {
-           R"({"iat":1700000000,"exp":1700000900,"jti":"j","ver":0})",
-           R"({"sub":"","iat":1700000000,"exp":1700000900,"jti":"j","ver":0})",
-           R"({"sub":7,"iat":1700000000,"exp":1700000900,"jti":"j","ver":0})",
-           R"({"sub":"u","exp":1700000900,"jti":"j","ver":0})",
-           R"({"sub":"u","iat":1700000000,"jti":"j","ver":0})",
-           R"({"sub":"u","iat":1700000000,"exp":1700000900,"ver":0})",
-           R"({"sub":"u","iat":1700000000,"exp":1700000900,"jti":"j"})",
-           R"({"sub":"u","iat":1700000000.5,"exp":1700000900,"jti":"j","ver":0})",
-           R"({"sub":"u","iat":"1700000000","exp":1700000900,"jti":"j","ver":0})",
-           R"({"sub":"u","iat":1700000000,"exp":1700000000,"jti":"j","ver":0})",
-           R"({"sub":"u","iat":1700000000,"exp":1700000900,"jti":"j","ver":0,"sid":5})",
-       }) {
+  for (
+      std::string_view payload : {
+          R"({"iat":1700000000,"exp":1700000900,"jti":"j","ver":0})",
+          R"({"sub":"","iat":1700000000,"exp":1700000900,"jti":"j","ver":0})",
+          R"({"sub":7,"iat":1700000000,"exp":1700000900,"jti":"j","ver":0})",
+          R"({"sub":"u","exp":1700000900,"jti":"j","ver":0})",
+          R"({"sub":"u","iat":1700000000,"jti":"j","ver":0})",
+          R"({"sub":"u","iat":1700000000,"exp":1700000900,"ver":0})",
+          R"({"sub":"u","iat":1700000000,"exp":1700000900,"jti":"j"})",
+          R"({"sub":"u","iat":1700000000.5,"exp":1700000900,"jti":"j","ver":0})",
+          R"({"sub":"u","iat":"1700000000","exp":1700000900,"jti":"j","ver":0})",
+          R"({"sub":"u","iat":1700000000,"exp":1700000000,"jti":"j","ver":0})",
+          R"({"sub":"u","iat":1700000000,"exp":1700000900,"jti":"j","ver":0,"sid":5})",
+      }) {
     EXPECT_EQ(Refusal(codec, SignRaw(kHs256, payload)),
               AccessTokenError::kInvalidClaims)
         << payload;
@@ -292,8 +294,8 @@ RC_GTEST_PROP(AccessTokenTest, ArbitraryBytesAreRefusedWithoutCrashing,
 }
 
 RC_GTEST_PROP(AccessTokenTest, AnotherSecretNeverVerifies, ()) {
-  std::string other = *rc::gen::container<std::string>(
-      32, rc::gen::arbitrary<char>());
+  std::string other =
+      *rc::gen::container<std::string>(32, rc::gen::arbitrary<char>());
   RC_PRE(other != kSecret);
   auto theirs = AccessTokenCodec::Create(other);
   RC_ASSERT(theirs.ok());
