@@ -11,9 +11,9 @@
 namespace weft::auth {
 namespace {
 
-constexpr TokenPurpose kAllPurposes[] = {
-    TokenPurpose::kRefresh, TokenPurpose::kInvitation,
-    TokenPurpose::kPasswordReset};
+constexpr TokenPurpose kAllPurposes[] = {TokenPurpose::kRefresh,
+                                         TokenPurpose::kInvitation,
+                                         TokenPurpose::kPasswordReset};
 
 TEST(OpaqueTokenTest, ShapeIsPrefixAnd256RandomBits) {
   for (TokenPurpose purpose : kAllPurposes) {
@@ -65,12 +65,11 @@ TEST(OpaqueTokenTest, TokensAreUnique) {
 
 TEST(OpaqueTokenTest, WrongPurposeOrShapeIsRefused) {
   IssuedToken refresh = IssueOpaqueToken(TokenPurpose::kRefresh);
-  EXPECT_EQ(HashOpaqueToken(TokenPurpose::kInvitation, refresh.token)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_FALSE(HashOpaqueToken(TokenPurpose::kPasswordReset, refresh.token)
-                   .ok());
+  EXPECT_EQ(
+      HashOpaqueToken(TokenPurpose::kInvitation, refresh.token).status().code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_FALSE(
+      HashOpaqueToken(TokenPurpose::kPasswordReset, refresh.token).ok());
   for (const std::string& bad :
        {std::string(""), std::string("wrt_"), refresh.token + "A",
         refresh.token.substr(0, 46), refresh.token.substr(4),

@@ -22,8 +22,7 @@ Status RefreshDecision::ToStatus() const {
   return Status::Internal("unreachable");
 }
 
-RefreshPolicy::RefreshPolicy(RefreshPolicyOptions options)
-    : options_(options) {
+RefreshPolicy::RefreshPolicy(RefreshPolicyOptions options) : options_(options) {
   WEFT_CHECK_MSG(options_.token_lifetime.count() > 0,
                  "refresh token lifetime must be positive");
   WEFT_CHECK_MSG(options_.session_lifetime >= options_.token_lifetime,

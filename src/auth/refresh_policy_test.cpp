@@ -18,7 +18,11 @@ const TimePoint kLogin = FromUnixSeconds(1'700'000'000);
 
 RefreshTokenRecord Fresh(const RefreshPolicy& policy, TimePoint start) {
   auto family = policy.StartFamily(start);
-  return {"fam", "user", false, false, family.token_expires_at,
+  return {"fam",
+          "user",
+          false,
+          false,
+          family.token_expires_at,
           family.family_expires_at};
 }
 
@@ -116,7 +120,11 @@ RC_GTEST_PROP(RefreshPolicyTest, ReuseAlwaysEndsTheFamily, ()) {
     if (!d.accepted()) return std::nullopt;
     it->second.used = true;
     IssuedToken next = IssueOpaqueToken(TokenPurpose::kRefresh);
-    store[next.hash] = {"fam", "user", false, false, d.next_expires_at,
+    store[next.hash] = {"fam",
+                        "user",
+                        false,
+                        false,
+                        d.next_expires_at,
                         record->family_expires_at};
     return next.token;
   };

@@ -37,8 +37,7 @@ TEST(SingleUseTokenTest, Statuses) {
   Status used = SingleUseStatus(SingleUseOutcome::kAlreadyUsed, "invitation");
   EXPECT_EQ(used.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(used.message(), "invitation has already been used");
-  EXPECT_EQ(SingleUseStatus(SingleUseOutcome::kExpired, "reset link")
-                .message(),
+  EXPECT_EQ(SingleUseStatus(SingleUseOutcome::kExpired, "reset link").message(),
             "reset link has expired");
   EXPECT_EQ(SingleUseStatus(SingleUseOutcome::kRevoked, "invitation").code(),
             StatusCode::kFailedPrecondition);
