@@ -56,8 +56,8 @@ void TokenBucketLimiter::EvictOldest(TimePoint now, bool only_if_full) {
   lru_.pop_back();
 }
 
-RateLimitDecision TokenBucketLimiter::Take(std::string_view key,
-                                           TimePoint now, double cost) {
+RateLimitDecision TokenBucketLimiter::Take(std::string_view key, TimePoint now,
+                                           double cost) {
   WEFT_CHECK_MSG(cost > 0 && cost <= options_.capacity,
                  "rate limit cost out of range");
   std::lock_guard<std::mutex> lock(mu_);

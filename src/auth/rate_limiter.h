@@ -34,8 +34,8 @@ struct RateLimitOptions {
 // the X-RateLimit-* / Retry-After headers. All whole numbers.
 struct RateLimitDecision {
   bool allowed = false;
-  std::int64_t limit = 0;      // X-RateLimit-Limit: the capacity
-  std::int64_t remaining = 0;  // X-RateLimit-Remaining: whole tokens left
+  std::int64_t limit = 0;          // X-RateLimit-Limit: the capacity
+  std::int64_t remaining = 0;      // X-RateLimit-Remaining: whole tokens left
   std::int64_t reset_seconds = 0;  // X-RateLimit-Reset: seconds until the
                                    // bucket is full again (rounded up)
   std::int64_t retry_after_seconds = 0;  // Retry-After when refused: seconds
@@ -64,8 +64,7 @@ class TokenBucketLimiter {
 
   // Takes `cost` tokens from `key`'s bucket if it has them. `cost` must be
   // in (0, capacity] (checked).
-  RateLimitDecision Take(std::string_view key, TimePoint now,
-                         double cost = 1);
+  RateLimitDecision Take(std::string_view key, TimePoint now, double cost = 1);
 
   // Drops every bucket that has refilled to capacity by `now`. Returns how
   // many were dropped. Call it from a periodic timer.

@@ -133,7 +133,7 @@ TEST(RateLimiterTest, SweepDropsOnlyFullBuckets) {
   limiter.Take("other", kT0, 5);
   EXPECT_EQ(limiter.Sweep(kT0 + seconds(2)), 1u);  // "small" refilled
   EXPECT_EQ(limiter.size(), 2u);
-  EXPECT_EQ(limiter.Sweep(kT0 + seconds(6)), 1u);  // "other"
+  EXPECT_EQ(limiter.Sweep(kT0 + seconds(6)), 1u);   // "other"
   EXPECT_EQ(limiter.Sweep(kT0 + seconds(10)), 1u);  // "large"
   EXPECT_EQ(limiter.size(), 0u);
   // A swept key starts from a full bucket again.
