@@ -113,9 +113,7 @@ std::optional<bool> JsonBodyValidator::OptionalBool(std::string_view field) {
   return it->value().as_bool();
 }
 
-void JsonBodyValidator::Allow(std::string_view field) {
-  known_.emplace(field);
-}
+void JsonBodyValidator::Allow(std::string_view field) { known_.emplace(field); }
 
 FieldErrors JsonBodyValidator::Finish() {
   for (const auto& entry : body_) {

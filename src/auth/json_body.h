@@ -23,10 +23,10 @@ Result<boost::json::object> ParseJsonObjectBody(std::string_view body,
 
 // How a string field is checked. Lengths count Unicode code points.
 struct StringRule {
-  std::size_t min_chars = 1;    // 0 allows ""
+  std::size_t min_chars = 1;  // 0 allows ""
   std::size_t max_chars = 256;
-  bool trim = true;             // strip surrounding ASCII whitespace first
-  bool allow_control = false;   // allow U+0000..U+001F and DEL (multi-line)
+  bool trim = true;            // strip surrounding ASCII whitespace first
+  bool allow_control = false;  // allow U+0000..U+001F and DEL (multi-line)
 };
 
 // Reads the fields of a parsed JSON request body, checking each, and

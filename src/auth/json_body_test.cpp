@@ -29,8 +29,8 @@ TEST(JsonBodyTest, ParseAcceptsObjectsOnly) {
 }
 
 TEST(JsonBodyTest, ParseLimitsDepth) {
-  std::string deep = R"({"a":)" + std::string(40, '[') + std::string(40, ']') +
-                     "}";
+  std::string deep =
+      R"({"a":)" + std::string(40, '[') + std::string(40, ']') + "}";
   EXPECT_FALSE(ParseJsonObjectBody(deep).ok());
   EXPECT_TRUE(ParseJsonObjectBody(deep, 64).ok());
 }
@@ -66,8 +66,8 @@ TEST(JsonBodyTest, CollectsEveryFieldError) {
 
 TEST(JsonBodyTest, LengthsCountCharactersAfterTrim) {
   StringRule rule{2, 3};
-  auto body = Parse(
-      R"({"a":"\u00e9\u00e9\u00e9","b":"abcd","c":" a ","d":"  ab  "})");
+  auto body =
+      Parse(R"({"a":"\u00e9\u00e9\u00e9","b":"abcd","c":" a ","d":"  ab  "})");
   JsonBodyValidator v(body);
   EXPECT_EQ(v.RequiredString("a", rule), "\xC3\xA9\xC3\xA9\xC3\xA9");
   EXPECT_EQ(v.RequiredString("b", rule), "");
