@@ -41,6 +41,7 @@ std::string_view TokenPrefix(TokenPurpose purpose) {
 }
 
 std::string RandomUrlSafeString(std::size_t bytes) {
+  if (bytes == 0) return "";
   internal::EnsureSodium();
   std::vector<unsigned char> buf(bytes);
   randombytes_buf(buf.data(), buf.size());
