@@ -104,9 +104,8 @@ std::string FormatMimeMessage(const MimeEnvelope& envelope,
   if (!envelope.from_name.empty()) {
     std::string name = DisplayName(envelope.from_name);
     std::size_t fold = name.rfind("\r\n");
-    std::size_t last_line = fold == std::string::npos
-                                ? 6 + name.size()
-                                : name.size() - fold - 2;
+    std::size_t last_line =
+        fold == std::string::npos ? 6 + name.size() : name.size() - fold - 2;
     out += name;
     // Fold before the address when it would make the line too long.
     out += last_line + 1 + address.size() > 78 ? "\r\n " : " ";

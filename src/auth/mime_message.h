@@ -10,10 +10,10 @@ namespace weft::auth {
 
 // The envelope facts a MIME message needs besides the MailMessage.
 struct MimeEnvelope {
-  std::string from;       // sender address (must pass IsValidEmail)
-  std::string from_name;  // display name; "" for none; no control chars
-  TimePoint date;         // the Date header
-  std::string message_id; // without brackets, e.g. "abc@example.com"
+  std::string from;        // sender address (must pass IsValidEmail)
+  std::string from_name;   // display name; "" for none; no control chars
+  TimePoint date;          // the Date header
+  std::string message_id;  // without brackets, e.g. "abc@example.com"
 };
 
 // The RFC 5322 text of `message` (which must pass ValidateMailMessage),

@@ -49,7 +49,8 @@ Result<std::unique_ptr<SmtpMailer>> SmtpMailer::Create(SmtpOptions options,
                                                        const Clock& clock) {
   if (options.url.rfind("smtp://", 0) != 0 &&
       options.url.rfind("smtps://", 0) != 0) {
-    return Status::InvalidArgument("SMTP url must start with smtp:// or smtps://");
+    return Status::InvalidArgument(
+        "SMTP url must start with smtp:// or smtps://");
   }
   if (HasControlCharacter(options.url) ||
       options.url.find(' ') != std::string::npos) {
@@ -66,12 +67,10 @@ Result<std::unique_ptr<SmtpMailer>> SmtpMailer::Create(SmtpOptions options,
     return Status::InvalidArgument("SMTP timeout must be positive");
   }
   if (options.username.empty() != options.password.empty()) {
-    return Status::InvalidArgument(
-        "SMTP username and password go together");
+    return Status::InvalidArgument("SMTP username and password go together");
   }
   EnsureCurl();
-  return std::unique_ptr<SmtpMailer>(
-      new SmtpMailer(std::move(options), clock));
+  return std::unique_ptr<SmtpMailer>(new SmtpMailer(std::move(options), clock));
 }
 
 Status SmtpMailer::Send(const MailMessage& message) {
@@ -96,10 +95,11 @@ Status SmtpMailer::Send(const MailMessage& message) {
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(options_.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-                   static_cast<long>(std::min<std::int64_t>(
-                       options_.timeout.count(), 10)));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT,
+                   static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(
+      c, CURLOPT_CONNECTTIMEOUT,
+      static_cast<long>(std::min<std::int64_t>(options_.timeout.count(), 10)));
   curl_easy_setopt(c, CURLOPT_USE_SSL,
                    static_cast<long>(options_.require_tls ? CURLUSESSL_ALL
                                                           : CURLUSESSL_TRY));

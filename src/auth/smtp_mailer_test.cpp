@@ -100,9 +100,9 @@ class FakeSmtpServer {
         } else if (line.rfind("MAIL FROM:", 0) == 0) {
           Reply(fd, "250 ok");
         } else if (line.rfind("RCPT TO:", 0) == 0) {
-          Reply(fd, rcpt_reply_ == 250 ? "250 ok"
-                                       : std::to_string(rcpt_reply_) +
-                                             " no such user");
+          Reply(fd, rcpt_reply_ == 250
+                        ? "250 ok"
+                        : std::to_string(rcpt_reply_) + " no such user");
         } else if (line == "DATA") {
           in_data = true;
           Reply(fd, "354 go ahead");
