@@ -1,7 +1,10 @@
 #include "auth/json_body.h"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <set>
+#include <vector>
 
 #include "auth/email_address.h"
 #include "auth/utf8.h"
@@ -10,6 +13,87 @@ namespace weft::auth {
 
 namespace json = boost::json;
 
+namespace {
+
+// A Boost.JSON SAX handler that only notices an object repeating a key.
+// boost::json::parse keeps the last of duplicate keys silently; another
+// component (a proxy, a client library) may keep the first, so weft
+// refuses such bodies rather than guess.
+class DuplicateKeyFinder {
+ public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  bool found() const { return found_; }
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t,
+                      boost::system::error_code&) {
+    return true;
+  }
+  bool on_string(json::string_view, std::size_t, boost::system::error_code&) {
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t,
+                   boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    if (!keys_.back().insert(key_).second) found_ = true;
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) {
+    return true;
+  }
+  bool on_int64(std::int64_t, json::string_view, boost::system::error_code&) {
+    return true;
+  }
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code&) {
+    return true;
+  }
+  bool on_double(double, json::string_view, boost::system::error_code&) {
+    return true;
+  }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(json::string_view, boost::system::error_code&) {
+    return true;
+  }
+  bool on_comment(json::string_view, boost::system::error_code&) {
+    return true;
+  }
+
+ private:
+  std::vector<std::set<std::string>> keys_;
+  std::string key_;
+  bool found_ = false;
+};
+
+bool HasDuplicateKeys(std::string_view body, const json::parse_options& opts) {
+  json::basic_parser<DuplicateKeyFinder> parser(opts);
+  boost::system::error_code ec;
+  parser.write_some(false, body.data(), body.size(), ec);
+  return !ec && parser.handler().found();
+}
+
+}  // namespace
+
 Result<json::object> ParseJsonObjectBody(std::string_view body,
                                          std::size_t max_depth) {
   boost::system::error_code ec;
@@ -17,6 +101,9 @@ Result<json::object> ParseJsonObjectBody(std::string_view body,
   options.max_depth = max_depth;
   json::value value = json::parse(body, ec, {}, options);
   if (ec) return Status::InvalidArgument("request body is not valid JSON");
+  if (HasDuplicateKeys(body, options)) {
+    return Status::InvalidArgument("request body repeats a key");
+  }
   if (!value.is_object()) {
     return Status::InvalidArgument("request body must be a JSON object");
   }

@@ -14,10 +14,11 @@
 namespace weft::auth {
 
 // Parses a request body that must be one JSON object. InvalidArgument
-// ("request body is not valid JSON" / "... must be a JSON object") for
-// anything else, including invalid UTF-8 in strings, nesting deeper than
-// `max_depth`, and trailing bytes. Never throws. (The body size is capped
-// by the HTTP layer before this is called.)
+// ("request body is not valid JSON" / "... must be a JSON object" /
+// "... repeats a key") for anything else, including invalid UTF-8 in
+// strings, nesting deeper than `max_depth`, trailing bytes, and an object
+// (at any depth) that repeats a key, which parsers disagree about. Never
+// throws. (The body size is capped by the HTTP layer before this is called.)
 Result<boost::json::object> ParseJsonObjectBody(std::string_view body,
                                                 std::size_t max_depth = 16);
 

@@ -28,6 +28,21 @@ TEST(JsonBodyTest, ParseAcceptsObjectsOnly) {
   }
 }
 
+TEST(JsonBodyTest, ParseRefusesDuplicateKeys) {
+  for (std::string_view dup :
+       {R"({"role":"viewer","role":"owner"})", R"({"a":{"b":1,"b":2}})",
+        R"({"a":[{"x":1,"y":2,"x":3}]})", R"({"a\u0062":1,"ab":2})"}) {
+    auto r = ParseJsonObjectBody(dup);
+    EXPECT_FALSE(r.ok()) << dup;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().message(), "request body repeats a key");
+    }
+  }
+  // The same key in sibling objects is fine.
+  EXPECT_TRUE(ParseJsonObjectBody(R"({"a":{"x":1},"b":{"x":2}})").ok());
+  EXPECT_TRUE(ParseJsonObjectBody(R"({"a":[{"x":1},{"x":2}]})").ok());
+}
+
 TEST(JsonBodyTest, ParseLimitsDepth) {
   std::string deep =
       R"({"a":)" + std::string(40, '[') + std::string(40, ']') + "}";
