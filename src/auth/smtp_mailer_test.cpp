@@ -1,5 +1,7 @@
 #include "auth/smtp_mailer.h"
 
+#include "auth/mailer_conformance_test.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -250,6 +252,23 @@ TEST(SmtpMailerTest, InvalidMessageNeverConnects) {
   EXPECT_EQ((*mailer)->Send(m).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(server.Commands().empty());
 }
+
+// The Mailer contract against a fake server (no TLS on loopback).
+class SmtpTraits {
+ public:
+  std::unique_ptr<Mailer> Make() {
+    auto mailer = SmtpMailer::Create(LocalOptions(server_.port()), clock_);
+    EXPECT_TRUE(mailer.ok()) << mailer.status().ToString();
+    return std::move(mailer).value();
+  }
+  std::size_t Delivered() { return server_.Data().size(); }
+
+ private:
+  FakeSmtpServer server_;
+  ManualClock clock_;
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Smtp, MailerConformanceTest, SmtpTraits);
 
 }  // namespace
 }  // namespace weft::auth
