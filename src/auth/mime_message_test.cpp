@@ -65,7 +65,7 @@ TEST(MimeMessageTest, HeadersAndBase64Body) {
   std::string body;
   for (std::size_t i = 10; i < lines.size(); ++i) {
     EXPECT_LE(lines[i].size(), 76u);
-    EXPECT_NE(lines[i].rfind(".", 0), 0u);
+    EXPECT_NE(lines[i].rfind('.', 0), 0u);
     body += lines[i];
   }
   EXPECT_EQ(DecodeBase64(body), "Hello\r\n.hidden dot line\r\nbye\r\n");

@@ -39,9 +39,9 @@ struct RefreshDecision {
   // For kRotate: the successor's expiry, never past the family's end.
   TimePoint next_expires_at;
 
-  bool accepted() const { return outcome == RefreshOutcome::kRotate; }
+  bool Accepted() const { return outcome == RefreshOutcome::kRotate; }
   // Whether the caller must revoke record.family_id now.
-  bool revoke_family() const {
+  bool RevokeFamily() const {
     return outcome == RefreshOutcome::kReuseDetected;
   }
   // Ok for kRotate; Unauthenticated (401) with a message otherwise. The

@@ -41,8 +41,8 @@ TEST(RefreshPolicyTest, FreshTokenRotates) {
   RefreshTokenRecord r = Fresh(policy, kLogin);
   RefreshDecision d = policy.Decide(r, kLogin + hours(1));
   EXPECT_EQ(d.outcome, RefreshOutcome::kRotate);
-  EXPECT_TRUE(d.accepted());
-  EXPECT_FALSE(d.revoke_family());
+  EXPECT_TRUE(d.Accepted());
+  EXPECT_FALSE(d.RevokeFamily());
   EXPECT_TRUE(d.ToStatus().ok());
   EXPECT_EQ(d.next_expires_at, kLogin + hours(1) + hours(24 * 30));
 }
@@ -52,7 +52,7 @@ TEST(RefreshPolicyTest, SuccessorNeverOutlivesTheFamily) {
   RefreshTokenRecord r = Fresh(policy, kLogin);
   r.expires_at = kLogin + hours(24 * 89) + hours(12);
   RefreshDecision d = policy.Decide(r, kLogin + hours(24 * 89));
-  ASSERT_TRUE(d.accepted());
+  ASSERT_TRUE(d.Accepted());
   EXPECT_EQ(d.next_expires_at, r.family_expires_at);
 }
 
@@ -61,7 +61,7 @@ TEST(RefreshPolicyTest, UnknownTokenIsRefused) {
   RefreshDecision d = policy.Decide(std::nullopt, kLogin);
   EXPECT_EQ(d.outcome, RefreshOutcome::kUnknown);
   EXPECT_EQ(d.ToStatus().code(), StatusCode::kUnauthenticated);
-  EXPECT_FALSE(d.revoke_family());
+  EXPECT_FALSE(d.RevokeFamily());
 }
 
 TEST(RefreshPolicyTest, UsedTokenIsReuseAndRevokesFamily) {
@@ -70,7 +70,7 @@ TEST(RefreshPolicyTest, UsedTokenIsReuseAndRevokesFamily) {
   r.used = true;
   RefreshDecision d = policy.Decide(r, kLogin + seconds(1));
   EXPECT_EQ(d.outcome, RefreshOutcome::kReuseDetected);
-  EXPECT_TRUE(d.revoke_family());
+  EXPECT_TRUE(d.RevokeFamily());
   EXPECT_EQ(d.ToStatus().code(), StatusCode::kUnauthenticated);
   // Reuse wins over expiry: an old stolen token still trips the alarm.
   EXPECT_EQ(policy.Decide(r, kLogin + hours(24 * 365)).outcome,
@@ -85,13 +85,13 @@ TEST(RefreshPolicyTest, RevokedFamilyIsRefusedWithoutNewAlarm) {
   r.used = true;
   RefreshDecision d = policy.Decide(r, kLogin);
   EXPECT_EQ(d.outcome, RefreshOutcome::kRevoked);
-  EXPECT_FALSE(d.revoke_family());
+  EXPECT_FALSE(d.RevokeFamily());
 }
 
 TEST(RefreshPolicyTest, ExpiryOfTokenAndOfFamily) {
   RefreshPolicy policy;
   RefreshTokenRecord r = Fresh(policy, kLogin);
-  EXPECT_TRUE(policy.Decide(r, r.expires_at - seconds(1)).accepted());
+  EXPECT_TRUE(policy.Decide(r, r.expires_at - seconds(1)).Accepted());
   EXPECT_EQ(policy.Decide(r, r.expires_at).outcome, RefreshOutcome::kExpired);
   r.expires_at = kLogin + hours(24 * 200);  // a buggy store row
   EXPECT_EQ(policy.Decide(r, r.family_expires_at).outcome,
@@ -116,8 +116,8 @@ RC_GTEST_PROP(RefreshPolicyTest, ReuseAlwaysEndsTheFamily, ()) {
       record->family_revoked = family_revoked;
     }
     RefreshDecision d = policy.Decide(record, now);
-    if (d.revoke_family()) family_revoked = true;
-    if (!d.accepted()) return std::nullopt;
+    if (d.RevokeFamily()) family_revoked = true;
+    if (!d.Accepted()) return std::nullopt;
     it->second.used = true;
     IssuedToken next = IssueOpaqueToken(TokenPurpose::kRefresh);
     store[next.hash] = {"fam",
