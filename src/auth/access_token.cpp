@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "auth/base64url.h"
+#include "auth/opaque_token.h"
 #include "auth/sodium_init.h"
 
 namespace weft::auth {
@@ -94,6 +95,10 @@ Result<AccessTokenCodec> AccessTokenCodec::Create(std::string secret,
     return Status::InvalidArgument("clock skew must not be negative");
   }
   return AccessTokenCodec(std::move(secret), options);
+}
+
+std::string AccessTokenCodec::GenerateSecret() {
+  return RandomUrlSafeString(48);
 }
 
 AccessTokenClaims AccessTokenCodec::NewClaims(std::string_view user_id,

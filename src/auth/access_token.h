@@ -71,6 +71,12 @@ class AccessTokenCodec {
   static Result<AccessTokenCodec> Create(std::string secret,
                                          AccessTokenOptions options = {});
 
+  // A new random secret for development mode (weftd keeps it in its data
+  // directory): 64 printable base64url characters encoding 384 random
+  // bits, usable as is as the `secret` of Create(), in a file or in an
+  // environment variable.
+  static std::string GenerateSecret();
+
   // Claims for a new token: iat = now, exp = now + lifetime, a fresh random
   // jti (128 bits). `user_id` must not be empty (checked).
   AccessTokenClaims NewClaims(std::string_view user_id,

@@ -68,6 +68,22 @@ TEST(AccessTokenTest, CreateChecksSecretAndOptions) {
   EXPECT_FALSE(AccessTokenCodec::Create(kSecret, bad).ok());
 }
 
+TEST(AccessTokenTest, GeneratedSecretsAreLongRandomAndUsable) {
+  std::string a = AccessTokenCodec::GenerateSecret();
+  std::string b = AccessTokenCodec::GenerateSecret();
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
+                                "uvwxyz0123456789-_"),
+            std::string::npos);
+  auto codec_a = AccessTokenCodec::Create(a);
+  auto codec_b = AccessTokenCodec::Create(b);
+  ASSERT_TRUE(codec_a.ok() && codec_b.ok());
+  std::string token = codec_a->Sign(codec_a->NewClaims("u", "", 0, kNow));
+  EXPECT_TRUE(codec_a->Verify(token, kNow).ok());
+  EXPECT_FALSE(codec_b->Verify(token, kNow).ok());
+}
+
 TEST(AccessTokenTest, DefaultsAreFifteenMinutesAndOneMinuteSkew) {
   AccessTokenOptions options;
   EXPECT_EQ(options.lifetime, minutes(15));
