@@ -1,6 +1,8 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "auth/mailer.h"

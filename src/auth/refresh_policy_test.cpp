@@ -133,7 +133,6 @@ RC_GTEST_PROP(RefreshPolicyTest, ReuseAlwaysEndsTheFamily, ()) {
   store[first.hash] = Fresh(policy, kLogin);
   std::string client = first.token;
   std::string thief = first.token;
-  bool thief_copied_client_token = true;
   TimePoint now = kLogin;
   const int steps = *rc::gen::inRange(1, 30);
   for (int i = 0; i < steps; ++i) {
@@ -153,7 +152,6 @@ RC_GTEST_PROP(RefreshPolicyTest, ReuseAlwaysEndsTheFamily, ()) {
       RC_ASSERT(!present(client, now).has_value());
       RC_ASSERT(!present(thief, now).has_value());
     }
-    (void)thief_copied_client_token;
   }
   // If both parties have refreshed at least once, someone must have reused.
   if (client != first.token && thief != first.token) {
