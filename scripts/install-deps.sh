@@ -11,6 +11,7 @@ packages=(
   # libraries (Boost: the versioned 1.81 packages only; libboost-dev is 1.74)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libhiredis-dev libsodium-dev libssl-dev
+  libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   # tests, benchmarks and style
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
