@@ -1,0 +1,664 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <mutex>
+#include <utility>
+
+#include "store/group_commit.h"
+
+namespace weft::store {
+namespace {
+
+// Append-only: a released migration is never edited (docs/storage.md).
+const char* const kMigrations[] = {
+    // 1: the operation log and snapshots.
+    R"sql(
+CREATE TABLE ops (
+  doc_id         TEXT    NOT NULL,
+  seq            INTEGER NOT NULL,
+  client_id      INTEGER NOT NULL,
+  local_seq      INTEGER NOT NULL,
+  user_id        TEXT    NOT NULL,
+  server_time_ms INTEGER NOT NULL,
+  parents        BLOB,
+  payload        BLOB,
+  PRIMARY KEY (doc_id, seq),
+  UNIQUE (doc_id, client_id, local_seq)
+) WITHOUT ROWID;
+CREATE TABLE snapshots (
+  doc_id            TEXT    NOT NULL,
+  last_included_seq INTEGER NOT NULL,
+  created_ms        INTEGER NOT NULL,
+  state             BLOB    NOT NULL,
+  PRIMARY KEY (doc_id, last_included_seq)
+);
+)sql",
+};
+constexpr int kSchemaVersion =
+    static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Error(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = "sqlite: " + std::string(what) + ": " +
+                    (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+          rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Status::AlreadyExists(msg);
+      }
+      return Status::InvalidArgument(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+      return Status::Unavailable(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+// A prepared statement, reset and unbound when a Use ends.
+class Stmt {
+ public:
+  Stmt() = default;
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Status Prepare(sqlite3* db, const char* sql) {
+    db_ = db;
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_,
+                                nullptr);
+    if (rc != SQLITE_OK) return Error(db, rc, std::string("prepare ") + sql);
+    return Status::Ok();
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+  sqlite3* db() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Binds by position (1-based) and steps; resets the statement on scope exit.
+// Bound strings must outlive the Use (SQLITE_STATIC).
+class Use {
+ public:
+  explicit Use(Stmt& s) : s_(s.get()), db_(s.db()) {}
+  ~Use() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+
+  Use& Text(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+    return *this;
+  }
+  Use& Blob(int i, std::string_view v) {
+    // A non-null pointer, so an empty payload is an empty blob, not NULL.
+    sqlite3_bind_blob(s_, i, v.empty() ? "" : v.data(),
+                      static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Use& Int(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Use& U64(int i, std::uint64_t v) {
+    return Int(i, static_cast<std::int64_t>(v));  // bit-for-bit
+  }
+  // SQLITE_ROW -> true, SQLITE_DONE -> false.
+  Result<bool> Step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Error(db_, sqlite3_extended_errcode(db_), sqlite3_sql(s_));
+  }
+  Status Run() {
+    for (;;) {
+      auto r = Step();
+      if (!r.ok()) return r.status();
+      if (!*r) return Status::Ok();
+    }
+  }
+  std::int64_t ColInt(int c) const { return sqlite3_column_int64(s_, c); }
+  bool ColNull(int c) const {
+    return sqlite3_column_type(s_, c) == SQLITE_NULL;
+  }
+  std::string ColText(int c) const {
+    const void* p = sqlite3_column_blob(s_, c);
+    int n = sqlite3_column_bytes(s_, c);
+    return p == nullptr ? std::string()
+                        : std::string(static_cast<const char*>(p), n);
+  }
+
+ private:
+  sqlite3_stmt* s_;
+  sqlite3* db_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore() = default;
+  ~SqliteStore() override {
+    if (committer_) committer_->Stop();
+    committer_.reset();
+    // Statements before the connection.
+    stmts_.reset();
+    if (db_ != nullptr) sqlite3_close(db_);
+  }
+
+  Status Open(const SqliteOptions& options) {
+    options_ = options;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc =
+        sqlite3_open_v2(options.path.c_str(), &db_, flags,
+                        options.vfs.empty() ? nullptr : options.vfs.c_str());
+    if (rc != SQLITE_OK) return Error(db_, rc, "open " + options.path);
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+    WEFT_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+    {
+      Stmt s;
+      WEFT_RETURN_IF_ERROR(s.Prepare(db_, "PRAGMA journal_mode=WAL"));
+      Use u(s);
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row || u.ColText(0) != "wal") {
+        return Status::Unavailable("sqlite: cannot switch " + options.path +
+                                   " to WAL journal mode");
+      }
+    }
+    WEFT_RETURN_IF_ERROR(Exec(options.synchronous_full
+                                  ? "PRAGMA synchronous=FULL"
+                                  : "PRAGMA synchronous=OFF"));
+    WEFT_RETURN_IF_ERROR(Migrate());
+    WEFT_RETURN_IF_ERROR(PrepareAll());
+    if (options.verify_on_open) {
+      WEFT_RETURN_IF_ERROR(Verify(options.validator));
+    }
+    committer_ = std::make_unique<GroupCommitter>(
+        [this](std::span<AppendRequest> g) { return WriteGroup(g); },
+        GroupCommitter::Options{options.max_group_ops});
+    return Status::Ok();
+  }
+
+  Result<AppendResult> Append(std::string_view doc_id,
+                              std::span<const NewOp> ops) override {
+    WEFT_RETURN_IF_ERROR(CheckAppendArguments(doc_id, ops));
+    return committer_->SubmitAndWait(
+        std::string(doc_id), std::vector<NewOp>(ops.begin(), ops.end()));
+  }
+
+  void AppendAsync(std::string doc_id, std::vector<NewOp> ops,
+                   AppendCallback done) override {
+    Status s = CheckAppendArguments(doc_id, ops);
+    if (!s.ok()) return done(s);
+    committer_->Submit({std::move(doc_id), std::move(ops), std::move(done)});
+  }
+
+  Result<std::vector<StoredOp>> ReadOps(std::string_view doc_id,
+                                        std::int64_t after_seq,
+                                        std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ReadOpsLocked(doc_id, after_seq, limit,
+                         /*compacted_is_corrupt=*/false);
+  }
+
+  Result<std::int64_t> LastSeq(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return LastSeqLocked(doc_id);
+  }
+
+  Result<std::int64_t> FindOp(std::string_view doc_id, OpId id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Use u(stmts_->find_op);
+    u.Text(1, doc_id).U64(2, id.client_id).U64(3, id.local_seq);
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("op id not stored");
+    return u.ColInt(0);
+  }
+
+  Status SaveSnapshot(const Snapshot& snapshot) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      auto last = LastSeqLocked(snapshot.doc_id);
+      if (!last.ok()) return last.status();
+      if (snapshot.last_included_seq <= 0 ||
+          snapshot.last_included_seq > *last) {
+        return Status::InvalidArgument(
+            "snapshot seq " + std::to_string(snapshot.last_included_seq) +
+            " outside the log of " + snapshot.doc_id + " (1.." +
+            std::to_string(*last) + ")");
+      }
+      Use u(stmts_->save_snapshot);
+      u.Text(1, snapshot.doc_id)
+          .Int(2, snapshot.last_included_seq)
+          .Int(3, snapshot.created_ms)
+          .Blob(4, snapshot.state);
+      return u.Run();
+    }();
+    return Finish(s);
+  }
+
+  Result<Snapshot> LatestSnapshot(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return LatestSnapshotLocked(doc_id);
+  }
+
+  Result<LoadedDocument> LoadDocument(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Holding mu_ excludes the only writer: one consistent view.
+    LoadedDocument out;
+    auto last = LastSeqLocked(doc_id);
+    if (!last.ok()) return last.status();
+    out.last_seq = *last;
+    std::int64_t from = 0;
+    auto snap = LatestSnapshotLocked(doc_id);
+    if (snap.ok()) {
+      from = snap->last_included_seq;
+      out.snapshot = std::move(*snap);
+    } else if (snap.status().code() != StatusCode::kNotFound) {
+      return snap.status();
+    }
+    if (!out.snapshot && out.last_seq == 0) {
+      return Status::NotFound("no document " + std::string(doc_id));
+    }
+    auto ops = ReadOpsLocked(doc_id, from, 0, /*compacted_is_corrupt=*/true);
+    if (!ops.ok()) return ops.status();
+    out.ops = std::move(*ops);
+    return out;
+  }
+
+  Status Compact(std::string_view doc_id, std::int64_t through_seq) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      {
+        Use u(stmts_->has_snapshot);
+        u.Text(1, doc_id).Int(2, through_seq);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) {
+          return Status::FailedPrecondition(
+              "no snapshot of " + std::string(doc_id) + " at seq " +
+              std::to_string(through_seq) + " to compact up to");
+        }
+      }
+      {
+        Use u(stmts_->compact_ops);
+        u.Text(1, doc_id).Int(2, through_seq);
+        WEFT_RETURN_IF_ERROR(u.Run());
+      }
+      Use u(stmts_->drop_old_snapshots);
+      u.Text(1, doc_id).Int(2, through_seq);
+      return u.Run();
+    }();
+    return Finish(s);
+  }
+
+  Status Verify(const SnapshotValidator& validator) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt shape;
+    WEFT_RETURN_IF_ERROR(shape.Prepare(db_,
+                                       "SELECT doc_id, count(*), min(seq), "
+                                       "max(seq) FROM ops GROUP BY doc_id"));
+    Use u(shape);
+    for (;;) {
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::string doc = u.ColText(0);
+      std::int64_t n = u.ColInt(1), lo = u.ColInt(2), hi = u.ColInt(3);
+      if (lo != 1 || hi != n) {
+        return Status::Corruption(
+            "document " + doc + ": seqs not contiguous (" + std::to_string(n) +
+            " ops, seq " + std::to_string(lo) + ".." + std::to_string(hi) +
+            ")");
+      }
+    }
+    Stmt docs;
+    WEFT_RETURN_IF_ERROR(docs.Prepare(
+        db_, "SELECT DISTINCT doc_id FROM snapshots ORDER BY doc_id"));
+    Use d(docs);
+    for (;;) {
+      auto row = d.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::string doc = d.ColText(0);
+      auto snap = LatestSnapshotLocked(doc);
+      if (!snap.ok()) return snap.status();
+      auto last = LastSeqLocked(doc);
+      if (!last.ok()) return last.status();
+      if (snap->last_included_seq > *last) {
+        return Status::Corruption(
+            "document " + doc + ": latest snapshot at seq " +
+            std::to_string(snap->last_included_seq) + " is past the log (" +
+            std::to_string(*last) + ")");
+      }
+      {
+        Use c(stmts_->count_compacted_after);
+        c.Text(1, doc).Int(2, snap->last_included_seq);
+        auto r = c.Step();
+        if (!r.ok()) return r.status();
+        if (c.ColInt(0) != 0) {
+          return Status::Corruption("document " + doc +
+                                    ": ops after the latest snapshot are "
+                                    "compacted");
+        }
+      }
+      if (validator) {
+        Status v = validator(doc, snap->state);
+        if (!v.ok()) {
+          return Status::Corruption("document " + doc +
+                                    ": latest snapshot (seq " +
+                                    std::to_string(snap->last_included_seq) +
+                                    ") does not decode: " + v.ToString());
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<std::string>> ListDocumentIds() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Use u(stmts_->list_docs);
+    std::vector<std::string> out;
+    for (;;) {
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back(u.ColText(0));
+    }
+  }
+
+ private:
+  struct Statements {
+    Stmt insert_op, find_op, last_seq, read_ops, save_snapshot, latest_snapshot,
+        has_snapshot, compact_ops, drop_old_snapshots, count_compacted_after,
+        list_docs;
+  };
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) {
+      return Error(db_, sqlite3_extended_errcode(db_), sql);
+    }
+    return Status::Ok();
+  }
+
+  // Commits when `s` is ok, else rolls back; returns the first error.
+  Status Finish(Status s) {
+    if (s.ok()) {
+      s = Exec("COMMIT");
+      if (s.ok()) return s;
+    }
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+
+  Status Migrate() {
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      WEFT_RETURN_IF_ERROR(
+          Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+               "version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)"));
+      Stmt q;
+      WEFT_RETURN_IF_ERROR(q.Prepare(
+          db_, "SELECT coalesce(max(version), 0) FROM schema_migrations"));
+      std::int64_t have = 0;
+      {
+        Use u(q);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        have = u.ColInt(0);
+      }
+      if (have > kSchemaVersion) {
+        return Status::Corruption(
+            "sqlite: " + options_.path + " has schema version " +
+            std::to_string(have) + ", newer than this weft (" +
+            std::to_string(kSchemaVersion) + "); upgrade weft");
+      }
+      Stmt rec;
+      WEFT_RETURN_IF_ERROR(rec.Prepare(
+          db_,
+          "INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)"));
+      for (int v = static_cast<int>(have) + 1; v <= kSchemaVersion; ++v) {
+        WEFT_RETURN_IF_ERROR(Exec(kMigrations[v - 1]));
+        Use u(rec);
+        u.Int(1, v).Int(2, NowMs());
+        WEFT_RETURN_IF_ERROR(u.Run());
+      }
+      return Status::Ok();
+    }();
+    return Finish(s);
+  }
+
+  Status PrepareAll() {
+    stmts_ = std::make_unique<Statements>();
+    Statements& s = *stmts_;
+    // The seq of a new op is computed by the insert itself; the unique op
+    // id constraint turns a retry into "no row returned".
+    WEFT_RETURN_IF_ERROR(s.insert_op.Prepare(
+        db_,
+        "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id, "
+        "server_time_ms, parents, payload) "
+        "SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 "
+        "FROM ops WHERE doc_id = ?1 "
+        "ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING RETURNING seq"));
+    WEFT_RETURN_IF_ERROR(s.find_op.Prepare(
+        db_,
+        "SELECT seq FROM ops WHERE doc_id = ? AND client_id = ? AND "
+        "local_seq = ?"));
+    WEFT_RETURN_IF_ERROR(s.last_seq.Prepare(
+        db_, "SELECT coalesce(max(seq), 0) FROM ops WHERE doc_id = ?"));
+    WEFT_RETURN_IF_ERROR(s.read_ops.Prepare(
+        db_,
+        "SELECT seq, client_id, local_seq, user_id, server_time_ms, parents, "
+        "payload FROM ops WHERE doc_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
+    WEFT_RETURN_IF_ERROR(s.save_snapshot.Prepare(
+        db_,
+        "INSERT INTO snapshots (doc_id, last_included_seq, created_ms, state) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (doc_id, last_included_seq) DO UPDATE "
+        "SET created_ms = excluded.created_ms, state = excluded.state"));
+    WEFT_RETURN_IF_ERROR(s.latest_snapshot.Prepare(
+        db_,
+        "SELECT last_included_seq, created_ms, state FROM snapshots WHERE "
+        "doc_id = ? ORDER BY last_included_seq DESC LIMIT 1"));
+    WEFT_RETURN_IF_ERROR(s.has_snapshot.Prepare(
+        db_,
+        "SELECT 1 FROM snapshots WHERE doc_id = ? AND last_included_seq = ?"));
+    WEFT_RETURN_IF_ERROR(s.compact_ops.Prepare(
+        db_,
+        "UPDATE ops SET payload = NULL, parents = NULL WHERE doc_id = ? AND "
+        "seq <= ? AND payload IS NOT NULL"));
+    WEFT_RETURN_IF_ERROR(s.drop_old_snapshots.Prepare(
+        db_,
+        "DELETE FROM snapshots WHERE doc_id = ? AND last_included_seq < ?"));
+    WEFT_RETURN_IF_ERROR(s.count_compacted_after.Prepare(
+        db_,
+        "SELECT count(*) FROM ops WHERE doc_id = ? AND seq > ? AND payload IS "
+        "NULL"));
+    WEFT_RETURN_IF_ERROR(s.list_docs.Prepare(
+        db_,
+        "SELECT doc_id FROM ops GROUP BY doc_id UNION SELECT doc_id FROM "
+        "snapshots ORDER BY 1"));
+    return Status::Ok();
+  }
+
+  Result<std::int64_t> LastSeqLocked(std::string_view doc_id) {
+    Use u(stmts_->last_seq);
+    u.Text(1, doc_id);
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    return u.ColInt(0);
+  }
+
+  Result<Snapshot> LatestSnapshotLocked(std::string_view doc_id) {
+    Use u(stmts_->latest_snapshot);
+    u.Text(1, doc_id);
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no snapshot of " + std::string(doc_id));
+    return Snapshot{std::string(doc_id), u.ColInt(0), u.ColInt(1),
+                    u.ColText(2)};
+  }
+
+  Result<std::vector<StoredOp>> ReadOpsLocked(std::string_view doc_id,
+                                              std::int64_t after_seq,
+                                              std::size_t limit,
+                                              bool compacted_is_corrupt) {
+    Use u(stmts_->read_ops);
+    u.Text(1, doc_id)
+        .Int(2, after_seq)
+        .Int(3, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+    std::vector<StoredOp> out;
+    for (;;) {
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      if (u.ColNull(6)) {
+        std::string what = "op " + std::to_string(u.ColInt(0)) + " of " +
+                           std::string(doc_id) + " was compacted";
+        if (compacted_is_corrupt) {
+          return Status::Corruption(what + " but is after the latest snapshot");
+        }
+        return Status::FailedPrecondition(what + "; load the snapshot");
+      }
+      StoredOp op;
+      op.seq = u.ColInt(0);
+      op.id.client_id = static_cast<std::uint64_t>(u.ColInt(1));
+      op.id.local_seq = static_cast<std::uint64_t>(u.ColInt(2));
+      op.user_id = u.ColText(3);
+      op.server_time_ms = u.ColInt(4);
+      op.parents = u.ColText(5);
+      op.payload = u.ColText(6);
+      out.push_back(std::move(op));
+    }
+  }
+
+  // One request inside the group transaction.
+  Result<AppendResult> WriteRequest(const AppendRequest& req) {
+    AppendResult r;
+    r.seqs.reserve(req.ops.size());
+    r.duplicate.reserve(req.ops.size());
+    for (const NewOp& op : req.ops) {
+      bool inserted = false;
+      std::int64_t seq = 0;
+      {
+        Use u(stmts_->insert_op);
+        u.Text(1, req.doc_id)
+            .U64(2, op.id.client_id)
+            .U64(3, op.id.local_seq)
+            .Text(4, op.user_id)
+            .Int(5, op.server_time_ms)
+            .Blob(6, op.parents)
+            .Blob(7, op.payload);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        if (*row) {
+          inserted = true;
+          seq = u.ColInt(0);
+          WEFT_RETURN_IF_ERROR(u.Run());
+        }
+      }
+      if (!inserted) {
+        Use u(stmts_->find_op);
+        u.Text(1, req.doc_id).U64(2, op.id.client_id).U64(3, op.id.local_seq);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) {
+          return Status::Internal("op id conflict but no stored op found");
+        }
+        seq = u.ColInt(0);
+      } else {
+        if (r.new_count == 0) r.first_new_seq = seq;
+        ++r.new_count;
+      }
+      r.seqs.push_back(seq);
+      r.duplicate.push_back(!inserted);
+    }
+    auto last = LastSeqLocked(req.doc_id);
+    if (!last.ok()) return last.status();
+    r.last_seq = *last;
+    return r;
+  }
+
+  Result<std::vector<Result<AppendResult>>> WriteGroup(
+      std::span<AppendRequest> group) {
+    std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    std::vector<Result<AppendResult>> results;
+    results.reserve(group.size());
+    bool single = group.size() == 1;
+    for (const AppendRequest& req : group) {
+      if (!single) {
+        Status s = Exec("SAVEPOINT request");
+        if (!s.ok()) {
+          (void)Exec("ROLLBACK");
+          return s;
+        }
+      }
+      auto r = WriteRequest(req);
+      if (!single) {
+        Status s = r.ok() ? Exec("RELEASE request")
+                          : Exec("ROLLBACK TO request; RELEASE request");
+        if (!s.ok()) {
+          (void)Exec("ROLLBACK");
+          return s;
+        }
+      }
+      results.push_back(std::move(r));
+    }
+    if (single && !results[0].ok()) {
+      (void)Exec("ROLLBACK");
+      return results;
+    }
+    Status c = Exec("COMMIT");
+    if (!c.ok()) {
+      (void)Exec("ROLLBACK");
+      return c;
+    }
+    return results;
+  }
+
+  SqliteOptions options_;
+  std::mutex mu_;  // guards db_ and stmts_ use
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<GroupCommitter> committer_;
+};
+
+}  // namespace
+
+int SqliteSchemaVersion() { return kSchemaVersion; }
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>();
+  WEFT_RETURN_IF_ERROR(store->Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace weft::store
