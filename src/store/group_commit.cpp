@@ -1,6 +1,6 @@
 #include "store/group_commit.h"
 
-#include <future>
+#include <optional>
 #include <utility>
 
 namespace weft::store {
@@ -26,13 +26,20 @@ void GroupCommitter::Submit(AppendRequest request) {
 
 Result<AppendResult> GroupCommitter::SubmitAndWait(std::string doc_id,
                                                    std::vector<NewOp> ops) {
-  std::promise<Result<AppendResult>> promise;
-  auto future = promise.get_future();
-  Submit(
-      {std::move(doc_id), std::move(ops), [&promise](Result<AppendResult> r) {
-         promise.set_value(std::move(r));
-       }});
-  return future.get();
+  // A mutex and condition variable rather than std::promise (cheaper per
+  // append). The callback notifies while holding the mutex, so this frame
+  // cannot return (and destroy them) before the callback is done with them.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<AppendResult>> out;
+  Submit({std::move(doc_id), std::move(ops), [&](Result<AppendResult> r) {
+            std::lock_guard<std::mutex> lock(mu);
+            out.emplace(std::move(r));
+            cv.notify_one();
+          }});
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return out.has_value(); });
+  return std::move(*out);
 }
 
 void GroupCommitter::Stop() {

@@ -2,8 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "store/group_commit.h"
@@ -160,6 +165,13 @@ class SqliteStore final : public Store {
   ~SqliteStore() override {
     if (committer_) committer_->Stop();
     committer_.reset();
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      stopping_ = true;
+      checkpoint_cv_.notify_one();
+    }
+    if (checkpointer_.joinable()) checkpointer_.join();
+    if (checkpoint_db_ != nullptr) sqlite3_close(checkpoint_db_);
     // Statements before the connection.
     stmts_.reset();
     if (db_ != nullptr) sqlite3_close(db_);
@@ -192,6 +204,7 @@ class SqliteStore final : public Store {
                                   : "PRAGMA synchronous=OFF"));
     WEFT_RETURN_IF_ERROR(Migrate());
     WEFT_RETURN_IF_ERROR(PrepareAll());
+    WEFT_RETURN_IF_ERROR(StartCheckpointer());
     if (options.verify_on_open) {
       WEFT_RETURN_IF_ERROR(Verify(options.validator));
     }
@@ -394,10 +407,30 @@ class SqliteStore final : public Store {
 
  private:
   struct Statements {
-    Stmt insert_op, find_op, last_seq, read_ops, save_snapshot, latest_snapshot,
-        has_snapshot, compact_ops, drop_old_snapshots, count_compacted_after,
-        list_docs;
+    Stmt begin, commit, rollback, insert_op, find_op, last_seq, read_ops,
+        save_snapshot, latest_snapshot, has_snapshot, compact_ops,
+        drop_old_snapshots, count_compacted_after, list_docs;
   };
+
+  Status StartCheckpointer() {
+    WEFT_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=0"));
+    int rc =
+        sqlite3_open_v2(options_.path.c_str(), &checkpoint_db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        options_.vfs.empty() ? nullptr : options_.vfs.c_str());
+    if (rc != SQLITE_OK) return Error(checkpoint_db_, rc, "open checkpointer");
+    sqlite3_busy_timeout(checkpoint_db_, options_.busy_timeout_ms);
+    char* err = nullptr;
+    rc = sqlite3_exec(checkpoint_db_,
+                      options_.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                : "PRAGMA synchronous=OFF",
+                      nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return Error(checkpoint_db_, rc, "checkpointer");
+    sqlite3_wal_hook(db_, &SqliteStore::OnWalCommit, this);
+    checkpointer_ = std::thread([this] { RunCheckpointer(); });
+    return Status::Ok();
+  }
 
   Status Exec(const char* sql) {
     char* err = nullptr;
@@ -459,6 +492,9 @@ class SqliteStore final : public Store {
   Status PrepareAll() {
     stmts_ = std::make_unique<Statements>();
     Statements& s = *stmts_;
+    WEFT_RETURN_IF_ERROR(s.begin.Prepare(db_, "BEGIN IMMEDIATE"));
+    WEFT_RETURN_IF_ERROR(s.commit.Prepare(db_, "COMMIT"));
+    WEFT_RETURN_IF_ERROR(s.rollback.Prepare(db_, "ROLLBACK"));
     // The seq of a new op is computed by the insert itself; the unique op
     // id constraint turns a retry into "no row returned".
     WEFT_RETURN_IF_ERROR(s.insert_op.Prepare(
@@ -559,8 +595,11 @@ class SqliteStore final : public Store {
     }
   }
 
-  // One request inside the group transaction.
-  Result<AppendResult> WriteRequest(const AppendRequest& req) {
+  // One request inside the group transaction. `last` caches the last seq
+  // per document for this transaction.
+  Result<AppendResult> WriteRequest(
+      const AppendRequest& req,
+      std::map<std::string_view, std::int64_t>& last) {
     AppendResult r;
     r.seqs.reserve(req.ops.size());
     r.duplicate.reserve(req.ops.size());
@@ -600,53 +639,117 @@ class SqliteStore final : public Store {
       r.seqs.push_back(seq);
       r.duplicate.push_back(!inserted);
     }
-    auto last = LastSeqLocked(req.doc_id);
-    if (!last.ok()) return last.status();
-    r.last_seq = *last;
+    if (r.new_count > 0) {
+      last[req.doc_id] = r.first_new_seq + r.new_count - 1;
+    } else if (!last.contains(req.doc_id)) {
+      auto l = LastSeqLocked(req.doc_id);
+      if (!l.ok()) return l.status();
+      last[req.doc_id] = *l;
+    }
+    r.last_seq = last[req.doc_id];
     return r;
   }
 
+  // Runs `group` in one transaction and commits it (one fsync). If a
+  // request fails, the transaction is rolled back and each request is
+  // retried in a transaction of its own, so that it fails alone.
   Result<std::vector<Result<AppendResult>>> WriteGroup(
       std::span<AppendRequest> group) {
     std::lock_guard<std::mutex> lock(mu_);
-    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    auto results = WriteGroupLocked(group);
+    if (!results.ok() || group.size() == 1) return results;
+    bool all_ok = std::all_of(results->begin(), results->end(),
+                              [](const auto& r) { return r.ok(); });
+    if (all_ok) return results;
+    std::vector<Result<AppendResult>> each;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      auto r = WriteGroupLocked(group.subspan(i, 1));
+      if (r.ok()) {
+        each.push_back(std::move((*r)[0]));
+      } else {
+        each.push_back(r.status());
+      }
+    }
+    return each;
+  }
+
+  // Commits only when every request succeeded; otherwise rolls back and
+  // returns the per-request results (the ok ones were not stored).
+  Result<std::vector<Result<AppendResult>>> WriteGroupLocked(
+      std::span<AppendRequest> group) {
+    {
+      Use u(stmts_->begin);
+      WEFT_RETURN_IF_ERROR(u.Run());
+    }
     std::vector<Result<AppendResult>> results;
     results.reserve(group.size());
-    bool single = group.size() == 1;
+    std::map<std::string_view, std::int64_t> last;
+    bool failed = false;
     for (const AppendRequest& req : group) {
-      if (!single) {
-        Status s = Exec("SAVEPOINT request");
-        if (!s.ok()) {
-          (void)Exec("ROLLBACK");
-          return s;
-        }
+      if (failed) {
+        results.push_back(Status::Aborted("not attempted"));
+        continue;
       }
-      auto r = WriteRequest(req);
-      if (!single) {
-        Status s = r.ok() ? Exec("RELEASE request")
-                          : Exec("ROLLBACK TO request; RELEASE request");
-        if (!s.ok()) {
-          (void)Exec("ROLLBACK");
-          return s;
-        }
-      }
-      results.push_back(std::move(r));
+      results.push_back(WriteRequest(req, last));
+      failed = !results.back().ok();
     }
-    if (single && !results[0].ok()) {
-      (void)Exec("ROLLBACK");
+    Status c;
+    if (!failed) {
+      Use u(stmts_->commit);
+      c = u.Run();
+    }
+    if (failed || !c.ok()) {
+      Use u(stmts_->rollback);
+      (void)u.Run();
+      if (!c.ok()) return c;
+      if (group.size() == 1) return results;
+      // The caller retries one by one; the failed one keeps its error.
       return results;
     }
-    Status c = Exec("COMMIT");
-    if (!c.ok()) {
-      (void)Exec("ROLLBACK");
-      return c;
+    if (wal_pages_.load(std::memory_order_relaxed) >= kCheckpointPages) {
+      checkpoint_cv_.notify_one();
     }
     return results;
   }
 
+  // The background checkpointer: copies the WAL into the database file on
+  // its own connection (PASSIVE: never blocks the writer), so that commits
+  // do not pay for checkpoints.
+  void RunCheckpointer() {
+    std::unique_lock<std::mutex> lock(checkpoint_mu_);
+    for (;;) {
+      checkpoint_cv_.wait(lock, [this] {
+        return stopping_ ||
+               wal_pages_.load(std::memory_order_relaxed) >= kCheckpointPages;
+      });
+      if (stopping_) return;
+      lock.unlock();
+      int log = 0, done = 0;
+      sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
+                                SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      // Until the next commit reports the WAL size again.
+      wal_pages_.store(0, std::memory_order_relaxed);
+      lock.lock();
+    }
+  }
+
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+    static_cast<SqliteStore*>(self)->wal_pages_.store(
+        pages, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+
+  static constexpr int kCheckpointPages = 4000;  // ~16 MB of WAL
+
   SqliteOptions options_;
   std::mutex mu_;  // guards db_ and stmts_ use
   sqlite3* db_ = nullptr;
+  sqlite3* checkpoint_db_ = nullptr;  // used by the checkpointer thread only
+  std::atomic<int> wal_pages_{0};
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;  // guarded by checkpoint_mu_
+  std::thread checkpointer_;
   std::unique_ptr<Statements> stmts_;
   std::unique_ptr<GroupCommitter> committer_;
 };
