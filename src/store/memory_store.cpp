@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "store/group_commit.h"
+#include "store/memory_metadata.h"
 
 namespace weft::store {
 namespace {
@@ -178,6 +179,8 @@ class MemoryStore final : public Store {
     return Status::Ok();
   }
 
+  MetadataStore& metadata() override { return metadata_; }
+
   Result<std::vector<std::string>> ListDocumentIds() override {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> out;
@@ -224,6 +227,7 @@ class MemoryStore final : public Store {
 
   std::mutex mu_;
   std::map<std::string, MemDoc, std::less<>> docs_;  // guarded by mu_
+  MemoryMetadata metadata_;
   GroupCommitter committer_;  // last: stopped before the maps go
 };
 

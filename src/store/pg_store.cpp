@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "store/group_commit.h"
+#include "store/pg_metadata.h"
 #include "store/pg_pool.h"
 
 namespace weft::store {
@@ -39,6 +40,8 @@ CREATE TABLE snapshots (
   PRIMARY KEY (doc_id, last_included_seq)
 );
 )sql",
+    // 2: account metadata (pg_metadata.cpp).
+    kPgMetadataSchema,
 };
 constexpr int kSchemaVersion =
     static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -110,6 +113,13 @@ const std::vector<pg::StatementDef>& Statements() {
   return kStatements;
 }
 
+std::vector<pg::StatementDef> AllStatements() {
+  std::vector<pg::StatementDef> all = Statements();
+  const auto& meta = PgMetadataStatements();
+  all.insert(all.end(), meta.begin(), meta.end());
+  return all;
+}
+
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -146,7 +156,8 @@ class PgStore final : public Store {
   explicit PgStore(const PgOptions& options)
       : options_(options),
         pool_(options.conninfo, std::max<std::size_t>(options.pool_size, 2),
-              options.connect_timeout_ms, Statements()) {}
+              options.connect_timeout_ms, AllStatements()),
+        metadata_(&pool_) {}
   ~PgStore() override {
     if (committer_) committer_->Stop();
   }
@@ -329,6 +340,8 @@ class PgStore final : public Store {
     }
     return txn.Commit();
   }
+
+  MetadataStore& metadata() override { return metadata_; }
 
   Result<std::vector<std::string>> ListDocumentIds() override {
     auto c = pool_.Acquire();
@@ -566,6 +579,7 @@ class PgStore final : public Store {
 
   PgOptions options_;
   pg::Pool pool_;
+  PgMetadata metadata_;
   std::unique_ptr<GroupCommitter> committer_;
 };
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/metadata.h"
 
 namespace weft::store {
 
@@ -149,6 +150,9 @@ class Store {
 
   // The ids of every document with ops or snapshots, sorted.
   virtual Result<std::vector<std::string>> ListDocumentIds() = 0;
+
+  // --- account metadata (metadata.h); same durability and thread safety ---
+  virtual MetadataStore& metadata() = 0;
 };
 
 // The argument checks every implementation applies to Append: a non-empty
