@@ -82,6 +82,7 @@ class GroupCommitter {
   std::condition_variable cv_;
   std::deque<AppendRequest> queue_;  // guarded by mu_
   bool stopping_ = false;            // guarded by mu_
+  bool idle_ = false;                // guarded by mu_: committer is waiting
   std::uint64_t groups_ = 0;         // guarded by mu_
   std::uint64_t requests_ = 0;       // guarded by mu_
   std::thread thread_;
