@@ -41,6 +41,7 @@ struct DocumentHub::Live {
   // A submit's accepted changes, applied to the model, not yet durable.
   struct Batch {
     std::weak_ptr<Subscriber> from;
+    std::string user_id;
     std::vector<proto::Change> changes;
   };
   std::vector<Batch> queued;     // wait for the next append
@@ -213,7 +214,7 @@ std::optional<proto::Error> DocumentHub::Submit(
                            std::to_string(config_.max_changes_per_submit) +
                            " changes in one submit");
     }
-    Live::Batch batch{it->second.sub, {}};
+    Live::Batch batch{it->second.sub, it->second.sub->user_id(), {}};
     for (proto::Change& c : changes) {
       if (c.span == 0 || c.first_seq > UINT64_MAX - c.span) {
         error = MakeError(proto::ErrorCode::kInvalidUpdate, doc,
@@ -242,7 +243,7 @@ std::optional<proto::Error> DocumentHub::Submit(
         // The model may hold part of the bad change: rebuild it from what
         // is durable and what others submitted.
         live->queued.push_back(std::move(batch));
-        batch = Live::Batch{it->second.sub, {}};
+        batch = Live::Batch{it->second.sub, batch.user_id, {}};
         if (Status r = live->Rebuild(models_, true); !r.ok()) {
           // Durable state no longer loads: nothing can be trusted here.
           Drop(*live, proto::ErrorCode::kUnavailable, r.message());
@@ -265,11 +266,12 @@ std::optional<proto::Error> DocumentHub::Submit(
 }
 
 void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
-  std::vector<proto::Change> all;
+  std::vector<ChangeToLog> all;
   {
     std::lock_guard lock(live->mu);
-    for (const auto& b : live->in_flight)
-      all.insert(all.end(), b.changes.begin(), b.changes.end());
+    for (const auto& b : live->in_flight) {
+      for (const auto& c : b.changes) all.push_back(ChangeToLog{c, b.user_id});
+    }
   }
   log_.Append(live->id, std::move(all),
               [this, live](Result<std::vector<std::uint64_t>> result) {

@@ -24,6 +24,8 @@ class Subscriber {
   virtual ~Subscriber() = default;
   virtual void Send(std::shared_ptr<const std::string> frame) = 0;
   virtual std::uint64_t session_id() const = 0;
+  // The user whose changes these are, recorded in the log.
+  virtual std::string user_id() const { return {}; }
 };
 
 struct HubConfig {

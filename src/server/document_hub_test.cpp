@@ -18,7 +18,7 @@ using testing::ListModelFactory;
 // Holds appends until Release(), to see what happens before durability.
 class HeldLog : public DocumentLog {
  public:
-  void Append(const std::string& doc, std::vector<proto::Change> changes,
+  void Append(const std::string& doc, std::vector<ChangeToLog> changes,
               AppendDone done) override {
     held_.push_back([this, doc, changes = std::move(changes),
                      done = std::move(done)]() mutable {

@@ -32,6 +32,12 @@ struct DocumentHistory {
   std::uint64_t head_seq = 0;
 };
 
+// A change to log and who made it.
+struct ChangeToLog {
+  proto::Change change;
+  std::string user_id;
+};
+
 // The one small interface through which the sync layer makes edits durable
 // and gives them sequence numbers ("sequence and persist"). A single-node
 // implementation sits on the Store's group commit; a multi-node design
@@ -52,8 +58,8 @@ class DocumentLog {
   // batch is durable, with one sequence number per change in order; on
   // failure nothing of the batch is durable. Appends to one document
   // complete in the order they were called.
-  virtual void Append(const std::string& doc,
-                      std::vector<proto::Change> changes, AppendDone done) = 0;
+  virtual void Append(const std::string& doc, std::vector<ChangeToLog> changes,
+                      AppendDone done) = 0;
 
   using SnapshotDone = std::function<void(Status)>;
   // Durably stores a snapshot of `doc` covering every entry up to

@@ -5,7 +5,7 @@
 namespace weft::server {
 
 void MemoryDocumentLog::Append(const std::string& doc,
-                               std::vector<proto::Change> changes,
+                               std::vector<ChangeToLog> changes,
                                AppendDone done) {
   std::vector<std::uint64_t> seqs;
   bool failed = false;
@@ -16,7 +16,7 @@ void MemoryDocumentLog::Append(const std::string& doc,
       failed = true;
     } else {
       Doc& d = docs_[doc];
-      for (auto& c : changes) {
+      for (auto& [c, user] : changes) {
         auto key = std::make_pair(c.client_id, c.first_seq);
         auto it = d.ids.find(key);
         if (it != d.ids.end()) {

@@ -16,7 +16,7 @@ namespace weft::server {
 // without storing anything, to test failure paths.
 class MemoryDocumentLog : public DocumentLog {
  public:
-  void Append(const std::string& doc, std::vector<proto::Change> changes,
+  void Append(const std::string& doc, std::vector<ChangeToLog> changes,
               AppendDone done) override;
   void SaveSnapshot(const std::string& doc, StoredSnapshot snapshot,
                     SnapshotDone done) override;

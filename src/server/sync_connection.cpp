@@ -70,8 +70,8 @@ bool SyncConnection::Take(double* tokens, double rate,
 }
 
 std::string SyncConnection::user_id() const {
-  std::lock_guard lock(mu_);
-  return identity_.user_id;
+  std::lock_guard lock(id_mu_);
+  return user_id_;
 }
 
 void SyncConnection::OnTextMessage() {
@@ -109,6 +109,10 @@ void SyncConnection::OnMessage(std::string_view bytes) {
       return;
     }
     identity_ = *identity;
+    {
+      std::lock_guard id_lock(id_mu_);
+      user_id_ = identity_.user_id;
+    }
     ready_ = true;
     auto left = std::chrono::duration_cast<std::chrono::seconds>(
         identity_.expires_at - clock_());

@@ -68,7 +68,7 @@ class SyncConnection : public Subscriber,
   void RecheckAccess();
 
   // The authenticated user, or empty before `hello`.
-  std::string user_id() const;
+  std::string user_id() const override;
 
   // Subscriber:
   void Send(std::shared_ptr<const std::string> frame) override;
@@ -89,6 +89,11 @@ class SyncConnection : public Subscriber,
   DocumentAccess& access_;
   Clock clock_;
   SyncLimits limits_;
+
+  // Guards only user_id_, so that the hub may ask for it while mu_ is held
+  // by a call into the hub.
+  mutable std::mutex id_mu_;
+  std::string user_id_;  // guarded by id_mu_; set once, by hello
 
   mutable std::mutex mu_;
   bool ready_ = false;                                     // guarded by mu_
