@@ -57,21 +57,6 @@ const std::vector<pg::StatementDef>& Statements() {
       {"rollback", "ROLLBACK"},
       {"lock_doc",
        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
-      // The seq is computed by the insert; a retry (unique op id conflict)
-      // inserts nothing and the second branch returns the original seq.
-      {"insert_op",
-       "WITH ins AS ("
-       " INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
-       "  server_time_ms, parents, payload)"
-       " SELECT $1::text, coalesce(max(seq), 0) + 1, $2::bigint, $3::bigint,"
-       "  $4::text, $5::bigint, $6::bytea, $7::bytea"
-       " FROM ops WHERE doc_id = $1::text"
-       " ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING RETURNING seq)"
-       " SELECT seq, false FROM ins"
-       " UNION ALL"
-       " SELECT seq, true FROM ops WHERE doc_id = $1::text AND"
-       "  client_id = $2::bigint AND local_seq = $3::bigint AND"
-       "  NOT EXISTS (SELECT 1 FROM ins)"},
       // A whole group in one statement (the documents' advisory locks are
       // held): ops already stored are found by op id, repeats inside the
       // group collapse to their first occurrence, and the new ones get
