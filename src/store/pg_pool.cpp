@@ -34,43 +34,6 @@ Params& Params::Null() {
   return *this;
 }
 
-Params& Params::Owned(std::string v) {
-  ints_.push_back(std::move(v));
-  values_.push_back(ints_.back().data());
-  lengths_.push_back(static_cast<int>(ints_.back().size()));
-  formats_.push_back(1);
-  return *this;
-}
-
-namespace {
-void PutU32(std::string& out, std::uint32_t v) {
-  std::uint32_t be = htonl(v);
-  out.append(reinterpret_cast<const char*>(&be), 4);
-}
-}  // namespace
-
-void ArrayBuilder::Add(std::string_view v) {
-  PutU32(body_, static_cast<std::uint32_t>(v.size()));
-  body_.append(v);
-  ++count_;
-}
-
-void ArrayBuilder::AddInt(std::int64_t v) {
-  std::uint64_t be = ToBigEndian(static_cast<std::uint64_t>(v));
-  Add(std::string_view(reinterpret_cast<const char*>(&be), 8));
-}
-
-std::string ArrayBuilder::Finish() const {
-  std::string out;
-  PutU32(out, 1);  // dimensions
-  PutU32(out, 0);  // no NULLs
-  PutU32(out, oid_);
-  PutU32(out, count_);
-  PutU32(out, 1);  // lower bound
-  out += body_;
-  return out;
-}
-
 Params& Params::Add(std::string_view v) {
   // A non-null pointer: an empty value is empty, not NULL.
   values_.push_back(v.empty() ? "" : v.data());

@@ -29,8 +29,6 @@ class Params {
   Params& Int(std::int64_t v);
   Params& U64(std::uint64_t v) { return Int(static_cast<std::int64_t>(v)); }
   Params& Null();
-  // A value the Params keep alive themselves (e.g. an encoded array).
-  Params& Owned(std::string v);
   int size() const { return static_cast<int>(values_.size()); }
   const char* const* values() const { return values_.data(); }
   const int* lengths() const { return lengths_.data(); }
@@ -42,24 +40,6 @@ class Params {
   std::vector<const char*> values_;
   std::vector<int> lengths_;
   std::vector<int> formats_;
-};
-
-// Encodes a one-dimensional array without NULLs in PostgreSQL's binary
-// array format, for a `$n::type[]` parameter.
-class ArrayBuilder {
- public:
-  static constexpr std::uint32_t kInt8Oid = 20;
-  static constexpr std::uint32_t kTextOid = 25;
-  static constexpr std::uint32_t kByteaOid = 17;
-  explicit ArrayBuilder(std::uint32_t element_oid) : oid_(element_oid) {}
-  void Add(std::string_view v);
-  void AddInt(std::int64_t v);
-  std::string Finish() const;
-
- private:
-  std::uint32_t oid_;
-  std::uint32_t count_ = 0;
-  std::string body_;
 };
 
 // An owned PGresult (binary format results).

@@ -57,48 +57,21 @@ const std::vector<pg::StatementDef>& Statements() {
       {"rollback", "ROLLBACK"},
       {"lock_doc",
        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
-      // A whole group in one statement (the documents' advisory locks are
-      // held): ops already stored are found by op id, repeats inside the
-      // group collapse to their first occurrence, and the new ones get
-      // last+1.. per document in group order. A duplicate that slipped past
-      // the lookup would violate the UNIQUE op-id constraint and fail the
-      // group: nothing is ever stored twice. Returns, per input op in order:
-      // seq, duplicate, the document's last seq before the group.
-      {"insert_group",
-       "WITH input AS ("
-       " SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[],"
-       "  $5::int8[], $6::bytea[], $7::bytea[]) WITH ORDINALITY"
-       "  AS t(doc_id, client_id, local_seq, user_id, ts, parents, payload,"
-       "  ord)),"
-       " existing AS ("
-       "  SELECT i.ord, o.seq FROM input i JOIN ops o ON o.doc_id = i.doc_id"
-       "  AND o.client_id = i.client_id AND o.local_seq = i.local_seq),"
-       " firsts AS ("
-       "  SELECT DISTINCT ON (i.doc_id, i.client_id, i.local_seq) i.*"
-       "  FROM input i WHERE NOT EXISTS"
-       "  (SELECT 1 FROM existing e WHERE e.ord = i.ord)"
-       "  ORDER BY i.doc_id, i.client_id, i.local_seq, i.ord),"
-       " heads AS ("
-       "  SELECT d.doc_id, (SELECT coalesce(max(o.seq), 0) FROM ops o"
-       "  WHERE o.doc_id = d.doc_id) AS last"
-       "  FROM (SELECT DISTINCT doc_id FROM input) d),"
-       " numbered AS ("
-       "  SELECT f.*, h.last + row_number() OVER (PARTITION BY f.doc_id"
-       "  ORDER BY f.ord) AS seq FROM firsts f JOIN heads h"
-       "  ON h.doc_id = f.doc_id),"
-       " ins AS ("
-       "  INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
-       "  server_time_ms, parents, payload) SELECT doc_id, seq, client_id,"
-       "  local_seq, user_id, ts, parents, payload FROM numbered RETURNING 1)"
-       " SELECT coalesce(e.seq, n.seq)::bigint,"
-       "  n.ord IS DISTINCT FROM i.ord, h.last::bigint,"
-       "  (SELECT count(*) FROM ins)::bigint"
-       " FROM input i"
-       " LEFT JOIN existing e ON e.ord = i.ord"
-       " LEFT JOIN numbered n ON n.doc_id = i.doc_id"
-       "  AND n.client_id = i.client_id AND n.local_seq = i.local_seq"
-       " JOIN heads h ON h.doc_id = i.doc_id"
-       " ORDER BY i.ord"},
+      // The seq is computed by the insert; a retry (unique op id conflict)
+      // inserts nothing and the second branch returns the original seq.
+      {"insert_op",
+       "WITH ins AS ("
+       " INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
+       "  server_time_ms, parents, payload)"
+       " SELECT $1::text, coalesce(max(seq), 0) + 1, $2::bigint, $3::bigint,"
+       "  $4::text, $5::bigint, $6::bytea, $7::bytea"
+       " FROM ops WHERE doc_id = $1::text"
+       " ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING RETURNING seq)"
+       " SELECT seq, false FROM ins"
+       " UNION ALL"
+       " SELECT seq, true FROM ops WHERE doc_id = $1::text AND"
+       "  client_id = $2::bigint AND local_seq = $3::bigint AND"
+       "  NOT EXISTS (SELECT 1 FROM ins)"},
       {"find_op",
        "SELECT seq FROM ops WHERE doc_id = $1::text AND client_id = $2::bigint"
        " AND local_seq = $3::bigint"},
@@ -576,33 +549,18 @@ class PgStore final : public Store {
     for (std::string_view doc : docs) {
       sent = sent && send("lock_doc", Params().Text(doc));
     }
-    {
-      pg::ArrayBuilder docs_a(pg::ArrayBuilder::kTextOid),
-          client_a(pg::ArrayBuilder::kInt8Oid),
-          local_a(pg::ArrayBuilder::kInt8Oid),
-          user_a(pg::ArrayBuilder::kTextOid), ts_a(pg::ArrayBuilder::kInt8Oid),
-          parents_a(pg::ArrayBuilder::kByteaOid),
-          payload_a(pg::ArrayBuilder::kByteaOid);
-      for (const AppendRequest& req : group) {
-        for (const NewOp& op : req.ops) {
-          docs_a.Add(req.doc_id);
-          client_a.AddInt(static_cast<std::int64_t>(op.id.client_id));
-          local_a.AddInt(static_cast<std::int64_t>(op.id.local_seq));
-          user_a.Add(op.user_id);
-          ts_a.AddInt(op.server_time_ms);
-          parents_a.Add(op.parents);
-          payload_a.Add(op.payload);
-        }
+    for (const AppendRequest& req : group) {
+      for (const NewOp& op : req.ops) {
+        sent = sent && send("insert_op", Params()
+                                             .Text(req.doc_id)
+                                             .U64(op.id.client_id)
+                                             .U64(op.id.local_seq)
+                                             .Text(op.user_id)
+                                             .Int(op.server_time_ms)
+                                             .Bytes(op.parents)
+                                             .Bytes(op.payload));
       }
-      Params p;
-      p.Owned(docs_a.Finish())
-          .Owned(client_a.Finish())
-          .Owned(local_a.Finish())
-          .Owned(user_a.Finish())
-          .Owned(ts_a.Finish())
-          .Owned(parents_a.Finish())
-          .Owned(payload_a.Finish());
-      sent = sent && send("insert_group", p);
+      sent = sent && send("last_seq", Params().Text(req.doc_id));
     }
     sent = sent && send("commit", Params());
     sent = sent && PQpipelineSync(conn) == 1;
@@ -634,34 +592,31 @@ class PgStore final : public Store {
     note(next("begin").status());
     for (std::size_t i = 0; i < docs.size(); ++i)
       note(next("lock_doc").status());
-    auto rows = next("insert_group");
-    note(rows.status());
-    std::size_t total = 0;
-    for (const AppendRequest& req : group) total += req.ops.size();
-    if (rows.ok() && static_cast<std::size_t>(rows->rows()) == total) {
-      // The running last seq per document, in group order.
-      std::map<std::string_view, std::int64_t> last;
-      int row = 0;
-      for (const AppendRequest& req : group) {
-        AppendResult a;
-        a.seqs.reserve(req.ops.size());
-        auto [it, fresh] = last.emplace(req.doc_id, rows->Int(row, 2));
-        for (std::size_t i = 0; i < req.ops.size(); ++i, ++row) {
-          std::int64_t seq = rows->Int(row, 0);
-          bool dup = rows->Int(row, 1) != 0;
-          if (!dup) {
-            if (a.new_count == 0) a.first_new_seq = seq;
-            ++a.new_count;
-            it->second = std::max(it->second, seq);
-          }
-          a.seqs.push_back(seq);
-          a.duplicate.push_back(dup);
+    for (const AppendRequest& req : group) {
+      AppendResult a;
+      a.seqs.reserve(req.ops.size());
+      for (std::size_t i = 0; i < req.ops.size(); ++i) {
+        auto r = next("insert_op");
+        note(r.status());
+        if (!r.ok() || r->rows() != 1) {
+          note(Status::Internal("insert_op returned no seq"));
+          a.seqs.push_back(0);
+          a.duplicate.push_back(false);
+          continue;
         }
-        a.last_seq = it->second;
-        results.emplace_back(std::move(a));
+        std::int64_t seq = r->Int(0, 0);
+        bool dup = r->Int(0, 1) != 0;
+        if (!dup) {
+          if (a.new_count == 0) a.first_new_seq = seq;
+          ++a.new_count;
+        }
+        a.seqs.push_back(seq);
+        a.duplicate.push_back(dup);
       }
-    } else if (rows.ok()) {
-      note(Status::Internal("insert_group returned the wrong number of rows"));
+      auto last = next("last_seq");
+      note(last.status());
+      if (last.ok()) a.last_seq = last->Int(0, 0);
+      results.emplace_back(std::move(a));
     }
     note(next("commit").status());
     // The sync point.
