@@ -98,7 +98,6 @@ void OpenBackend(const Args& a, Backend& b) {
     b.dir = tmpl;
     weft::store::SqliteOptions o;
     o.path = b.dir + "/bench.db";
-    o.synchronous_full = std::getenv("NOSYNC") == nullptr;
     auto s = weft::store::OpenSqliteStore(o);
     if (!s.ok()) Die(s.status().ToString());
     b.store = std::move(*s);
@@ -181,7 +180,7 @@ void RunLoad(const Args& a) {
     op.user_id = "bench";
     op.payload = payload;
     batch.push_back(std::move(op));
-    if (batch.size() == 5000 || i == a.ops) {
+    if (batch.size() == 5000 || i == a.ops || i == snapshot_at) {
       auto r = b.store->Append(doc, batch);
       if (!r.ok()) Die(r.status().ToString());
       batch.clear();

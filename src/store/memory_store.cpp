@@ -179,6 +179,48 @@ class MemoryStore final : public Store {
     return Status::Ok();
   }
 
+  Result<DocumentDump> ExportDocument(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const MemDoc* doc = Find(doc_id);
+    if (doc == nullptr || (doc->ops.empty() && doc->snapshots.empty())) {
+      return Status::NotFound("no document " + std::string(doc_id));
+    }
+    DocumentDump dump;
+    dump.doc_id = std::string(doc_id);
+    for (const MemOp& m : doc->ops) {
+      dump.ops.push_back(m.op);
+      dump.compacted.push_back(m.compacted);
+    }
+    if (!doc->snapshots.empty())
+      dump.snapshot = doc->snapshots.rbegin()->second;
+    return dump;
+  }
+
+  Status ImportDocument(const DocumentDump& dump) override {
+    WEFT_RETURN_IF_ERROR(CheckDocumentDump(dump));
+    std::lock_guard<std::mutex> lock(mu_);
+    const MemDoc* existing = Find(dump.doc_id);
+    if (existing != nullptr &&
+        (!existing->ops.empty() || !existing->snapshots.empty())) {
+      return Status::AlreadyExists("document " + dump.doc_id + " exists");
+    }
+    MemDoc doc;
+    for (std::size_t i = 0; i < dump.ops.size(); ++i) {
+      MemOp m{dump.ops[i], dump.compacted[i]};
+      if (m.compacted) {
+        m.op.payload.clear();
+        m.op.parents.clear();
+      }
+      doc.ids.emplace(m.op.id, m.op.seq);
+      doc.ops.push_back(std::move(m));
+    }
+    if (dump.snapshot) {
+      doc.snapshots[dump.snapshot->last_included_seq] = *dump.snapshot;
+    }
+    docs_[dump.doc_id] = std::move(doc);
+    return Status::Ok();
+  }
+
   MetadataStore& metadata() override { return metadata_; }
 
   Result<std::vector<std::string>> ListDocumentIds() override {

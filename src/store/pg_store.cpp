@@ -106,6 +106,13 @@ const std::vector<pg::StatementDef>& Statements() {
        " GROUP BY doc_id ORDER BY doc_id"},
       {"snapshot_docs",
        "SELECT DISTINCT doc_id FROM snapshots ORDER BY doc_id"},
+      {"dump_ops",
+       "SELECT seq, client_id, local_seq, user_id, server_time_ms, parents,"
+       " payload FROM ops WHERE doc_id = $1::text ORDER BY seq"},
+      {"import_op",
+       "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
+       " server_time_ms, parents, payload) VALUES ($1::text, $2::bigint,"
+       " $3::bigint, $4::bigint, $5::text, $6::bigint, $7::bytea, $8::bytea)"},
       {"list_docs",
        "SELECT doc_id FROM ops GROUP BY doc_id UNION SELECT doc_id FROM"
        " snapshots ORDER BY 1"},
@@ -337,6 +344,83 @@ class PgStore final : public Store {
                                     ") does not decode: " + v.ToString());
         }
       }
+    }
+    return txn.Commit();
+  }
+
+  Result<DocumentDump> ExportDocument(std::string_view doc_id) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    Txn txn(*c);  // one consistent view
+    WEFT_RETURN_IF_ERROR(txn.Begin("begin_ro"));
+    auto r = c->Exec("dump_ops", Params().Text(doc_id));
+    if (!r.ok()) return r.status();
+    DocumentDump dump;
+    dump.doc_id = std::string(doc_id);
+    for (int i = 0; i < r->rows(); ++i) {
+      StoredOp op;
+      op.seq = r->Int(i, 0);
+      op.id.client_id = static_cast<std::uint64_t>(r->Int(i, 1));
+      op.id.local_seq = static_cast<std::uint64_t>(r->Int(i, 2));
+      op.user_id = r->Bytes(i, 3);
+      op.server_time_ms = r->Int(i, 4);
+      op.parents = r->Bytes(i, 5);
+      op.payload = r->Bytes(i, 6);
+      dump.compacted.push_back(r->IsNull(i, 6));
+      dump.ops.push_back(std::move(op));
+    }
+    auto snap = LatestSnapshotOn(*c, doc_id);
+    if (snap.ok()) {
+      dump.snapshot = std::move(*snap);
+    } else if (snap.status().code() != StatusCode::kNotFound) {
+      return snap.status();
+    }
+    WEFT_RETURN_IF_ERROR(txn.Commit());
+    if (dump.ops.empty() && !dump.snapshot) {
+      return Status::NotFound("no document " + std::string(doc_id));
+    }
+    return dump;
+  }
+
+  Status ImportDocument(const DocumentDump& dump) override {
+    WEFT_RETURN_IF_ERROR(CheckDocumentDump(dump));
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    Txn txn(*c);
+    WEFT_RETURN_IF_ERROR(txn.Begin());
+    auto lock = c->Exec("lock_doc", Params().Text(dump.doc_id));
+    if (!lock.ok()) return lock.status();
+    auto last = LastSeqOn(*c, dump.doc_id);
+    if (!last.ok()) return last.status();
+    auto snap = LatestSnapshotOn(*c, dump.doc_id);
+    if (*last != 0 || snap.ok()) {
+      return Status::AlreadyExists("document " + dump.doc_id + " exists");
+    }
+    for (std::size_t i = 0; i < dump.ops.size(); ++i) {
+      const StoredOp& op = dump.ops[i];
+      Params p;
+      p.Text(dump.doc_id)
+          .Int(op.seq)
+          .U64(op.id.client_id)
+          .U64(op.id.local_seq)
+          .Text(op.user_id)
+          .Int(op.server_time_ms);
+      if (dump.compacted[i]) {
+        p.Null().Null();
+      } else {
+        p.Bytes(op.parents).Bytes(op.payload);
+      }
+      auto r = c->Exec("import_op", p);
+      if (!r.ok()) return r.status();
+    }
+    if (dump.snapshot) {
+      auto r =
+          c->Exec("save_snapshot", Params()
+                                       .Text(dump.doc_id)
+                                       .Int(dump.snapshot->last_included_seq)
+                                       .Int(dump.snapshot->created_ms)
+                                       .Bytes(dump.snapshot->state));
+      if (!r.ok()) return r.status();
     }
     return txn.Commit();
   }

@@ -294,6 +294,77 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
+  Result<DocumentDump> ExportDocument(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DocumentDump dump;
+    dump.doc_id = std::string(doc_id);
+    {
+      Use u(stmts_->dump_ops);
+      u.Text(1, doc_id);
+      for (;;) {
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        StoredOp op;
+        op.seq = u.ColInt(0);
+        op.id.client_id = static_cast<std::uint64_t>(u.ColInt(1));
+        op.id.local_seq = static_cast<std::uint64_t>(u.ColInt(2));
+        op.user_id = u.ColText(3);
+        op.server_time_ms = u.ColInt(4);
+        op.parents = u.ColText(5);
+        op.payload = u.ColText(6);
+        dump.compacted.push_back(u.ColNull(6));
+        dump.ops.push_back(std::move(op));
+      }
+    }
+    auto snap = LatestSnapshotLocked(doc_id);
+    if (snap.ok()) {
+      dump.snapshot = std::move(*snap);
+    } else if (snap.status().code() != StatusCode::kNotFound) {
+      return snap.status();
+    }
+    if (dump.ops.empty() && !dump.snapshot) {
+      return Status::NotFound("no document " + std::string(doc_id));
+    }
+    return dump;
+  }
+
+  Status ImportDocument(const DocumentDump& dump) override {
+    WEFT_RETURN_IF_ERROR(CheckDocumentDump(dump));
+    std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      auto last = LastSeqLocked(dump.doc_id);
+      if (!last.ok()) return last.status();
+      auto snap = LatestSnapshotLocked(dump.doc_id);
+      if (*last != 0 || snap.ok()) {
+        return Status::AlreadyExists("document " + dump.doc_id + " exists");
+      }
+      for (std::size_t i = 0; i < dump.ops.size(); ++i) {
+        const StoredOp& op = dump.ops[i];
+        Use u(stmts_->import_op);
+        u.Text(1, dump.doc_id)
+            .Int(2, op.seq)
+            .U64(3, op.id.client_id)
+            .U64(4, op.id.local_seq)
+            .Text(5, op.user_id)
+            .Int(6, op.server_time_ms);
+        if (!dump.compacted[i]) u.Blob(7, op.parents).Blob(8, op.payload);
+        WEFT_RETURN_IF_ERROR(u.Run());
+      }
+      if (dump.snapshot) {
+        Use u(stmts_->save_snapshot);
+        u.Text(1, dump.doc_id)
+            .Int(2, dump.snapshot->last_included_seq)
+            .Int(3, dump.snapshot->created_ms)
+            .Blob(4, dump.snapshot->state);
+        WEFT_RETURN_IF_ERROR(u.Run());
+      }
+      return Status::Ok();
+    }();
+    return Finish(s);
+  }
+
   MetadataStore& metadata() override { return *metadata_; }
 
   Result<std::vector<std::string>> ListDocumentIds() override {
@@ -312,7 +383,8 @@ class SqliteStore final : public Store {
   struct Statements {
     Stmt begin, commit, rollback, insert_op, find_op, last_seq, read_ops,
         save_snapshot, latest_snapshot, has_snapshot, compact_ops,
-        drop_old_snapshots, count_compacted_after, list_docs;
+        drop_old_snapshots, count_compacted_after, list_docs, dump_ops,
+        import_op;
   };
 
   Status StartCheckpointer() {
@@ -440,6 +512,14 @@ class SqliteStore final : public Store {
         db_,
         "SELECT count(*) FROM ops WHERE doc_id = ? AND seq > ? AND payload IS "
         "NULL"));
+    WEFT_RETURN_IF_ERROR(s.dump_ops.Prepare(
+        db_,
+        "SELECT seq, client_id, local_seq, user_id, server_time_ms, parents, "
+        "payload FROM ops WHERE doc_id = ? ORDER BY seq"));
+    WEFT_RETURN_IF_ERROR(s.import_op.Prepare(
+        db_,
+        "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id, "
+        "server_time_ms, parents, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     WEFT_RETURN_IF_ERROR(s.list_docs.Prepare(
         db_,
         "SELECT doc_id FROM ops GROUP BY doc_id UNION SELECT doc_id FROM "

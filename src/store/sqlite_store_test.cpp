@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "store/sqlite_backup.h"
 #include "store/sqlite_fault_vfs.h"
 #include "store/store_test_backends.h"
 #include "store/store_test_workload.h"
@@ -213,6 +214,82 @@ TEST_F(SqliteRecoveryTest, RejectsAFileThatIsNotADatabase) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kCorruption)
       << s.status().ToString();
+}
+
+TEST(SqliteBackupTest, BacksUpALiveStoreConsistently) {
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/live.db";
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> docs = {"a", "b"};
+  std::vector<AckedOp> before;
+  for (std::uint64_t i = 1; i <= 200; ++i) {
+    const std::string& doc = docs[i % 2];
+    auto r = (*store)->Append(doc, std::vector<NewOp>{OpFor({1, i})});
+    ASSERT_TRUE(r.ok());
+    before.push_back({doc, {1, i}, r->seqs[0]});
+  }
+  // Keep writing while the backup runs.
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (std::uint64_t i = 1; !stop; ++i) {
+      if (!(*store)
+               ->Append(docs[i % 2], std::vector<NewOp>{OpFor({2, i})})
+               .ok()) {
+        return;
+      }
+    }
+  });
+  int calls = 0;
+  BackupOptions bo;
+  bo.pages_per_step = 1;
+  bo.progress = [&](int done, int total) {
+    ++calls;
+    EXPECT_LE(done, total);
+  };
+  Status s = BackupSqlite(opts.path, dir.path() + "/backup.db", bo);
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_GT(calls, 1);
+  EXPECT_EQ(BackupSqlite(opts.path, dir.path() + "/backup.db").code(),
+            StatusCode::kAlreadyExists);
+
+  SqliteOptions b;
+  b.path = dir.path() + "/backup.db";
+  b.verify_on_open = true;
+  auto copy = OpenSqliteStore(b);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  auto report = CheckAcknowledged(**copy, docs, before);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->missing, 0u) << report->first_problem;
+}
+
+TEST(SqliteBackupTest, RestoreBringsBackTheBackedUpState) {
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/s.db";
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append("d", std::vector<NewOp>{OpFor({1, 1})}).ok());
+    ASSERT_TRUE(
+        (*store)->metadata().CreateUser({"u", "u@x", "U", "h", 1}).ok());
+  }
+  ASSERT_TRUE(BackupSqlite(opts.path, dir.path() + "/b.db").ok());
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append("d", std::vector<NewOp>{OpFor({1, 2})}).ok());
+  }
+  ASSERT_TRUE(RestoreSqlite(dir.path() + "/b.db", opts.path).ok());
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(*(*store)->LastSeq("d"), 1);
+  EXPECT_TRUE((*store)->metadata().GetUser("u").ok());
+  EXPECT_EQ(RestoreSqlite(dir.path() + "/none.db", opts.path).code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace

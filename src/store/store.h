@@ -86,6 +86,21 @@ struct LoadedDocument {
 using SnapshotValidator =
     std::function<Status(std::string_view doc_id, std::string_view state)>;
 
+// Everything stored for one document, for export/import between stores:
+// every op row in seq order (compacted ones carry no payload/parents and
+// compacted[i] is true) and the latest snapshot.
+struct DocumentDump {
+  std::string doc_id;
+  std::vector<StoredOp> ops;
+  std::vector<bool> compacted;
+  std::optional<Snapshot> snapshot;
+  friend bool operator==(const DocumentDump&, const DocumentDump&) = default;
+};
+
+// kInvalidArgument unless `dump` is self-consistent: seqs 1..n, unique op
+// ids, compacted ops a prefix covered by the snapshot, snapshot within 1..n.
+Status CheckDocumentDump(const DocumentDump& dump);
+
 using AppendCallback = std::function<void(Result<AppendResult>)>;
 
 class Store {
@@ -150,6 +165,15 @@ class Store {
 
   // The ids of every document with ops or snapshots, sorted.
   virtual Result<std::vector<std::string>> ListDocumentIds() = 0;
+
+  // --- export / import of one document ---
+
+  // kNotFound when the document has neither ops nor snapshots.
+  virtual Result<DocumentDump> ExportDocument(std::string_view doc_id) = 0;
+  // Writes `dump` (checked with CheckDocumentDump) durably in one
+  // transaction, keeping its seqs and op ids. kAlreadyExists if the document
+  // already has ops or snapshots in this store.
+  virtual Status ImportDocument(const DocumentDump& dump) = 0;
 
   // --- account metadata (metadata.h); same durability and thread safety ---
   virtual MetadataStore& metadata() = 0;

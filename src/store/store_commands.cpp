@@ -1,0 +1,127 @@
+#include "store/store_commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "store/document_export.h"
+#include "store/pg_store.h"
+#include "store/sqlite_backup.h"
+#include "store/sqlite_store.h"
+
+namespace weft::store {
+namespace {
+
+int Fail(std::ostream& err, const std::string& what, const Status& s) {
+  err << "weft: " << what << ": " << s.ToString() << "\n";
+  return 1;
+}
+
+// "\rbackup: 42% (1234/2930 pages)", then a newline when done.
+BackupProgress ProgressTo(std::ostream& err, const char* what) {
+  return [&err, what](int done, int total) {
+    int pct = total == 0 ? 100 : static_cast<int>(100LL * done / total);
+    err << "\r" << what << ": " << pct << "% (" << done << "/" << total
+        << " pages)" << (done >= total ? "\n" : "") << std::flush;
+  };
+}
+
+Result<std::unique_ptr<Store>> Open(const StoreTarget& t) {
+  if (t.sqlite_path.empty() == t.pg_conninfo.empty()) {
+    return Status::InvalidArgument("give exactly one of --sqlite, --postgres");
+  }
+  if (!t.sqlite_path.empty()) {
+    SqliteOptions o;
+    o.path = t.sqlite_path;
+    return OpenSqliteStore(o);
+  }
+  PgOptions o;
+  o.conninfo = t.pg_conninfo;
+  return OpenPgStore(o);
+}
+
+// Writes `bytes` to `path` via a temporary file, fsync and rename, so a
+// crash leaves either no file or the whole file.
+Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return Status::Unavailable("cannot create " + tmp);
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      return Status::Unavailable("cannot write " + tmp);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return Status::Unavailable("cannot fsync " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::Unavailable("cannot rename " + tmp + " to " + path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunBackupCommand(const std::string& sqlite_path,
+                     const std::string& backup_path, std::ostream& err) {
+  BackupOptions o;
+  o.progress = ProgressTo(err, "backup");
+  Status s = BackupSqlite(sqlite_path, backup_path, o);
+  if (!s.ok()) return Fail(err, "backup of " + sqlite_path, s);
+  err << "weft: backed up " << sqlite_path << " to " << backup_path
+      << " (verified)\n";
+  return 0;
+}
+
+int RunRestoreCommand(const std::string& backup_path,
+                      const std::string& sqlite_path, std::ostream& err) {
+  BackupOptions o;
+  o.progress = ProgressTo(err, "restore");
+  Status s = RestoreSqlite(backup_path, sqlite_path, o);
+  if (!s.ok()) return Fail(err, "restore of " + backup_path, s);
+  err << "weft: restored " << backup_path << " into " << sqlite_path << "\n";
+  return 0;
+}
+
+int RunExportCommand(const StoreTarget& target, const std::string& doc_id,
+                     const std::string& file, std::ostream& err) {
+  auto store = Open(target);
+  if (!store.ok()) return Fail(err, "open store", store.status());
+  auto dump = (*store)->ExportDocument(doc_id);
+  if (!dump.ok()) return Fail(err, "export " + doc_id, dump.status());
+  Status s = WriteFileAtomically(file, EncodeDocumentDump(*dump));
+  if (!s.ok()) return Fail(err, "write " + file, s);
+  err << "weft: exported " << doc_id << " (" << dump->ops.size() << " ops"
+      << (dump->snapshot ? ", snapshot at seq " +
+                               std::to_string(dump->snapshot->last_included_seq)
+                         : std::string())
+      << ") to " << file << "\n";
+  return 0;
+}
+
+int RunImportCommand(const StoreTarget& target, const std::string& file,
+                     std::ostream& err) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(err, "read " + file, Status::NotFound(file));
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  auto dump = DecodeDocumentDump(bytes);
+  if (!dump.ok()) return Fail(err, "decode " + file, dump.status());
+  auto store = Open(target);
+  if (!store.ok()) return Fail(err, "open store", store.status());
+  Status s = (*store)->ImportDocument(*dump);
+  if (!s.ok()) return Fail(err, "import " + dump->doc_id, s);
+  err << "weft: imported " << dump->doc_id << " (" << dump->ops.size()
+      << " ops)\n";
+  return 0;
+}
+
+}  // namespace weft::store
