@@ -1,5 +1,6 @@
 #include "server/document_hub.h"
 
+#include <chrono>
 #include <utility>
 
 #include "proto/codec.h"
@@ -43,6 +44,8 @@ struct DocumentHub::Live {
     std::weak_ptr<Subscriber> from;
     std::string user_id;
     std::vector<proto::Change> changes;
+    std::chrono::steady_clock::time_point queued_at =
+        std::chrono::steady_clock::now();
   };
   std::vector<Batch> queued;     // wait for the next append
   std::vector<Batch> in_flight;  // being appended now
@@ -266,6 +269,7 @@ std::optional<proto::Error> DocumentHub::Submit(
 }
 
 void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
+  auto started = std::chrono::steady_clock::now();
   std::vector<ChangeToLog> all;
   {
     std::lock_guard lock(live->mu);
@@ -274,7 +278,13 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
     }
   }
   log_.Append(live->id, std::move(all),
-              [this, live](Result<std::vector<std::uint64_t>> result) {
+              [this, live, started](Result<std::vector<std::uint64_t>> result) {
+                if (append_seconds_) {
+                  append_seconds_->Observe(
+                      std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - started)
+                          .count());
+                }
                 OnAppended(live, std::move(result));
               });
 }
@@ -323,7 +333,14 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
           }
         }
         if (auto s = b.from.lock()) s->Send(ToFrame(ack));
+        if (ack_latency_) {
+          ack_latency_->Observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            b.queued_at)
+                  .count());
+        }
       }
+      if (ops_total_) ops_total_->Inc(ops.changes.size());
       if (!ops.changes.empty()) {
         Frame frame = ToFrame(ops);
         for (auto& [ptr, sub] : live->subs) sub.sub->Send(frame);
@@ -359,17 +376,25 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
     snap = StoredSnapshot{live->head, live->model->EncodeSnapshot()};
   }
   auto saved = std::make_shared<StoredSnapshot>(snap);
-  log_.SaveSnapshot(live->id, std::move(snap), [live, saved](Status s) {
-    std::lock_guard lock(live->mu);
-    live->snapshotting = false;
-    if (!s.ok()) return;  // keep the entries; a later snapshot retries
-    std::uint64_t upto = saved->last_included_seq;
-    live->snapshot = std::move(*saved);
-    auto& e = live->entries;
-    std::size_t drop = 0;
-    while (drop < e.size() && e[drop].seq <= upto) ++drop;
-    e.erase(e.begin(), e.begin() + static_cast<long>(drop));
-  });
+  auto started = std::chrono::steady_clock::now();
+  Histogram* timing = snapshot_seconds_;
+  log_.SaveSnapshot(
+      live->id, std::move(snap), [live, saved, started, timing](Status s) {
+        if (timing) {
+          timing->Observe(std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - started)
+                              .count());
+        }
+        std::lock_guard lock(live->mu);
+        live->snapshotting = false;
+        if (!s.ok()) return;  // keep the entries; a later snapshot retries
+        std::uint64_t upto = saved->last_included_seq;
+        live->snapshot = std::move(*saved);
+        auto& e = live->entries;
+        std::size_t drop = 0;
+        while (drop < e.size() && e[drop].seq <= upto) ++drop;
+        e.erase(e.begin(), e.begin() + static_cast<long>(drop));
+      });
   return true;
 }
 
@@ -462,6 +487,38 @@ std::size_t DocumentHub::UnloadIdle() {
     if (fold) TrySnapshot(live, 1);
   }
   return unloaded;
+}
+
+void DocumentHub::ExportMetrics(MetricsRegistry& metrics) {
+  ops_total_ = &metrics.GetCounter("weft_sync_ops_total",
+                                   "Changes made durable and broadcast.");
+  ack_latency_ = &metrics.GetHistogram(
+      "weft_sync_ack_latency_seconds",
+      "Time from a submit to its acknowledgement (durable).");
+  append_seconds_ = &metrics.GetHistogram(
+      "weft_sync_append_seconds", "Duration of one durable log append.");
+  snapshot_seconds_ = &metrics.GetHistogram("weft_sync_snapshot_seconds",
+                                            "Duration of saving a snapshot.");
+  metrics.AddCallbackGauge("weft_sync_documents_loaded",
+                           "Documents held in memory.",
+                           [this] { return double(loaded_documents()); });
+  metrics.AddCallbackGauge("weft_sync_documents_subscribed",
+                           "Documents with at least one subscriber.",
+                           [this] { return double(subscribed_documents()); });
+}
+
+std::size_t DocumentHub::subscribed_documents() const {
+  std::vector<std::shared_ptr<Live>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, live] : docs_) all.push_back(live);
+  }
+  std::size_t n = 0;
+  for (const auto& live : all) {
+    std::lock_guard lock(live->mu);
+    if (!live->subs.empty()) ++n;
+  }
+  return n;
 }
 
 std::size_t DocumentHub::loaded_documents() const {

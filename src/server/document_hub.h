@@ -13,6 +13,7 @@
 #include "proto/message.h"
 #include "server/document_log.h"
 #include "server/document_model.h"
+#include "server/metrics.h"
 
 namespace weft::server {
 
@@ -55,6 +56,15 @@ class DocumentHub {
  public:
   DocumentHub(DocumentLog& log, DocumentModelFactory& models,
               HubConfig config = {});
+  // Counts logged changes (weft_sync_ops_total), the time from submit to
+  // acknowledgement (weft_sync_ack_latency_seconds), durable appends
+  // (weft_sync_append_seconds) and snapshots
+  // (weft_sync_snapshot_seconds); loaded and subscribed documents are
+  // gauges read at render time. Call before serving.
+  void ExportMetrics(MetricsRegistry& metrics);
+
+  // Documents with at least one subscriber.
+  std::size_t subscribed_documents() const;
   ~DocumentHub();
 
   // Subscribes `sub` with `role`, loading the document if needed, and sends
@@ -110,6 +120,11 @@ class DocumentHub {
   // Ends every subscription of a document that can no longer be trusted
   // (its durable state does not load) and forgets it. Under live.mu.
   void Drop(Live& live, proto::ErrorCode code, const std::string& message);
+
+  Counter* ops_total_ = nullptr;
+  Histogram* ack_latency_ = nullptr;
+  Histogram* append_seconds_ = nullptr;
+  Histogram* snapshot_seconds_ = nullptr;
 
   DocumentLog& log_;
   DocumentModelFactory& models_;
