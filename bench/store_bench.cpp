@@ -1,0 +1,238 @@
+// store_bench: durable append throughput/latency with group commit, and
+// document load time through snapshot + trailing ops, on SQLite and
+// PostgreSQL. Results and commands: bench/RESULTS.md.
+//
+//   store_bench append --backend sqlite|postgres [--writers 64] [--seconds 5]
+//                      [--docs 64] [--payload 32]
+//   store_bench load   --backend sqlite|postgres [--ops 1000000]
+//                      [--trailing 1000] [--snapshot-bytes 2000000]
+//
+// SQLite uses a file under $TMPDIR; PostgreSQL a throwaway server (fsync on)
+// started by the test harness, unless --conninfo is given.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pg_server.h"
+#include "store/pg_store.h"
+#include "store/sqlite_store.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using weft::store::NewOp;
+using weft::store::Store;
+
+struct Args {
+  std::string mode;
+  std::string backend = "sqlite";
+  std::string conninfo;
+  int writers = 64;
+  double seconds = 5;
+  int docs = 64;
+  std::size_t payload = 32;
+  std::int64_t ops = 1'000'000;
+  std::int64_t trailing = 1000;
+  std::size_t snapshot_bytes = 2'000'000;
+};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "store_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  if (argc < 2) Die("usage: store_bench append|load --backend sqlite|postgres");
+  a.mode = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--backend")
+      a.backend = v;
+    else if (k == "--conninfo")
+      a.conninfo = v;
+    else if (k == "--writers")
+      a.writers = std::stoi(v);
+    else if (k == "--seconds")
+      a.seconds = std::stod(v);
+    else if (k == "--docs")
+      a.docs = std::stoi(v);
+    else if (k == "--payload")
+      a.payload = std::stoul(v);
+    else if (k == "--ops")
+      a.ops = std::stoll(v);
+    else if (k == "--trailing")
+      a.trailing = std::stoll(v);
+    else if (k == "--snapshot-bytes")
+      a.snapshot_bytes = std::stoul(v);
+    else
+      Die("unknown flag " + k);
+  }
+  return a;
+}
+
+// Owns whatever the store lives in (a temp file or a throwaway server).
+struct Backend {
+  std::string dir;
+  std::unique_ptr<weft::testing::PgServer> server;
+  std::unique_ptr<Store> store;
+  ~Backend() {
+    store.reset();
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
+};
+
+void OpenBackend(const Args& a, Backend& b) {
+  if (a.backend == "sqlite") {
+    const char* t = std::getenv("TMPDIR");
+    std::string tmpl =
+        std::string(t != nullptr && *t ? t : "/tmp") + "/weft-bench-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp");
+    b.dir = tmpl;
+    weft::store::SqliteOptions o;
+    o.path = b.dir + "/bench.db";
+    o.synchronous_full = std::getenv("NOSYNC") == nullptr;
+    auto s = weft::store::OpenSqliteStore(o);
+    if (!s.ok()) Die(s.status().ToString());
+    b.store = std::move(*s);
+  } else if (a.backend == "postgres") {
+    weft::store::PgOptions o;
+    o.conninfo = a.conninfo;
+    if (o.conninfo.empty()) {
+      auto server = weft::testing::PgServer::Start();
+      if (!server.ok()) Die(server.status().ToString());
+      b.server = std::move(*server);
+      auto db = b.server->CreateDatabase("weft_bench");
+      if (!db.ok()) Die(db.status().ToString());
+      o.conninfo = b.server->ConnInfo(*db);
+    }
+    auto s = weft::store::OpenPgStore(o);
+    if (!s.ok()) Die(s.status().ToString());
+    b.store = std::move(*s);
+  } else {
+    Die("unknown backend " + a.backend);
+  }
+}
+
+void RunAppend(const Args& a) {
+  Backend b;
+  OpenBackend(a, b);
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.writers));
+  std::vector<std::thread> threads;
+  std::string payload(a.payload, 'p');
+  auto start = Clock::now();
+  for (int w = 0; w < a.writers; ++w) {
+    threads.emplace_back([&, w] {
+      std::string doc = "doc-" + std::to_string(w % a.docs);
+      auto& l = lat[static_cast<std::size_t>(w)];
+      l.reserve(200'000);
+      for (std::uint64_t i = 1; !stop.load(std::memory_order_relaxed); ++i) {
+        NewOp op;
+        op.id = {static_cast<std::uint64_t>(w) + 1, i};
+        op.user_id = "bench";
+        op.payload = payload;
+        auto t0 = Clock::now();
+        auto r = b.store->Append(doc, std::span<const NewOp>(&op, 1));
+        auto t1 = Clock::now();
+        if (!r.ok()) Die(r.status().ToString());
+        l.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) {
+    return all[std::min(
+        all.size() - 1,
+        static_cast<std::size_t>(p * static_cast<double>(all.size())))];
+  };
+  std::printf(
+      "append backend=%s writers=%d docs=%d payload=%zuB: %zu durable appends "
+      "in %.2f s = %.0f/s; latency ms p50=%.2f p99=%.2f p99.9=%.2f max=%.2f\n",
+      a.backend.c_str(), a.writers, a.docs, a.payload, all.size(), elapsed,
+      static_cast<double>(all.size()) / elapsed, pct(0.5), pct(0.99),
+      pct(0.999), all.back());
+}
+
+void RunLoad(const Args& a) {
+  Backend b;
+  OpenBackend(a, b);
+  const std::string doc = "big";
+  std::int64_t snapshot_at = a.ops - a.trailing;
+  std::string payload(a.payload, 'p');
+  auto fill0 = Clock::now();
+  std::vector<NewOp> batch;
+  for (std::int64_t i = 1; i <= a.ops; ++i) {
+    NewOp op;
+    op.id = {1, static_cast<std::uint64_t>(i)};
+    op.user_id = "bench";
+    op.payload = payload;
+    batch.push_back(std::move(op));
+    if (batch.size() == 5000 || i == a.ops) {
+      auto r = b.store->Append(doc, batch);
+      if (!r.ok()) Die(r.status().ToString());
+      batch.clear();
+    }
+    if (i == snapshot_at) {
+      std::string state(a.snapshot_bytes, '\0');
+      std::mt19937_64 rng(1);
+      for (auto& c : state) c = static_cast<char>(rng());
+      if (auto s = b.store->SaveSnapshot({doc, snapshot_at, 0, state});
+          !s.ok()) {
+        Die(s.ToString());
+      }
+      if (auto s = b.store->Compact(doc, snapshot_at); !s.ok())
+        Die(s.ToString());
+    }
+  }
+  double fill = std::chrono::duration<double>(Clock::now() - fill0).count();
+  std::vector<double> times;
+  for (int run = 0; run < 21; ++run) {
+    auto t0 = Clock::now();
+    auto d = b.store->LoadDocument(doc);
+    auto t1 = Clock::now();
+    if (!d.ok()) Die(d.status().ToString());
+    if (d->ops.size() != static_cast<std::size_t>(a.trailing) ||
+        d->snapshot->state.size() != a.snapshot_bytes) {
+      Die("loaded the wrong document");
+    }
+    times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  double first = times[0];
+  std::sort(times.begin(), times.end());
+  std::printf(
+      "load backend=%s ops=%lld (snapshot at %lld, %zu B, compacted) "
+      "trailing=%lld: first %.2f ms, median %.2f ms, max %.2f ms (filled in "
+      "%.1f s)\n",
+      a.backend.c_str(), static_cast<long long>(a.ops),
+      static_cast<long long>(snapshot_at), a.snapshot_bytes,
+      static_cast<long long>(a.trailing), first, times[times.size() / 2],
+      times.back(), fill);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = Parse(argc, argv);
+  if (a.mode == "append") {
+    RunAppend(a);
+  } else if (a.mode == "load") {
+    RunLoad(a);
+  } else {
+    Die("unknown mode " + a.mode);
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+#pragma once
+
+// GroupCommitter: many concurrent appends share one durable commit.
+//
+// Callers Submit() requests from any thread. One committer thread takes
+// everything queued (up to Options::max_group_ops operations), hands the
+// group to the backend's GroupWriter, which runs it as one transaction and
+// commits once, and only after the writer returns completes each request's
+// callback, in submission order. While a commit is in flight new requests
+// queue, so groups grow with load with no timer and no idle latency.
+//
+// Thread safety: Submit/SubmitAndWait/Stop are thread-safe. Callbacks run on
+// the committer thread; they must be short and must not wait for another
+// append (that would deadlock the committer).
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "store/store.h"
+
+namespace weft::store {
+
+struct AppendRequest {
+  std::string doc_id;
+  std::vector<NewOp> ops;
+  AppendCallback done;
+};
+
+// Runs `group` in one transaction and returns after it is durably committed.
+// The outer Result is the commit: an error means nothing of the group is
+// stored and every request fails with it. Otherwise one Result per request,
+// in order; a failed request must have left nothing stored (e.g. rolled back
+// to a savepoint) while the others commit.
+using GroupWriter = std::function<Result<std::vector<Result<AppendResult>>>(
+    std::span<AppendRequest> group)>;
+
+class GroupCommitter {
+ public:
+  struct Options {
+    // Upper bound on the operations of one group (a single larger request
+    // still forms a group of its own). Default 8192.
+    std::size_t max_group_ops = 8192;
+  };
+
+  // Starts the committer thread.
+  GroupCommitter(GroupWriter writer, Options options);
+  // Stop()s, which finishes every queued request.
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Queues a request; request.done is called exactly once. After Stop() it
+  // is called at once (on the caller's thread) with kUnavailable.
+  void Submit(AppendRequest request);
+
+  // Submits and blocks until the request is durable or failed.
+  Result<AppendResult> SubmitAndWait(std::string doc_id,
+                                     std::vector<NewOp> ops);
+
+  // Refuses new requests, commits those already queued, joins the thread.
+  // Idempotent.
+  void Stop();
+
+  // Counters for tests and benchmarks.
+  std::uint64_t groups_committed() const;
+  std::uint64_t requests_committed() const;
+
+ private:
+  void Run();
+
+  GroupWriter writer_;
+  Options options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<AppendRequest> queue_;  // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  std::uint64_t groups_ = 0;         // guarded by mu_
+  std::uint64_t requests_ = 0;       // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace weft::store

@@ -1,0 +1,171 @@
+#include "store/group_commit.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+namespace weft::store {
+namespace {
+
+std::vector<NewOp> OneOp(std::uint64_t n) {
+  NewOp op;
+  op.id = {1, n};
+  return {op};
+}
+
+// A writer that records which requests it has durably "committed".
+struct RecordingWriter {
+  std::mutex mu;
+  std::set<std::uint64_t> committed;  // local_seq of the first op
+  std::vector<std::size_t> group_sizes;
+
+  Result<std::vector<Result<AppendResult>>> Write(
+      std::span<AppendRequest> group) {
+    std::vector<Result<AppendResult>> out;
+    std::lock_guard<std::mutex> lock(mu);
+    for (const AppendRequest& r : group) {
+      committed.insert(r.ops[0].id.local_seq);
+      AppendResult a;
+      a.seqs = {static_cast<std::int64_t>(r.ops[0].id.local_seq)};
+      a.duplicate = {false};
+      out.emplace_back(std::move(a));
+    }
+    group_sizes.push_back(group.size());
+    return out;
+  }
+};
+
+TEST(GroupCommitTest, CallbacksRunOnlyAfterTheirGroupIsCommitted) {
+  RecordingWriter w;
+  std::atomic<int> early{0};
+  std::vector<std::promise<void>> done(200);
+  {
+    GroupCommitter gc([&](std::span<AppendRequest> g) { return w.Write(g); },
+                      {});
+    for (std::uint64_t i = 0; i < done.size(); ++i) {
+      gc.Submit({"d", OneOp(i), [&, i](Result<AppendResult> r) {
+                   std::lock_guard<std::mutex> lock(w.mu);
+                   if (!r.ok() || !w.committed.contains(i)) ++early;
+                   done[i].set_value();
+                 }});
+    }
+    for (auto& d : done) d.get_future().wait();
+  }
+  EXPECT_EQ(early.load(), 0);
+  EXPECT_EQ(w.committed.size(), done.size());
+}
+
+TEST(GroupCommitTest, RequestsQueuedDuringACommitShareTheNextOne) {
+  std::promise<void> first_entered, release_first;
+  std::shared_future<void> release = release_first.get_future().share();
+  RecordingWriter w;
+  std::atomic<int> calls{0};
+  GroupCommitter gc(
+      [&](std::span<AppendRequest> g) {
+        if (calls++ == 0) {
+          first_entered.set_value();
+          release.wait();  // a slow fsync
+        }
+        return w.Write(g);
+      },
+      {});
+  std::vector<std::future<Result<AppendResult>>> results;
+  auto submit = [&](std::uint64_t i) {
+    auto p = std::make_shared<std::promise<Result<AppendResult>>>();
+    results.push_back(p->get_future());
+    gc.Submit({"d", OneOp(i),
+               [p](Result<AppendResult> r) { p->set_value(std::move(r)); }});
+  };
+  submit(0);
+  first_entered.get_future().wait();
+  for (std::uint64_t i = 1; i <= 50; ++i) submit(i);
+  release_first.set_value();
+  for (auto& f : results) ASSERT_TRUE(f.get().ok());
+  EXPECT_EQ(w.group_sizes, (std::vector<std::size_t>{1, 50}));
+  EXPECT_EQ(gc.groups_committed(), 2u);
+  EXPECT_EQ(gc.requests_committed(), 51u);
+}
+
+TEST(GroupCommitTest, AFailedCommitFailsEveryRequestOfTheGroup) {
+  std::promise<void> first_entered, release_first;
+  std::shared_future<void> release = release_first.get_future().share();
+  std::atomic<int> calls{0};
+  GroupCommitter gc(
+      [&](std::span<AppendRequest> g)
+          -> Result<std::vector<Result<AppendResult>>> {
+        if (calls++ == 0) {
+          first_entered.set_value();
+          release.wait();
+          return std::vector<Result<AppendResult>>(g.size(), AppendResult{});
+        }
+        return Status::Unavailable("disk full");
+      },
+      {});
+  std::vector<std::future<Result<AppendResult>>> results;
+  auto submit = [&](std::uint64_t i) {
+    auto p = std::make_shared<std::promise<Result<AppendResult>>>();
+    results.push_back(p->get_future());
+    gc.Submit({"d", OneOp(i),
+               [p](Result<AppendResult> r) { p->set_value(std::move(r)); }});
+  };
+  submit(0);
+  first_entered.get_future().wait();
+  for (std::uint64_t i = 1; i <= 5; ++i) submit(i);
+  release_first.set_value();
+  EXPECT_TRUE(results[0].get().ok());
+  for (std::size_t i = 1; i < results.size(); ++i) {
+    auto r = results[i].get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  }
+}
+
+TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
+  std::promise<void> first_entered, release_first;
+  std::shared_future<void> release = release_first.get_future().share();
+  RecordingWriter w;
+  std::atomic<int> calls{0};
+  GroupCommitter gc(
+      [&](std::span<AppendRequest> g) {
+        if (calls++ == 0) {
+          first_entered.set_value();
+          release.wait();
+        }
+        return w.Write(g);
+      },
+      GroupCommitter::Options{4});
+  std::atomic<int> ok{0};
+  std::promise<void> all;
+  constexpr int kN = 11;
+  for (std::uint64_t i = 0; i < kN; ++i) {
+    if (i == 1) first_entered.get_future().wait();
+    gc.Submit({"d", OneOp(i), [&](Result<AppendResult> r) {
+                 if (r.ok() && ++ok == kN) all.set_value();
+               }});
+  }
+  release_first.set_value();
+  all.get_future().wait();
+  EXPECT_EQ(w.group_sizes, (std::vector<std::size_t>{1, 4, 4, 2}));
+}
+
+TEST(GroupCommitTest, StopFinishesQueuedRequestsAndRefusesNewOnes) {
+  RecordingWriter w;
+  GroupCommitter gc([&](std::span<AppendRequest> g) { return w.Write(g); }, {});
+  std::atomic<int> ok{0};
+  for (std::uint64_t i = 0; i < 20; ++i) {
+    gc.Submit({"d", OneOp(i), [&](Result<AppendResult> r) {
+                 if (r.ok()) ++ok;
+               }});
+  }
+  gc.Stop();
+  EXPECT_EQ(ok.load(), 20);
+  auto r = gc.SubmitAndWait("d", OneOp(99));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace weft::store

@@ -1,0 +1,273 @@
+// The metadata half of the conformance suite: memory, SQLite, PostgreSQL.
+#include <gtest/gtest.h>
+
+#include "store/store_test_backends.h"
+
+namespace weft::store::testing {
+namespace {
+
+template <typename Backend>
+class MetadataConformanceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { Backend::SetUpTestSuite(); }
+  static void TearDownTestSuite() { Backend::TearDownTestSuite(); }
+
+  void SetUp() override {
+    auto s = backend_.OpenFresh();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  MetadataStore& m() { return store_->metadata(); }
+
+  // Two users and a workspace owned by the first.
+  void Seed() {
+    ASSERT_TRUE(m().CreateUser(Alice()).ok());
+    ASSERT_TRUE(m().CreateUser(Bob()).ok());
+    ASSERT_TRUE(m().CreateWorkspace(Ws()).ok());
+  }
+  static User Alice() {
+    return {"u-alice", "alice@example.com", "Alice", "argon2id$a", 10};
+  }
+  static User Bob() {
+    return {"u-bob", "bob@example.com", "Bob", "argon2id$b", 11};
+  }
+  static Workspace Ws() { return {"w1", "acme", "Acme", "u-alice", 12}; }
+
+  Backend backend_;
+  std::unique_ptr<Store> store_;
+};
+
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, PgBackend>;
+class BackendNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return T::kName;
+  }
+};
+TYPED_TEST_SUITE(MetadataConformanceTest, Backends, BackendNames);
+
+#define EXPECT_CODE(expr, c) EXPECT_EQ((expr).code(), StatusCode::c)
+#define EXPECT_RCODE(expr, c) EXPECT_EQ((expr).status().code(), StatusCode::c)
+
+TYPED_TEST(MetadataConformanceTest, UsersHaveUniqueIdsAndEmails) {
+  auto& m = this->m();
+  ASSERT_TRUE(m.CreateUser(this->Alice()).ok());
+  User dup_id = this->Bob();
+  dup_id.id = "u-alice";
+  EXPECT_CODE(m.CreateUser(dup_id), kAlreadyExists);
+  User dup_email = this->Bob();
+  dup_email.email = "alice@example.com";
+  EXPECT_CODE(m.CreateUser(dup_email), kAlreadyExists);
+  auto got = m.GetUser("u-alice");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, this->Alice());
+  auto by_email = m.GetUserByEmail("alice@example.com");
+  ASSERT_TRUE(by_email.ok());
+  EXPECT_EQ(by_email->id, "u-alice");
+  EXPECT_RCODE(m.GetUser("nobody"), kNotFound);
+  EXPECT_RCODE(m.GetUserByEmail("x@example.com"), kNotFound);
+  ASSERT_TRUE(m.SetPasswordHash("u-alice", "argon2id$new").ok());
+  EXPECT_EQ(m.GetUser("u-alice")->password_hash, "argon2id$new");
+  EXPECT_CODE(m.SetPasswordHash("nobody", "h"), kNotFound);
+}
+
+TYPED_TEST(MetadataConformanceTest, RefreshTokenRotationDetectsReuse) {
+  auto& m = this->m();
+  this->Seed();
+  RefreshTokenFamily f{"f1", "u-alice", "hash0", 0, 100, 1000, false};
+  EXPECT_CODE(m.CreateRefreshFamily({"f0", "nobody", "h", 0, 0, 0, false}),
+              kInvalidArgument);
+  ASSERT_TRUE(m.CreateRefreshFamily(f).ok());
+  EXPECT_CODE(m.CreateRefreshFamily({"f2", "u-bob", "hash0", 0, 0, 0, false}),
+              kAlreadyExists);
+  auto r = m.RotateRefreshToken("f1", "hash0", "hash1", 2000);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->generation, 1);
+  EXPECT_EQ(r->token_hash, "hash1");
+  EXPECT_EQ(*m.GetRefreshFamily("f1"), *r);
+  // The old token again: reuse. The family is revoked for good.
+  EXPECT_RCODE(m.RotateRefreshToken("f1", "hash0", "hash2", 3000), kAborted);
+  EXPECT_TRUE(m.GetRefreshFamily("f1")->revoked);
+  EXPECT_RCODE(m.RotateRefreshToken("f1", "hash1", "hash3", 3000),
+               kFailedPrecondition);
+  EXPECT_RCODE(m.RotateRefreshToken("nope", "a", "b", 0), kNotFound);
+
+  ASSERT_TRUE(
+      m.CreateRefreshFamily({"f3", "u-bob", "b0", 0, 0, 9, false}).ok());
+  ASSERT_TRUE(
+      m.CreateRefreshFamily({"f4", "u-bob", "b1", 0, 0, 9, false}).ok());
+  ASSERT_TRUE(m.RevokeUserRefreshFamilies("u-bob").ok());
+  EXPECT_TRUE(m.GetRefreshFamily("f3")->revoked);
+  EXPECT_TRUE(m.GetRefreshFamily("f4")->revoked);
+  EXPECT_CODE(m.RevokeRefreshFamily("nope"), kNotFound);
+}
+
+TYPED_TEST(MetadataConformanceTest, WorkspacesAndMembershipsAreUnique) {
+  auto& m = this->m();
+  this->Seed();
+  EXPECT_CODE(m.CreateWorkspace({"w2", "acme", "Other", "u-bob", 0}),
+              kAlreadyExists);
+  EXPECT_CODE(m.CreateWorkspace({"w3", "other", "Other", "nobody", 0}),
+              kInvalidArgument);
+  EXPECT_EQ(*m.GetWorkspace("w1"), this->Ws());
+  EXPECT_EQ(m.GetWorkspaceBySlug("acme")->id, "w1");
+  EXPECT_RCODE(m.GetWorkspaceBySlug("none"), kNotFound);
+
+  ASSERT_TRUE(m.AddMember({"w1", "u-bob", Role::kEditor, 5}).ok());
+  ASSERT_TRUE(m.AddMember({"w1", "u-alice", Role::kOwner, 4}).ok());
+  EXPECT_CODE(m.AddMember({"w1", "u-bob", Role::kViewer, 6}), kAlreadyExists);
+  EXPECT_CODE(m.AddMember({"nows", "u-bob", Role::kViewer, 6}),
+              kInvalidArgument);
+  EXPECT_CODE(m.AddMember({"w1", "nobody", Role::kViewer, 6}),
+              kInvalidArgument);
+  ASSERT_TRUE(m.SetMemberRole("w1", "u-bob", Role::kAdmin).ok());
+  EXPECT_EQ(m.GetMembership("w1", "u-bob")->role, Role::kAdmin);
+  EXPECT_CODE(m.SetMemberRole("w1", "nobody", Role::kAdmin), kNotFound);
+  auto members = m.ListMembers("w1");
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[0], (Membership{"w1", "u-alice", Role::kOwner, 4}));
+  EXPECT_EQ((*members)[1].user_id, "u-bob");
+  ASSERT_TRUE(m.RemoveMember("w1", "u-bob").ok());
+  EXPECT_CODE(m.RemoveMember("w1", "u-bob"), kNotFound);
+  EXPECT_RCODE(m.GetMembership("w1", "u-bob"), kNotFound);
+}
+
+TYPED_TEST(MetadataConformanceTest, InvitationsAreAcceptedOnceAndAtomically) {
+  auto& m = this->m();
+  this->Seed();
+  Invitation inv{"i1",          "w1",   "bob@example.com",
+                 Role::kEditor, "tok1", "u-alice",
+                 100,           1000,   std::nullopt};
+  ASSERT_TRUE(m.CreateInvitation(inv).ok());
+  Invitation same_email = inv;
+  same_email.id = "i2";
+  same_email.token_hash = "tok2";
+  EXPECT_CODE(m.CreateInvitation(same_email), kAlreadyExists);
+  Invitation same_token = inv;
+  same_token.id = "i3";
+  same_token.email = "carol@example.com";
+  EXPECT_CODE(m.CreateInvitation(same_token), kAlreadyExists);
+  EXPECT_EQ(*m.GetInvitationByToken("tok1"), inv);
+
+  EXPECT_CODE(m.AcceptInvitation("tok1", "u-bob", 1000), kFailedPrecondition)
+      << "expired at now == expires_ms";
+  EXPECT_CODE(m.AcceptInvitation("nope", "u-bob", 500), kNotFound);
+  ASSERT_TRUE(m.AcceptInvitation("tok1", "u-bob", 500).ok());
+  EXPECT_EQ(m.GetMembership("w1", "u-bob")->role, Role::kEditor);
+  EXPECT_EQ(m.GetInvitationByToken("tok1")->accepted_ms, 500);
+  EXPECT_CODE(m.AcceptInvitation("tok1", "u-bob", 600), kFailedPrecondition);
+
+  // Accepting for someone already a member fails and leaves it open.
+  ASSERT_TRUE(m.AddMember({"w1", "u-alice", Role::kOwner, 1}).ok());
+  Invitation again{"i4",          "w1",   "alice@example.com",
+                   Role::kViewer, "tok4", "u-alice",
+                   100,           1000,   std::nullopt};
+  ASSERT_TRUE(m.CreateInvitation(again).ok());
+  EXPECT_CODE(m.AcceptInvitation("tok4", "u-alice", 500), kAlreadyExists);
+  EXPECT_FALSE(m.GetInvitationByToken("tok4")->accepted_ms.has_value());
+  EXPECT_EQ(m.GetMembership("w1", "u-alice")->role, Role::kOwner);
+}
+
+TYPED_TEST(MetadataConformanceTest, DocumentsSoftDeleteAndRestore) {
+  auto& m = this->m();
+  this->Seed();
+  DocumentInfo a{"d-a", "w1", DocumentKind::kText, "Notes", "u-alice",
+                 1,     1,    std::nullopt};
+  DocumentInfo b{"d-b", "w1", DocumentKind::kBoard, "Plan", "u-bob",
+                 2,     2,    std::nullopt};
+  DocumentInfo c{"d-c", "w1", DocumentKind::kCanvas, "Sketch", "u-bob",
+                 3,     3,    std::nullopt};
+  ASSERT_TRUE(m.CreateDocument(a).ok());
+  ASSERT_TRUE(m.CreateDocument(b).ok());
+  ASSERT_TRUE(m.CreateDocument(c).ok());
+  EXPECT_CODE(m.CreateDocument(a), kAlreadyExists);
+  DocumentInfo orphan = a;
+  orphan.id = "d-x";
+  orphan.workspace_id = "nows";
+  EXPECT_CODE(m.CreateDocument(orphan), kInvalidArgument);
+  EXPECT_EQ(*m.GetDocument("d-c"), c);
+
+  ASSERT_TRUE(m.RenameDocument("d-a", "Notes v2", 50).ok());
+  ASSERT_TRUE(m.SoftDeleteDocument("d-b", 60).ok());
+  auto live = m.ListDocuments("w1", false);
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 2u);
+  EXPECT_EQ((*live)[0].title, "Notes v2");
+  EXPECT_EQ((*live)[0].updated_ms, 50);
+  EXPECT_EQ((*live)[1].id, "d-c");
+  auto all = m.ListDocuments("w1", true);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].deleted_ms, 60);
+  ASSERT_TRUE(m.RestoreDocument("d-b", 70).ok());
+  EXPECT_FALSE(m.GetDocument("d-b")->deleted_ms.has_value());
+  EXPECT_EQ(m.ListDocuments("w1", false)->size(), 3u);
+  EXPECT_CODE(m.SoftDeleteDocument("nope", 1), kNotFound);
+  EXPECT_CODE(m.RenameDocument("nope", "t", 1), kNotFound);
+  EXPECT_RCODE(m.GetDocument("nope"), kNotFound);
+}
+
+TYPED_TEST(MetadataConformanceTest, ActivityPagesNewestFirst) {
+  auto& m = this->m();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    Activity a{
+        0,         i == 2 ? "w2" : "w1", std::nullopt,
+        "u-alice", "document.created",   "{\"n\":" + std::to_string(i) + "}",
+        i};
+    if (i % 2 == 0) a.document_id = "d" + std::to_string(i);
+    auto id = m.RecordActivity(a);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    if (!ids.empty()) {
+      EXPECT_GT(*id, ids.back());
+    }
+    ids.push_back(*id);
+  }
+  auto page = m.ListActivity("w1", 0, 2);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, ids[4]);
+  EXPECT_EQ((*page)[0].document_id, "d4");
+  EXPECT_EQ((*page)[1].id, ids[3]);
+  EXPECT_FALSE((*page)[1].document_id.has_value());
+  auto next = m.ListActivity("w1", (*page)[1].id, 10);
+  ASSERT_EQ(next->size(), 2u);  // ids[1], ids[0]; ids[2] is w2
+  EXPECT_EQ((*next)[0].id, ids[1]);
+  EXPECT_EQ((*next)[1].detail, "{\"n\":0}");
+}
+
+TYPED_TEST(MetadataConformanceTest, IdempotencyKeysAreUniquePerUser) {
+  auto& m = this->m();
+  IdempotencyRecord r{
+      "u1", "key-1", "sha:abc", 201, std::string("{\"id\":\"d1\"}\0", 13), 100};
+  ASSERT_TRUE(m.PutIdempotencyRecord(r).ok());
+  IdempotencyRecord again = r;
+  again.request_hash = "sha:other";
+  EXPECT_CODE(m.PutIdempotencyRecord(again), kAlreadyExists);
+  EXPECT_EQ(*m.GetIdempotencyRecord("u1", "key-1"), r);
+  IdempotencyRecord other_user = r;
+  other_user.user_id = "u2";
+  other_user.created_ms = 300;
+  ASSERT_TRUE(m.PutIdempotencyRecord(other_user).ok());
+  EXPECT_RCODE(m.GetIdempotencyRecord("u1", "key-2"), kNotFound);
+  auto n = m.ExpireIdempotencyRecords(200);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_RCODE(m.GetIdempotencyRecord("u1", "key-1"), kNotFound);
+  EXPECT_TRUE(m.GetIdempotencyRecord("u2", "key-1").ok());
+}
+
+TYPED_TEST(MetadataConformanceTest, MetadataSurvivesReopen) {
+  this->Seed();
+  if (!TypeParam::kDurable) GTEST_SKIP() << "not a durable backend";
+  this->store_.reset();
+  auto s = this->backend_.OpenAgain();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  this->store_ = std::move(*s);
+  EXPECT_EQ(*this->m().GetUser("u-bob"), this->Bob());
+  EXPECT_EQ(*this->m().GetWorkspace("w1"), this->Ws());
+}
+
+}  // namespace
+}  // namespace weft::store::testing

@@ -1,0 +1,87 @@
+#pragma once
+
+// PgMetadata: MetadataStore on PostgreSQL, using the PgStore's connection
+// pool (every statement prepared on every connection). Each call commits
+// before it returns. SQLSTATE 23505 maps to kAlreadyExists, other integrity
+// violations (23503 foreign key, 23514 check) to kInvalidArgument.
+// Thread-safe; the pool outlives this object.
+
+#include <vector>
+
+#include "store/metadata.h"
+#include "store/pg_pool.h"
+
+namespace weft::store {
+
+// The metadata tables (migration 2 of the PostgreSQL schema).
+extern const char* const kPgMetadataSchema;
+// The statements PgMetadata uses; the pool prepares them on connect.
+const std::vector<pg::StatementDef>& PgMetadataStatements();
+
+class PgMetadata final : public MetadataStore {
+ public:
+  explicit PgMetadata(pg::Pool* pool) : pool_(pool) {}
+
+  Status CreateUser(const User& user) override;
+  Result<User> GetUser(std::string_view id) override;
+  Result<User> GetUserByEmail(std::string_view email) override;
+  Status SetPasswordHash(std::string_view user_id,
+                         std::string_view password_hash) override;
+
+  Status CreateRefreshFamily(const RefreshTokenFamily& family) override;
+  Result<RefreshTokenFamily> GetRefreshFamily(std::string_view id) override;
+  Result<RefreshTokenFamily> RotateRefreshToken(
+      std::string_view family_id, std::string_view presented_hash,
+      std::string_view new_hash, std::int64_t expires_ms) override;
+  Status RevokeRefreshFamily(std::string_view id) override;
+  Status RevokeUserRefreshFamilies(std::string_view user_id) override;
+
+  Status CreateWorkspace(const Workspace& workspace) override;
+  Result<Workspace> GetWorkspace(std::string_view id) override;
+  Result<Workspace> GetWorkspaceBySlug(std::string_view slug) override;
+  Status AddMember(const Membership& membership) override;
+  Result<Membership> GetMembership(std::string_view workspace_id,
+                                   std::string_view user_id) override;
+  Status SetMemberRole(std::string_view workspace_id, std::string_view user_id,
+                       Role role) override;
+  Status RemoveMember(std::string_view workspace_id,
+                      std::string_view user_id) override;
+  Result<std::vector<Membership>> ListMembers(
+      std::string_view workspace_id) override;
+
+  Status CreateInvitation(const Invitation& invitation) override;
+  Result<Invitation> GetInvitationByToken(std::string_view token_hash) override;
+  Status AcceptInvitation(std::string_view token_hash, std::string_view user_id,
+                          std::int64_t now_ms) override;
+
+  Status CreateDocument(const DocumentInfo& document) override;
+  Result<DocumentInfo> GetDocument(std::string_view id) override;
+  Result<std::vector<DocumentInfo>> ListDocuments(
+      std::string_view workspace_id, bool include_deleted) override;
+  Status RenameDocument(std::string_view id, std::string_view title,
+                        std::int64_t now_ms) override;
+  Status SoftDeleteDocument(std::string_view id, std::int64_t now_ms) override;
+  Status RestoreDocument(std::string_view id, std::int64_t now_ms) override;
+
+  Result<std::int64_t> RecordActivity(const Activity& activity) override;
+  Result<std::vector<Activity>> ListActivity(std::string_view workspace_id,
+                                             std::int64_t before_id,
+                                             std::size_t limit) override;
+
+  Status PutIdempotencyRecord(const IdempotencyRecord& record) override;
+  Result<IdempotencyRecord> GetIdempotencyRecord(std::string_view user_id,
+                                                 std::string_view key) override;
+  Result<std::int64_t> ExpireIdempotencyRecords(
+      std::int64_t cutoff_ms) override;
+
+ private:
+  // Runs a prepared statement on a pooled connection.
+  Result<pg::Res> Run(const char* name, const pg::Params& params);
+  // As Run, but kNotFound (naming `what`) when no row was changed/returned.
+  Status RunOne(const char* name, const pg::Params& params,
+                std::string_view what);
+
+  pg::Pool* pool_;
+};
+
+}  // namespace weft::store

@@ -1,0 +1,207 @@
+#include "store/pg_pool.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace weft::store::pg {
+namespace {
+
+std::uint64_t ToBigEndian(std::uint64_t v) {
+  return (static_cast<std::uint64_t>(htonl(static_cast<std::uint32_t>(v)))
+          << 32) |
+         htonl(static_cast<std::uint32_t>(v >> 32));
+}
+
+}  // namespace
+
+Params& Params::Int(std::int64_t v) {
+  std::uint64_t be = ToBigEndian(static_cast<std::uint64_t>(v));
+  ints_.emplace_back(reinterpret_cast<const char*>(&be), sizeof(be));
+  values_.push_back(ints_.back().data());
+  lengths_.push_back(8);
+  formats_.push_back(1);
+  return *this;
+}
+
+Params& Params::Null() {
+  values_.push_back(nullptr);
+  lengths_.push_back(0);
+  formats_.push_back(1);
+  return *this;
+}
+
+Params& Params::Add(std::string_view v) {
+  // A non-null pointer: an empty value is empty, not NULL.
+  values_.push_back(v.empty() ? "" : v.data());
+  lengths_.push_back(static_cast<int>(v.size()));
+  formats_.push_back(1);
+  return *this;
+}
+
+std::int64_t Res::Int(int row, int col) const {
+  const char* p = PQgetvalue(r_.get(), row, col);
+  int n = PQgetlength(r_.get(), row, col);
+  if (n == 8) {
+    std::uint64_t be;
+    std::memcpy(&be, p, 8);
+    return static_cast<std::int64_t>(ToBigEndian(be));
+  }
+  if (n == 4) {
+    std::uint32_t be;
+    std::memcpy(&be, p, 4);
+    return static_cast<std::int32_t>(ntohl(be));
+  }
+  if (n == 1) return p[0] != 0;
+  return 0;
+}
+
+std::string Res::Bytes(int row, int col) const {
+  return std::string(PQgetvalue(r_.get(), row, col),
+                     static_cast<std::size_t>(PQgetlength(r_.get(), row, col)));
+}
+
+Status ErrorOf(PGconn* conn, const PGresult* res, std::string_view what) {
+  std::string msg = "postgres: " + std::string(what) + ": ";
+  const char* state =
+      res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const char* text = res != nullptr ? PQresultErrorMessage(res) : "";
+  if (text == nullptr || *text == '\0') text = PQerrorMessage(conn);
+  msg += text;
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  if (PQstatus(conn) != CONNECTION_OK || state == nullptr) {
+    return Status::Unavailable(msg);
+  }
+  std::string_view s(state);
+  if (s == "23505") return Status::AlreadyExists(msg);
+  if (s.starts_with("23") || s.starts_with("22")) {
+    return Status::InvalidArgument(msg);
+  }
+  if (s == "40001" || s == "40P01") return Status::Aborted(msg);
+  if (s.starts_with("08") || s.starts_with("57P") || s.starts_with("53")) {
+    return Status::Unavailable(msg);
+  }
+  if (s == "XX001" || s == "XX002") return Status::Corruption(msg);
+  return Status::Internal(msg);
+}
+
+Conn::~Conn() {
+  if (pool_ != nullptr) pool_->Release(conn_);
+}
+
+Result<Res> Conn::Exec(const char* name, const Params& params) {
+  Res r(PQexecPrepared(conn_, name, params.size(), params.values(),
+                       params.lengths(), params.formats(), 1));
+  ExecStatusType st = PQresultStatus(r.get());
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    return ErrorOf(conn_, r.get(), name);
+  }
+  return r;
+}
+
+Status Conn::ExecScript(const std::string& sql) {
+  Res r(PQexec(conn_, sql.c_str()));
+  ExecStatusType st = PQresultStatus(r.get());
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    return ErrorOf(conn_, r.get(), "migration");
+  }
+  return Status::Ok();
+}
+
+Pool::Pool(std::string conninfo, std::size_t size, int connect_timeout_ms,
+           std::vector<StatementDef> statements)
+    : conninfo_(std::move(conninfo)),
+      size_(std::max<std::size_t>(size, 1)),
+      connect_timeout_ms_(connect_timeout_ms),
+      statements_(std::move(statements)) {}
+
+Pool::~Pool() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return leased_ == 0; });
+  for (PGconn* c : idle_) {
+    if (c != nullptr) PQfinish(c);
+  }
+}
+
+Result<Conn> Pool::Acquire() {
+  PGconn* conn = nullptr;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !idle_.empty() || leased_ < size_; });
+    if (!idle_.empty()) {
+      conn = idle_.back();
+      idle_.pop_back();
+    }
+    ++leased_;
+  }
+  // A connection left in a transaction or broken is not reused.
+  if (conn != nullptr && (PQstatus(conn) != CONNECTION_OK ||
+                          PQtransactionStatus(conn) != PQTRANS_IDLE)) {
+    PQfinish(conn);
+    conn = nullptr;
+  }
+  if (conn == nullptr) {
+    auto c = Connect();
+    if (!c.ok()) {
+      Release(nullptr);
+      return c.status();
+    }
+    conn = *c;
+  }
+  return Conn(this, conn);
+}
+
+void Pool::Release(PGconn* conn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (conn != nullptr) {
+    if (PQstatus(conn) == CONNECTION_OK &&
+        PQtransactionStatus(conn) == PQTRANS_IDLE) {
+      idle_.push_back(conn);
+    } else {
+      PQfinish(conn);
+    }
+  }
+  --leased_;
+  cv_.notify_one();
+}
+
+Result<PGconn*> Pool::Connect() {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(connect_timeout_ms_);
+  auto backoff = std::chrono::milliseconds(50);
+  for (;;) {
+    PGconn* c = PQconnectdb(conninfo_.c_str());
+    Status err;
+    if (PQstatus(c) == CONNECTION_OK) {
+      // Server notices ("relation already exists, skipping") are not errors.
+      PQsetNoticeProcessor(
+          c, [](void*, const char*) {}, nullptr);
+      for (const StatementDef& s : statements_) {
+        Res r(PQprepare(c, s.name, s.sql, 0, nullptr));
+        if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+          err = ErrorOf(c, r.get(), std::string("prepare ") + s.name);
+          break;
+        }
+      }
+      if (err.ok()) return c;
+      // A statement that does not prepare is a bug or a schema mismatch,
+      // not an outage: do not retry.
+      if (err.code() != StatusCode::kUnavailable) {
+        PQfinish(c);
+        return err;
+      }
+    } else {
+      err = Status::Unavailable(std::string("postgres: connect: ") +
+                                PQerrorMessage(c));
+    }
+    PQfinish(c);
+    if (std::chrono::steady_clock::now() + backoff > deadline) return err;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+}  // namespace weft::store::pg

@@ -1,0 +1,596 @@
+#include "store/pg_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "store/group_commit.h"
+#include "store/pg_metadata.h"
+#include "store/pg_pool.h"
+
+namespace weft::store {
+namespace {
+
+using pg::Params;
+using pg::Res;
+
+// Append-only: a released migration is never edited (docs/storage.md).
+const char* const kMigrations[] = {
+    // 1: the operation log and snapshots.
+    R"sql(
+CREATE TABLE ops (
+  doc_id         text   NOT NULL,
+  seq            bigint NOT NULL,
+  client_id      bigint NOT NULL,
+  local_seq      bigint NOT NULL,
+  user_id        text   NOT NULL,
+  server_time_ms bigint NOT NULL,
+  parents        bytea,
+  payload        bytea,
+  PRIMARY KEY (doc_id, seq),
+  UNIQUE (doc_id, client_id, local_seq)
+);
+CREATE TABLE snapshots (
+  doc_id            text   NOT NULL,
+  last_included_seq bigint NOT NULL,
+  created_ms        bigint NOT NULL,
+  state             bytea  NOT NULL,
+  PRIMARY KEY (doc_id, last_included_seq)
+);
+)sql",
+    // 2: account metadata (pg_metadata.cpp).
+    kPgMetadataSchema,
+};
+constexpr int kSchemaVersion =
+    static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+// pg_advisory_xact_lock key that serialises migrations across servers.
+constexpr std::int64_t kMigrationLock = 0x77656674'00000001;  // "weft", 1
+
+// Every data statement, prepared on each connection.
+const std::vector<pg::StatementDef>& Statements() {
+  static const std::vector<pg::StatementDef> kStatements = {
+      {"begin", "BEGIN"},
+      {"begin_ro", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+      {"commit", "COMMIT"},
+      {"rollback", "ROLLBACK"},
+      {"lock_doc",
+       "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
+      // The seq is computed by the insert; a retry (unique op id conflict)
+      // inserts nothing and the second branch returns the original seq.
+      {"insert_op",
+       "WITH ins AS ("
+       " INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
+       "  server_time_ms, parents, payload)"
+       " SELECT $1::text, coalesce(max(seq), 0) + 1, $2::bigint, $3::bigint,"
+       "  $4::text, $5::bigint, $6::bytea, $7::bytea"
+       " FROM ops WHERE doc_id = $1::text"
+       " ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING RETURNING seq)"
+       " SELECT seq, false FROM ins"
+       " UNION ALL"
+       " SELECT seq, true FROM ops WHERE doc_id = $1::text AND"
+       "  client_id = $2::bigint AND local_seq = $3::bigint AND"
+       "  NOT EXISTS (SELECT 1 FROM ins)"},
+      {"find_op",
+       "SELECT seq FROM ops WHERE doc_id = $1::text AND client_id = $2::bigint"
+       " AND local_seq = $3::bigint"},
+      {"last_seq",
+       "SELECT coalesce(max(seq), 0)::bigint FROM ops WHERE doc_id = $1::text"},
+      {"read_ops",
+       "SELECT seq, client_id, local_seq, user_id, server_time_ms, parents,"
+       " payload FROM ops WHERE doc_id = $1::text AND seq > $2::bigint"
+       " ORDER BY seq LIMIT $3::bigint"},
+      {"save_snapshot",
+       "INSERT INTO snapshots (doc_id, last_included_seq, created_ms, state)"
+       " VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea)"
+       " ON CONFLICT (doc_id, last_included_seq) DO UPDATE"
+       " SET created_ms = excluded.created_ms, state = excluded.state"},
+      {"latest_snapshot",
+       "SELECT last_included_seq, created_ms, state FROM snapshots"
+       " WHERE doc_id = $1::text ORDER BY last_included_seq DESC LIMIT 1"},
+      {"has_snapshot",
+       "SELECT 1 FROM snapshots WHERE doc_id = $1::text AND"
+       " last_included_seq = $2::bigint"},
+      {"compact_ops",
+       "UPDATE ops SET payload = NULL, parents = NULL WHERE doc_id = $1::text"
+       " AND seq <= $2::bigint AND payload IS NOT NULL"},
+      {"drop_old_snapshots",
+       "DELETE FROM snapshots WHERE doc_id = $1::text AND"
+       " last_included_seq < $2::bigint"},
+      {"count_compacted_after",
+       "SELECT count(*)::bigint FROM ops WHERE doc_id = $1::text AND"
+       " seq > $2::bigint AND payload IS NULL"},
+      {"ops_shape",
+       "SELECT doc_id, count(*)::bigint, min(seq), max(seq) FROM ops"
+       " GROUP BY doc_id ORDER BY doc_id"},
+      {"snapshot_docs",
+       "SELECT DISTINCT doc_id FROM snapshots ORDER BY doc_id"},
+      {"list_docs",
+       "SELECT doc_id FROM ops GROUP BY doc_id UNION SELECT doc_id FROM"
+       " snapshots ORDER BY 1"},
+  };
+  return kStatements;
+}
+
+std::vector<pg::StatementDef> AllStatements() {
+  std::vector<pg::StatementDef> all = Statements();
+  const auto& meta = PgMetadataStatements();
+  all.insert(all.end(), meta.begin(), meta.end());
+  return all;
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Rolls back (if a transaction is open) when it goes out of scope without
+// Commit().
+class Txn {
+ public:
+  Txn(pg::Conn& c) : c_(c) {}
+  ~Txn() {
+    if (open_) (void)c_.Exec("rollback");
+  }
+  Status Begin(const char* stmt = "begin") {
+    auto r = c_.Exec(stmt);
+    if (!r.ok()) return r.status();
+    open_ = true;
+    return Status::Ok();
+  }
+  Status Commit() {
+    open_ = false;
+    auto r = c_.Exec("commit");
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+ private:
+  pg::Conn& c_;
+  bool open_ = false;
+};
+
+class PgStore final : public Store {
+ public:
+  explicit PgStore(const PgOptions& options)
+      : options_(options),
+        pool_(options.conninfo, std::max<std::size_t>(options.pool_size, 2),
+              options.connect_timeout_ms, AllStatements()),
+        metadata_(&pool_) {}
+  ~PgStore() override {
+    if (committer_) committer_->Stop();
+  }
+
+  Status Open() {
+    WEFT_RETURN_IF_ERROR(Migrate());
+    if (options_.verify_on_open) {
+      WEFT_RETURN_IF_ERROR(Verify(options_.validator));
+    }
+    committer_ = std::make_unique<GroupCommitter>(
+        [this](std::span<AppendRequest> g) { return WriteGroup(g); },
+        GroupCommitter::Options{options_.max_group_ops});
+    return Status::Ok();
+  }
+
+  Result<AppendResult> Append(std::string_view doc_id,
+                              std::span<const NewOp> ops) override {
+    WEFT_RETURN_IF_ERROR(CheckAppendArguments(doc_id, ops));
+    return committer_->SubmitAndWait(
+        std::string(doc_id), std::vector<NewOp>(ops.begin(), ops.end()));
+  }
+
+  void AppendAsync(std::string doc_id, std::vector<NewOp> ops,
+                   AppendCallback done) override {
+    Status s = CheckAppendArguments(doc_id, ops);
+    if (!s.ok()) return done(s);
+    committer_->Submit({std::move(doc_id), std::move(ops), std::move(done)});
+  }
+
+  Result<std::vector<StoredOp>> ReadOps(std::string_view doc_id,
+                                        std::int64_t after_seq,
+                                        std::size_t limit) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    return ReadOpsOn(*c, doc_id, after_seq, limit, false);
+  }
+
+  Result<std::int64_t> LastSeq(std::string_view doc_id) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    return LastSeqOn(*c, doc_id);
+  }
+
+  Result<std::int64_t> FindOp(std::string_view doc_id, OpId id) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    auto r = c->Exec("find_op",
+                     Params().Text(doc_id).U64(id.client_id).U64(id.local_seq));
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return Status::NotFound("op id not stored");
+    return r->Int(0, 0);
+  }
+
+  Status SaveSnapshot(const Snapshot& snapshot) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    Txn txn(*c);
+    WEFT_RETURN_IF_ERROR(txn.Begin());
+    auto lock = c->Exec("lock_doc", Params().Text(snapshot.doc_id));
+    if (!lock.ok()) return lock.status();
+    auto last = LastSeqOn(*c, snapshot.doc_id);
+    if (!last.ok()) return last.status();
+    if (snapshot.last_included_seq <= 0 || snapshot.last_included_seq > *last) {
+      return Status::InvalidArgument(
+          "snapshot seq " + std::to_string(snapshot.last_included_seq) +
+          " outside the log of " + snapshot.doc_id + " (1.." +
+          std::to_string(*last) + ")");
+    }
+    auto r = c->Exec("save_snapshot", Params()
+                                          .Text(snapshot.doc_id)
+                                          .Int(snapshot.last_included_seq)
+                                          .Int(snapshot.created_ms)
+                                          .Bytes(snapshot.state));
+    if (!r.ok()) return r.status();
+    return txn.Commit();
+  }
+
+  Result<Snapshot> LatestSnapshot(std::string_view doc_id) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    return LatestSnapshotOn(*c, doc_id);
+  }
+
+  Result<LoadedDocument> LoadDocument(std::string_view doc_id) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    Txn txn(*c);  // one consistent view
+    WEFT_RETURN_IF_ERROR(txn.Begin("begin_ro"));
+    LoadedDocument out;
+    auto last = LastSeqOn(*c, doc_id);
+    if (!last.ok()) return last.status();
+    out.last_seq = *last;
+    std::int64_t from = 0;
+    auto snap = LatestSnapshotOn(*c, doc_id);
+    if (snap.ok()) {
+      from = snap->last_included_seq;
+      out.snapshot = std::move(*snap);
+    } else if (snap.status().code() != StatusCode::kNotFound) {
+      return snap.status();
+    }
+    if (!out.snapshot && out.last_seq == 0) {
+      return Status::NotFound("no document " + std::string(doc_id));
+    }
+    auto ops = ReadOpsOn(*c, doc_id, from, 0, true);
+    if (!ops.ok()) return ops.status();
+    out.ops = std::move(*ops);
+    WEFT_RETURN_IF_ERROR(txn.Commit());
+    return out;
+  }
+
+  Status Compact(std::string_view doc_id, std::int64_t through_seq) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    Txn txn(*c);
+    WEFT_RETURN_IF_ERROR(txn.Begin());
+    auto has = c->Exec("has_snapshot", Params().Text(doc_id).Int(through_seq));
+    if (!has.ok()) return has.status();
+    if (has->rows() == 0) {
+      return Status::FailedPrecondition(
+          "no snapshot of " + std::string(doc_id) + " at seq " +
+          std::to_string(through_seq) + " to compact up to");
+    }
+    auto a = c->Exec("compact_ops", Params().Text(doc_id).Int(through_seq));
+    if (!a.ok()) return a.status();
+    auto b =
+        c->Exec("drop_old_snapshots", Params().Text(doc_id).Int(through_seq));
+    if (!b.ok()) return b.status();
+    return txn.Commit();
+  }
+
+  Status Verify(const SnapshotValidator& validator) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    Txn txn(*c);
+    WEFT_RETURN_IF_ERROR(txn.Begin("begin_ro"));
+    auto shape = c->Exec("ops_shape");
+    if (!shape.ok()) return shape.status();
+    for (int i = 0; i < shape->rows(); ++i) {
+      std::string doc = shape->Bytes(i, 0);
+      std::int64_t n = shape->Int(i, 1), lo = shape->Int(i, 2),
+                   hi = shape->Int(i, 3);
+      if (lo != 1 || hi != n) {
+        return Status::Corruption(
+            "document " + doc + ": seqs not contiguous (" + std::to_string(n) +
+            " ops, seq " + std::to_string(lo) + ".." + std::to_string(hi) +
+            ")");
+      }
+    }
+    auto docs = c->Exec("snapshot_docs");
+    if (!docs.ok()) return docs.status();
+    for (int i = 0; i < docs->rows(); ++i) {
+      std::string doc = docs->Bytes(i, 0);
+      auto snap = LatestSnapshotOn(*c, doc);
+      if (!snap.ok()) return snap.status();
+      auto last = LastSeqOn(*c, doc);
+      if (!last.ok()) return last.status();
+      if (snap->last_included_seq > *last) {
+        return Status::Corruption(
+            "document " + doc + ": latest snapshot at seq " +
+            std::to_string(snap->last_included_seq) + " is past the log (" +
+            std::to_string(*last) + ")");
+      }
+      auto cnt = c->Exec("count_compacted_after",
+                         Params().Text(doc).Int(snap->last_included_seq));
+      if (!cnt.ok()) return cnt.status();
+      if (cnt->Int(0, 0) != 0) {
+        return Status::Corruption(
+            "document " + doc +
+            ": ops after the latest snapshot are compacted");
+      }
+      if (validator) {
+        Status v = validator(doc, snap->state);
+        if (!v.ok()) {
+          return Status::Corruption("document " + doc +
+                                    ": latest snapshot (seq " +
+                                    std::to_string(snap->last_included_seq) +
+                                    ") does not decode: " + v.ToString());
+        }
+      }
+    }
+    return txn.Commit();
+  }
+
+  MetadataStore& metadata() override { return metadata_; }
+
+  Result<std::vector<std::string>> ListDocumentIds() override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    auto r = c->Exec("list_docs");
+    if (!r.ok()) return r.status();
+    std::vector<std::string> out;
+    for (int i = 0; i < r->rows(); ++i) out.push_back(r->Bytes(i, 0));
+    return out;
+  }
+
+ private:
+  Status Migrate() {
+    // A pool without prepared statements: the tables may not exist yet.
+    pg::Pool raw(options_.conninfo, 1, options_.connect_timeout_ms, {});
+    auto c = raw.Acquire();
+    if (!c.ok()) return c.status();
+    WEFT_RETURN_IF_ERROR(c->ExecScript("BEGIN"));
+    Status s = [&]() -> Status {
+      WEFT_RETURN_IF_ERROR(c->ExecScript("SELECT pg_advisory_xact_lock(" +
+                                         std::to_string(kMigrationLock) + ")"));
+      WEFT_RETURN_IF_ERROR(c->ExecScript(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          "version int PRIMARY KEY, applied_ms bigint NOT NULL)"));
+      Res r(PQexec(c->get(),
+                   "SELECT coalesce(max(version), 0) FROM schema_migrations"));
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+        return pg::ErrorOf(c->get(), r.get(), "read schema version");
+      }
+      int have = std::atoi(PQgetvalue(r.get(), 0, 0));
+      if (have > kSchemaVersion) {
+        return Status::Corruption(
+            "postgres: database has schema version " + std::to_string(have) +
+            ", newer than this weft (" + std::to_string(kSchemaVersion) +
+            "); upgrade weft");
+      }
+      for (int v = have + 1; v <= kSchemaVersion; ++v) {
+        WEFT_RETURN_IF_ERROR(c->ExecScript(kMigrations[v - 1]));
+        WEFT_RETURN_IF_ERROR(c->ExecScript(
+            "INSERT INTO schema_migrations (version, applied_ms) VALUES (" +
+            std::to_string(v) + ", " + std::to_string(NowMs()) + ")"));
+      }
+      return Status::Ok();
+    }();
+    if (!s.ok()) {
+      (void)c->ExecScript("ROLLBACK");
+      return s;
+    }
+    return c->ExecScript("COMMIT");
+  }
+
+  Result<std::int64_t> LastSeqOn(pg::Conn& c, std::string_view doc_id) {
+    auto r = c.Exec("last_seq", Params().Text(doc_id));
+    if (!r.ok()) return r.status();
+    return r->Int(0, 0);
+  }
+
+  Result<Snapshot> LatestSnapshotOn(pg::Conn& c, std::string_view doc_id) {
+    auto r = c.Exec("latest_snapshot", Params().Text(doc_id));
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) {
+      return Status::NotFound("no snapshot of " + std::string(doc_id));
+    }
+    return Snapshot{std::string(doc_id), r->Int(0, 0), r->Int(0, 1),
+                    r->Bytes(0, 2)};
+  }
+
+  Result<std::vector<StoredOp>> ReadOpsOn(pg::Conn& c, std::string_view doc_id,
+                                          std::int64_t after_seq,
+                                          std::size_t limit,
+                                          bool compacted_is_corrupt) {
+    auto r =
+        c.Exec("read_ops",
+               Params().Text(doc_id).Int(after_seq).Int(
+                   limit == 0 ? INT64_MAX : static_cast<std::int64_t>(limit)));
+    if (!r.ok()) return r.status();
+    std::vector<StoredOp> out;
+    out.reserve(static_cast<std::size_t>(r->rows()));
+    for (int i = 0; i < r->rows(); ++i) {
+      if (r->IsNull(i, 6)) {
+        std::string what = "op " + std::to_string(r->Int(i, 0)) + " of " +
+                           std::string(doc_id) + " was compacted";
+        if (compacted_is_corrupt) {
+          return Status::Corruption(what + " but is after the latest snapshot");
+        }
+        return Status::FailedPrecondition(what + "; load the snapshot");
+      }
+      StoredOp op;
+      op.seq = r->Int(i, 0);
+      op.id.client_id = static_cast<std::uint64_t>(r->Int(i, 1));
+      op.id.local_seq = static_cast<std::uint64_t>(r->Int(i, 2));
+      op.user_id = r->Bytes(i, 3);
+      op.server_time_ms = r->Int(i, 4);
+      op.parents = r->Bytes(i, 5);
+      op.payload = r->Bytes(i, 6);
+      out.push_back(std::move(op));
+    }
+    return out;
+  }
+
+  // Sends the whole group in pipeline mode: BEGIN, the document locks in
+  // sorted order (no deadlock between servers), every insert and a last-seq
+  // query per request, COMMIT; then reads the results in order.
+  Result<std::vector<Result<AppendResult>>> WriteGroupPipelined(
+      pg::Conn& c, std::span<AppendRequest> group) {
+    PGconn* conn = c.get();
+    if (PQenterPipelineMode(conn) != 1) {
+      return pg::ErrorOf(conn, nullptr, "enter pipeline mode");
+    }
+    struct ExitPipeline {
+      PGconn* conn;
+      ~ExitPipeline() { PQexitPipelineMode(conn); }
+    } exit_pipeline{conn};
+    auto send = [&](const char* name, const Params& p) {
+      return PQsendQueryPrepared(conn, name, p.size(), p.values(), p.lengths(),
+                                 p.formats(), 1) == 1;
+    };
+    bool sent = send("begin", Params());
+    std::set<std::string_view> docs;
+    for (const AppendRequest& req : group) docs.insert(req.doc_id);
+    for (std::string_view doc : docs) {
+      sent = sent && send("lock_doc", Params().Text(doc));
+    }
+    for (const AppendRequest& req : group) {
+      for (const NewOp& op : req.ops) {
+        sent = sent && send("insert_op", Params()
+                                             .Text(req.doc_id)
+                                             .U64(op.id.client_id)
+                                             .U64(op.id.local_seq)
+                                             .Text(op.user_id)
+                                             .Int(op.server_time_ms)
+                                             .Bytes(op.parents)
+                                             .Bytes(op.payload));
+      }
+      sent = sent && send("last_seq", Params().Text(req.doc_id));
+    }
+    sent = sent && send("commit", Params());
+    sent = sent && PQpipelineSync(conn) == 1;
+    if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
+
+    // Results: each query's result is followed by a nullptr.
+    Status first_error;
+    auto next = [&](const char* what) -> Result<Res> {
+      Res r(PQgetResult(conn));
+      if (r.get() == nullptr) {
+        return pg::ErrorOf(conn, nullptr, std::string("no result for ") + what);
+      }
+      ExecStatusType st = PQresultStatus(r.get());
+      PGresult* end = PQgetResult(conn);  // the nullptr after the result
+      if (end != nullptr) PQclear(end);
+      if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
+      if (st == PGRES_PIPELINE_ABORTED) {
+        return Status::Aborted(std::string("postgres: ") + what +
+                               " skipped after an earlier error");
+      }
+      return pg::ErrorOf(conn, r.get(), what);
+    };
+    auto note = [&](const Status& s) {
+      if (first_error.ok() && !s.ok()) first_error = s;
+    };
+
+    std::vector<Result<AppendResult>> results;
+    results.reserve(group.size());
+    note(next("begin").status());
+    for (std::size_t i = 0; i < docs.size(); ++i)
+      note(next("lock_doc").status());
+    for (const AppendRequest& req : group) {
+      AppendResult a;
+      a.seqs.reserve(req.ops.size());
+      for (std::size_t i = 0; i < req.ops.size(); ++i) {
+        auto r = next("insert_op");
+        note(r.status());
+        if (!r.ok() || r->rows() != 1) {
+          note(Status::Internal("insert_op returned no seq"));
+          a.seqs.push_back(0);
+          a.duplicate.push_back(false);
+          continue;
+        }
+        std::int64_t seq = r->Int(0, 0);
+        bool dup = r->Int(0, 1) != 0;
+        if (!dup) {
+          if (a.new_count == 0) a.first_new_seq = seq;
+          ++a.new_count;
+        }
+        a.seqs.push_back(seq);
+        a.duplicate.push_back(dup);
+      }
+      auto last = next("last_seq");
+      note(last.status());
+      if (last.ok()) a.last_seq = last->Int(0, 0);
+      results.emplace_back(std::move(a));
+    }
+    note(next("commit").status());
+    // The sync point.
+    Res sync(PQgetResult(conn));
+    if (sync.get() == nullptr ||
+        PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+      note(pg::ErrorOf(conn, sync.get(), "pipeline sync"));
+    }
+    if (!first_error.ok()) return first_error;
+    return results;
+  }
+
+  Result<std::vector<Result<AppendResult>>> WriteGroup(
+      std::span<AppendRequest> group) {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    auto results = WriteGroupPipelined(*c, group);
+    if (results.ok() || group.size() == 1) {
+      if (!results.ok() && PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
+        (void)c->Exec("rollback");
+      }
+      return results;
+    }
+    if (PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
+      (void)c->Exec("rollback");
+    }
+    if (results.status().code() == StatusCode::kUnavailable) return results;
+    // One request failed the group: retry each in its own transaction so
+    // that it fails alone.
+    std::vector<Result<AppendResult>> each;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      auto r = WriteGroupPipelined(*c, group.subspan(i, 1));
+      if (!r.ok() && PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
+        (void)c->Exec("rollback");
+      }
+      if (r.ok()) {
+        each.push_back(std::move((*r)[0]));
+      } else {
+        each.push_back(r.status());
+      }
+    }
+    return each;
+  }
+
+  PgOptions options_;
+  pg::Pool pool_;
+  PgMetadata metadata_;
+  std::unique_ptr<GroupCommitter> committer_;
+};
+
+}  // namespace
+
+int PgSchemaVersion() { return kSchemaVersion; }
+
+Result<std::unique_ptr<Store>> OpenPgStore(const PgOptions& options) {
+  auto store = std::make_unique<PgStore>(options);
+  WEFT_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace weft::store

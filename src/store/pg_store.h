@@ -1,0 +1,46 @@
+#pragma once
+
+// PgStore: the Store on PostgreSQL 15 through libpq.
+//
+// Durability: an append is acknowledged after its COMMIT returned (the
+// server's synchronous_commit=on, fsync=on). Appends go through a
+// GroupCommitter: one transaction per group, its statements pipelined
+// (libpq pipeline mode), one commit. Data statements are prepared statements
+// with out-of-line parameters; migrations (DDL) run once at open.
+//
+// Connections come from a bounded pool (PgOptions::pool_size); a caller
+// waits for a free one. A broken connection is dropped and re-established
+// on next use, retrying with exponential backoff (50 ms doubling to 2 s) up
+// to connect_timeout_ms; then the call fails with kUnavailable. If the
+// connection breaks during COMMIT the outcome is unknown and the append
+// fails with kUnavailable: retrying it is safe (op ids are idempotent).
+// Thread-safe.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace weft::store {
+
+struct PgOptions {
+  std::string conninfo;  // libpq connection string
+  // Connections in the pool (one is used by the group committer at a time).
+  // Default 4.
+  std::size_t pool_size = 4;
+  // How long to keep retrying to (re)connect before kUnavailable. Default 10 s.
+  int connect_timeout_ms = 10'000;
+  // Upper bound on operations per group commit. Default 8192.
+  std::size_t max_group_ops = 8192;
+  // Runs Verify(validator) after migrations and fails to open on error.
+  bool verify_on_open = false;
+  SnapshotValidator validator;
+};
+
+Result<std::unique_ptr<Store>> OpenPgStore(const PgOptions& options);
+
+// The schema version this binary writes (the highest migration).
+int PgSchemaVersion();
+
+}  // namespace weft::store

@@ -1,0 +1,35 @@
+#pragma once
+
+// FaultVfs: a SQLite VFS for tests that can simulate a power loss.
+//
+// It wraps the default VFS. Every write and truncate goes to the real file
+// but is remembered (with the bytes it replaced) until the file is synced.
+// Crash() undoes, per file, everything written since that file's last
+// xSync, as a power loss would, and from then on fails every write, sync,
+// truncate and delete with SQLITE_IOERR until Reset(). Like LevelDB's
+// FaultInjectionTestEnv. Thread-safe. Test support only.
+
+#include <string>
+
+namespace weft::store::testing {
+
+class FaultVfs {
+ public:
+  // Registers (once) and returns the VFS named `name`.
+  static FaultVfs* Get(const std::string& name);
+
+  // Drops unsynced writes of every open file and fails further I/O.
+  void Crash();
+  // Lets I/O through again (for the next round).
+  void Reset();
+  // How many xSync calls reached the VFS (for tests of the test).
+  long syncs() const;
+
+  const std::string& name() const { return name_; }
+
+ private:
+  explicit FaultVfs(std::string name) : name_(std::move(name)) {}
+  std::string name_;
+};
+
+}  // namespace weft::store::testing

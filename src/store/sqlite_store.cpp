@@ -1,0 +1,671 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "store/group_commit.h"
+#include "store/sqlite_metadata.h"
+#include "store/sqlite_util.h"
+
+namespace weft::store {
+namespace {
+
+using sqlite::Error;
+using sqlite::Stmt;
+using sqlite::Use;
+
+// Append-only: a released migration is never edited (docs/storage.md).
+const char* const kMigrations[] = {
+    // 1: the operation log and snapshots.
+    R"sql(
+CREATE TABLE ops (
+  doc_id         TEXT    NOT NULL,
+  seq            INTEGER NOT NULL,
+  client_id      INTEGER NOT NULL,
+  local_seq      INTEGER NOT NULL,
+  user_id        TEXT    NOT NULL,
+  server_time_ms INTEGER NOT NULL,
+  parents        BLOB,
+  payload        BLOB,
+  PRIMARY KEY (doc_id, seq),
+  UNIQUE (doc_id, client_id, local_seq)
+) WITHOUT ROWID;
+CREATE TABLE snapshots (
+  doc_id            TEXT    NOT NULL,
+  last_included_seq INTEGER NOT NULL,
+  created_ms        INTEGER NOT NULL,
+  state             BLOB    NOT NULL,
+  PRIMARY KEY (doc_id, last_included_seq)
+);
+)sql",
+    // 2: account metadata (sqlite_metadata.cpp).
+    kSqliteMetadataSchema,
+};
+constexpr int kSchemaVersion =
+    static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore() = default;
+  ~SqliteStore() override {
+    if (committer_) committer_->Stop();
+    committer_.reset();
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      stopping_ = true;
+      checkpoint_cv_.notify_one();
+    }
+    if (checkpointer_.joinable()) checkpointer_.join();
+    if (checkpoint_db_ != nullptr) sqlite3_close(checkpoint_db_);
+    // Statements before the connection.
+    metadata_.reset();
+    stmts_.reset();
+    if (db_ != nullptr) sqlite3_close(db_);
+  }
+
+  Status Open(const SqliteOptions& options) {
+    options_ = options;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc =
+        sqlite3_open_v2(options.path.c_str(), &db_, flags,
+                        options.vfs.empty() ? nullptr : options.vfs.c_str());
+    if (rc != SQLITE_OK) return Error(db_, rc, "open " + options.path);
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+    WEFT_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+    {
+      Stmt s;
+      WEFT_RETURN_IF_ERROR(s.Prepare(db_, "PRAGMA journal_mode=WAL"));
+      Use u(s);
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row || u.ColText(0) != "wal") {
+        return Status::Unavailable("sqlite: cannot switch " + options.path +
+                                   " to WAL journal mode");
+      }
+    }
+    WEFT_RETURN_IF_ERROR(Exec(options.synchronous_full
+                                  ? "PRAGMA synchronous=FULL"
+                                  : "PRAGMA synchronous=OFF"));
+    WEFT_RETURN_IF_ERROR(Migrate());
+    WEFT_RETURN_IF_ERROR(PrepareAll());
+    WEFT_RETURN_IF_ERROR(StartCheckpointer());
+    metadata_ = std::make_unique<SqliteMetadata>(db_, &mu_);
+    if (options.verify_on_open) {
+      WEFT_RETURN_IF_ERROR(Verify(options.validator));
+    }
+    committer_ = std::make_unique<GroupCommitter>(
+        [this](std::span<AppendRequest> g) { return WriteGroup(g); },
+        GroupCommitter::Options{options.max_group_ops});
+    return Status::Ok();
+  }
+
+  Result<AppendResult> Append(std::string_view doc_id,
+                              std::span<const NewOp> ops) override {
+    WEFT_RETURN_IF_ERROR(CheckAppendArguments(doc_id, ops));
+    return committer_->SubmitAndWait(
+        std::string(doc_id), std::vector<NewOp>(ops.begin(), ops.end()));
+  }
+
+  void AppendAsync(std::string doc_id, std::vector<NewOp> ops,
+                   AppendCallback done) override {
+    Status s = CheckAppendArguments(doc_id, ops);
+    if (!s.ok()) return done(s);
+    committer_->Submit({std::move(doc_id), std::move(ops), std::move(done)});
+  }
+
+  Result<std::vector<StoredOp>> ReadOps(std::string_view doc_id,
+                                        std::int64_t after_seq,
+                                        std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ReadOpsLocked(doc_id, after_seq, limit,
+                         /*compacted_is_corrupt=*/false);
+  }
+
+  Result<std::int64_t> LastSeq(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return LastSeqLocked(doc_id);
+  }
+
+  Result<std::int64_t> FindOp(std::string_view doc_id, OpId id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Use u(stmts_->find_op);
+    u.Text(1, doc_id).U64(2, id.client_id).U64(3, id.local_seq);
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("op id not stored");
+    return u.ColInt(0);
+  }
+
+  Status SaveSnapshot(const Snapshot& snapshot) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      auto last = LastSeqLocked(snapshot.doc_id);
+      if (!last.ok()) return last.status();
+      if (snapshot.last_included_seq <= 0 ||
+          snapshot.last_included_seq > *last) {
+        return Status::InvalidArgument(
+            "snapshot seq " + std::to_string(snapshot.last_included_seq) +
+            " outside the log of " + snapshot.doc_id + " (1.." +
+            std::to_string(*last) + ")");
+      }
+      Use u(stmts_->save_snapshot);
+      u.Text(1, snapshot.doc_id)
+          .Int(2, snapshot.last_included_seq)
+          .Int(3, snapshot.created_ms)
+          .Blob(4, snapshot.state);
+      return u.Run();
+    }();
+    return Finish(s);
+  }
+
+  Result<Snapshot> LatestSnapshot(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return LatestSnapshotLocked(doc_id);
+  }
+
+  Result<LoadedDocument> LoadDocument(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Holding mu_ excludes the only writer: one consistent view.
+    LoadedDocument out;
+    auto last = LastSeqLocked(doc_id);
+    if (!last.ok()) return last.status();
+    out.last_seq = *last;
+    std::int64_t from = 0;
+    auto snap = LatestSnapshotLocked(doc_id);
+    if (snap.ok()) {
+      from = snap->last_included_seq;
+      out.snapshot = std::move(*snap);
+    } else if (snap.status().code() != StatusCode::kNotFound) {
+      return snap.status();
+    }
+    if (!out.snapshot && out.last_seq == 0) {
+      return Status::NotFound("no document " + std::string(doc_id));
+    }
+    auto ops = ReadOpsLocked(doc_id, from, 0, /*compacted_is_corrupt=*/true);
+    if (!ops.ok()) return ops.status();
+    out.ops = std::move(*ops);
+    return out;
+  }
+
+  Status Compact(std::string_view doc_id, std::int64_t through_seq) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      {
+        Use u(stmts_->has_snapshot);
+        u.Text(1, doc_id).Int(2, through_seq);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) {
+          return Status::FailedPrecondition(
+              "no snapshot of " + std::string(doc_id) + " at seq " +
+              std::to_string(through_seq) + " to compact up to");
+        }
+      }
+      {
+        Use u(stmts_->compact_ops);
+        u.Text(1, doc_id).Int(2, through_seq);
+        WEFT_RETURN_IF_ERROR(u.Run());
+      }
+      Use u(stmts_->drop_old_snapshots);
+      u.Text(1, doc_id).Int(2, through_seq);
+      return u.Run();
+    }();
+    return Finish(s);
+  }
+
+  Status Verify(const SnapshotValidator& validator) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt shape;
+    WEFT_RETURN_IF_ERROR(shape.Prepare(db_,
+                                       "SELECT doc_id, count(*), min(seq), "
+                                       "max(seq) FROM ops GROUP BY doc_id"));
+    Use u(shape);
+    for (;;) {
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::string doc = u.ColText(0);
+      std::int64_t n = u.ColInt(1), lo = u.ColInt(2), hi = u.ColInt(3);
+      if (lo != 1 || hi != n) {
+        return Status::Corruption(
+            "document " + doc + ": seqs not contiguous (" + std::to_string(n) +
+            " ops, seq " + std::to_string(lo) + ".." + std::to_string(hi) +
+            ")");
+      }
+    }
+    Stmt docs;
+    WEFT_RETURN_IF_ERROR(docs.Prepare(
+        db_, "SELECT DISTINCT doc_id FROM snapshots ORDER BY doc_id"));
+    Use d(docs);
+    for (;;) {
+      auto row = d.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::string doc = d.ColText(0);
+      auto snap = LatestSnapshotLocked(doc);
+      if (!snap.ok()) return snap.status();
+      auto last = LastSeqLocked(doc);
+      if (!last.ok()) return last.status();
+      if (snap->last_included_seq > *last) {
+        return Status::Corruption(
+            "document " + doc + ": latest snapshot at seq " +
+            std::to_string(snap->last_included_seq) + " is past the log (" +
+            std::to_string(*last) + ")");
+      }
+      {
+        Use c(stmts_->count_compacted_after);
+        c.Text(1, doc).Int(2, snap->last_included_seq);
+        auto r = c.Step();
+        if (!r.ok()) return r.status();
+        if (c.ColInt(0) != 0) {
+          return Status::Corruption("document " + doc +
+                                    ": ops after the latest snapshot are "
+                                    "compacted");
+        }
+      }
+      if (validator) {
+        Status v = validator(doc, snap->state);
+        if (!v.ok()) {
+          return Status::Corruption("document " + doc +
+                                    ": latest snapshot (seq " +
+                                    std::to_string(snap->last_included_seq) +
+                                    ") does not decode: " + v.ToString());
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  MetadataStore& metadata() override { return *metadata_; }
+
+  Result<std::vector<std::string>> ListDocumentIds() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Use u(stmts_->list_docs);
+    std::vector<std::string> out;
+    for (;;) {
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back(u.ColText(0));
+    }
+  }
+
+ private:
+  struct Statements {
+    Stmt begin, commit, rollback, insert_op, find_op, last_seq, read_ops,
+        save_snapshot, latest_snapshot, has_snapshot, compact_ops,
+        drop_old_snapshots, count_compacted_after, list_docs;
+  };
+
+  Status StartCheckpointer() {
+    WEFT_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=0"));
+    int rc =
+        sqlite3_open_v2(options_.path.c_str(), &checkpoint_db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        options_.vfs.empty() ? nullptr : options_.vfs.c_str());
+    if (rc != SQLITE_OK) return Error(checkpoint_db_, rc, "open checkpointer");
+    sqlite3_busy_timeout(checkpoint_db_, options_.busy_timeout_ms);
+    char* err = nullptr;
+    rc = sqlite3_exec(checkpoint_db_,
+                      options_.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                : "PRAGMA synchronous=OFF",
+                      nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return Error(checkpoint_db_, rc, "checkpointer");
+    sqlite3_wal_hook(db_, &SqliteStore::OnWalCommit, this);
+    checkpointer_ = std::thread([this] { RunCheckpointer(); });
+    return Status::Ok();
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) {
+      return Error(db_, sqlite3_extended_errcode(db_), sql);
+    }
+    return Status::Ok();
+  }
+
+  // Commits when `s` is ok, else rolls back; returns the first error.
+  Status Finish(Status s) {
+    if (s.ok()) {
+      s = Exec("COMMIT");
+      if (s.ok()) return s;
+    }
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+
+  Status Migrate() {
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      WEFT_RETURN_IF_ERROR(
+          Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+               "version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)"));
+      Stmt q;
+      WEFT_RETURN_IF_ERROR(q.Prepare(
+          db_, "SELECT coalesce(max(version), 0) FROM schema_migrations"));
+      std::int64_t have = 0;
+      {
+        Use u(q);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        have = u.ColInt(0);
+      }
+      if (have > kSchemaVersion) {
+        return Status::Corruption(
+            "sqlite: " + options_.path + " has schema version " +
+            std::to_string(have) + ", newer than this weft (" +
+            std::to_string(kSchemaVersion) + "); upgrade weft");
+      }
+      Stmt rec;
+      WEFT_RETURN_IF_ERROR(rec.Prepare(
+          db_,
+          "INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)"));
+      for (int v = static_cast<int>(have) + 1; v <= kSchemaVersion; ++v) {
+        WEFT_RETURN_IF_ERROR(Exec(kMigrations[v - 1]));
+        Use u(rec);
+        u.Int(1, v).Int(2, NowMs());
+        WEFT_RETURN_IF_ERROR(u.Run());
+      }
+      return Status::Ok();
+    }();
+    return Finish(s);
+  }
+
+  Status PrepareAll() {
+    stmts_ = std::make_unique<Statements>();
+    Statements& s = *stmts_;
+    WEFT_RETURN_IF_ERROR(s.begin.Prepare(db_, "BEGIN IMMEDIATE"));
+    WEFT_RETURN_IF_ERROR(s.commit.Prepare(db_, "COMMIT"));
+    WEFT_RETURN_IF_ERROR(s.rollback.Prepare(db_, "ROLLBACK"));
+    // The seq of a new op is computed by the insert itself; the unique op
+    // id constraint turns a retry into "no row returned".
+    WEFT_RETURN_IF_ERROR(s.insert_op.Prepare(
+        db_,
+        "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id, "
+        "server_time_ms, parents, payload) "
+        "SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 "
+        "FROM ops WHERE doc_id = ?1 "
+        "ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING RETURNING seq"));
+    WEFT_RETURN_IF_ERROR(s.find_op.Prepare(
+        db_,
+        "SELECT seq FROM ops WHERE doc_id = ? AND client_id = ? AND "
+        "local_seq = ?"));
+    WEFT_RETURN_IF_ERROR(s.last_seq.Prepare(
+        db_, "SELECT coalesce(max(seq), 0) FROM ops WHERE doc_id = ?"));
+    WEFT_RETURN_IF_ERROR(s.read_ops.Prepare(
+        db_,
+        "SELECT seq, client_id, local_seq, user_id, server_time_ms, parents, "
+        "payload FROM ops WHERE doc_id = ? AND seq > ? ORDER BY seq LIMIT ?"));
+    WEFT_RETURN_IF_ERROR(s.save_snapshot.Prepare(
+        db_,
+        "INSERT INTO snapshots (doc_id, last_included_seq, created_ms, state) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (doc_id, last_included_seq) DO UPDATE "
+        "SET created_ms = excluded.created_ms, state = excluded.state"));
+    WEFT_RETURN_IF_ERROR(s.latest_snapshot.Prepare(
+        db_,
+        "SELECT last_included_seq, created_ms, state FROM snapshots WHERE "
+        "doc_id = ? ORDER BY last_included_seq DESC LIMIT 1"));
+    WEFT_RETURN_IF_ERROR(s.has_snapshot.Prepare(
+        db_,
+        "SELECT 1 FROM snapshots WHERE doc_id = ? AND last_included_seq = ?"));
+    WEFT_RETURN_IF_ERROR(s.compact_ops.Prepare(
+        db_,
+        "UPDATE ops SET payload = NULL, parents = NULL WHERE doc_id = ? AND "
+        "seq <= ? AND payload IS NOT NULL"));
+    WEFT_RETURN_IF_ERROR(s.drop_old_snapshots.Prepare(
+        db_,
+        "DELETE FROM snapshots WHERE doc_id = ? AND last_included_seq < ?"));
+    WEFT_RETURN_IF_ERROR(s.count_compacted_after.Prepare(
+        db_,
+        "SELECT count(*) FROM ops WHERE doc_id = ? AND seq > ? AND payload IS "
+        "NULL"));
+    WEFT_RETURN_IF_ERROR(s.list_docs.Prepare(
+        db_,
+        "SELECT doc_id FROM ops GROUP BY doc_id UNION SELECT doc_id FROM "
+        "snapshots ORDER BY 1"));
+    return Status::Ok();
+  }
+
+  Result<std::int64_t> LastSeqLocked(std::string_view doc_id) {
+    Use u(stmts_->last_seq);
+    u.Text(1, doc_id);
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    return u.ColInt(0);
+  }
+
+  Result<Snapshot> LatestSnapshotLocked(std::string_view doc_id) {
+    Use u(stmts_->latest_snapshot);
+    u.Text(1, doc_id);
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::NotFound("no snapshot of " + std::string(doc_id));
+    return Snapshot{std::string(doc_id), u.ColInt(0), u.ColInt(1),
+                    u.ColText(2)};
+  }
+
+  Result<std::vector<StoredOp>> ReadOpsLocked(std::string_view doc_id,
+                                              std::int64_t after_seq,
+                                              std::size_t limit,
+                                              bool compacted_is_corrupt) {
+    Use u(stmts_->read_ops);
+    u.Text(1, doc_id)
+        .Int(2, after_seq)
+        .Int(3, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+    std::vector<StoredOp> out;
+    for (;;) {
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      if (u.ColNull(6)) {
+        std::string what = "op " + std::to_string(u.ColInt(0)) + " of " +
+                           std::string(doc_id) + " was compacted";
+        if (compacted_is_corrupt) {
+          return Status::Corruption(what + " but is after the latest snapshot");
+        }
+        return Status::FailedPrecondition(what + "; load the snapshot");
+      }
+      StoredOp op;
+      op.seq = u.ColInt(0);
+      op.id.client_id = static_cast<std::uint64_t>(u.ColInt(1));
+      op.id.local_seq = static_cast<std::uint64_t>(u.ColInt(2));
+      op.user_id = u.ColText(3);
+      op.server_time_ms = u.ColInt(4);
+      op.parents = u.ColText(5);
+      op.payload = u.ColText(6);
+      out.push_back(std::move(op));
+    }
+  }
+
+  // One request inside the group transaction. `last` caches the last seq
+  // per document for this transaction.
+  Result<AppendResult> WriteRequest(
+      const AppendRequest& req,
+      std::map<std::string_view, std::int64_t>& last) {
+    AppendResult r;
+    r.seqs.reserve(req.ops.size());
+    r.duplicate.reserve(req.ops.size());
+    for (const NewOp& op : req.ops) {
+      bool inserted = false;
+      std::int64_t seq = 0;
+      {
+        Use u(stmts_->insert_op);
+        u.Text(1, req.doc_id)
+            .U64(2, op.id.client_id)
+            .U64(3, op.id.local_seq)
+            .Text(4, op.user_id)
+            .Int(5, op.server_time_ms)
+            .Blob(6, op.parents)
+            .Blob(7, op.payload);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        if (*row) {
+          inserted = true;
+          seq = u.ColInt(0);
+          WEFT_RETURN_IF_ERROR(u.Run());
+        }
+      }
+      if (!inserted) {
+        Use u(stmts_->find_op);
+        u.Text(1, req.doc_id).U64(2, op.id.client_id).U64(3, op.id.local_seq);
+        auto row = u.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) {
+          return Status::Internal("op id conflict but no stored op found");
+        }
+        seq = u.ColInt(0);
+      } else {
+        if (r.new_count == 0) r.first_new_seq = seq;
+        ++r.new_count;
+      }
+      r.seqs.push_back(seq);
+      r.duplicate.push_back(!inserted);
+    }
+    if (r.new_count > 0) {
+      last[req.doc_id] = r.first_new_seq + r.new_count - 1;
+    } else if (!last.contains(req.doc_id)) {
+      auto l = LastSeqLocked(req.doc_id);
+      if (!l.ok()) return l.status();
+      last[req.doc_id] = *l;
+    }
+    r.last_seq = last[req.doc_id];
+    return r;
+  }
+
+  // Runs `group` in one transaction and commits it (one fsync). If a
+  // request fails, the transaction is rolled back and each request is
+  // retried in a transaction of its own, so that it fails alone.
+  Result<std::vector<Result<AppendResult>>> WriteGroup(
+      std::span<AppendRequest> group) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto results = WriteGroupLocked(group);
+    if (!results.ok() || group.size() == 1) return results;
+    bool all_ok = std::all_of(results->begin(), results->end(),
+                              [](const auto& r) { return r.ok(); });
+    if (all_ok) return results;
+    std::vector<Result<AppendResult>> each;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      auto r = WriteGroupLocked(group.subspan(i, 1));
+      if (r.ok()) {
+        each.push_back(std::move((*r)[0]));
+      } else {
+        each.push_back(r.status());
+      }
+    }
+    return each;
+  }
+
+  // Commits only when every request succeeded; otherwise rolls back and
+  // returns the per-request results (the ok ones were not stored).
+  Result<std::vector<Result<AppendResult>>> WriteGroupLocked(
+      std::span<AppendRequest> group) {
+    {
+      Use u(stmts_->begin);
+      WEFT_RETURN_IF_ERROR(u.Run());
+    }
+    std::vector<Result<AppendResult>> results;
+    results.reserve(group.size());
+    std::map<std::string_view, std::int64_t> last;
+    bool failed = false;
+    for (const AppendRequest& req : group) {
+      if (failed) {
+        results.push_back(Status::Aborted("not attempted"));
+        continue;
+      }
+      results.push_back(WriteRequest(req, last));
+      failed = !results.back().ok();
+    }
+    Status c;
+    if (!failed) {
+      Use u(stmts_->commit);
+      c = u.Run();
+    }
+    if (failed || !c.ok()) {
+      Use u(stmts_->rollback);
+      (void)u.Run();
+      if (!c.ok()) return c;
+      if (group.size() == 1) return results;
+      // The caller retries one by one; the failed one keeps its error.
+      return results;
+    }
+    if (wal_pages_.load(std::memory_order_relaxed) >= kCheckpointPages) {
+      checkpoint_cv_.notify_one();
+    }
+    return results;
+  }
+
+  // The background checkpointer: copies the WAL into the database file on
+  // its own connection (PASSIVE: never blocks the writer), so that commits
+  // do not pay for checkpoints.
+  void RunCheckpointer() {
+    std::unique_lock<std::mutex> lock(checkpoint_mu_);
+    for (;;) {
+      checkpoint_cv_.wait(lock, [this] {
+        return stopping_ ||
+               wal_pages_.load(std::memory_order_relaxed) >= kCheckpointPages;
+      });
+      if (stopping_) return;
+      lock.unlock();
+      int log = 0, done = 0;
+      sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
+                                SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      // Until the next commit reports the WAL size again.
+      wal_pages_.store(0, std::memory_order_relaxed);
+      lock.lock();
+    }
+  }
+
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+    static_cast<SqliteStore*>(self)->wal_pages_.store(
+        pages, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+
+  static constexpr int kCheckpointPages = 4000;  // ~16 MB of WAL
+
+  SqliteOptions options_;
+  std::mutex mu_;  // guards db_ and stmts_ use
+  sqlite3* db_ = nullptr;
+  sqlite3* checkpoint_db_ = nullptr;  // used by the checkpointer thread only
+  std::atomic<int> wal_pages_{0};
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;  // guarded by checkpoint_mu_
+  std::thread checkpointer_;
+  std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<SqliteMetadata> metadata_;
+  std::unique_ptr<GroupCommitter> committer_;
+};
+
+}  // namespace
+
+int SqliteSchemaVersion() { return kSchemaVersion; }
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>();
+  WEFT_RETURN_IF_ERROR(store->Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace weft::store
