@@ -1,0 +1,235 @@
+#include "api_setup.h"
+
+#include <sys/stat.h>
+
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "auth/log_mailer.h"
+#include "auth/queued_mailer.h"
+#include "store/memory_store.h"
+#include "store/pg_store.h"
+#include "store/sqlite_store.h"
+
+namespace weftd {
+namespace {
+
+using weft::Result;
+using weft::Status;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// The JWT secret: WEFT_JWT_SECRET_FILE, else WEFT_JWT_SECRET, else (in
+// development only) <data dir>/jwt_secret, created with mode 0600.
+Result<std::string> LoadSecret(const ApiOptions& options,
+                               const std::string& data_dir,
+                               weft::server::JsonLog& log) {
+  std::string secret;
+  if (std::string file = Env("WEFT_JWT_SECRET_FILE"); !file.empty()) {
+    auto s = ReadFile(file);
+    if (!s.ok()) return s.status();
+    secret = *s;
+  } else {
+    secret = Env("WEFT_JWT_SECRET");
+  }
+  if (!secret.empty() || options.mode == "production") {
+    if (secret.size() < weft::auth::AccessTokenCodec::kMinSecretBytes) {
+      return Status::InvalidArgument(
+          "production mode needs a JWT secret of at least 32 bytes in "
+          "WEFT_JWT_SECRET_FILE or WEFT_JWT_SECRET");
+    }
+    return secret;
+  }
+  std::string path = data_dir + "/jwt_secret";
+  if (auto existing = ReadFile(path); existing.ok()) {
+    if (existing->size() < weft::auth::AccessTokenCodec::kMinSecretBytes) {
+      return Status::InvalidArgument(path +
+                                     " holds a secret that is too "
+                                     "short; delete it to make anew");
+    }
+    return *existing;
+  }
+  secret = weft::auth::AccessTokenCodec::GenerateSecret();
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    ::chmod(tmp.c_str(), 0600);
+    out << secret << "\n";
+    if (!out.flush()) return Status::Unavailable("cannot write " + tmp);
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::Unavailable("cannot write " + path);
+  log.Info("generated a JWT secret (development mode)", {{"path", path}});
+  return secret;
+}
+
+Result<std::unique_ptr<weft::store::Store>> OpenStore(
+    const ApiOptions& options, const std::string& data_dir) {
+  if (options.store == "memory") return weft::store::NewMemoryStore();
+  if (options.store == "sqlite") {
+    weft::store::SqliteOptions o;
+    o.path = data_dir + "/weft.db";
+    return weft::store::OpenSqliteStore(o);
+  }
+  if (options.store == "postgres") {
+    if (options.database_url.empty()) {
+      return Status::InvalidArgument(
+          "--store postgres needs --database-url or WEFT_DATABASE_URL");
+    }
+    weft::store::PgOptions o;
+    o.conninfo = options.database_url;
+    return weft::store::OpenPgStore(o);
+  }
+  return Status::InvalidArgument("--store must be sqlite, postgres or memory");
+}
+
+}  // namespace
+
+void AddApiOptions(CLI::App& app, ApiOptions& options) {
+  app.add_option("--store", options.store, "sqlite, postgres or memory")
+      ->envname("WEFT_STORE")
+      ->check(CLI::IsMember({"sqlite", "postgres", "memory"}))
+      ->capture_default_str();
+  app.add_option("--database-url", options.database_url,
+                 "PostgreSQL connection string (with --store postgres)")
+      ->envname("WEFT_DATABASE_URL");
+  app.add_option("--mode", options.mode, "development or production")
+      ->envname("WEFT_MODE")
+      ->check(CLI::IsMember({"development", "production"}))
+      ->capture_default_str();
+  app.add_option("--public-url", options.public_url,
+                 "Base URL of links in mail (default http://bind:port)")
+      ->envname("WEFT_PUBLIC_URL");
+  app.add_option("--auth-rate-limit", options.auth_rate_per_minute,
+                 "Auth requests per minute per client IP")
+      ->envname("WEFT_AUTH_RATE_LIMIT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--api-rate-limit", options.api_rate_burst,
+                 "Burst of API requests per user (refill: a sixth per s)")
+      ->envname("WEFT_API_RATE_LIMIT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--invitation-ttl", options.invitation_ttl_s,
+                 "Seconds an invitation stays valid")
+      ->envname("WEFT_INVITATION_TTL")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--document-retention", options.document_retention_s,
+                 "Seconds a deleted document can be restored")
+      ->envname("WEFT_DOCUMENT_RETENTION")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+Result<std::unique_ptr<ApiRuntime>> StartApi(
+    const ApiOptions& options, const weft::server::ServerConfig& config,
+    weft::server::JsonLog& log, weft::server::MetricsRegistry& metrics) {
+  auto rt = std::make_unique<ApiRuntime>();
+  auto secret = LoadSecret(options, config.data_dir, log);
+  if (!secret.ok()) return secret.status();
+  auto store = OpenStore(options, config.data_dir);
+  if (!store.ok()) return store.status();
+  rt->store = std::move(*store);
+
+  // Test-only: WEFT_PASSWORD_HASH_COST=test uses the cheapest argon2id
+  // parameters, so that test suites can register many users quickly.
+  auto hash_options = Env("WEFT_PASSWORD_HASH_COST") == "test"
+                          ? weft::auth::PasswordHashOptions::MinimumForTests()
+                          : weft::auth::PasswordHashOptions{};
+  if (Env("WEFT_PASSWORD_HASH_COST") == "test") {
+    log.Info(
+        "WEFT_PASSWORD_HASH_COST=test: weak password hashing, for tests "
+        "only");
+  }
+  auto hasher = weft::auth::PasswordHasher::Create(hash_options);
+  if (!hasher.ok()) return hasher.status();
+  rt->hasher = std::make_unique<weft::auth::PasswordHasher>(*hasher);
+  auto access = weft::auth::AccessTokenCodec::Create(*secret);
+  if (!access.ok()) return access.status();
+  rt->access_tokens =
+      std::make_unique<weft::auth::AccessTokenCodec>(std::move(*access));
+  weft::auth::AccessTokenOptions reset_options;
+  reset_options.lifetime = std::chrono::hours(1);
+  auto reset = weft::auth::AccessTokenCodec::Create("password-reset:" + *secret,
+                                                    reset_options);
+  if (!reset.ok()) return reset.status();
+  rt->reset_tokens =
+      std::make_unique<weft::auth::AccessTokenCodec>(std::move(*reset));
+
+  auto sink = [&log](std::string_view line) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (!ec && v.is_object())
+      log.Info("mail (development mailer)", v.as_object());
+  };
+  rt->mailer = std::make_unique<weft::auth::QueuedMailer>(
+      std::make_unique<weft::auth::LogMailer>(sink),
+      weft::auth::QueuedMailerOptions{},
+      [&log](const weft::auth::MailMessage& m, const Status& s) {
+        log.Error("mail not delivered",
+                  {{"to", m.to}, {"error", s.ToString()}});
+      });
+
+  weft::auth::RateLimitOptions auth_limit =
+      weft::auth::RateLimitOptions::AuthPerIp();
+  auth_limit.capacity = options.auth_rate_per_minute;
+  auth_limit.refill_per_second = options.auth_rate_per_minute / 60.0;
+  rt->auth_limiter =
+      std::make_unique<weft::auth::TokenBucketLimiter>(auth_limit);
+  weft::auth::RateLimitOptions api_limit =
+      weft::auth::RateLimitOptions::ApiPerUser();
+  api_limit.capacity = options.api_rate_burst;
+  api_limit.refill_per_second = options.api_rate_burst / 6.0;
+  rt->api_limiter = std::make_unique<weft::auth::TokenBucketLimiter>(api_limit);
+
+  auto& c = rt->context;
+  c.metadata = &rt->store->metadata();
+  c.hasher = rt->hasher.get();
+  c.access_tokens = rt->access_tokens.get();
+  c.reset_tokens = rt->reset_tokens.get();
+  c.mailer = rt->mailer.get();
+  c.clock = &rt->clock;
+  c.auth_limiter = rt->auth_limiter.get();
+  c.api_limiter = rt->api_limiter.get();
+  c.metrics = &metrics;
+  c.invitation_lifetime = std::chrono::seconds(options.invitation_ttl_s);
+  c.document_retention = std::chrono::seconds(options.document_retention_s);
+  c.public_base_url =
+      !options.public_url.empty()
+          ? options.public_url
+          : "http://" + config.bind + ":" + std::to_string(config.port);
+  while (!c.public_base_url.empty() && c.public_base_url.back() == '/') {
+    c.public_base_url.pop_back();
+  }
+  weft::store::MetadataStore* metadata = c.metadata;
+  c.check_ready = [metadata]() -> Status {
+    // Migrations ran when the store opened; this proves it still answers.
+    auto probe = metadata->GetUser("readyz-probe");
+    if (probe.ok() || probe.status().code() == weft::StatusCode::kNotFound) {
+      return Status::Ok();
+    }
+    return probe.status();
+  };
+  return rt;
+}
+
+}  // namespace weftd
