@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/build_info.h"
+#include "user_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"weft: command-line tool for the weft collaboration server"};
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
                                         " (" + std::string(weft::GitCommit()) +
                                         ")");
   app.require_subcommand(0);
+  weft::app::AddUserCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (argc == 1) {
     std::cout << app.help();

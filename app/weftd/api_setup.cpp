@@ -10,9 +10,7 @@
 
 #include "auth/log_mailer.h"
 #include "auth/queued_mailer.h"
-#include "store/memory_store.h"
-#include "store/pg_store.h"
-#include "store/sqlite_store.h"
+#include "store_open.h"
 
 namespace weftd {
 namespace {
@@ -81,26 +79,6 @@ Result<std::string> LoadSecret(const ApiOptions& options,
   return secret;
 }
 
-Result<std::unique_ptr<weft::store::Store>> OpenStore(
-    const ApiOptions& options, const std::string& data_dir) {
-  if (options.store == "memory") return weft::store::NewMemoryStore();
-  if (options.store == "sqlite") {
-    weft::store::SqliteOptions o;
-    o.path = data_dir + "/weft.db";
-    return weft::store::OpenSqliteStore(o);
-  }
-  if (options.store == "postgres") {
-    if (options.database_url.empty()) {
-      return Status::InvalidArgument(
-          "--store postgres needs --database-url or WEFT_DATABASE_URL");
-    }
-    weft::store::PgOptions o;
-    o.conninfo = options.database_url;
-    return weft::store::OpenPgStore(o);
-  }
-  return Status::InvalidArgument("--store must be sqlite, postgres or memory");
-}
-
 }  // namespace
 
 void AddApiOptions(CLI::App& app, ApiOptions& options) {
@@ -146,7 +124,8 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
   auto rt = std::make_unique<ApiRuntime>();
   auto secret = LoadSecret(options, config.data_dir, log);
   if (!secret.ok()) return secret.status();
-  auto store = OpenStore(options, config.data_dir);
+  auto store = weft::app::OpenConfiguredStore(options.store, config.data_dir,
+                                              options.database_url);
   if (!store.ok()) return store.status();
   rt->store = std::move(*store);
 

@@ -7,9 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <boost/json.hpp>
+
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -148,8 +151,7 @@ class ApiTest : public ::testing::Test {
     argv.insert(argv.end(), extra.begin(), extra.end());
     SpawnOptions opts;
     opts.log_path = log_;
-    opts.env = {"WEFT_PASSWORD_HASH_COST=test",
-                std::string("WEFT_JWT_SECRET=") + kSecret};
+    opts.env = env_;
     auto pid = Spawn(argv, opts);
     ASSERT_TRUE(pid.ok());
     pid_ = *pid;
@@ -159,6 +161,39 @@ class ApiTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     FAIL() << "weftd did not answer /livez:\n" << ReadLog();
+  }
+
+  // Runs weftd with `extra` and `env_`, expecting it to refuse to start;
+  // returns its exit status.
+  int RunExpectingExit(std::vector<std::string> extra) {
+    auto port = FreeLoopbackPort();
+    EXPECT_TRUE(port.ok());
+    std::vector<std::string> argv = {WEFTD_PATH, "--data-dir", dir_ + "/data",
+                                     "--port", std::to_string(*port)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    SpawnOptions opts;
+    opts.log_path = log_;
+    opts.env = env_;
+    auto code = RunToCompletion(argv, opts);
+    EXPECT_TRUE(code.ok());
+    return code.ok() ? *code : -1;
+  }
+
+  // Runs `weft user ...` with `password` on stdin; returns its exit code.
+  int RunWeftUser(const std::vector<std::string>& args,
+                  const std::string& password) {
+    std::vector<std::string> all = args;
+    all.insert(all.end(), store_args_.begin(), store_args_.end());
+    all.insert(all.end(), {"--data-dir", dir_ + "/data"});
+    std::string cmd = "printf '%s\\n' \"$PW\" | \"$0\" user \"$@\"";
+    std::vector<std::string> argv = {"/bin/sh", "-c", cmd, WEFT_PATH};
+    argv.insert(argv.end(), all.begin(), all.end());
+    SpawnOptions opts;
+    opts.log_path = dir_ + "/weft.log";
+    opts.env = {"WEFT_PASSWORD_HASH_COST=test", "PW=" + password};
+    auto code = RunToCompletion(argv, opts);
+    EXPECT_TRUE(code.ok());
+    return code.ok() ? *code : -1;
   }
 
   std::string ReadLog() const {
@@ -227,6 +262,9 @@ class ApiTest : public ::testing::Test {
   std::string dir_;
   std::string log_;
   std::vector<std::string> store_args_;
+  // weftd's environment: cheap hashing, and a known JWT secret.
+  std::vector<std::string> env_ = {"WEFT_PASSWORD_HASH_COST=test",
+                                   std::string("WEFT_JWT_SECRET=") + kSecret};
   std::unique_ptr<PgServer> pg_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
@@ -1000,6 +1038,81 @@ TEST_F(ApiTest, ReadyzAndOpenApiDescribeEveryRoute) {
     EXPECT_TRUE(in_code.contains(r)) << r << " is in the spec but not served";
   }
 }
+
+TEST_F(ApiTest, WeftUserCommandsCreateAndResetAccounts) {
+  std::filesystem::create_directories(dir_ + "/data");
+  ASSERT_EQ(RunWeftUser({"create", "--email", "Root@Example.com",
+                         "--display-name", "Root"},
+                        kPassword),
+            0);
+  EXPECT_NE(RunWeftUser({"create", "--email", "root@example.com",
+                         "--display-name", "Again"},
+                        kPassword),
+            0)
+      << "the email is taken";
+  EXPECT_NE(RunWeftUser({"create", "--email", "weak@example.com",
+                         "--display-name", "Weak"},
+                        "short"),
+            0)
+      << "the password policy applies";
+  Start();
+  auto login = Call(
+      "POST", "/api/v1/auth/login",
+      json::object{{"email", "root@example.com"}, {"password", kPassword}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string fresh = "a fresh passphrase here";
+  ASSERT_EQ(
+      RunWeftUser({"reset-password", "--email", "root@example.com"}, fresh), 0);
+  ExpectError(Call("GET", "/api/v1/me", "", login.Str("access_token")), 401,
+              "unauthenticated");
+  ExpectError(Call("POST", "/api/v1/auth/refresh",
+                   json::object{{"refresh_token", login.Str("refresh_token")}}),
+              401, "invalid_refresh_token");
+  EXPECT_EQ(
+      Call("POST", "/api/v1/auth/login",
+           json::object{{"email", "root@example.com"}, {"password", fresh}})
+          .status,
+      200);
+  EXPECT_NE(
+      RunWeftUser({"reset-password", "--email", "nobody@example.com"}, fresh),
+      0);
+}
+
+#ifndef WEFT_API_TEST_POSTGRES
+TEST_F(ApiTest, ProductionModeRefusesAMissingOrShortSecret) {
+  env_ = {"WEFT_PASSWORD_HASH_COST=test"};
+  EXPECT_NE(RunExpectingExit({"--mode", "production", "--store", "memory"}), 0);
+  EXPECT_NE(ReadLog().find("JWT secret"), std::string::npos) << ReadLog();
+  env_.push_back("WEFT_JWT_SECRET=too-short");
+  EXPECT_NE(RunExpectingExit({"--mode", "production", "--store", "memory"}), 0);
+  // A secret from a file is accepted.
+  std::string file = dir_ + "/secret";
+  std::ofstream(file) << kSecret << "\n";
+  env_ = {"WEFT_PASSWORD_HASH_COST=test", "WEFT_JWT_SECRET_FILE=" + file};
+  store_args_ = {"--store", "memory"};
+  Start({"--mode", "production"});
+  Session ann = Register("ann");
+  auto codec = auth::AccessTokenCodec::Create(kSecret);
+  ASSERT_TRUE(codec.ok());
+  EXPECT_TRUE(codec->Verify(ann.access, std::chrono::system_clock::now()).ok())
+      << "tokens are signed with the file's secret";
+}
+
+TEST_F(ApiTest, DevelopmentModeKeepsAGeneratedSecret) {
+  env_ = {"WEFT_PASSWORD_HASH_COST=test"};
+  Start();
+  Session ann = Register("ann");
+  std::string path = dir_ + "/data/jwt_secret";
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // After a restart the same secret is used: the access token still works.
+  StopProcess(pid_, SIGTERM, std::chrono::seconds(10));
+  pid_ = -1;
+  Start();
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", ann.access).status, 200);
+}
+#endif
 
 }  // namespace
 }  // namespace weft::testing
