@@ -10,6 +10,7 @@
 
 #include "auth/log_mailer.h"
 #include "auth/queued_mailer.h"
+#include "auth/smtp_mailer.h"
 #include "store_open.h"
 
 namespace weftd {
@@ -79,6 +80,44 @@ Result<std::string> LoadSecret(const ApiOptions& options,
   return secret;
 }
 
+// Refuses every message: production without SMTP must not put reset links
+// in the log. Invitation links still reach the owner in the API answer.
+class NoMailer final : public weft::auth::Mailer {
+ public:
+  Status Send(const weft::auth::MailMessage&) override {
+    return Status::FailedPrecondition("no SMTP server is configured");
+  }
+};
+
+// SMTP when configured; else the log (development) or nothing (production).
+Result<std::unique_ptr<weft::auth::Mailer>> MakeMailer(
+    const ApiOptions& options, const weft::auth::Clock& clock,
+    weft::server::JsonLog& log) {
+  if (!options.smtp_url.empty()) {
+    weft::auth::SmtpOptions smtp;
+    smtp.url = options.smtp_url;
+    smtp.from = options.smtp_from;
+    smtp.username = Env("WEFT_SMTP_USERNAME");
+    smtp.password = Env("WEFT_SMTP_PASSWORD");
+    auto m = weft::auth::SmtpMailer::Create(smtp, clock);
+    if (!m.ok()) return m.status();
+    return std::unique_ptr<weft::auth::Mailer>(std::move(*m));
+  }
+  if (options.mode == "production") {
+    log.Info("no --smtp-url: password-reset and invitation mail is not sent");
+    return std::unique_ptr<weft::auth::Mailer>(std::make_unique<NoMailer>());
+  }
+  auto sink = [&log](std::string_view line) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (!ec && v.is_object()) {
+      log.Info("mail (development mailer)", v.as_object());
+    }
+  };
+  return std::unique_ptr<weft::auth::Mailer>(
+      std::make_unique<weft::auth::LogMailer>(sink));
+}
+
 }  // namespace
 
 void AddApiOptions(CLI::App& app, ApiOptions& options) {
@@ -106,6 +145,11 @@ void AddApiOptions(CLI::App& app, ApiOptions& options) {
       ->envname("WEFT_API_RATE_LIMIT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--smtp-url", options.smtp_url,
+                 "SMTP server for mail (smtp://host:587 or smtps://host:465)")
+      ->envname("WEFT_SMTP_URL");
+  app.add_option("--smtp-from", options.smtp_from, "Sender of weft's mail")
+      ->envname("WEFT_SMTP_FROM");
   app.add_option("--invitation-ttl", options.invitation_ttl_s,
                  "Seconds an invitation stays valid")
       ->envname("WEFT_INVITATION_TTL")
@@ -154,15 +198,10 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
   rt->reset_tokens =
       std::make_unique<weft::auth::AccessTokenCodec>(std::move(*reset));
 
-  auto sink = [&log](std::string_view line) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(line, ec);
-    if (!ec && v.is_object())
-      log.Info("mail (development mailer)", v.as_object());
-  };
+  auto mailer = MakeMailer(options, rt->clock, log);
+  if (!mailer.ok()) return mailer.status();
   rt->mailer = std::make_unique<weft::auth::QueuedMailer>(
-      std::make_unique<weft::auth::LogMailer>(sink),
-      weft::auth::QueuedMailerOptions{},
+      std::move(*mailer), weft::auth::QueuedMailerOptions{},
       [&log](const weft::auth::MailMessage& m, const Status& s) {
         log.Error("mail not delivered",
                   {{"to", m.to}, {"error", s.ToString()}});

@@ -41,6 +41,13 @@ struct ApiOptions {
   // Burst per user on the other routes (refilled at a sixth of it per
   // second). Default 60.
   double api_rate_burst = 60;
+  // SMTP server for reset and invitation mail ("smtp://host:587" or
+  // "smtps://host:465"); empty = the development log mailer (development
+  // mode) or no mail (production mode). Credentials come from
+  // WEFT_SMTP_USERNAME / WEFT_SMTP_PASSWORD only.
+  std::string smtp_url;
+  // Sender address of that mail.
+  std::string smtp_from;
   // How long invitations stay valid, in seconds. Default 7 days.
   std::int64_t invitation_ttl_s = 7 * 24 * 3600;
   // How long a deleted document can be restored, in seconds. Default 30 days.
@@ -48,7 +55,8 @@ struct ApiOptions {
 };
 
 // Adds --store, --database-url, --mode, --public-url, --auth-rate-limit,
-// --api-rate-limit, --invitation-ttl and --document-retention (with their
+// --api-rate-limit, --smtp-url, --smtp-from, --invitation-ttl and
+// --document-retention (with their
 // WEFT_* variables) to `app`.
 void AddApiOptions(CLI::App& app, ApiOptions& options);
 
