@@ -280,6 +280,86 @@ void ExpectError(const Response& r, int status, const std::string& code) {
   EXPECT_TRUE(error.at("details").is_object());
 }
 
+// Follows a {"$ref":"#/a/b"} (repeatedly) within the spec.
+const json::value& Resolve(const json::object& spec, const json::value& v) {
+  const json::value* at = &v;
+  while (at->is_object() && at->as_object().contains("$ref")) {
+    std::string ref(at->at("$ref").as_string());
+    const json::value* node = nullptr;
+    std::istringstream parts(ref.substr(2));  // drop "#/"
+    std::string part;
+    while (std::getline(parts, part, '/')) {
+      node = node == nullptr ? &spec.at(part) : &node->at(part);
+    }
+    at = node;
+  }
+  return *at;
+}
+
+// Why `value` does not match `schema` (the subset of JSON Schema the spec
+// uses: $ref, type (one or a list), required, properties,
+// additionalProperties: false, items, enum); "" when it matches.
+std::string Mismatch(const json::object& spec, const json::value& schema_ref,
+                     const json::value& value, const std::string& where) {
+  const json::object& schema = Resolve(spec, schema_ref).as_object();
+  if (const auto* type = schema.if_contains("type")) {
+    auto is = [&](std::string_view t) {
+      if (t == "object") return value.is_object();
+      if (t == "array") return value.is_array();
+      if (t == "string") return value.is_string();
+      if (t == "integer") return value.is_int64() || value.is_uint64();
+      if (t == "boolean") return value.is_bool();
+      if (t == "null") return value.is_null();
+      return false;
+    };
+    bool ok = false;
+    if (type->is_string()) {
+      ok = is(type->as_string());
+    } else {
+      for (const auto& t : type->as_array()) ok = ok || is(t.as_string());
+    }
+    if (!ok) return where + " has the wrong type";
+  }
+  if (const auto* values = schema.if_contains("enum")) {
+    bool found = false;
+    for (const auto& e : values->as_array()) found = found || e == value;
+    if (!found) return where + " is not one of the enum values";
+  }
+  if (value.is_object()) {
+    if (const auto* required = schema.if_contains("required")) {
+      for (const auto& key : required->as_array()) {
+        if (!value.as_object().contains(key.as_string())) {
+          return where + "." + std::string(key.as_string()) + " is missing";
+        }
+      }
+    }
+    const auto* props = schema.if_contains("properties");
+    for (const auto& [key, v] : value.as_object()) {
+      const json::value* sub =
+          props != nullptr ? props->as_object().if_contains(key) : nullptr;
+      if (sub == nullptr) {
+        if (const auto* extra = schema.if_contains("additionalProperties");
+            extra != nullptr && extra->is_bool() && !extra->as_bool()) {
+          return where + "." + std::string(key) + " is not in the schema";
+        }
+        continue;
+      }
+      std::string why = Mismatch(spec, *sub, v, where + "." + std::string(key));
+      if (!why.empty()) return why;
+    }
+  }
+  if (value.is_array()) {
+    if (const auto* items = schema.if_contains("items")) {
+      for (std::size_t i = 0; i < value.as_array().size(); ++i) {
+        std::string why = Mismatch(spec, *items, value.as_array()[i],
+                                   where + "[" + std::to_string(i) + "]");
+        if (!why.empty()) return why;
+      }
+    }
+  }
+  return "";
+}
+
 TEST_F(ApiTest, RegisterLoginAndProfile) {
   Start();
   auto reg = Call("POST", "/api/v1/auth/register",
@@ -844,6 +924,26 @@ TEST_F(ApiTest, RoleMatrix) {
     EXPECT_EQ(Call("GET", path).status, 401) << path;
     EXPECT_EQ(Call("GET", path, "", outsider.access).status, 200) << path;
   }
+  struct SignedInRoute {
+    const char* method;
+    std::string path, body;
+  };
+  std::vector<SignedInRoute> signed_in = {
+      {"PATCH", "/api/v1/me", R"({"display_name":"X"})"},
+      {"POST", "/api/v1/me/password",
+       R"({"current_password":"x","new_password":"y"})"},
+      {"POST", "/api/v1/workspaces", R"({"name":"X"})"},
+      {"POST", "/api/v1/invitations/" + inv.Str("token") + "/accept", ""}};
+  for (const auto& r : signed_in) {
+    EXPECT_EQ(Call(r.method, r.path, r.body).status, 401) << r.path;
+  }
+  // Open routes need no credentials (and a bad body is a 400, not a 401).
+  for (const char* path :
+       {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh",
+        "/api/v1/auth/logout", "/api/v1/auth/password-reset/request",
+        "/api/v1/auth/password-reset/confirm"}) {
+    EXPECT_EQ(Call("POST", path, "{}").status, 400) << path;
+  }
   // A missing workspace or document looks like one the caller may not see.
   EXPECT_EQ(Call("GET", "/api/v1/workspaces/nope", "", owner.access).status,
             404);
@@ -1037,6 +1137,67 @@ TEST_F(ApiTest, ReadyzAndOpenApiDescribeEveryRoute) {
   for (const auto& r : in_spec) {
     EXPECT_TRUE(in_code.contains(r)) << r << " is in the spec but not served";
   }
+
+  // Real answers match the schemas the spec gives for them.
+  const json::object& doc = spec.obj();
+  auto check = [&](const Response& r, const std::string& method,
+                   const std::string& path) {
+    std::string what = method + " " + path + " " + std::to_string(r.status);
+    const auto& op = doc.at("paths").at(path).at(method).as_object();
+    const json::value* answer =
+        op.at("responses").as_object().if_contains(std::to_string(r.status));
+    ASSERT_NE(answer, nullptr) << what << " is not a documented status";
+    const json::value& resolved = Resolve(doc, *answer);
+    const auto* content = resolved.as_object().if_contains("content");
+    if (content == nullptr) {
+      EXPECT_TRUE(r.body.empty()) << what;
+      return;
+    }
+    const json::value& schema = content->at("application/json").at("schema");
+    std::string why = Mismatch(doc, schema, r.json, "$");
+    EXPECT_TRUE(why.empty()) << what << ": " << why << "\n" << r.body;
+  };
+  Session ann = Register("ann");
+  check(Call("POST", "/api/v1/auth/login",
+             json::object{{"email", ann.email}, {"password", kPassword}}),
+        "post", "/api/v1/auth/login");
+  check(Call("POST", "/api/v1/auth/login", json::object{{"email", 1}}), "post",
+        "/api/v1/auth/login");
+  check(Call("GET", "/api/v1/me", "", ann.access), "get", "/api/v1/me");
+  auto ws = Call("POST", "/api/v1/workspaces", json::object{{"name", "W"}},
+                 ann.access);
+  check(ws, "post", "/api/v1/workspaces");
+  std::string w = "/api/v1/workspaces/" + ws.Str("id");
+  check(Call("GET", "/api/v1/workspaces", "", ann.access), "get",
+        "/api/v1/workspaces");
+  check(Call("GET", w + "/members", "", ann.access), "get",
+        "/api/v1/workspaces/{id}/members");
+  check(Call("POST", w + "/invitations",
+             json::object{{"email", "x@example.com"}, {"role", "viewer"}},
+             ann.access),
+        "post", "/api/v1/workspaces/{id}/invitations");
+  check(Call("GET", w + "/invitations", "", ann.access), "get",
+        "/api/v1/workspaces/{id}/invitations");
+  auto d = Call("POST", w + "/documents",
+                json::object{{"kind", "canvas"}, {"title", "C"}}, ann.access);
+  check(d, "post", "/api/v1/workspaces/{id}/documents");
+  check(Call("GET", w + "/documents", "", ann.access), "get",
+        "/api/v1/workspaces/{id}/documents");
+  check(Call("GET", "/api/v1/documents/" + d.Str("id"), "", ann.access), "get",
+        "/api/v1/documents/{id}");
+  check(Call("DELETE", "/api/v1/documents/" + d.Str("id"), "", ann.access),
+        "delete", "/api/v1/documents/{id}");
+  check(Call("POST", "/api/v1/documents/" + d.Str("id") + "/restore", "",
+             ann.access),
+        "post", "/api/v1/documents/{id}/restore");
+  check(Call("GET", w + "/activity", "", ann.access), "get",
+        "/api/v1/workspaces/{id}/activity");
+  check(Call("GET", w + "/activity", "", "bad"), "get",
+        "/api/v1/workspaces/{id}/activity");
+  check(Call("POST", "/api/v1/auth/refresh",
+             json::object{{"refresh_token", ann.refresh}}),
+        "post", "/api/v1/auth/refresh");
+  check(Call("GET", "/readyz"), "get", "/readyz");
 }
 
 TEST_F(ApiTest, WeftUserCommandsCreateAndResetAccounts) {
