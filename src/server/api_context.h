@@ -45,6 +45,8 @@ struct ApiContext {
   // Base of the links put in mail and invitation answers, e.g.
   // "https://weft.example.com" (never taken from request headers).
   std::string public_base_url = "http://127.0.0.1:8080";
+  // How long an Idempotency-Key is remembered. Default 24 hours.
+  std::chrono::seconds idempotency_ttl = std::chrono::hours(24);
   // How long an invitation can be accepted. Default 7 days.
   std::chrono::seconds invitation_lifetime = std::chrono::hours(24 * 7);
   // How long a soft-deleted document can be restored. Default 30 days.

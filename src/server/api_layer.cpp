@@ -137,6 +137,18 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
   std::string stored_key = call.request.path + "#" + key;
   auto previous =
       api.metadata->GetIdempotencyRecord(call.principal->user_id, stored_key);
+  if (previous.ok() &&
+      previous->created_ms <
+          NowMs(api) - std::chrono::duration_cast<std::chrono::milliseconds>(
+                           api.idempotency_ttl)
+                           .count()) {
+    // Too old to replay; the sweep below will drop it. Refuse rather than
+    // run twice under one key.
+    return ErrorResponse(409, "idempotency_key_expired",
+                         "this Idempotency-Key is too old to replay; use a "
+                         "new key",
+                         call.request.request_id);
+  }
   if (previous.ok()) {
     if (previous->request_hash != hash) {
       return ErrorResponse(409, "idempotency_key_reused",
@@ -165,6 +177,13 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
     // A concurrent twin may have stored first (kAlreadyExists); both
     // created something then. Rare, and the first record wins for retries.
     (void)api.metadata->PutIdempotencyRecord(record);
+    // Forget keys past their time (an indexed delete, cheap next to the
+    // insert above).
+    (void)api.metadata->ExpireIdempotencyRecords(
+        record.created_ms -
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            api.idempotency_ttl)
+            .count());
   }
   return response;
 }

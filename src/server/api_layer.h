@@ -17,7 +17,9 @@
 //   5. for idempotent creating POSTs with an Idempotency-Key header, a
 //      stored answer is replayed (same body) or refused (409
 //      `idempotency_key_reused`); otherwise the handler runs and a 2xx
-//      answer is stored.
+//      answer is stored for api.idempotency_ttl (a key older than that is
+//      409 `idempotency_key_expired`). Two identical requests racing with
+//      one key may both run: the key is checked, not locked.
 // Handlers never compare roles or check credentials themselves.
 
 #include <boost/json/object.hpp>

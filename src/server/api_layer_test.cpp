@@ -16,6 +16,9 @@ namespace {
 
 namespace json = boost::json;
 
+#define EXPECT_RCODE_NOT_FOUND(expr) \
+  EXPECT_EQ((expr).status().code(), StatusCode::kNotFound)
+
 class ApiLayerTest : public ::testing::Test {
  protected:
   ApiLayerTest()
@@ -189,6 +192,35 @@ TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
   EXPECT_EQ(
       Call("POST", "/api/v1/workspaces", R"({"name":"X"})", token, key2).status,
       201);
+}
+
+TEST_F(ApiLayerTest, IdempotencyKeysAreForgottenAfterADay) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  HeaderMap key{{"idempotency-key", "k"}};
+  ASSERT_EQ(
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key).status,
+      201);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key).status,
+      201);
+  clock_.Advance(std::chrono::hours(25));
+  // The access token has expired meanwhile; sign in again.
+  auto login =
+      Call("POST", "/api/v1/auth/login",
+           R"({"email":"ann@example.com","password":"correct horse battery"})");
+  ASSERT_EQ(login.status, 200);
+  token = Str(json::parse(login.body).as_object(), "access_token");
+  auto old = Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  EXPECT_EQ(old.status, 409);
+  EXPECT_NE(old.body.find("idempotency_key_expired"), std::string::npos);
+  // Storing another key sweeps the old one away; the old key is then new.
+  HeaderMap other{{"idempotency-key", "other"}};
+  ASSERT_EQ(Call("POST", "/api/v1/workspaces", R"({"name":"V"})", token, other)
+                .status,
+            201);
+  EXPECT_RCODE_NOT_FOUND(metadata_.GetIdempotencyRecord(
+      Str(ann.at("user").as_object(), "id"), "/api/v1/workspaces#k"));
 }
 
 TEST(ApiHelpersTest, QueryParamDecodes) {

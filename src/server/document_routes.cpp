@@ -102,6 +102,12 @@ HttpResponse ListDocuments(ApiContext& api, ApiCall& call) {
   bool want_deleted = deleted == "true";
   auto all = api.metadata->ListDocuments(call.workspace_id, want_deleted);
   if (!all.ok()) return StatusError(all.status(), call.request);
+  // The cursor compares ids bytewise; PostgreSQL orders text by its
+  // collation, which may differ, so order here.
+  std::sort(all->begin(), all->end(),
+            [](const store::DocumentInfo& a, const store::DocumentInfo& b) {
+              return a.id < b.id;
+            });
   json::array items;
   std::string last;
   bool more = false;
