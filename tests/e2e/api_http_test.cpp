@@ -1239,6 +1239,17 @@ TEST_F(ApiTest, WeftUserCommandsCreateAndResetAccounts) {
       0);
 }
 
+#ifdef WEFT_API_TEST_POSTGRES
+TEST_F(ApiTest, ReadyzFailsWhenTheDatabaseIsGone) {
+  Start();
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  pg_.reset();  // stops the PostgreSQL server
+  auto r = Call("GET", "/readyz");
+  ExpectError(r, 503, "not_ready");
+  EXPECT_EQ(Call("GET", "/livez").status, 200) << "alive, just not ready";
+}
+#endif
+
 #ifndef WEFT_API_TEST_POSTGRES
 TEST_F(ApiTest, ProductionModeRefusesAMissingOrShortSecret) {
   env_ = {"WEFT_PASSWORD_HASH_COST=test"};
