@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <thread>
 
 #include "auth/in_memory_mailer.h"
 #include "server/api_routes.h"
@@ -221,6 +222,34 @@ TEST_F(ApiLayerTest, IdempotencyKeysAreForgottenAfterADay) {
             201);
   EXPECT_RCODE_NOT_FOUND(metadata_.GetIdempotencyRecord(
       Str(ann.at("user").as_object(), "id"), "/api/v1/workspaces#k"));
+}
+
+TEST_F(ApiLayerTest, ConcurrentDemotionsKeepAnOwner) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  std::string a = Str(ann, "access_token"), b = Str(bob, "access_token");
+  std::string a_id = Str(ann.at("user").as_object(), "id");
+  std::string b_id = Str(bob.at("user").as_object(), "id");
+  for (int round = 0; round < 100; ++round) {
+    std::string id =
+        Str(json::parse(
+                Call("POST", "/api/v1/workspaces", R"({"name":"W"})", a).body)
+                .as_object(),
+            "id");
+    ASSERT_TRUE(metadata_.AddMember({id, b_id, store::Role::kOwner, 0}).ok());
+    std::string base = "/api/v1/workspaces/" + id + "/members/";
+    std::thread t1(
+        [&] { Call("PATCH", base + b_id, R"({"role":"viewer"})", a); });
+    std::thread t2(
+        [&] { Call("PATCH", base + a_id, R"({"role":"viewer"})", b); });
+    t1.join();
+    t2.join();
+    auto members = metadata_.ListMembers(id);
+    ASSERT_TRUE(members.ok());
+    int owners = 0;
+    for (const auto& m : *members) owners += m.role == store::Role::kOwner;
+    ASSERT_GE(owners, 1) << "round " << round;
+  }
 }
 
 TEST(ApiHelpersTest, QueryParamDecodes) {
