@@ -396,11 +396,12 @@ auth::Role ToAuthRole(store::Role role) {
   switch (role) {
     case store::Role::kOwner:
       return auth::Role::kOwner;
+    case store::Role::kEditor:
+      return auth::Role::kEditor;
     case store::Role::kViewer:
       return auth::Role::kViewer;
-    default:
-      return auth::Role::kEditor;
   }
+  return auth::Role::kViewer;  // unreachable: the switch is exhaustive
 }
 
 store::Role ToStoreRole(auth::Role role) {

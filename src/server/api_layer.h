@@ -107,8 +107,7 @@ std::int64_t NowMs(const ApiContext& api);
 std::string NewId();
 // Calls api.on_access_changed(user_id) when set.
 void NotifyAccessChanged(const ApiContext& api, const std::string& user_id);
-// The product role of a stored one (kAdmin, never written by weft, reads
-// as editor).
+// The same role in the store's and in auth's vocabulary.
 auth::Role ToAuthRole(store::Role role);
 store::Role ToStoreRole(auth::Role role);
 // The "ver" claim of access tokens for a user: a fingerprint of the stored

@@ -277,10 +277,12 @@ TEST(ApiHelpersTest, TokenVersionFollowsThePasswordHash) {
   EXPECT_LT(TokenVersion(a), std::int64_t{1} << 53);
 }
 
-TEST(ApiHelpersTest, StoredAdminReadsAsEditor) {
-  EXPECT_EQ(ToAuthRole(store::Role::kAdmin), auth::Role::kEditor);
-  EXPECT_EQ(ToAuthRole(store::Role::kOwner), auth::Role::kOwner);
-  EXPECT_EQ(ToStoreRole(auth::Role::kViewer), store::Role::kViewer);
+TEST(ApiHelpersTest, RolesMapBothWays) {
+  for (auto r :
+       {auth::Role::kViewer, auth::Role::kEditor, auth::Role::kOwner}) {
+    EXPECT_EQ(ToAuthRole(ToStoreRole(r)), r);
+    EXPECT_EQ(store::RoleName(ToStoreRole(r)), auth::RoleName(r));
+  }
 }
 
 }  // namespace

@@ -52,7 +52,9 @@ struct Workspace {
   friend bool operator==(const Workspace&, const Workspace&) = default;
 };
 
-enum class Role { kOwner, kAdmin, kEditor, kViewer };
+// The product's roles (no "admin": the schema's CHECK still lists it, but
+// nothing writes it and it does not parse).
+enum class Role { kOwner, kEditor, kViewer };
 std::string_view RoleName(Role role);  // "owner", ...
 Result<Role> ParseRole(std::string_view name);
 

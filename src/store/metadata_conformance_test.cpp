@@ -121,9 +121,9 @@ TYPED_TEST(MetadataConformanceTest, WorkspacesAndMembershipsAreUnique) {
               kInvalidArgument);
   EXPECT_CODE(m.AddMember({"w1", "nobody", Role::kViewer, 6}),
               kInvalidArgument);
-  ASSERT_TRUE(m.SetMemberRole("w1", "u-bob", Role::kAdmin).ok());
-  EXPECT_EQ(m.GetMembership("w1", "u-bob")->role, Role::kAdmin);
-  EXPECT_CODE(m.SetMemberRole("w1", "nobody", Role::kAdmin), kNotFound);
+  ASSERT_TRUE(m.SetMemberRole("w1", "u-bob", Role::kEditor).ok());
+  EXPECT_EQ(m.GetMembership("w1", "u-bob")->role, Role::kEditor);
+  EXPECT_CODE(m.SetMemberRole("w1", "nobody", Role::kEditor), kNotFound);
   auto members = m.ListMembers("w1");
   ASSERT_TRUE(members.ok());
   ASSERT_EQ(members->size(), 2u);
