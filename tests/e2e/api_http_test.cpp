@@ -1084,6 +1084,47 @@ TEST_F(ApiTest, BadInputIsRefusedAndLeavesDataIntact) {
       401, "invalid_credentials");
   ExpectError(Call("GET", "/api/v1/workspaces/'%20OR%20'1'='1", "", ann.access),
               404, "not_found");
+  // Every other string field, too: refused or stored as data, never run.
+  auto reg = Call("POST", "/api/v1/auth/register",
+                  json::object{{"email", "evil@example.com"},
+                               {"password", kPassword},
+                               {"display_name", evil}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  EXPECT_EQ(reg.obj().at("user").at("display_name").as_string(), evil);
+  ExpectError(Call("POST", "/api/v1/auth/register",
+                   json::object{{"email", "a'--@example.com'"},
+                                {"password", kPassword},
+                                {"display_name", "X"}}),
+              400, "validation_failed");
+  ExpectError(
+      Call("POST", "/api/v1/workspaces/" + ws + "/invitations",
+           json::object{{"email", evil}, {"role", "viewer"}}, ann.access),
+      400, "validation_failed");
+  ExpectError(Call("POST", "/api/v1/workspaces/" + ws + "/invitations",
+                   json::object{{"email", "z@example.com"},
+                                {"role", "owner' OR '1'='1"}},
+                   ann.access),
+              400, "validation_failed");
+  ExpectError(Call("POST", "/api/v1/auth/refresh",
+                   json::object{{"refresh_token", evil}}),
+              401, "invalid_refresh_token");
+  ExpectError(Call("POST", "/api/v1/auth/password-reset/confirm",
+                   json::object{{"token", evil}, {"new_password", kPassword}}),
+              400, "invalid_token");
+  EXPECT_EQ(Call("POST", "/api/v1/auth/password-reset/request",
+                 json::object{{"email", "x@example.com' OR 1=1"}})
+                .status,
+            400);
+  ExpectError(Call("POST", "/api/v1/workspaces/" + ws + "/transfer-ownership",
+                   json::object{{"user_id", evil}}, ann.access),
+              400, "validation_failed");
+  ExpectError(
+      Call("PATCH", "/api/v1/workspaces/" + ws + "/members/x'%20OR%201=1",
+           json::object{{"role", "viewer"}}, ann.access),
+      404, "not_found");
+  ExpectError(Call("POST", "/api/v1/invitations/win_'%20OR%201=1/accept", "",
+                   ann.access),
+              404, "not_found");
   auto search = Call("GET", docs + "?q=%25", "", ann.access);
   ASSERT_EQ(search.status, 200);
   EXPECT_EQ(search.obj().at("items").as_array().size(), 1u)
@@ -1102,6 +1143,16 @@ TEST_F(ApiTest, BadInputIsRefusedAndLeavesDataIntact) {
                  json::object{{"email", ann.email}, {"password", kPassword}})
                 .status,
             200);
+  auto members =
+      Call("GET", "/api/v1/workspaces/" + ws + "/members", "", ann.access);
+  ASSERT_EQ(members.obj().at("items").as_array().size(), 1u);
+  EXPECT_EQ(members.obj().at("items").at(0).at("role"), "owner");
+  EXPECT_TRUE(
+      Call("GET", "/api/v1/workspaces/" + ws + "/invitations", "", ann.access)
+          .obj()
+          .at("items")
+          .as_array()
+          .empty());
 }
 
 TEST_F(ApiTest, ReadyzAndOpenApiDescribeEveryRoute) {
