@@ -36,7 +36,7 @@ Result<std::string> ReadFile(const std::string& path) {
 
 // The JWT secret: WEFT_JWT_SECRET_FILE, else WEFT_JWT_SECRET, else (in
 // development only) <data dir>/jwt_secret, created with mode 0600.
-Result<std::string> LoadSecret(const ApiOptions& options,
+Result<std::string> LoadSecret(const weft::server::ApiConfig& options,
                                const std::string& data_dir,
                                weft::server::JsonLog& log) {
   std::string secret;
@@ -91,7 +91,7 @@ class NoMailer final : public weft::auth::Mailer {
 
 // SMTP when configured; else the log (development) or nothing (production).
 Result<std::unique_ptr<weft::auth::Mailer>> MakeMailer(
-    const ApiOptions& options, const weft::auth::Clock& clock,
+    const weft::server::ApiConfig& options, const weft::auth::Clock& clock,
     weft::server::JsonLog& log) {
   if (!options.smtp_url.empty()) {
     weft::auth::SmtpOptions smtp;
@@ -120,42 +120,44 @@ Result<std::unique_ptr<weft::auth::Mailer>> MakeMailer(
 
 }  // namespace
 
-void AddApiOptions(CLI::App& app, ApiOptions& options) {
-  app.add_option("--store", options.store, "sqlite, postgres or memory")
+void AddApiOptions(CLI::App& app, weft::server::ServerConfig& config) {
+  weft::server::StoreConfig& store = config.store;
+  weft::server::ApiConfig& api = config.api;
+  app.add_option("--store", store.kind, "sqlite, postgres or memory")
       ->envname("WEFT_STORE")
       ->check(CLI::IsMember({"sqlite", "postgres", "memory"}))
       ->capture_default_str();
-  app.add_option("--database-url", options.database_url,
+  app.add_option("--database-url", store.database_url,
                  "PostgreSQL connection string (with --store postgres)")
       ->envname("WEFT_DATABASE_URL");
-  app.add_option("--mode", options.mode, "development or production")
+  app.add_option("--mode", api.mode, "development or production")
       ->envname("WEFT_MODE")
       ->check(CLI::IsMember({"development", "production"}))
       ->capture_default_str();
-  app.add_option("--public-url", options.public_url,
+  app.add_option("--public-url", api.public_url,
                  "Base URL of links in mail (default http://bind:port)")
       ->envname("WEFT_PUBLIC_URL");
-  app.add_option("--auth-rate-limit", options.auth_rate_per_minute,
+  app.add_option("--auth-rate-limit", api.auth_rate_limit,
                  "Auth requests per minute per client IP")
       ->envname("WEFT_AUTH_RATE_LIMIT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--api-rate-limit", options.api_rate_burst,
+  app.add_option("--api-rate-limit", api.api_rate_limit,
                  "Burst of API requests per user (refill: a sixth per s)")
       ->envname("WEFT_API_RATE_LIMIT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--smtp-url", options.smtp_url,
+  app.add_option("--smtp-url", api.smtp_url,
                  "SMTP server for mail (smtp://host:587 or smtps://host:465)")
       ->envname("WEFT_SMTP_URL");
-  app.add_option("--smtp-from", options.smtp_from, "Sender of weft's mail")
+  app.add_option("--smtp-from", api.smtp_from, "Sender of weft's mail")
       ->envname("WEFT_SMTP_FROM");
-  app.add_option("--invitation-ttl", options.invitation_ttl_s,
+  app.add_option("--invitation-ttl", api.invitation_ttl_s,
                  "Seconds an invitation stays valid")
       ->envname("WEFT_INVITATION_TTL")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--document-retention", options.document_retention_s,
+  app.add_option("--document-retention", api.document_retention_s,
                  "Seconds a deleted document can be restored")
       ->envname("WEFT_DOCUMENT_RETENTION")
       ->check(CLI::PositiveNumber)
@@ -163,13 +165,14 @@ void AddApiOptions(CLI::App& app, ApiOptions& options) {
 }
 
 Result<std::unique_ptr<ApiRuntime>> StartApi(
-    const ApiOptions& options, const weft::server::ServerConfig& config,
-    weft::server::JsonLog& log, weft::server::MetricsRegistry& metrics) {
+    const weft::server::ServerConfig& config, weft::server::JsonLog& log,
+    weft::server::MetricsRegistry& metrics) {
+  const weft::server::ApiConfig& options = config.api;
   auto rt = std::make_unique<ApiRuntime>();
   auto secret = LoadSecret(options, config.data_dir, log);
   if (!secret.ok()) return secret.status();
-  auto store = weft::app::OpenConfiguredStore(options.store, config.data_dir,
-                                              options.database_url);
+  auto store = weft::app::OpenConfiguredStore(
+      config.store.kind, config.data_dir, config.store.database_url);
   if (!store.ok()) return store.status();
   rt->store = std::move(*store);
 
@@ -209,14 +212,14 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
 
   weft::auth::RateLimitOptions auth_limit =
       weft::auth::RateLimitOptions::AuthPerIp();
-  auth_limit.capacity = options.auth_rate_per_minute;
-  auth_limit.refill_per_second = options.auth_rate_per_minute / 60.0;
+  auth_limit.capacity = options.auth_rate_limit;
+  auth_limit.refill_per_second = options.auth_rate_limit / 60.0;
   rt->auth_limiter =
       std::make_unique<weft::auth::TokenBucketLimiter>(auth_limit);
   weft::auth::RateLimitOptions api_limit =
       weft::auth::RateLimitOptions::ApiPerUser();
-  api_limit.capacity = options.api_rate_burst;
-  api_limit.refill_per_second = options.api_rate_burst / 6.0;
+  api_limit.capacity = options.api_rate_limit;
+  api_limit.refill_per_second = options.api_rate_limit / 6.0;
   rt->api_limiter = std::make_unique<weft::auth::TokenBucketLimiter>(api_limit);
 
   auto& c = rt->context;

@@ -60,8 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "I/O threads (0: one per core)")
       ->envname("WEFT_THREADS")
       ->capture_default_str();
-  weftd::ApiOptions api_options;
-  weftd::AddApiOptions(app, api_options);
+  weftd::AddApiOptions(app, config);
   CLI11_PARSE(app, argc, argv);
 
   weft::server::JsonLog log;
@@ -76,7 +75,7 @@ int main(int argc, char** argv) {
   weft::server::MetricsRegistry metrics;
   weft::server::Router router;
   weft::server::AddSystemRoutes(router, metrics);
-  auto api = weftd::StartApi(api_options, config, log, metrics);
+  auto api = weftd::StartApi(config, log, metrics);
   if (!api.ok()) {
     log.Error("cannot start the API", {{"error", api.status().ToString()}});
     return 1;

@@ -1306,6 +1306,16 @@ TEST_F(ApiTest, ProductionModeRefusesAMissingOrShortSecret) {
   env_ = {"WEFT_PASSWORD_HASH_COST=test"};
   EXPECT_NE(RunExpectingExit({"--mode", "production", "--store", "memory"}), 0);
   EXPECT_NE(ReadLog().find("JWT secret"), std::string::npos) << ReadLog();
+  // The same from the config file; a flag overrides the file.
+  std::string toml = dir_ + "/weftd.toml";
+  std::ofstream(toml) << "[api]\nmode = \"production\"\n[store]\nkind = "
+                         "\"memory\"\n";
+  EXPECT_NE(RunExpectingExit({"--config", toml}), 0);
+  store_args_ = {"--config", toml, "--mode", "development"};
+  Start();
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  StopProcess(pid_, SIGKILL, std::chrono::seconds(1));
+  pid_ = -1;
   env_.push_back("WEFT_JWT_SECRET=too-short");
   EXPECT_NE(RunExpectingExit({"--mode", "production", "--store", "memory"}), 0);
   // A secret from a file is accepted.
