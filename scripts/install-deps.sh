@@ -16,6 +16,8 @@ packages=(
   # tests, benchmarks and style
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   clang-format clang-tidy
+  # docs/openapi.yaml is converted to JSON at build time
+  python3 python3-yaml
   # throwaway servers started by the test harness
   postgresql-15 redis-server
 )

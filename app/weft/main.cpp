@@ -4,6 +4,7 @@
 
 #include "common/build_info.h"
 #include "store/store_commands.h"
+#include "user_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"weft: command-line tool for the weft collaboration server"};
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
                : weft::store::RunImportCommand(target, file, std::cerr);
     });
   }
+  // Account commands (app/weft/user_commands.cpp).
+  weft::app::AddUserCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (rc != 0) return rc;
   if (argc == 1) {

@@ -6,7 +6,9 @@
 #include <iostream>
 #include <string>
 
+#include "api_setup.h"
 #include "common/build_info.h"
+#include "server/api_routes.h"
 #include "server/config_file.h"
 #include "server/http_server.h"
 #include "server/json_log.h"
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "I/O threads (0: one per core)")
       ->envname("WEFT_THREADS")
       ->capture_default_str();
+  weftd::AddApiOptions(app, config);
   CLI11_PARSE(app, argc, argv);
 
   weft::server::JsonLog log;
@@ -72,6 +75,12 @@ int main(int argc, char** argv) {
   weft::server::MetricsRegistry metrics;
   weft::server::Router router;
   weft::server::AddSystemRoutes(router, metrics);
+  auto api = weftd::StartApi(config, log, metrics);
+  if (!api.ok()) {
+    log.Error("cannot start the API", {{"error", api.status().ToString()}});
+    return 1;
+  }
+  weft::server::AddApiRoutes(router, (*api)->context, weftd::OpenApiJson());
 
   weft::server::HttpServer server(config, router, log, metrics);
   if (auto status = server.Listen(); !status.ok()) {

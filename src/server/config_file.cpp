@@ -53,16 +53,54 @@ Status ApplyConfigText(std::string_view text, std::string_view source,
   }
   ServerConfig next = *config;
   for (const auto& [table_key, table_node] : root) {
-    if (table_key.str() != "server" || !table_node.is_table()) {
+    std::string table(table_key.str());
+    if ((table != "server" && table != "store" && table != "api") ||
+        !table_node.is_table()) {
       return Bad(source, table_node,
-                 "unknown table '" + std::string(table_key.str()) +
-                     "' (expected [server])");
+                 "unknown table '" + table +
+                     "' (expected [server], [store] or [api])");
     }
     for (const auto& [k, node] : *table_node.as_table()) {
-      std::string key = "server." + std::string(k.str());
+      std::string key = table + "." + std::string(k.str());
       std::int64_t secs = 0;
       Status s;
-      if (k == "bind") {
+      if (table == "store") {
+        if (k == "kind") {
+          s = String(source, key, node, &next.store.kind);
+          if (s.ok() && next.store.kind != "sqlite" &&
+              next.store.kind != "postgres" && next.store.kind != "memory") {
+            s = Bad(source, node, key + " must be sqlite, postgres or memory");
+          }
+        } else if (k == "database_url") {
+          s = String(source, key, node, &next.store.database_url);
+        } else {
+          s = Bad(source, node, "unknown key '" + key + "'");
+        }
+      } else if (table == "api") {
+        ApiConfig& a = next.api;
+        if (k == "mode") {
+          s = String(source, key, node, &a.mode);
+          if (s.ok() && a.mode != "development" && a.mode != "production") {
+            s = Bad(source, node, key + " must be development or production");
+          }
+        } else if (k == "public_url") {
+          s = String(source, key, node, &a.public_url);
+        } else if (k == "auth_rate_limit") {
+          s = Int(source, key, node, 1, 1'000'000, &a.auth_rate_limit);
+        } else if (k == "api_rate_limit") {
+          s = Int(source, key, node, 1, 1'000'000, &a.api_rate_limit);
+        } else if (k == "smtp_url") {
+          s = String(source, key, node, &a.smtp_url);
+        } else if (k == "smtp_from") {
+          s = String(source, key, node, &a.smtp_from);
+        } else if (k == "invitation_ttl_s") {
+          s = Int(source, key, node, 1, 365 * 86400, &a.invitation_ttl_s);
+        } else if (k == "document_retention_s") {
+          s = Int(source, key, node, 1, 3650 * 86400, &a.document_retention_s);
+        } else {
+          s = Bad(source, node, "unknown key '" + key + "'");
+        }
+      } else if (k == "bind") {
         s = String(source, key, node, &next.bind);
       } else if (k == "port") {
         s = Int(source, key, node, 0, 65535, &next.port);

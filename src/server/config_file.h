@@ -22,6 +22,22 @@ namespace weft::server {
 //   idle_timeout_s = 30
 //   shutdown_grace_s = 10
 //
+//   [store]
+//   kind = "sqlite"           # sqlite | postgres | memory
+//   database_url = ""         # libpq string, for postgres
+//
+//   [api]
+//   mode = "development"      # development | production
+//   public_url = ""           # default http://bind:port
+//   auth_rate_limit = 10      # per minute per client IP, auth routes
+//   api_rate_limit = 60       # burst per user, other routes
+//   smtp_url = ""             # smtp://host:587 or smtps://host:465
+//   smtp_from = ""
+//   invitation_ttl_s = 604800
+//   document_retention_s = 2592000
+//
+// (The JWT secret and SMTP credentials come only from the environment.)
+//
 // Fails with kInvalidArgument naming the file, line and key on a syntax
 // error, an unknown table or key (a typo must not be silently ignored), a
 // wrong type or a value out of range; `config` is then unchanged.

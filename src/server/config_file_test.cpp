@@ -30,6 +30,42 @@ shutdown_grace_s = 2
   EXPECT_EQ(c.shutdown_grace, std::chrono::seconds(2));
 }
 
+TEST(ConfigFileTest, AppliesStoreAndApiTables) {
+  ServerConfig c;
+  Status s = ApplyConfigText(R"(
+[store]
+kind = "postgres"
+database_url = "postgresql://weft@db/weft"
+[api]
+mode = "production"
+public_url = "https://weft.example.com"
+auth_rate_limit = 20
+api_rate_limit = 120
+smtp_url = "smtps://mail.example.com:465"
+smtp_from = "weft@example.com"
+invitation_ttl_s = 3600
+document_retention_s = 86400
+)",
+                             "weftd.toml", &c);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(c.store.kind, "postgres");
+  EXPECT_EQ(c.store.database_url, "postgresql://weft@db/weft");
+  EXPECT_EQ(c.api.mode, "production");
+  EXPECT_EQ(c.api.public_url, "https://weft.example.com");
+  EXPECT_EQ(c.api.auth_rate_limit, 20);
+  EXPECT_EQ(c.api.api_rate_limit, 120);
+  EXPECT_EQ(c.api.smtp_url, "smtps://mail.example.com:465");
+  EXPECT_EQ(c.api.smtp_from, "weft@example.com");
+  EXPECT_EQ(c.api.invitation_ttl_s, 3600);
+  EXPECT_EQ(c.api.document_retention_s, 86400);
+  ServerConfig d;
+  EXPECT_FALSE(ApplyConfigText("[store]\nkind = \"mysql\"\n", "f", &d).ok());
+  EXPECT_FALSE(ApplyConfigText("[api]\nmode = \"prod\"\n", "f", &d).ok());
+  EXPECT_FALSE(ApplyConfigText("[api]\njwt_secret = \"x\"\n", "f", &d).ok())
+      << "secrets do not belong in the file";
+  EXPECT_EQ(d.store.kind, "sqlite");
+}
+
 TEST(ConfigFileTest, KeysNotInTheFileKeepTheirValues) {
   ServerConfig c;
   c.bind = "10.0.0.1";

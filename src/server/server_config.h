@@ -7,6 +7,39 @@
 
 namespace weft::server {
 
+// Where weftd keeps accounts and documents ([store] in the config file).
+struct StoreConfig {
+  // "sqlite" (weft.db in the data directory), "postgres" or "memory" (lost
+  // on exit). --store / WEFT_STORE.
+  std::string kind = "sqlite";
+  // libpq connection string or URL for "postgres". --database-url /
+  // WEFT_DATABASE_URL.
+  std::string database_url;
+};
+
+// The REST API of accounts ([api] in the config file).
+struct ApiConfig {
+  // "development": a missing JWT secret is generated into the data
+  // directory, mail without SMTP goes to the log. "production": the secret
+  // (WEFT_JWT_SECRET_FILE / WEFT_JWT_SECRET, never in this file) must be at
+  // least 32 bytes. --mode / WEFT_MODE.
+  std::string mode = "development";
+  // Base of links in mail and invitation answers; empty = http://bind:port.
+  std::string public_url;
+  // Requests per minute per client IP on the auth routes.
+  double auth_rate_limit = 10;
+  // Burst per user on the other routes (refilled at a sixth per second).
+  double api_rate_limit = 60;
+  // SMTP server ("smtp://host:587" or "smtps://host:465") and sender;
+  // credentials only from WEFT_SMTP_USERNAME / WEFT_SMTP_PASSWORD.
+  std::string smtp_url;
+  std::string smtp_from;
+  // How long invitations stay valid. Default 7 days.
+  std::int64_t invitation_ttl_s = 7 * 24 * 3600;
+  // How long a deleted document can be restored. Default 30 days.
+  std::int64_t document_retention_s = 30 * 24 * 3600;
+};
+
 // How weftd listens and what it accepts. Every field has a safe default.
 struct ServerConfig {
   // Address to listen on (--bind / WEFT_BIND).
@@ -25,6 +58,8 @@ struct ServerConfig {
   std::chrono::seconds idle_timeout{30};
   // On SIGINT/SIGTERM, requests in flight get this long to finish.
   std::chrono::seconds shutdown_grace{10};
+  StoreConfig store;
+  ApiConfig api;
 };
 
 }  // namespace weft::server

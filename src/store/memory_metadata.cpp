@@ -335,4 +335,69 @@ Result<std::int64_t> MemoryMetadata::ExpireIdempotencyRecords(
       [&](const auto& kv) { return kv.second.created_ms < cutoff_ms; }));
 }
 
+Status MemoryMetadata::SetDisplayName(std::string_view user_id,
+                                      std::string_view display_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto* u = FindIn(users_, user_id);
+  if (u == nullptr) return Missing("user");
+  u->display_name = display_name;
+  return Status::Ok();
+}
+
+Status MemoryMetadata::RenameWorkspace(std::string_view id,
+                                       std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto* w = FindIn(workspaces_, id);
+  if (w == nullptr) return Missing("workspace");
+  w->name = name;
+  return Status::Ok();
+}
+
+Status MemoryMetadata::DeleteWorkspace(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = workspaces_.find(id);
+  if (it == workspaces_.end()) return Missing("workspace");
+  std::erase_if(members_,
+                [&](const auto& kv) { return kv.second.workspace_id == id; });
+  std::erase_if(invitations_,
+                [&](const auto& kv) { return kv.second.workspace_id == id; });
+  std::erase_if(documents_,
+                [&](const auto& kv) { return kv.second.workspace_id == id; });
+  std::erase_if(activity_,
+                [&](const auto& kv) { return kv.second.workspace_id == id; });
+  workspaces_.erase(it);
+  return Status::Ok();
+}
+
+Result<std::vector<Membership>> MemoryMetadata::ListUserMemberships(
+    std::string_view user_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Membership> out;
+  for (const auto& [key, m] : members_) {
+    if (key.second == user_id) out.push_back(m);
+  }
+  return out;  // members_ is ordered by (workspace, user)
+}
+
+Result<std::vector<Invitation>> MemoryMetadata::ListInvitations(
+    std::string_view workspace_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Invitation> out;
+  for (const auto& [id, i] : invitations_) {
+    if (i.workspace_id == workspace_id) out.push_back(i);
+  }
+  return out;
+}
+
+Status MemoryMetadata::DeleteInvitation(std::string_view workspace_id,
+                                        std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = invitations_.find(id);
+  if (it == invitations_.end() || it->second.workspace_id != workspace_id) {
+    return Missing("invitation");
+  }
+  invitations_.erase(it);
+  return Status::Ok();
+}
+
 }  // namespace weft::store

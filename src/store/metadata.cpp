@@ -6,8 +6,6 @@ std::string_view RoleName(Role role) {
   switch (role) {
     case Role::kOwner:
       return "owner";
-    case Role::kAdmin:
-      return "admin";
     case Role::kEditor:
       return "editor";
     case Role::kViewer:
@@ -17,7 +15,7 @@ std::string_view RoleName(Role role) {
 }
 
 Result<Role> ParseRole(std::string_view name) {
-  for (Role r : {Role::kOwner, Role::kAdmin, Role::kEditor, Role::kViewer}) {
+  for (Role r : {Role::kOwner, Role::kEditor, Role::kViewer}) {
     if (RoleName(r) == name) return r;
   }
   return Status::Corruption("unknown role \"" + std::string(name) + "\"");

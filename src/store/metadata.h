@@ -52,7 +52,9 @@ struct Workspace {
   friend bool operator==(const Workspace&, const Workspace&) = default;
 };
 
-enum class Role { kOwner, kAdmin, kEditor, kViewer };
+// The product's roles (no "admin": the schema's CHECK still lists it, but
+// nothing writes it and it does not parse).
+enum class Role { kOwner, kEditor, kViewer };
 std::string_view RoleName(Role role);  // "owner", ...
 Result<Role> ParseRole(std::string_view name);
 
@@ -126,6 +128,9 @@ class MetadataStore {
   virtual Result<User> GetUserByEmail(std::string_view email) = 0;
   virtual Status SetPasswordHash(std::string_view user_id,
                                  std::string_view password_hash) = 0;
+  // kNotFound for an unknown user.
+  virtual Status SetDisplayName(std::string_view user_id,
+                                std::string_view display_name) = 0;
 
   // Refresh-token families.
   virtual Status CreateRefreshFamily(const RefreshTokenFamily& family) = 0;
@@ -146,6 +151,13 @@ class MetadataStore {
   virtual Status CreateWorkspace(const Workspace& workspace) = 0;
   virtual Result<Workspace> GetWorkspace(std::string_view id) = 0;
   virtual Result<Workspace> GetWorkspaceBySlug(std::string_view slug) = 0;
+  // kNotFound for an unknown workspace.
+  virtual Status RenameWorkspace(std::string_view id,
+                                 std::string_view name) = 0;
+  // Deletes the workspace with its memberships, invitations, document
+  // metadata and activity, atomically. The documents' op logs are not
+  // touched. kNotFound for an unknown workspace.
+  virtual Status DeleteWorkspace(std::string_view id) = 0;
   // kAlreadyExists if the user is already a member.
   virtual Status AddMember(const Membership& membership) = 0;
   virtual Result<Membership> GetMembership(std::string_view workspace_id,
@@ -157,11 +169,22 @@ class MetadataStore {
   // Members of a workspace, ordered by user id.
   virtual Result<std::vector<Membership>> ListMembers(
       std::string_view workspace_id) = 0;
+  // Memberships of a user, ordered by workspace id.
+  virtual Result<std::vector<Membership>> ListUserMemberships(
+      std::string_view user_id) = 0;
 
   // Invitations.
   virtual Status CreateInvitation(const Invitation& invitation) = 0;
   virtual Result<Invitation> GetInvitationByToken(
       std::string_view token_hash) = 0;
+  // Invitations of a workspace (pending, accepted and expired), ordered by
+  // id.
+  virtual Result<std::vector<Invitation>> ListInvitations(
+      std::string_view workspace_id) = 0;
+  // Deletes (revokes) invitation `id` of `workspace_id`; kNotFound when the
+  // workspace has no such invitation.
+  virtual Status DeleteInvitation(std::string_view workspace_id,
+                                  std::string_view id) = 0;
   // Atomically marks the invitation accepted and adds `user_id` as a member
   // with the invited role. kFailedPrecondition if already accepted or
   // expired at `now_ms`; kAlreadyExists if the user is already a member

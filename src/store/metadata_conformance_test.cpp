@@ -121,9 +121,9 @@ TYPED_TEST(MetadataConformanceTest, WorkspacesAndMembershipsAreUnique) {
               kInvalidArgument);
   EXPECT_CODE(m.AddMember({"w1", "nobody", Role::kViewer, 6}),
               kInvalidArgument);
-  ASSERT_TRUE(m.SetMemberRole("w1", "u-bob", Role::kAdmin).ok());
-  EXPECT_EQ(m.GetMembership("w1", "u-bob")->role, Role::kAdmin);
-  EXPECT_CODE(m.SetMemberRole("w1", "nobody", Role::kAdmin), kNotFound);
+  ASSERT_TRUE(m.SetMemberRole("w1", "u-bob", Role::kEditor).ok());
+  EXPECT_EQ(m.GetMembership("w1", "u-bob")->role, Role::kEditor);
+  EXPECT_CODE(m.SetMemberRole("w1", "nobody", Role::kEditor), kNotFound);
   auto members = m.ListMembers("w1");
   ASSERT_TRUE(members.ok());
   ASSERT_EQ(members->size(), 2u);
@@ -168,6 +168,80 @@ TYPED_TEST(MetadataConformanceTest, InvitationsAreAcceptedOnceAndAtomically) {
   EXPECT_CODE(m.AcceptInvitation("tok4", "u-alice", 500), kAlreadyExists);
   EXPECT_FALSE(m.GetInvitationByToken("tok4")->accepted_ms.has_value());
   EXPECT_EQ(m.GetMembership("w1", "u-alice")->role, Role::kOwner);
+}
+
+TYPED_TEST(MetadataConformanceTest, ProfilesAndWorkspacesAreEditable) {
+  auto& m = this->m();
+  this->Seed();
+  ASSERT_TRUE(m.SetDisplayName("u-bob", "Robert'").ok());
+  EXPECT_EQ(m.GetUser("u-bob")->display_name, "Robert'");
+  EXPECT_CODE(m.SetDisplayName("nobody", "x"), kNotFound);
+  ASSERT_TRUE(m.RenameWorkspace("w1", "Acme Two").ok());
+  EXPECT_EQ(m.GetWorkspace("w1")->name, "Acme Two");
+  EXPECT_CODE(m.RenameWorkspace("nope", "x"), kNotFound);
+
+  ASSERT_TRUE(m.CreateWorkspace({"w2", "beta", "Beta", "u-alice", 13}).ok());
+  ASSERT_TRUE(m.AddMember({"w2", "u-bob", Role::kViewer, 1}).ok());
+  ASSERT_TRUE(m.AddMember({"w1", "u-bob", Role::kEditor, 1}).ok());
+  auto mine = m.ListUserMemberships("u-bob");
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].workspace_id, "w1");
+  EXPECT_EQ((*mine)[1].role, Role::kViewer);
+  EXPECT_TRUE(m.ListUserMemberships("u-alice")->empty());
+}
+
+TYPED_TEST(MetadataConformanceTest, InvitationsAreListedAndRevoked) {
+  auto& m = this->m();
+  this->Seed();
+  ASSERT_TRUE(m.CreateWorkspace({"w2", "beta", "Beta", "u-alice", 13}).ok());
+  Invitation a{"i1", "w1", "bob@example.com", Role::kEditor, "tok1", "u-alice",
+               100,  1000, std::nullopt};
+  Invitation b{"i2",          "w1",   "carol@example.com",
+               Role::kViewer, "tok2", "u-alice",
+               100,           1000,   std::nullopt};
+  ASSERT_TRUE(m.CreateInvitation(b).ok());
+  ASSERT_TRUE(m.CreateInvitation(a).ok());
+  auto list = m.ListInvitations("w1");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0], a);
+  EXPECT_TRUE(m.ListInvitations("w2")->empty());
+  EXPECT_CODE(m.DeleteInvitation("w2", "i1"), kNotFound);
+  ASSERT_TRUE(m.DeleteInvitation("w1", "i1").ok());
+  EXPECT_RCODE(m.GetInvitationByToken("tok1"), kNotFound);
+  EXPECT_CODE(m.DeleteInvitation("w1", "i1"), kNotFound);
+}
+
+TYPED_TEST(MetadataConformanceTest, DeletingAWorkspaceDeletesWhatItHolds) {
+  auto& m = this->m();
+  this->Seed();
+  ASSERT_TRUE(m.CreateWorkspace({"w2", "beta", "Beta", "u-alice", 13}).ok());
+  for (const char* w : {"w1", "w2"}) {
+    ASSERT_TRUE(m.AddMember({w, "u-bob", Role::kEditor, 1}).ok());
+    ASSERT_TRUE(
+        m.CreateInvitation({std::string("i-") + w, w, "carol@example.com",
+                            Role::kViewer, std::string("tok-") + w, "u-alice",
+                            1, 1000, std::nullopt})
+            .ok());
+    ASSERT_TRUE(m.CreateDocument({std::string("d-") + w, w, DocumentKind::kText,
+                                  "T", "u-bob", 1, 1, std::nullopt})
+                    .ok());
+    ASSERT_TRUE(
+        m.RecordActivity({0, w, std::nullopt, "u-bob", "x", "{}", 1}).ok());
+  }
+  ASSERT_TRUE(m.DeleteWorkspace("w1").ok());
+  EXPECT_RCODE(m.GetWorkspace("w1"), kNotFound);
+  EXPECT_RCODE(m.GetMembership("w1", "u-bob"), kNotFound);
+  EXPECT_RCODE(m.GetDocument("d-w1"), kNotFound);
+  EXPECT_TRUE(m.ListInvitations("w1")->empty());
+  EXPECT_TRUE(m.ListActivity("w1", 0, 10)->empty());
+  EXPECT_CODE(m.DeleteWorkspace("w1"), kNotFound);
+  // The other workspace is untouched.
+  EXPECT_TRUE(m.GetMembership("w2", "u-bob").ok());
+  EXPECT_TRUE(m.GetDocument("d-w2").ok());
+  EXPECT_EQ(m.ListInvitations("w2")->size(), 1u);
+  EXPECT_EQ(m.ListActivity("w2", 0, 10)->size(), 1u);
 }
 
 TYPED_TEST(MetadataConformanceTest, DocumentsSoftDeleteAndRestore) {

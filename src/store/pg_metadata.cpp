@@ -137,6 +137,27 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
       {"m_set_role",
        "UPDATE memberships SET role = $3::text WHERE workspace_id = $1::text"
        " AND user_id = $2::text"},
+      {"m_set_display_name",
+       "UPDATE users SET display_name = $2::text WHERE id = $1::text"},
+      {"m_rename_workspace",
+       "UPDATE workspaces SET name = $2::text WHERE id = $1::text"},
+      // One statement, so atomic; foreign keys are checked at its end.
+      {"m_delete_workspace",
+       "WITH m AS (DELETE FROM memberships WHERE workspace_id = $1::text),"
+       " i AS (DELETE FROM invitations WHERE workspace_id = $1::text),"
+       " d AS (DELETE FROM documents WHERE workspace_id = $1::text),"
+       " a AS (DELETE FROM activity WHERE workspace_id = $1::text)"
+       " DELETE FROM workspaces WHERE id = $1::text"},
+      {"m_list_user_memberships",
+       "SELECT workspace_id, user_id, role, created_ms FROM memberships WHERE"
+       " user_id = $1::text ORDER BY workspace_id"},
+      {"m_list_invitations",
+       "SELECT id, workspace_id, email, role, token_hash, inviter_id,"
+       " created_ms, expires_ms, accepted_ms FROM invitations WHERE"
+       " workspace_id = $1::text ORDER BY id"},
+      {"m_delete_invitation",
+       "DELETE FROM invitations WHERE workspace_id = $1::text AND id ="
+       " $2::text"},
       {"m_remove_member",
        "DELETE FROM memberships WHERE workspace_id = $1::text AND user_id ="
        " $2::text"},
@@ -589,6 +610,53 @@ Result<std::int64_t> PgMetadata::ExpireIdempotencyRecords(
   auto r = Run("m_expire_idempotency", Params().Int(cutoff_ms));
   if (!r.ok()) return r.status();
   return Affected(*r);
+}
+
+Status PgMetadata::SetDisplayName(std::string_view user_id,
+                                  std::string_view display_name) {
+  return RunOne("m_set_display_name", Params().Text(user_id).Text(display_name),
+                "user");
+}
+
+Status PgMetadata::RenameWorkspace(std::string_view id, std::string_view name) {
+  return RunOne("m_rename_workspace", Params().Text(id).Text(name),
+                "workspace");
+}
+
+Status PgMetadata::DeleteWorkspace(std::string_view id) {
+  return RunOne("m_delete_workspace", Params().Text(id), "workspace");
+}
+
+Result<std::vector<Membership>> PgMetadata::ListUserMemberships(
+    std::string_view user_id) {
+  auto r = Run("m_list_user_memberships", Params().Text(user_id));
+  if (!r.ok()) return r.status();
+  std::vector<Membership> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    auto m = ReadMembership(*r, i);
+    if (!m.ok()) return m.status();
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+Result<std::vector<Invitation>> PgMetadata::ListInvitations(
+    std::string_view workspace_id) {
+  auto r = Run("m_list_invitations", Params().Text(workspace_id));
+  if (!r.ok()) return r.status();
+  std::vector<Invitation> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    auto inv = ReadInvitation(*r, i);
+    if (!inv.ok()) return inv.status();
+    out.push_back(std::move(*inv));
+  }
+  return out;
+}
+
+Status PgMetadata::DeleteInvitation(std::string_view workspace_id,
+                                    std::string_view id) {
+  return RunOne("m_delete_invitation", Params().Text(workspace_id).Text(id),
+                "invitation");
 }
 
 }  // namespace weft::store

@@ -677,4 +677,98 @@ Result<std::int64_t> SqliteMetadata::ExpireIdempotencyRecords(
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
 
+Status SqliteMetadata::SetDisplayName(std::string_view user_id,
+                                      std::string_view display_name) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  return Write(
+      "UPDATE users SET display_name = ? WHERE id = ?",
+      [&](Use& u) { u.Text(1, display_name).Text(2, user_id); }, true, "user");
+}
+
+Status SqliteMetadata::RenameWorkspace(std::string_view id,
+                                       std::string_view name) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  return Write(
+      "UPDATE workspaces SET name = ? WHERE id = ?",
+      [&](Use& u) { u.Text(1, name).Text(2, id); }, true, "workspace");
+}
+
+Status SqliteMetadata::DeleteWorkspace(std::string_view id) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  auto run = [&](const char* sql) -> Status {
+    auto st = Prep(sql);
+    if (!st.ok()) return st.status();
+    Use u(**st);
+    return u.Run();
+  };
+  auto by_id = [&](Use& u) { u.Text(1, id); };
+  WEFT_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
+  Status s = [&]() -> Status {
+    WEFT_RETURN_IF_ERROR(Write("DELETE FROM memberships WHERE workspace_id = ?",
+                               by_id, false, "membership"));
+    WEFT_RETURN_IF_ERROR(Write("DELETE FROM invitations WHERE workspace_id = ?",
+                               by_id, false, "invitation"));
+    WEFT_RETURN_IF_ERROR(Write("DELETE FROM documents WHERE workspace_id = ?",
+                               by_id, false, "document"));
+    WEFT_RETURN_IF_ERROR(Write("DELETE FROM activity WHERE workspace_id = ?",
+                               by_id, false, "activity"));
+    return Write("DELETE FROM workspaces WHERE id = ?", by_id, true,
+                 "workspace");
+  }();
+  if (!s.ok()) {
+    (void)run("ROLLBACK");
+    return s;
+  }
+  return run("COMMIT");
+}
+
+Result<std::vector<Membership>> SqliteMetadata::ListUserMemberships(
+    std::string_view user_id) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  auto st = Prep(
+      "SELECT workspace_id, user_id, role, created_ms FROM memberships WHERE "
+      "user_id = ? ORDER BY workspace_id");
+  if (!st.ok()) return st.status();
+  Use u(**st);
+  u.Text(1, user_id);
+  std::vector<Membership> out;
+  for (;;) {
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    auto m = ReadMembership(u);
+    if (!m.ok()) return m.status();
+    out.push_back(std::move(*m));
+  }
+}
+
+Result<std::vector<Invitation>> SqliteMetadata::ListInvitations(
+    std::string_view workspace_id) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  auto st = Prep(
+      "SELECT id, workspace_id, email, role, token_hash, inviter_id, "
+      "created_ms, expires_ms, accepted_ms FROM invitations WHERE "
+      "workspace_id = ? ORDER BY id");
+  if (!st.ok()) return st.status();
+  Use u(**st);
+  u.Text(1, workspace_id);
+  std::vector<Invitation> out;
+  for (;;) {
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    auto i = ReadInvitation(u);
+    if (!i.ok()) return i.status();
+    out.push_back(std::move(*i));
+  }
+}
+
+Status SqliteMetadata::DeleteInvitation(std::string_view workspace_id,
+                                        std::string_view id) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  return Write(
+      "DELETE FROM invitations WHERE workspace_id = ? AND id = ?",
+      [&](Use& u) { u.Text(1, workspace_id).Text(2, id); }, true, "invitation");
+}
+
 }  // namespace weft::store

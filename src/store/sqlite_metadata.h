@@ -35,6 +35,8 @@ class SqliteMetadata final : public MetadataStore {
   Result<User> GetUserByEmail(std::string_view email) override;
   Status SetPasswordHash(std::string_view user_id,
                          std::string_view password_hash) override;
+  Status SetDisplayName(std::string_view user_id,
+                        std::string_view display_name) override;
 
   Status CreateRefreshFamily(const RefreshTokenFamily& family) override;
   Result<RefreshTokenFamily> GetRefreshFamily(std::string_view id) override;
@@ -47,6 +49,8 @@ class SqliteMetadata final : public MetadataStore {
   Status CreateWorkspace(const Workspace& workspace) override;
   Result<Workspace> GetWorkspace(std::string_view id) override;
   Result<Workspace> GetWorkspaceBySlug(std::string_view slug) override;
+  Status RenameWorkspace(std::string_view id, std::string_view name) override;
+  Status DeleteWorkspace(std::string_view id) override;
   Status AddMember(const Membership& membership) override;
   Result<Membership> GetMembership(std::string_view workspace_id,
                                    std::string_view user_id) override;
@@ -56,9 +60,15 @@ class SqliteMetadata final : public MetadataStore {
                       std::string_view user_id) override;
   Result<std::vector<Membership>> ListMembers(
       std::string_view workspace_id) override;
+  Result<std::vector<Membership>> ListUserMemberships(
+      std::string_view user_id) override;
 
   Status CreateInvitation(const Invitation& invitation) override;
   Result<Invitation> GetInvitationByToken(std::string_view token_hash) override;
+  Result<std::vector<Invitation>> ListInvitations(
+      std::string_view workspace_id) override;
+  Status DeleteInvitation(std::string_view workspace_id,
+                          std::string_view id) override;
   Status AcceptInvitation(std::string_view token_hash, std::string_view user_id,
                           std::int64_t now_ms) override;
 

@@ -1,0 +1,21 @@
+#pragma once
+
+// Opening the store the way weftd is configured (--store, --data-dir,
+// --database-url), shared by weftd and the `weft user` subcommands.
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "store/store.h"
+
+namespace weft::app {
+
+// `kind` is "sqlite" (the file weft.db in `data_dir`), "postgres" (needs
+// `database_url`) or "memory". Runs migrations. InvalidArgument for a bad
+// kind or a missing URL; the store's error when it cannot open.
+Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
+    const std::string& kind, const std::string& data_dir,
+    const std::string& database_url);
+
+}  // namespace weft::app

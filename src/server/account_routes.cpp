@@ -1,0 +1,374 @@
+// /api/v1/auth/* and /api/v1/me*: register, login, refresh, logout,
+// password reset, the caller's profile and password change.
+//
+// Refresh tokens travel as `<family id>.<wrt_ token>`: the store keeps one
+// row per family holding the hash of its current token, looked up by the
+// family id. Password-reset tokens are signed (api.reset_tokens, one hour)
+// and carry the user's token version, a fingerprint of the password hash:
+// once the password has changed the token no longer matches, so it is good
+// for one use without a stored row.
+#include <boost/json/object.hpp>
+
+#include "auth/email_address.h"
+#include "auth/json_body.h"
+#include "auth/mail_templates.h"
+#include "auth/opaque_token.h"
+#include "auth/password_policy.h"
+#include "auth/single_use_token.h"
+#include "server/api_error.h"
+#include "server/api_layer.h"
+#include "server/api_routes.h"
+
+namespace weft::server {
+namespace {
+
+namespace json = boost::json;
+using auth::RouteRequirement;
+
+constexpr auth::StringRule kDisplayName{1, 100};
+// Passwords are checked by CheckPasswordPolicy, not by length rules here.
+constexpr auth::StringRule kPasswordField{0, 100000, false, true};
+
+std::int64_t ToMs(auth::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             t.time_since_epoch())
+      .count();
+}
+
+json::object UserJson(const store::User& user) {
+  return {{"id", user.id},
+          {"email", user.email},
+          {"display_name", user.display_name}};
+}
+
+// Reads a password field: the string, or a reason in `errors`.
+std::string PasswordField(const json::object& body, std::string_view field,
+                          auth::FieldErrors& errors) {
+  const json::value* v = body.if_contains(field);
+  if (v == nullptr) {
+    errors.Add(field, "required");
+    return "";
+  }
+  if (!v->is_string()) {
+    errors.Add(field, "must_be_string");
+    return "";
+  }
+  return std::string(v->as_string());
+}
+
+// Starts a session (a refresh family) for `user`: the answer of register,
+// login and password change.
+HttpResponse NewSession(ApiContext& api, const store::User& user,
+                        const HttpRequest& request, int status) {
+  auto now = api.clock->Now();
+  auto family = api.refresh_policy.StartFamily(now);
+  auto token = auth::IssueOpaqueToken(auth::TokenPurpose::kRefresh);
+  store::RefreshTokenFamily row;
+  row.id = NewId();
+  row.user_id = user.id;
+  row.token_hash = token.hash;
+  row.created_ms = ToMs(now);
+  row.expires_ms = ToMs(family.token_expires_at);
+  if (Status s = api.metadata->CreateRefreshFamily(row); !s.ok()) {
+    return StatusError(s, request);
+  }
+  auto claims =
+      api.access_tokens->NewClaims(user.id, row.id, TokenVersion(user), now);
+  return JsonResponse(
+      json::object{
+          {"user", UserJson(user)},
+          {"access_token", api.access_tokens->Sign(claims)},
+          {"refresh_token", row.id + "." + token.token},
+          {"expires_in", api.access_tokens->options().lifetime.count()}},
+      status);
+}
+
+HttpResponse InvalidCredentials(const HttpRequest& request) {
+  return ErrorResponse(401, "invalid_credentials",
+                       "the email or the password is wrong",
+                       request.request_id);
+}
+
+HttpResponse SessionEnded(const HttpRequest& request) {
+  return ErrorResponse(401, "invalid_refresh_token",
+                       "the session has ended; sign in again",
+                       request.request_id);
+}
+
+// Splits "<family>.<token>"; nullopt when malformed.
+std::optional<std::pair<std::string, std::string>> SplitRefreshToken(
+    std::string_view wire) {
+  auto dot = wire.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 64) {
+    return std::nullopt;
+  }
+  auto hash =
+      auth::HashOpaqueToken(auth::TokenPurpose::kRefresh, wire.substr(dot + 1));
+  if (!hash.ok()) return std::nullopt;
+  return std::make_pair(std::string(wire.substr(0, dot)), *hash);
+}
+
+HttpResponse Register(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string email = v.RequiredEmail("email");
+  std::string name = v.RequiredString("display_name", kDisplayName);
+  v.Allow("password");
+  auth::FieldErrors errors = v.Finish();
+  std::string password = PasswordField(call.body, "password", errors);
+  if (errors.ReasonFor("password").empty()) {
+    errors.Merge(auth::CheckPasswordPolicy(password, {email, name}));
+  }
+  if (!errors.empty()) return ValidationError(errors, call.request);
+  auto hash = api.hasher->Hash(password);
+  if (!hash.ok()) return StatusError(hash.status(), call.request);
+  store::User user{NewId(), email, name, *hash, NowMs(api)};
+  if (Status s = api.metadata->CreateUser(user); !s.ok()) {
+    if (s.code() == StatusCode::kAlreadyExists) {
+      auth::FieldErrors taken;
+      taken.Add("email", "taken");
+      return ErrorResponse(
+          409, "email_taken", "an account with this email exists; sign in",
+          call.request.request_id, {{"fields", taken.ToJson()}});
+    }
+    return StatusError(s, call.request);
+  }
+  return NewSession(api, user, call.request, 201);
+}
+
+HttpResponse Login(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string email = v.RequiredString("email", {1, 254});
+  v.Allow("password");
+  auth::FieldErrors errors = v.Finish();
+  std::string password = PasswordField(call.body, "password", errors);
+  if (!errors.empty()) return ValidationError(errors, call.request);
+  auto user = api.metadata->GetUserByEmail(auth::NormalizeEmail(email));
+  if (!user.ok()) {
+    if (user.status().code() != StatusCode::kNotFound) {
+      return StatusError(user.status(), call.request);
+    }
+    api.hasher->VerifyDummy(password);  // same time as a wrong password
+    return InvalidCredentials(call.request);
+  }
+  auto match = api.hasher->Verify(password, user->password_hash);
+  if (!match.ok() || *match == auth::PasswordMatch::kMismatch) {
+    return InvalidCredentials(call.request);
+  }
+  if (*match == auth::PasswordMatch::kMatchNeedsRehash) {
+    if (auto rehashed = api.hasher->Hash(password); rehashed.ok()) {
+      if (api.metadata->SetPasswordHash(user->id, *rehashed).ok()) {
+        user->password_hash = *rehashed;
+      }
+    }
+  }
+  return NewSession(api, *user, call.request, 200);
+}
+
+HttpResponse Refresh(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string wire = v.RequiredString("refresh_token", {1, 200});
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  auto parts = SplitRefreshToken(wire);
+  if (!parts) return SessionEnded(call.request);
+  const auto& [family_id, hash] = *parts;
+  auto family = api.metadata->GetRefreshFamily(family_id);
+  if (!family.ok()) {
+    if (family.status().code() == StatusCode::kNotFound) {
+      return SessionEnded(call.request);
+    }
+    return StatusError(family.status(), call.request);
+  }
+  if (family->revoked) return SessionEnded(call.request);
+  auto now = api.clock->Now();
+  std::int64_t now_ms = ToMs(now);
+  // Reuse is checked before expiry: a stale copy is a stolen token.
+  if (family->token_hash != hash) {
+    (void)api.metadata->RevokeRefreshFamily(family_id);
+    return SessionEnded(call.request);
+  }
+  std::int64_t family_end_ms =
+      family->created_ms +
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          api.refresh_policy.options().session_lifetime)
+          .count();
+  if (now_ms >= family->expires_ms || now_ms >= family_end_ms) {
+    return SessionEnded(call.request);
+  }
+  std::int64_t next_ms =
+      std::min(family_end_ms,
+               now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
+                            api.refresh_policy.options().token_lifetime)
+                            .count());
+  auto token = auth::IssueOpaqueToken(auth::TokenPurpose::kRefresh);
+  auto rotated =
+      api.metadata->RotateRefreshToken(family_id, hash, token.hash, next_ms);
+  if (!rotated.ok()) {
+    // kAborted: a concurrent refresh won with the same token, i.e. reuse;
+    // the store has revoked the family.
+    if (rotated.status().code() == StatusCode::kUnavailable) {
+      return StatusError(rotated.status(), call.request);
+    }
+    return SessionEnded(call.request);
+  }
+  auto user = api.metadata->GetUser(family->user_id);
+  if (!user.ok()) return SessionEnded(call.request);
+  auto claims = api.access_tokens->NewClaims(user->id, family_id,
+                                             TokenVersion(*user), now);
+  return JsonResponse(json::object{
+      {"user", UserJson(*user)},
+      {"access_token", api.access_tokens->Sign(claims)},
+      {"refresh_token", family_id + "." + token.token},
+      {"expires_in", api.access_tokens->options().lifetime.count()}});
+}
+
+HttpResponse Logout(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string wire = v.RequiredString("refresh_token", {1, 200});
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  // Only the holder of the current token may end the session; anything
+  // else is answered the same, so logout cannot probe tokens.
+  if (auto parts = SplitRefreshToken(wire)) {
+    auto family = api.metadata->GetRefreshFamily(parts->first);
+    if (family.ok() && family->token_hash == parts->second) {
+      if (Status s = api.metadata->RevokeRefreshFamily(parts->first); !s.ok()) {
+        return StatusError(s, call.request);
+      }
+    }
+  }
+  return NoContent();
+}
+
+HttpResponse ResetRequest(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string email = v.RequiredEmail("email");
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  // The same answer whether or not the account exists.
+  HttpResponse accepted =
+      JsonResponse(json::object{{"status",
+                                 "if an account has this email, a reset link "
+                                 "was sent to it"}},
+                   202);
+  auto user = api.metadata->GetUserByEmail(email);
+  if (!user.ok()) return accepted;
+  auto claims = api.reset_tokens->NewClaims(user->id, "", TokenVersion(*user),
+                                            api.clock->Now());
+  std::string url = api.public_base_url +
+                    "/reset-password?token=" + api.reset_tokens->Sign(claims);
+  // Failures (queue full) are not shown: the answer must not differ.
+  (void)api.mailer->Send(auth::PasswordResetMail(
+      user->email, url, api.reset_tokens->options().lifetime));
+  return accepted;
+}
+
+// Stores `password` as the user's new one and ends every session.
+Status ReplacePassword(ApiContext& api, store::User& user,
+                       std::string_view password) {
+  auto hash = api.hasher->Hash(password);
+  if (!hash.ok()) return hash.status();
+  if (Status s = api.metadata->SetPasswordHash(user.id, *hash); !s.ok()) {
+    return s;
+  }
+  user.password_hash = *hash;
+  return api.metadata->RevokeUserRefreshFamilies(user.id);
+}
+
+HttpResponse ResetConfirm(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string token = v.RequiredString("token", {1, 4096});
+  v.Allow("new_password");
+  auth::FieldErrors errors = v.Finish();
+  std::string password = PasswordField(call.body, "new_password", errors);
+  if (!errors.empty()) return ValidationError(errors, call.request);
+  auto invalid = [&] {
+    return ErrorResponse(400, "invalid_token",
+                         "the reset link is invalid, used or expired; ask "
+                         "for a new one",
+                         call.request.request_id);
+  };
+  auto claims = api.reset_tokens->Verify(token, api.clock->Now());
+  if (!claims.ok()) return invalid();
+  auto user = api.metadata->GetUser(claims->subject);
+  if (!user.ok() || claims->version != TokenVersion(*user)) return invalid();
+  errors.Merge(auth::CheckPasswordPolicy(
+      password, {user->email, user->display_name}, "new_password"));
+  if (!errors.empty()) return ValidationError(errors, call.request);
+  if (Status s = ReplacePassword(api, *user, password); !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  return NoContent();
+}
+
+HttpResponse GetMe(ApiContext&, ApiCall& call) {
+  return JsonResponse(UserJson(*call.user));
+}
+
+HttpResponse PatchMe(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string name = v.RequiredString("display_name", kDisplayName);
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  if (Status s = api.metadata->SetDisplayName(call.user_id(), name); !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  call.user->display_name = name;
+  return JsonResponse(UserJson(*call.user));
+}
+
+HttpResponse ChangePassword(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  v.Allow("current_password");
+  v.Allow("new_password");
+  auth::FieldErrors errors = v.Finish();
+  std::string current = PasswordField(call.body, "current_password", errors);
+  std::string next = PasswordField(call.body, "new_password", errors);
+  if (errors.ReasonFor("new_password").empty()) {
+    errors.Merge(auth::CheckPasswordPolicy(
+        next, {call.user->email, call.user->display_name}, "new_password"));
+  }
+  if (!errors.empty()) return ValidationError(errors, call.request);
+  auto match = api.hasher->Verify(current, call.user->password_hash);
+  if (!match.ok() || *match == auth::PasswordMatch::kMismatch) {
+    auth::FieldErrors wrong;
+    wrong.Add("current_password", "incorrect");
+    return ErrorResponse(403, "invalid_credentials",
+                         "the current password is wrong",
+                         call.request.request_id, {{"fields", wrong.ToJson()}});
+  }
+  if (Status s = ReplacePassword(api, *call.user, next); !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  return NewSession(api, *call.user, call.request, 200);
+}
+
+}  // namespace
+
+void AddAccountRoutes(Router& router, ApiContext& api) {
+  auto anyone = RouteRequirement::Anyone();
+  auto signed_in = RouteRequirement::SignedIn();
+  auto auth_route = [&](std::string pattern, ApiHandler handler) {
+    AddApiRoute(router, api,
+                {"POST", std::move(pattern), anyone, ApiScope::kNone,
+                 ApiLimit::kAuthPerIp, false},
+                std::move(handler));
+  };
+  auth_route("/api/v1/auth/register", Register);
+  auth_route("/api/v1/auth/login", Login);
+  auth_route("/api/v1/auth/refresh", Refresh);
+  auth_route("/api/v1/auth/logout", Logout);
+  auth_route("/api/v1/auth/password-reset/request", ResetRequest);
+  auth_route("/api/v1/auth/password-reset/confirm", ResetConfirm);
+  AddApiRoute(router, api, {"GET", "/api/v1/me", signed_in}, GetMe);
+  AddApiRoute(router, api, {"PATCH", "/api/v1/me", signed_in}, PatchMe);
+  // Hashes twice: limited like the auth routes, but per user.
+  AddApiRoute(router, api, {"POST", "/api/v1/me/password", signed_in},
+              ChangePassword);
+}
+
+}  // namespace weft::server

@@ -1,0 +1,65 @@
+#pragma once
+
+// The services the REST API (accounts, workspaces, documents) works with.
+// weftd builds one and passes it to AddApiRoutes(); tests build their own.
+// Every pointer must outlive the router the routes were added to.
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "auth/access_token.h"
+#include "auth/clock.h"
+#include "auth/mailer.h"
+#include "auth/password_hasher.h"
+#include "auth/rate_limiter.h"
+#include "auth/refresh_policy.h"
+#include "server/metrics.h"
+#include "store/metadata.h"
+
+namespace weft::server {
+
+struct ApiContext {
+  // Account metadata (users, workspaces, documents, ...). Required.
+  store::MetadataStore* metadata = nullptr;
+  // Hashes and verifies passwords. Required.
+  const auth::PasswordHasher* hasher = nullptr;
+  // Signs and verifies access tokens. Required.
+  const auth::AccessTokenCodec* access_tokens = nullptr;
+  // Signs password-reset tokens; must use a different secret from
+  // `access_tokens` (weftd derives one) and a lifetime of one hour. Required.
+  const auth::AccessTokenCodec* reset_tokens = nullptr;
+  // Refresh-token lifetimes.
+  auth::RefreshPolicy refresh_policy;
+  // Where password-reset and invitation mail goes. Required.
+  auth::Mailer* mailer = nullptr;
+  // "Now" for tokens, expiries and timestamps. Required.
+  const auth::Clock* clock = nullptr;
+  // Per client IP on the auth routes (register, login, refresh, logout,
+  // password reset). Required.
+  auth::TokenBucketLimiter* auth_limiter = nullptr;
+  // Per user on every other authenticated route. Required.
+  auth::TokenBucketLimiter* api_limiter = nullptr;
+  // Counts rate-limit refusals (weft_rate_limited_total). Optional.
+  MetricsRegistry* metrics = nullptr;
+  // Base of the links put in mail and invitation answers, e.g.
+  // "https://weft.example.com" (never taken from request headers).
+  std::string public_base_url = "http://127.0.0.1:8080";
+  // How long an Idempotency-Key is remembered. Default 24 hours.
+  std::chrono::seconds idempotency_ttl = std::chrono::hours(24);
+  // How long an invitation can be accepted. Default 7 days.
+  std::chrono::seconds invitation_lifetime = std::chrono::hours(24 * 7);
+  // How long a soft-deleted document can be restored. Default 30 days.
+  std::chrono::seconds document_retention = std::chrono::hours(24 * 30);
+  // Called (synchronously, on the request's thread, after the change is
+  // stored) with each user whose access changed: their membership or role
+  // in a workspace changed or ended, or a workspace or document they could
+  // reach was deleted. Live sessions of that user should re-check their
+  // access. Empty = nobody listens. Must not block.
+  std::function<void(const std::string& user_id)> on_access_changed;
+  // Whether the store is reachable and migrated (GET /readyz). Empty =
+  // always ready.
+  std::function<Status()> check_ready;
+};
+
+}  // namespace weft::server

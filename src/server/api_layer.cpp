@@ -1,0 +1,423 @@
+#include "server/api_layer.h"
+
+#include <time.h>
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <mutex>
+#include <utility>
+
+#include "auth/json_body.h"
+#include "auth/opaque_token.h"
+#include "server/api_error.h"
+
+namespace weft::server {
+namespace {
+
+std::mutex route_table_mu;
+std::vector<std::pair<std::string, std::string>>& RouteTable() {
+  static auto* table = new std::vector<std::pair<std::string, std::string>>();
+  return *table;
+}
+
+std::uint64_t Fnv1a(std::string_view data) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// "1.2.3.4:5678" -> "1.2.3.4"; "[::1]:5678" -> "[::1]".
+std::string ClientIp(const HttpRequest& request) {
+  auto colon = request.remote.rfind(':');
+  if (colon == std::string::npos) return request.remote;
+  return request.remote.substr(0, colon);
+}
+
+void AddRateHeaders(HttpResponse& response,
+                    const auth::RateLimitDecision& decision) {
+  response.headers.emplace_back("X-RateLimit-Limit",
+                                std::to_string(decision.limit));
+  response.headers.emplace_back("X-RateLimit-Remaining",
+                                std::to_string(decision.remaining));
+  response.headers.emplace_back("X-RateLimit-Reset",
+                                std::to_string(decision.reset_seconds));
+}
+
+HttpResponse Unauthenticated(const HttpRequest& request,
+                             std::string_view message) {
+  HttpResponse r =
+      ErrorResponse(401, "unauthenticated", message, request.request_id);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+  return r;
+}
+
+// Verifies the bearer token: the principal and their user row, or a 401.
+std::optional<HttpResponse> Authenticate(ApiContext& api, ApiCall& call) {
+  std::string header = call.request.Header("authorization");
+  if (header.empty()) return std::nullopt;  // anonymous
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() ||
+      header.compare(0, kBearer.size(), kBearer) != 0) {
+    return Unauthenticated(call.request,
+                           "the Authorization header must be 'Bearer <token>'");
+  }
+  auth::AccessTokenError why{};
+  auto claims = api.access_tokens->Verify(
+      std::string_view(header).substr(kBearer.size()), api.clock->Now(), &why);
+  if (!claims.ok()) {
+    return Unauthenticated(call.request,
+                           "the access token is not valid (" +
+                               std::string(auth::AccessTokenErrorName(why)) +
+                               "); sign in again or refresh it");
+  }
+  auto user = api.metadata->GetUser(claims->subject);
+  if (!user.ok()) {
+    if (user.status().code() == StatusCode::kNotFound) {
+      return Unauthenticated(call.request, "the account no longer exists");
+    }
+    return StatusError(user.status(), call.request);
+  }
+  if (claims->version != TokenVersion(*user)) {
+    return Unauthenticated(call.request,
+                           "the session ended (the password was changed); "
+                           "sign in again");
+  }
+  call.principal = auth::Principal{user->id, claims->session_id};
+  call.user = std::move(*user);
+  return std::nullopt;
+}
+
+// Looks up the principal's role in the addressed workspace.
+std::optional<HttpResponse> LookUpScope(ApiContext& api, ApiScope scope,
+                                        ApiCall& call) {
+  auto id = call.params.find("id");
+  if (scope == ApiScope::kNone || id == call.params.end()) return std::nullopt;
+  if (scope == ApiScope::kDocument) {
+    auto document = api.metadata->GetDocument(id->second);
+    if (!document.ok()) {
+      if (document.status().code() == StatusCode::kNotFound) {
+        return std::nullopt;  // role stays empty: Authorize answers 404
+      }
+      return StatusError(document.status(), call.request);
+    }
+    call.workspace_id = document->workspace_id;
+    call.document = std::move(*document);
+  } else {
+    call.workspace_id = id->second;
+  }
+  if (!call.principal) return std::nullopt;
+  auto membership =
+      api.metadata->GetMembership(call.workspace_id, call.principal->user_id);
+  if (membership.ok()) {
+    call.role = ToAuthRole(membership->role);
+  } else if (membership.status().code() != StatusCode::kNotFound) {
+    return StatusError(membership.status(), call.request);
+  }
+  return std::nullopt;
+}
+
+HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
+                           const ApiHandler& handler) {
+  std::string key = call.request.Header("idempotency-key");
+  if (key.empty() || !call.principal) return handler(api, call);
+  if (key.size() > 255) {
+    return ErrorResponse(400, "invalid_idempotency_key",
+                         "Idempotency-Key must be 1 to 255 characters",
+                         call.request.request_id);
+  }
+  char hash[17];
+  std::snprintf(hash, sizeof(hash), "%016llx",
+                static_cast<unsigned long long>(
+                    Fnv1a(call.request.method + " " + call.request.path + "\n" +
+                          call.request.body)));
+  // Scope the key to the route so one key cannot replay another route.
+  std::string stored_key = call.request.path + "#" + key;
+  auto previous =
+      api.metadata->GetIdempotencyRecord(call.principal->user_id, stored_key);
+  if (previous.ok() &&
+      previous->created_ms <
+          NowMs(api) - std::chrono::duration_cast<std::chrono::milliseconds>(
+                           api.idempotency_ttl)
+                           .count()) {
+    // Too old to replay; the sweep below will drop it. Refuse rather than
+    // run twice under one key.
+    return ErrorResponse(409, "idempotency_key_expired",
+                         "this Idempotency-Key is too old to replay; use a "
+                         "new key",
+                         call.request.request_id);
+  }
+  if (previous.ok()) {
+    if (previous->request_hash != hash) {
+      return ErrorResponse(409, "idempotency_key_reused",
+                           "this Idempotency-Key was used with another "
+                           "request body; use a new key",
+                           call.request.request_id);
+    }
+    HttpResponse replay;
+    replay.status = previous->status_code;
+    replay.body = previous->response_body;
+    replay.headers.emplace_back("Idempotent-Replayed", "true");
+    return replay;
+  }
+  if (previous.status().code() != StatusCode::kNotFound) {
+    return StatusError(previous.status(), call.request);
+  }
+  HttpResponse response = handler(api, call);
+  if (response.status >= 200 && response.status < 300) {
+    store::IdempotencyRecord record;
+    record.user_id = call.principal->user_id;
+    record.key = stored_key;
+    record.request_hash = hash;
+    record.status_code = response.status;
+    record.response_body = response.body;
+    record.created_ms = NowMs(api);
+    // A concurrent twin may have stored first (kAlreadyExists); both
+    // created something then. Rare, and the first record wins for retries.
+    (void)api.metadata->PutIdempotencyRecord(record);
+    // Forget keys past their time (an indexed delete, cheap next to the
+    // insert above).
+    (void)api.metadata->ExpireIdempotencyRecords(
+        record.created_ms -
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            api.idempotency_ttl)
+            .count());
+  }
+  return response;
+}
+
+HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
+                     const ApiHandler& handler, const HttpRequest& request,
+                     const PathParams& params) {
+  ApiCall call{request,      params, std::nullopt, std::nullopt,
+               std::nullopt, "",     std::nullopt, {}};
+  std::optional<auth::RateLimitDecision> limit;
+  auto take = [&](auth::TokenBucketLimiter* limiter,
+                  const std::string& key) -> std::optional<HttpResponse> {
+    limit = limiter->Take(key, api.clock->Now());
+    if (limit->allowed) return std::nullopt;
+    if (api.metrics != nullptr) {
+      api.metrics
+          ->GetCounter(
+              "weft_rate_limited_total", "Requests refused by a rate limit.",
+              {{"limit", spec.limit == ApiLimit::kAuthPerIp ? "auth_per_ip"
+                                                            : "api_per_user"}})
+          .Inc();
+    }
+    HttpResponse r =
+        ErrorResponse(429, "rate_limited",
+                      "too many requests; retry after " +
+                          std::to_string(limit->retry_after_seconds) + " s",
+                      request.request_id);
+    r.headers.emplace_back("Retry-After",
+                           std::to_string(limit->retry_after_seconds));
+    return r;
+  };
+  auto answer = [&]() -> HttpResponse {
+    if (spec.limit == ApiLimit::kAuthPerIp) {
+      if (auto refused = take(api.auth_limiter, "ip:" + ClientIp(request))) {
+        return *refused;
+      }
+    }
+    if (spec.requirement.audience != auth::Audience::kAnyone) {
+      if (auto failed = Authenticate(api, call)) return *failed;
+    }
+    if (spec.limit == ApiLimit::kPerUser) {
+      std::string key = call.principal ? "user:" + call.principal->user_id
+                                       : "ip:" + ClientIp(request);
+      if (auto refused = take(api.api_limiter, key)) return *refused;
+    }
+    if (auto failed = LookUpScope(api, spec.scope, call)) return *failed;
+    Status allowed =
+        auth::Authorize(spec.requirement, call.principal, call.role);
+    if (!allowed.ok()) {
+      switch (allowed.code()) {
+        case StatusCode::kUnauthenticated:
+          return Unauthenticated(request, "sign in to use this route");
+        case StatusCode::kNotFound:
+          return ErrorResponse(404, "not_found", "no such resource",
+                               request.request_id);
+        default:
+          return ErrorResponse(403, "forbidden",
+                               "your role in this workspace does not allow "
+                               "this",
+                               request.request_id);
+      }
+    }
+    if (!request.body.empty()) {
+      auto body = auth::ParseJsonObjectBody(request.body);
+      if (!body.ok()) {
+        return ErrorResponse(
+            400, "invalid_json",
+            "the body must be one JSON object: " + body.status().message(),
+            request.request_id);
+      }
+      call.body = std::move(*body);
+    }
+    if (spec.idempotent) return RunIdempotent(api, call, handler);
+    return handler(api, call);
+  };
+  HttpResponse response = answer();
+  if (limit) AddRateHeaders(response, *limit);
+  return response;
+}
+
+}  // namespace
+
+void AddApiRoute(Router& router, ApiContext& api, ApiRouteSpec spec,
+                 ApiHandler handler) {
+  {
+    std::lock_guard lock(route_table_mu);
+    RouteTable().emplace_back(spec.method, spec.pattern);
+  }
+  std::string method = spec.method;
+  std::string pattern = spec.pattern;
+  router.Add(std::move(method), pattern,
+             [&api, spec = std::move(spec), handler = std::move(handler)](
+                 const HttpRequest& request, const PathParams& params) {
+               return Guarded(api, spec, handler, request, params);
+             });
+}
+
+std::vector<std::pair<std::string, std::string>> ApiRouteTable() {
+  std::lock_guard lock(route_table_mu);
+  return RouteTable();
+}
+
+HttpResponse JsonResponse(const boost::json::value& body, int status) {
+  HttpResponse r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+HttpResponse NoContent() {
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+HttpResponse StatusError(const Status& status, const HttpRequest& request) {
+  const std::string& id = request.request_id;
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return ErrorResponse(400, "invalid_argument", status.message(), id);
+    case StatusCode::kNotFound:
+      return ErrorResponse(404, "not_found", status.message(), id);
+    case StatusCode::kAlreadyExists:
+      return ErrorResponse(409, "conflict", status.message(), id);
+    case StatusCode::kPermissionDenied:
+      return ErrorResponse(403, "forbidden", status.message(), id);
+    case StatusCode::kUnauthenticated:
+      return Unauthenticated(request, status.message());
+    case StatusCode::kFailedPrecondition:
+      return ErrorResponse(409, "failed_precondition", status.message(), id);
+    case StatusCode::kResourceExhausted:
+      return ErrorResponse(429, "rate_limited", status.message(), id);
+    case StatusCode::kUnavailable:
+      return ErrorResponse(503, "unavailable",
+                           "a dependency is unavailable; retry later", id);
+    default:
+      return ErrorResponse(500, "internal", "internal error", id);
+  }
+}
+
+HttpResponse ValidationError(const auth::FieldErrors& errors,
+                             const HttpRequest& request) {
+  return ErrorResponse(400, "validation_failed",
+                       "some fields are not valid; see details.fields",
+                       request.request_id, {{"fields", errors.ToJson()}});
+}
+
+std::string QueryParam(const HttpRequest& request, std::string_view name) {
+  std::string_view query = request.query;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view raw =
+        eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    std::string out;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        out += ' ';
+      } else if (raw[i] == '%' && i + 2 < raw.size()) {
+        auto hex = [](char c) -> int {
+          if (c >= '0' && c <= '9') return c - '0';
+          if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+          if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+          return -1;
+        };
+        int hi = hex(raw[i + 1]), lo = hex(raw[i + 2]);
+        if (hi < 0 || lo < 0) {
+          out += raw[i];
+          continue;
+        }
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+      } else {
+        out += raw[i];
+      }
+    }
+    return out;
+  }
+  return "";
+}
+
+std::string FormatTime(std::int64_t unix_ms) {
+  time_t seconds = static_cast<time_t>(unix_ms / 1000);
+  tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+std::int64_t NowMs(const ApiContext& api) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             api.clock->Now().time_since_epoch())
+      .count();
+}
+
+std::string NewId() { return auth::RandomUrlSafeString(16); }
+
+void NotifyAccessChanged(const ApiContext& api, const std::string& user_id) {
+  if (api.on_access_changed) api.on_access_changed(user_id);
+}
+
+auth::Role ToAuthRole(store::Role role) {
+  switch (role) {
+    case store::Role::kOwner:
+      return auth::Role::kOwner;
+    case store::Role::kEditor:
+      return auth::Role::kEditor;
+    case store::Role::kViewer:
+      return auth::Role::kViewer;
+  }
+  return auth::Role::kViewer;  // unreachable: the switch is exhaustive
+}
+
+store::Role ToStoreRole(auth::Role role) {
+  switch (role) {
+    case auth::Role::kOwner:
+      return store::Role::kOwner;
+    case auth::Role::kEditor:
+      return store::Role::kEditor;
+    default:
+      return store::Role::kViewer;
+  }
+}
+
+std::int64_t TokenVersion(const store::User& user) {
+  return static_cast<std::int64_t>(Fnv1a(user.password_hash) &
+                                   ((std::uint64_t{1} << 53) - 1));
+}
+
+}  // namespace weft::server

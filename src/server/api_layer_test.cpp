@@ -1,0 +1,289 @@
+// The API guard in process: a MemoryMetadata store, a ManualClock and the
+// Router, no sockets. End-to-end coverage is in tests/e2e/api_http_test.cpp.
+#include "server/api_layer.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <thread>
+
+#include "auth/in_memory_mailer.h"
+#include "server/api_routes.h"
+#include "store/memory_metadata.h"
+
+namespace weft::server {
+namespace {
+
+namespace json = boost::json;
+
+#define EXPECT_RCODE_NOT_FOUND(expr) \
+  EXPECT_EQ((expr).status().code(), StatusCode::kNotFound)
+
+class ApiLayerTest : public ::testing::Test {
+ protected:
+  ApiLayerTest()
+      : hasher_(*auth::PasswordHasher::Create(
+            auth::PasswordHashOptions::MinimumForTests())),
+        access_(*auth::AccessTokenCodec::Create(std::string(40, 'k'))),
+        reset_(*auth::AccessTokenCodec::Create(std::string(40, 'r'))),
+        auth_limiter_({3, 0.05, 100}),
+        api_limiter_({1000, 1000, 100}) {
+    api_.metadata = &metadata_;
+    api_.hasher = &hasher_;
+    api_.access_tokens = &access_;
+    api_.reset_tokens = &reset_;
+    api_.mailer = &mailer_;
+    api_.clock = &clock_;
+    api_.auth_limiter = &auth_limiter_;
+    api_.api_limiter = &api_limiter_;
+    api_.on_access_changed = [this](const std::string& user) {
+      changed_.push_back(user);
+    };
+    AddApiRoutes(router_, api_, "");
+  }
+
+  HttpResponse Call(std::string method, std::string path, std::string body = "",
+                    std::string token = "", HeaderMap headers = {}) {
+    HttpRequest r;
+    r.method = std::move(method);
+    auto q = path.find('?');
+    r.path = path.substr(0, q);
+    if (q != std::string::npos) r.query = path.substr(q + 1);
+    r.target = path;
+    r.body = std::move(body);
+    r.request_id = "rid";
+    r.remote = "10.0.0.1:1234";
+    r.headers = std::move(headers);
+    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
+    return router_.Dispatch(r);
+  }
+
+  // Registers and returns the session answer.
+  json::object Register(const std::string& name) {
+    auto r = Call(
+        "POST", "/api/v1/auth/register",
+        R"({"email":")" + name +
+            R"(@example.com","password":"correct horse battery","display_name":")" +
+            name + R"("})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).as_object();
+  }
+
+  static std::string Str(const json::object& o, const char* key) {
+    return std::string(o.at(key).as_string());
+  }
+
+  store::MemoryMetadata metadata_;
+  auth::PasswordHasher hasher_;
+  auth::AccessTokenCodec access_;
+  auth::AccessTokenCodec reset_;
+  auth::InMemoryMailer mailer_;
+  auth::ManualClock clock_;
+  auth::TokenBucketLimiter auth_limiter_;
+  auth::TokenBucketLimiter api_limiter_;
+  ApiContext api_;
+  Router router_;
+  std::vector<std::string> changed_;
+};
+
+TEST_F(ApiLayerTest, AccessTokensExpireWithTheClock) {
+  auto s = Register("ann");
+  std::string token = Str(s, "access_token");
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", token).status, 200);
+  clock_.Advance(std::chrono::minutes(15) + std::chrono::seconds(61));
+  auto expired = Call("GET", "/api/v1/me", "", token);
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_NE(expired.body.find("expired"), std::string::npos);
+  // The refresh token still works and gives a fresh access token.
+  auto refreshed =
+      Call("POST", "/api/v1/auth/refresh",
+           R"({"refresh_token":")" + Str(s, "refresh_token") + R"("})");
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  EXPECT_EQ(Call("GET", "/api/v1/me", "",
+                 Str(json::parse(refreshed.body).as_object(), "access_token"))
+                .status,
+            200);
+}
+
+TEST_F(ApiLayerTest, RefreshTokensExpireAndSessionsHaveAnEnd) {
+  auto s = Register("ann");
+  std::string refresh = Str(s, "refresh_token");
+  // Refreshing every 20 days keeps a session alive up to 90 days, no more.
+  for (int day = 20; day <= 80; day += 20) {
+    clock_.Advance(std::chrono::hours(24 * 20));
+    auto r = Call("POST", "/api/v1/auth/refresh",
+                  R"({"refresh_token":")" + refresh + R"("})");
+    ASSERT_EQ(r.status, 200) << "day " << day << ": " << r.body;
+    refresh = Str(json::parse(r.body).as_object(), "refresh_token");
+  }
+  clock_.Advance(std::chrono::hours(24 * 20));  // day 100
+  EXPECT_EQ(Call("POST", "/api/v1/auth/refresh",
+                 R"({"refresh_token":")" + refresh + R"("})")
+                .status,
+            401);
+}
+
+TEST_F(ApiLayerTest, RateLimitComesBeforeAuthenticationOnAuthRoutes) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 400);
+  }
+  auto refused = Call("POST", "/api/v1/auth/login", "{}");
+  EXPECT_EQ(refused.status, 429);
+  bool retry_after = false;
+  for (const auto& [name, value] : refused.headers) {
+    if (name == "Retry-After") retry_after = std::stoi(value) >= 1;
+  }
+  EXPECT_TRUE(retry_after);
+  clock_.Advance(std::chrono::seconds(21));  // one token back at 0.05/s
+  EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 400);
+}
+
+TEST_F(ApiLayerTest, MembershipChangesAreReportedToTheHook) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  std::string ann_token = Str(ann, "access_token");
+  auto ws =
+      json::parse(
+          Call("POST", "/api/v1/workspaces", R"({"name":"W"})", ann_token).body)
+          .as_object();
+  std::string id = Str(ws, "id");
+  auto inv =
+      json::parse(Call("POST", "/api/v1/workspaces/" + id + "/invitations",
+                       R"({"email":"bob@example.com","role":"viewer"})",
+                       ann_token)
+                      .body)
+          .as_object();
+  std::string bob_id = Str(bob.at("user").as_object(), "id");
+  changed_.clear();
+  ASSERT_EQ(Call("POST", "/api/v1/invitations/" + Str(inv, "token") + "/accept",
+                 "", Str(bob, "access_token"))
+                .status,
+            200);
+  EXPECT_EQ(changed_, std::vector<std::string>{bob_id});
+  changed_.clear();
+  ASSERT_EQ(Call("PATCH", "/api/v1/workspaces/" + id + "/members/" + bob_id,
+                 R"({"role":"editor"})", ann_token)
+                .status,
+            200);
+  EXPECT_EQ(changed_, std::vector<std::string>{bob_id});
+  changed_.clear();
+  ASSERT_EQ(Call("DELETE", "/api/v1/workspaces/" + id, "", ann_token).status,
+            204);
+  EXPECT_EQ(changed_.size(), 2u) << "both members";
+}
+
+TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  HeaderMap key{{"idempotency-key", "same"}};
+  auto ws = Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  ASSERT_EQ(ws.status, 201);
+  std::string id = Str(json::parse(ws.body).as_object(), "id");
+  // The same key on another route is another request, not a replay.
+  auto doc = Call("POST", "/api/v1/workspaces/" + id + "/documents",
+                  R"({"kind":"text","title":"T"})", token, key);
+  EXPECT_EQ(doc.status, 201);
+  EXPECT_NE(doc.body, ws.body);
+  // A failed request is not stored: fixing the body with the same key works.
+  HeaderMap key2{{"idempotency-key", "other"}};
+  EXPECT_EQ(
+      Call("POST", "/api/v1/workspaces", R"({"name":""})", token, key2).status,
+      400);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/workspaces", R"({"name":"X"})", token, key2).status,
+      201);
+}
+
+TEST_F(ApiLayerTest, IdempotencyKeysAreForgottenAfterADay) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  HeaderMap key{{"idempotency-key", "k"}};
+  ASSERT_EQ(
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key).status,
+      201);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key).status,
+      201);
+  clock_.Advance(std::chrono::hours(25));
+  // The access token has expired meanwhile; sign in again.
+  auto login =
+      Call("POST", "/api/v1/auth/login",
+           R"({"email":"ann@example.com","password":"correct horse battery"})");
+  ASSERT_EQ(login.status, 200);
+  token = Str(json::parse(login.body).as_object(), "access_token");
+  auto old = Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  EXPECT_EQ(old.status, 409);
+  EXPECT_NE(old.body.find("idempotency_key_expired"), std::string::npos);
+  // Storing another key sweeps the old one away; the old key is then new.
+  HeaderMap other{{"idempotency-key", "other"}};
+  ASSERT_EQ(Call("POST", "/api/v1/workspaces", R"({"name":"V"})", token, other)
+                .status,
+            201);
+  EXPECT_RCODE_NOT_FOUND(metadata_.GetIdempotencyRecord(
+      Str(ann.at("user").as_object(), "id"), "/api/v1/workspaces#k"));
+}
+
+TEST_F(ApiLayerTest, ConcurrentDemotionsKeepAnOwner) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  std::string a = Str(ann, "access_token"), b = Str(bob, "access_token");
+  std::string a_id = Str(ann.at("user").as_object(), "id");
+  std::string b_id = Str(bob.at("user").as_object(), "id");
+  for (int round = 0; round < 100; ++round) {
+    std::string id =
+        Str(json::parse(
+                Call("POST", "/api/v1/workspaces", R"({"name":"W"})", a).body)
+                .as_object(),
+            "id");
+    ASSERT_TRUE(metadata_.AddMember({id, b_id, store::Role::kOwner, 0}).ok());
+    std::string base = "/api/v1/workspaces/" + id + "/members/";
+    std::thread t1(
+        [&] { Call("PATCH", base + b_id, R"({"role":"viewer"})", a); });
+    std::thread t2(
+        [&] { Call("PATCH", base + a_id, R"({"role":"viewer"})", b); });
+    t1.join();
+    t2.join();
+    auto members = metadata_.ListMembers(id);
+    ASSERT_TRUE(members.ok());
+    int owners = 0;
+    for (const auto& m : *members) owners += m.role == store::Role::kOwner;
+    ASSERT_GE(owners, 1) << "round " << round;
+  }
+}
+
+TEST(ApiHelpersTest, QueryParamDecodes) {
+  HttpRequest r;
+  r.query = "q=road+trip%21&limit=5&empty=&bad=%zz";
+  EXPECT_EQ(QueryParam(r, "q"), "road trip!");
+  EXPECT_EQ(QueryParam(r, "limit"), "5");
+  EXPECT_EQ(QueryParam(r, "empty"), "");
+  EXPECT_EQ(QueryParam(r, "bad"), "%zz");
+  EXPECT_EQ(QueryParam(r, "missing"), "");
+}
+
+TEST(ApiHelpersTest, FormatTimeIsRfc3339Utc) {
+  EXPECT_EQ(FormatTime(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatTime(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+}
+
+TEST(ApiHelpersTest, TokenVersionFollowsThePasswordHash) {
+  store::User a{"u", "a@example.com", "A", "$argon2id$one", 0};
+  store::User b = a;
+  b.password_hash = "$argon2id$two";
+  EXPECT_NE(TokenVersion(a), TokenVersion(b));
+  EXPECT_EQ(TokenVersion(a), TokenVersion(a));
+  EXPECT_GE(TokenVersion(a), 0);
+  EXPECT_LT(TokenVersion(a), std::int64_t{1} << 53);
+}
+
+TEST(ApiHelpersTest, RolesMapBothWays) {
+  for (auto r :
+       {auth::Role::kViewer, auth::Role::kEditor, auth::Role::kOwner}) {
+    EXPECT_EQ(ToAuthRole(ToStoreRole(r)), r);
+    EXPECT_EQ(store::RoleName(ToStoreRole(r)), auth::RoleName(r));
+  }
+}
+
+}  // namespace
+}  // namespace weft::server

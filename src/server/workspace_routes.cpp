@@ -1,0 +1,518 @@
+// /api/v1/workspaces*: workspaces, members, invitations and the activity
+// feed. Who may call what is declared once per route below (owner manages,
+// viewer reads); the handlers keep the workspace invariant that at least
+// one owner remains.
+#include <array>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <functional>
+#include <mutex>
+
+#include "auth/json_body.h"
+#include "auth/mail_templates.h"
+#include "auth/opaque_token.h"
+#include "auth/single_use_token.h"
+#include "server/api_error.h"
+#include "server/api_layer.h"
+#include "server/api_routes.h"
+
+namespace weft::server {
+namespace {
+
+namespace json = boost::json;
+using auth::Role;
+using auth::RouteRequirement;
+
+constexpr auth::StringRule kWorkspaceName{1, 100};
+
+json::object WorkspaceJson(const store::Workspace& w, Role role) {
+  return {{"id", w.id},
+          {"name", w.name},
+          {"role", auth::RoleName(role)},
+          {"created_at", FormatTime(w.created_ms)}};
+}
+
+// Records an activity entry; a failure does not undo the change it
+// describes (it is logged by nobody: the feed is best effort).
+void Record(ApiContext& api, const std::string& workspace_id,
+            const std::string& user_id, std::string kind,
+            json::object detail = {}) {
+  store::Activity a;
+  a.workspace_id = workspace_id;
+  a.user_id = user_id;
+  a.kind = std::move(kind);
+  a.detail = json::serialize(detail);
+  a.created_ms = NowMs(api);
+  (void)api.metadata->RecordActivity(a);
+}
+
+Result<int> CountOwners(ApiContext& api, const std::string& workspace_id) {
+  auto members = api.metadata->ListMembers(workspace_id);
+  if (!members.ok()) return members.status();
+  int owners = 0;
+  for (const auto& m : *members) {
+    if (m.role == store::Role::kOwner) ++owners;
+  }
+  return owners;
+}
+
+// Changes that could leave a workspace without an owner (demote, remove,
+// leave, transfer) are read-check-write sequences; they hold the stripe of
+// their workspace so that two of them in this process cannot interleave.
+// (Several weftd processes on one database are not covered: that needs a
+// conditional update in the store.)
+std::unique_lock<std::mutex> LockOwners(const std::string& workspace_id) {
+  static std::array<std::mutex, 64> stripes;
+  return std::unique_lock<std::mutex>(
+      stripes[std::hash<std::string>{}(workspace_id) % stripes.size()]);
+}
+
+HttpResponse LastOwner(const HttpRequest& request) {
+  return ErrorResponse(409, "last_owner",
+                       "a workspace needs at least one owner: make someone "
+                       "else owner first",
+                       request.request_id);
+}
+
+HttpResponse CreateWorkspace(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string name = v.RequiredString("name", kWorkspaceName);
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  store::Workspace w{NewId(), "", name, call.user_id(), NowMs(api)};
+  w.slug = w.id;
+  if (Status s = api.metadata->CreateWorkspace(w); !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  if (Status s = api.metadata->AddMember(
+          {w.id, call.user_id(), store::Role::kOwner, w.created_ms});
+      !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  Record(api, w.id, call.user_id(), "workspace.created", {{"name", name}});
+  return JsonResponse(WorkspaceJson(w, Role::kOwner), 201);
+}
+
+HttpResponse ListWorkspaces(ApiContext& api, ApiCall& call) {
+  auto memberships = api.metadata->ListUserMemberships(call.user_id());
+  if (!memberships.ok()) return StatusError(memberships.status(), call.request);
+  json::array items;
+  for (const auto& m : *memberships) {
+    auto w = api.metadata->GetWorkspace(m.workspace_id);
+    if (!w.ok()) continue;  // deleted meanwhile
+    items.push_back(WorkspaceJson(*w, ToAuthRole(m.role)));
+  }
+  return JsonResponse(json::object{{"items", std::move(items)}});
+}
+
+HttpResponse GetWorkspace(ApiContext& api, ApiCall& call) {
+  auto w = api.metadata->GetWorkspace(call.workspace_id);
+  if (!w.ok()) return StatusError(w.status(), call.request);
+  return JsonResponse(WorkspaceJson(*w, *call.role));
+}
+
+HttpResponse RenameWorkspace(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string name = v.RequiredString("name", kWorkspaceName);
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  auto w = api.metadata->GetWorkspace(call.workspace_id);
+  if (!w.ok()) return StatusError(w.status(), call.request);
+  if (Status s = api.metadata->RenameWorkspace(w->id, name); !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  Record(api, w->id, call.user_id(), "workspace.renamed",
+         {{"from", w->name}, {"to", name}});
+  w->name = name;
+  return JsonResponse(WorkspaceJson(*w, *call.role));
+}
+
+HttpResponse DeleteWorkspace(ApiContext& api, ApiCall& call) {
+  auto members = api.metadata->ListMembers(call.workspace_id);
+  if (!members.ok()) return StatusError(members.status(), call.request);
+  if (Status s = api.metadata->DeleteWorkspace(call.workspace_id); !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  for (const auto& m : *members) NotifyAccessChanged(api, m.user_id);
+  return NoContent();
+}
+
+HttpResponse ListMembers(ApiContext& api, ApiCall& call) {
+  auto members = api.metadata->ListMembers(call.workspace_id);
+  if (!members.ok()) return StatusError(members.status(), call.request);
+  json::array items;
+  for (const auto& m : *members) {
+    auto user = api.metadata->GetUser(m.user_id);
+    if (!user.ok()) continue;
+    items.push_back(json::object{{"user_id", m.user_id},
+                                 {"email", user->email},
+                                 {"display_name", user->display_name},
+                                 {"role", auth::RoleName(ToAuthRole(m.role))}});
+  }
+  return JsonResponse(json::object{{"items", std::move(items)}});
+}
+
+// The addressed member ({user_id}), or a 404 answer.
+Result<store::Membership> TargetMember(ApiContext& api, ApiCall& call) {
+  auto it = call.params.find("user_id");
+  return api.metadata->GetMembership(call.workspace_id, it->second);
+}
+
+HttpResponse ChangeRole(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string role_name = v.RequiredEnum("role", {"owner", "editor", "viewer"});
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  Role role = *auth::ParseRole(role_name);
+  auto lock = LockOwners(call.workspace_id);
+  auto target = TargetMember(api, call);
+  if (!target.ok()) return StatusError(target.status(), call.request);
+  if (target->role == store::Role::kOwner && role != Role::kOwner) {
+    auto owners = CountOwners(api, call.workspace_id);
+    if (!owners.ok()) return StatusError(owners.status(), call.request);
+    if (*owners <= 1) return LastOwner(call.request);
+  }
+  if (Status s = api.metadata->SetMemberRole(call.workspace_id, target->user_id,
+                                             ToStoreRole(role));
+      !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  Record(api, call.workspace_id, call.user_id(), "member.role_changed",
+         {{"user_id", target->user_id},
+          {"from", auth::RoleName(ToAuthRole(target->role))},
+          {"to", role_name}});
+  NotifyAccessChanged(api, target->user_id);
+  auto user = api.metadata->GetUser(target->user_id);
+  if (!user.ok()) return StatusError(user.status(), call.request);
+  return JsonResponse(json::object{{"user_id", user->id},
+                                   {"email", user->email},
+                                   {"display_name", user->display_name},
+                                   {"role", role_name}});
+}
+
+// Removes `user_id` unless they are the last owner.
+HttpResponse RemoveMembership(ApiContext& api, ApiCall& call,
+                              const store::Membership& member,
+                              std::string kind) {
+  auto lock = LockOwners(call.workspace_id);
+  // Re-read under the lock: the role may have changed since.
+  auto current = api.metadata->GetMembership(call.workspace_id, member.user_id);
+  if (!current.ok()) return StatusError(current.status(), call.request);
+  if (current->role == store::Role::kOwner) {
+    auto owners = CountOwners(api, call.workspace_id);
+    if (!owners.ok()) return StatusError(owners.status(), call.request);
+    if (*owners <= 1) return LastOwner(call.request);
+  }
+  if (Status s = api.metadata->RemoveMember(call.workspace_id, member.user_id);
+      !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  Record(api, call.workspace_id, call.user_id(), std::move(kind),
+         {{"user_id", member.user_id}});
+  NotifyAccessChanged(api, member.user_id);
+  return NoContent();
+}
+
+HttpResponse RemoveMember(ApiContext& api, ApiCall& call) {
+  auto target = TargetMember(api, call);
+  if (!target.ok()) return StatusError(target.status(), call.request);
+  return RemoveMembership(api, call, *target, "member.removed");
+}
+
+HttpResponse Leave(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  auto me = api.metadata->GetMembership(call.workspace_id, call.user_id());
+  if (!me.ok()) return StatusError(me.status(), call.request);
+  return RemoveMembership(api, call, *me, "member.left");
+}
+
+HttpResponse TransferOwnership(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string user_id = v.RequiredString("user_id", {1, 64});
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  if (user_id == call.user_id()) {
+    return ErrorResponse(409, "already_owner", "you are the owner already",
+                         call.request.request_id);
+  }
+  auto lock = LockOwners(call.workspace_id);
+  auto target = api.metadata->GetMembership(call.workspace_id, user_id);
+  if (!target.ok()) {
+    auth::FieldErrors errors;
+    errors.Add("user_id", "not_a_member");
+    return ValidationError(errors, call.request);
+  }
+  // New owner first, so the workspace never lacks one.
+  if (Status s = api.metadata->SetMemberRole(call.workspace_id, user_id,
+                                             store::Role::kOwner);
+      !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  if (Status s = api.metadata->SetMemberRole(call.workspace_id, call.user_id(),
+                                             store::Role::kEditor);
+      !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  Record(api, call.workspace_id, call.user_id(), "ownership.transferred",
+         {{"to", user_id}});
+  NotifyAccessChanged(api, user_id);
+  NotifyAccessChanged(api, call.user_id());
+  return NoContent();
+}
+
+json::object InvitationJson(const store::Invitation& i, std::int64_t now_ms) {
+  std::string status = i.accepted_ms            ? "accepted"
+                       : now_ms >= i.expires_ms ? "expired"
+                                                : "pending";
+  return {{"id", i.id},
+          {"email", i.email},
+          {"role", auth::RoleName(ToAuthRole(i.role))},
+          {"status", status},
+          {"created_at", FormatTime(i.created_ms)},
+          {"expires_at", FormatTime(i.expires_ms)}};
+}
+
+HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  std::string email = v.RequiredEmail("email");
+  std::string role_name = v.RequiredEnum("role", {"owner", "editor", "viewer"});
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  Role role = *auth::ParseRole(role_name);
+  std::int64_t now_ms = NowMs(api);
+  // One invitation per email and workspace: a pending one must be revoked
+  // first; a used or expired one is replaced.
+  auto existing = api.metadata->ListInvitations(call.workspace_id);
+  if (!existing.ok()) return StatusError(existing.status(), call.request);
+  for (const auto& i : *existing) {
+    if (i.email != email) continue;
+    if (!i.accepted_ms && now_ms < i.expires_ms) {
+      return ErrorResponse(409, "invitation_pending",
+                           "this email has a pending invitation; revoke it "
+                           "to send a new one",
+                           call.request.request_id);
+    }
+    if (Status s = api.metadata->DeleteInvitation(call.workspace_id, i.id);
+        !s.ok()) {
+      return StatusError(s, call.request);
+    }
+  }
+  auto token = auth::IssueOpaqueToken(auth::TokenPurpose::kInvitation);
+  store::Invitation inv;
+  inv.id = NewId();
+  inv.workspace_id = call.workspace_id;
+  inv.email = email;
+  inv.role = ToStoreRole(role);
+  inv.token_hash = token.hash;
+  inv.inviter_id = call.user_id();
+  inv.created_ms = now_ms;
+  inv.expires_ms =
+      now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
+                   api.invitation_lifetime)
+                   .count();
+  if (Status s = api.metadata->CreateInvitation(inv); !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  std::string url = api.public_base_url + "/invitations/" + token.token;
+  auto w = api.metadata->GetWorkspace(call.workspace_id);
+  if (w.ok()) {
+    // The owner also gets the link in the answer: a lost mail is no loss.
+    (void)api.mailer->Send(auth::InvitationMail(email, call.user->display_name,
+                                                w->name, role, url,
+                                                api.invitation_lifetime));
+  }
+  Record(api, call.workspace_id, call.user_id(), "member.invited",
+         {{"email", email}, {"role", role_name}});
+  return JsonResponse(json::object{{"id", inv.id},
+                                   {"token", token.token},
+                                   {"url", url},
+                                   {"role", role_name},
+                                   {"expires_at", FormatTime(inv.expires_ms)}},
+                      201);
+}
+
+HttpResponse ListInvitations(ApiContext& api, ApiCall& call) {
+  auto list = api.metadata->ListInvitations(call.workspace_id);
+  if (!list.ok()) return StatusError(list.status(), call.request);
+  std::int64_t now_ms = NowMs(api);
+  json::array items;
+  for (const auto& i : *list) items.push_back(InvitationJson(i, now_ms));
+  return JsonResponse(json::object{{"items", std::move(items)}});
+}
+
+HttpResponse RevokeInvitation(ApiContext& api, ApiCall& call) {
+  if (Status s = api.metadata->DeleteInvitation(
+          call.workspace_id, call.params.at("invitation_id"));
+      !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  return NoContent();
+}
+
+HttpResponse AcceptInvitation(ApiContext& api, ApiCall& call) {
+  auth::JsonBodyValidator v(call.body);
+  if (auto errors = v.Finish(); !errors.empty()) {
+    return ValidationError(errors, call.request);
+  }
+  auto not_found = [&] {
+    return ErrorResponse(404, "not_found",
+                         "no such invitation; ask for a new one",
+                         call.request.request_id);
+  };
+  auto hash = auth::HashOpaqueToken(auth::TokenPurpose::kInvitation,
+                                    call.params.at("token"));
+  if (!hash.ok()) return not_found();
+  auto inv = api.metadata->GetInvitationByToken(*hash);
+  if (!inv.ok()) {
+    if (inv.status().code() == StatusCode::kNotFound) return not_found();
+    return StatusError(inv.status(), call.request);
+  }
+  auth::SingleUseTokenRecord record{
+      inv->accepted_ms.has_value(), false,
+      auth::TimePoint(std::chrono::milliseconds(inv->expires_ms))};
+  auto outcome = auth::DecideSingleUse(record, api.clock->Now());
+  if (outcome == auth::SingleUseOutcome::kAlreadyUsed) {
+    return ErrorResponse(409, "invitation_used",
+                         "this invitation has already been used; ask for a "
+                         "new one",
+                         call.request.request_id);
+  }
+  if (outcome == auth::SingleUseOutcome::kExpired) {
+    return ErrorResponse(410, "invitation_expired",
+                         "this invitation has expired; ask for a new one",
+                         call.request.request_id);
+  }
+  if (outcome != auth::SingleUseOutcome::kAccept) return not_found();
+  Status s = api.metadata->AcceptInvitation(*hash, call.user_id(), NowMs(api));
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return ErrorResponse(409, "already_member",
+                         "you are already a member of this workspace",
+                         call.request.request_id);
+  }
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    return ErrorResponse(409, "invitation_used",
+                         "this invitation has already been used; ask for a "
+                         "new one",
+                         call.request.request_id);
+  }
+  if (!s.ok()) return StatusError(s, call.request);
+  Record(api, inv->workspace_id, call.user_id(), "member.joined",
+         {{"role", auth::RoleName(ToAuthRole(inv->role))}});
+  NotifyAccessChanged(api, call.user_id());
+  auto w = api.metadata->GetWorkspace(inv->workspace_id);
+  if (!w.ok()) return StatusError(w.status(), call.request);
+  return JsonResponse(WorkspaceJson(*w, ToAuthRole(inv->role)));
+}
+
+HttpResponse ListActivity(ApiContext& api, ApiCall& call) {
+  std::int64_t before = 0;
+  std::size_t limit = 50;
+  std::string cursor = QueryParam(call.request, "cursor");
+  std::string limit_text = QueryParam(call.request, "limit");
+  auth::FieldErrors errors;
+  if (!cursor.empty()) {
+    auto [p, ec] =
+        std::from_chars(cursor.data(), cursor.data() + cursor.size(), before);
+    if (ec != std::errc() || p != cursor.data() + cursor.size() ||
+        before <= 0) {
+      errors.Add("cursor", "invalid");
+    }
+  }
+  if (!limit_text.empty()) {
+    auto [p, ec] = std::from_chars(
+        limit_text.data(), limit_text.data() + limit_text.size(), limit);
+    if (ec != std::errc() || p != limit_text.data() + limit_text.size() ||
+        limit < 1 || limit > 200) {
+      errors.Add("limit", "out_of_range");
+    }
+  }
+  if (!errors.empty()) return ValidationError(errors, call.request);
+  auto entries = api.metadata->ListActivity(call.workspace_id, before, limit);
+  if (!entries.ok()) return StatusError(entries.status(), call.request);
+  json::array items;
+  for (const auto& a : *entries) {
+    boost::system::error_code ec;
+    json::value detail = json::parse(a.detail, ec);
+    if (ec) detail = json::object{};
+    items.push_back(
+        json::object{{"id", std::to_string(a.id)},
+                     {"kind", a.kind},
+                     {"user_id", a.user_id},
+                     {"document_id", a.document_id ? json::value(*a.document_id)
+                                                   : json::value(nullptr)},
+                     {"detail", detail},
+                     {"created_at", FormatTime(a.created_ms)}});
+  }
+  json::value next = nullptr;
+  if (entries->size() == limit) next = std::to_string(entries->back().id);
+  return JsonResponse(
+      json::object{{"items", std::move(items)}, {"next_cursor", next}});
+}
+
+}  // namespace
+
+void AddWorkspaceRoutes(Router& router, ApiContext& api) {
+  auto signed_in = RouteRequirement::SignedIn();
+  auto viewer = RouteRequirement::Member(Role::kViewer);
+  auto owner = RouteRequirement::Member(Role::kOwner);
+  constexpr auto kWs = ApiScope::kWorkspace;
+  constexpr auto kUser = ApiLimit::kPerUser;
+  AddApiRoute(
+      router, api,
+      {"POST", "/api/v1/workspaces", signed_in, ApiScope::kNone, kUser, true},
+      CreateWorkspace);
+  AddApiRoute(router, api, {"GET", "/api/v1/workspaces", signed_in},
+              ListWorkspaces);
+  AddApiRoute(router, api, {"GET", "/api/v1/workspaces/{id}", viewer, kWs},
+              GetWorkspace);
+  AddApiRoute(router, api, {"PATCH", "/api/v1/workspaces/{id}", owner, kWs},
+              RenameWorkspace);
+  AddApiRoute(router, api, {"DELETE", "/api/v1/workspaces/{id}", owner, kWs},
+              DeleteWorkspace);
+  AddApiRoute(router, api,
+              {"GET", "/api/v1/workspaces/{id}/members", viewer, kWs},
+              ListMembers);
+  AddApiRoute(
+      router, api,
+      {"PATCH", "/api/v1/workspaces/{id}/members/{user_id}", owner, kWs},
+      ChangeRole);
+  AddApiRoute(
+      router, api,
+      {"DELETE", "/api/v1/workspaces/{id}/members/{user_id}", owner, kWs},
+      RemoveMember);
+  AddApiRoute(router, api,
+              {"POST", "/api/v1/workspaces/{id}/leave", viewer, kWs}, Leave);
+  AddApiRoute(
+      router, api,
+      {"POST", "/api/v1/workspaces/{id}/transfer-ownership", owner, kWs},
+      TransferOwnership);
+  AddApiRoute(
+      router, api,
+      {"POST", "/api/v1/workspaces/{id}/invitations", owner, kWs, kUser, true},
+      CreateInvitation);
+  AddApiRoute(router, api,
+              {"GET", "/api/v1/workspaces/{id}/invitations", owner, kWs},
+              ListInvitations);
+  AddApiRoute(router, api,
+              {"DELETE", "/api/v1/workspaces/{id}/invitations/{invitation_id}",
+               owner, kWs},
+              RevokeInvitation);
+  AddApiRoute(router, api,
+              {"POST", "/api/v1/invitations/{token}/accept", signed_in},
+              AcceptInvitation);
+  AddApiRoute(router, api,
+              {"GET", "/api/v1/workspaces/{id}/activity", viewer, kWs},
+              ListActivity);
+}
+
+}  // namespace weft::server
