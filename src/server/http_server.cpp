@@ -4,6 +4,7 @@
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -101,6 +102,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{control};
   asio::signal_set signals{control, SIGINT, SIGTERM};
   asio::steady_timer grace_timer{control};
+  asio::steady_timer housekeeping{control};
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::set<std::shared_ptr<Connection>> connections;  // guarded by mu
@@ -316,6 +318,7 @@ void HttpServer::Impl::BeginShutdown() {
   boost::system::error_code ignored;
   acceptor.close(ignored);
   signals.cancel(ignored);
+  housekeeping.cancel();
   if (sync) sync->registry.CloseAll(1001, "server shutting down");
   std::vector<std::shared_ptr<Connection>> open;
   {
@@ -392,6 +395,21 @@ void HttpServer::Run() {
       }
     }
   });
+  if (s.sync != nullptr) {
+    // Documents nobody is subscribed to are folded into a snapshot and
+    // then unloaded, returning their memory.
+    asio::co_spawn(
+        s.control,
+        [&s]() -> asio::awaitable<void> {
+          while (!s.stopping) {
+            s.housekeeping.expires_after(s.sync->unload_interval);
+            auto [ec] = co_await s.housekeeping.async_wait(kTuple);
+            if (ec || s.stopping) co_return;
+            s.sync->hub.UnloadIdle();
+          }
+        },
+        asio::detached);
+  }
   s.log.Info(
       "listening",
       {{"bind", s.config.bind}, {"port", port()}, {"version", Version()}});

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "server/api_layer.h"
+
 namespace weft::server {
 
 Result<Identity> JwtSyncAuthenticator::Authenticate(
@@ -10,6 +12,16 @@ Result<Identity> JwtSyncAuthenticator::Authenticate(
   if (!claims.ok()) {
     return Status::Unauthenticated("invalid access token: " +
                                    claims.status().message());
+  }
+  auto user = metadata_.GetUser(claims->subject);
+  if (!user.ok()) {
+    if (user.status().code() == StatusCode::kNotFound) {
+      return Status::Unauthenticated("the token's user no longer exists");
+    }
+    return user.status();
+  }
+  if (TokenVersion(*user) != claims->version) {
+    return Status::Unauthenticated("the token was retired (password changed)");
   }
   return Identity{claims->subject,
                   std::chrono::system_clock::time_point(

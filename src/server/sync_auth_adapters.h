@@ -6,15 +6,19 @@
 
 namespace weft::server {
 
-// Sync authentication by the REST API's access tokens (HS256 JWT).
+// Sync authentication by the REST API's access tokens (HS256 JWT): the
+// signature and expiry, and — as for REST — that the token's `ver` still
+// matches its user (a password change or reset retires older tokens).
 class JwtSyncAuthenticator : public SyncAuthenticator {
  public:
-  explicit JwtSyncAuthenticator(const auth::AccessTokenCodec& codec)
-      : codec_(codec) {}
+  JwtSyncAuthenticator(const auth::AccessTokenCodec& codec,
+                       store::MetadataStore& metadata)
+      : codec_(codec), metadata_(metadata) {}
   Result<Identity> Authenticate(std::string_view access_token) override;
 
  private:
   const auth::AccessTokenCodec& codec_;
+  store::MetadataStore& metadata_;
 };
 
 // Document roles from account metadata: the user's membership role in the

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "server/api_layer.h"
 #include "store/memory_store.h"
 
 namespace weft::server {
@@ -13,25 +14,31 @@ TEST(JwtSyncAuthenticatorTest, AcceptsOwnTokensAndRefusesOthers) {
   auto other =
       auth::AccessTokenCodec::Create(auth::AccessTokenCodec::GenerateSecret());
   ASSERT_TRUE(codec.ok() && other.ok());
-  JwtSyncAuthenticator authn(*codec);
+  auto store = store::NewMemoryStore();
+  store::User user{"u1", "u1@x.test", "U", "hash-1", 1};
+  ASSERT_TRUE(store->metadata().CreateUser(user).ok());
+  std::int64_t ver = TokenVersion(user);
+  JwtSyncAuthenticator authn(*codec, store->metadata());
   auto now = std::chrono::system_clock::now();
-  auto identity =
-      authn.Authenticate(codec->Sign(codec->NewClaims("u1", "s1", 0, now)));
+  auto token = [&](const auth::AccessTokenCodec& c, const char* sub,
+                   std::chrono::system_clock::time_point at) {
+    return c.Sign(c.NewClaims(sub, "s1", ver, at));
+  };
+  auto identity = authn.Authenticate(token(*codec, "u1", now));
   ASSERT_TRUE(identity.ok()) << identity.status().ToString();
   EXPECT_EQ(identity->user_id, "u1");
   EXPECT_GT(identity->expires_at, now + std::chrono::minutes(14));
-  EXPECT_EQ(
-      authn.Authenticate(other->Sign(other->NewClaims("u1", "s1", 0, now)))
-          .status()
-          .code(),
-      StatusCode::kUnauthenticated);
-  auto old = now - std::chrono::hours(2);
-  EXPECT_EQ(
-      authn.Authenticate(codec->Sign(codec->NewClaims("u1", "s1", 0, old)))
-          .status()
-          .code(),
-      StatusCode::kUnauthenticated);
-  EXPECT_FALSE(authn.Authenticate("not.a.token").ok());
+  auto code = [&](const std::string& t) {
+    return authn.Authenticate(t).status().code();
+  };
+  EXPECT_EQ(code(token(*other, "u1", now)), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(token(*codec, "u1", now - std::chrono::hours(2))),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(code("not.a.token"), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(token(*codec, "ghost", now)), StatusCode::kUnauthenticated);
+  // A password change retires tokens issued before it.
+  ASSERT_TRUE(store->metadata().SetPasswordHash("u1", "hash-2").ok());
+  EXPECT_EQ(code(token(*codec, "u1", now)), StatusCode::kUnauthenticated);
 }
 
 TEST(MetadataDocumentAccessTest, RoleComesFromWorkspaceMembership) {

@@ -33,6 +33,8 @@ struct SyncService {
   std::chrono::seconds hello_timeout{10};
   // Without any frame (pings included) for this long, a connection closes.
   std::chrono::seconds idle_timeout{60};
+  // How often documents without subscribers are snapshotted and unloaded.
+  std::chrono::seconds unload_interval{30};
   std::atomic<std::uint64_t> next_session{1};
 };
 
