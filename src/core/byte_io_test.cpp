@@ -26,7 +26,10 @@ TEST(ByteIoTest, RejectsTruncatedAndOverlongInput) {
   overflow.back() = '\x02';
   ByteReader r(overflow);
   EXPECT_EQ(r.VarUint(&v).code(), StatusCode::kCorruption);
-  ByteReader len(std::string_view("\x05" "ab", 3));
+  ByteReader len(
+      std::string_view("\x05"
+                       "ab",
+                       3));
   std::string_view out;
   EXPECT_EQ(len.LengthPrefixed(&out).code(), StatusCode::kCorruption);
 }

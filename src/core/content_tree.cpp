@@ -354,6 +354,7 @@ uint32_t ContentTree::MarkDeleted(Cursor c, uint32_t max_len,
   const bool has_tail = c.off + k < cur.len();
   const int extra = (has_head ? 1 : 0) + (has_tail ? 1 : 0);
   Reserve(&c, extra);
+  Normalize(&c);  // the split may leave c at the end of the left leaf
   Leaf* l = c.leaf;
   int at = c.idx;
   Span head = l->spans[at];

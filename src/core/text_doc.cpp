@@ -34,13 +34,13 @@ void PutId(ByteWriter* w, Id id, const std::vector<uint32_t>& table_index) {
 }
 
 Status GetId(ByteReader* r, uint64_t nclients, Id* id) {
-  uint64_t a;
+  uint64_t a = 0;
   WEFT_RETURN_IF_ERROR(r->VarUintMax(nclients, &a));
   if (a == 0) {
     *id = kNoId;
     return Status::Ok();
   }
-  uint32_t seq;
+  uint32_t seq = 0;
   WEFT_RETURN_IF_ERROR(r->U32(&seq));
   *id = {static_cast<uint32_t>(a - 1), seq};
   return Status::Ok();
@@ -48,11 +48,11 @@ Status GetId(ByteReader* r, uint64_t nclients, Id* id) {
 
 Status ReadClients(ByteReader* r, bool strictly_sorted,
                    std::vector<uint64_t>* clients) {
-  uint64_t n;
+  uint64_t n = 0;
   WEFT_RETURN_IF_ERROR(r->VarUintMax(r->remaining(), &n));
   clients->reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t c;
+    uint64_t c = 0;
     WEFT_RETURN_IF_ERROR(r->VarUint(&c));
     if (strictly_sorted && !clients->empty() && c <= clients->back()) {
       return Status::Corruption("client table not sorted");
@@ -78,20 +78,20 @@ std::string EncodeStateVector(const StateVector& sv) {
 
 Result<StateVector> DecodeStateVector(std::string_view bytes) {
   ByteReader r(bytes);
-  uint8_t version, kind;
+  uint8_t version = 0, kind = 0;
   WEFT_RETURN_IF_ERROR(r.U8(&version));
   if (version != kFormatVersion) {
     return Status::Corruption("unsupported format version");
   }
   WEFT_RETURN_IF_ERROR(r.U8(&kind));
   if (kind != kKindStateVector) return Status::Corruption("not a state vector");
-  uint64_t n;
+  uint64_t n = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &n));
   StateVector sv;
   uint64_t prev = 0;
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t client;
-    uint32_t seq;
+    uint64_t client = 0;
+    uint32_t seq = 0;
     WEFT_RETURN_IF_ERROR(r.VarUint(&client));
     WEFT_RETURN_IF_ERROR(r.U32(&seq));
     if (i > 0 && client <= prev) {
@@ -119,9 +119,9 @@ uint32_t TextDoc::AgentFor(uint64_t client) {
 }
 
 const TextDoc::OpRun* TextDoc::FindOp(const Agent& ag, uint32_t seq) const {
-  auto it = std::upper_bound(
-      ag.ops.begin(), ag.ops.end(), seq,
-      [](uint32_t s, const OpRun& op) { return s < op.seq; });
+  auto it =
+      std::upper_bound(ag.ops.begin(), ag.ops.end(), seq,
+                       [](uint32_t s, const OpRun& op) { return s < op.seq; });
   if (it == ag.ops.begin()) return nullptr;
   const OpRun* op = &*std::prev(it);
   if (seq - op->seq >= op->len) return nullptr;
@@ -262,8 +262,7 @@ Status TextDoc::Delete(uint64_t pos, uint64_t len) {
       const OpRun& last = me.ops.back();
       if (last.kind == OpKind::kDelete && last.a.agent == t.agent &&
           (last.reversed || last.len == 1) &&
-          int64_t{t.seq} + k ==
-              int64_t{last.a.seq} - int64_t{last.len} + 1) {
+          int64_t{t.seq} + k == int64_t{last.a.seq} - int64_t{last.len} + 1) {
         r.reversed = true;
         r.a.seq = t.seq + k - 1;
       }
@@ -545,7 +544,7 @@ Result<TextDoc::ApplyState> TextDoc::TryApply(
 Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
                                                      bool report_changes) {
   ByteReader r(update);
-  uint8_t version, kind;
+  uint8_t version = 0, kind = 0;
   WEFT_RETURN_IF_ERROR(r.U8(&version));
   if (version != kFormatVersion) {
     return Status::Corruption("unsupported format version");
@@ -555,13 +554,13 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
   std::vector<uint64_t> clients;
   WEFT_RETURN_IF_ERROR(ReadClients(&r, false, &clients));
   const uint64_t nclients = clients.size();
-  uint64_t nruns;
+  uint64_t nruns = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &nruns));
   std::vector<PendingRun> items;
   items.reserve(pending_.size() + nruns);
   for (uint64_t i = 0; i < nruns; ++i) {
     PendingRun p;
-    uint64_t a;
+    uint64_t a = 0;
     if (nclients == 0) return Status::Corruption("run without clients");
     WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
     p.agent = static_cast<uint32_t>(a);
@@ -571,7 +570,7 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
     if (run.len == 0 || uint64_t{run.seq} + run.len >= UINT32_MAX) {
       return Status::Corruption("bad run length");
     }
-    uint8_t k;
+    uint8_t k = 0;
     WEFT_RETURN_IF_ERROR(r.U8(&k));
     run.reversed = false;
     run.content = 0;
@@ -740,7 +739,7 @@ std::string TextDoc::EncodeSnapshot() const {
 Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
   ByteReader r(snapshot);
-  uint8_t version, kind;
+  uint8_t version = 0, kind = 0;
   WEFT_RETURN_IF_ERROR(r.U8(&version));
   if (version != kFormatVersion) {
     return Status::Corruption("unsupported format version");
@@ -750,7 +749,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   std::vector<uint64_t> clients;
   WEFT_RETURN_IF_ERROR(ReadClients(&r, true, &clients));
   const uint64_t nclients = clients.size();
-  uint64_t nspans;
+  uint64_t nspans = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &nspans));
   if (nspans > 0 && nclients == 0) return Status::Corruption("no clients");
   std::vector<Span> spans;
@@ -759,7 +758,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   or_next.reserve(nspans);
   uint64_t visible = 0;
   for (uint64_t i = 0; i < nspans; ++i) {
-    uint64_t head, a;
+    uint64_t head = 0, a = 0;
     WEFT_RETURN_IF_ERROR(r.VarUint(&head));
     WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
     Span s;
@@ -816,7 +815,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   text.reserve(visible);
   WEFT_RETURN_IF_ERROR(DecodeUtf8(text_utf8, &text));
   if (text.size() != visible) return Status::Corruption("text length");
-  uint64_t ndel;
+  uint64_t ndel = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 3, &ndel));
   if (ndel > 0 && nclients == 0) return Status::Corruption("no clients");
   struct Del {
@@ -826,7 +825,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   std::vector<Del> dels;
   dels.reserve(ndel);
   for (uint64_t i = 0; i < ndel; ++i) {
-    uint64_t a, lr;
+    uint64_t a = 0, lr = 0;
     WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
     Del d{static_cast<uint32_t>(a), {}};
     WEFT_RETURN_IF_ERROR(r.U32(&d.run.seq));
@@ -839,9 +838,8 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     d.run.len = static_cast<uint32_t>(len);
     d.run.kind = OpKind::kDelete;
     WEFT_RETURN_IF_ERROR(GetId(&r, nclients, &d.run.a));
-    if (d.run.a.none() ||
-        (d.run.reversed ? d.run.a.seq < len - 1
-                        : d.run.a.seq + len >= UINT32_MAX)) {
+    if (d.run.a.none() || (d.run.reversed ? d.run.a.seq < len - 1
+                                          : d.run.a.seq + len >= UINT32_MAX)) {
       return Status::Corruption("bad delete target");
     }
     d.run.b = kNoId;
@@ -852,7 +850,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   // Rebuild the op logs: every seq of every client must be covered exactly
   // once by a span (insert) or a delete run.
   struct Piece {
-    uint32_t seq;
+    uint32_t seq = 0;
     uint32_t len;
     bool is_delete;
     uint32_t index;  // into spans or dels
@@ -908,6 +906,36 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   }
   doc->tree_.FinishBulk();
   return doc;
+}
+
+std::string TextDoc::DebugString() const {
+  auto id = [&](Id x) {
+    if (x.none()) return std::string("-");
+    return std::to_string(agents_[x.agent].client) + ":" +
+           std::to_string(x.seq);
+  };
+  std::string out = "spans:";
+  for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
+    for (int i = 0; i < l->n; ++i) {
+      const Span& s = l->spans[i];
+      out += " [" + id(s.id) + "+" + std::to_string(s.len()) +
+             (s.deleted() ? " del" : "") + " ol=" + id(s.origin_left) +
+             " or=" + id(s.origin_right) + "]";
+    }
+  }
+  out += "\nops:";
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    for (const OpRun& op : agents_[a].ops) {
+      out += " {" + id(Id{a, op.seq}) + "+" + std::to_string(op.len) +
+             (op.kind == OpKind::kInsert
+                  ? " ins ol=" + id(op.a) + " or=" + id(op.b) +
+                        (op.content == kElided ? " elided" : "")
+                  : std::string(" del ") + id(op.a) +
+                        (op.reversed ? " rev" : "")) +
+             "}";
+    }
+  }
+  return out;
 }
 
 Status TextDoc::CheckInvariants() const {

@@ -41,8 +41,8 @@ Result<StateVector> DecodeStateVector(std::string_view bytes);
 // code points in the text as it is after the previous changes of the list.
 struct TextChange {
   uint64_t pos = 0;
-  uint64_t deleted = 0;   // code points removed at pos
-  std::string inserted;   // UTF-8 inserted at pos
+  uint64_t deleted = 0;  // code points removed at pos
+  std::string inserted;  // UTF-8 inserted at pos
   friend bool operator==(const TextChange&, const TextChange&) = default;
 };
 
@@ -78,7 +78,8 @@ class TextDoc {
   // `have` lacks; with `upto`, only operations below it (which must be
   // a causally closed version, e.g. another replica's state vector).
   std::string EncodeDiff(const StateVector& have) const;
-  std::string EncodeDiff(const StateVector& have, const StateVector& upto) const;
+  std::string EncodeDiff(const StateVector& have,
+                         const StateVector& upto) const;
   // Same, with `have` as encoded state vector bytes (kCorruption if bad).
   Result<std::string> EncodeDiffBytes(std::string_view state_vector) const;
 
@@ -97,6 +98,8 @@ class TextDoc {
       std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {});
 
   size_t pending_runs() const { return pending_.size(); }
+  // Spans and op runs in a human-readable form; for debugging tests.
+  std::string DebugString() const;
   // Checks the tree, the op log and the text against each other; for tests.
   Status CheckInvariants() const;
 
@@ -117,8 +120,8 @@ class TextDoc {
   struct Agent {
     uint64_t client;
     uint32_t next_seq = 0;
-    std::u32string text;      // inserted content, in op order
-    std::vector<OpRun> ops;   // sorted by seq, tiling [0, next_seq)
+    std::u32string text;     // inserted content, in op order
+    std::vector<OpRun> ops;  // sorted by seq, tiling [0, next_seq)
   };
   struct PendingRun {
     uint32_t agent;

@@ -94,10 +94,10 @@ TEST(TextDocTest, SnapshotRoundTrip) {
 
 TEST(TextDocTest, RejectsGarbage) {
   TextDoc d(1);
-  for (std::string bad : {std::string(), std::string("\x02"),
-                          std::string("\x01\x01\x01"),
-                          std::string("\x01\x01\x01\x05\x01\x00\x00\x01\x00"),
-                          std::string(1000, '\xFF')}) {
+  for (std::string bad :
+       {std::string(), std::string("\x02"), std::string("\x01\x01\x01"),
+        std::string("\x01\x01\x01\x05\x01\x00\x00\x01\x00"),
+        std::string(1000, '\xFF')}) {
     EXPECT_FALSE(d.ApplyUpdate(bad).ok());
     EXPECT_FALSE(TextDoc::LoadSnapshot(bad, 1).ok());
   }

@@ -16,10 +16,10 @@ TEST(UtfTest, DecodesAndEncodesAllWidths) {
 }
 
 TEST(UtfTest, RejectsInvalidUtf8) {
-  for (std::string bad : {std::string("\xC3"), std::string("\xC0\x80"),
-                          std::string("\xED\xA0\x80"),
-                          std::string("\xF4\x90\x80\x80"), std::string("\x80"),
-                          std::string("\xFF")}) {
+  for (std::string bad :
+       {std::string("\xC3"), std::string("\xC0\x80"),
+        std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
+        std::string("\x80"), std::string("\xFF")}) {
     std::u32string cps;
     Status st = DecodeUtf8(bad, &cps);
     EXPECT_EQ(st.code(), StatusCode::kCorruption) << bad.size();
@@ -27,7 +27,9 @@ TEST(UtfTest, RejectsInvalidUtf8) {
 }
 
 TEST(UtfTest, Utf16Offsets) {
-  std::string s = "a\xF0\x9F\x98\x80" "b";  // a 😀 b: UTF-16 a, hi, lo, b
+  std::string s =
+      "a\xF0\x9F\x98\x80"
+      "b";  // a 😀 b: UTF-16 a, hi, lo, b
   EXPECT_EQ(*CodePointToUtf16Offset(s, 0), 0u);
   EXPECT_EQ(*CodePointToUtf16Offset(s, 2), 3u);
   EXPECT_EQ(*CodePointToUtf16Offset(s, 3), 4u);
