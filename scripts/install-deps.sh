@@ -13,7 +13,7 @@ packages=(
   libsqlite3-dev libpq-dev libhiredis-dev libsodium-dev libssl-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   # tests, benchmarks and style
-  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev zlib1g-dev
   clang-format clang-tidy
   # throwaway servers started by the test harness
   postgresql-15 redis-server

@@ -25,9 +25,9 @@ struct RefId {
 struct RefOp {
   bool insert;
   RefId id;
-  RefId ol, orr;   // insert
-  char32_t ch;     // insert
-  RefId target;    // delete
+  RefId ol, orr;  // insert
+  char32_t ch;    // insert
+  RefId target;   // delete
 };
 
 class ReferenceText {
@@ -51,7 +51,7 @@ class ReferenceText {
     for (size_t k = 0; k < len; ++k) {
       size_t i = FindVisible(pos);
       WEFT_CHECK(i < items_.size());
-      RefOp op{false, {client, version_[client], false}, {}, {}, 0,
+      RefOp op{false,       {client, version_[client], false}, {}, {}, 0,
                items_[i].id};
       Apply(op);
       ops.push_back(op);

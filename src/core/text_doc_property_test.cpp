@@ -36,8 +36,15 @@ class Rng {
   uint64_t s_;
 };
 
-const char* const kPieces[] = {"a", "b", "c", " ", "\xC3\xA9", "\xE2\x82\xAC",
-                               "\xF0\x9F\x98\x80", "\xE4\xB8\xAD", "xyz"};
+const char* const kPieces[] = {"a",
+                               "b",
+                               "c",
+                               " ",
+                               "\xC3\xA9",
+                               "\xE2\x82\xAC",
+                               "\xF0\x9F\x98\x80",
+                               "\xE4\xB8\xAD",
+                               "xyz"};
 
 struct Replica {
   std::unique_ptr<TextDoc> doc;
@@ -125,8 +132,8 @@ void RunScenario(uint64_t seed, size_t nreplicas, size_t steps) {
         if (rng.OneIn(4)) have.clear();  // resend everything: duplicates
         std::string bytes;
         if (!r.reloaded && !r.history.empty() && rng.OneIn(3)) {
-          bytes = r.doc->EncodeDiff(have,
-                                    r.history[rng.Below(r.history.size())]);
+          bytes =
+              r.doc->EncodeDiff(have, r.history[rng.Below(r.history.size())]);
         } else {
           bytes = r.doc->EncodeDiff(have);
         }
