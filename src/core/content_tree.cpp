@@ -31,6 +31,17 @@ uint64_t ContentTree::LeafVis(const Leaf* leaf) const {
 }
 
 ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
+  if (hint_leaf_ != nullptr && pos >= hint_start_ &&
+      pos - hint_start_ < hint_leaf_->vis) {
+    Leaf* leaf = hint_leaf_;
+    uint64_t rel = pos - hint_start_;
+    for (int i = 0; i < leaf->n; ++i) {
+      uint32_t v = leaf->spans[i].visible_len();
+      if (rel < v) return {leaf, i, static_cast<uint32_t>(rel)};
+      rel -= v;
+    }
+  }
+  const uint64_t want = pos;
   Node* n = root_;
   while (!n->is_leaf) {
     auto* in = static_cast<Inner*>(n);
@@ -42,6 +53,8 @@ ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
     n = in->children[i];
   }
   auto* leaf = static_cast<Leaf*>(n);
+  hint_leaf_ = leaf;
+  hint_start_ = want - pos;
   for (int i = 0; i < leaf->n; ++i) {
     uint32_t v = leaf->spans[i].visible_len();
     if (pos < v) return {leaf, i, static_cast<uint32_t>(pos)};
@@ -146,6 +159,11 @@ uint64_t ContentTree::VisiblePos(Cursor c) const {
 }
 
 void ContentTree::AddVis(Node* node, int64_t delta) {
+  if (delta == 0) return;
+  if (node->is_leaf) {
+    static_cast<Leaf*>(node)->vis += static_cast<uint64_t>(delta);
+    if (node != hint_leaf_) hint_leaf_ = nullptr;
+  }
   while (node->parent != nullptr) {
     Inner* p = node->parent;
     p->vis[IndexInParent(node)] += static_cast<uint64_t>(delta);
@@ -208,6 +226,20 @@ void ContentTree::IndexRange(uint32_t agent, uint32_t s, uint32_t e,
   }
   auto& m = index_[agent];
   if (e >= index_end_[agent]) {
+    if (s >= index_end_[agent]) {  // fresh ids: append
+      index_end_[agent] = e;
+      if (m.empty() || std::prev(m.end())->second != leaf) {
+        m.emplace_hint(m.end(), s, leaf);
+      }
+      return;
+    }
+    if (!m.empty()) {
+      auto last = std::prev(m.end());
+      if (last->first <= s && last->second == leaf) {
+        index_end_[agent] = e;
+        return;
+      }
+    }
     index_end_[agent] = e;
     m.erase(m.lower_bound(s), m.end());
     if (m.empty() || std::prev(m.end())->second != leaf) {
@@ -392,6 +424,8 @@ void ContentTree::BulkAppend(const Span& span) {
     ++span_count_;
   }
   total_vis_ += span.visible_len();
+  l->vis += span.visible_len();
+  hint_leaf_ = nullptr;
   IndexRange(span.id.agent, span.id.seq, span.id.seq + span.len(), l);
 }
 
@@ -447,6 +481,7 @@ static Status CheckNode(const ContentTree::Node* n, int depth, uint64_t* vis,
       if (l->spans[i].len() == 0) return Status::Internal("empty span");
       v += l->spans[i].visible_len();
     }
+    if (v != l->vis) return Status::Internal("stale leaf visible count");
     st->spans += l->n;
     st->leaves.push_back(l);
     *vis = v;

@@ -35,6 +35,7 @@ class ContentTree {
     int n = 0;
     Leaf* prev = nullptr;
     Leaf* next = nullptr;
+    uint64_t vis = 0;  // visible characters in this leaf
     Span spans[kLeafCap];
   };
   struct Inner : Node {
@@ -114,6 +115,11 @@ class ContentTree {
   void FreeNode(Node* n);
 
   Node* root_;
+  // The leaf FindVisible found last and the visible position of its start:
+  // edits are local, so most lookups start here instead of at the root.
+  // Reset whenever a count changes in another leaf.
+  Leaf* hint_leaf_ = nullptr;
+  uint64_t hint_start_ = 0;
   Leaf* first_;
   Leaf* last_;
   uint64_t total_vis_ = 0;
