@@ -22,6 +22,10 @@ class ByteWriter {
     }
     buf_.push_back(static_cast<char>(v));
   }
+  // Zigzag-encoded signed varint: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ...
+  void VarSint(int64_t v) {
+    VarUint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
   // varuint(length) followed by the bytes.
   void LengthPrefixed(std::string_view bytes) {
     VarUint(bytes.size());
@@ -67,8 +71,24 @@ class ByteReader {
     if (*v > max) return Status::Corruption("value out of range");
     return Status::Ok();
   }
+  Status VarSint(int64_t* v) {
+    uint64_t u = 0;
+    WEFT_RETURN_IF_ERROR(VarUint(&u));
+    *v = static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+    return Status::Ok();
+  }
+  // A seq given as a signed delta from `base`; must land in [0, 2^32 - 1).
+  Status SeqDelta(uint32_t base, uint32_t* seq) {
+    int64_t d = 0;
+    WEFT_RETURN_IF_ERROR(VarSint(&d));
+    if (d < -int64_t{base} || d >= int64_t{UINT32_MAX} - int64_t{base}) {
+      return Status::Corruption("seq out of range");
+    }
+    *seq = static_cast<uint32_t>(int64_t{base} + d);
+    return Status::Ok();
+  }
   Status U32(uint32_t* v) {
-    uint64_t x;
+    uint64_t x = 0;
     WEFT_RETURN_IF_ERROR(VarUintMax(UINT32_MAX, &x));
     *v = static_cast<uint32_t>(x);
     return Status::Ok();
@@ -80,7 +100,7 @@ class ByteReader {
     return Status::Ok();
   }
   Status LengthPrefixed(std::string_view* out) {
-    uint64_t n;
+    uint64_t n = 0;
     WEFT_RETURN_IF_ERROR(VarUint(&n));
     return Bytes(n, out);
   }

@@ -46,6 +46,30 @@ Status GetId(ByteReader* r, uint64_t nclients, Id* id) {
   return Status::Ok();
 }
 
+// Snapshot ids: the seq is a signed delta from a nearby seq `base`.
+void PutRelId(ByteWriter* w, Id id, uint32_t base,
+              const std::vector<uint32_t>& table_index) {
+  if (id.none()) {
+    w->VarUint(0);
+    return;
+  }
+  w->VarUint(uint64_t{table_index[id.agent]} + 1);
+  w->VarSint(int64_t{id.seq} - int64_t{base});
+}
+
+Status GetRelId(ByteReader* r, uint64_t nclients, uint32_t base, Id* id) {
+  uint64_t a = 0;
+  WEFT_RETURN_IF_ERROR(r->VarUintMax(nclients, &a));
+  if (a == 0) {
+    *id = kNoId;
+    return Status::Ok();
+  }
+  uint32_t seq = 0;
+  WEFT_RETURN_IF_ERROR(r->SeqDelta(base, &seq));
+  *id = {static_cast<uint32_t>(a - 1), seq};
+  return Status::Ok();
+}
+
 Status ReadClients(ByteReader* r, bool strictly_sorted,
                    std::vector<uint64_t>* clients) {
   uint64_t n = 0;
@@ -689,6 +713,7 @@ std::string TextDoc::EncodeSnapshot() const {
     }
   }
   w.VarUint(spans.size());
+  std::vector<uint32_t> prev_end(agents_.size(), 0);
   for (size_t i = 0; i < spans.size(); ++i) {
     const Span& s = spans[i];
     uint32_t ol_mode = 3;
@@ -710,27 +735,31 @@ std::string TextDoc::EncodeSnapshot() const {
     w.VarUint((uint64_t{s.len()} << 5) | (s.deleted() ? 16 : 0) |
               (ol_mode << 2) | or_mode);
     w.VarUint(table_index[s.id.agent]);
-    w.VarUint(s.id.seq);
-    if (ol_mode == 3) PutId(&w, s.origin_left, table_index);
-    if (or_mode == 3) PutId(&w, s.origin_right, table_index);
+    w.VarSint(int64_t{s.id.seq} - int64_t{prev_end[s.id.agent]});
+    prev_end[s.id.agent] = s.id.seq + s.len();
+    if (ol_mode == 3) PutRelId(&w, s.origin_left, s.id.seq, table_index);
+    if (or_mode == 3) PutRelId(&w, s.origin_right, s.id.seq, table_index);
   }
   std::string text = Text();
   w.LengthPrefixed(text);
 
-  std::string dels;
+  ByteWriter d;
   uint32_t ndel = 0;
+  uint32_t prev_target = 0;
   for (uint32_t a : order) {
+    uint32_t prev_del_end = 0;
     for (const OpRun& op : agents_[a].ops) {
       if (op.kind != OpKind::kDelete) continue;
-      ByteWriter d;
       d.VarUint(table_index[a]);
-      d.VarUint(op.seq);
+      d.VarUint(op.seq - prev_del_end);
+      prev_del_end = op.seq + op.len;
       d.VarUint((uint64_t{op.len} << 1) | (op.reversed ? 1 : 0));
-      PutId(&d, op.a, table_index);
-      dels.append(d.buffer());
+      PutRelId(&d, op.a, prev_target, table_index);
+      prev_target = op.a.seq;
       ++ndel;
     }
   }
+  std::string dels = d.Take();
   w.VarUint(ndel);
   w.buffer().append(dels);
   return w.Take();
@@ -757,18 +786,20 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   spans.reserve(nspans);
   or_next.reserve(nspans);
   uint64_t visible = 0;
+  std::vector<uint32_t> prev_end(nclients, 0);
   for (uint64_t i = 0; i < nspans; ++i) {
     uint64_t head = 0, a = 0;
     WEFT_RETURN_IF_ERROR(r.VarUint(&head));
     WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
     Span s;
     s.id.agent = static_cast<uint32_t>(a);
-    WEFT_RETURN_IF_ERROR(r.U32(&s.id.seq));
+    WEFT_RETURN_IF_ERROR(r.SeqDelta(prev_end[a], &s.id.seq));
     uint64_t len = head >> 5;
     if (len == 0 || s.id.seq + len >= UINT32_MAX) {
       return Status::Corruption("bad span length");
     }
     s.len_del = static_cast<uint32_t>(len << 1) | ((head & 16) ? 1 : 0);
+    prev_end[a] = static_cast<uint32_t>(s.id.seq + len);
     uint32_t ol_mode = (head >> 2) & 3;
     uint32_t or_mode = head & 3;
     switch (ol_mode) {
@@ -784,7 +815,8 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
         s.origin_left = {s.id.agent, s.id.seq - 1};
         break;
       default:
-        WEFT_RETURN_IF_ERROR(GetId(&r, nclients, &s.origin_left));
+        WEFT_RETURN_IF_ERROR(
+            GetRelId(&r, nclients, s.id.seq, &s.origin_left));
     }
     s.origin_right = kNoId;
     switch (or_mode) {
@@ -796,7 +828,8 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
         s.origin_right = spans.back().origin_right;
         break;
       default:
-        WEFT_RETURN_IF_ERROR(GetId(&r, nclients, &s.origin_right));
+        WEFT_RETURN_IF_ERROR(
+            GetRelId(&r, nclients, s.id.seq, &s.origin_right));
     }
     or_next.push_back(or_mode == 1);
     visible += s.visible_len();
@@ -824,11 +857,17 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   };
   std::vector<Del> dels;
   dels.reserve(ndel);
+  std::vector<uint32_t> prev_del_end(nclients, 0);
+  uint32_t prev_target = 0;
   for (uint64_t i = 0; i < ndel; ++i) {
-    uint64_t a = 0, lr = 0;
+    uint64_t a = 0, lr = 0, gap = 0;
     WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
     Del d{static_cast<uint32_t>(a), {}};
-    WEFT_RETURN_IF_ERROR(r.U32(&d.run.seq));
+    WEFT_RETURN_IF_ERROR(r.VarUintMax(UINT32_MAX, &gap));
+    if (prev_del_end[a] + gap >= UINT32_MAX) {
+      return Status::Corruption("bad delete seq");
+    }
+    d.run.seq = static_cast<uint32_t>(prev_del_end[a] + gap);
     WEFT_RETURN_IF_ERROR(r.VarUint(&lr));
     uint64_t len = lr >> 1;
     d.run.reversed = lr & 1;
@@ -836,8 +875,10 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
       return Status::Corruption("bad delete length");
     }
     d.run.len = static_cast<uint32_t>(len);
+    prev_del_end[a] = static_cast<uint32_t>(d.run.seq + len);
     d.run.kind = OpKind::kDelete;
-    WEFT_RETURN_IF_ERROR(GetId(&r, nclients, &d.run.a));
+    WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, prev_target, &d.run.a));
+    prev_target = d.run.a.seq;
     if (d.run.a.none() || (d.run.reversed ? d.run.a.seq < len - 1
                                           : d.run.a.seq + len >= UINT32_MAX)) {
       return Status::Corruption("bad delete target");
