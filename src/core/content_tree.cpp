@@ -408,7 +408,7 @@ uint32_t ContentTree::MarkDeleted(Cursor c, uint32_t max_len,
   return k;
 }
 
-void ContentTree::BulkAppend(const Span& span) {
+ContentTree::Leaf* ContentTree::BulkAppend(const Span& span) {
   Leaf* l = last_;
   if (l->n > 0 && l->spans[l->n - 1].CanAppend(span)) {
     l->spans[l->n - 1].set_len(l->spans[l->n - 1].len() + span.len());
@@ -426,7 +426,7 @@ void ContentTree::BulkAppend(const Span& span) {
   total_vis_ += span.visible_len();
   l->vis += span.visible_len();
   hint_leaf_ = nullptr;
-  IndexRange(span.id.agent, span.id.seq, span.id.seq + span.len(), l);
+  return l;
 }
 
 void ContentTree::FinishBulk() {

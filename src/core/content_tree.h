@@ -89,8 +89,13 @@ class ContentTree {
   // Inserts `span` (fresh ids, not yet in the tree) at `c`, splitting the
   // span under the cursor if needed. Returns a cursor at its first char.
   Cursor Insert(Cursor c, const Span& span);
-  // Appends `span` at the end (bulk loading); call FinishBulk() after.
-  void BulkAppend(const Span& span);
+  // Bulk loading: append spans in document order (returns the leaf that
+  // holds it), then index every id range once in ascending seq order per
+  // agent with BulkIndex, then FinishBulk().
+  Leaf* BulkAppend(const Span& span);
+  void BulkIndex(uint32_t agent, uint32_t seq, uint32_t end, Leaf* leaf) {
+    IndexRange(agent, seq, end, leaf);
+  }
   void FinishBulk();
 
   // Marks up to `max_len` characters from `c` (which must be at a character,

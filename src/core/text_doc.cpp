@@ -815,8 +815,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
         s.origin_left = {s.id.agent, s.id.seq - 1};
         break;
       default:
-        WEFT_RETURN_IF_ERROR(
-            GetRelId(&r, nclients, s.id.seq, &s.origin_left));
+        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_left));
     }
     s.origin_right = kNoId;
     switch (or_mode) {
@@ -828,8 +827,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
         s.origin_right = spans.back().origin_right;
         break;
       default:
-        WEFT_RETURN_IF_ERROR(
-            GetRelId(&r, nclients, s.id.seq, &s.origin_right));
+        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_right));
     }
     or_next.push_back(or_mode == 1);
     visible += s.visible_len();
@@ -915,11 +913,21 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     if (!id.none()) id.agent = local[id.agent];
     return id;
   };
+  std::vector<ContentTree::Leaf*> leaf_of(spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) {
+    Span t = spans[i];
+    t.id.agent = local[t.id.agent];
+    t.origin_left = remap(t.origin_left);
+    t.origin_right = remap(t.origin_right);
+    leaf_of[i] = doc->tree_.BulkAppend(t);
+  }
   for (uint64_t a = 0; a < nclients; ++a) {
     auto& ps = pieces[a];
     if (ps.empty()) return Status::Corruption("client without operations");
-    std::sort(ps.begin(), ps.end(),
-              [](const Piece& x, const Piece& y) { return x.seq < y.seq; });
+    auto by_seq = [](const Piece& x, const Piece& y) { return x.seq < y.seq; };
+    if (!std::is_sorted(ps.begin(), ps.end(), by_seq)) {
+      std::sort(ps.begin(), ps.end(), by_seq);
+    }
     uint32_t expect = 0;
     for (const Piece& p : ps) {
       if (p.seq != expect) {
@@ -932,18 +940,12 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
         doc->RecordDelete(local[a], p.seq, run);
       } else {
         const Span& s = spans[p.index];
+        doc->tree_.BulkIndex(local[a], p.seq, p.seq + p.len, leaf_of[p.index]);
         doc->RecordInsert(local[a], p.seq, p.len, remap(s.origin_left),
                           remap(s.origin_right),
                           s.deleted() ? nullptr : text.data() + p.text_off);
       }
     }
-  }
-  for (const Span& s : spans) {
-    Span t = s;
-    t.id.agent = local[t.id.agent];
-    t.origin_left = remap(t.origin_left);
-    t.origin_right = remap(t.origin_right);
-    doc->tree_.BulkAppend(t);
   }
   doc->tree_.FinishBulk();
   return doc;
