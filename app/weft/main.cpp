@@ -34,6 +34,14 @@ int main(int argc, char** argv) {
     std::string name = trace_path.substr(trace_path.find_last_of('/') + 1);
     weft::trace::BenchResult r = weft::trace::Bench(*t, runs);
     std::cout << weft::trace::BenchJson(name, r) << std::endl;
+    if (r.visible_chars > 0) {
+      double overhead =
+          (static_cast<double>(r.loaded_doc_bytes) - r.text_utf8_bytes) /
+          static_cast<double>(r.visible_chars);
+      std::cerr << "weft trace: loaded document holds " << r.loaded_doc_bytes
+                << " heap bytes for " << r.visible_chars << " visible chars ("
+                << overhead << " bytes/char beyond the UTF-8 text)\n";
+    }
     if (!r.ok) {
       std::cerr << "weft trace: " << r.error << "\n";
       return 1;

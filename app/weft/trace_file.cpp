@@ -14,9 +14,8 @@ class Json {
   explicit Json(std::string_view s) : s_(s) {}
 
   void Ws() {
-    while (p_ < s_.size() &&
-           (s_[p_] == ' ' || s_[p_] == '\n' || s_[p_] == '\r' ||
-            s_[p_] == '\t')) {
+    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\n' ||
+                              s_[p_] == '\r' || s_[p_] == '\t')) {
       ++p_;
     }
   }

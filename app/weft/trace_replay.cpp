@@ -130,6 +130,11 @@ BenchResult Bench(const Trace& t, int runs) {
       break;
     }
     load_ms.push_back(t1 - t0);
+    if (i == 0) {
+      r.visible_chars = (*loaded)->length();
+      r.text_utf8_bytes = t.end_content.size();
+      r.loaded_doc_bytes = (*loaded)->MemoryBytes();
+    }
     if (i == 0 && (*loaded)->Text() != t.end_content) {
       r.error = "reloaded text differs from endContent";
       reload_ok = false;

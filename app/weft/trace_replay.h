@@ -32,6 +32,9 @@ struct BenchResult {
   double load_ms_median = 0;
   size_t encoded_bytes = 0;
   double peak_rss_mib = 0;
+  size_t visible_chars = 0;     // code points of the final text
+  size_t text_utf8_bytes = 0;   // bytes of the final text
+  size_t loaded_doc_bytes = 0;  // TextDoc::MemoryBytes() after a load
   std::string error;
 };
 

@@ -58,7 +58,8 @@ TEST(TraceReplayTest, ParsesTheFormat) {
 
 TEST(TraceReplayTest, ConcurrentBranchesMerge) {
   // Two agents fork from "ab" and edit concurrently; a third txn merges.
-  auto t = ParseTrace(R"({"kind":"concurrent","endContent":"XaYbZ","numAgents":2,
+  auto t =
+      ParseTrace(R"({"kind":"concurrent","endContent":"XaYbZ","numAgents":2,
     "txns":[{"parents":[],"agent":0,"patches":[[0,0,"ab"]]},
             {"parents":[0],"agent":0,"patches":[[0,0,"X"]]},
             {"parents":[0],"agent":1,"patches":[[1,0,"Y"]]},

@@ -461,6 +461,22 @@ void ContentTree::FinishBulk() {
   root_->parent = nullptr;
 }
 
+static size_t NodeBytes(const ContentTree::Node* n) {
+  if (n->is_leaf) return sizeof(ContentTree::Leaf);
+  const auto* in = static_cast<const ContentTree::Inner*>(n);
+  size_t b = sizeof(ContentTree::Inner);
+  for (int i = 0; i < in->n; ++i) b += NodeBytes(in->children[i]);
+  return b;
+}
+
+size_t ContentTree::MemoryBytes() const {
+  size_t b = NodeBytes(root_);
+  for (const auto& m : index_) b += m.size() * 48;
+  b += index_.capacity() * sizeof(index_[0]);
+  b += index_end_.capacity() * sizeof(uint32_t);
+  return b;
+}
+
 namespace {
 struct CheckState {
   int leaf_depth = -1;

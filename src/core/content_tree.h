@@ -103,6 +103,10 @@ class ContentTree {
   // characters covered and sets *was_visible.
   uint32_t MarkDeleted(Cursor c, uint32_t max_len, bool* was_visible);
 
+  // Heap bytes held by the tree and its index (nodes counted at their
+  // allocation size, map entries at 48 bytes: libstdc++'s node size).
+  size_t MemoryBytes() const;
+
   // Checks every structural invariant (counts, links, index); for tests.
   Status CheckInvariants() const;
 

@@ -951,6 +951,16 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   return doc;
 }
 
+size_t TextDoc::MemoryBytes() const {
+  size_t b = tree_.MemoryBytes() + agents_.capacity() * sizeof(Agent) +
+             agent_of_.size() * 48;
+  for (const Agent& ag : agents_) {
+    b += ag.ops.capacity() * sizeof(OpRun) +
+         ag.text.capacity() * sizeof(char32_t);
+  }
+  return b;
+}
+
 std::string TextDoc::DebugString() const {
   auto id = [&](Id x) {
     if (x.none()) return std::string("-");

@@ -79,9 +79,7 @@ std::map<std::string, std::vector<std::string>> MakeVectors(
   return updates;
 }
 
-fs::path VectorDir() {
-  return fs::path(WEFT_SOURCE_DIR) / "tests" / "vectors";
-}
+fs::path VectorDir() { return fs::path(WEFT_SOURCE_DIR) / "tests" / "vectors"; }
 
 TEST(VectorsTest, WriteWhenAsked) {
   const char* dir = std::getenv("WEFT_WRITE_VECTORS");
@@ -131,7 +129,8 @@ TEST(VectorsTest, CommittedVectorsDecode) {
     }
     EXPECT_EQ(doc.Text(), want);
     EXPECT_EQ(doc.pending_runs(), 0u);
-    auto loaded = TextDoc::LoadSnapshot(ReadFile(dir / (name + ".snapshot")), 5);
+    auto loaded =
+        TextDoc::LoadSnapshot(ReadFile(dir / (name + ".snapshot")), 5);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     EXPECT_EQ((*loaded)->Text(), want);
     EXPECT_EQ((*loaded)->EncodeSnapshot(), doc.EncodeSnapshot());
