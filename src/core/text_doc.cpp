@@ -46,27 +46,34 @@ Status GetId(ByteReader* r, uint64_t nclients, Id* id) {
   return Status::Ok();
 }
 
-// Snapshot ids: the seq is a signed delta from a nearby seq `base`.
-void PutRelId(ByteWriter* w, Id id, uint32_t base,
-              const std::vector<uint32_t>& table_index) {
-  if (id.none()) {
-    w->VarUint(0);
-    return;
+// Snapshot fields naming a client are left out when the table has exactly
+// one client; snapshot ids are never "none" and carry their seq as a signed
+// delta from a nearby seq `base`.
+void PutClient(ByteWriter* w, uint32_t index, size_t nclients) {
+  if (nclients > 1) w->VarUint(index);
+}
+
+Status GetClient(ByteReader* r, uint64_t nclients, uint64_t* index) {
+  if (nclients == 1) {
+    *index = 0;
+    return Status::Ok();
   }
-  w->VarUint(uint64_t{table_index[id.agent]} + 1);
+  if (nclients == 0) return Status::Corruption("no clients");
+  return r->VarUintMax(nclients - 1, index);
+}
+
+void PutRelId(ByteWriter* w, Id id, uint32_t base,
+              const std::vector<uint32_t>& table_index, size_t nclients) {
+  PutClient(w, table_index[id.agent], nclients);
   w->VarSint(int64_t{id.seq} - int64_t{base});
 }
 
 Status GetRelId(ByteReader* r, uint64_t nclients, uint32_t base, Id* id) {
   uint64_t a = 0;
-  WEFT_RETURN_IF_ERROR(r->VarUintMax(nclients, &a));
-  if (a == 0) {
-    *id = kNoId;
-    return Status::Ok();
-  }
+  WEFT_RETURN_IF_ERROR(GetClient(r, nclients, &a));
   uint32_t seq = 0;
   WEFT_RETURN_IF_ERROR(r->SeqDelta(base, &seq));
-  *id = {static_cast<uint32_t>(a - 1), seq};
+  *id = {static_cast<uint32_t>(a), seq};
   return Status::Ok();
 }
 
@@ -734,11 +741,15 @@ std::string TextDoc::EncodeSnapshot() const {
     }
     w.VarUint((uint64_t{s.len()} << 5) | (s.deleted() ? 16 : 0) |
               (ol_mode << 2) | or_mode);
-    w.VarUint(table_index[s.id.agent]);
+    PutClient(&w, table_index[s.id.agent], order.size());
     w.VarSint(int64_t{s.id.seq} - int64_t{prev_end[s.id.agent]});
     prev_end[s.id.agent] = s.id.seq + s.len();
-    if (ol_mode == 3) PutRelId(&w, s.origin_left, s.id.seq, table_index);
-    if (or_mode == 3) PutRelId(&w, s.origin_right, s.id.seq, table_index);
+    if (ol_mode == 3) {
+      PutRelId(&w, s.origin_left, s.id.seq, table_index, order.size());
+    }
+    if (or_mode == 3) {
+      PutRelId(&w, s.origin_right, s.id.seq, table_index, order.size());
+    }
   }
   std::string text = Text();
   w.LengthPrefixed(text);
@@ -750,11 +761,11 @@ std::string TextDoc::EncodeSnapshot() const {
     uint32_t prev_del_end = 0;
     for (const OpRun& op : agents_[a].ops) {
       if (op.kind != OpKind::kDelete) continue;
-      d.VarUint(table_index[a]);
+      PutClient(&d, table_index[a], order.size());
       d.VarUint(op.seq - prev_del_end);
       prev_del_end = op.seq + op.len;
       d.VarUint((uint64_t{op.len} << 1) | (op.reversed ? 1 : 0));
-      PutRelId(&d, op.a, prev_target, table_index);
+      PutRelId(&d, op.a, prev_target, table_index, order.size());
       prev_target = op.a.seq;
       ++ndel;
     }
@@ -790,7 +801,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   for (uint64_t i = 0; i < nspans; ++i) {
     uint64_t head = 0, a = 0;
     WEFT_RETURN_IF_ERROR(r.VarUint(&head));
-    WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
+    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
     Span s;
     s.id.agent = static_cast<uint32_t>(a);
     WEFT_RETURN_IF_ERROR(r.SeqDelta(prev_end[a], &s.id.seq));
@@ -859,7 +870,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   uint32_t prev_target = 0;
   for (uint64_t i = 0; i < ndel; ++i) {
     uint64_t a = 0, lr = 0, gap = 0;
-    WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
+    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
     Del d{static_cast<uint32_t>(a), {}};
     WEFT_RETURN_IF_ERROR(r.VarUintMax(UINT32_MAX, &gap));
     if (prev_del_end[a] + gap >= UINT32_MAX) {
