@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
       size_t pos = s.empty() ? 0 : r % (s.size() + 1);
       switch ((r >> 32) % 4) {
         case 0:  // flip a byte
-          if (!s.empty()) s[pos % s.size()] ^= static_cast<char>(1 + next() % 255);
+          if (!s.empty())
+            s[pos % s.size()] ^= static_cast<char>(1 + next() % 255);
           break;
         case 1:  // insert a byte
           s.insert(s.begin() + pos, static_cast<char>(next()));
