@@ -40,7 +40,8 @@ TEST(FractionalIndexTest, RepeatedInsertsAtOnePlaceStayOrdered) {
 RC_GTEST_PROP(FractionalIndexTest, AnyTwoKeysHaveAKeyBetween, ()) {
   std::string lo = KeyBetween("", "");
   std::string hi;
-  const auto steps = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
+  const auto steps =
+      *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
   for (bool left : steps) {
     std::string k = KeyBetween(lo, hi);
     RC_ASSERT(lo < k);

@@ -69,8 +69,8 @@ Result<bool> StructDoc::Ready(const Op& op) const {
   auto mine = log_.find(op.id.client);
   size_t have = mine == log_.end() ? 0 : mine->second.size();
   if (op.id.seq != have) return false;
-  const bool list_op = op.type != OpType::kMapSet &&
-                       op.type != OpType::kMapDelete;
+  const bool list_op =
+      op.type != OpType::kMapSet && op.type != OpType::kMapDelete;
   if (op.container.kind !=
       (list_op ? ContainerKind::kList : ContainerKind::kMap)) {
     return Status::Corruption("operation does not fit its container kind");
@@ -180,8 +180,10 @@ Result<std::optional<ContainerRef>> StructDoc::MapSet(const ContainerRef& map,
   }
   OpId id{client_, static_cast<uint32_t>(log_[client_].size() - 1)};
   return std::optional<ContainerRef>(ContainerRef{
-      false, t == Value::Type::kMap ? ContainerKind::kMap : ContainerKind::kList,
-      {}, id});
+      false,
+      t == Value::Type::kMap ? ContainerKind::kMap : ContainerKind::kList,
+      {},
+      id});
 }
 
 Status StructDoc::MapDelete(const ContainerRef& map, const std::string& key) {
@@ -483,9 +485,9 @@ std::string StructDoc::EncodeDiff(const StateVector& have) const {
       put_id(op.id);
       body.VarUint(op.lamport);
       body.U8(static_cast<uint8_t>(op.type));
-      body.U8(static_cast<uint8_t>(
-          (static_cast<uint8_t>(op.container.kind) << 1) |
-          (op.container.root ? 1 : 0)));
+      body.U8(
+          static_cast<uint8_t>((static_cast<uint8_t>(op.container.kind) << 1) |
+                               (op.container.root ? 1 : 0)));
       if (op.container.root) {
         body.LengthPrefixed(op.container.name);
       } else {
@@ -609,9 +611,8 @@ Result<std::vector<StructChange>> StructDoc::ApplyUpdate(
 
   for (Op& op : pending_) ops.push_back(std::move(op));
   pending_.clear();
-  std::stable_sort(ops.begin(), ops.end(), [](const Op& a, const Op& b) {
-    return a.id < b.id;
-  });
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const Op& a, const Op& b) { return a.id < b.id; });
   std::vector<bool> done(ops.size(), false);
   std::vector<StructChange> changes;
   bool progress = true;

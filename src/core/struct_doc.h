@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "common/status.h"
@@ -36,7 +37,12 @@ namespace weft::core {
 struct OpId {
   uint64_t client = 0;
   uint32_t seq = 0;
-  friend auto operator<=>(const OpId&, const OpId&) = default;
+  friend bool operator==(const OpId& a, const OpId& b) {
+    return a.client == b.client && a.seq == b.seq;
+  }
+  friend bool operator<(const OpId& a, const OpId& b) {
+    return a.client < b.client || (a.client == b.client && a.seq < b.seq);
+  }
 };
 
 enum class ContainerKind : uint8_t { kMap = 0, kList = 1 };
@@ -48,7 +54,15 @@ struct ContainerRef {
   ContainerKind kind = ContainerKind::kMap;
   std::string name;  // root only
   OpId id;           // nested only
-  friend auto operator<=>(const ContainerRef&, const ContainerRef&) = default;
+  // Written out (not defaulted <=>): em++'s libc++ 14 has no string <=>.
+  friend bool operator==(const ContainerRef& a, const ContainerRef& b) {
+    return a.root == b.root && a.kind == b.kind && a.name == b.name &&
+           a.id == b.id;
+  }
+  friend bool operator<(const ContainerRef& a, const ContainerRef& b) {
+    return std::tie(a.root, a.kind, a.name, a.id) <
+           std::tie(b.root, b.kind, b.name, b.id);
+  }
 
   static ContainerRef RootMap(std::string n) {
     return {true, ContainerKind::kMap, std::move(n), {}};
@@ -162,7 +176,10 @@ class StructDoc {
   struct Stamp {
     uint64_t lamport = 0;
     uint64_t client = 0;
-    friend auto operator<=>(const Stamp&, const Stamp&) = default;
+    friend bool operator>(const Stamp& a, const Stamp& b) {
+      return a.lamport > b.lamport ||
+             (a.lamport == b.lamport && a.client > b.client);
+    }
   };
   struct Reg {
     Stamp stamp;
@@ -171,7 +188,7 @@ class StructDoc {
     OpId origin;  // op that wrote it (nested containers use it as id)
   };
   struct Item {
-    Reg pos;    // value.s holds the position key
+    Reg pos;  // value.s holds the position key
     Reg value;
     bool deleted = false;
   };

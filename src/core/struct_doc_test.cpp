@@ -27,8 +27,9 @@ TEST(StructDocTest, NestedMapsAndLists) {
   auto t2 = d.ListInsert(tasks, 1, Value::String("two"));
   ASSERT_TRUE(t1.ok() && t2.ok());
   ASSERT_TRUE(d.ListMove(tasks, *t1, 1).ok());
-  EXPECT_EQ(d.ToJson(),
-            R"({"map:shapes":{"s1":{"fill":"red","x":10}},"list:tasks":["two","one"]})");
+  EXPECT_EQ(
+      d.ToJson(),
+      R"({"map:shapes":{"s1":{"fill":"red","x":10}},"list:tasks":["two","one"]})");
   ASSERT_TRUE(d.MapDelete(**s1, "fill").ok());
   ASSERT_TRUE(d.ListDelete(tasks, *t2).ok());
   EXPECT_EQ(d.ToJson(),
@@ -85,9 +86,9 @@ TEST(StructDocTest, RejectsGarbageAndHoldsMissingDependencies) {
   ASSERT_TRUE(b.ApplyUpdate(a.EncodeDiff({})).ok());
   EXPECT_EQ(b.pending_ops(), 0u);
   EXPECT_EQ(b.ToJson(), a.ToJson());
-  for (std::string bad : {std::string(), std::string("\x01\x04\x01"),
-                          std::string("\x01\x05\x00\x01", 4),
-                          std::string(300, '\x7F')}) {
+  for (std::string bad :
+       {std::string(), std::string("\x01\x04\x01"),
+        std::string("\x01\x05\x00\x01", 4), std::string(300, '\x7F')}) {
     EXPECT_FALSE(b.ApplyUpdate(bad).ok());
     EXPECT_FALSE(StructDoc::LoadSnapshot(bad, 3).ok());
   }
@@ -133,9 +134,9 @@ RC_GTEST_PROP(StructDocTest, ReplicasConverge, ()) {
         if (items.empty()) break;
         OpId id = items[*rc::gen::inRange<size_t>(0, items.size())].id;
         if (*rc::gen::arbitrary<bool>()) {
-          RC_ASSERT(d.ListMove(list, id, *rc::gen::inRange<size_t>(
-                                             0, items.size()))
-                        .ok());
+          RC_ASSERT(
+              d.ListMove(list, id, *rc::gen::inRange<size_t>(0, items.size()))
+                  .ok());
         } else {
           RC_ASSERT(d.ListDelete(list, id).ok());
         }
@@ -171,10 +172,10 @@ RC_GTEST_PROP(StructDocTest, ReplicasConverge, ()) {
     for (size_t a = 0; a < n; ++a) {
       for (size_t b = 0; b < n; ++b) {
         if (a == b) continue;
-        RC_ASSERT(reps[b]
-                      ->ApplyUpdate(
-                          reps[a]->EncodeDiff(reps[b]->GetStateVector()))
-                      .ok());
+        RC_ASSERT(
+            reps[b]
+                ->ApplyUpdate(reps[a]->EncodeDiff(reps[b]->GetStateVector()))
+                .ok());
       }
     }
   }
