@@ -15,6 +15,8 @@ packages=(
   # tests, benchmarks and style
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev zlib1g-dev
   clang-format clang-tidy
+  # WebAssembly build (`make wasm`) and libFuzzer (clang 14)
+  emscripten clang-14
   # throwaway servers started by the test harness
   postgresql-15 redis-server
 )
