@@ -25,6 +25,9 @@ export declare class TextDoc {
   stateVector(): Uint8Array;
   /** The update a peer at `stateVector` lacks. */
   diff(stateVector: Uint8Array): Uint8Array;
+  /** Only the operations below `upto`, a causally closed state vector
+   * (e.g. another replica's). */
+  diffRange(have: Uint8Array, upto: Uint8Array): Uint8Array;
   /** Idempotent; any order. Returns the visible changes. */
   applyUpdate(update: Uint8Array): TextChange[];
   /** Like applyUpdate, without building change events. */

@@ -59,6 +59,14 @@ class WasmTextDoc {
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
+  // Only operations below `upto` (a causally closed state vector).
+  val DiffRange(const val& have, const val& upto) const {
+    auto h = weft::core::DecodeStateVector(FromBytes(have));
+    if (!h.ok()) Throw(h.status());
+    auto u = weft::core::DecodeStateVector(FromBytes(upto));
+    if (!u.ok()) Throw(u.status());
+    return Bytes(doc_->EncodeDiff(*h, *u));
+  }
   val ApplyUpdate(const val& update) {
     auto r = doc_->ApplyUpdate(FromBytes(update));
     if (!r.ok()) Throw(r.status());
@@ -114,6 +122,7 @@ EMSCRIPTEN_BINDINGS(weft) {
       .function("length", &WasmTextDoc::Length)
       .function("stateVector", &WasmTextDoc::StateVector)
       .function("diff", &WasmTextDoc::Diff)
+      .function("diffRange", &WasmTextDoc::DiffRange)
       .function("applyUpdate", &WasmTextDoc::ApplyUpdate)
       .function("applyUpdateQuiet", &WasmTextDoc::ApplyUpdateQuiet)
       .function("snapshot", &WasmTextDoc::Snapshot)
