@@ -24,8 +24,8 @@ val Bytes(const std::string& s) {
 std::string FromBytes(const val& bytes) {
   const size_t n = bytes["length"].as<size_t>();
   std::string s(n, '\0');
-  val view = val(emscripten::typed_memory_view(
-      n, reinterpret_cast<uint8_t*>(s.data())));
+  val view = val(
+      emscripten::typed_memory_view(n, reinterpret_cast<uint8_t*>(s.data())));
   view.call<void>("set", bytes);
   return s;
 }
@@ -47,8 +47,8 @@ class WasmTextDoc {
     if (!s.ok()) Throw(s);
   }
   void Delete(double pos, double len) {
-    weft::Status s = doc_->Delete(static_cast<uint64_t>(pos),
-                                  static_cast<uint64_t>(len));
+    weft::Status s =
+        doc_->Delete(static_cast<uint64_t>(pos), static_cast<uint64_t>(len));
     if (!s.ok()) Throw(s);
   }
   std::string Text() const { return doc_->Text(); }
@@ -86,15 +86,17 @@ class WasmTextDoc {
     if (!r.ok()) Throw(r.status());
   }
   val Snapshot() const { return Bytes(doc_->EncodeSnapshot()); }
-  double PendingRuns() const { return static_cast<double>(doc_->pending_runs()); }
+  double PendingRuns() const {
+    return static_cast<double>(doc_->pending_runs());
+  }
 
  private:
   std::unique_ptr<TextDoc> doc_;
 };
 
 WasmTextDoc* Load(const val& snapshot, double client) {
-  auto d = TextDoc::LoadSnapshot(FromBytes(snapshot),
-                                 static_cast<uint64_t>(client));
+  auto d =
+      TextDoc::LoadSnapshot(FromBytes(snapshot), static_cast<uint64_t>(client));
   if (!d.ok()) Throw(d.status());
   return new WasmTextDoc(std::move(*d));
 }
