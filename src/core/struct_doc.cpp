@@ -97,11 +97,9 @@ void StructDoc::Integrate(const Op& op, std::vector<StructChange>* changes) {
   Container* c = Find(op.container);
   const Stamp stamp{op.lamport, op.id.client};
   auto make_nested = [&](const Value& v) {
-    if (v.type == Value::Type::kMap || v.type == Value::Type::kList) {
-      ContainerKind k = v.type == Value::Type::kMap ? ContainerKind::kMap
-                                                    : ContainerKind::kList;
-      containers_.emplace(ContainerRef{false, k, {}, op.id},
-                          Container{k, {}, {}});
+    if (auto k = v.NestedKind()) {
+      containers_.emplace(ContainerRef{false, *k, {}, op.id},
+                          Container{*k, {}, {}});
     }
   };
   auto write = [&](Reg* r, bool present, const Value& v) {
@@ -173,17 +171,11 @@ Result<std::optional<ContainerRef>> StructDoc::MapSet(const ContainerRef& map,
   op.container = map;
   op.key = key;
   op.value = std::move(value);
-  Value::Type t = op.value.type;
+  std::optional<ContainerKind> kind = op.value.NestedKind();
   WEFT_RETURN_IF_ERROR(Local(op));
-  if (t != Value::Type::kMap && t != Value::Type::kList) {
-    return std::optional<ContainerRef>();
-  }
+  if (!kind) return std::optional<ContainerRef>();
   OpId id{client_, static_cast<uint32_t>(log_[client_].size() - 1)};
-  return std::optional<ContainerRef>(ContainerRef{
-      false,
-      t == Value::Type::kMap ? ContainerKind::kMap : ContainerKind::kList,
-      {},
-      id});
+  return std::optional<ContainerRef>(ContainerRef{false, *kind, {}, id});
 }
 
 Status StructDoc::MapDelete(const ContainerRef& map, const std::string& key) {
@@ -272,11 +264,8 @@ std::optional<ContainerRef> StructDoc::MapGetContainer(
   auto it = c->entries.find(key);
   if (it == c->entries.end() || !it->second.present) return std::nullopt;
   const Reg& r = it->second;
-  if (r.value.type == Value::Type::kMap) {
-    return ContainerRef{false, ContainerKind::kMap, {}, r.origin};
-  }
-  if (r.value.type == Value::Type::kList) {
-    return ContainerRef{false, ContainerKind::kList, {}, r.origin};
+  if (auto k = r.value.NestedKind()) {
+    return ContainerRef{false, *k, {}, r.origin};
   }
   return std::nullopt;
 }
@@ -298,17 +287,16 @@ std::vector<ListEntry> StructDoc::ListItems(const ContainerRef& list) const {
   for (const auto& [key, id] : Order(*c)) {
     const Reg& r = c->items.at(id).value;
     ListEntry e{id, r.value, std::nullopt};
-    if (r.value.type == Value::Type::kMap) {
-      e.container = ContainerRef{false, ContainerKind::kMap, {}, r.origin};
-    } else if (r.value.type == Value::Type::kList) {
-      e.container = ContainerRef{false, ContainerKind::kList, {}, r.origin};
+    if (auto k = r.value.NestedKind()) {
+      e.container = ContainerRef{false, *k, {}, r.origin};
     }
     out.push_back(std::move(e));
   }
   return out;
 }
 
-void StructDoc::ValueJson(const Reg& r, std::string* out) const {
+void StructDoc::ValueJson(const Reg& r, const TextRenderer& text,
+                          std::string* out) const {
   const Value& v = r.value;
   switch (v.type) {
     case Value::Type::kNull:
@@ -326,22 +314,29 @@ void StructDoc::ValueJson(const Reg& r, std::string* out) const {
     case Value::Type::kString:
       JsonString(v.s, out);
       break;
+    case Value::Type::kText:
+      if (text) {
+        text(ContainerRef{false, ContainerKind::kText, {}, r.origin}, out);
+      } else {
+        *out += "null";
+      }
+      break;
     case Value::Type::kMap:
     case Value::Type::kList: {
-      ContainerKind k = v.type == Value::Type::kMap ? ContainerKind::kMap
-                                                    : ContainerKind::kList;
-      const Container* c = Find(ContainerRef{false, k, {}, r.origin});
+      const Container* c =
+          Find(ContainerRef{false, *v.NestedKind(), {}, r.origin});
       if (c == nullptr) {
         *out += "null";
       } else {
-        ContainerJson(*c, out);
+        ContainerJson(*c, text, out);
       }
       break;
     }
   }
 }
 
-void StructDoc::ContainerJson(const Container& c, std::string* out) const {
+void StructDoc::ContainerJson(const Container& c, const TextRenderer& text,
+                              std::string* out) const {
   if (c.kind == ContainerKind::kMap) {
     out->push_back('{');
     bool first = true;
@@ -351,7 +346,7 @@ void StructDoc::ContainerJson(const Container& c, std::string* out) const {
       first = false;
       JsonString(k, out);
       out->push_back(':');
-      ValueJson(r, out);
+      ValueJson(r, text, out);
     }
     out->push_back('}');
     return;
@@ -361,12 +356,12 @@ void StructDoc::ContainerJson(const Container& c, std::string* out) const {
   for (const auto& [key, id] : Order(c)) {
     if (!first) out->push_back(',');
     first = false;
-    ValueJson(c.items.at(id).value, out);
+    ValueJson(c.items.at(id).value, text, out);
   }
   out->push_back(']');
 }
 
-std::string StructDoc::ToJson() const {
+std::string StructDoc::ToJson(const TextRenderer& text) const {
   std::string out = "{";
   bool first = true;
   for (const auto& [ref, c] : containers_) {
@@ -376,7 +371,7 @@ std::string StructDoc::ToJson() const {
     JsonString((ref.kind == ContainerKind::kMap ? "map:" : "list:") + ref.name,
                &out);
     out.push_back(':');
-    ContainerJson(c, &out);
+    ContainerJson(c, text, &out);
   }
   out.push_back('}');
   return out;
@@ -418,7 +413,7 @@ void PutValue(ByteWriter* w, const Value& v) {
 Status GetValue(ByteReader* r, Value* v) {
   uint8_t t = 0;
   WEFT_RETURN_IF_ERROR(r->U8(&t));
-  if (t > static_cast<uint8_t>(Value::Type::kList)) {
+  if (t > static_cast<uint8_t>(Value::Type::kText)) {
     return Status::Corruption("unknown value type");
   }
   v->type = static_cast<Value::Type>(t);
@@ -573,7 +568,7 @@ Result<std::vector<StructChange>> StructDoc::ApplyUpdate(
     }
     op.type = static_cast<OpType>(type);
     WEFT_RETURN_IF_ERROR(r.U8(&cont));
-    if (cont > 3) return Status::Corruption("bad container");
+    if (cont > 5) return Status::Corruption("bad container");
     op.container.root = cont & 1;
     op.container.kind = static_cast<ContainerKind>(cont >> 1);
     if (op.container.root) {

@@ -21,6 +21,7 @@
 // Not thread-safe.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,7 +46,9 @@ struct OpId {
   }
 };
 
-enum class ContainerKind : uint8_t { kMap = 0, kList = 1 };
+// kText containers hold a TextDoc; StructDoc only records that they exist
+// (core/doc.h routes text edits to them).
+enum class ContainerKind : uint8_t { kMap = 0, kList = 1, kText = 2 };
 
 // A root container (by name and kind) or one nested in a value (by the id
 // of the operation that created it).
@@ -81,6 +84,7 @@ struct Value {
     kString,
     kMap,   // a new nested map; read back as a ContainerRef
     kList,  // a new nested list
+    kText,  // a new nested text (see core/doc.h)
   };
   Type type = Type::kNull;
   bool b = false;
@@ -98,12 +102,20 @@ struct Value {
   }
   static Value NewMap() { return {Type::kMap, false, 0, 0, {}}; }
   static Value NewList() { return {Type::kList, false, 0, 0, {}}; }
+  static Value NewText() { return {Type::kText, false, 0, 0, {}}; }
+  // The kind of container a value creates, if any.
+  std::optional<ContainerKind> NestedKind() const {
+    if (type == Type::kMap) return ContainerKind::kMap;
+    if (type == Type::kList) return ContainerKind::kList;
+    if (type == Type::kText) return ContainerKind::kText;
+    return std::nullopt;
+  }
 };
 
 struct ListEntry {
   OpId id;  // the item's stable id (its insert operation)
   Value value;
-  std::optional<ContainerRef> container;  // when value is a map or list
+  std::optional<ContainerRef> container;  // when value is a container
 };
 
 // A register or item that changed in ApplyUpdate.
@@ -142,8 +154,15 @@ class StructDoc {
   std::vector<std::string> MapKeys(const ContainerRef& map) const;
   std::vector<ListEntry> ListItems(const ContainerRef& list) const;
   // The whole document as deterministic JSON: root maps, then root lists,
-  // each sorted by name, as "map:NAME" / "list:NAME".
-  std::string ToJson() const;
+  // each sorted by name, as "map:NAME" / "list:NAME". Nested texts are
+  // rendered by `text` (null when absent).
+  using TextRenderer =
+      std::function<void(const ContainerRef&, std::string* out)>;
+  std::string ToJson(const TextRenderer& text = {}) const;
+  // True if the (nested or root) container exists.
+  bool HasContainer(const ContainerRef& ref) const {
+    return ref.root || Find(ref) != nullptr;
+  }
 
   StateVector GetStateVector() const;
   std::string EncodeDiff(const StateVector& have) const;
@@ -205,8 +224,10 @@ class StructDoc {
   Result<bool> Ready(const Op& op) const;
   void Integrate(const Op& op, std::vector<StructChange>* changes);
   std::vector<std::pair<std::string, OpId>> Order(const Container& c) const;
-  void ValueJson(const Reg& r, std::string* out) const;
-  void ContainerJson(const Container& c, std::string* out) const;
+  void ValueJson(const Reg& r, const TextRenderer& text,
+                 std::string* out) const;
+  void ContainerJson(const Container& c, const TextRenderer& text,
+                     std::string* out) const;
 
   uint64_t client_;
   uint64_t lamport_ = 0;

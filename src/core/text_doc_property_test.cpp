@@ -187,6 +187,7 @@ void RunScenario(uint64_t seed, size_t nreplicas, size_t steps) {
   }
 }
 
+#ifndef WEFT_SLOW_TESTS
 RC_GTEST_PROP(TextDocPropertyTest, ReplicasConvergeAndMatchReference,
               (uint64_t seed)) {
   const size_t nreplicas = *rc::gen::inRange<size_t>(3, 6);
@@ -198,6 +199,17 @@ TEST(TextDocPropertyTest, LongSeededRuns) {
     RunScenario(seed, 3 + seed % 3, 1500);
   }
 }
+#endif
+
+#ifdef WEFT_SLOW_TESTS
+// Many more seeds and longer histories: built into core_property_slow_test,
+// ctest label `slow` (make test-all).
+TEST(TextDocPropertySlowTest, ManySeeds) {
+  for (uint64_t seed = 100; seed < 400; ++seed) {
+    RunScenario(seed, 3 + seed % 3, 3000);
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace weft::core
