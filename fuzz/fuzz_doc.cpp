@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using weft::core::Value;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   Doc doc(1);
-  auto t = doc.structure().MapSet(ContainerRef::RootMap("m"), "t",
-                                  Value::NewText());
+  auto t =
+      doc.structure().MapSet(ContainerRef::RootMap("m"), "t", Value::NewText());
   WEFT_CHECK(t.ok());
   WEFT_CHECK((*doc.Text(**t))->Insert(0, "abc").ok());
   (void)doc.ApplyUpdate(bytes);

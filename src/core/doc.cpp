@@ -77,8 +77,7 @@ Status Header(ByteReader* r, uint8_t want) {
 }  // namespace
 
 Doc::Doc(uint64_t client_id)
-    : client_(client_id),
-      structure_(std::make_unique<StructDoc>(client_id)) {}
+    : client_(client_id), structure_(std::make_unique<StructDoc>(client_id)) {}
 
 Result<TextDoc*> Doc::Text(const ContainerRef& text) {
   if (text.kind != ContainerKind::kText) {
@@ -106,8 +105,8 @@ std::string Doc::ToJson() const {
     roots += ":";
     Quoted(text->Text(), &roots);
   }
-  std::string json = structure_->ToJson(
-      [this](const ContainerRef& ref, std::string* out) {
+  std::string json =
+      structure_->ToJson([this](const ContainerRef& ref, std::string* out) {
         auto it = texts_.find(ref);
         Quoted(it != texts_.end() ? it->second->Text() : std::string(), out);
       });
