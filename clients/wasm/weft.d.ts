@@ -39,8 +39,42 @@ export declare class TextDoc {
   static load(snapshot: Uint8Array, clientId: number): TextDoc;
 }
 
+/** Containers: "map:NAME" | "list:NAME" | "text:NAME" (roots) or
+ * "map@CLIENT:SEQ" | "list@..." | "text@..." (nested). */
+export type ContainerRef = string;
+/** A list item's stable id, "CLIENT:SEQ". */
+export type ItemId = string;
+/** Integers become int64 registers, other numbers doubles. */
+export type Value = null | boolean | number | string | { new: 'map' | 'list' | 'text' };
+
+/** A document: named maps, lists and texts, nested (core/doc.h). */
+export declare class Doc {
+  constructor(clientId: number);
+  /** Returns the new container when value is {new: ...}. */
+  mapSet(map: ContainerRef, key: string, value: Value): ContainerRef | undefined;
+  mapDelete(map: ContainerRef, key: string): void;
+  mapContainer(map: ContainerRef, key: string): ContainerRef | undefined;
+  listInsert(list: ContainerRef, index: number, value: Value): ItemId;
+  listMove(list: ContainerRef, item: ItemId, index: number): void;
+  listSet(list: ContainerRef, item: ItemId, value: Value): void;
+  listDelete(list: ContainerRef, item: ItemId): void;
+  listIds(list: ContainerRef): ItemId[];
+  textInsert(text: ContainerRef, pos: number, s: string): void;
+  textRemove(text: ContainerRef, pos: number, len: number): void;
+  text(text: ContainerRef): string;
+  /** Deterministic JSON of the whole document. */
+  toJson(): string;
+  stateVector(): Uint8Array;
+  diff(stateVector: Uint8Array): Uint8Array;
+  applyUpdate(update: Uint8Array): void;
+  snapshot(): Uint8Array;
+  delete(): void;
+  static load(snapshot: Uint8Array, clientId: number): Doc;
+}
+
 export interface WeftModule {
   TextDoc: typeof TextDoc;
+  Doc: typeof Doc;
   utf16ToCodePoint(text: string, utf16Offset: number): number;
   codePointToUtf16(text: string, codePointOffset: number): number;
 }

@@ -73,3 +73,33 @@ test('UTF-16 offsets convert to code points', () => {
   assert.equal(weft.codePointToUtf16(s, 2), 3);
   assert.throws(() => weft.utf16ToCodePoint(s, 2), /invalid_argument/);
 });
+
+test('Doc: a board of shapes with nested text converges', () => {
+  const a = new weft.Doc(1);
+  const b = new weft.Doc(2);
+  const shape = a.mapSet('map:shapes', 's1', { new: 'map' });
+  a.mapSet(shape, 'x', 10);
+  a.mapSet(shape, 'fill', 'red');
+  const label = a.mapSet(shape, 'label', { new: 'text' });
+  a.textInsert(label, 0, 'hi');
+  const t1 = a.listInsert('list:todo', 0, 'one');
+  a.listInsert('list:todo', 1, 'two');
+  b.applyUpdate(a.diff(b.stateVector()));
+  a.listMove('list:todo', t1, 1);
+  assert.equal(b.mapContainer(b.mapContainer('map:shapes', 's1'), 'label'), label);
+  b.textInsert(label, 2, ' there');
+  b.mapSet(shape, 'w', 2.5);
+  a.applyUpdate(b.diff(a.stateVector()));
+  b.applyUpdate(a.diff(b.stateVector()));
+  assert.equal(a.toJson(), b.toJson());
+  assert.equal(a.toJson(),
+    '{"map:shapes":{"s1":{"fill":"red","label":"hi there","w":2.500000,"x":10}},"list:todo":["two","one"]}');
+  assert.deepEqual(a.snapshot(), b.snapshot());
+  const c = weft.Doc.load(a.snapshot(), 3);
+  assert.equal(c.toJson(), a.toJson());
+  assert.throws(() => a.applyUpdate(new Uint8Array([1, 6, 9])), /corruption/);
+  assert.throws(() => a.mapSet('nope', 'k', 1), /invalid_argument/);
+  assert.throws(() => a.listMove('list:todo', 'x:99999999999999999999999', 0), /invalid_argument/);
+  assert.throws(() => a.text('text@1:99'), /not_found/);
+  [a, b, c].forEach((d) => d.delete());
+});
