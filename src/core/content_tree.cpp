@@ -12,13 +12,19 @@ ContentTree::ContentTree() {
   first_ = last_ = leaf;
 }
 
-ContentTree::~ContentTree() { FreeNode(root_); }
+// Inner nodes by traversal, leaves by their chain: during a bulk load the
+// chain holds leaves that no inner node points to yet.
+ContentTree::~ContentTree() {
+  FreeNode(root_);
+  for (Leaf* l = first_; l != nullptr;) {
+    Leaf* next = l->next;
+    delete l;
+    l = next;
+  }
+}
 
 void ContentTree::FreeNode(Node* n) {
-  if (n->is_leaf) {
-    delete static_cast<Leaf*>(n);
-    return;
-  }
+  if (n->is_leaf) return;
   auto* in = static_cast<Inner*>(n);
   for (int i = 0; i < in->n; ++i) FreeNode(in->children[i]);
   delete in;
