@@ -98,10 +98,11 @@ TEST(TextDocTest, RejectsSnapshotWithOperationGap) {
   TextDoc a(3);
   ASSERT_TRUE(a.Insert(0, "xyzw").ok());
   ASSERT_TRUE(a.Delete(1, 1).ok());
+  ASSERT_TRUE(a.Insert(0, "q").ok());  // seq 5: the delete (seq 4) is a gap
   std::string snap = a.EncodeSnapshot();
-  size_t text_at = snap.rfind("xzw");
+  size_t text_at = snap.rfind("qxzw");
   ASSERT_NE(text_at, std::string::npos);
-  std::string no_deletes = snap.substr(0, text_at + 3) + std::string(1, '\0');
+  std::string no_deletes = snap.substr(0, text_at + 4) + std::string(1, '\0');
   auto r = TextDoc::LoadSnapshot(no_deletes, 4);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
