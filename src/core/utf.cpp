@@ -8,8 +8,13 @@ Status DecodeUtf8(std::string_view utf8, std::u32string* out) {
   while (p < end) {
     unsigned char c = *p;
     if (c < 0x80) {
-      out->push_back(c);
-      ++p;
+      // ASCII run: widen it in one resize instead of a push_back per byte.
+      const unsigned char* q = p + 1;
+      while (q < end && *q < 0x80) ++q;
+      size_t at = out->size();
+      out->resize(at + static_cast<size_t>(q - p));
+      char32_t* dst = out->data() + at;
+      for (; p < q; ++p) *dst++ = *p;
       continue;
     }
     int extra;
