@@ -135,7 +135,7 @@ BenchResult Bench(const Trace& t, int runs) {
       r.text_utf8_bytes = t.end_content.size();
       r.loaded_doc_bytes = (*loaded)->MemoryBytes();
     }
-    if (i == 0 && (*loaded)->Text() != t.end_content) {
+    if (i == 0 && text_ok && (*loaded)->Text() != t.end_content) {
       r.error = "reloaded text differs from endContent";
       reload_ok = false;
       break;

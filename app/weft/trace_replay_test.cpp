@@ -70,6 +70,35 @@ TEST(TraceReplayTest, ConcurrentBranchesMerge) {
   EXPECT_EQ((*doc)->Text(), "XaYbZ");
 }
 
+TEST(TraceReplayTest, BenchReportsMismatchAndJsonLine) {
+  auto good = ParseTrace(R"({"endContent":"ab","txns":[
+    {"patches":[[0,0,"b"],[0,0,"a"]]}]})");
+  ASSERT_TRUE(good.ok());
+  BenchResult r = Bench(*good, 3);
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.kind, "sequential");
+  EXPECT_EQ(r.patches, 2u);
+  EXPECT_GT(r.encoded_bytes, 0u);
+  std::string line = BenchJson("t.json", r);
+  for (const char* key :
+       {"\"trace\":\"t.json\"", "\"kind\":\"sequential\"", "\"patches\":2",
+        "\"ok\":true", "\"apply_ms_median\":", "\"load_ms_median\":",
+        "\"encoded_bytes\":", "\"peak_rss_mib\":"}) {
+    EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
+  }
+  auto bad =
+      ParseTrace(R"({"endContent":"xx","txns":[{"patches":[[0,0,"ab"]]}]})");
+  ASSERT_TRUE(bad.ok());
+  BenchResult rb = Bench(*bad, 1);
+  EXPECT_FALSE(rb.ok);
+  EXPECT_NE(BenchJson("b", rb).find("\"ok\":false"), std::string::npos);
+  // A patch past the end of the document is an error, not a crash.
+  auto broken =
+      ParseTrace(R"({"endContent":"","txns":[{"patches":[[5,0,"a"]]}]})");
+  ASSERT_TRUE(broken.ok());
+  EXPECT_FALSE(Bench(*broken, 1).ok);
+}
+
 TEST(TraceReplayTest, EveryTraceReachesEndContent) {
   std::string reason;
   std::vector<fs::path> files = TraceFiles(&reason);
