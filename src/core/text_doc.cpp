@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/byte_io.h"
+#include "core/lz.h"
 #include "core/utf.h"
 
 namespace weft::core {
@@ -15,6 +16,15 @@ constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kKindUpdate = 1;
 constexpr uint8_t kKindSnapshot = 2;
 constexpr uint8_t kKindStateVector = 3;
+
+// Snapshot text: raw UTF-8, or LZ-compressed (core/lz.h) when smaller. A
+// decoder allocates at most MaxLzExpansion(compressed bytes) for it, and
+// the encoder never compresses beyond that.
+constexpr uint8_t kTextRaw = 0;
+constexpr uint8_t kTextLz = 1;
+constexpr uint64_t MaxLzExpansion(uint64_t packed) {
+  return std::max<uint64_t>(uint64_t{1} << 20, packed * 256);
+}
 
 enum RunKind : uint8_t {
   kRunInsert = 0,
@@ -752,7 +762,16 @@ std::string TextDoc::EncodeSnapshot() const {
     }
   }
   std::string text = Text();
-  w.LengthPrefixed(text);
+  std::string packed = LzCompress(text);
+  if (packed.size() < text.size() &&
+      text.size() <= MaxLzExpansion(packed.size())) {
+    w.U8(kTextLz);
+    w.VarUint(text.size());
+    w.LengthPrefixed(packed);
+  } else {
+    w.U8(kTextRaw);
+    w.LengthPrefixed(text);
+  }
 
   ByteWriter d;
   uint32_t ndel = 0;
@@ -850,8 +869,26 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
       spans[i].origin_right = spans[i + 1].id;
     }
   }
+  uint8_t text_mode = 0;
+  WEFT_RETURN_IF_ERROR(r.U8(&text_mode));
   std::string_view text_utf8;
-  WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&text_utf8));
+  std::string unpacked;
+  if (text_mode == kTextRaw) {
+    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&text_utf8));
+  } else if (text_mode == kTextLz) {
+    uint64_t raw_len = 0;
+    WEFT_RETURN_IF_ERROR(r.VarUint(&raw_len));
+    std::string_view packed;
+    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&packed));
+    if (raw_len > MaxLzExpansion(packed.size())) {
+      return Status::Corruption("text expands too much");
+    }
+    WEFT_RETURN_IF_ERROR(LzDecompress(packed, raw_len, &unpacked));
+    if (unpacked.size() != raw_len) return Status::Corruption("text length");
+    text_utf8 = unpacked;
+  } else {
+    return Status::Corruption("unknown text encoding");
+  }
   if (visible > text_utf8.size()) return Status::Corruption("text too short");
   std::u32string text;
   text.reserve(visible);
