@@ -8,7 +8,8 @@ namespace {
 
 TEST(LzTest, RoundTripsAndCompressesRepeats) {
   std::string text;
-  for (int i = 0; i < 200; ++i) text += "\\section{CRDTs} text " + std::to_string(i % 7);
+  for (int i = 0; i < 200; ++i)
+    text += "\\section{CRDTs} text " + std::to_string(i % 7);
   std::string c = LzCompress(text);
   EXPECT_LT(c.size(), text.size() / 3);
   std::string back;
@@ -26,13 +27,25 @@ TEST(LzTest, RoundTripsAndCompressesRepeats) {
 TEST(LzTest, RejectsHostileInput) {
   std::string out;
   // A match before the start of the output.
-  EXPECT_FALSE(LzDecompress(std::string("\x01" "a" "\x00\x05", 4), 100, &out).ok());
+  EXPECT_FALSE(LzDecompress(std::string("\x01"
+                                        "a"
+                                        "\x00\x05",
+                                        4),
+                            100, &out)
+                   .ok());
   // A huge match length.
-  EXPECT_FALSE(
-      LzDecompress(std::string("\x01" "a" "\xFF\xFF\xFF\xFF\x0F\x00", 8), 1 << 20, &out)
-          .ok());
+  EXPECT_FALSE(LzDecompress(std::string("\x01"
+                                        "a"
+                                        "\xFF\xFF\xFF\xFF\x0F\x00",
+                                        8),
+                            1 << 20, &out)
+                   .ok());
   // Literal length past the input.
-  EXPECT_FALSE(LzDecompress(std::string("\x09" "ab", 3), 100, &out).ok());
+  EXPECT_FALSE(LzDecompress(std::string("\x09"
+                                        "ab",
+                                        3),
+                            100, &out)
+                   .ok());
 }
 
 RC_GTEST_PROP(LzTest, RoundTripsAnyBytes, (const std::string& s)) {
