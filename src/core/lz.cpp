@@ -57,6 +57,7 @@ std::string LzCompress(std::string_view in) {
 Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
   ByteReader r(in);
   out->clear();
+  out->reserve(max_out);  // callers bound max_out (see the header)
   while (!r.AtEnd()) {
     uint64_t nlit = 0;
     WEFT_RETURN_IF_ERROR(r.VarUint(&nlit));
@@ -76,7 +77,11 @@ Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
     len += kMinMatch;
     if (dist >= out->size()) return Status::Corruption("lz distance");
     size_t from = out->size() - static_cast<size_t>(dist) - 1;
-    for (uint64_t k = 0; k < len; ++k) out->push_back((*out)[from + k]);
+    if (dist + 1 >= len) {
+      out->append(*out, from, len);  // no overlap: one copy
+    } else {
+      for (uint64_t k = 0; k < len; ++k) out->push_back((*out)[from + k]);
+    }
   }
   return Status::Ok();
 }

@@ -20,7 +20,8 @@ namespace weft::core {
 std::string LzCompress(std::string_view in);
 
 // kCorruption if `in` is malformed, refers before the start of the output
-// or would produce more than `max_out` bytes.
+// or would produce more than `max_out` bytes. Reserves `max_out` bytes up
+// front, so callers must bound it (TextDoc: max(1 MiB, 256 x input)).
 Status LzDecompress(std::string_view in, size_t max_out, std::string* out);
 
 }  // namespace weft::core
