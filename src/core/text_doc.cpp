@@ -777,12 +777,9 @@ std::string TextDoc::EncodeSnapshot() const {
   uint32_t ndel = 0;
   uint32_t prev_target = 0;
   for (uint32_t a : order) {
-    uint32_t prev_del_end = 0;
     for (const OpRun& op : agents_[a].ops) {
       if (op.kind != OpKind::kDelete) continue;
       PutClient(&d, table_index[a], order.size());
-      d.VarUint(op.seq - prev_del_end);
-      prev_del_end = op.seq + op.len;
       d.VarUint((uint64_t{op.len} << 1) | (op.reversed ? 1 : 0));
       PutRelId(&d, op.a, prev_target, table_index, order.size());
       prev_target = op.a.seq;
@@ -895,7 +892,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   WEFT_RETURN_IF_ERROR(DecodeUtf8(text_utf8, &text));
   if (text.size() != visible) return Status::Corruption("text length");
   uint64_t ndel = 0;
-  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 3, &ndel));
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &ndel));
   if (ndel > 0 && nclients == 0) return Status::Corruption("no clients");
   struct Del {
     uint32_t agent;
@@ -903,25 +900,19 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   };
   std::vector<Del> dels;
   dels.reserve(ndel);
-  std::vector<uint32_t> prev_del_end(nclients, 0);
   uint32_t prev_target = 0;
   for (uint64_t i = 0; i < ndel; ++i) {
-    uint64_t a = 0, lr = 0, gap = 0;
+    uint64_t a = 0, lr = 0;
     WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
     Del d{static_cast<uint32_t>(a), {}};
-    WEFT_RETURN_IF_ERROR(r.VarUintMax(UINT32_MAX, &gap));
-    if (prev_del_end[a] + gap >= UINT32_MAX) {
-      return Status::Corruption("bad delete seq");
-    }
-    d.run.seq = static_cast<uint32_t>(prev_del_end[a] + gap);
     WEFT_RETURN_IF_ERROR(r.VarUint(&lr));
     uint64_t len = lr >> 1;
     d.run.reversed = lr & 1;
-    if (len == 0 || d.run.seq + len >= UINT32_MAX) {
+    if (len == 0 || len >= UINT32_MAX) {
       return Status::Corruption("bad delete length");
     }
     d.run.len = static_cast<uint32_t>(len);
-    prev_del_end[a] = static_cast<uint32_t>(d.run.seq + len);
+    d.run.seq = 0;  // the client's first seq no insert takes, see below
     d.run.kind = OpKind::kDelete;
     WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, prev_target, &d.run.a));
     prev_target = d.run.a.seq;
@@ -950,10 +941,9 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     pieces[s.id.agent].push_back({s.id.seq, s.len(), false, i, text_off});
     text_off += s.visible_len();
   }
-  for (uint32_t i = 0; i < dels.size(); ++i) {
-    pieces[dels[i].agent].push_back(
-        {dels[i].run.seq, dels[i].run.len, true, i, 0});
-  }
+  std::vector<std::vector<uint32_t>> dels_of(nclients);
+  for (uint32_t i = 0; i < dels.size(); ++i)
+    dels_of[dels[i].agent].push_back(i);
   auto doc = std::make_unique<TextDoc>(client_id, limits);
   std::vector<uint32_t> local(nclients);
   for (uint64_t i = 0; i < nclients; ++i) local[i] = doc->AgentFor(clients[i]);
@@ -969,31 +959,47 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     t.origin_right = remap(t.origin_right);
     leaf_of[i] = doc->tree_.BulkAppend(t);
   }
+  // Per client, the inserts (sorted by seq) and the delete runs (in order)
+  // must tile [0, next_seq): each delete run takes the next seqs that no
+  // insert holds.
   for (uint64_t a = 0; a < nclients; ++a) {
     auto& ps = pieces[a];
-    if (ps.empty()) return Status::Corruption("client without operations");
+    const auto& ds = dels_of[a];
+    if (ps.empty() && ds.empty()) {
+      return Status::Corruption("client without operations");
+    }
     auto by_seq = [](const Piece& x, const Piece& y) { return x.seq < y.seq; };
     if (!std::is_sorted(ps.begin(), ps.end(), by_seq)) {
       std::sort(ps.begin(), ps.end(), by_seq);
     }
-    uint32_t expect = 0;
+    uint64_t expect = 0;
+    size_t di = 0;
+    auto deletes_until = [&](uint64_t limit) -> Status {
+      while (expect < limit && di < ds.size()) {
+        OpRun run = dels[ds[di++]].run;
+        if (expect + run.len > limit || expect + run.len >= UINT32_MAX) {
+          return Status::Corruption("operation ids overlap or leave a gap");
+        }
+        run.a = remap(run.a);
+        doc->RecordDelete(local[a], static_cast<uint32_t>(expect), run);
+        expect += run.len;
+      }
+      return Status::Ok();
+    };
     for (const Piece& p : ps) {
+      WEFT_RETURN_IF_ERROR(deletes_until(p.seq));
       if (p.seq != expect) {
         return Status::Corruption("operation ids overlap or leave a gap");
       }
       expect += p.len;
-      if (p.is_delete) {
-        OpRun run = dels[p.index].run;
-        run.a = remap(run.a);
-        doc->RecordDelete(local[a], p.seq, run);
-      } else {
-        const Span& s = spans[p.index];
-        doc->tree_.BulkIndex(local[a], p.seq, p.seq + p.len, leaf_of[p.index]);
-        doc->RecordInsert(local[a], p.seq, p.len, remap(s.origin_left),
-                          remap(s.origin_right),
-                          s.deleted() ? nullptr : text.data() + p.text_off);
-      }
+      const Span& s = spans[p.index];
+      doc->tree_.BulkIndex(local[a], p.seq, p.seq + p.len, leaf_of[p.index]);
+      doc->RecordInsert(local[a], p.seq, p.len, remap(s.origin_left),
+                        remap(s.origin_right),
+                        s.deleted() ? nullptr : text.data() + p.text_off);
     }
+    WEFT_RETURN_IF_ERROR(deletes_until(UINT32_MAX));
+    if (di != ds.size()) return Status::Corruption("too many delete runs");
   }
   doc->tree_.FinishBulk();
   return doc;
