@@ -20,32 +20,66 @@ uint32_t Hash4(const char* p) {
 }
 }  // namespace
 
+// Hash chains (up to kMaxChain candidates per position) and one step of
+// lazy matching: if the next position has a longer match, emit a literal
+// first. Deterministic, so equal texts compress to equal bytes.
 std::string LzCompress(std::string_view in) {
+  constexpr int kMaxChain = 48;
   ByteWriter w;
-  std::vector<int64_t> table(size_t{1} << kHashBits, -1);
   const char* base = in.data();
   const size_t n = in.size();
+  std::vector<int64_t> head(size_t{1} << kHashBits, -1);
+  std::vector<int64_t> prev(n, -1);
+  auto insert = [&](size_t pos) {
+    if (pos + kMinMatch > n) return;
+    uint32_t h = Hash4(base + pos);
+    prev[pos] = head[h];
+    head[h] = static_cast<int64_t>(pos);
+  };
+  // Longest match for `pos` among earlier positions; returns its length.
+  auto find = [&](size_t pos, size_t* dist) -> size_t {
+    if (pos + kMinMatch > n) return 0;
+    size_t best = 0;
+    int64_t cand = head[Hash4(base + pos)];
+    for (int k = 0; k < kMaxChain && cand >= 0; ++k) {
+      size_t c = static_cast<size_t>(cand);
+      if (pos - c > kWindow) break;
+      if (base[c + best] == base[pos + best] &&
+          std::memcmp(base + c, base + pos, kMinMatch) == 0) {
+        size_t len = kMinMatch;
+        while (pos + len < n && base[c + len] == base[pos + len]) ++len;
+        if (len > best) {
+          best = len;
+          *dist = pos - c;
+          if (pos + len == n) break;
+        }
+      }
+      cand = prev[c];
+    }
+    return best >= kMinMatch ? best : 0;
+  };
   size_t lit_start = 0;
   size_t i = 0;
   while (i + kMinMatch <= n) {
-    uint32_t h = Hash4(base + i);
-    int64_t cand = table[h];
-    table[h] = static_cast<int64_t>(i);
-    if (cand >= 0 && i - static_cast<size_t>(cand) <= kWindow &&
-        std::memcmp(base + cand, base + i, kMinMatch) == 0) {
-      size_t len = kMinMatch;
-      while (i + len < n && base[cand + len] == base[i + len]) ++len;
+    size_t dist = 0;
+    size_t len = find(i, &dist);
+    if (len > 0) {
+      size_t dist2 = 0;
+      insert(i);
+      size_t len2 = find(i + 1, &dist2);
+      if (len2 > len + 1) {  // a better match one byte later: take a literal
+        ++i;
+        continue;
+      }
       w.VarUint(i - lit_start);
       w.buffer().append(base + lit_start, i - lit_start);
       w.VarUint(len - kMinMatch);
-      w.VarUint(i - static_cast<size_t>(cand) - 1);
-      // Index a few positions inside the match for later matches.
-      for (size_t k = i + 1; k < i + len && k + kMinMatch <= n; k += 2) {
-        table[Hash4(base + k)] = static_cast<int64_t>(k);
-      }
+      w.VarUint(dist - 1);
+      for (size_t k = i + 1; k < i + len; ++k) insert(k);
       i += len;
       lit_start = i;
     } else {
+      insert(i);
       ++i;
     }
   }
