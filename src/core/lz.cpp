@@ -1,5 +1,6 @@
 #include "core/lz.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -29,11 +30,13 @@ std::string LzCompress(std::string_view in) {
   const char* base = in.data();
   const size_t n = in.size();
   std::vector<int64_t> head(size_t{1} << kHashBits, -1);
-  std::vector<int64_t> prev(n, -1);
+  // Chain links for the last kWindow positions only (memory stays bounded
+  // for large texts); a link that points forward was overwritten.
+  std::vector<int64_t> prev(std::min(n, kWindow), -1);
   auto insert = [&](size_t pos) {
     if (pos + kMinMatch > n) return;
     uint32_t h = Hash4(base + pos);
-    prev[pos] = head[h];
+    prev[pos % kWindow] = head[h];
     head[h] = static_cast<int64_t>(pos);
   };
   // Longest match for `pos` among earlier positions; returns its length.
@@ -54,7 +57,9 @@ std::string LzCompress(std::string_view in) {
           if (pos + len == n) break;
         }
       }
-      cand = prev[c];
+      int64_t next = prev[c % kWindow];
+      if (next >= cand) break;
+      cand = next;
     }
     return best >= kMinMatch ? best : 0;
   };

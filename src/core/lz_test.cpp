@@ -24,6 +24,22 @@ TEST(LzTest, RoundTripsAndCompressesRepeats) {
   }
 }
 
+TEST(LzTest, RoundTripsTextsLongerThanTheWindow) {
+  std::string text;
+  uint32_t x = 12345;
+  for (int i = 0; i < 300000; ++i) {
+    x = x * 1103515245 + 12345;
+    // Mostly a small alphabet with repeats near and far.
+    text.push_back(static_cast<char>('a' + (x >> 16) % 6));
+    if (i % 1000 == 999) text += text.substr(text.size() / 2, 200);
+  }
+  std::string c = LzCompress(text);
+  std::string back;
+  ASSERT_TRUE(LzDecompress(c, text.size(), &back).ok());
+  EXPECT_EQ(back, text);
+  EXPECT_EQ(LzCompress(text), c);  // deterministic
+}
+
 TEST(LzTest, RejectsHostileInput) {
   std::string out;
   // A match before the start of the output.
