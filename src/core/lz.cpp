@@ -14,10 +14,10 @@ constexpr size_t kMinMatch = 4;
 constexpr size_t kWindow = 1 << 16;
 constexpr int kHashBits = 15;
 
-uint32_t Hash4(const char* p) {
+uint32_t Hash4(const char* p, int bits) {
   uint32_t v;
   std::memcpy(&v, p, 4);
-  return (v * 2654435761u) >> (32 - kHashBits);
+  return (v * 2654435761u) >> (32 - bits);
 }
 }  // namespace
 
@@ -29,13 +29,16 @@ std::string LzCompress(std::string_view in) {
   ByteWriter w;
   const char* base = in.data();
   const size_t n = in.size();
-  std::vector<int64_t> head(size_t{1} << kHashBits, -1);
+  // Table size follows the input (small texts are encoded often).
+  int bits = 8;
+  while (bits < kHashBits && (size_t{1} << bits) < n) ++bits;
+  std::vector<int64_t> head(size_t{1} << bits, -1);
   // Chain links for the last kWindow positions only (memory stays bounded
   // for large texts); a link that points forward was overwritten.
   std::vector<int64_t> prev(std::min(n, kWindow), -1);
   auto insert = [&](size_t pos) {
     if (pos + kMinMatch > n) return;
-    uint32_t h = Hash4(base + pos);
+    uint32_t h = Hash4(base + pos, bits);
     prev[pos % kWindow] = head[h];
     head[h] = static_cast<int64_t>(pos);
   };
@@ -43,7 +46,7 @@ std::string LzCompress(std::string_view in) {
   auto find = [&](size_t pos, size_t* dist) -> size_t {
     if (pos + kMinMatch > n) return 0;
     size_t best = 0;
-    int64_t cand = head[Hash4(base + pos)];
+    int64_t cand = head[Hash4(base + pos, bits)];
     for (int k = 0; k < kMaxChain && cand >= 0; ++k) {
       size_t c = static_cast<size_t>(cand);
       if (pos - c > kWindow) break;
