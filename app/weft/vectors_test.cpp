@@ -9,8 +9,8 @@
 //
 // WEFT_WRITE_VECTORS=DIR regenerates the files into DIR (not the default
 // run: committed vectors are never rewritten silently):
-//   WEFT_WRITE_VECTORS=$PWD/tests/vectors build/release/app/trace_test \
-//     --gtest_filter=VectorsTest.WriteWhenAsked
+//   WEFT_WRITE_VECTORS=$PWD/tests/vectors build/release/app/trace_test
+//   --gtest_filter=VectorsTest.WriteWhenAsked
 // This test lives in app/ because src/core may not read files.
 
 #include <gtest/gtest.h>
