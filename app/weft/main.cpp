@@ -1,9 +1,10 @@
 // weft: the command-line tool (trace replay, backup, export, ...).
+#include "weft/trace_command.h"  // `weft trace`
+
 #include <CLI/CLI.hpp>
 #include <string>
 
 #include "common/build_info.h"
-#include "weft/trace_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"weft: command-line tool for the weft collaboration server"};
