@@ -44,3 +44,18 @@ asan:
 
 clean:
 	rm -rf build
+
+# WebAssembly build of the engine with Debian's em++ (emscripten package):
+# build/wasm/weft.js, one file with the wasm inlined, for Node 20 and
+# browsers (types: clients/wasm/weft.d.ts), then its Node tests.
+.PHONY: wasm
+WASM_SOURCES := src/common/status.cpp src/common/check.cpp \
+  $(filter-out %_test.cpp,$(wildcard src/core/*.cpp)) clients/wasm/weft_wasm.cpp
+wasm: deps
+	@mkdir -p build/wasm
+	NODE_PATH=/usr/share/nodejs em++ -std=c++20 -O3 -Isrc -Wall -Wextra \
+	  -Werror -fno-exceptions $(WASM_SOURCES) --bind -sMODULARIZE=1 \
+	  -sEXPORT_NAME=createWeft -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 \
+	  -sENVIRONMENT=node,web -sINITIAL_MEMORY=67108864 -flto -o build/wasm/weft.js
+	@cp clients/wasm/weft.d.ts build/wasm/weft.d.ts
+	node --test clients/wasm/test/

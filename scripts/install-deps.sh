@@ -14,10 +14,12 @@ packages=(
   libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   # tests, benchmarks and style
-  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev zlib1g-dev
   clang-format clang-tidy
   # docs/openapi.yaml is converted to JSON at build time
   python3 python3-yaml
+  # WebAssembly build (`make wasm`) and libFuzzer (clang 14)
+  emscripten clang-14
   # throwaway servers started by the test harness
   postgresql-15 redis-server
 )

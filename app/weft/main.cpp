@@ -1,4 +1,6 @@
 // weft: the command-line tool (trace replay, backup, export, ...).
+#include "weft/trace_command.h"  // `weft trace`
+
 #include <CLI/CLI.hpp>
 #include <string>
 
@@ -11,6 +13,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "weft " + std::string(weft::Version()) +
                                         " (" + std::string(weft::GitCommit()) +
                                         ")");
+  weft::trace::AddTraceCommand(app);
   app.require_subcommand(0);
 
   // Storage commands (logic in src/store/store_commands.cpp).

@@ -14,6 +14,7 @@
 #include "server/json_log.h"
 #include "server/router.h"
 #include "server/system_routes.h"
+#include "sync_setup.h"
 
 namespace {
 
@@ -80,9 +81,11 @@ int main(int argc, char** argv) {
     log.Error("cannot start the API", {{"error", api.status().ToString()}});
     return 1;
   }
+  auto sync = weftd::StartSync(**api, metrics);
   weft::server::AddApiRoutes(router, (*api)->context, weftd::OpenApiJson());
 
-  weft::server::HttpServer server(config, router, log, metrics);
+  weft::server::HttpServer server(config, router, log, metrics,
+                                  sync->service.get());
   if (auto status = server.Listen(); !status.ok()) {
     log.Error("cannot start", {{"error", status.ToString()}});
     return 1;

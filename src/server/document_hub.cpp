@@ -1,6 +1,7 @@
 #include "server/document_hub.h"
 
 #include <chrono>
+#include <thread>
 #include <utility>
 
 #include "proto/codec.h"
@@ -96,7 +97,24 @@ DocumentHub::DocumentHub(DocumentLog& log, DocumentModelFactory& models,
                          HubConfig config)
     : log_(log), models_(models), config_(config) {}
 
-DocumentHub::~DocumentHub() = default;
+DocumentHub::~DocumentHub() {
+  // Appends in flight call back into the hub: wait for them (they end
+  // within a commit) so that shutdown drains accepted work.
+  for (int i = 0; i < 30000; ++i) {
+    std::vector<std::shared_ptr<Live>> all;
+    {
+      std::lock_guard lock(mu_);  // never held while taking a Live's lock
+      for (auto& [id, live] : docs_) all.push_back(live);
+    }
+    bool busy = false;
+    for (auto& live : all) {
+      std::lock_guard doc_lock(live->mu);
+      busy = busy || live->appending;
+    }
+    if (!busy) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
 
 std::shared_ptr<DocumentHub::Live> DocumentHub::Find(
     const std::string& doc) const {

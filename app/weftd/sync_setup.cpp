@@ -1,0 +1,27 @@
+#include "sync_setup.h"
+
+namespace weftd {
+
+std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
+                                       weft::server::MetricsRegistry& metrics) {
+  auto rt = std::make_unique<SyncRuntime>();
+  rt->log = std::make_unique<weft::server::StoreDocumentLog>(*api.store);
+  rt->hub = std::make_unique<weft::server::DocumentHub>(*rt->log, rt->models);
+  rt->hub->ExportMetrics(metrics);
+  rt->authn = std::make_unique<weft::server::JwtSyncAuthenticator>(
+      *api.access_tokens, api.store->metadata());
+  rt->access = std::make_unique<weft::server::MetadataDocumentAccess>(
+      api.store->metadata());
+  rt->service = std::make_unique<weft::server::SyncService>(
+      *rt->hub, *rt->authn, *rt->access, rt->registry);
+  metrics.AddCallbackGauge(
+      "weft_sync_connections", "Open sync (WebSocket) connections.",
+      [r = &rt->registry] { return static_cast<double>(r->size()); });
+  // A membership or role change reaches that user's open sessions at once.
+  api.context.on_access_changed = [r = &rt->registry](const std::string& user) {
+    r->AccessChanged(user);
+  };
+  return rt;
+}
+
+}  // namespace weftd

@@ -1,0 +1,105 @@
+// Node 20 tests of the WASM build: the shared vectors in tests/vectors,
+// convergence of two replicas, hostile bytes, UTF-16 helpers.
+// Run: make wasm (builds, then runs `node --test clients/wasm/test/`).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+const wasmJs = process.env.WEFT_WASM ?? path.join(root, 'build/wasm/weft.js');
+const createWeft = createRequire(import.meta.url)(wasmJs);
+const weft = await createWeft();
+const vectors = path.join(root, 'tests/vectors');
+
+test('shared vectors decode to their expected text', () => {
+  const names = fs.readdirSync(vectors).filter((f) => f.endsWith('.txt'));
+  assert.ok(names.length >= 3);
+  for (const file of names) {
+    const name = file.slice(0, -4);
+    const want = fs.readFileSync(path.join(vectors, file), 'utf8');
+    const doc = new weft.TextDoc(0xabcdef);
+    for (let k = 0; ; k++) {
+      const u = path.join(vectors, `${name}.${k}.update`);
+      if (!fs.existsSync(u)) break;
+      doc.applyUpdate(new Uint8Array(fs.readFileSync(u)));
+    }
+    assert.equal(doc.text(), want, name);
+    assert.equal(doc.pendingRuns(), 0);
+    const snap = new Uint8Array(fs.readFileSync(path.join(vectors, `${name}.snapshot`)));
+    const loaded = weft.TextDoc.load(snap, 5);
+    assert.equal(loaded.text(), want);
+    assert.deepEqual(loaded.snapshot(), doc.snapshot());
+    doc.delete();
+    loaded.delete();
+  }
+});
+
+test('bad vectors throw corruption errors', () => {
+  const bad = fs.readdirSync(vectors).filter((f) => f.startsWith('bad-'));
+  assert.ok(bad.length >= 3);
+  for (const file of bad) {
+    const doc = new weft.TextDoc(1);
+    assert.throws(() => doc.applyUpdate(new Uint8Array(fs.readFileSync(path.join(vectors, file)))),
+      /^Error: corruption/, file);
+    doc.delete();
+  }
+});
+
+test('two replicas converge and report changes', () => {
+  const a = new weft.TextDoc(1);
+  const b = new weft.TextDoc(2);
+  a.insert(0, 'ab');
+  b.applyUpdate(a.diff(b.stateVector()));
+  a.insert(1, 'xxx');
+  b.insert(1, 'yé😀');
+  b.remove(0, 1);
+  const changes = a.applyUpdate(b.diff(a.stateVector()));
+  b.applyUpdate(a.diff(b.stateVector()));
+  assert.equal(a.text(), b.text());
+  assert.deepEqual(a.snapshot(), b.snapshot());
+  assert.ok(changes.length >= 2);
+  assert.throws(() => a.insert(99, 'x'), /invalid_argument/);
+  a.delete();
+  b.delete();
+});
+
+test('UTF-16 offsets convert to code points', () => {
+  const s = 'a😀b';
+  assert.equal(weft.utf16ToCodePoint(s, 3), 2);
+  assert.equal(weft.codePointToUtf16(s, 2), 3);
+  assert.throws(() => weft.utf16ToCodePoint(s, 2), /invalid_argument/);
+});
+
+test('Doc: a board of shapes with nested text converges', () => {
+  const a = new weft.Doc(1);
+  const b = new weft.Doc(2);
+  const shape = a.mapSet('map:shapes', 's1', { new: 'map' });
+  a.mapSet(shape, 'x', 10);
+  a.mapSet(shape, 'fill', 'red');
+  const label = a.mapSet(shape, 'label', { new: 'text' });
+  a.textInsert(label, 0, 'hi');
+  const t1 = a.listInsert('list:todo', 0, 'one');
+  a.listInsert('list:todo', 1, 'two');
+  b.applyUpdate(a.diff(b.stateVector()));
+  a.listMove('list:todo', t1, 1);
+  assert.equal(b.mapContainer(b.mapContainer('map:shapes', 's1'), 'label'), label);
+  b.textInsert(label, 2, ' there');
+  b.mapSet(shape, 'w', 2.5);
+  a.applyUpdate(b.diff(a.stateVector()));
+  b.applyUpdate(a.diff(b.stateVector()));
+  assert.equal(a.toJson(), b.toJson());
+  assert.equal(a.toJson(),
+    '{"map:shapes":{"s1":{"fill":"red","label":"hi there","w":2.500000,"x":10}},"list:todo":["two","one"]}');
+  assert.deepEqual(a.snapshot(), b.snapshot());
+  const c = weft.Doc.load(a.snapshot(), 3);
+  assert.equal(c.toJson(), a.toJson());
+  assert.throws(() => a.applyUpdate(new Uint8Array([1, 6, 9])), /corruption/);
+  assert.throws(() => a.mapSet('nope', 'k', 1), /invalid_argument/);
+  assert.throws(() => a.listMove('list:todo', 'x:99999999999999999999999', 0), /invalid_argument/);
+  assert.throws(() => a.text('text@1:99'), /not_found/);
+  [a, b, c].forEach((d) => d.delete());
+});

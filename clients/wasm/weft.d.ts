@@ -1,0 +1,83 @@
+// TypeScript types for build/wasm/weft.js (`make wasm`), the WebAssembly
+// build of weft's text engine. Positions and lengths are Unicode code
+// points; convert JavaScript (UTF-16) offsets with utf16ToCodePoint /
+// codePointToUtf16. Bytes are Uint8Array; formats in docs/format.md.
+// Errors (bad positions, hostile bytes) are thrown as Error whose message
+// starts with the status code name, e.g. "corruption: ...".
+
+export interface TextChange {
+  /** Code point position in the text after the previous changes. */
+  pos: number;
+  /** Code points removed at pos. */
+  deleted: number;
+  /** UTF-8 text inserted at pos (as a JS string). */
+  inserted: string;
+}
+
+export declare class TextDoc {
+  /** clientId: unique per replica, an integer below 2^53. */
+  constructor(clientId: number);
+  insert(pos: number, text: string): void;
+  /** Deletes len code points at pos (embind reserves `delete` for freeing). */
+  remove(pos: number, len: number): void;
+  text(): string;
+  length(): number;
+  stateVector(): Uint8Array;
+  /** The update a peer at `stateVector` lacks. */
+  diff(stateVector: Uint8Array): Uint8Array;
+  /** Only the operations below `upto`, a causally closed state vector
+   * (e.g. another replica's). */
+  diffRange(have: Uint8Array, upto: Uint8Array): Uint8Array;
+  /** Idempotent; any order. Returns the visible changes. */
+  applyUpdate(update: Uint8Array): TextChange[];
+  /** Like applyUpdate, without building change events. */
+  applyUpdateQuiet(update: Uint8Array): void;
+  snapshot(): Uint8Array;
+  pendingRuns(): number;
+  /** Frees the WASM memory of this document. */
+  delete(): void;
+  static load(snapshot: Uint8Array, clientId: number): TextDoc;
+}
+
+/** Containers: "map:NAME" | "list:NAME" | "text:NAME" (roots) or
+ * "map@CLIENT:SEQ" | "list@..." | "text@..." (nested). */
+export type ContainerRef = string;
+/** A list item's stable id, "CLIENT:SEQ". */
+export type ItemId = string;
+/** Integers become int64 registers, other numbers doubles. */
+export type Value = null | boolean | number | string | { new: 'map' | 'list' | 'text' };
+
+/** A document: named maps, lists and texts, nested (core/doc.h). */
+export declare class Doc {
+  constructor(clientId: number);
+  /** Returns the new container when value is {new: ...}. */
+  mapSet(map: ContainerRef, key: string, value: Value): ContainerRef | undefined;
+  mapDelete(map: ContainerRef, key: string): void;
+  mapContainer(map: ContainerRef, key: string): ContainerRef | undefined;
+  listInsert(list: ContainerRef, index: number, value: Value): ItemId;
+  listMove(list: ContainerRef, item: ItemId, index: number): void;
+  listSet(list: ContainerRef, item: ItemId, value: Value): void;
+  listDelete(list: ContainerRef, item: ItemId): void;
+  listIds(list: ContainerRef): ItemId[];
+  textInsert(text: ContainerRef, pos: number, s: string): void;
+  textRemove(text: ContainerRef, pos: number, len: number): void;
+  text(text: ContainerRef): string;
+  /** Deterministic JSON of the whole document. */
+  toJson(): string;
+  stateVector(): Uint8Array;
+  diff(stateVector: Uint8Array): Uint8Array;
+  applyUpdate(update: Uint8Array): void;
+  snapshot(): Uint8Array;
+  delete(): void;
+  static load(snapshot: Uint8Array, clientId: number): Doc;
+}
+
+export interface WeftModule {
+  TextDoc: typeof TextDoc;
+  Doc: typeof Doc;
+  utf16ToCodePoint(text: string, utf16Offset: number): number;
+  codePointToUtf16(text: string, codePointOffset: number): number;
+}
+
+declare function createWeft(): Promise<WeftModule>;
+export default createWeft;

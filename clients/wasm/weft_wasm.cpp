@@ -1,0 +1,338 @@
+// JavaScript bindings (embind) for the text engine: the same TextDoc as
+// native weft, bytes in and bytes out. Types: weft.d.ts.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/doc.h"
+#include "core/text_doc.h"
+#include "core/utf.h"
+
+namespace {
+
+using emscripten::val;
+using weft::core::TextDoc;
+
+val Bytes(const std::string& s) {
+  return val::global("Uint8Array")
+      .new_(emscripten::typed_memory_view(
+          s.size(), reinterpret_cast<const uint8_t*>(s.data())));
+}
+
+std::string FromBytes(const val& bytes) {
+  const size_t n = bytes["length"].as<size_t>();
+  std::string s(n, '\0');
+  val view = val(
+      emscripten::typed_memory_view(n, reinterpret_cast<uint8_t*>(s.data())));
+  view.call<void>("set", bytes);
+  return s;
+}
+
+[[noreturn]] void Throw(const weft::Status& s) {
+  val::global("Error").new_(s.ToString()).throw_();
+  __builtin_unreachable();
+}
+
+// Client ids travel as JS numbers (integers below 2^53).
+class WasmTextDoc {
+ public:
+  explicit WasmTextDoc(double client)
+      : doc_(std::make_unique<TextDoc>(static_cast<uint64_t>(client))) {}
+  explicit WasmTextDoc(std::unique_ptr<TextDoc> d) : doc_(std::move(d)) {}
+
+  void Insert(double pos, const std::string& text) {
+    weft::Status s = doc_->Insert(static_cast<uint64_t>(pos), text);
+    if (!s.ok()) Throw(s);
+  }
+  void Delete(double pos, double len) {
+    weft::Status s =
+        doc_->Delete(static_cast<uint64_t>(pos), static_cast<uint64_t>(len));
+    if (!s.ok()) Throw(s);
+  }
+  std::string Text() const { return doc_->Text(); }
+  double Length() const { return static_cast<double>(doc_->length()); }
+  val StateVector() const { return Bytes(doc_->EncodeStateVector()); }
+  val Diff(const val& state_vector) const {
+    auto d = doc_->EncodeDiffBytes(FromBytes(state_vector));
+    if (!d.ok()) Throw(d.status());
+    return Bytes(*d);
+  }
+  // Only operations below `upto` (a causally closed state vector).
+  val DiffRange(const val& have, const val& upto) const {
+    auto h = weft::core::DecodeStateVector(FromBytes(have));
+    if (!h.ok()) Throw(h.status());
+    auto u = weft::core::DecodeStateVector(FromBytes(upto));
+    if (!u.ok()) Throw(u.status());
+    return Bytes(doc_->EncodeDiff(*h, *u));
+  }
+  val ApplyUpdate(const val& update) {
+    auto r = doc_->ApplyUpdate(FromBytes(update));
+    if (!r.ok()) Throw(r.status());
+    val out = val::array();
+    for (const auto& c : *r) {
+      val o = val::object();
+      o.set("pos", static_cast<double>(c.pos));
+      o.set("deleted", static_cast<double>(c.deleted));
+      o.set("inserted", c.inserted);
+      out.call<void>("push", o);
+    }
+    return out;
+  }
+  // Same as ApplyUpdate without building change events (bulk loading).
+  void ApplyUpdateQuiet(const val& update) {
+    auto r = doc_->ApplyUpdate(FromBytes(update), false);
+    if (!r.ok()) Throw(r.status());
+  }
+  val Snapshot() const { return Bytes(doc_->EncodeSnapshot()); }
+  double PendingRuns() const {
+    return static_cast<double>(doc_->pending_runs());
+  }
+
+ private:
+  std::unique_ptr<TextDoc> doc_;
+};
+
+WasmTextDoc* Load(const val& snapshot, double client) {
+  auto d =
+      TextDoc::LoadSnapshot(FromBytes(snapshot), static_cast<uint64_t>(client));
+  if (!d.ok()) Throw(d.status());
+  return new WasmTextDoc(std::move(*d));
+}
+
+double Utf16ToCodePoint(const std::string& text, double off) {
+  auto r = weft::core::Utf16ToCodePointOffset(text, static_cast<uint64_t>(off));
+  if (!r.ok()) Throw(r.status());
+  return static_cast<double>(*r);
+}
+
+double CodePointToUtf16(const std::string& text, double off) {
+  auto r = weft::core::CodePointToUtf16Offset(text, static_cast<uint64_t>(off));
+  if (!r.ok()) Throw(r.status());
+  return static_cast<double>(*r);
+}
+
+// Containers travel as strings: "map:NAME", "list:NAME", "text:NAME" for
+// roots, "map@CLIENT:SEQ" (list@, text@) for nested ones. List items as
+// "CLIENT:SEQ". Values: null, boolean, number (integers become int64,
+// others double), string, or {new: "map" | "list" | "text"}.
+using weft::core::ContainerKind;
+using weft::core::ContainerRef;
+using weft::core::OpId;
+using weft::core::Value;
+
+std::string KindName(ContainerKind k) {
+  return k == ContainerKind::kMap    ? "map"
+         : k == ContainerKind::kList ? "list"
+                                     : "text";
+}
+
+// Decimal digits only (no exceptions in this build: no std::stoull).
+uint64_t ParseU64(const std::string& s, uint64_t max) {
+  if (s.empty() || s.size() > 20) {
+    Throw(weft::Status::InvalidArgument("bad number: " + s));
+  }
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > (max - (c - '0')) / 10) {
+      Throw(weft::Status::InvalidArgument("bad number: " + s));
+    }
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+OpId ParseId(const std::string& s) {
+  size_t colon = s.find(':');
+  if (colon == std::string::npos) {
+    Throw(weft::Status::InvalidArgument("bad id: " + s));
+  }
+  return {ParseU64(s.substr(0, colon), UINT64_MAX),
+          static_cast<uint32_t>(ParseU64(s.substr(colon + 1), UINT32_MAX))};
+}
+
+std::string IdString(OpId id) {
+  return std::to_string(id.client) + ":" + std::to_string(id.seq);
+}
+
+ContainerRef ParseRef(const std::string& s) {
+  size_t at = s.find_first_of(":@");
+  if (at == std::string::npos) {
+    Throw(weft::Status::InvalidArgument("bad container: " + s));
+  }
+  std::string kind = s.substr(0, at);
+  ContainerRef r;
+  if (kind == "map") {
+    r.kind = ContainerKind::kMap;
+  } else if (kind == "list") {
+    r.kind = ContainerKind::kList;
+  } else if (kind == "text") {
+    r.kind = ContainerKind::kText;
+  } else {
+    Throw(weft::Status::InvalidArgument("bad container kind: " + s));
+  }
+  r.root = s[at] == ':';
+  if (r.root) {
+    r.name = s.substr(at + 1);
+  } else {
+    r.id = ParseId(s.substr(at + 1));
+  }
+  return r;
+}
+
+std::string RefString(const ContainerRef& r) {
+  return KindName(r.kind) + (r.root ? ":" + r.name : "@" + IdString(r.id));
+}
+
+Value ToValue(const val& v) {
+  std::string type = v.typeOf().as<std::string>();
+  if (v.isNull() || v.isUndefined()) return Value::Null();
+  if (type == "boolean") return Value::Bool(v.as<bool>());
+  if (type == "number") {
+    double d = v.as<double>();
+    if (val::global("Number").call<bool>("isSafeInteger", v)) {
+      return Value::Int(static_cast<int64_t>(d));
+    }
+    return Value::Double(d);
+  }
+  if (type == "string") return Value::String(v.as<std::string>());
+  if (type == "object" && v.hasOwnProperty("new")) {
+    std::string k = v["new"].as<std::string>();
+    if (k == "map") return Value::NewMap();
+    if (k == "list") return Value::NewList();
+    if (k == "text") return Value::NewText();
+  }
+  Throw(weft::Status::InvalidArgument("unsupported value"));
+}
+
+class WasmDoc {
+ public:
+  explicit WasmDoc(double client)
+      : doc_(std::make_unique<weft::core::Doc>(static_cast<uint64_t>(client))) {
+  }
+  explicit WasmDoc(std::unique_ptr<weft::core::Doc> d) : doc_(std::move(d)) {}
+
+  val MapSet(const std::string& map, const std::string& key, const val& v) {
+    auto r = doc_->structure().MapSet(ParseRef(map), key, ToValue(v));
+    if (!r.ok()) Throw(r.status());
+    return r->has_value() ? val(RefString(**r)) : val::undefined();
+  }
+  void MapDelete(const std::string& map, const std::string& key) {
+    weft::Status s = doc_->structure().MapDelete(ParseRef(map), key);
+    if (!s.ok()) Throw(s);
+  }
+  std::string ListInsert(const std::string& list, double index, const val& v) {
+    auto r = doc_->structure().ListInsert(
+        ParseRef(list), static_cast<size_t>(index), ToValue(v));
+    if (!r.ok()) Throw(r.status());
+    return IdString(*r);
+  }
+  void ListMove(const std::string& list, const std::string& item,
+                double index) {
+    weft::Status s = doc_->structure().ListMove(ParseRef(list), ParseId(item),
+                                                static_cast<size_t>(index));
+    if (!s.ok()) Throw(s);
+  }
+  void ListSet(const std::string& list, const std::string& item, const val& v) {
+    weft::Status s =
+        doc_->structure().ListSet(ParseRef(list), ParseId(item), ToValue(v));
+    if (!s.ok()) Throw(s);
+  }
+  void ListDelete(const std::string& list, const std::string& item) {
+    weft::Status s =
+        doc_->structure().ListDelete(ParseRef(list), ParseId(item));
+    if (!s.ok()) Throw(s);
+  }
+  // Item ids of a list, in order.
+  val ListIds(const std::string& list) const {
+    val out = val::array();
+    for (const auto& e : doc_->structure().ListItems(ParseRef(list))) {
+      out.call<void>("push", IdString(e.id));
+    }
+    return out;
+  }
+  // The container a map key holds, or undefined.
+  val MapContainer(const std::string& map, const std::string& key) const {
+    auto r = doc_->structure().MapGetContainer(ParseRef(map), key);
+    return r ? val(RefString(*r)) : val::undefined();
+  }
+  weft::core::TextDoc* TextOf(const std::string& text) {
+    auto t = doc_->Text(ParseRef(text));
+    if (!t.ok()) Throw(t.status());
+    return *t;
+  }
+  void TextInsert(const std::string& text, double pos, const std::string& s) {
+    weft::Status st = TextOf(text)->Insert(static_cast<uint64_t>(pos), s);
+    if (!st.ok()) Throw(st);
+  }
+  void TextRemove(const std::string& text, double pos, double len) {
+    weft::Status st = TextOf(text)->Delete(static_cast<uint64_t>(pos),
+                                           static_cast<uint64_t>(len));
+    if (!st.ok()) Throw(st);
+  }
+  std::string Text(const std::string& text) { return TextOf(text)->Text(); }
+  std::string ToJson() const { return doc_->ToJson(); }
+  val StateVector() const { return Bytes(doc_->EncodeStateVector()); }
+  val Diff(const val& sv) const {
+    auto d = doc_->EncodeDiff(FromBytes(sv));
+    if (!d.ok()) Throw(d.status());
+    return Bytes(*d);
+  }
+  void ApplyUpdate(const val& update) {
+    weft::Status s = doc_->ApplyUpdate(FromBytes(update));
+    if (!s.ok()) Throw(s);
+  }
+  val Snapshot() const { return Bytes(doc_->EncodeSnapshot()); }
+
+ private:
+  std::unique_ptr<weft::core::Doc> doc_;
+};
+
+WasmDoc* LoadDoc(const val& snapshot, double client) {
+  auto d = weft::core::Doc::LoadSnapshot(FromBytes(snapshot),
+                                         static_cast<uint64_t>(client));
+  if (!d.ok()) Throw(d.status());
+  return new WasmDoc(std::move(*d));
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(weft) {
+  emscripten::class_<WasmDoc>("Doc")
+      .constructor<double>()
+      .function("mapSet", &WasmDoc::MapSet)
+      .function("mapDelete", &WasmDoc::MapDelete)
+      .function("mapContainer", &WasmDoc::MapContainer)
+      .function("listInsert", &WasmDoc::ListInsert)
+      .function("listMove", &WasmDoc::ListMove)
+      .function("listSet", &WasmDoc::ListSet)
+      .function("listDelete", &WasmDoc::ListDelete)
+      .function("listIds", &WasmDoc::ListIds)
+      .function("textInsert", &WasmDoc::TextInsert)
+      .function("textRemove", &WasmDoc::TextRemove)
+      .function("text", &WasmDoc::Text)
+      .function("toJson", &WasmDoc::ToJson)
+      .function("stateVector", &WasmDoc::StateVector)
+      .function("diff", &WasmDoc::Diff)
+      .function("applyUpdate", &WasmDoc::ApplyUpdate)
+      .function("snapshot", &WasmDoc::Snapshot)
+      .class_function("load", &LoadDoc, emscripten::allow_raw_pointers());
+  emscripten::class_<WasmTextDoc>("TextDoc")
+      .constructor<double>()
+      .function("insert", &WasmTextDoc::Insert)
+      .function("remove", &WasmTextDoc::Delete)
+      .function("text", &WasmTextDoc::Text)
+      .function("length", &WasmTextDoc::Length)
+      .function("stateVector", &WasmTextDoc::StateVector)
+      .function("diff", &WasmTextDoc::Diff)
+      .function("diffRange", &WasmTextDoc::DiffRange)
+      .function("applyUpdate", &WasmTextDoc::ApplyUpdate)
+      .function("applyUpdateQuiet", &WasmTextDoc::ApplyUpdateQuiet)
+      .function("snapshot", &WasmTextDoc::Snapshot)
+      .function("pendingRuns", &WasmTextDoc::PendingRuns)
+      .class_function("load", &Load, emscripten::allow_raw_pointers());
+  emscripten::function("utf16ToCodePoint", &Utf16ToCodePoint);
+  emscripten::function("codePointToUtf16", &CodePointToUtf16);
+}

@@ -1,0 +1,273 @@
+#include "core/doc.h"
+
+#include "core/byte_io.h"
+
+namespace weft::core {
+
+namespace {
+
+constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kKindDocUpdate = 6;
+constexpr uint8_t kKindDocStateVector = 7;
+constexpr uint8_t kKindDocSnapshot = 8;
+constexpr size_t kMaxPendingTexts = 1 << 12;
+
+void PutRef(ByteWriter* w, const ContainerRef& r) {
+  w->U8(static_cast<uint8_t>((static_cast<uint8_t>(r.kind) << 1) |
+                             (r.root ? 1 : 0)));
+  if (r.root) {
+    w->LengthPrefixed(r.name);
+  } else {
+    w->VarUint(r.id.client);
+    w->VarUint(r.id.seq);
+  }
+}
+
+Status GetTextRef(ByteReader* r, ContainerRef* ref) {
+  uint8_t b = 0;
+  WEFT_RETURN_IF_ERROR(r->U8(&b));
+  if ((b >> 1) != static_cast<uint8_t>(ContainerKind::kText)) {
+    return Status::Corruption("not a text container");
+  }
+  ref->kind = ContainerKind::kText;
+  ref->root = b & 1;
+  if (ref->root) {
+    std::string_view name;
+    WEFT_RETURN_IF_ERROR(r->LengthPrefixed(&name));
+    if (name.size() > (1u << 16)) return Status::Corruption("name too long");
+    ref->name = std::string(name);
+  } else {
+    WEFT_RETURN_IF_ERROR(r->VarUint(&ref->id.client));
+    WEFT_RETURN_IF_ERROR(r->U32(&ref->id.seq));
+  }
+  return Status::Ok();
+}
+
+void Quoted(const std::string& s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (c == '\n') {
+      *out += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static const char kHex[] = "0123456789abcdef";
+      *out += "\\u00";
+      out->push_back(kHex[(c >> 4) & 0xF]);
+      out->push_back(kHex[c & 0xF]);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+Status Header(ByteReader* r, uint8_t want) {
+  uint8_t version = 0, kind = 0;
+  WEFT_RETURN_IF_ERROR(r->U8(&version));
+  if (version != kFormatVersion) {
+    return Status::Corruption("unsupported format version");
+  }
+  WEFT_RETURN_IF_ERROR(r->U8(&kind));
+  if (kind != want) return Status::Corruption("unexpected message kind");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Doc::Doc(uint64_t client_id)
+    : client_(client_id), structure_(std::make_unique<StructDoc>(client_id)) {}
+
+Result<TextDoc*> Doc::Text(const ContainerRef& text) {
+  if (text.kind != ContainerKind::kText) {
+    return Status::InvalidArgument("not a text container");
+  }
+  ContainerRef key = text;
+  if (key.root) key.id = {};
+  auto it = texts_.find(key);
+  if (it != texts_.end()) return it->second.get();
+  if (!structure_->HasContainer(key)) {
+    return Status::NotFound("no such text");
+  }
+  auto doc = std::make_unique<TextDoc>(client_);
+  TextDoc* raw = doc.get();
+  texts_.emplace(key, std::move(doc));
+  return raw;
+}
+
+std::string Doc::ToJson() const {
+  std::string roots;
+  for (const auto& [ref, text] : texts_) {
+    if (!ref.root || text->length() == 0) continue;
+    roots += ",";
+    Quoted("text:" + ref.name, &roots);
+    roots += ":";
+    Quoted(text->Text(), &roots);
+  }
+  std::string json =
+      structure_->ToJson([this](const ContainerRef& ref, std::string* out) {
+        auto it = texts_.find(ref);
+        Quoted(it != texts_.end() ? it->second->Text() : std::string(), out);
+      });
+  if (!roots.empty()) {
+    json.pop_back();  // '}'
+    if (json.size() == 1) roots.erase(0, 1);
+    json += roots + "}";
+  }
+  return json;
+}
+
+std::string Doc::EncodeStateVector() const {
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindDocStateVector);
+  w.LengthPrefixed(core::EncodeStateVector(structure_->GetStateVector()));
+  uint64_t n = 0;
+  ByteWriter body;
+  for (const auto& [ref, text] : texts_) {
+    StateVector sv = text->GetStateVector();
+    if (sv.empty()) continue;
+    PutRef(&body, ref);
+    body.LengthPrefixed(core::EncodeStateVector(sv));
+    ++n;
+  }
+  w.VarUint(n);
+  w.buffer().append(body.buffer());
+  return w.Take();
+}
+
+Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
+  ByteReader r(state_vector);
+  WEFT_RETURN_IF_ERROR(Header(&r, kKindDocStateVector));
+  std::string_view struct_sv_bytes;
+  WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&struct_sv_bytes));
+  auto struct_sv = DecodeStateVector(struct_sv_bytes);
+  if (!struct_sv.ok()) return struct_sv.status();
+  uint64_t n = 0;
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &n));
+  std::map<ContainerRef, StateVector> have;
+  for (uint64_t i = 0; i < n; ++i) {
+    ContainerRef ref;
+    WEFT_RETURN_IF_ERROR(GetTextRef(&r, &ref));
+    std::string_view sv_bytes;
+    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&sv_bytes));
+    auto sv = DecodeStateVector(sv_bytes);
+    if (!sv.ok()) return sv.status();
+    have[ref] = std::move(*sv);
+  }
+  if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindDocUpdate);
+  w.LengthPrefixed(structure_->EncodeDiff(*struct_sv));
+  uint64_t count = 0;
+  ByteWriter body;
+  for (const auto& [ref, text] : texts_) {
+    auto h = have.find(ref);
+    StateVector peer = h == have.end() ? StateVector{} : h->second;
+    if (text->GetStateVector() == peer) continue;
+    PutRef(&body, ref);
+    body.LengthPrefixed(text->EncodeDiff(peer));
+    ++count;
+  }
+  w.VarUint(count);
+  w.buffer().append(body.buffer());
+  return w.Take();
+}
+
+Status Doc::ApplyText(const ContainerRef& ref, const std::string& update) {
+  if (!structure_->HasContainer(ref)) {
+    if (pending_.size() >= kMaxPendingTexts) {
+      return Status::ResourceExhausted("too many pending text updates");
+    }
+    pending_.emplace_back(ref, update);
+    return Status::Ok();
+  }
+  auto text = Text(ref);
+  if (!text.ok()) return text.status();
+  auto r = (*text)->ApplyUpdate(update, false);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status Doc::RetryPending() {
+  std::vector<std::pair<ContainerRef, std::string>> waiting;
+  waiting.swap(pending_);
+  for (auto& [ref, update] : waiting) {
+    WEFT_RETURN_IF_ERROR(ApplyText(ref, update));
+  }
+  return Status::Ok();
+}
+
+Status Doc::ApplyUpdate(std::string_view update) {
+  ByteReader r(update);
+  WEFT_RETURN_IF_ERROR(Header(&r, kKindDocUpdate));
+  std::string_view struct_update;
+  WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&struct_update));
+  uint64_t n = 0;
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &n));
+  std::vector<std::pair<ContainerRef, std::string_view>> texts;
+  for (uint64_t i = 0; i < n; ++i) {
+    ContainerRef ref;
+    WEFT_RETURN_IF_ERROR(GetTextRef(&r, &ref));
+    std::string_view bytes;
+    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&bytes));
+    texts.emplace_back(std::move(ref), bytes);
+  }
+  if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+  auto s = structure_->ApplyUpdate(struct_update);
+  if (!s.ok()) return s.status();
+  for (const auto& [ref, bytes] : texts) {
+    WEFT_RETURN_IF_ERROR(ApplyText(ref, std::string(bytes)));
+  }
+  return RetryPending();
+}
+
+std::string Doc::EncodeSnapshot() const {
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindDocSnapshot);
+  w.LengthPrefixed(structure_->EncodeSnapshot());
+  uint64_t n = 0;
+  ByteWriter body;
+  for (const auto& [ref, text] : texts_) {
+    if (text->GetStateVector().empty()) continue;
+    PutRef(&body, ref);
+    body.LengthPrefixed(text->EncodeSnapshot());
+    ++n;
+  }
+  w.VarUint(n);
+  w.buffer().append(body.buffer());
+  return w.Take();
+}
+
+Result<std::unique_ptr<Doc>> Doc::LoadSnapshot(std::string_view snapshot,
+                                               uint64_t client_id) {
+  ByteReader r(snapshot);
+  WEFT_RETURN_IF_ERROR(Header(&r, kKindDocSnapshot));
+  std::string_view struct_snap;
+  WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&struct_snap));
+  auto structure = StructDoc::LoadSnapshot(struct_snap, client_id);
+  if (!structure.ok()) return structure.status();
+  auto doc = std::make_unique<Doc>(client_id);
+  doc->structure_ = std::move(*structure);
+  uint64_t n = 0;
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &n));
+  for (uint64_t i = 0; i < n; ++i) {
+    ContainerRef ref;
+    WEFT_RETURN_IF_ERROR(GetTextRef(&r, &ref));
+    std::string_view bytes;
+    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&bytes));
+    if (!doc->structure_->HasContainer(ref)) {
+      return Status::Corruption("text of a container that does not exist");
+    }
+    if (doc->texts_.count(ref)) return Status::Corruption("duplicate text");
+    auto text = TextDoc::LoadSnapshot(bytes, client_id);
+    if (!text.ok()) return text.status();
+    doc->texts_.emplace(ref, std::move(*text));
+  }
+  if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+  return doc;
+}
+
+}  // namespace weft::core

@@ -1,0 +1,66 @@
+#pragma once
+
+// Doc: a weft document, a set of named root containers — maps and lists
+// (StructDoc) and texts (TextDoc) — where map and list values can create
+// nested maps, lists and texts (a map of shapes, each a map with x/y/w/h,
+// fill and a text). One replica = one client id used by every part.
+//
+// Sync is bytes in, bytes out over all parts at once (docs/format.md,
+// kinds 6-8): the state vector lists the structure's and each text's state
+// vector; a diff holds the structure's missing operations and each text's;
+// text updates for a nested text whose creating operation has not arrived
+// yet wait until it does. Snapshots are canonical (texts sorted by
+// container), so converged replicas encode identical bytes.
+//
+// Not thread-safe.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "core/struct_doc.h"
+#include "core/text_doc.h"
+
+namespace weft::core {
+
+class Doc {
+ public:
+  explicit Doc(uint64_t client_id);
+
+  uint64_t client_id() const { return client_; }
+  // Maps and lists (edit them directly; see StructDoc).
+  StructDoc& structure() { return *structure_; }
+  const StructDoc& structure() const { return *structure_; }
+  // The text of a root text (`ContainerRef{true, kText, name}`) or of a
+  // nested text created by a kText value. kNotFound if a nested text does
+  // not exist (yet).
+  Result<TextDoc*> Text(const ContainerRef& text);
+  // The whole document as JSON, texts as strings.
+  std::string ToJson() const;
+
+  std::string EncodeStateVector() const;
+  // kCorruption if `state_vector` does not decode.
+  Result<std::string> EncodeDiff(std::string_view state_vector) const;
+  // Idempotent, any order. kCorruption on bad bytes (parts applied before
+  // the bad one stay applied); text updates for texts whose creating
+  // operation is missing wait (pending_texts()).
+  Status ApplyUpdate(std::string_view update);
+  std::string EncodeSnapshot() const;
+  static Result<std::unique_ptr<Doc>> LoadSnapshot(std::string_view snapshot,
+                                                   uint64_t client_id);
+  size_t pending_texts() const { return pending_.size(); }
+
+ private:
+  Status ApplyText(const ContainerRef& ref, const std::string& update);
+  Status RetryPending();
+
+  uint64_t client_;
+  std::unique_ptr<StructDoc> structure_;
+  std::map<ContainerRef, std::unique_ptr<TextDoc>> texts_;
+  std::vector<std::pair<ContainerRef, std::string>> pending_;
+};
+
+}  // namespace weft::core

@@ -1,0 +1,131 @@
+#include "core/lz.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/byte_io.h"
+
+namespace weft::core {
+
+namespace {
+constexpr size_t kMinMatch = 4;
+constexpr size_t kWindow = 1 << 16;
+constexpr int kHashBits = 15;
+
+uint32_t Hash4(const char* p, int bits) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return (v * 2654435761u) >> (32 - bits);
+}
+}  // namespace
+
+// Hash chains (up to kMaxChain candidates per position) and one step of
+// lazy matching: if the next position has a longer match, emit a literal
+// first. Deterministic, so equal texts compress to equal bytes.
+std::string LzCompress(std::string_view in) {
+  constexpr int kMaxChain = 48;
+  ByteWriter w;
+  const char* base = in.data();
+  const size_t n = in.size();
+  // Table size follows the input (small texts are encoded often).
+  int bits = 8;
+  while (bits < kHashBits && (size_t{1} << bits) < n) ++bits;
+  std::vector<int64_t> head(size_t{1} << bits, -1);
+  // Chain links for the last kWindow positions only (memory stays bounded
+  // for large texts); a link that points forward was overwritten.
+  std::vector<int64_t> prev(std::min(n, kWindow), -1);
+  auto insert = [&](size_t pos) {
+    if (pos + kMinMatch > n) return;
+    uint32_t h = Hash4(base + pos, bits);
+    prev[pos % kWindow] = head[h];
+    head[h] = static_cast<int64_t>(pos);
+  };
+  // Longest match for `pos` among earlier positions; returns its length.
+  auto find = [&](size_t pos, size_t* dist) -> size_t {
+    if (pos + kMinMatch > n) return 0;
+    size_t best = 0;
+    int64_t cand = head[Hash4(base + pos, bits)];
+    for (int k = 0; k < kMaxChain && cand >= 0; ++k) {
+      size_t c = static_cast<size_t>(cand);
+      if (pos - c > kWindow) break;
+      if (base[c + best] == base[pos + best] &&
+          std::memcmp(base + c, base + pos, kMinMatch) == 0) {
+        size_t len = kMinMatch;
+        while (pos + len < n && base[c + len] == base[pos + len]) ++len;
+        if (len > best) {
+          best = len;
+          *dist = pos - c;
+          if (pos + len == n) break;
+        }
+      }
+      int64_t next = prev[c % kWindow];
+      if (next >= cand) break;
+      cand = next;
+    }
+    return best >= kMinMatch ? best : 0;
+  };
+  size_t lit_start = 0;
+  size_t i = 0;
+  while (i + kMinMatch <= n) {
+    size_t dist = 0;
+    size_t len = find(i, &dist);
+    if (len > 0) {
+      size_t dist2 = 0;
+      insert(i);
+      size_t len2 = find(i + 1, &dist2);
+      if (len2 > len + 1) {  // a better match one byte later: take a literal
+        ++i;
+        continue;
+      }
+      w.VarUint(i - lit_start);
+      w.buffer().append(base + lit_start, i - lit_start);
+      w.VarUint(len - kMinMatch);
+      w.VarUint(dist - 1);
+      for (size_t k = i + 1; k < i + len; ++k) insert(k);
+      i += len;
+      lit_start = i;
+    } else {
+      insert(i);
+      ++i;
+    }
+  }
+  w.VarUint(n - lit_start);
+  w.buffer().append(base + lit_start, n - lit_start);
+  return w.Take();
+}
+
+Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
+  ByteReader r(in);
+  out->clear();
+  out->reserve(max_out);  // callers bound max_out (see the header)
+  while (!r.AtEnd()) {
+    uint64_t nlit = 0;
+    WEFT_RETURN_IF_ERROR(r.VarUint(&nlit));
+    if (nlit > max_out - out->size()) {
+      return Status::Corruption("lz output too long");
+    }
+    std::string_view lit;
+    WEFT_RETURN_IF_ERROR(r.Bytes(nlit, &lit));
+    out->append(lit);
+    if (r.AtEnd()) break;
+    uint64_t len = 0, dist = 0;
+    WEFT_RETURN_IF_ERROR(r.VarUint(&len));
+    WEFT_RETURN_IF_ERROR(r.VarUint(&dist));
+    if (len > max_out || len + kMinMatch > max_out - out->size()) {
+      return Status::Corruption("lz output too long");
+    }
+    len += kMinMatch;
+    if (dist >= out->size()) return Status::Corruption("lz distance");
+    size_t from = out->size() - static_cast<size_t>(dist) - 1;
+    if (dist + 1 >= len) {
+      out->append(*out, from, len);  // no overlap: one copy
+    } else {
+      for (uint64_t k = 0; k < len; ++k) out->push_back((*out)[from + k]);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace weft::core

@@ -1,0 +1,192 @@
+#include "core/struct_doc.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <memory>
+#include <vector>
+
+namespace weft::core {
+namespace {
+
+void Sync(StructDoc& from, StructDoc& to) {
+  auto r = to.ApplyUpdate(from.EncodeDiff(to.GetStateVector()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+TEST(StructDocTest, NestedMapsAndLists) {
+  StructDoc d(1);
+  auto shapes = ContainerRef::RootMap("shapes");
+  auto s1 = d.MapSet(shapes, "s1", Value::NewMap());
+  ASSERT_TRUE(s1.ok());
+  ASSERT_TRUE(s1->has_value());
+  ASSERT_TRUE(d.MapSet(**s1, "x", Value::Int(10)).ok());
+  ASSERT_TRUE(d.MapSet(**s1, "fill", Value::String("red")).ok());
+  auto tasks = ContainerRef::RootList("tasks");
+  auto t1 = d.ListInsert(tasks, 0, Value::String("one"));
+  auto t2 = d.ListInsert(tasks, 1, Value::String("two"));
+  ASSERT_TRUE(t1.ok() && t2.ok());
+  ASSERT_TRUE(d.ListMove(tasks, *t1, 1).ok());
+  EXPECT_EQ(
+      d.ToJson(),
+      R"({"map:shapes":{"s1":{"fill":"red","x":10}},"list:tasks":["two","one"]})");
+  ASSERT_TRUE(d.MapDelete(**s1, "fill").ok());
+  ASSERT_TRUE(d.ListDelete(tasks, *t2).ok());
+  EXPECT_EQ(d.ToJson(),
+            R"({"map:shapes":{"s1":{"x":10}},"list:tasks":["one"]})");
+  EXPECT_EQ(d.MapSet(ContainerRef{false, ContainerKind::kMap, {}, {9, 9}}, "k",
+                     Value::Null())
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+
+  auto loaded = StructDoc::LoadSnapshot(d.EncodeSnapshot(), 2);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->ToJson(), d.ToJson());
+  EXPECT_EQ((*loaded)->EncodeSnapshot(), d.EncodeSnapshot());
+}
+
+TEST(StructDocTest, ConcurrentWritesPickOneWinnerEverywhere) {
+  StructDoc a(1), b(2);
+  auto m = ContainerRef::RootMap("m");
+  ASSERT_TRUE(a.MapSet(m, "k", Value::Int(1)).ok());
+  ASSERT_TRUE(b.MapSet(m, "k", Value::Int(2)).ok());
+  Sync(a, b);
+  Sync(b, a);
+  EXPECT_EQ(a.ToJson(), b.ToJson());
+  EXPECT_EQ(*a.MapGet(m, "k"), Value::Int(2));  // equal lamport: client 2
+  EXPECT_EQ(a.EncodeSnapshot(), b.EncodeSnapshot());
+}
+
+TEST(StructDocTest, ConcurrentMovesNeverDuplicate) {
+  StructDoc a(1), b(2);
+  auto l = ContainerRef::RootList("col");
+  std::vector<OpId> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(*a.ListInsert(l, i, Value::Int(i)));
+  }
+  Sync(a, b);
+  ASSERT_TRUE(a.ListMove(l, ids[0], 3).ok());
+  ASSERT_TRUE(b.ListMove(l, ids[0], 1).ok());
+  ASSERT_TRUE(b.ListDelete(l, ids[2]).ok());
+  Sync(a, b);
+  Sync(b, a);
+  EXPECT_EQ(a.ToJson(), b.ToJson());
+  EXPECT_EQ(a.ListItems(l).size(), 3u);
+}
+
+TEST(StructDocTest, RejectsGarbageAndHoldsMissingDependencies) {
+  StructDoc a(1), b(2);
+  auto m = ContainerRef::RootMap("m");
+  auto inner = a.MapSet(m, "inner", Value::NewMap());
+  StateVector v1 = a.GetStateVector();
+  ASSERT_TRUE(a.MapSet(**inner, "k", Value::Bool(true)).ok());
+  ASSERT_TRUE(b.ApplyUpdate(a.EncodeDiff(v1)).ok());
+  EXPECT_EQ(b.pending_ops(), 1u);
+  ASSERT_TRUE(b.ApplyUpdate(a.EncodeDiff({})).ok());
+  EXPECT_EQ(b.pending_ops(), 0u);
+  EXPECT_EQ(b.ToJson(), a.ToJson());
+  for (std::string bad :
+       {std::string(), std::string("\x01\x04\x01"),
+        std::string("\x01\x05\x00\x01", 4), std::string(300, '\x7F')}) {
+    EXPECT_FALSE(b.ApplyUpdate(bad).ok());
+    EXPECT_FALSE(StructDoc::LoadSnapshot(bad, 3).ok());
+  }
+  EXPECT_EQ(b.ToJson(), a.ToJson());
+}
+
+// 3-5 replicas, random map/list edits, random delivery with duplication
+// and reordering; all converge to the same JSON and snapshot bytes.
+RC_GTEST_PROP(StructDocTest, ReplicasConverge, ()) {
+  const size_t n = *rc::gen::inRange<size_t>(3, 6);
+  std::vector<std::unique_ptr<StructDoc>> reps;
+  for (size_t i = 0; i < n; ++i) {
+    reps.push_back(std::make_unique<StructDoc>(100 + i));
+  }
+  struct Msg {
+    size_t to;
+    std::string bytes;
+  };
+  std::vector<Msg> net;
+  const auto steps = *rc::gen::inRange(10, 120);
+  const char* const keys[] = {"a", "b", "\xC3\xA9t\xC3\xA9", "x"};
+  for (int s = 0; s < steps; ++s) {
+    size_t i = *rc::gen::inRange<size_t>(0, n);
+    StructDoc& d = *reps[i];
+    auto root = ContainerRef::RootMap("m");
+    auto list = ContainerRef::RootList("l");
+    switch (*rc::gen::inRange(0, 7)) {
+      case 0:
+        (void)d.MapSet(root, keys[*rc::gen::inRange(0, 4)],
+                       Value::Int(*rc::gen::inRange(0, 100)));
+        break;
+      case 1:
+        (void)d.MapDelete(root, keys[*rc::gen::inRange(0, 4)]);
+        break;
+      case 2: {
+        size_t len = d.ListItems(list).size();
+        (void)d.ListInsert(list, *rc::gen::inRange<size_t>(0, len + 1),
+                           Value::String(keys[*rc::gen::inRange(0, 4)]));
+        break;
+      }
+      case 3: {
+        auto items = d.ListItems(list);
+        if (items.empty()) break;
+        OpId id = items[*rc::gen::inRange<size_t>(0, items.size())].id;
+        if (*rc::gen::arbitrary<bool>()) {
+          RC_ASSERT(
+              d.ListMove(list, id, *rc::gen::inRange<size_t>(0, items.size()))
+                  .ok());
+        } else {
+          RC_ASSERT(d.ListDelete(list, id).ok());
+        }
+        break;
+      }
+      case 4: {
+        auto nested = d.MapGetContainer(root, "x");
+        if (nested && nested->kind == ContainerKind::kMap) {
+          RC_ASSERT(d.MapSet(*nested, "y", Value::Double(1.5)).ok());
+        } else {
+          RC_ASSERT(d.MapSet(root, "x", Value::NewMap()).ok());
+        }
+        break;
+      }
+      case 5: {
+        size_t to = *rc::gen::inRange<size_t>(0, n);
+        StateVector have = reps[to]->GetStateVector();
+        if (*rc::gen::arbitrary<bool>()) have.clear();
+        net.push_back({to, d.EncodeDiff(have)});
+        break;
+      }
+      case 6: {
+        if (net.empty()) break;
+        size_t m = *rc::gen::inRange<size_t>(0, net.size());
+        Msg msg = net[m];
+        if (*rc::gen::arbitrary<bool>()) net.erase(net.begin() + m);
+        RC_ASSERT(reps[msg.to]->ApplyUpdate(msg.bytes).ok());
+        break;
+      }
+    }
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (size_t a = 0; a < n; ++a) {
+      for (size_t b = 0; b < n; ++b) {
+        if (a == b) continue;
+        RC_ASSERT(
+            reps[b]
+                ->ApplyUpdate(reps[a]->EncodeDiff(reps[b]->GetStateVector()))
+                .ok());
+      }
+    }
+  }
+  for (size_t a = 1; a < n; ++a) {
+    RC_ASSERT(reps[a]->ToJson() == reps[0]->ToJson());
+    RC_ASSERT(reps[a]->EncodeSnapshot() == reps[0]->EncodeSnapshot());
+  }
+  auto loaded = StructDoc::LoadSnapshot(reps[0]->EncodeSnapshot(), 999);
+  RC_ASSERT(loaded.ok());
+  RC_ASSERT((*loaded)->ToJson() == reps[0]->ToJson());
+}
+
+}  // namespace
+}  // namespace weft::core

@@ -1,0 +1,1087 @@
+#include "core/text_doc.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "core/byte_io.h"
+#include "core/lz.h"
+#include "core/utf.h"
+
+namespace weft::core {
+
+namespace {
+
+constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kKindUpdate = 1;
+constexpr uint8_t kKindSnapshot = 2;
+constexpr uint8_t kKindStateVector = 3;
+
+// Snapshot text: raw UTF-8, or LZ-compressed (core/lz.h) when smaller. A
+// decoder allocates at most MaxLzExpansion(compressed bytes) for it, and
+// the encoder never compresses beyond that.
+constexpr uint8_t kTextRaw = 0;
+constexpr uint8_t kTextLz = 1;
+constexpr uint64_t MaxLzExpansion(uint64_t packed) {
+  return std::max<uint64_t>(uint64_t{1} << 20, packed * 256);
+}
+
+enum RunKind : uint8_t {
+  kRunInsert = 0,
+  kRunInsertDeleted = 1,
+  kRunDelete = 2,
+  kRunDeleteReversed = 3,
+};
+
+// ids on the wire name clients by their index in the message's table.
+void PutId(ByteWriter* w, Id id, const std::vector<uint32_t>& table_index) {
+  if (id.none()) {
+    w->VarUint(0);
+    return;
+  }
+  w->VarUint(uint64_t{table_index[id.agent]} + 1);
+  w->VarUint(id.seq);
+}
+
+Status GetId(ByteReader* r, uint64_t nclients, Id* id) {
+  uint64_t a = 0;
+  WEFT_RETURN_IF_ERROR(r->VarUintMax(nclients, &a));
+  if (a == 0) {
+    *id = kNoId;
+    return Status::Ok();
+  }
+  uint32_t seq = 0;
+  WEFT_RETURN_IF_ERROR(r->U32(&seq));
+  *id = {static_cast<uint32_t>(a - 1), seq};
+  return Status::Ok();
+}
+
+// Snapshot fields naming a client are left out when the table has exactly
+// one client; snapshot ids are never "none" and carry their seq as a signed
+// delta from a nearby seq `base`.
+void PutClient(ByteWriter* w, uint32_t index, size_t nclients) {
+  if (nclients > 1) w->VarUint(index);
+}
+
+Status GetClient(ByteReader* r, uint64_t nclients, uint64_t* index) {
+  if (nclients == 1) {
+    *index = 0;
+    return Status::Ok();
+  }
+  if (nclients == 0) return Status::Corruption("no clients");
+  return r->VarUintMax(nclients - 1, index);
+}
+
+void PutRelId(ByteWriter* w, Id id, uint32_t base,
+              const std::vector<uint32_t>& table_index, size_t nclients) {
+  PutClient(w, table_index[id.agent], nclients);
+  w->VarSint(int64_t{id.seq} - int64_t{base});
+}
+
+Status GetRelId(ByteReader* r, uint64_t nclients, uint32_t base, Id* id) {
+  uint64_t a = 0;
+  WEFT_RETURN_IF_ERROR(GetClient(r, nclients, &a));
+  uint32_t seq = 0;
+  WEFT_RETURN_IF_ERROR(r->SeqDelta(base, &seq));
+  *id = {static_cast<uint32_t>(a), seq};
+  return Status::Ok();
+}
+
+Status ReadClients(ByteReader* r, bool strictly_sorted,
+                   std::vector<uint64_t>* clients) {
+  uint64_t n = 0;
+  WEFT_RETURN_IF_ERROR(r->VarUintMax(r->remaining(), &n));
+  clients->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t c = 0;
+    WEFT_RETURN_IF_ERROR(r->VarUint(&c));
+    if (strictly_sorted && !clients->empty() && c <= clients->back()) {
+      return Status::Corruption("client table not sorted");
+    }
+    clients->push_back(c);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeStateVector(const StateVector& sv) {
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindStateVector);
+  w.VarUint(sv.size());
+  for (const auto& [client, seq] : sv) {
+    w.VarUint(client);
+    w.VarUint(seq);
+  }
+  return w.Take();
+}
+
+Result<StateVector> DecodeStateVector(std::string_view bytes) {
+  ByteReader r(bytes);
+  uint8_t version = 0, kind = 0;
+  WEFT_RETURN_IF_ERROR(r.U8(&version));
+  if (version != kFormatVersion) {
+    return Status::Corruption("unsupported format version");
+  }
+  WEFT_RETURN_IF_ERROR(r.U8(&kind));
+  if (kind != kKindStateVector) return Status::Corruption("not a state vector");
+  uint64_t n = 0;
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &n));
+  StateVector sv;
+  uint64_t prev = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t client = 0;
+    uint32_t seq = 0;
+    WEFT_RETURN_IF_ERROR(r.VarUint(&client));
+    WEFT_RETURN_IF_ERROR(r.U32(&seq));
+    if (i > 0 && client <= prev) {
+      return Status::Corruption("state vector not sorted");
+    }
+    prev = client;
+    sv.emplace_hint(sv.end(), client, seq);
+  }
+  if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+  return sv;
+}
+
+TextDoc::TextDoc(uint64_t client_id, TextDocLimits limits) : limits_(limits) {
+  my_agent_ = AgentFor(client_id);
+}
+
+uint32_t TextDoc::AgentFor(uint64_t client) {
+  auto [it, fresh] =
+      agent_of_.emplace(client, static_cast<uint32_t>(agents_.size()));
+  if (fresh) {
+    agents_.emplace_back();
+    agents_.back().client = client;
+  }
+  return it->second;
+}
+
+const TextDoc::OpRun* TextDoc::FindOp(const Agent& ag, uint32_t seq) const {
+  auto it =
+      std::upper_bound(ag.ops.begin(), ag.ops.end(), seq,
+                       [](uint32_t s, const OpRun& op) { return s < op.seq; });
+  if (it == ag.ops.begin()) return nullptr;
+  const OpRun* op = &*std::prev(it);
+  if (seq - op->seq >= op->len) return nullptr;
+  return op;
+}
+
+void TextDoc::AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
+                            std::string* out) const {
+  const Agent& ag = agents_[agent];
+  while (len > 0) {
+    const OpRun* op = FindOp(ag, seq);
+    WEFT_CHECK(op != nullptr && op->kind == OpKind::kInsert);
+    uint32_t k = std::min(len, op->seq + op->len - seq);
+    if (op->content != kElided) {
+      const char32_t* p = ag.text.data() + op->content + (seq - op->seq);
+      for (uint32_t i = 0; i < k; ++i) {
+        if (p[i] < 0x80) {
+          out->push_back(static_cast<char>(p[i]));
+        } else {
+          AppendUtf8(p[i], out);
+        }
+      }
+    }
+    seq += k;
+    len -= k;
+  }
+}
+
+std::string TextDoc::Text() const {
+  std::string out;
+  out.reserve(tree_.visible_len());
+  for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
+    for (int i = 0; i < l->n; ++i) {
+      const Span& s = l->spans[i];
+      if (!s.deleted()) AppendContent(s.id.agent, s.id.seq, s.len(), &out);
+    }
+  }
+  return out;
+}
+
+bool TextDoc::Known(Id id) const {
+  return id.none() ||
+         (id.agent < agents_.size() && id.seq < agents_[id.agent].next_seq);
+}
+
+void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len, Id ol,
+                           Id orr, const char32_t* content) {
+  Agent& ag = agents_[agent];
+  uint32_t off = kElided;
+  if (content != nullptr) {
+    off = static_cast<uint32_t>(ag.text.size());
+    ag.text.append(content, len);
+  }
+  ag.next_seq = seq + len;
+  if (!ag.ops.empty()) {
+    OpRun& last = ag.ops.back();
+    if (last.kind == OpKind::kInsert && last.seq + last.len == seq &&
+        ol == Id{agent, seq - 1} && orr == last.b &&
+        ((last.content == kElided && off == kElided) ||
+         (last.content != kElided && off != kElided &&
+          last.content + last.len == off))) {
+      last.len += len;
+      return;
+    }
+  }
+  ag.ops.push_back({seq, len, OpKind::kInsert, false, off, ol, orr});
+}
+
+void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
+  Agent& ag = agents_[agent];
+  ag.next_seq = seq + r.len;
+  if (r.len == 1) r.reversed = false;
+  if (!ag.ops.empty()) {
+    OpRun& last = ag.ops.back();
+    if (last.kind == OpKind::kDelete && last.seq + last.len == seq &&
+        last.a.agent == r.a.agent) {
+      bool last_fwd = !last.reversed || last.len == 1;
+      bool last_rev = last.reversed || last.len == 1;
+      bool r_fwd = !r.reversed;
+      bool r_rev = r.reversed || r.len == 1;
+      if (last_fwd && r_fwd &&
+          uint64_t{r.a.seq} == uint64_t{last.a.seq} + last.len) {
+        last.reversed = false;
+        last.len += r.len;
+        return;
+      }
+      if (last_rev && r_rev &&
+          int64_t{r.a.seq} == int64_t{last.a.seq} - int64_t{last.len}) {
+        last.reversed = true;
+        last.len += r.len;
+        return;
+      }
+    }
+  }
+  r.seq = seq;
+  r.kind = OpKind::kDelete;
+  ag.ops.push_back(r);
+}
+
+Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
+  if (pos > length()) return Status::InvalidArgument("insert past the end");
+  scratch_.clear();
+  Status s = DecodeUtf8(utf8, &scratch_);
+  if (!s.ok()) return Status::InvalidArgument(s.message());
+  if (scratch_.empty()) return Status::Ok();
+  Agent& me = agents_[my_agent_];
+  const uint64_t n = scratch_.size();
+  if (uint64_t{me.next_seq} + n >= UINT32_MAX) {
+    return Status::ResourceExhausted("client sequence numbers exhausted");
+  }
+  ContentTree::Cursor c = tree_.FindVisible(pos);
+  Id ol = tree_.IdBefore(c);
+  Id orr = tree_.IdAt(c);
+  const uint32_t seq = me.next_seq;
+  Span span{{my_agent_, seq}, ol, orr, static_cast<uint32_t>(n) << 1};
+  tree_.Insert(c, span);
+  RecordInsert(my_agent_, seq, static_cast<uint32_t>(n), ol, orr,
+               scratch_.data());
+  return Status::Ok();
+}
+
+Status TextDoc::Delete(uint64_t pos, uint64_t len) {
+  if (pos > length() || len > length() - pos) {
+    return Status::InvalidArgument("delete past the end");
+  }
+  if (uint64_t{agents_[my_agent_].next_seq} + len >= UINT32_MAX) {
+    return Status::ResourceExhausted("client sequence numbers exhausted");
+  }
+  while (len > 0) {
+    ContentTree::Cursor c = tree_.FindVisible(pos);
+    Id t = tree_.IdAt(c);
+    bool vis;
+    uint32_t k = tree_.MarkDeleted(
+        c, static_cast<uint32_t>(std::min<uint64_t>(len, UINT32_MAX)), &vis);
+    Agent& me = agents_[my_agent_];
+    OpRun r{0, k, OpKind::kDelete, false, 0, t, kNoId};
+    if (!me.ops.empty() && k > 1) {
+      const OpRun& last = me.ops.back();
+      if (last.kind == OpKind::kDelete && last.a.agent == t.agent &&
+          (last.reversed || last.len == 1) &&
+          int64_t{t.seq} + k == int64_t{last.a.seq} - int64_t{last.len} + 1) {
+        r.reversed = true;
+        r.a.seq = t.seq + k - 1;
+      }
+    }
+    RecordDelete(my_agent_, me.next_seq, r);
+    len -= k;
+  }
+  return Status::Ok();
+}
+
+StateVector TextDoc::GetStateVector() const {
+  StateVector sv;
+  for (const Agent& ag : agents_) {
+    if (ag.next_seq > 0) sv[ag.client] = ag.next_seq;
+  }
+  return sv;
+}
+
+std::string TextDoc::EncodeStateVector() const {
+  return core::EncodeStateVector(GetStateVector());
+}
+
+namespace {
+// Agents with operations, sorted by client id; and agent -> table index.
+template <typename Agents>
+std::vector<uint32_t> ClientTable(const Agents& agents,
+                                  std::vector<uint32_t>* table_index) {
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < agents.size(); ++i) {
+    if (agents[i].next_seq > 0) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return agents[a].client < agents[b].client;
+  });
+  table_index->assign(agents.size(), 0);
+  for (uint32_t i = 0; i < order.size(); ++i) (*table_index)[order[i]] = i;
+  return order;
+}
+}  // namespace
+
+void TextDoc::EncodeRun(const Agent& ag, uint32_t agent, const OpRun& op,
+                        uint32_t from, uint32_t to,
+                        const std::vector<uint32_t>& table_index,
+                        uint32_t* count, std::string* out) const {
+  uint32_t s = std::max(from, op.seq);
+  uint32_t e = std::min(to, op.seq + op.len);
+  if (s >= e) return;
+  uint32_t d = s - op.seq;
+  uint32_t len = e - s;
+  ByteWriter w;
+  w.VarUint(table_index[agent]);
+  w.VarUint(s);
+  w.VarUint(len);
+  if (op.kind == OpKind::kInsert) {
+    Id ol = d > 0 ? Id{agent, s - 1} : op.a;
+    bool elided = op.content == kElided;
+    w.U8(elided ? kRunInsertDeleted : kRunInsert);
+    PutId(&w, ol, table_index);
+    PutId(&w, op.b, table_index);
+    if (!elided) {
+      std::string utf8;
+      for (uint32_t i = 0; i < len; ++i) {
+        AppendUtf8(ag.text[op.content + d + i], &utf8);
+      }
+      w.LengthPrefixed(utf8);
+    }
+  } else {
+    bool rev = op.reversed && len > 1;
+    Id t = op.a;
+    t.seq = op.reversed ? op.a.seq - d : op.a.seq + d;
+    w.U8(rev ? kRunDeleteReversed : kRunDelete);
+    PutId(&w, t, table_index);
+  }
+  out->append(w.buffer());
+  ++*count;
+}
+
+std::string TextDoc::EncodeDiff(const StateVector& have) const {
+  return EncodeDiff(have, GetStateVector());
+}
+
+std::string TextDoc::EncodeDiff(const StateVector& have,
+                                const StateVector& upto) const {
+  std::vector<uint32_t> table_index;
+  std::vector<uint32_t> order = ClientTable(agents_, &table_index);
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindUpdate);
+  w.VarUint(order.size());
+  for (uint32_t a : order) w.VarUint(agents_[a].client);
+  std::string runs;
+  uint32_t count = 0;
+  for (uint32_t a : order) {
+    const Agent& ag = agents_[a];
+    auto hit = have.find(ag.client);
+    uint32_t from = hit == have.end() ? 0 : hit->second;
+    auto uit = upto.find(ag.client);
+    uint32_t to = uit == upto.end() ? 0 : std::min(uit->second, ag.next_seq);
+    if (from >= to) continue;
+    auto it = std::upper_bound(
+        ag.ops.begin(), ag.ops.end(), from,
+        [](uint32_t s, const OpRun& op) { return s < op.seq; });
+    if (it != ag.ops.begin()) --it;
+    for (; it != ag.ops.end() && it->seq < to; ++it) {
+      EncodeRun(ag, a, *it, from, to, table_index, &count, &runs);
+    }
+  }
+  w.VarUint(count);
+  w.buffer().append(runs);
+  return w.Take();
+}
+
+Result<std::string> TextDoc::EncodeDiffBytes(
+    std::string_view state_vector) const {
+  auto sv = DecodeStateVector(state_vector);
+  if (!sv.ok()) return sv.status();
+  return EncodeDiff(*sv);
+}
+
+int TextDoc::CompareIds(Id a, Id b) const {
+  auto ca = tree_.FindId(a);
+  auto cb = tree_.FindId(b);
+  if (!ca || !cb) return 2;  // unknown: reported as corruption by callers
+  return ContentTree::Compare(*ca, *cb);
+}
+
+Status TextDoc::IntegrateInsert(uint32_t agent, const OpRun& run,
+                                const std::u32string& content,
+                                std::vector<TextChange>* changes) {
+  const Id ol = run.a;
+  const Id orr = run.b;
+  ContentTree::Cursor left;
+  if (ol.none()) {
+    left = tree_.Begin();
+  } else {
+    auto c = tree_.FindId(ol);
+    if (!c) return Status::Corruption("left origin is not an inserted char");
+    left = ContentTree::Advance(*c);
+  }
+  if (!orr.none()) {
+    auto c = tree_.FindId(orr);
+    if (!c) return Status::Corruption("right origin is not an inserted char");
+    if (ContentTree::Compare(*c, left) < 0) {
+      return Status::Corruption("right origin precedes left origin");
+    }
+  }
+  const uint64_t my_client = agents_[agent].client;
+  ContentTree::Cursor i = left;
+  ContentTree::Cursor dest = left;
+  bool scanning = false;
+  while (true) {
+    if (!scanning) dest = i;
+    if (!ContentTree::Normalize(&i)) break;
+    const Span& sp = i.leaf->spans[i.idx];
+    const Id item{sp.id.agent, sp.id.seq + i.off};
+    if (item == orr) break;
+    const Id oleft = i.off == 0 ? sp.origin_left : Id{item.agent, item.seq - 1};
+    const Id oright = sp.origin_right;
+    // Order of the other item's left origin against ours (none = start).
+    int cl;
+    if (oleft == ol) {
+      cl = 0;
+    } else if (oleft.none()) {
+      cl = -1;
+    } else if (ol.none()) {
+      cl = 1;
+    } else {
+      cl = CompareIds(oleft, ol);
+      if (cl == 2) return Status::Corruption("dangling origin");
+    }
+    if (cl < 0) break;
+    if (cl == 0) {
+      int cr;
+      if (oright == orr) {
+        cr = 0;
+      } else if (oright.none()) {
+        cr = 1;
+      } else if (orr.none()) {
+        cr = -1;
+      } else {
+        cr = CompareIds(oright, orr);
+        if (cr == 2) return Status::Corruption("dangling origin");
+      }
+      if (cr < 0) {
+        scanning = true;
+      } else if (cr == 0) {
+        if (my_client < agents_[sp.id.agent].client) break;
+        scanning = false;
+      } else {
+        scanning = false;
+      }
+    }
+    // The rest of this span has left origins inside it (after ours): skip
+    // it, stopping at our right origin if it lies there.
+    if (orr.agent == sp.id.agent && orr.seq > item.seq &&
+        orr.seq - sp.id.seq < sp.len()) {
+      i.off = orr.seq - sp.id.seq;
+      if (!scanning) dest = i;
+      break;
+    }
+    ++i.idx;
+    i.off = 0;
+  }
+  const bool elided = run.content == kElided;
+  Span span{{agent, run.seq}, ol, orr, (run.len << 1) | (elided ? 1u : 0u)};
+  ContentTree::Cursor at = tree_.Insert(dest, span);
+  if (changes != nullptr && !elided) {
+    TextChange ch;
+    ch.pos = tree_.VisiblePos(at);
+    for (char32_t cp : content) AppendUtf8(cp, &ch.inserted);
+    changes->push_back(std::move(ch));
+  }
+  RecordInsert(agent, run.seq, run.len, ol, orr,
+               elided ? nullptr : content.data());
+  return Status::Ok();
+}
+
+Status TextDoc::ApplyRemoteDelete(uint32_t agent, const OpRun& run,
+                                  std::vector<TextChange>* changes) {
+  const uint32_t ta = run.a.agent;
+  const uint32_t lo = run.reversed ? run.a.seq - (run.len - 1) : run.a.seq;
+  for (uint32_t s = lo, rem = run.len; rem > 0;) {
+    auto c = tree_.FindId({ta, s});
+    if (!c) return Status::Corruption("delete of a char never inserted");
+    uint32_t k = std::min(rem, c->leaf->spans[c->idx].len() - c->off);
+    s += k;
+    rem -= k;
+  }
+  for (uint32_t s = lo, rem = run.len; rem > 0;) {
+    ContentTree::Cursor c = *tree_.FindId({ta, s});
+    uint64_t pos = changes != nullptr ? tree_.VisiblePos(c) : 0;
+    bool vis;
+    uint32_t k = tree_.MarkDeleted(c, rem, &vis);
+    if (vis && changes != nullptr) {
+      if (!changes->empty() && changes->back().pos == pos &&
+          changes->back().inserted.empty()) {
+        changes->back().deleted += k;
+      } else {
+        changes->push_back({pos, k, {}});
+      }
+    }
+    s += k;
+    rem -= k;
+  }
+  RecordDelete(agent, run.seq, run);
+  return Status::Ok();
+}
+
+Result<TextDoc::ApplyState> TextDoc::TryApply(
+    PendingRun* p, std::vector<TextChange>* changes) {
+  Agent& ag = agents_[p->agent];
+  OpRun& run = p->run;
+  if (uint64_t{run.seq} + run.len <= ag.next_seq) {
+    return ApplyState::kDuplicate;
+  }
+  if (run.seq > ag.next_seq) return ApplyState::kNotReady;
+  const uint32_t d = ag.next_seq - run.seq;
+  if (d > 0) {
+    run.seq += d;
+    run.len -= d;
+    if (run.kind == OpKind::kInsert) {
+      run.a = {p->agent, run.seq - 1};
+      if (run.content != kElided) p->content.erase(0, d);
+    } else {
+      run.a.seq = run.reversed ? run.a.seq - d : run.a.seq + d;
+    }
+  }
+  if (run.kind == OpKind::kInsert) {
+    if (!Known(run.a) || !Known(run.b)) return ApplyState::kNotReady;
+    WEFT_RETURN_IF_ERROR(IntegrateInsert(p->agent, run, p->content, changes));
+  } else {
+    const uint32_t hi = run.reversed ? run.a.seq : run.a.seq + run.len - 1;
+    if (!Known({run.a.agent, hi})) return ApplyState::kNotReady;
+    WEFT_RETURN_IF_ERROR(ApplyRemoteDelete(p->agent, run, changes));
+  }
+  return ApplyState::kApplied;
+}
+
+Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
+                                                     bool report_changes) {
+  ByteReader r(update);
+  uint8_t version = 0, kind = 0;
+  WEFT_RETURN_IF_ERROR(r.U8(&version));
+  if (version != kFormatVersion) {
+    return Status::Corruption("unsupported format version");
+  }
+  WEFT_RETURN_IF_ERROR(r.U8(&kind));
+  if (kind != kKindUpdate) return Status::Corruption("not an update");
+  std::vector<uint64_t> clients;
+  WEFT_RETURN_IF_ERROR(ReadClients(&r, false, &clients));
+  const uint64_t nclients = clients.size();
+  uint64_t nruns = 0;
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &nruns));
+  std::vector<PendingRun> items;
+  items.reserve(pending_.size() + nruns);
+  for (uint64_t i = 0; i < nruns; ++i) {
+    PendingRun p;
+    uint64_t a = 0;
+    if (nclients == 0) return Status::Corruption("run without clients");
+    WEFT_RETURN_IF_ERROR(r.VarUintMax(nclients - 1, &a));
+    p.agent = static_cast<uint32_t>(a);
+    OpRun& run = p.run;
+    WEFT_RETURN_IF_ERROR(r.U32(&run.seq));
+    WEFT_RETURN_IF_ERROR(r.U32(&run.len));
+    if (run.len == 0 || uint64_t{run.seq} + run.len >= UINT32_MAX) {
+      return Status::Corruption("bad run length");
+    }
+    uint8_t k = 0;
+    WEFT_RETURN_IF_ERROR(r.U8(&k));
+    run.reversed = false;
+    run.content = 0;
+    run.b = kNoId;
+    if (k == kRunInsert || k == kRunInsertDeleted) {
+      run.kind = OpKind::kInsert;
+      WEFT_RETURN_IF_ERROR(GetId(&r, nclients, &run.a));
+      WEFT_RETURN_IF_ERROR(GetId(&r, nclients, &run.b));
+      if (k == kRunInsert) {
+        std::string_view utf8;
+        WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&utf8));
+        if (utf8.size() < run.len || utf8.size() > uint64_t{run.len} * 4) {
+          return Status::Corruption("content length mismatch");
+        }
+        WEFT_RETURN_IF_ERROR(DecodeUtf8(utf8, &p.content));
+        if (p.content.size() != run.len) {
+          return Status::Corruption("content length mismatch");
+        }
+      } else {
+        run.content = kElided;
+      }
+    } else if (k == kRunDelete || k == kRunDeleteReversed) {
+      run.kind = OpKind::kDelete;
+      run.reversed = k == kRunDeleteReversed;
+      WEFT_RETURN_IF_ERROR(GetId(&r, nclients, &run.a));
+      if (run.a.none()) return Status::Corruption("delete without target");
+      if (run.reversed ? run.a.seq < run.len - 1
+                       : uint64_t{run.a.seq} + run.len >= UINT32_MAX) {
+        return Status::Corruption("delete target out of range");
+      }
+    } else {
+      return Status::Corruption("unknown run kind");
+    }
+    items.push_back(std::move(p));
+  }
+  if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+
+  // Map the message's client table to local agents.
+  std::vector<uint32_t> local(clients.size());
+  for (size_t i = 0; i < clients.size(); ++i) local[i] = AgentFor(clients[i]);
+  auto remap = [&](Id* id) {
+    if (!id->none()) id->agent = local[id->agent];
+  };
+  for (PendingRun& p : items) {
+    p.agent = local[p.agent];
+    remap(&p.run.a);
+    remap(&p.run.b);
+  }
+  for (PendingRun& p : pending_) items.push_back(std::move(p));
+  pending_.clear();
+
+  // Apply agent by agent in seq order, looping while anything progresses.
+  std::vector<std::vector<size_t>> queues(agents_.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    queues[items[i].agent].push_back(i);
+  }
+  for (auto& q : queues) {
+    std::stable_sort(q.begin(), q.end(), [&](size_t x, size_t y) {
+      return items[x].run.seq < items[y].run.seq;
+    });
+  }
+  std::vector<size_t> head(queues.size(), 0);
+  std::vector<TextChange> changes;
+  std::vector<TextChange>* ch = report_changes ? &changes : nullptr;
+  Status failure;
+  bool progress = true;
+  while (progress && failure.ok()) {
+    progress = false;
+    for (size_t a = 0; a < queues.size() && failure.ok(); ++a) {
+      auto& q = queues[a];
+      while (head[a] < q.size()) {
+        auto st = TryApply(&items[q[head[a]]], ch);
+        if (!st.ok()) {
+          failure = st.status();
+          ++head[a];  // drop the bad run
+          break;
+        }
+        if (*st == ApplyState::kNotReady) break;
+        ++head[a];
+        progress = true;
+      }
+    }
+  }
+  for (size_t a = 0; a < queues.size(); ++a) {
+    for (size_t j = head[a]; j < queues[a].size(); ++j) {
+      if (pending_.size() >= limits_.max_pending_runs) {
+        return Status::ResourceExhausted("too many pending operations");
+      }
+      pending_.push_back(std::move(items[queues[a][j]]));
+    }
+  }
+  if (!failure.ok()) return failure;
+  return changes;
+}
+
+std::string TextDoc::EncodeSnapshot() const {
+  std::vector<uint32_t> table_index;
+  std::vector<uint32_t> order = ClientTable(agents_, &table_index);
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindSnapshot);
+  w.VarUint(order.size());
+  for (uint32_t a : order) w.VarUint(agents_[a].client);
+
+  // Spans in document order, merged into maximal runs (canonical form).
+  std::vector<Span> spans;
+  spans.reserve(tree_.span_count());
+  for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
+    for (int i = 0; i < l->n; ++i) {
+      const Span& s = l->spans[i];
+      if (!spans.empty() && spans.back().CanAppend(s)) {
+        spans.back().set_len(spans.back().len() + s.len());
+      } else {
+        spans.push_back(s);
+      }
+    }
+  }
+  w.VarUint(spans.size());
+  std::vector<uint32_t> prev_end(agents_.size(), 0);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const Span& s = spans[i];
+    uint32_t ol_mode = 3;
+    if (s.origin_left.none()) {
+      ol_mode = 0;
+    } else if (i > 0 && s.origin_left == spans[i - 1].last()) {
+      ol_mode = 1;
+    } else if (s.id.seq > 0 && s.origin_left == Id{s.id.agent, s.id.seq - 1}) {
+      ol_mode = 2;
+    }
+    uint32_t or_mode = 3;
+    if (s.origin_right.none()) {
+      or_mode = 0;
+    } else if (i + 1 < spans.size() && s.origin_right == spans[i + 1].id) {
+      or_mode = 1;
+    } else if (i > 0 && s.origin_right == spans[i - 1].origin_right) {
+      or_mode = 2;
+    }
+    w.VarUint((uint64_t{s.len()} << 5) | (s.deleted() ? 16 : 0) |
+              (ol_mode << 2) | or_mode);
+    PutClient(&w, table_index[s.id.agent], order.size());
+    w.VarSint(int64_t{s.id.seq} - int64_t{prev_end[s.id.agent]});
+    prev_end[s.id.agent] = s.id.seq + s.len();
+    if (ol_mode == 3) {
+      PutRelId(&w, s.origin_left, s.id.seq, table_index, order.size());
+    }
+    if (or_mode == 3) {
+      PutRelId(&w, s.origin_right, s.id.seq, table_index, order.size());
+    }
+  }
+  std::string text = Text();
+  std::string packed = LzCompress(text);
+  if (packed.size() < text.size() &&
+      text.size() <= MaxLzExpansion(packed.size())) {
+    w.U8(kTextLz);
+    w.VarUint(text.size());
+    w.LengthPrefixed(packed);
+  } else {
+    w.U8(kTextRaw);
+    w.LengthPrefixed(text);
+  }
+
+  ByteWriter d;
+  uint32_t ndel = 0;
+  uint32_t prev_target = 0;
+  for (uint32_t a : order) {
+    for (const OpRun& op : agents_[a].ops) {
+      if (op.kind != OpKind::kDelete) continue;
+      PutClient(&d, table_index[a], order.size());
+      d.VarUint((uint64_t{op.len} << 1) | (op.reversed ? 1 : 0));
+      PutRelId(&d, op.a, prev_target, table_index, order.size());
+      prev_target = op.a.seq;
+      ++ndel;
+    }
+  }
+  std::string dels = d.Take();
+  w.VarUint(ndel);
+  w.buffer().append(dels);
+  return w.Take();
+}
+
+Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
+    std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
+  ByteReader r(snapshot);
+  uint8_t version = 0, kind = 0;
+  WEFT_RETURN_IF_ERROR(r.U8(&version));
+  if (version != kFormatVersion) {
+    return Status::Corruption("unsupported format version");
+  }
+  WEFT_RETURN_IF_ERROR(r.U8(&kind));
+  if (kind != kKindSnapshot) return Status::Corruption("not a snapshot");
+  std::vector<uint64_t> clients;
+  WEFT_RETURN_IF_ERROR(ReadClients(&r, true, &clients));
+  const uint64_t nclients = clients.size();
+  uint64_t nspans = 0;
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &nspans));
+  if (nspans > 0 && nclients == 0) return Status::Corruption("no clients");
+  std::vector<Span> spans;
+  std::vector<uint8_t> or_next;  // right origin = next span's first id
+  spans.reserve(nspans);
+  or_next.reserve(nspans);
+  uint64_t visible = 0;
+  std::vector<uint32_t> prev_end(nclients, 0);
+  for (uint64_t i = 0; i < nspans; ++i) {
+    uint64_t head = 0, a = 0;
+    WEFT_RETURN_IF_ERROR(r.VarUint(&head));
+    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
+    Span s;
+    s.id.agent = static_cast<uint32_t>(a);
+    WEFT_RETURN_IF_ERROR(r.SeqDelta(prev_end[a], &s.id.seq));
+    uint64_t len = head >> 5;
+    if (len == 0 || s.id.seq + len >= UINT32_MAX) {
+      return Status::Corruption("bad span length");
+    }
+    s.len_del = static_cast<uint32_t>(len << 1) | ((head & 16) ? 1 : 0);
+    prev_end[a] = static_cast<uint32_t>(s.id.seq + len);
+    uint32_t ol_mode = (head >> 2) & 3;
+    uint32_t or_mode = head & 3;
+    switch (ol_mode) {
+      case 0:
+        s.origin_left = kNoId;
+        break;
+      case 1:
+        if (i == 0) return Status::Corruption("no previous span");
+        s.origin_left = spans.back().last();
+        break;
+      case 2:
+        if (s.id.seq == 0) return Status::Corruption("no predecessor");
+        s.origin_left = {s.id.agent, s.id.seq - 1};
+        break;
+      default:
+        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_left));
+    }
+    s.origin_right = kNoId;
+    switch (or_mode) {
+      case 0:
+      case 1:
+        break;
+      case 2:
+        if (i == 0) return Status::Corruption("no previous span");
+        s.origin_right = spans.back().origin_right;
+        break;
+      default:
+        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_right));
+    }
+    or_next.push_back(or_mode == 1);
+    visible += s.visible_len();
+    spans.push_back(s);
+  }
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (or_next[i]) {
+      if (i + 1 == spans.size()) return Status::Corruption("no next span");
+      spans[i].origin_right = spans[i + 1].id;
+    }
+  }
+  uint8_t text_mode = 0;
+  WEFT_RETURN_IF_ERROR(r.U8(&text_mode));
+  std::string_view text_utf8;
+  std::string unpacked;
+  if (text_mode == kTextRaw) {
+    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&text_utf8));
+  } else if (text_mode == kTextLz) {
+    uint64_t raw_len = 0;
+    WEFT_RETURN_IF_ERROR(r.VarUint(&raw_len));
+    std::string_view packed;
+    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&packed));
+    if (raw_len > MaxLzExpansion(packed.size())) {
+      return Status::Corruption("text expands too much");
+    }
+    WEFT_RETURN_IF_ERROR(LzDecompress(packed, raw_len, &unpacked));
+    if (unpacked.size() != raw_len) return Status::Corruption("text length");
+    text_utf8 = unpacked;
+  } else {
+    return Status::Corruption("unknown text encoding");
+  }
+  if (visible > text_utf8.size()) return Status::Corruption("text too short");
+  std::u32string text;
+  text.reserve(visible);
+  WEFT_RETURN_IF_ERROR(DecodeUtf8(text_utf8, &text));
+  if (text.size() != visible) return Status::Corruption("text length");
+  uint64_t ndel = 0;
+  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &ndel));
+  if (ndel > 0 && nclients == 0) return Status::Corruption("no clients");
+  struct Del {
+    uint32_t agent;
+    OpRun run;
+  };
+  std::vector<Del> dels;
+  dels.reserve(ndel);
+  uint32_t prev_target = 0;
+  for (uint64_t i = 0; i < ndel; ++i) {
+    uint64_t a = 0, lr = 0;
+    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
+    Del d{static_cast<uint32_t>(a), {}};
+    WEFT_RETURN_IF_ERROR(r.VarUint(&lr));
+    uint64_t len = lr >> 1;
+    d.run.reversed = lr & 1;
+    if (len == 0 || len >= UINT32_MAX) {
+      return Status::Corruption("bad delete length");
+    }
+    d.run.len = static_cast<uint32_t>(len);
+    d.run.seq = 0;  // the client's first seq no insert takes, see below
+    d.run.kind = OpKind::kDelete;
+    WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, prev_target, &d.run.a));
+    prev_target = d.run.a.seq;
+    if (d.run.a.none() || (d.run.reversed ? d.run.a.seq < len - 1
+                                          : d.run.a.seq + len >= UINT32_MAX)) {
+      return Status::Corruption("bad delete target");
+    }
+    d.run.b = kNoId;
+    dels.push_back(d);
+  }
+  if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+
+  // Rebuild the op logs: every seq of every client must be covered exactly
+  // once by a span (insert) or a delete run.
+  struct Piece {
+    uint32_t seq = 0;
+    uint32_t len;
+    bool is_delete;
+    uint32_t index;  // into spans or dels
+    uint32_t text_off;
+  };
+  std::vector<std::vector<Piece>> pieces(nclients);
+  uint32_t text_off = 0;
+  for (uint32_t i = 0; i < spans.size(); ++i) {
+    const Span& s = spans[i];
+    pieces[s.id.agent].push_back({s.id.seq, s.len(), false, i, text_off});
+    text_off += s.visible_len();
+  }
+  std::vector<std::vector<uint32_t>> dels_of(nclients);
+  for (uint32_t i = 0; i < dels.size(); ++i)
+    dels_of[dels[i].agent].push_back(i);
+  auto doc = std::make_unique<TextDoc>(client_id, limits);
+  std::vector<uint32_t> local(nclients);
+  for (uint64_t i = 0; i < nclients; ++i) local[i] = doc->AgentFor(clients[i]);
+  auto remap = [&](Id id) {
+    if (!id.none()) id.agent = local[id.agent];
+    return id;
+  };
+  std::vector<ContentTree::Leaf*> leaf_of(spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) {
+    Span t = spans[i];
+    t.id.agent = local[t.id.agent];
+    t.origin_left = remap(t.origin_left);
+    t.origin_right = remap(t.origin_right);
+    leaf_of[i] = doc->tree_.BulkAppend(t);
+  }
+  // Per client, the inserts (sorted by seq) and the delete runs (in order)
+  // must tile [0, next_seq): each delete run takes the next seqs that no
+  // insert holds.
+  for (uint64_t a = 0; a < nclients; ++a) {
+    auto& ps = pieces[a];
+    const auto& ds = dels_of[a];
+    if (ps.empty() && ds.empty()) {
+      return Status::Corruption("client without operations");
+    }
+    auto by_seq = [](const Piece& x, const Piece& y) { return x.seq < y.seq; };
+    if (!std::is_sorted(ps.begin(), ps.end(), by_seq)) {
+      std::sort(ps.begin(), ps.end(), by_seq);
+    }
+    uint64_t expect = 0;
+    size_t di = 0;
+    auto deletes_until = [&](uint64_t limit) -> Status {
+      while (expect < limit && di < ds.size()) {
+        OpRun run = dels[ds[di++]].run;
+        if (expect + run.len > limit || expect + run.len >= UINT32_MAX) {
+          return Status::Corruption("operation ids overlap or leave a gap");
+        }
+        run.a = remap(run.a);
+        doc->RecordDelete(local[a], static_cast<uint32_t>(expect), run);
+        expect += run.len;
+      }
+      return Status::Ok();
+    };
+    for (const Piece& p : ps) {
+      WEFT_RETURN_IF_ERROR(deletes_until(p.seq));
+      if (p.seq != expect) {
+        return Status::Corruption("operation ids overlap or leave a gap");
+      }
+      expect += p.len;
+      const Span& s = spans[p.index];
+      doc->tree_.BulkIndex(local[a], p.seq, p.seq + p.len, leaf_of[p.index]);
+      doc->RecordInsert(local[a], p.seq, p.len, remap(s.origin_left),
+                        remap(s.origin_right),
+                        s.deleted() ? nullptr : text.data() + p.text_off);
+    }
+    WEFT_RETURN_IF_ERROR(deletes_until(UINT32_MAX));
+    if (di != ds.size()) return Status::Corruption("too many delete runs");
+  }
+  doc->tree_.FinishBulk();
+  return doc;
+}
+
+size_t TextDoc::MemoryBytes() const {
+  size_t b = tree_.MemoryBytes() + agents_.capacity() * sizeof(Agent) +
+             agent_of_.size() * 48;
+  for (const Agent& ag : agents_) {
+    b += ag.ops.capacity() * sizeof(OpRun) +
+         ag.text.capacity() * sizeof(char32_t);
+  }
+  return b;
+}
+
+std::string TextDoc::DebugString() const {
+  auto id = [&](Id x) {
+    if (x.none()) return std::string("-");
+    return std::to_string(agents_[x.agent].client) + ":" +
+           std::to_string(x.seq);
+  };
+  std::string out = "spans:";
+  for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
+    for (int i = 0; i < l->n; ++i) {
+      const Span& s = l->spans[i];
+      out += " [" + id(s.id) + "+" + std::to_string(s.len()) +
+             (s.deleted() ? " del" : "") + " ol=" + id(s.origin_left) +
+             " or=" + id(s.origin_right) + "]";
+    }
+  }
+  out += "\nops:";
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    for (const OpRun& op : agents_[a].ops) {
+      out += " {" + id(Id{a, op.seq}) + "+" + std::to_string(op.len) +
+             (op.kind == OpKind::kInsert
+                  ? " ins ol=" + id(op.a) + " or=" + id(op.b) +
+                        (op.content == kElided ? " elided" : "")
+                  : std::string(" del ") + id(op.a) +
+                        (op.reversed ? " rev" : "")) +
+             "}";
+    }
+  }
+  return out;
+}
+
+Status TextDoc::CheckInvariants() const {
+  WEFT_RETURN_IF_ERROR(tree_.CheckInvariants());
+  uint64_t visible = 0;
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    const Agent& ag = agents_[a];
+    uint32_t expect = 0;
+    for (const OpRun& op : ag.ops) {
+      if (op.seq != expect || op.len == 0) {
+        return Status::Internal("op log does not tile the seq space");
+      }
+      expect += op.len;
+      if (op.kind == OpKind::kInsert) {
+        for (Id id : {Id{a, op.seq}, Id{a, op.seq + op.len - 1}}) {
+          if (!tree_.FindId(id)) return Status::Internal("insert not in tree");
+        }
+      }
+    }
+    if (expect != ag.next_seq) return Status::Internal("next_seq mismatch");
+  }
+  for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
+    for (int i = 0; i < l->n; ++i) {
+      const Span& s = l->spans[i];
+      visible += s.visible_len();
+      if (!s.deleted()) {
+        for (uint32_t seq = s.id.seq; seq < s.id.seq + s.len();) {
+          const OpRun* op = FindOp(agents_[s.id.agent], seq);
+          if (op == nullptr || op->kind != OpKind::kInsert ||
+              op->content == kElided) {
+            return Status::Internal("visible span without content");
+          }
+          seq = op->seq + op->len;
+        }
+      }
+    }
+  }
+  if (visible != tree_.visible_len()) return Status::Internal("length");
+  return Status::Ok();
+}
+
+}  // namespace weft::core

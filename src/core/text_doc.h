@@ -1,0 +1,164 @@
+#pragma once
+
+// TextDoc: a collaborative plain-text document, the CRDT at the heart of
+// weft (design in docs/design-engine.md, bytes in docs/format.md).
+//
+// Every edit is an operation with a stable id (client id, local seq); one
+// code point inserted or deleted takes one seq. An insert names its causal
+// parents as its left and right origins (the neighbours it was typed
+// between), a delete names the ids it removes; together with the previous
+// seq of the same client these are its dependencies. Concurrent inserts at
+// one place are ordered by the FugueMax/YjsMod rule (no interleaving), ties
+// broken by client id, so every replica that has seen the same operations
+// holds the same text and encodes the same snapshot bytes.
+//
+// Applying an update is idempotent; operations whose dependencies are
+// missing wait in a pending queue and are applied once they arrive.
+// Positions are Unicode code points (see core/utf.h for UTF-16).
+//
+// Not thread-safe: confine a TextDoc to one thread or strand.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "core/content_tree.h"
+
+namespace weft::core {
+
+// client id -> number of operations seen from it (its next seq).
+using StateVector = std::map<uint64_t, uint32_t>;
+
+std::string EncodeStateVector(const StateVector& sv);
+// kCorruption on malformed bytes or clients listed out of order.
+Result<StateVector> DecodeStateVector(std::string_view bytes);
+
+// One visible change made by ApplyUpdate, for UI events. Positions are
+// code points in the text as it is after the previous changes of the list.
+struct TextChange {
+  uint64_t pos = 0;
+  uint64_t deleted = 0;  // code points removed at pos
+  std::string inserted;  // UTF-8 inserted at pos
+  friend bool operator==(const TextChange&, const TextChange&) = default;
+};
+
+// Limits that keep hostile updates from exhausting memory.
+struct TextDocLimits {
+  // Operations held while waiting for their dependencies (counted in runs).
+  size_t max_pending_runs = 1 << 16;
+};
+
+class TextDoc {
+ public:
+  // `client_id` names this replica's edits; it must be unique among the
+  // replicas of the document (the caller draws it at random).
+  explicit TextDoc(uint64_t client_id, TextDocLimits limits = {});
+  TextDoc(const TextDoc&) = delete;
+  TextDoc& operator=(const TextDoc&) = delete;
+
+  uint64_t client_id() const { return agents_[my_agent_].client; }
+  // Visible length in code points.
+  uint64_t length() const { return tree_.visible_len(); }
+  // The visible text, UTF-8.
+  std::string Text() const;
+
+  // Local edits. kInvalidArgument if the position or length is out of range
+  // or `utf8` is not valid UTF-8; the document is then unchanged.
+  Status Insert(uint64_t pos, std::string_view utf8);
+  Status Delete(uint64_t pos, uint64_t len);
+
+  StateVector GetStateVector() const;
+  std::string EncodeStateVector() const;
+
+  // The update holding every operation this document has and a peer at
+  // `have` lacks; with `upto`, only operations below it (which must be
+  // a causally closed version, e.g. another replica's state vector).
+  std::string EncodeDiff(const StateVector& have) const;
+  std::string EncodeDiff(const StateVector& have,
+                         const StateVector& upto) const;
+  // Same, with `have` as encoded state vector bytes (kCorruption if bad).
+  Result<std::string> EncodeDiffBytes(std::string_view state_vector) const;
+
+  // Applies an update (any order, duplicates allowed). Returns the visible
+  // changes. kCorruption if the bytes do not decode or name ids that do not
+  // exist; operations applied before the bad one stay applied (each one is
+  // valid on its own). kResourceExhausted if the pending queue is full.
+  Result<std::vector<TextChange>> ApplyUpdate(std::string_view update,
+                                              bool report_changes = true);
+
+  // The whole document in a canonical form: replicas holding the same
+  // operations produce identical bytes. Deleted text is not kept.
+  std::string EncodeSnapshot() const;
+  // kCorruption on malformed or inconsistent bytes; never crashes.
+  static Result<std::unique_ptr<TextDoc>> LoadSnapshot(
+      std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {});
+
+  size_t pending_runs() const { return pending_.size(); }
+  // Approximate heap bytes held (tree, index, op logs, inserted text).
+  size_t MemoryBytes() const;
+  // Spans and op runs in a human-readable form; for debugging tests.
+  std::string DebugString() const;
+  // Checks the tree, the op log and the text against each other; for tests.
+  Status CheckInvariants() const;
+
+ private:
+  enum class OpKind : uint8_t { kInsert = 0, kDelete = 1 };
+  static constexpr uint32_t kElided = UINT32_MAX;
+
+  // A run of consecutive operations of one agent.
+  struct OpRun {
+    uint32_t seq;
+    uint32_t len;
+    OpKind kind;
+    bool reversed;     // delete: seq + i removes a.seq - i (else a.seq + i)
+    uint32_t content;  // insert: offset in Agent::text, or kElided
+    Id a;              // insert: left origin; delete: first target
+    Id b;              // insert: right origin
+  };
+  struct Agent {
+    uint64_t client;
+    uint32_t next_seq = 0;
+    std::u32string text;     // inserted content, in op order
+    std::vector<OpRun> ops;  // sorted by seq, tiling [0, next_seq)
+  };
+  struct PendingRun {
+    uint32_t agent;
+    OpRun run;
+    std::u32string content;
+  };
+  enum class ApplyState { kApplied, kDuplicate, kNotReady };
+
+  uint32_t AgentFor(uint64_t client);
+  const OpRun* FindOp(const Agent& ag, uint32_t seq) const;
+  void AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
+                     std::string* out) const;
+  bool Known(Id id) const;
+  int CompareIds(Id a, Id b) const;
+  void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len, Id ol, Id orr,
+                    const char32_t* content);
+  void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
+  Result<ApplyState> TryApply(PendingRun* p, std::vector<TextChange>* changes);
+  Status IntegrateInsert(uint32_t agent, const OpRun& run,
+                         const std::u32string& content,
+                         std::vector<TextChange>* changes);
+  Status ApplyRemoteDelete(uint32_t agent, const OpRun& run,
+                           std::vector<TextChange>* changes);
+  void EncodeRun(const Agent& ag, uint32_t agent, const OpRun& run,
+                 uint32_t from, uint32_t to,
+                 const std::vector<uint32_t>& table_index, uint32_t* count,
+                 std::string* out) const;
+
+  TextDocLimits limits_;
+  uint32_t my_agent_ = 0;
+  std::vector<Agent> agents_;
+  std::map<uint64_t, uint32_t> agent_of_;
+  ContentTree tree_;
+  std::vector<PendingRun> pending_;
+  std::u32string scratch_;
+};
+
+}  // namespace weft::core

@@ -1,0 +1,108 @@
+#include "core/utf.h"
+
+namespace weft::core {
+
+Status DecodeUtf8(std::string_view utf8, std::u32string* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
+  const auto* end = p + utf8.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      // ASCII run: widen it in one resize instead of a push_back per byte.
+      const unsigned char* q = p + 1;
+      while (q < end && *q < 0x80) ++q;
+      size_t at = out->size();
+      out->resize(at + static_cast<size_t>(q - p));
+      char32_t* dst = out->data() + at;
+      for (; p < q; ++p) *dst++ = *p;
+      continue;
+    }
+    int extra;
+    char32_t cp;
+    char32_t min;
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+      min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+      min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+      min = 0x10000;
+    } else {
+      return Status::Corruption("invalid UTF-8 lead byte");
+    }
+    if (end - p <= extra) return Status::Corruption("truncated UTF-8");
+    for (int i = 1; i <= extra; ++i) {
+      unsigned char k = p[i];
+      if ((k & 0xC0) != 0x80) return Status::Corruption("bad UTF-8 byte");
+      cp = (cp << 6) | (k & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return Status::Corruption("invalid UTF-8 code point");
+    }
+    out->push_back(cp);
+    p += extra + 1;
+  }
+  return Status::Ok();
+}
+
+void AppendUtf8(char32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+Result<uint64_t> CountCodePoints(std::string_view utf8) {
+  std::u32string tmp;
+  Status s = DecodeUtf8(utf8, &tmp);
+  if (!s.ok()) return s;
+  return static_cast<uint64_t>(tmp.size());
+}
+
+Result<uint64_t> Utf16ToCodePointOffset(std::string_view utf8,
+                                        uint64_t utf16_offset) {
+  std::u32string cps;
+  Status s = DecodeUtf8(utf8, &cps);
+  if (!s.ok()) return s;
+  uint64_t units = 0;
+  for (uint64_t i = 0; i < cps.size(); ++i) {
+    if (units == utf16_offset) return i;
+    units += cps[i] >= 0x10000 ? 2 : 1;
+    if (units > utf16_offset) {
+      return Status::InvalidArgument("UTF-16 offset splits a surrogate pair");
+    }
+  }
+  if (units == utf16_offset) return static_cast<uint64_t>(cps.size());
+  return Status::InvalidArgument("UTF-16 offset past the end");
+}
+
+Result<uint64_t> CodePointToUtf16Offset(std::string_view utf8,
+                                        uint64_t cp_offset) {
+  std::u32string cps;
+  Status s = DecodeUtf8(utf8, &cps);
+  if (!s.ok()) return s;
+  if (cp_offset > cps.size()) {
+    return Status::InvalidArgument("code point offset past the end");
+  }
+  uint64_t units = 0;
+  for (uint64_t i = 0; i < cp_offset; ++i) units += cps[i] >= 0x10000 ? 2 : 1;
+  return units;
+}
+
+}  // namespace weft::core

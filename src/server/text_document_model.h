@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+
+#include "core/text_doc.h"
+#include "server/document_model.h"
+
+namespace weft::server {
+
+// The DocumentModel of text documents: the engine's TextDoc. A change
+// applies only when its update holds exactly the ids it claims — the
+// client's state advances from first_seq to first_seq + span, no other
+// client's does, and nothing waits for missing dependencies.
+class TextDocumentModel : public DocumentModel {
+ public:
+  explicit TextDocumentModel(std::unique_ptr<core::TextDoc> doc)
+      : doc_(std::move(doc)) {}
+
+  std::uint64_t NextSeq(std::uint64_t client_id) const override;
+  Status Apply(const proto::Change& change) override;
+  std::string EncodeSnapshot() const override;
+  // {"text": "..."}
+  std::string ContentJson() const override;
+
+ private:
+  std::unique_ptr<core::TextDoc> doc_;
+};
+
+// Text models for every document. The server never edits, so its replica
+// uses client id 0, which clients must not use.
+class TextDocumentModelFactory : public DocumentModelFactory {
+ public:
+  Result<std::unique_ptr<DocumentModel>> Load(
+      const std::string& doc,
+      std::optional<std::string_view> snapshot) override;
+};
+
+}  // namespace weft::server
