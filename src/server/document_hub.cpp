@@ -263,8 +263,10 @@ std::optional<proto::Error> DocumentHub::Submit(
             MakeError(proto::ErrorCode::kInvalidUpdate, doc, applied.message());
         // The model may hold part of the bad change: rebuild it from what
         // is durable and what others submitted.
-        live->queued.push_back(std::move(batch));
-        batch = Live::Batch{it->second.sub, batch.user_id, {}};
+        if (!batch.changes.empty()) {
+          live->queued.push_back(batch);
+          batch.changes.clear();
+        }
         if (Status r = live->Rebuild(models_, true); !r.ok()) {
           // Durable state no longer loads: nothing can be trusted here.
           Drop(*live, proto::ErrorCode::kUnavailable, r.message());
@@ -294,6 +296,10 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
     for (const auto& b : live->in_flight) {
       for (const auto& c : b.changes) all.push_back(ChangeToLog{c, b.user_id});
     }
+  }
+  if (all.empty()) {  // every change of the batch was dropped on a rebuild
+    OnAppended(live, std::vector<std::uint64_t>{});
+    return;
   }
   log_.Append(live->id, std::move(all),
               [this, live, started](Result<std::vector<std::uint64_t>> result) {

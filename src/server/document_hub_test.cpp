@@ -181,6 +181,17 @@ TEST_F(DocumentHubTest, InvalidUpdateIsRefusedAndLeavesOthersIntact) {
   EXPECT_EQ(log_.EntryCount("doc"), 2u);
 }
 
+TEST_F(DocumentHubTest, RefusedFirstChangeAppendsNothing) {
+  auto a = Join(1);
+  auto err = hub_.Submit("doc", a.get(), {C(3, 0, "bad")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kInvalidUpdate));
+  // No empty batch went to the log (which would answer with an error).
+  EXPECT_TRUE(a->All<proto::Error>().empty());
+  EXPECT_TRUE(a->All<proto::Ack>().empty());
+}
+
 TEST_F(DocumentHubTest, FailedAppendAcknowledgesNothingAndRetrySucceeds) {
   auto a = Join(1);
   auto b = Join(2);

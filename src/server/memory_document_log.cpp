@@ -7,6 +7,10 @@ namespace weft::server {
 void MemoryDocumentLog::Append(const std::string& doc,
                                std::vector<ChangeToLog> changes,
                                AppendDone done) {
+  if (changes.empty()) {  // as the Store: an empty batch is a caller bug
+    done(Status::InvalidArgument("empty append"));
+    return;
+  }
   std::vector<std::uint64_t> seqs;
   bool failed = false;
   {

@@ -1,0 +1,249 @@
+// End-to-end: a real weftd (SQLite store, REST accounts, engine) and real
+// WebSocket clients holding engine replicas.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <thread>
+
+#include "client/sync_client.h"
+#include "core/text_doc.h"
+#include "http_client.h"
+#include "process.h"
+
+namespace weft::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using client::SyncClient;
+constexpr auto kWait = 5s;
+
+struct User {
+  std::string id, email, token;
+};
+
+// One person's editor: an engine replica and a sync connection.
+struct Editor {
+  std::unique_ptr<SyncClient> conn;
+  std::unique_ptr<core::TextDoc> doc;
+
+  // Inserts locally and submits the change (the update of the new ops).
+  void Insert(const std::string& doc_id, std::uint64_t pos,
+              const std::string& s) {
+    auto before = doc->GetStateVector();
+    ASSERT_TRUE(doc->Insert(pos, s).ok());
+    auto after = doc->GetStateVector();
+    std::uint64_t c = doc->client_id();
+    std::uint64_t first = before.count(c) ? before[c] : 0;
+    proto::Change change{c, first, after[c] - first, doc->EncodeDiff(before)};
+    ASSERT_TRUE(conn->Send(proto::Submit{doc_id, {change}}).ok());
+  }
+
+  // Receives until an ack for `n` changes arrived, applying remote ops.
+  void Pump(std::chrono::milliseconds for_how_long) {
+    auto end = std::chrono::steady_clock::now() + for_how_long;
+    while (std::chrono::steady_clock::now() < end) {
+      auto m = conn->Receive(50ms);
+      if (!m.ok()) continue;
+      Apply(*m);
+    }
+  }
+  void Apply(const proto::Message& m) {
+    if (auto* ops = std::get_if<proto::Ops>(&m)) {
+      for (const auto& c : ops->changes) {
+        ASSERT_TRUE(doc->ApplyUpdate(c.update).ok());
+      }
+    } else if (auto* snap = std::get_if<proto::Snapshot>(&m)) {
+      auto loaded = core::TextDoc::LoadSnapshot(snap->state, doc->client_id());
+      ASSERT_TRUE(loaded.ok());
+      doc = std::move(*loaded);
+    }
+  }
+  template <typename T>
+  T Await() {
+    for (;;) {
+      auto m = conn->Receive(kWait);
+      EXPECT_TRUE(m.ok()) << m.status().ToString();
+      if (!m.ok()) return T{};
+      Apply(*m);
+      if (auto* t = std::get_if<T>(&*m)) return *t;
+    }
+  }
+};
+
+class WeftdSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = MakeTempDir("/tmp", "weftd-sync-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = *dir;
+    Start();
+  }
+  void TearDown() override {
+    if (pid_ > 0) StopProcess(pid_, SIGKILL, 1s);
+    RemoveTree(dir_);
+  }
+  void Start() {
+    auto port = FreeLoopbackPort();
+    ASSERT_TRUE(port.ok());
+    port_ = *port;
+    SpawnOptions opts;
+    opts.log_path = dir_ + "/weftd.log";
+    opts.env = {"WEFT_PASSWORD_HASH_COST=test"};
+    auto pid = Spawn({WEFTD_PATH, "--port", std::to_string(port_), "--data-dir",
+                      dir_ + "/data"},
+                     opts);
+    ASSERT_TRUE(pid.ok());
+    pid_ = *pid;
+    for (int i = 0; i < 500; ++i) {
+      if (HttpCall(port_, "GET", "/livez").status == 200) return;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL() << "weftd did not start";
+  }
+  void Kill() {
+    StopProcess(pid_, SIGKILL, 1s);
+    pid_ = -1;
+  }
+
+  json::value Call(const std::string& method, const std::string& path,
+                   const json::object& body, const std::string& token,
+                   int expect) {
+    auto r = HttpCall(port_, method, path,
+                      body.empty() ? "" : json::serialize(body), token);
+    EXPECT_EQ(r.status, expect) << method << " " << path << ": " << r.body;
+    if (r.body.empty()) return nullptr;
+    return json::parse(r.body);
+  }
+  User Register(const std::string& name) {
+    auto v = Call("POST", "/api/v1/auth/register",
+                  {{"email", name + "@example.com"},
+                   {"password", "correct horse battery"},
+                   {"display_name", name}},
+                  "", 201);
+    return User{std::string(v.at("user").at("id").as_string()),
+                name + "@example.com",
+                std::string(v.at("access_token").as_string())};
+  }
+  // alice owns a workspace with a text document; bob joins as `role`.
+  void SetUpTeam(const std::string& bob_role) {
+    alice_ = Register("alice");
+    bob_ = Register("bob");
+    ws_ = std::string(Call("POST", "/api/v1/workspaces", {{"name", "Team"}},
+                           alice_.token, 201)
+                          .at("id")
+                          .as_string());
+    doc_ = std::string(Call("POST", "/api/v1/workspaces/" + ws_ + "/documents",
+                            {{"kind", "text"}, {"title", "Notes"}},
+                            alice_.token, 201)
+                           .at("id")
+                           .as_string());
+    auto inv =
+        Call("POST", "/api/v1/workspaces/" + ws_ + "/invitations",
+             {{"email", bob_.email}, {"role", bob_role}}, alice_.token, 201);
+    Call("POST",
+         "/api/v1/invitations/" + std::string(inv.at("token").as_string()) +
+             "/accept",
+         {}, bob_.token, 200);
+  }
+  Editor Connect(const User& u, std::uint64_t client_id,
+                 std::uint64_t since = 0) {
+    Editor e;
+    auto c = SyncClient::Connect("127.0.0.1", port_);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    e.conn = std::move(*c);
+    e.doc = std::make_unique<core::TextDoc>(client_id);
+    EXPECT_TRUE(e.conn->Send(proto::Hello{1, u.token, "test"}).ok());
+    e.Await<proto::Welcome>();
+    EXPECT_TRUE(e.conn->Send(proto::Subscribe{doc_, since}).ok());
+    e.Await<proto::Synced>();
+    return e;
+  }
+
+  std::string dir_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  User alice_, bob_;
+  std::string ws_, doc_;
+};
+
+TEST_F(WeftdSyncTest, TwoEditorsConvergeAndAcknowledgedEditsSurviveSigkill) {
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);
+  Editor b = Connect(bob_, 22);
+  a.Insert(doc_, 0, "Hello");
+  b.Insert(doc_, 0, "Wörld ");
+  a.Await<proto::Ack>();
+  b.Await<proto::Ack>();
+  a.Insert(doc_, a.doc->length(), "!");
+  a.Await<proto::Ack>();
+  a.Pump(300ms);
+  b.Pump(300ms);
+  EXPECT_EQ(a.doc->Text(), b.doc->Text());
+  EXPECT_EQ(a.doc->length(), 12u);
+  std::string text = a.doc->Text();
+
+  // Every acknowledged edit is durable: kill the server without warning.
+  Kill();
+  Start();
+  Editor late = Connect(alice_, 33);
+  EXPECT_EQ(late.doc->Text(), text);
+}
+
+TEST_F(WeftdSyncTest, ViewerCannotWriteAndRemovalEndsTheSubscription) {
+  SetUpTeam("editor");
+  Editor b = Connect(bob_, 22);
+  // Downgrade bob through the REST API: his next submit is refused.
+  Call("PATCH", "/api/v1/workspaces/" + ws_ + "/members/" + bob_.id,
+       {{"role", "viewer"}}, alice_.token, 200);
+  b.Insert(doc_, 0, "x");
+  auto err = b.Await<proto::Error>();
+  EXPECT_EQ(err.code, 403u);
+  // Remove him: the open session learns it within a second.
+  auto start = std::chrono::steady_clock::now();
+  Call("DELETE", "/api/v1/workspaces/" + ws_ + "/members/" + bob_.id, {},
+       alice_.token, 204);
+  auto u = b.Await<proto::Unsubscribed>();
+  EXPECT_EQ(u.code, 410u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST_F(WeftdSyncTest, StrangersAndBadTokensGetNothing) {
+  SetUpTeam("viewer");
+  User eve = Register("eve");
+  auto c = SyncClient::Connect("127.0.0.1", port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send(proto::Hello{1, eve.token, "x"}).ok());
+  ASSERT_TRUE((*c)->ReceiveUntil<proto::Welcome>(kWait).ok());
+  ASSERT_TRUE((*c)->Send(proto::Subscribe{doc_, 0}).ok());
+  auto e = (*c)->ReceiveUntil<proto::Error>(kWait);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->code, 404u);
+
+  auto forged = SyncClient::Connect("127.0.0.1", port_);
+  ASSERT_TRUE(forged.ok());
+  ASSERT_TRUE((*forged)->Send(proto::Hello{1, alice_.token + "x", "x"}).ok());
+  EXPECT_FALSE((*forged)->ReceiveUntil<proto::Welcome>(kWait).ok());
+  EXPECT_EQ((*forged)->close_code(), 4401);
+}
+
+TEST_F(WeftdSyncTest, UpdateThatLiesAboutItsIdsIsRefused) {
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);
+  core::TextDoc other(99);
+  ASSERT_TRUE(other.Insert(0, "abc").ok());
+  // Claims to be client 11's ops but carries client 99's.
+  proto::Change lie{11, 0, 3, other.EncodeDiff({})};
+  ASSERT_TRUE(a.conn->Send(proto::Submit{doc_, {lie}}).ok());
+  auto err = a.Await<proto::Error>();
+  EXPECT_EQ(err.code, 422u) << err.message;
+  // The server's document is untouched: a new reader sees nothing.
+  Editor b = Connect(bob_, 22);
+  EXPECT_EQ(b.doc->Text(), "");
+}
+
+}  // namespace
+}  // namespace weft::testing

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace weft::testing {
+
+// A minimal blocking HTTP/1.1 client for end-to-end tests: one request per
+// connection (Connection: close) to 127.0.0.1.
+struct HttpReply {
+  int status = 0;  // 0 when no answer
+  std::string head;
+  std::string body;
+};
+
+HttpReply HttpCall(std::uint16_t port, const std::string& method,
+                   const std::string& path, const std::string& body = "",
+                   const std::string& bearer = "");
+
+}  // namespace weft::testing
