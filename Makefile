@@ -22,8 +22,9 @@ run: build
 	@echo "weftd: http://$${WEFT_BIND:-127.0.0.1}:$${WEFT_PORT:-8080}/"
 	@$(BUILD_DIR)/app/weftd
 
-# Builds everything, checks formatting, runs every test except `slow`.
-test: lint build
+# Builds everything (the WebAssembly engine too, with its Node tests),
+# checks formatting, runs every test except `slow`.
+test: lint build wasm
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
 
 # The slow-labelled tests too (longer crash and fuzz runs).
