@@ -57,6 +57,10 @@ struct ApiContext {
   // reach was deleted. Live sessions of that user should re-check their
   // access. Empty = nobody listens. Must not block.
   std::function<void(const std::string& user_id)> on_access_changed;
+  // The current content of a document as JSON text, from the sync layer
+  // (GET /api/v1/documents/{id}/content). Empty = not served (503).
+  std::function<Result<std::string>(const std::string& doc_id)>
+      document_content;
   // Whether the store is reachable and migrated (GET /readyz). Empty =
   // always ready.
   std::function<Status()> check_ready;

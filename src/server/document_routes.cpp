@@ -132,6 +132,19 @@ HttpResponse GetDocument(ApiContext&, ApiCall& call) {
   return JsonResponse(DocumentJson(*call.document));
 }
 
+HttpResponse GetDocumentContent(ApiContext& api, ApiCall& call) {
+  if (call.document->deleted_ms) return NotFound(call.request);
+  if (!api.document_content) {
+    return StatusError(Status::Unavailable("content is not served"),
+                       call.request);
+  }
+  auto content = api.document_content(call.document->id);
+  if (!content.ok()) return StatusError(content.status(), call.request);
+  HttpResponse r;
+  r.body = std::move(*content);
+  return r;
+}
+
 HttpResponse RenameDocument(ApiContext& api, ApiCall& call) {
   auth::JsonBodyValidator v(call.body);
   std::string title = v.RequiredString("title", kTitle);
@@ -211,6 +224,9 @@ void AddDocumentRoutes(Router& router, ApiContext& api) {
               ListDocuments);
   AddApiRoute(router, api, {"GET", "/api/v1/documents/{id}", viewer, kDoc},
               GetDocument);
+  AddApiRoute(router, api,
+              {"GET", "/api/v1/documents/{id}/content", viewer, kDoc},
+              GetDocumentContent);
   AddApiRoute(router, api, {"PATCH", "/api/v1/documents/{id}", editor, kDoc},
               RenameDocument);
   AddApiRoute(router, api, {"DELETE", "/api/v1/documents/{id}", editor, kDoc},

@@ -185,6 +185,12 @@ TEST_F(WeftdSyncTest, TwoEditorsConvergeAndAcknowledgedEditsSurviveSigkill) {
   EXPECT_EQ(a.doc->Text(), b.doc->Text());
   EXPECT_EQ(a.doc->length(), 12u);
   std::string text = a.doc->Text();
+  // Integrations read the same content over REST.
+  auto content = Call("GET", "/api/v1/documents/" + doc_ + "/content", {},
+                      bob_.token, 200);
+  EXPECT_EQ(content.at("text").as_string(), text);
+  User eve = Register("eve");
+  Call("GET", "/api/v1/documents/" + doc_ + "/content", {}, eve.token, 404);
 
   // Every acknowledged edit is durable: kill the server without warning.
   Kill();
