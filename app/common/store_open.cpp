@@ -1,10 +1,21 @@
 #include "store_open.h"
 
+#include "core/text_doc.h"
 #include "store/memory_store.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 namespace weft::app {
+namespace {
+
+// On open, every document's log must be contiguous and its latest snapshot
+// must load in the engine: an unusable store stops the server with the
+// reason, never a silently empty document.
+Status ValidateSnapshot(std::string_view, std::string_view state) {
+  return core::TextDoc::LoadSnapshot(state, 0).status();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     const std::string& kind, const std::string& data_dir,
@@ -13,6 +24,8 @@ Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
   if (kind == "sqlite") {
     store::SqliteOptions o;
     o.path = data_dir + "/weft.db";
+    o.verify_on_open = true;
+    o.validator = ValidateSnapshot;
     return store::OpenSqliteStore(o);
   }
   if (kind == "postgres") {
@@ -22,6 +35,8 @@ Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     }
     store::PgOptions o;
     o.conninfo = database_url;
+    o.verify_on_open = true;
+    o.validator = ValidateSnapshot;
     return store::OpenPgStore(o);
   }
   return Status::InvalidArgument("--store must be sqlite, postgres or memory");

@@ -9,6 +9,7 @@
 
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -340,6 +341,26 @@ TEST_F(WeftdTest, SigtermClosesIdleKeepAliveConnectionsAtOnce) {
   // Well under the 10 s grace period: idle connections are not waited for.
   EXPECT_LT(took, std::chrono::seconds(5));
   ::close(fd);
+}
+
+TEST_F(WeftdTest, UnusableStoreStopsTheServerWithTheReason) {
+  std::filesystem::create_directories(dir_ + "/bad");
+  std::ofstream(dir_ + "/bad/weft.db") << std::string(8192, 'x');
+  SpawnOptions opts;
+  opts.log_path = log_;
+  auto port = FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  auto rc = RunToCompletion({WEFTD_PATH, "--port", std::to_string(*port),
+                             "--data-dir", dir_ + "/bad"},
+                            opts);
+  ASSERT_TRUE(rc.ok());
+  EXPECT_NE(*rc, 0);
+  EXPECT_NE(ReadLog().find("\"level\":\"error\",\"msg\":\"cannot start"),
+            std::string::npos)
+      << ReadLog();
+  EXPECT_NE(ReadLog().find("not a database"), std::string::npos) << ReadLog();
+  // The file is left as it was, for the operator to inspect.
+  EXPECT_EQ(std::filesystem::file_size(dir_ + "/bad/weft.db"), 8192u);
 }
 
 TEST_F(WeftdTest, PortInUseFailsWithClearError) {
