@@ -259,6 +259,28 @@ TEST_F(DocumentHubTest, IdleDocumentsUnloadAndReloadWithTheirContent) {
   EXPECT_EQ(models_.loads, loads + 1);
 }
 
+TEST(DocumentHubMetricsTest, CountsDurableOpsAndLoadedDocuments) {
+  MemoryDocumentLog log;
+  ListModelFactory models;
+  DocumentHub hub(log, models);
+  MetricsRegistry metrics;
+  hub.ExportMetrics(metrics);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  hub.Submit("doc", a.get(), {C(1, 0, "x"), C(1, 1, "y")});
+  hub.Submit("doc", a.get(), {C(1, 0, "x")});  // a retry is not a new op
+  std::string text = metrics.Render();
+  EXPECT_NE(text.find("weft_sync_ops_total 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("weft_sync_ack_latency_seconds_count 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("weft_sync_documents_loaded 1\n"), std::string::npos);
+  EXPECT_NE(text.find("weft_sync_documents_subscribed 1\n"), std::string::npos);
+  hub.Unsubscribe("doc", a.get());
+  EXPECT_NE(metrics.Render().find("weft_sync_documents_subscribed 0\n"),
+            std::string::npos);
+}
+
 TEST_F(DocumentHubTest, PresenceIsForwardedAndGoneOnUnsubscribe) {
   auto a = Join(1);
   auto b = Join(2);

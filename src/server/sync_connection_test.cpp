@@ -86,6 +86,15 @@ TEST_F(SyncConnectionTest, AnythingBeforeHelloCloses4401) {
   EXPECT_EQ(c.transport->close_code, 4401);
 }
 
+TEST_F(SyncConnectionTest, HelloDeadlineCloses4401OnlyWithoutHello) {
+  auto silent = Connect("");
+  silent.conn->OnHelloDeadline();
+  EXPECT_EQ(silent.transport->close_code, 4401);
+  auto greeted = Connect();
+  greeted.conn->OnHelloDeadline();
+  EXPECT_EQ(greeted.transport->close_code, 0);
+}
+
 TEST_F(SyncConnectionTest, BadTokenCloses4401) {
   auto c = Connect("forged");
   EXPECT_EQ(c.transport->close_code, 4401);

@@ -16,38 +16,14 @@
 #include <thread>
 #include <vector>
 
+#include "http_client.h"
 #include "process.h"
 
 namespace weft::testing {
 namespace {
 
-// Sends raw bytes to 127.0.0.1:port and reads until the server closes.
 std::string Exchange(std::uint16_t port, const std::string& bytes) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "";
-  }
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    ssize_t n =
-        ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may answer and close before reading all
-    sent += static_cast<size_t>(n);
-  }
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
-    out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
+  return RawExchange(port, bytes);
 }
 
 struct Response {

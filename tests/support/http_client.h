@@ -13,6 +13,10 @@ struct HttpReply {
   std::string body;
 };
 
+// Sends raw bytes to 127.0.0.1:port and reads until the server closes (or
+// 30 s pass without data). Empty when the connection is refused.
+std::string RawExchange(std::uint16_t port, const std::string& bytes);
+
 HttpReply HttpCall(std::uint16_t port, const std::string& method,
                    const std::string& path, const std::string& body = "",
                    const std::string& bearer = "");
