@@ -23,6 +23,8 @@ export declare class TextDoc {
   text(): string;
   length(): number;
   stateVector(): Uint8Array;
+  /** Operations of `clientId` held: a sync change's first_seq. */
+  opCount(clientId: number): number;
   /** The update a peer at `stateVector` lacks. */
   diff(stateVector: Uint8Array): Uint8Array;
   /** Only the operations below `upto`, a causally closed state vector
@@ -65,6 +67,8 @@ export declare class Doc {
   /** Deterministic JSON of the whole document. */
   toJson(): string;
   stateVector(): Uint8Array;
+  /** Operations of `clientId` over all parts: a sync change's first_seq. */
+  opCount(clientId: number): number;
   diff(stateVector: Uint8Array): Uint8Array;
   applyUpdate(update: Uint8Array): void;
   snapshot(): Uint8Array;

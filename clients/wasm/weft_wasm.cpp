@@ -22,6 +22,17 @@ val Bytes(const std::string& s) {
           s.size(), reinterpret_cast<const uint8_t*>(s.data())));
 }
 
+// The dense per-client operation count that names a sync change's ids
+// (docs/protocol.md, `change`).
+uint64_t OpCountOf(const TextDoc& doc, uint64_t client) {
+  auto sv = doc.GetStateVector();
+  auto it = sv.find(client);
+  return it == sv.end() ? 0 : it->second;
+}
+uint64_t OpCountOf(const weft::core::Doc& doc, uint64_t client) {
+  return doc.OpCount(client);
+}
+
 std::string FromBytes(const val& bytes) {
   const size_t n = bytes["length"].as<size_t>();
   std::string s(n, '\0');
@@ -55,6 +66,9 @@ class WasmTextDoc {
   std::string Text() const { return doc_->Text(); }
   double Length() const { return static_cast<double>(doc_->length()); }
   val StateVector() const { return Bytes(doc_->EncodeStateVector()); }
+  double OpCount(double client) const {
+    return static_cast<double>(OpCountOf(*doc_, static_cast<uint64_t>(client)));
+  }
   val Diff(const val& state_vector) const {
     auto d = doc_->EncodeDiffBytes(FromBytes(state_vector));
     if (!d.ok()) Throw(d.status());
@@ -275,6 +289,9 @@ class WasmDoc {
   std::string Text(const std::string& text) { return TextOf(text)->Text(); }
   std::string ToJson() const { return doc_->ToJson(); }
   val StateVector() const { return Bytes(doc_->EncodeStateVector()); }
+  double OpCount(double client) const {
+    return static_cast<double>(OpCountOf(*doc_, static_cast<uint64_t>(client)));
+  }
   val Diff(const val& sv) const {
     auto d = doc_->EncodeDiff(FromBytes(sv));
     if (!d.ok()) Throw(d.status());
@@ -315,6 +332,7 @@ EMSCRIPTEN_BINDINGS(weft) {
       .function("text", &WasmDoc::Text)
       .function("toJson", &WasmDoc::ToJson)
       .function("stateVector", &WasmDoc::StateVector)
+      .function("opCount", &WasmDoc::OpCount)
       .function("diff", &WasmDoc::Diff)
       .function("applyUpdate", &WasmDoc::ApplyUpdate)
       .function("snapshot", &WasmDoc::Snapshot)
@@ -326,6 +344,7 @@ EMSCRIPTEN_BINDINGS(weft) {
       .function("text", &WasmTextDoc::Text)
       .function("length", &WasmTextDoc::Length)
       .function("stateVector", &WasmTextDoc::StateVector)
+      .function("opCount", &WasmTextDoc::OpCount)
       .function("diff", &WasmTextDoc::Diff)
       .function("diffRange", &WasmTextDoc::DiffRange)
       .function("applyUpdate", &WasmTextDoc::ApplyUpdate)

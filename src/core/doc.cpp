@@ -137,6 +137,23 @@ std::string Doc::EncodeStateVector() const {
   return w.Take();
 }
 
+std::map<uint64_t, uint64_t> Doc::OpCounts() const {
+  std::map<uint64_t, uint64_t> counts;
+  for (const auto& [client, n] : structure_->GetStateVector()) {
+    counts[client] += n;
+  }
+  for (const auto& [ref, text] : texts_) {
+    for (const auto& [client, n] : text->GetStateVector()) counts[client] += n;
+  }
+  return counts;
+}
+
+uint64_t Doc::OpCount(uint64_t client) const {
+  auto counts = OpCounts();
+  auto it = counts.find(client);
+  return it == counts.end() ? 0 : it->second;
+}
+
 Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
   ByteReader r(state_vector);
   WEFT_RETURN_IF_ERROR(Header(&r, kKindDocStateVector));

@@ -42,6 +42,13 @@ class Doc {
   std::string ToJson() const;
 
   std::string EncodeStateVector() const;
+  // How many operations of `client` the document holds, over the structure
+  // and every text. Each local edit adds to exactly one part, so this count
+  // is dense per client: a sync change's ids are (client, OpCount before)
+  // .. (client, OpCount after - 1).
+  uint64_t OpCount(uint64_t client) const;
+  // OpCount of every client that has operations here.
+  std::map<uint64_t, uint64_t> OpCounts() const;
   // kCorruption if `state_vector` does not decode.
   Result<std::string> EncodeDiff(std::string_view state_vector) const;
   // Idempotent, any order. kCorruption on bad bytes (parts applied before

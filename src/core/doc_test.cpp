@@ -44,6 +44,28 @@ TEST(DocTest, ShapesWithNestedTextConverge) {
   EXPECT_EQ((*loaded)->EncodeSnapshot(), a.EncodeSnapshot());
 }
 
+TEST(DocTest, OpCountIsDensePerClientOverAllParts) {
+  Doc a(1), b(2);
+  EXPECT_EQ(a.OpCount(1), 0u);
+  auto shapes = ContainerRef::RootMap("shapes");
+  auto shape = a.structure().MapSet(shapes, "s1", Value::NewMap());
+  ASSERT_TRUE(shape.ok());
+  auto label = a.structure().MapSet(**shape, "label", Value::NewText());
+  ASSERT_TRUE(label.ok() && label->has_value());
+  uint64_t before_text = a.OpCount(1);
+  EXPECT_EQ(before_text, 2u);
+  ASSERT_TRUE((*a.Text(**label))->Insert(0, "abc").ok());
+  EXPECT_EQ(a.OpCount(1), before_text + 3);
+  Sync(a, b);
+  EXPECT_EQ(b.OpCount(1), a.OpCount(1));
+  EXPECT_EQ(b.OpCount(2), 0u);
+  ASSERT_TRUE(b.structure().MapSet(**shape, "x", Value::Int(1)).ok());
+  EXPECT_EQ(b.OpCount(2), 1u);
+  auto counts = b.OpCounts();
+  EXPECT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[1], 5u);
+}
+
 TEST(DocTest, TextUpdatesWaitForTheirContainer) {
   Doc a(1), b(2);
   auto m = ContainerRef::RootMap("m");
