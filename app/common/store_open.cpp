@@ -1,5 +1,6 @@
 #include "store_open.h"
 
+#include "core/doc.h"
 #include "core/text_doc.h"
 #include "store/memory_store.h"
 #include "store/pg_store.h"
@@ -9,10 +10,17 @@ namespace weft::app {
 namespace {
 
 // On open, every document's log must be contiguous and its latest snapshot
-// must load in the engine: an unusable store stops the server with the
-// reason, never a silently empty document.
+// must load in the engine (as a text, or as a board's or canvas's Doc): an
+// unusable store stops the server with the reason, never a silently empty
+// document.
 Status ValidateSnapshot(std::string_view, std::string_view state) {
-  return core::TextDoc::LoadSnapshot(state, 0).status();
+  auto text = core::TextDoc::LoadSnapshot(state, 0);
+  if (text.ok()) return Status::Ok();
+  auto doc = core::Doc::LoadSnapshot(state, 0);
+  if (doc.ok()) return Status::Ok();
+  return Status::Corruption("the snapshot loads neither as a text (" +
+                            text.status().ToString() + ") nor as a Doc (" +
+                            doc.status().ToString() + ")");
 }
 
 }  // namespace

@@ -61,6 +61,22 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "I/O threads (0: one per core)")
       ->envname("WEFT_THREADS")
       ->capture_default_str();
+  app.add_option("--snapshot-every", config.sync.snapshot_every,
+                 "Snapshot a document after this many logged operations")
+      ->envname("WEFT_SNAPSHOT_EVERY")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--unload-interval", config.sync.unload_interval_s,
+                 "Seconds between unloads of documents nobody has open")
+      ->envname("WEFT_UNLOAD_INTERVAL")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-outbound-bytes", config.sync.max_outbound_bytes,
+                 "Bytes queued for one sync connection before it is closed "
+                 "(4508)")
+      ->envname("WEFT_MAX_OUTBOUND_BYTES")
+      ->check(CLI::Range(std::int64_t{4096}, std::int64_t{1} << 32))
+      ->capture_default_str();
   weftd::AddApiOptions(app, config);
   CLI11_PARSE(app, argc, argv);
 
@@ -81,7 +97,7 @@ int main(int argc, char** argv) {
     log.Error("cannot start the API", {{"error", api.status().ToString()}});
     return 1;
   }
-  auto sync = weftd::StartSync(**api, metrics);
+  auto sync = weftd::StartSync(**api, config.sync, metrics);
   weft::server::AddApiRoutes(router, (*api)->context, weftd::OpenApiJson());
 
   weft::server::HttpServer server(config, router, log, metrics,

@@ -3,10 +3,21 @@
 namespace weftd {
 
 std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
+                                       const weft::server::SyncConfig& config,
                                        weft::server::MetricsRegistry& metrics) {
   auto rt = std::make_unique<SyncRuntime>();
   rt->log = std::make_unique<weft::server::StoreDocumentLog>(*api.store);
-  rt->hub = std::make_unique<weft::server::DocumentHub>(*rt->log, rt->models);
+  rt->models = std::make_unique<weft::server::DocumentModels>(
+      [md = &api.store->metadata()](
+          const std::string& id) -> weft::Result<std::string> {
+        auto doc = md->GetDocument(id);
+        if (!doc.ok()) return doc.status();
+        return std::string(weft::store::DocumentKindName(doc->kind));
+      });
+  weft::server::HubConfig hub_config;
+  hub_config.snapshot_every = config.snapshot_every;
+  rt->hub = std::make_unique<weft::server::DocumentHub>(*rt->log, *rt->models,
+                                                        hub_config);
   rt->hub->ExportMetrics(metrics);
   rt->authn = std::make_unique<weft::server::JwtSyncAuthenticator>(
       *api.access_tokens, api.store->metadata());
@@ -14,6 +25,9 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
       api.store->metadata());
   rt->service = std::make_unique<weft::server::SyncService>(
       *rt->hub, *rt->authn, *rt->access, rt->registry);
+  rt->service->unload_interval = std::chrono::seconds(config.unload_interval_s);
+  rt->service->max_outbound_bytes =
+      static_cast<std::size_t>(config.max_outbound_bytes);
   metrics.AddCallbackGauge(
       "weft_sync_connections", "Open sync (WebSocket) connections.",
       [r = &rt->registry] { return static_cast<double>(r->size()); });

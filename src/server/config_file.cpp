@@ -54,7 +54,8 @@ Status ApplyConfigText(std::string_view text, std::string_view source,
   ServerConfig next = *config;
   for (const auto& [table_key, table_node] : root) {
     std::string table(table_key.str());
-    if ((table != "server" && table != "store" && table != "api") ||
+    if ((table != "server" && table != "store" && table != "api" &&
+         table != "sync") ||
         !table_node.is_table()) {
       return Bad(source, table_node,
                  "unknown table '" + table +
@@ -73,6 +74,18 @@ Status ApplyConfigText(std::string_view text, std::string_view source,
           }
         } else if (k == "database_url") {
           s = String(source, key, node, &next.store.database_url);
+        } else {
+          s = Bad(source, node, "unknown key '" + key + "'");
+        }
+      } else if (table == "sync") {
+        SyncConfig& y = next.sync;
+        if (k == "snapshot_every") {
+          s = Int(source, key, node, 1, 100'000'000, &y.snapshot_every);
+        } else if (k == "unload_interval_s") {
+          s = Int(source, key, node, 1, 86400, &y.unload_interval_s);
+        } else if (k == "max_outbound_bytes") {
+          s = Int(source, key, node, 4096, std::int64_t{1} << 32,
+                  &y.max_outbound_bytes);
         } else {
           s = Bad(source, node, "unknown key '" + key + "'");
         }

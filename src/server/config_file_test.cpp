@@ -66,6 +66,27 @@ document_retention_s = 86400
   EXPECT_EQ(d.store.kind, "sqlite");
 }
 
+TEST(ConfigFileTest, AppliesSyncTable) {
+  ServerConfig c;
+  Status s = ApplyConfigText(R"(
+[sync]
+snapshot_every = 50
+unload_interval_s = 5
+max_outbound_bytes = 65536
+)",
+                             "weftd.toml", &c);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(c.sync.snapshot_every, 50u);
+  EXPECT_EQ(c.sync.unload_interval_s, 5);
+  EXPECT_EQ(c.sync.max_outbound_bytes, 65536);
+  ServerConfig d;
+  EXPECT_FALSE(ApplyConfigText("[sync]\nsnapshot_every = 0\n", "f", &d).ok());
+  EXPECT_FALSE(
+      ApplyConfigText("[sync]\nmax_outbound_bytes = 10\n", "f", &d).ok());
+  EXPECT_FALSE(ApplyConfigText("[sync]\npresence = 1\n", "f", &d).ok());
+  EXPECT_EQ(d.sync.snapshot_every, 1000u);
+}
+
 TEST(ConfigFileTest, KeysNotInTheFileKeepTheirValues) {
   ServerConfig c;
   c.bind = "10.0.0.1";

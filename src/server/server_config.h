@@ -40,6 +40,20 @@ struct ApiConfig {
   std::int64_t document_retention_s = 30 * 24 * 3600;
 };
 
+// The sync endpoint ([sync] in the config file).
+struct SyncConfig {
+  // Snapshot a document (then compact its log) once this many operations
+  // were logged since its last snapshot. --snapshot-every /
+  // WEFT_SNAPSHOT_EVERY.
+  std::uint64_t snapshot_every = 1000;
+  // How often documents without subscribers are snapshotted and unloaded.
+  // --unload-interval / WEFT_UNLOAD_INTERVAL (seconds).
+  std::int64_t unload_interval_s = 30;
+  // Outbound bytes queued for one connection before it is closed with 4508
+  // (slow consumer). --max-outbound-bytes / WEFT_MAX_OUTBOUND_BYTES.
+  std::int64_t max_outbound_bytes = 8 * 1024 * 1024;
+};
+
 // How weftd listens and what it accepts. Every field has a safe default.
 struct ServerConfig {
   // Address to listen on (--bind / WEFT_BIND).
@@ -60,6 +74,7 @@ struct ServerConfig {
   std::chrono::seconds shutdown_grace{10};
   StoreConfig store;
   ApiConfig api;
+  SyncConfig sync;
 };
 
 }  // namespace weft::server

@@ -26,13 +26,4 @@ class TextDocumentModel : public DocumentModel {
   std::unique_ptr<core::TextDoc> doc_;
 };
 
-// Text models for every document. The server never edits, so its replica
-// uses client id 0, which clients must not use.
-class TextDocumentModelFactory : public DocumentModelFactory {
- public:
-  Result<std::unique_ptr<DocumentModel>> Load(
-      const std::string& doc,
-      std::optional<std::string_view> snapshot) override;
-};
-
 }  // namespace weft::server

@@ -6,9 +6,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "client/sync_client.h"
+#include "core/doc.h"
 #include "core/text_doc.h"
 #include "http_client.h"
 #include "process.h"
@@ -25,10 +27,26 @@ struct User {
   std::string id, email, token;
 };
 
-// One person's editor: an engine replica and a sync connection.
-struct Editor {
+// One person's editor: an engine replica (a TextDoc, or a board's Doc)
+// and a sync connection.
+template <typename D>
+struct Replica {
   std::unique_ptr<SyncClient> conn;
-  std::unique_ptr<core::TextDoc> doc;
+  std::unique_ptr<D> doc;
+
+  // Runs `edit` on a board's Doc and submits its ops as one change, named
+  // by the client's operation count (docs/protocol.md, `change`).
+  template <typename F>
+  void Edit(const std::string& doc_id, F edit) {
+    std::uint64_t c = doc->client_id();
+    std::string sv = doc->EncodeStateVector();
+    std::uint64_t first = doc->OpCount(c);
+    edit(*doc);
+    auto update = doc->EncodeDiff(sv);
+    ASSERT_TRUE(update.ok());
+    proto::Change change{c, first, doc->OpCount(c) - first, *update};
+    ASSERT_TRUE(conn->Send(proto::Submit{doc_id, {change}}).ok());
+  }
 
   // Inserts locally and submits the change (the update of the new ops).
   void Insert(const std::string& doc_id, std::uint64_t pos,
@@ -57,7 +75,7 @@ struct Editor {
         ASSERT_TRUE(doc->ApplyUpdate(c.update).ok());
       }
     } else if (auto* snap = std::get_if<proto::Snapshot>(&m)) {
-      auto loaded = core::TextDoc::LoadSnapshot(snap->state, doc->client_id());
+      auto loaded = D::LoadSnapshot(snap->state, doc->client_id());
       ASSERT_TRUE(loaded.ok());
       doc = std::move(*loaded);
     }
@@ -73,6 +91,9 @@ struct Editor {
     }
   }
 };
+
+using Editor = Replica<core::TextDoc>;
+using BoardEditor = Replica<core::Doc>;
 
 class WeftdSyncTest : public ::testing::Test {
  protected:
@@ -93,9 +114,11 @@ class WeftdSyncTest : public ::testing::Test {
     SpawnOptions opts;
     opts.log_path = dir_ + "/weftd.log";
     opts.env = {"WEFT_PASSWORD_HASH_COST=test"};
-    auto pid = Spawn({WEFTD_PATH, "--port", std::to_string(port_), "--data-dir",
-                      dir_ + "/data"},
-                     opts);
+    std::vector<std::string> argv = {WEFTD_PATH, "--port",
+                                     std::to_string(port_), "--data-dir",
+                                     dir_ + "/data"};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    auto pid = Spawn(argv, opts);
     ASSERT_TRUE(pid.ok());
     pid_ = *pid;
     for (int i = 0; i < 500; ++i) {
@@ -128,8 +151,9 @@ class WeftdSyncTest : public ::testing::Test {
                 name + "@example.com",
                 std::string(v.at("access_token").as_string())};
   }
-  // alice owns a workspace with a text document; bob joins as `role`.
-  void SetUpTeam(const std::string& bob_role) {
+  // alice owns a workspace with a document of `kind`; bob joins as `role`.
+  void SetUpTeam(const std::string& bob_role,
+                 const std::string& kind = "text") {
     alice_ = Register("alice");
     bob_ = Register("bob");
     ws_ = std::string(Call("POST", "/api/v1/workspaces", {{"name", "Team"}},
@@ -137,8 +161,8 @@ class WeftdSyncTest : public ::testing::Test {
                           .at("id")
                           .as_string());
     doc_ = std::string(Call("POST", "/api/v1/workspaces/" + ws_ + "/documents",
-                            {{"kind", "text"}, {"title", "Notes"}},
-                            alice_.token, 201)
+                            {{"kind", kind}, {"title", "Notes"}}, alice_.token,
+                            201)
                            .at("id")
                            .as_string());
     auto inv =
@@ -149,21 +173,23 @@ class WeftdSyncTest : public ::testing::Test {
              "/accept",
          {}, bob_.token, 200);
   }
-  Editor Connect(const User& u, std::uint64_t client_id,
-                 std::uint64_t since = 0) {
-    Editor e;
+  template <typename D = core::TextDoc>
+  Replica<D> Connect(const User& u, std::uint64_t client_id,
+                     std::uint64_t since = 0) {
+    Replica<D> e;
     auto c = SyncClient::Connect("127.0.0.1", port_);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     e.conn = std::move(*c);
-    e.doc = std::make_unique<core::TextDoc>(client_id);
+    e.doc = std::make_unique<D>(client_id);
     EXPECT_TRUE(e.conn->Send(proto::Hello{1, u.token, "test"}).ok());
-    e.Await<proto::Welcome>();
+    e.template Await<proto::Welcome>();
     EXPECT_TRUE(e.conn->Send(proto::Subscribe{doc_, since}).ok());
-    e.Await<proto::Synced>();
+    e.template Await<proto::Synced>();
     return e;
   }
 
   std::string dir_;
+  std::vector<std::string> extra_args_;  // for the next Start()
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
   User alice_, bob_;
@@ -197,6 +223,98 @@ TEST_F(WeftdSyncTest, TwoEditorsConvergeAndAcknowledgedEditsSurviveSigkill) {
   Start();
   Editor late = Connect(alice_, 33);
   EXPECT_EQ(late.doc->Text(), text);
+}
+
+TEST_F(WeftdSyncTest, BoardMoveAndRenameConvergeAndSurviveRestart) {
+  SetUpTeam("editor", "board");
+  BoardEditor a = Connect<core::Doc>(alice_, 11);
+  BoardEditor b = Connect<core::Doc>(bob_, 22);
+  using core::ContainerRef;
+  using core::Value;
+  auto cards = ContainerRef::RootMap("cards");
+  auto order = ContainerRef::RootList("todo");
+  std::optional<ContainerRef> card;
+  a.Edit(doc_, [&](core::Doc& d) {
+    auto c = d.structure().MapSet(cards, "c1", Value::NewMap());
+    ASSERT_TRUE(c.ok() && c->has_value());
+    card = **c;
+    ASSERT_TRUE(
+        d.structure().MapSet(*card, "title", Value::String("Spec")).ok());
+    ASSERT_TRUE(
+        d.structure().MapSet(*card, "column", Value::String("todo")).ok());
+    ASSERT_TRUE(d.structure().ListInsert(order, 0, Value::String("c1")).ok());
+    ASSERT_TRUE(d.structure().ListInsert(order, 1, Value::String("c2")).ok());
+  });
+  a.Await<proto::Ack>();
+  b.Await<proto::Ops>();
+  ASSERT_EQ(b.doc->ToJson(), a.doc->ToJson());
+  // At once: alice moves the card to "done" and reorders the column; bob
+  // renames it.
+  a.Edit(doc_, [&](core::Doc& d) {
+    ASSERT_TRUE(
+        d.structure().MapSet(*card, "column", Value::String("done")).ok());
+    auto items = d.structure().ListItems(order);
+    ASSERT_EQ(items.size(), 2u);
+    ASSERT_TRUE(d.structure().ListMove(order, items[1].id, 0).ok());
+  });
+  b.Edit(doc_, [&](core::Doc& d) {
+    ASSERT_TRUE(
+        d.structure().MapSet(*card, "title", Value::String("Spec v2")).ok());
+  });
+  a.Await<proto::Ack>();
+  b.Await<proto::Ack>();
+  a.Pump(300ms);
+  b.Pump(300ms);
+  std::string json = a.doc->ToJson();
+  EXPECT_EQ(b.doc->ToJson(), json);
+  EXPECT_EQ(json, R"({"map:cards":{"c1":{"column":"done","title":"Spec v2"}},)"
+                  R"("list:todo":["c2","c1"]})");
+  // Integrations read the board as JSON over REST.
+  auto content = Call("GET", "/api/v1/documents/" + doc_ + "/content", {},
+                      bob_.token, 200);
+  EXPECT_EQ(json::serialize(content), json);
+  // A text update is refused on a board.
+  core::TextDoc t(11);
+  ASSERT_TRUE(t.Insert(0, "x").ok());
+  proto::Change wrong{11, a.doc->OpCount(11), 1, t.EncodeDiff({})};
+  ASSERT_TRUE(a.conn->Send(proto::Submit{doc_, {wrong}}).ok());
+  EXPECT_EQ(a.Await<proto::Error>().code, 422u);
+
+  // The next start snapshots after every logged change, so the restart
+  // below loads (and verifies) the board from a snapshot too.
+  extra_args_ = {"--snapshot-every", "1"};
+  a.Edit(doc_, [&](core::Doc& d) {
+    ASSERT_TRUE(
+        d.structure().MapSet(*card, "due", Value::String("2026-12-01")).ok());
+  });
+  a.Await<proto::Ack>();
+  b.Await<proto::Ops>();
+  json = a.doc->ToJson();
+  EXPECT_EQ(b.doc->ToJson(), json);
+
+  Kill();
+  Start();
+  // One more change is snapshotted at once, then the server dies again.
+  BoardEditor c = Connect<core::Doc>(alice_, 44);
+  EXPECT_EQ(c.doc->ToJson(), json);
+  c.Edit(doc_, [&](core::Doc& d) {
+    ASSERT_TRUE(d.structure().MapDelete(*card, "due").ok());
+  });
+  c.Await<proto::Ack>();
+  json = c.doc->ToJson();
+  // The snapshot follows the ack.
+  bool snapshotted = false;
+  for (int i = 0; i < 100 && !snapshotted; ++i) {
+    auto m = HttpCall(port_, "GET", "/metrics");
+    snapshotted =
+        m.body.find("weft_sync_snapshot_seconds_count 1") != std::string::npos;
+    if (!snapshotted) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(snapshotted);
+  Kill();
+  Start();
+  BoardEditor late = Connect<core::Doc>(alice_, 33);
+  EXPECT_EQ(late.doc->ToJson(), json);
 }
 
 TEST_F(WeftdSyncTest, ViewerCannotWriteAndRemovalEndsTheSubscription) {

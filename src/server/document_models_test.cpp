@@ -1,0 +1,149 @@
+#include "server/document_models.h"
+
+#include <gtest/gtest.h>
+
+#include "core/doc.h"
+#include "core/text_doc.h"
+
+namespace weft::server {
+namespace {
+
+using core::ContainerRef;
+using core::Value;
+
+// The change that carries everything `doc` has of `client` beyond `from`.
+proto::Change ChangeOf(const core::Doc& doc, uint64_t client,
+                       const std::string& from_sv, uint64_t first_seq) {
+  auto update = doc.EncodeDiff(from_sv);
+  EXPECT_TRUE(update.ok());
+  return {client, first_seq, doc.OpCount(client) - first_seq, *update};
+}
+
+std::unique_ptr<DocumentModel> Empty(std::string_view kind) {
+  auto m = DocumentModels::LoadKind(kind, std::nullopt);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return std::move(*m);
+}
+
+TEST(DocumentModelsTest, BoardAcceptsChangesNamedByOpCount) {
+  auto model = Empty("board");
+  core::Doc a(7);
+  std::string sv0 = a.EncodeStateVector();
+  auto columns = ContainerRef::RootList("columns");
+  auto col = a.structure().ListInsert(columns, 0, Value::NewMap());
+  ASSERT_TRUE(col.ok());
+  auto col_map = a.structure().MapSet(ContainerRef::RootMap("x"), "title",
+                                      Value::String("Todo"));
+  ASSERT_TRUE(col_map.ok());
+  auto first = ChangeOf(a, 7, sv0, 0);
+  EXPECT_EQ(first.span, 2u);
+  ASSERT_TRUE(model->Apply(first).ok());
+  EXPECT_EQ(model->NextSeq(7), 2u);
+
+  // A nested text edited in the next change: its ops count on.
+  std::string sv1 = a.EncodeStateVector();
+  auto note = a.structure().MapSet(ContainerRef::RootMap("x"), "note",
+                                   Value::NewText());
+  ASSERT_TRUE(note.ok() && note->has_value());
+  ASSERT_TRUE((*a.Text(**note))->Insert(0, "héllo").ok());
+  auto second = ChangeOf(a, 7, sv1, 2);
+  EXPECT_EQ(second.span, 6u);
+  ASSERT_TRUE(model->Apply(second).ok());
+  EXPECT_EQ(model->NextSeq(7), 8u);
+  EXPECT_EQ(model->ContentJson(), a.ToJson());
+
+  // The snapshot reloads as the same document.
+  auto again = DocumentModels::LoadKind("canvas", model->EncodeSnapshot());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->ContentJson(), a.ToJson());
+  EXPECT_EQ((*again)->NextSeq(7), 8u);
+}
+
+TEST(DocumentModelsTest, BoardRefusesChangesThatLieAboutTheirIds) {
+  core::Doc a(7);
+  std::string sv0 = a.EncodeStateVector();
+  ASSERT_TRUE(a.structure()
+                  .MapSet(ContainerRef::RootMap("m"), "k", Value::Int(1))
+                  .ok());
+  ASSERT_TRUE(a.structure()
+                  .MapSet(ContainerRef::RootMap("m"), "j", Value::Int(2))
+                  .ok());
+  auto honest = ChangeOf(a, 7, sv0, 0);
+
+  auto short_span = honest;
+  short_span.span = 1;
+  EXPECT_EQ(Empty("board")->Apply(short_span).code(),
+            StatusCode::kInvalidArgument);
+  auto other_client = honest;
+  other_client.client_id = 8;
+  EXPECT_EQ(Empty("board")->Apply(other_client).code(),
+            StatusCode::kInvalidArgument);
+  auto server_id = honest;
+  server_id.client_id = 0;
+  EXPECT_EQ(Empty("board")->Apply(server_id).code(),
+            StatusCode::kInvalidArgument);
+  auto garbage = honest;
+  garbage.update = "\x01\x06garbage";
+  EXPECT_FALSE(Empty("board")->Apply(garbage).ok());
+  // A text update is not a board update.
+  core::TextDoc t(7);
+  ASSERT_TRUE(t.Insert(0, "ab").ok());
+  auto text_update = honest;
+  text_update.update = t.EncodeDiff({});
+  EXPECT_FALSE(Empty("board")->Apply(text_update).ok());
+}
+
+TEST(DocumentModelsTest, BoardRefusesChangesWithMissingDependencies) {
+  core::Doc a(7), b(9);
+  auto shape = a.structure().MapSet(ContainerRef::RootMap("shapes"), "s",
+                                    Value::NewMap());
+  ASSERT_TRUE(shape.ok() && shape->has_value());
+  // b learns of the shape, then edits inside it.
+  auto all = a.EncodeDiff(b.EncodeStateVector());
+  ASSERT_TRUE(all.ok());
+  ASSERT_TRUE(b.ApplyUpdate(*all).ok());
+  std::string b_sv = b.EncodeStateVector();
+  ASSERT_TRUE(b.structure().MapSet(**shape, "x", Value::Int(3)).ok());
+  auto b_update = b.EncodeDiff(b_sv);
+  ASSERT_TRUE(b_update.ok());
+  // The server never saw a's change: b's edit cannot apply yet.
+  EXPECT_EQ(Empty("board")->Apply({9, 0, 1, *b_update}).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(DocumentModelsTest, TextDocumentsStillLoadAsText) {
+  auto model = Empty("text");
+  core::TextDoc t(3);
+  ASSERT_TRUE(t.Insert(0, "abc").ok());
+  ASSERT_TRUE(model->Apply({3, 0, 3, t.EncodeDiff({})}).ok());
+  EXPECT_EQ(model->ContentJson(), R"({"text":"abc"})");
+  EXPECT_EQ(model->NextSeq(3), 3u);
+  // A text snapshot is not a board snapshot.
+  EXPECT_FALSE(DocumentModels::LoadKind("board", model->EncodeSnapshot()).ok());
+}
+
+TEST(DocumentModelsTest, LoadsByTheDocumentsKind) {
+  DocumentModels models([](const std::string& id) -> Result<std::string> {
+    if (id == "b") return std::string("board");
+    if (id == "t") return std::string("text");
+    if (id == "odd") return std::string("spreadsheet");
+    return Status::NotFound("no such document");
+  });
+  auto board = models.Load("b", std::nullopt);
+  ASSERT_TRUE(board.ok());
+  EXPECT_EQ((*board)->ContentJson(), core::Doc(1).ToJson());
+  auto text = models.Load("t", std::nullopt);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ((*text)->ContentJson(), R"({"text":""})");
+  EXPECT_EQ(models.Load("odd", std::nullopt).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Load("gone", std::nullopt).status().code(),
+            StatusCode::kNotFound);
+  // Without a kind source every document is text.
+  auto plain = DocumentModels().Load("anything", std::nullopt);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->ContentJson(), R"({"text":""})");
+}
+
+}  // namespace
+}  // namespace weft::server

@@ -1,0 +1,30 @@
+#include "server/struct_document_model.h"
+
+#include "server/change_ids.h"
+
+namespace weft::server {
+
+std::uint64_t StructDocumentModel::NextSeq(std::uint64_t client_id) const {
+  return doc_->OpCount(client_id);
+}
+
+Status StructDocumentModel::Apply(const proto::Change& change) {
+  if (change.client_id == 0) {
+    return Status::InvalidArgument("client id 0 is reserved for the server");
+  }
+  auto before = doc_->OpCounts();
+  WEFT_RETURN_IF_ERROR(doc_->ApplyUpdate(change.update));
+  if (doc_->pending_texts() != 0 || doc_->structure().pending_ops() != 0) {
+    return Status::InvalidArgument(
+        "the update depends on operations the server does not have");
+  }
+  return CheckChangeIds(before, doc_->OpCounts(), change);
+}
+
+std::string StructDocumentModel::EncodeSnapshot() const {
+  return doc_->EncodeSnapshot();
+}
+
+std::string StructDocumentModel::ContentJson() const { return doc_->ToJson(); }
+
+}  // namespace weft::server

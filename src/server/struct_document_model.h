@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+
+#include "core/doc.h"
+#include "server/document_model.h"
+
+namespace weft::server {
+
+// The DocumentModel of boards and canvases: the engine's Doc (maps, lists
+// and texts, nested). A change's ids count the client's operations over
+// every part of the document (core::Doc::OpCount); a change applies only
+// when it advances exactly its own client's count from first_seq to
+// first_seq + span and nothing of it waits for missing operations.
+class StructDocumentModel : public DocumentModel {
+ public:
+  explicit StructDocumentModel(std::unique_ptr<core::Doc> doc)
+      : doc_(std::move(doc)) {}
+
+  std::uint64_t NextSeq(std::uint64_t client_id) const override;
+  Status Apply(const proto::Change& change) override;
+  std::string EncodeSnapshot() const override;
+  // The engine's deterministic JSON of the document: root maps and lists
+  // as "map:NAME" / "list:NAME", texts as strings.
+  std::string ContentJson() const override;
+
+ private:
+  std::unique_ptr<core::Doc> doc_;
+};
+
+}  // namespace weft::server
