@@ -37,8 +37,10 @@ struct DocumentHub::Live {
     std::shared_ptr<Subscriber> sub;
     proto::Role role;
     std::string presence;
+    bool presence_dirty = false;  // not forwarded yet
   };
   std::map<const Subscriber*, Sub> subs;
+  bool presence_queued = false;  // in the hub's presence_dirty_
 
   // A submit's accepted changes, applied to the model, not yet durable.
   struct Batch {
@@ -450,13 +452,70 @@ std::optional<proto::Error> DocumentHub::SetPresence(const std::string& doc,
   if (it == live->subs.end()) {
     return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
   }
-  it->second.presence = state;
-  Frame frame = ToFrame(
-      proto::PresenceOf{doc, it->second.sub->session_id(), std::move(state)});
-  for (auto& [ptr, other] : live->subs) {
-    if (ptr != sub) other.sub->Send(frame);
+  it->second.presence = std::move(state);
+  it->second.presence_dirty = true;
+  if (!live->presence_queued) {
+    live->presence_queued = true;
+    std::lock_guard plock(presence_mu_);
+    presence_dirty_.push_back(live);
   }
   return std::nullopt;
+}
+
+std::size_t DocumentHub::FlushPresence() {
+  std::vector<std::weak_ptr<Live>> dirty;
+  {
+    std::lock_guard plock(presence_mu_);
+    dirty.swap(presence_dirty_);
+  }
+  std::size_t sent = 0;
+  for (auto& weak : dirty) {
+    auto live = weak.lock();
+    if (!live) continue;
+    std::lock_guard lock(live->mu);
+    live->presence_queued = false;
+    for (auto& [ptr, sub] : live->subs) {
+      if (!sub.presence_dirty) continue;
+      sub.presence_dirty = false;
+      Frame frame = ToFrame(
+          proto::PresenceOf{live->id, sub.sub->session_id(), sub.presence});
+      ++sent;
+      for (auto& [other_ptr, other] : live->subs) {
+        if (other_ptr != ptr) other.sub->Send(frame);
+      }
+    }
+  }
+  return sent;
+}
+
+std::size_t DocumentHub::ExpirePresence(
+    std::chrono::steady_clock::time_point now) {
+  std::vector<std::shared_ptr<Live>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, live] : docs_) all.push_back(live);
+  }
+  std::size_t cleared = 0;
+  for (auto& live : all) {
+    std::lock_guard lock(live->mu);
+    for (auto& [ptr, sub] : live->subs) {
+      if (sub.presence.empty()) continue;
+      auto heard = sub.sub->last_heard();
+      if (heard == std::chrono::steady_clock::time_point::max() ||
+          now - heard < config_.presence_timeout) {
+        continue;
+      }
+      sub.presence.clear();
+      sub.presence_dirty = false;
+      ++cleared;
+      Frame gone =
+          ToFrame(proto::PresenceGone{live->id, sub.sub->session_id()});
+      for (auto& [other_ptr, other] : live->subs) {
+        if (other_ptr != ptr) other.sub->Send(gone);
+      }
+    }
+  }
+  return cleared;
 }
 
 void DocumentHub::SetRole(const std::string& doc, const Subscriber* sub,

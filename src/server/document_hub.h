@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -27,6 +28,12 @@ class Subscriber {
   virtual std::uint64_t session_id() const = 0;
   // The user whose changes these are, recorded in the log.
   virtual std::string user_id() const { return {}; }
+  // When the client last sent anything (pings included); a subscriber
+  // silent for HubConfig::presence_timeout loses its presence. The default
+  // never goes silent.
+  virtual std::chrono::steady_clock::time_point last_heard() const {
+    return std::chrono::steady_clock::time_point::max();
+  }
 };
 
 struct HubConfig {
@@ -38,6 +45,10 @@ struct HubConfig {
   std::size_t max_changes_per_submit = 1024;
   // Largest presence state in bytes.
   std::size_t max_presence_bytes = 2048;
+  // A subscriber whose client sent nothing for this long (a silent drop
+  // the transport has not noticed yet) loses its presence: the others get
+  // `presence_gone`. ExpirePresence applies it.
+  std::chrono::milliseconds presence_timeout{30'000};
 };
 
 // The live documents of this node: loads a document on first subscription
@@ -85,10 +96,19 @@ class DocumentHub {
                                      const Subscriber* sub,
                                      std::vector<proto::Change> changes);
 
-  // Records and forwards `sub`'s presence to the other subscribers.
+  // Records `sub`'s presence. The other subscribers get it at the next
+  // FlushPresence, so updates coalesce: however many arrive between two
+  // flushes, one `presence_of` with the latest state goes out.
   std::optional<proto::Error> SetPresence(const std::string& doc,
                                           const Subscriber* sub,
                                           std::string state);
+  // Forwards every presence recorded since the last flush (the server calls
+  // it every 50 ms). Returns how many `presence_of` were built.
+  std::size_t FlushPresence();
+  // Clears the presence of subscribers silent since before
+  // now - presence_timeout and tells the others (`presence_gone`). Returns
+  // how many were cleared.
+  std::size_t ExpirePresence(std::chrono::steady_clock::time_point now);
 
   // Live permissions: a new role for a subscription, or none (removed):
   // then `unsubscribed(code, message)` is sent and the subscription ends.
@@ -131,6 +151,9 @@ class DocumentHub {
   HubConfig config_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Live>> docs_;  // guarded by mu_
+  // Documents with presence to forward at the next flush.
+  std::mutex presence_mu_;
+  std::vector<std::weak_ptr<Live>> presence_dirty_;  // guarded by presence_mu_
 };
 
 }  // namespace weft::server

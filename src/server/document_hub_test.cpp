@@ -55,6 +55,9 @@ class Recorder : public Subscriber {
     messages.push_back(*m);
   }
   std::uint64_t session_id() const override { return session_; }
+  std::chrono::steady_clock::time_point last_heard() const override {
+    return heard;
+  }
 
   template <typename T>
   std::vector<T> All() const {
@@ -64,6 +67,8 @@ class Recorder : public Subscriber {
     return out;
   }
   std::vector<proto::Message> messages;
+  std::chrono::steady_clock::time_point heard =
+      std::chrono::steady_clock::time_point::max();
 
  private:
   std::uint64_t session_;
@@ -285,6 +290,8 @@ TEST_F(DocumentHubTest, PresenceIsForwardedAndGoneOnUnsubscribe) {
   auto a = Join(1);
   auto b = Join(2);
   EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":3}"));
+  EXPECT_TRUE(b->All<proto::PresenceOf>().empty()) << "only at the flush";
+  EXPECT_EQ(hub_.FlushPresence(), 1u);
   EXPECT_TRUE(a->All<proto::PresenceOf>().empty());
   ASSERT_EQ(b->All<proto::PresenceOf>().size(), 1u);
   EXPECT_EQ(b->All<proto::PresenceOf>()[0].session_id, 1u);
@@ -295,6 +302,54 @@ TEST_F(DocumentHubTest, PresenceIsForwardedAndGoneOnUnsubscribe) {
   auto big = hub_.SetPresence("doc", b.get(), std::string(4096, 'x'));
   ASSERT_TRUE(big);
   EXPECT_EQ(big->code, static_cast<std::uint64_t>(proto::ErrorCode::kTooLarge));
+}
+
+TEST_F(DocumentHubTest, PresenceCoalescesToTheLatestStatePerFlush) {
+  auto a = Join(1);
+  auto b = Join(2);
+  auto c = Join(3);
+  for (int i = 0; i < 10; ++i) {
+    std::string state = "{\"cursor\":" + std::to_string(i) + "}";
+    EXPECT_FALSE(hub_.SetPresence("doc", a.get(), state));
+  }
+  EXPECT_FALSE(hub_.SetPresence("doc", b.get(), "{\"cursor\":42}"));
+  EXPECT_EQ(hub_.FlushPresence(), 2u);
+  // c got one presence_of per session, with the latest state.
+  auto seen = c->All<proto::PresenceOf>();
+  ASSERT_EQ(seen.size(), 2u);
+  std::map<std::uint64_t, std::string> by_session;
+  for (const auto& p : seen) by_session[p.session_id] = p.state;
+  EXPECT_EQ(by_session[1], "{\"cursor\":9}");
+  EXPECT_EQ(by_session[2], "{\"cursor\":42}");
+  // a sees b's, not its own; nothing new means nothing sent.
+  ASSERT_EQ(a->All<proto::PresenceOf>().size(), 1u);
+  EXPECT_EQ(a->All<proto::PresenceOf>()[0].session_id, 2u);
+  EXPECT_EQ(hub_.FlushPresence(), 0u);
+  EXPECT_EQ(c->All<proto::PresenceOf>().size(), 2u);
+}
+
+TEST_F(DocumentHubTest, SilentSessionsLosePresenceAfterTheTimeout) {
+  auto a = Join(1);
+  auto b = Join(2);
+  auto now = std::chrono::steady_clock::now();
+  a->heard = now;
+  b->heard = now;
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":1}"));
+  EXPECT_FALSE(hub_.SetPresence("doc", b.get(), "{\"cursor\":2}"));
+  hub_.FlushPresence();
+  // b keeps talking; a goes silent.
+  EXPECT_EQ(hub_.ExpirePresence(now + std::chrono::seconds(29)), 0u);
+  b->heard = now + std::chrono::seconds(29);
+  EXPECT_EQ(hub_.ExpirePresence(now + std::chrono::seconds(31)), 1u);
+  ASSERT_EQ(b->All<proto::PresenceGone>().size(), 1u);
+  EXPECT_EQ(b->All<proto::PresenceGone>()[0].session_id, 1u);
+  EXPECT_TRUE(a->All<proto::PresenceGone>().empty());
+  // Once gone, it is not sent again, and a late joiner does not see it.
+  EXPECT_EQ(hub_.ExpirePresence(now + std::chrono::seconds(40)), 0u);
+  auto c = Join(3);
+  auto late = c->All<proto::PresenceOf>();
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].session_id, 2u);
 }
 
 TEST_F(DocumentHubTest, LivePermissionChanges) {

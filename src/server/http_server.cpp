@@ -103,6 +103,7 @@ struct HttpServer::Impl {
   asio::signal_set signals{control, SIGINT, SIGTERM};
   asio::steady_timer grace_timer{control};
   asio::steady_timer housekeeping{control};
+  asio::steady_timer presence_timer{control};
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::set<std::shared_ptr<Connection>> connections;  // guarded by mu
@@ -319,6 +320,7 @@ void HttpServer::Impl::BeginShutdown() {
   acceptor.close(ignored);
   signals.cancel(ignored);
   housekeeping.cancel();
+  presence_timer.cancel();
   if (sync) sync->registry.CloseAll(1001, "server shutting down");
   std::vector<std::shared_ptr<Connection>> open;
   {
@@ -406,6 +408,25 @@ void HttpServer::Run() {
             auto [ec] = co_await s.housekeeping.async_wait(kTuple);
             if (ec || s.stopping) co_return;
             s.sync->hub.UnloadIdle();
+          }
+        },
+        asio::detached);
+    // Presence goes out coalesced, at most once per session per interval;
+    // sessions that went silent lose theirs.
+    asio::co_spawn(
+        s.control,
+        [&s]() -> asio::awaitable<void> {
+          auto last_expiry = std::chrono::steady_clock::now();
+          while (!s.stopping) {
+            s.presence_timer.expires_after(s.sync->presence_interval);
+            auto [ec] = co_await s.presence_timer.async_wait(kTuple);
+            if (ec || s.stopping) co_return;
+            s.sync->hub.FlushPresence();
+            auto now = std::chrono::steady_clock::now();
+            if (now - last_expiry >= std::chrono::seconds(1)) {
+              s.sync->hub.ExpirePresence(now);
+              last_expiry = now;
+            }
           }
         },
         asio::detached);

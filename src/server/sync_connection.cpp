@@ -27,6 +27,7 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
                                DocumentAccess& access, Clock clock,
                                SyncLimits limits)
     : session_id_(session_id),
+      last_heard_(std::chrono::steady_clock::now().time_since_epoch().count()),
       transport_(std::move(transport)),
       hub_(hub),
       auth_(auth),
@@ -39,6 +40,17 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
       presence_refill_(submit_refill_) {}
 
 SyncConnection::~SyncConnection() = default;
+
+void SyncConnection::Heard() {
+  last_heard_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                    std::memory_order_relaxed);
+}
+
+std::chrono::steady_clock::time_point SyncConnection::last_heard() const {
+  return std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(
+          last_heard_.load(std::memory_order_relaxed)));
+}
 
 void SyncConnection::Send(std::shared_ptr<const std::string> frame) {
   transport_->Send(std::move(frame));
@@ -80,6 +92,7 @@ void SyncConnection::OnTextMessage() {
 }
 
 void SyncConnection::OnMessage(std::string_view bytes) {
+  Heard();
   auto decoded = proto::Decode(bytes);
   if (!decoded.ok()) {
     Fail(proto::ErrorCode::kProtocolError, decoded.status().message());

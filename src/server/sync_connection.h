@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -70,9 +71,13 @@ class SyncConnection : public Subscriber,
   // The authenticated user, or empty before `hello`.
   std::string user_id() const override;
 
+  // The client sent something (a message, or a WebSocket pong or ping).
+  void Heard();
+
   // Subscriber:
   void Send(std::shared_ptr<const std::string> frame) override;
   std::uint64_t session_id() const override { return session_id_; }
+  std::chrono::steady_clock::time_point last_heard() const override;
 
  private:
   void SendMessage(const proto::Message& m);
@@ -83,6 +88,8 @@ class SyncConnection : public Subscriber,
             std::chrono::steady_clock::time_point* last);
 
   const std::uint64_t session_id_;
+  // steady_clock ticks of the last Heard().
+  std::atomic<std::chrono::steady_clock::rep> last_heard_;
   std::shared_ptr<SyncTransport> transport_;
   DocumentHub& hub_;
   SyncAuthenticator& auth_;

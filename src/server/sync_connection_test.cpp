@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "proto/codec.h"
 #include "server/connection_registry.h"
 #include "server/memory_document_log.h"
@@ -198,12 +200,25 @@ TEST_F(SyncConnectionTest, SubmitFloodIsRateLimited) {
   EXPECT_LT(c.transport->All<proto::Ack>().size(), 1000u);
 }
 
+TEST_F(SyncConnectionTest, EveryMessageIsASignOfLife) {
+  auto alice = Connect("alice-1");
+  auto before = alice.conn->last_heard();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  alice.Do(proto::Ping{7});
+  auto after_ping = alice.conn->last_heard();
+  EXPECT_GT(after_ping, before);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  alice.conn->Heard();  // what the transport calls for a pong
+  EXPECT_GT(alice.conn->last_heard(), after_ping);
+}
+
 TEST_F(SyncConnectionTest, CloseUnsubscribesEverything) {
   auto alice = Connect("alice-1");
   auto bob = Connect("bob");
   alice.Do(proto::Subscribe{"d1", 0});
   bob.Do(proto::Subscribe{"d1", 0});
   alice.Do(proto::Presence{"d1", "{\"cursor\":1}"});
+  hub_.FlushPresence();
   EXPECT_EQ(bob.transport->All<proto::PresenceOf>().size(), 1u);
   alice.conn->OnClosed();
   EXPECT_EQ(bob.transport->All<proto::PresenceGone>().size(), 1u);

@@ -35,6 +35,9 @@ struct SyncService {
   std::chrono::seconds idle_timeout{60};
   // How often documents without subscribers are snapshotted and unloaded.
   std::chrono::seconds unload_interval{30};
+  // How often coalesced presence is forwarded (DocumentHub::FlushPresence);
+  // silent sessions lose their presence at most a second late.
+  std::chrono::milliseconds presence_interval{50};
   std::atomic<std::uint64_t> next_session{1};
 };
 

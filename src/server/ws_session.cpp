@@ -150,6 +150,11 @@ asio::awaitable<void> RunSyncSession(
       service.next_session.fetch_add(1), transport, service.hub, service.auth,
       service.access, service.clock, service.limits);
   service.registry.Add(conn);
+  // Pongs (answers to the server's keep-alive pings) and pings count as
+  // signs of life for the presence timeout. The callback runs only inside
+  // this coroutine's reads, while `conn` is alive.
+  ws.control_callback([c = conn.get()](websocket::frame_type,
+                                       beast::string_view) { c->Heard(); });
 
   auto executor = co_await asio::this_coro::executor;
   asio::co_spawn(executor, WsTransport::Writer(transport), asio::detached);

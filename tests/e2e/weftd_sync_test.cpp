@@ -317,6 +317,37 @@ TEST_F(WeftdSyncTest, BoardMoveAndRenameConvergeAndSurviveRestart) {
   EXPECT_EQ(late.doc->ToJson(), json);
 }
 
+TEST_F(WeftdSyncTest, PresenceIsCoalescedAndGoneOnDisconnect) {
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);
+  Editor b = Connect(bob_, 22);
+  std::string last;
+  for (int i = 0; i < 20; ++i) {
+    last = R"({"name":"alice","cursor":)" + std::to_string(i) + "}";
+    ASSERT_TRUE(a.conn->Send(proto::Presence{doc_, last}).ok());
+  }
+  // bob sees alice's latest state, in far fewer messages than she sent.
+  std::vector<proto::PresenceOf> seen;
+  auto end = std::chrono::steady_clock::now() + 2s;
+  while (std::chrono::steady_clock::now() < end &&
+         (seen.empty() || seen.back().state != last)) {
+    auto m = b.conn->Receive(100ms);
+    if (!m.ok()) continue;
+    if (auto* p = std::get_if<proto::PresenceOf>(&*m)) seen.push_back(*p);
+  }
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().state, last);
+  EXPECT_LT(seen.size(), 20u);
+  // A late joiner gets the current presence right after `synced`.
+  Editor c = Connect(bob_, 33);
+  auto now = c.Await<proto::PresenceOf>();
+  EXPECT_EQ(now.state, last);
+  // alice leaves: the others hear it at once.
+  a.conn->Close();
+  auto gone = b.Await<proto::PresenceGone>();
+  EXPECT_EQ(gone.session_id, seen.back().session_id);
+}
+
 TEST_F(WeftdSyncTest, ViewerCannotWriteAndRemovalEndsTheSubscription) {
   SetUpTeam("editor");
   Editor b = Connect(bob_, 22);
