@@ -29,6 +29,19 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   rt->service->max_outbound_bytes =
       static_cast<std::size_t>(config.max_outbound_bytes);
   metrics.AddCallbackGauge(
+      "weft_sync_outbound_queued_bytes",
+      "Bytes queued for sync clients, over every connection.",
+      [svc = rt->service.get()] {
+        return static_cast<double>(svc->outbound_bytes.load());
+      });
+  rt->service->on_disconnect = [&metrics](std::string_view reason) {
+    metrics
+        .GetCounter("weft_sync_disconnects_total",
+                    "Sync connections ended, by reason.",
+                    {{"reason", std::string(reason)}})
+        .Inc();
+  };
+  metrics.AddCallbackGauge(
       "weft_sync_connections", "Open sync (WebSocket) connections.",
       [r = &rt->registry] { return static_cast<double>(r->size()); });
   // A membership or role change reaches that user's open sessions at once.

@@ -47,7 +47,7 @@ SyncClient::~SyncClient() = default;
 
 Result<std::unique_ptr<SyncClient>> SyncClient::Connect(
     const std::string& host, std::uint16_t port, const std::string& path,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, int receive_buffer) {
   auto impl = std::make_unique<Impl>();
   boost::system::error_code ec;
   tcp::resolver resolver(impl->ioc);
@@ -56,11 +56,27 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Connect(
   auto& lowest = beast::get_lowest_layer(impl->ws);
   bool done = false;
   lowest.expires_after(timeout);
-  lowest.async_connect(endpoints,
-                       [&](boost::system::error_code e, const tcp::endpoint&) {
-                         ec = e;
-                         done = true;
-                       });
+  if (receive_buffer > 0) {
+    // One endpoint, on a socket opened here: connecting to a range would
+    // reopen the socket and lose the option.
+    tcp::endpoint target = *endpoints.begin();
+    lowest.socket().open(target.protocol(), ec);
+    if (!ec) {
+      lowest.socket().set_option(
+          boost::asio::socket_base::receive_buffer_size(receive_buffer), ec);
+    }
+    if (ec) return Status::Unavailable("socket: " + ec.message());
+    lowest.async_connect(target, [&](boost::system::error_code e) {
+      ec = e;
+      done = true;
+    });
+  } else {
+    lowest.async_connect(
+        endpoints, [&](boost::system::error_code e, const tcp::endpoint&) {
+          ec = e;
+          done = true;
+        });
+  }
   impl->RunUntil(done, timeout + std::chrono::seconds(1));
   if (!done || ec) {
     return Status::Unavailable("connect " + host + ":" + std::to_string(port) +

@@ -19,10 +19,14 @@ class SyncClient {
  public:
   // Connects to ws://host:port/path (offering the weft.v1 subprotocol).
   // kUnavailable when the connection or the upgrade fails.
+  // `receive_buffer` > 0 caps the socket's receive buffer (SO_RCVBUF, set
+  // before connecting, which also stops the kernel from growing it), so a
+  // test can play a slow reader without megabytes of buffering between.
   static Result<std::unique_ptr<SyncClient>> Connect(
       const std::string& host, std::uint16_t port,
       const std::string& path = "/api/v1/sync",
-      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+      std::chrono::milliseconds timeout = std::chrono::seconds(5),
+      int receive_buffer = 0);
   ~SyncClient();
 
   Status Send(const proto::Message& message);

@@ -174,7 +174,8 @@ Status DocumentHub::Subscribe(const std::string& doc, std::uint64_t since_seq,
     std::uint64_t base = live->snapshot ? live->snapshot->last_included_seq : 0;
     bool from_snapshot = since_seq < base || since_seq > live->head;
     if (from_snapshot && live->snapshot) {
-      sub->Send(ToFrame(proto::Snapshot{doc, base, live->snapshot->state}));
+      sub->SendCatchUp(
+          ToFrame(proto::Snapshot{doc, base, live->snapshot->state}));
     }
     std::uint64_t after = from_snapshot ? base : since_seq;
     // Entries are contiguous from base + 1; send those after `after` in
@@ -185,7 +186,7 @@ Status DocumentHub::Subscribe(const std::string& doc, std::uint64_t since_seq,
       for (std::size_t n = 0; n < 1000 && i < live->entries.size(); ++n, ++i) {
         ops.changes.push_back(live->entries[i].change);
       }
-      sub->Send(ToFrame(ops));
+      sub->SendCatchUp(ToFrame(ops));
     }
     sub->Send(ToFrame(proto::Synced{doc, live->head}));
     for (const auto& [ptr, other] : live->subs) {
@@ -555,7 +556,7 @@ std::size_t DocumentHub::UnloadIdle() {
           live->appending || live->snapshotting || !live->queued.empty()) {
         continue;
       }
-      if (live->entries.empty()) {
+      if (live->entries.size() < config_.unload_snapshot_min) {
         live->unloaded = true;
         std::lock_guard hub_lock(mu_);
         auto it = docs_.find(live->id);
@@ -565,9 +566,9 @@ std::size_t DocumentHub::UnloadIdle() {
         fold = true;
       }
     }
-    // Fold the log into a snapshot first, so the next load is fast; a later
-    // call unloads the document.
-    if (fold) TrySnapshot(live, 1);
+    // Fold a long log into a snapshot first, so the next load is fast; a
+    // later call unloads the document.
+    if (fold) TrySnapshot(live, config_.unload_snapshot_min);
   }
   return unloaded;
 }

@@ -25,6 +25,13 @@ class Subscriber {
  public:
   virtual ~Subscriber() = default;
   virtual void Send(std::shared_ptr<const std::string> frame) = 0;
+  // A frame of a subscription's catch-up (snapshot, missed ops): bounded by
+  // the document's size, so it does not count against the slow-consumer
+  // limit, which would otherwise stop a far-behind client from ever
+  // resuming.
+  virtual void SendCatchUp(std::shared_ptr<const std::string> frame) {
+    Send(std::move(frame));
+  }
   virtual std::uint64_t session_id() const = 0;
   // The user whose changes these are, recorded in the log.
   virtual std::string user_id() const { return {}; }
@@ -41,6 +48,10 @@ struct HubConfig {
   // were logged since the last one, at the next moment the document has no
   // write in flight.
   std::uint64_t snapshot_every = 1000;
+  // An idle document with at least this many log entries since its last
+  // snapshot is snapshotted before it is unloaded (so that its next load is
+  // fast); one with fewer is unloaded at once.
+  std::size_t unload_snapshot_min = 64;
   // Largest number of changes in one submit.
   std::size_t max_changes_per_submit = 1024;
   // Largest presence state in bytes.

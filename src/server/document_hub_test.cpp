@@ -255,12 +255,27 @@ TEST_F(DocumentHubTest, IdleDocumentsUnloadAndReloadWithTheirContent) {
   hub_.Submit("doc", a.get(), {C(1, 0, "x")});
   EXPECT_EQ(hub_.UnloadIdle(), 0u);  // still subscribed
   hub_.Unsubscribe("doc", a.get());
+  // A short log is not worth a snapshot: unloaded at once.
+  EXPECT_EQ(hub_.UnloadIdle(), 1u);
+  EXPECT_EQ(log_.EntryCount("doc"), 1u);
+  EXPECT_EQ(hub_.loaded_documents(), 0u);
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");
+  // A long one is folded into a snapshot first, then unloaded.
+  auto b = Join(2);
+  std::vector<proto::Change> many;
+  for (std::uint64_t i = 1; i <= config_.unload_snapshot_min; ++i) {
+    many.push_back(C(1, i, "y"));
+  }
+  hub_.Submit("doc", b.get(), many);
+  hub_.Unsubscribe("doc", b.get());
   EXPECT_EQ(hub_.UnloadIdle(), 0u);  // folds the log into a snapshot first
   EXPECT_EQ(log_.EntryCount("doc"), 0u);
   EXPECT_EQ(hub_.UnloadIdle(), 1u);
   EXPECT_EQ(hub_.loaded_documents(), 0u);
   int loads = models_.loads;
-  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");
+  auto content = hub_.ContentJson("doc");
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(content->substr(0, 9), "[\"x\",\"y\",");
   EXPECT_EQ(models_.loads, loads + 1);
 }
 

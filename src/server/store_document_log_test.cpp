@@ -88,6 +88,7 @@ TEST(StoreDocumentLogTest, HubOnSqliteSurvivesRestartWithSnapshot) {
   testing::ListModelFactory models;
   HubConfig config;
   config.snapshot_every = 3;
+  config.unload_snapshot_min = 1;  // fold even the last two entries
   {
     auto store = store::OpenSqliteStore(SqliteAt(path));
     ASSERT_TRUE(store.ok()) << store.status().ToString();

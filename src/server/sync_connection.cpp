@@ -56,6 +56,10 @@ void SyncConnection::Send(std::shared_ptr<const std::string> frame) {
   transport_->Send(std::move(frame));
 }
 
+void SyncConnection::SendCatchUp(std::shared_ptr<const std::string> frame) {
+  transport_->SendCatchUp(std::move(frame));
+}
+
 void SyncConnection::SendMessage(const proto::Message& m) {
   transport_->Send(std::make_shared<const std::string>(proto::Encode(m)));
 }

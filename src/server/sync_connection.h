@@ -22,6 +22,10 @@ class SyncTransport {
  public:
   virtual ~SyncTransport() = default;
   virtual void Send(std::shared_ptr<const std::string> frame) = 0;
+  // A catch-up frame: queued without counting against the outbound limit.
+  virtual void SendCatchUp(std::shared_ptr<const std::string> frame) {
+    Send(std::move(frame));
+  }
   // Closes with a WebSocket close code (docs/protocol.md §4).
   virtual void Close(std::uint16_t code, std::string reason) = 0;
 };
@@ -76,6 +80,7 @@ class SyncConnection : public Subscriber,
 
   // Subscriber:
   void Send(std::shared_ptr<const std::string> frame) override;
+  void SendCatchUp(std::shared_ptr<const std::string> frame) override;
   std::uint64_t session_id() const override { return session_id_; }
   std::chrono::steady_clock::time_point last_heard() const override;
 

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "server/connection_registry.h"
 #include "server/document_hub.h"
@@ -39,6 +41,13 @@ struct SyncService {
   // silent sessions lose their presence at most a second late.
   std::chrono::milliseconds presence_interval{50};
   std::atomic<std::uint64_t> next_session{1};
+  // Bytes queued for clients over every connection
+  // (weft_sync_outbound_queued_bytes).
+  std::atomic<std::int64_t> outbound_bytes{0};
+  // Called once per ended connection with why it ended: "client_closed",
+  // "network", "idle_timeout", "slow_consumer", "token_expired",
+  // "unauthenticated", "protocol_error", "too_large", "shutdown", "other".
+  std::function<void(std::string_view reason)> on_disconnect;
 };
 
 }  // namespace weft::server

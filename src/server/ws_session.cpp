@@ -1,5 +1,6 @@
 #include "server/ws_session.h"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
+#include <string_view>
 
 namespace weft::server {
 namespace {
@@ -24,37 +26,46 @@ using Frame = std::shared_ptr<const std::string>;
 class WsTransport : public SyncTransport,
                     public std::enable_shared_from_this<WsTransport> {
  public:
-  WsTransport(beast::tcp_stream stream, std::size_t max_outbound)
+  WsTransport(beast::tcp_stream stream, std::size_t max_outbound,
+              std::atomic<std::int64_t>& all_queued)
       : ws_(std::move(stream)),
         wake_(ws_.get_executor()),
-        max_outbound_(max_outbound) {
+        max_outbound_(max_outbound),
+        all_queued_(all_queued) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
   websocket::stream<beast::tcp_stream>& ws() { return ws_; }
 
-  void Send(Frame frame) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), frame] {
-      if (self->closing_) return;
-      self->queued_bytes_ += frame->size();
-      self->queue_.push_back(frame);
-      if (self->queued_bytes_ > self->max_outbound_) {
-        // A slow consumer: drop what is queued and close; the client
-        // resumes from its last sequence number.
-        self->queue_.clear();
-        self->queued_bytes_ = 0;
-        self->BeginClose(4508, "slow consumer: outbound queue full");
-        return;
-      }
-      self->wake_.cancel();
-    });
-  }
+  void Send(Frame frame) override { Enqueue(std::move(frame), true); }
+  void SendCatchUp(Frame frame) override { Enqueue(std::move(frame), false); }
 
   void Close(std::uint16_t code, std::string reason) override {
     asio::post(ws_.get_executor(),
                [self = shared_from_this(), code, reason = std::move(reason)] {
                  self->BeginClose(code, reason);
                });
+  }
+
+  // Queues a frame; `counted` frames (live traffic) close a slow consumer
+  // once more than max_outbound_ of them wait.
+  void Enqueue(Frame frame, bool counted) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(),
+                                    frame = std::move(frame), counted] {
+      if (self->closing_) return;
+      self->Queued(static_cast<std::int64_t>(frame->size()), counted);
+      self->queue_.push_back({frame, counted});
+      if (self->counted_bytes_ > self->max_outbound_ &&
+          self->queue_.size() > 1) {
+        // A slow consumer: drop what is queued and close; the client
+        // resumes from its last sequence number. (One frame alone may
+        // exceed the limit: the queue holds at most the limit plus one.)
+        self->DropQueue();
+        self->BeginClose(4508, "slow consumer: outbound queue full");
+        return;
+      }
+      self->wake_.cancel();
+    });
   }
 
   // Writes queued frames one at a time until closing, then the close frame.
@@ -71,9 +82,9 @@ class WsTransport : public SyncTransport,
         co_await wake_.async_wait(kTuple);
         continue;
       }
-      Frame frame = queue_.front();
+      auto [frame, counted] = queue_.front();
       queue_.pop_front();
-      queued_bytes_ -= frame->size();
+      Queued(-static_cast<std::int64_t>(frame->size()), counted);
       ws_.binary(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
       if (ec) {
@@ -93,11 +104,31 @@ class WsTransport : public SyncTransport,
   // The reader ended (peer closed or error): stop the writer too.
   void ReaderDone() {
     closing_ = true;
-    queue_.clear();
+    DropQueue();
     wake_.cancel();
   }
 
+  // The close code the server chose, or 0 if it chose none.
+  std::uint16_t server_close_code() const { return close_code_; }
+
  private:
+  void Queued(std::int64_t delta, bool counted) {
+    queued_bytes_ = static_cast<std::size_t>(
+        static_cast<std::int64_t>(queued_bytes_) + delta);
+    if (counted) {
+      counted_bytes_ = static_cast<std::size_t>(
+          static_cast<std::int64_t>(counted_bytes_) + delta);
+    }
+    all_queued_.fetch_add(delta, std::memory_order_relaxed);
+  }
+  void DropQueue() {
+    all_queued_.fetch_sub(static_cast<std::int64_t>(queued_bytes_),
+                          std::memory_order_relaxed);
+    queued_bytes_ = 0;
+    counted_bytes_ = 0;
+    queue_.clear();
+  }
+
   void BeginClose(std::uint16_t code, const std::string& reason) {
     if (closing_) return;
     closing_ = true;
@@ -109,13 +140,38 @@ class WsTransport : public SyncTransport,
 
   websocket::stream<beast::tcp_stream> ws_;
   asio::steady_timer wake_;
-  std::deque<Frame> queue_;
+  std::deque<std::pair<Frame, bool>> queue_;  // frame, counted
   std::size_t queued_bytes_ = 0;
+  std::size_t counted_bytes_ = 0;  // live traffic, against max_outbound_
   std::size_t max_outbound_;
+  std::atomic<std::int64_t>& all_queued_;  // every connection's queue
   bool closing_ = false;
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
 };
+
+// The label of weft_sync_disconnects_total for a close the server chose
+// (docs/protocol.md §4); empty for none.
+std::string_view DisconnectReason(std::uint16_t server_close_code) {
+  switch (server_close_code) {
+    case 0:
+      return {};
+    case 4400:
+      return "protocol_error";
+    case 4401:
+      return "unauthenticated";
+    case 4402:
+      return "token_expired";
+    case 4508:
+      return "slow_consumer";
+    case 1001:
+      return "shutdown";
+    case 1009:
+      return "too_large";
+    default:
+      return "other";
+  }
+}
 
 }  // namespace
 
@@ -124,8 +180,8 @@ asio::awaitable<void> RunSyncSession(
     beast::http::request<beast::http::string_body> request,
     SyncService& service) {
   stream.expires_never();
-  auto transport = std::make_shared<WsTransport>(std::move(stream),
-                                                 service.max_outbound_bytes);
+  auto transport = std::make_shared<WsTransport>(
+      std::move(stream), service.max_outbound_bytes, service.outbound_bytes);
   auto& ws = transport->ws();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(30);
@@ -180,9 +236,13 @@ asio::awaitable<void> RunSyncSession(
       asio::detached);
 
   beast::flat_buffer buffer;
+  boost::system::error_code read_error;
   for (;;) {
     auto [ec, n] = co_await ws.async_read(buffer, kTuple);
-    if (ec) break;
+    if (ec) {
+      read_error = ec;
+      break;
+    }
     if (ws.got_text()) {
       conn->OnTextMessage();
     } else {
@@ -193,6 +253,19 @@ asio::awaitable<void> RunSyncSession(
     buffer.consume(buffer.size());
   }
   ticker->cancel();
+  std::string_view reason = DisconnectReason(transport->server_close_code());
+  if (reason.empty()) {
+    if (read_error == websocket::error::closed) {
+      reason = "client_closed";
+    } else if (read_error == websocket::error::message_too_big) {
+      reason = "too_large";
+    } else if (read_error == beast::error::timeout) {
+      reason = "idle_timeout";
+    } else {
+      reason = "network";
+    }
+  }
+  if (service.on_disconnect) service.on_disconnect(reason);
   transport->ReaderDone();
   conn->OnClosed();
   service.registry.Remove(conn.get());

@@ -181,8 +181,10 @@ TEST_F(SyncWsTest, TextFrameClosesWith4400) {
 
 TEST_F(SyncWsTest, OversizedMessageClosesWith1009AndServerSurvives) {
   auto a = Open("alice");
-  ASSERT_TRUE(
-      a->Send(proto::Presence{"doc", std::string(100 * 1024, 'x')}).ok());
+  // The server may close before the client has written every byte, so the
+  // send itself may fail; what follows is what counts.
+  Status sent = a->Send(proto::Presence{"doc", std::string(100 * 1024, 'x')});
+  (void)sent;
   EXPECT_FALSE(a->ReceiveUntil<proto::Pong>(kWait).ok());
   EXPECT_FALSE(a->is_open());
   // The server sends close 1009 and drops the connection at once; with the

@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <fstream>
+#include <iostream>
 #include <optional>
 #include <thread>
 
@@ -175,9 +177,10 @@ class WeftdSyncTest : public ::testing::Test {
   }
   template <typename D = core::TextDoc>
   Replica<D> Connect(const User& u, std::uint64_t client_id,
-                     std::uint64_t since = 0) {
+                     std::uint64_t since = 0, int receive_buffer = 0) {
     Replica<D> e;
-    auto c = SyncClient::Connect("127.0.0.1", port_);
+    auto c = SyncClient::Connect("127.0.0.1", port_, "/api/v1/sync",
+                                 std::chrono::seconds(5), receive_buffer);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     e.conn = std::move(*c);
     e.doc = std::make_unique<D>(client_id);
@@ -383,6 +386,152 @@ TEST_F(WeftdSyncTest, StrangersAndBadTokensGetNothing) {
   ASSERT_TRUE((*forged)->Send(proto::Hello{1, alice_.token + "x", "x"}).ok());
   EXPECT_FALSE((*forged)->ReceiveUntil<proto::Welcome>(kWait).ok());
   EXPECT_EQ((*forged)->close_code(), 4401);
+}
+
+TEST_F(WeftdSyncTest, SlowConsumerIsDisconnectedAndResumesWithoutLoss) {
+  extra_args_ = {"--max-outbound-bytes", "1048576"};
+  Kill();
+  Start();
+  SetUpTeam("editor");
+  Editor writer = Connect(alice_, 11);
+  // bob subscribes with a small socket buffer, then stops reading.
+  Editor slow = Connect(bob_, 22, 0, 16 * 1024);
+  // 8 MiB of edits: more than the socket buffers between weftd and the
+  // slow reader hold (at most 4 MiB on weftd's side), so weftd's queue for
+  // it overflows. The writer sends 4 changes at a time (bursts well below
+  // the limit) and reads everything it is sent.
+  const std::string chunk(64 * 1024, 'x');
+  for (int round = 0; round < 32; ++round) {
+    for (int i = 0; i < 4; ++i) writer.Insert(doc_, 0, chunk);
+    // Until the echo of all 4 changes (ops may carry several).
+    for (std::size_t echoed = 0; echoed < 4;) {
+      echoed += writer.Await<proto::Ops>().changes.size();
+    }
+  }
+  ASSERT_TRUE(writer.conn->is_open());
+  std::string text = writer.doc->Text();
+  // The slow reader finds what was buffered, then the close with 4508.
+  std::uint64_t last_seq = 0;
+  for (;;) {
+    auto m = slow.conn->Receive(kWait);
+    if (!m.ok()) break;
+    if (auto* ops = std::get_if<proto::Ops>(&*m)) {
+      for (const auto& c : ops->changes) {
+        ASSERT_TRUE(slow.doc->ApplyUpdate(c.update).ok());
+      }
+      last_seq = ops->first_seq + ops->changes.size() - 1;
+    }
+  }
+  EXPECT_EQ(slow.conn->close_code(), 4508);
+  EXPECT_LT(slow.doc->length(), text.size());
+  // The server lives on and counts the reason (once the connection ends).
+  bool counted = false;
+  for (int i = 0; i < 100 && !counted; ++i) {
+    counted = HttpCall(port_, "GET", "/metrics")
+                  .body.find(
+                      "weft_sync_disconnects_total{reason=\"slow_"
+                      "consumer\"} 1") != std::string::npos;
+    if (!counted) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(counted);
+  // The reader resumes from the last sequence number it saw, loses nothing.
+  auto again = SyncClient::Connect("127.0.0.1", port_);
+  ASSERT_TRUE(again.ok());
+  slow.conn = std::move(*again);  // an ordinary socket this time
+  ASSERT_TRUE(slow.conn->Send(proto::Hello{1, bob_.token, "test"}).ok());
+  slow.Await<proto::Welcome>();
+  ASSERT_TRUE(slow.conn->Send(proto::Subscribe{doc_, last_seq}).ok());
+  slow.Await<proto::Synced>();
+  EXPECT_TRUE(slow.doc->Text() == text)
+      << slow.doc->length() << " vs " << text.size() << " code points";
+}
+
+// Reads weftd's resident memory from /proc.
+std::size_t ResidentBytes(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::stoull(line.substr(6)) * 1024;
+    }
+  }
+  return 0;
+}
+
+TEST_F(WeftdSyncTest, IdleDocumentsAreUnloadedAndTheirMemoryReturns) {
+  extra_args_ = {"--unload-interval", "1", "--api-rate-limit", "100000"};
+  Kill();
+  Start();
+  SetUpTeam("editor");
+  constexpr int kDocs = 1000;
+  std::vector<std::string> docs;
+  for (int i = 0; i < kDocs; ++i) {
+    docs.push_back(
+        std::string(Call("POST", "/api/v1/workspaces/" + ws_ + "/documents",
+                         {{"kind", i % 2 ? "text" : "board"}, {"title", "d"}},
+                         alice_.token, 201)
+                        .at("id")
+                        .as_string()));
+  }
+  std::size_t baseline = ResidentBytes(pid_);
+  // Four connections (each within its submit rate limit) open every
+  // document and write 24 KiB into each.
+  std::vector<Editor> conns;
+  for (int i = 0; i < 4; ++i) conns.push_back(Connect(alice_, 11));
+  core::Doc board(11);
+  std::string board_sv = board.EncodeStateVector();
+  ASSERT_TRUE(board.structure()
+                  .MapSet(core::ContainerRef::RootMap("cards"), "c",
+                          core::Value::String(std::string(24 * 1024, 'b')))
+                  .ok());
+  auto board_update = board.EncodeDiff(board_sv);
+  ASSERT_TRUE(board_update.ok());
+  core::TextDoc text(11);
+  ASSERT_TRUE(text.Insert(0, std::string(24 * 1024, 't')).ok());
+  // In rounds of 50, reading the answers (and the echoed ops) in between.
+  for (int round = 0; round < kDocs; round += 50) {
+    Editor& e = conns[(round / 50) % conns.size()];
+    for (int i = round; i < round + 50; ++i) {
+      ASSERT_TRUE(e.conn->Send(proto::Subscribe{docs[i], 0}).ok());
+      proto::Change c =
+          i % 2 ? proto::Change{11, 0, text.length(), text.EncodeDiff({})}
+                : proto::Change{11, 0, 1, *board_update};
+      ASSERT_TRUE(e.conn->Send(proto::Submit{docs[i], {c}}).ok());
+    }
+    for (int acks = 0; acks < 50;) {
+      auto m = e.conn->Receive(std::chrono::seconds(30));
+      ASSERT_TRUE(m.ok()) << "round " << round << ": " << m.status().ToString();
+      if (std::holds_alternative<proto::Ack>(*m)) ++acks;
+      if (auto* err = std::get_if<proto::Error>(&*m)) FAIL() << err->message;
+    }
+  }
+  std::size_t peak = ResidentBytes(pid_);
+  auto loaded = [&] {
+    auto m = HttpCall(port_, "GET", "/metrics").body;
+    auto at = m.find("\nweft_sync_documents_loaded ");
+    return at == std::string::npos ? -1 : std::stoi(m.substr(at + 28));
+  };
+  EXPECT_EQ(loaded(), kDocs + 1);  // with the team's first document
+  // Everyone leaves; within a few unload sweeps every document is
+  // snapshotted and unloaded.
+  for (auto& e : conns) e.conn->Close();
+  for (int i = 0; i < 100 && loaded() != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(loaded(), 0);
+  std::size_t after = ResidentBytes(pid_);
+  std::cerr << "weftd resident: " << baseline / 1024 << " KiB before, "
+            << peak / 1024 << " KiB with " << kDocs << " documents open, "
+            << after / 1024 << " KiB after they were unloaded\n";
+  // The documents took memory, and most of it came back.
+  ASSERT_GT(peak, baseline + 20 * 1024 * 1024)
+      << "baseline " << baseline << " peak " << peak;
+  EXPECT_LT(after - std::min(after, baseline), (peak - baseline) / 4)
+      << "baseline " << baseline << " peak " << peak << " after " << after;
+  // And the documents are all still there.
+  auto content = Call("GET", "/api/v1/documents/" + docs[1] + "/content", {},
+                      bob_.token, 200);
+  EXPECT_EQ(content.at("text").as_string().size(), 24u * 1024);
 }
 
 TEST_F(WeftdSyncTest, UpdateThatLiesAboutItsIdsIsRefused) {
