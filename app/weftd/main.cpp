@@ -1,5 +1,7 @@
 // weftd: the weft server. Wiring only: parse the configuration, build the
 // routes, serve until SIGINT/SIGTERM.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +31,17 @@ std::string FindConfigPath(int argc, char** argv) {
     if (arg.rfind("--config=", 0) == 0) path = arg.substr(9);
   }
   return path;
+}
+
+// Every sync connection holds a socket: lift the soft limit on open files
+// to the hard one (often 1,024 -> 1,048,576), so that thousands of clients
+// need no ulimit in the service's start script.
+void RaiseOpenFileLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
 }
 
 }  // namespace
@@ -79,6 +92,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   weftd::AddApiOptions(app, config);
   CLI11_PARSE(app, argc, argv);
+  RaiseOpenFileLimit();
 
   weft::server::JsonLog log;
   std::error_code ec;

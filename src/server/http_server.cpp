@@ -144,6 +144,11 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
       co_await wait.async_wait(kTuple);
       continue;
     }
+    // Small frames (acks, single edits) must leave at once: without
+    // TCP_NODELAY, Nagle holds them until the peer's delayed ACK (up to
+    // 40 ms), which showed as a 20-40 ms floor in weft-load's latencies.
+    boost::system::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);
     auto conn = std::make_shared<Connection>(std::move(socket));
     {
       std::lock_guard lock(mu);

@@ -217,14 +217,20 @@ asio::awaitable<void> RunSyncSession(
 
   // Deadlines: hello within hello_timeout; token expiry every second.
   auto ticker = std::make_shared<asio::steady_timer>(executor);
+  // Set when the reader ends. cancel() alone is not enough: when the tick's
+  // completion is already queued on the strand, there is no wait to cancel
+  // and the loop would re-arm itself forever, keeping the connection alive
+  // and the io_context from finishing at shutdown.
+  auto reader_done = std::make_shared<bool>(false);
   auto started = std::chrono::steady_clock::now();
   asio::co_spawn(
       executor,
-      [ticker, conn, started, &service]() -> asio::awaitable<void> {
+      [ticker, reader_done, conn, started,
+       &service]() -> asio::awaitable<void> {
         for (;;) {
           ticker->expires_after(std::chrono::seconds(1));
           auto [ec] = co_await ticker->async_wait(kTuple);
-          if (ec) co_return;
+          if (ec || *reader_done) co_return;
           if (conn->user_id().empty() &&
               std::chrono::steady_clock::now() - started >
                   service.hello_timeout) {
@@ -252,6 +258,7 @@ asio::awaitable<void> RunSyncSession(
     }
     buffer.consume(buffer.size());
   }
+  *reader_done = true;  // same strand as the ticker
   ticker->cancel();
   std::string_view reason = DisconnectReason(transport->server_close_code());
   if (reason.empty()) {
