@@ -36,6 +36,12 @@ void ConnectionRegistry::CheckExpiry() {
   for (auto& c : Snapshot()) c->CheckExpiry();
 }
 
+void ConnectionRegistry::CheckDeadlines(
+    std::chrono::steady_clock::time_point now,
+    std::chrono::steady_clock::duration hello_timeout) {
+  for (auto& c : Snapshot()) c->CheckDeadlines(now, hello_timeout);
+}
+
 void ConnectionRegistry::CloseAll(std::uint16_t code,
                                   const std::string& reason) {
   for (auto& c : Snapshot()) c->Close(code, reason);

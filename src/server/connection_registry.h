@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,10 @@ class ConnectionRegistry {
   void AccessChangedForAll();
   // Closes connections whose access token expired.
   void CheckExpiry();
+  // SyncConnection::CheckDeadlines on every connection: one sweep a second
+  // for the whole node instead of a timer per connection.
+  void CheckDeadlines(std::chrono::steady_clock::time_point now,
+                      std::chrono::steady_clock::duration hello_timeout);
   // Closes every connection (1001 when the server shuts down).
   void CloseAll(std::uint16_t code, const std::string& reason);
 

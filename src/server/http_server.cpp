@@ -118,6 +118,8 @@ struct HttpServer::Impl {
   asio::steady_timer housekeeping{control};
   asio::steady_timer presence_timer{control};
   std::atomic<bool> stopping{false};
+  // Sync sessions running (they left `connections` at the upgrade).
+  std::atomic<std::int64_t> sync_sessions{0};
   std::mutex mu;
   std::set<std::shared_ptr<Connection>> connections;  // guarded by mu
 
@@ -296,10 +298,29 @@ asio::awaitable<void> HttpServer::Impl::Serve(
       request.method = "GET";
       request.path = "/api/v1/sync";
       Record(request, "/api/v1/sync", 101, 0, start);
-      // The connection now belongs to the sync session; `upgraded` keeps
-      // the code below from touching the moved-from stream.
+      // The socket now belongs to the sync session, which runs on this
+      // strand on its own: this coroutine ends so that its frame (parser,
+      // buffers) and the HTTP stream are freed rather than held for the
+      // life of the WebSocket.
       upgraded = true;
-      co_await RunSyncSession(std::move(conn->stream), parser.release(), *sync);
+      sync_sessions.fetch_add(1);
+      asio::co_spawn(
+          conn->stream.get_executor(),
+          RunSyncSession(conn->stream.release_socket(),
+                         std::make_unique<http::request<http::string_body>>(
+                             parser.release()),
+                         *sync),
+          [this](std::exception_ptr e) {
+            if (e) {
+              try {
+                std::rethrow_exception(e);
+              } catch (const std::exception& ex) {
+                log.Error("sync session failed", {{"error", ex.what()}});
+              }
+            }
+            sync_sessions.fetch_sub(1);
+            MaybeFinish();
+          });
       break;
     } else {
       const auto& msg = parser.get();
@@ -364,7 +385,9 @@ void HttpServer::Impl::MaybeFinish() {
   asio::post(control, [this] {
     if (!stopping) return;
     std::lock_guard lock(mu);
-    if (connections.empty()) grace_timer.cancel();
+    if (connections.empty() && sync_sessions.load() == 0) {
+      grace_timer.cancel();
+    }
   });
 }
 
@@ -430,7 +453,8 @@ void HttpServer::Run() {
         },
         asio::detached);
     // Presence goes out coalesced, at most once per session per interval;
-    // sessions that went silent lose theirs.
+    // once a second, sessions that went silent lose theirs, and sessions
+    // without hello past its deadline or with an expired token are closed.
     asio::co_spawn(
         s.control,
         [&s]() -> asio::awaitable<void> {
@@ -443,6 +467,7 @@ void HttpServer::Run() {
             auto now = std::chrono::steady_clock::now();
             if (now - last_expiry >= std::chrono::seconds(1)) {
               s.sync->hub.ExpirePresence(now);
+              s.sync->registry.CheckDeadlines(now, s.sync->hello_timeout);
               last_expiry = now;
             }
           }

@@ -27,6 +27,7 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
                                DocumentAccess& access, Clock clock,
                                SyncLimits limits)
     : session_id_(session_id),
+      opened_at_(std::chrono::steady_clock::now()),
       last_heard_(std::chrono::steady_clock::now().time_since_epoch().count()),
       transport_(std::move(transport)),
       hub_(hub),
@@ -255,6 +256,13 @@ void SyncConnection::CheckExpiry() {
   }
   Fail(proto::ErrorCode::kTokenExpired,
        "access token expired; refresh it and reconnect");
+}
+
+void SyncConnection::CheckDeadlines(
+    std::chrono::steady_clock::time_point now,
+    std::chrono::steady_clock::duration hello_timeout) {
+  if (now - opened_at_ > hello_timeout) OnHelloDeadline();
+  CheckExpiry();
 }
 
 void SyncConnection::RecheckAccess() {

@@ -68,6 +68,11 @@ class SyncConnection : public Subscriber,
   void Close(std::uint16_t code, const std::string& reason);
   // Closes with 4402 when the access token has expired.
   void CheckExpiry();
+  // The periodic checks (ConnectionRegistry::CheckDeadlines): closes 4401
+  // when `hello` has not come within `hello_timeout` of opening, and 4402
+  // when the access token has expired.
+  void CheckDeadlines(std::chrono::steady_clock::time_point now,
+                      std::chrono::steady_clock::duration hello_timeout);
   // Live permissions: asks DocumentAccess again for every subscription and
   // downgrades or removes it (`unsubscribed(access_removed)`) as needed.
   void RecheckAccess();
@@ -93,6 +98,7 @@ class SyncConnection : public Subscriber,
             std::chrono::steady_clock::time_point* last);
 
   const std::uint64_t session_id_;
+  const std::chrono::steady_clock::time_point opened_at_;
   // steady_clock ticks of the last Heard().
   std::atomic<std::chrono::steady_clock::rep> last_heard_;
   std::shared_ptr<SyncTransport> transport_;

@@ -97,6 +97,26 @@ TEST_F(SyncConnectionTest, HelloDeadlineCloses4401OnlyWithoutHello) {
   EXPECT_EQ(greeted.transport->close_code, 0);
 }
 
+TEST_F(SyncConnectionTest, RegistrySweepEnforcesTheHelloDeadline) {
+  auto silent = Connect("");
+  auto greeted = Connect();
+  auto opened = std::chrono::steady_clock::now();
+  registry_.CheckDeadlines(opened, 10s);  // not yet due
+  EXPECT_EQ(silent.transport->close_code, 0);
+  registry_.CheckDeadlines(opened + 11s, 10s);
+  EXPECT_EQ(silent.transport->close_code, 4401);
+  EXPECT_EQ(greeted.transport->close_code, 0);
+}
+
+TEST_F(SyncConnectionTest, RegistrySweepClosesExpiredTokens) {
+  auto c = Connect("alice-1");
+  auto saved = now_value;
+  now_value += 16min;
+  registry_.CheckDeadlines(std::chrono::steady_clock::now(), 10s);
+  EXPECT_EQ(c.transport->close_code, 4402);
+  now_value = saved;
+}
+
 TEST_F(SyncConnectionTest, BadTokenCloses4401) {
   auto c = Connect("forged");
   EXPECT_EQ(c.transport->close_code, 4401);

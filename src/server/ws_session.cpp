@@ -9,8 +9,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace weft::server {
 namespace {
@@ -26,9 +27,9 @@ using Frame = std::shared_ptr<const std::string>;
 class WsTransport : public SyncTransport,
                     public std::enable_shared_from_this<WsTransport> {
  public:
-  WsTransport(beast::tcp_stream stream, std::size_t max_outbound,
+  WsTransport(asio::ip::tcp::socket socket, std::size_t max_outbound,
               std::atomic<std::int64_t>& all_queued)
-      : ws_(std::move(stream)),
+      : ws_(std::move(socket)),
         wake_(ws_.get_executor()),
         max_outbound_(max_outbound),
         all_queued_(all_queued) {
@@ -56,7 +57,7 @@ class WsTransport : public SyncTransport,
       self->Queued(static_cast<std::int64_t>(frame->size()), counted);
       self->queue_.push_back({frame, counted});
       if (self->counted_bytes_ > self->max_outbound_ &&
-          self->queue_.size() > 1) {
+          self->queue_.size() - self->head_ > 1) {
         // A slow consumer: drop what is queued and close; the client
         // resumes from its last sequence number. (One frame alone may
         // exceed the limit: the queue holds at most the limit plus one.)
@@ -69,21 +70,30 @@ class WsTransport : public SyncTransport,
   }
 
   // Writes queued frames one at a time until closing, then the close frame.
-  // `self` keeps the transport alive for as long as the writer runs.
-  static asio::awaitable<void> Writer(std::shared_ptr<WsTransport> self) {
-    co_await self->WriteLoop();
-  }
-
- private:
-  asio::awaitable<void> WriteLoop() {
+  // `self` (this transport) keeps it alive for as long as the writer runs;
+  // one coroutine frame, not a wrapper and a loop.
+  asio::awaitable<void> Writer(std::shared_ptr<WsTransport> /*self*/) {
     for (;;) {
-      if (queue_.empty()) {
+      if (head_ == queue_.size()) {
+        // Drained: an idle connection keeps no capacity from a past burst.
+        if (queue_.capacity() > 16) {
+          std::vector<std::pair<Frame, bool>>().swap(queue_);
+        } else {
+          queue_.clear();
+        }
+        head_ = 0;
         if (closing_) break;
         co_await wake_.async_wait(kTuple);
         continue;
       }
-      auto [frame, counted] = queue_.front();
-      queue_.pop_front();
+      auto [frame, counted] = std::move(queue_[head_++]);
+      if (head_ >= 64 && head_ * 2 >= queue_.size()) {
+        // Under steady traffic the queue may never drain: drop the written
+        // front now and then so the vector stays as long as the backlog.
+        queue_.erase(queue_.begin(),
+                     queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
       Queued(-static_cast<std::int64_t>(frame->size()), counted);
       ws_.binary(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
@@ -100,7 +110,6 @@ class WsTransport : public SyncTransport,
     }
   }
 
- public:
   // The reader ended (peer closed or error): stop the writer too.
   void ReaderDone() {
     closing_ = true;
@@ -127,6 +136,7 @@ class WsTransport : public SyncTransport,
     queued_bytes_ = 0;
     counted_bytes_ = 0;
     queue_.clear();
+    head_ = 0;
   }
 
   void BeginClose(std::uint16_t code, const std::string& reason) {
@@ -140,7 +150,10 @@ class WsTransport : public SyncTransport,
 
   websocket::stream<beast::tcp_stream> ws_;
   asio::steady_timer wake_;
-  std::deque<std::pair<Frame, bool>> queue_;  // frame, counted
+  // Frames to write from head_ on (frame, counted). A vector rather than a
+  // deque: an idle connection's empty queue allocates nothing.
+  std::vector<std::pair<Frame, bool>> queue_;
+  std::size_t head_ = 0;
   std::size_t queued_bytes_ = 0;
   std::size_t counted_bytes_ = 0;  // live traffic, against max_outbound_
   std::size_t max_outbound_;
@@ -176,12 +189,11 @@ std::string_view DisconnectReason(std::uint16_t server_close_code) {
 }  // namespace
 
 asio::awaitable<void> RunSyncSession(
-    beast::tcp_stream stream,
-    beast::http::request<beast::http::string_body> request,
+    asio::ip::tcp::socket socket,
+    std::unique_ptr<beast::http::request<beast::http::string_body>> request,
     SyncService& service) {
-  stream.expires_never();
   auto transport = std::make_shared<WsTransport>(
-      std::move(stream), service.max_outbound_bytes, service.outbound_bytes);
+      std::move(socket), service.max_outbound_bytes, service.outbound_bytes);
   auto& ws = transport->ws();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(30);
@@ -190,7 +202,7 @@ asio::awaitable<void> RunSyncSession(
   ws.set_option(timeouts);
   ws.read_message_max(service.max_message_bytes);
   bool offers_subprotocol =
-      request[beast::http::field::sec_websocket_protocol].find("weft.v1") !=
+      (*request)[beast::http::field::sec_websocket_protocol].find("weft.v1") !=
       beast::string_view::npos;
   ws.set_option(websocket::stream_base::decorator(
       [offers_subprotocol](websocket::response_type& res) {
@@ -199,7 +211,10 @@ asio::awaitable<void> RunSyncSession(
           res.set(beast::http::field::sec_websocket_protocol, "weft.v1");
         }
       }));
-  auto [aec] = co_await ws.async_accept(request, kTuple);
+  auto [aec] = co_await ws.async_accept(*request, kTuple);
+  // The upgrade request's headers are not needed any more: free them rather
+  // than keep them for the life of the connection.
+  request.reset();
   if (aec) co_return;
 
   auto conn = std::make_shared<SyncConnection>(
@@ -213,33 +228,9 @@ asio::awaitable<void> RunSyncSession(
                                        beast::string_view) { c->Heard(); });
 
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, WsTransport::Writer(transport), asio::detached);
-
-  // Deadlines: hello within hello_timeout; token expiry every second.
-  auto ticker = std::make_shared<asio::steady_timer>(executor);
-  // Set when the reader ends. cancel() alone is not enough: when the tick's
-  // completion is already queued on the strand, there is no wait to cancel
-  // and the loop would re-arm itself forever, keeping the connection alive
-  // and the io_context from finishing at shutdown.
-  auto reader_done = std::make_shared<bool>(false);
-  auto started = std::chrono::steady_clock::now();
-  asio::co_spawn(
-      executor,
-      [ticker, reader_done, conn, started,
-       &service]() -> asio::awaitable<void> {
-        for (;;) {
-          ticker->expires_after(std::chrono::seconds(1));
-          auto [ec] = co_await ticker->async_wait(kTuple);
-          if (ec || *reader_done) co_return;
-          if (conn->user_id().empty() &&
-              std::chrono::steady_clock::now() - started >
-                  service.hello_timeout) {
-            conn->OnHelloDeadline();
-          }
-          conn->CheckExpiry();
-        }
-      },
-      asio::detached);
+  asio::co_spawn(executor, transport->Writer(transport), asio::detached);
+  // The hello deadline and token expiry are checked for all connections at
+  // once (ConnectionRegistry::CheckDeadlines), not by a timer here.
 
   beast::flat_buffer buffer;
   boost::system::error_code read_error;
@@ -257,9 +248,10 @@ asio::awaitable<void> RunSyncSession(
           std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     buffer.consume(buffer.size());
+    // An idle connection holds no read buffer between messages (one
+    // allocation per message is cheap next to decoding it).
+    buffer.shrink_to_fit();
   }
-  *reader_done = true;  // same strand as the ticker
-  ticker->cancel();
   std::string_view reason = DisconnectReason(transport->server_close_code());
   if (reason.empty()) {
     if (read_error == websocket::error::closed) {

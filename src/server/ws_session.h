@@ -4,9 +4,11 @@
 // code; only http_server.cpp includes this header.
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <memory>
 
 #include "server/sync_service.h"
 
@@ -17,9 +19,12 @@ namespace weft::server {
 // writer draining a bounded outbound queue (one write in flight; over
 // `max_outbound_bytes` the client is closed with 4508), WebSocket pings
 // for liveness, the hello deadline and token expiry checks.
+// `request` is freed once the upgrade is answered.
 boost::asio::awaitable<void> RunSyncSession(
-    boost::beast::tcp_stream stream,
-    boost::beast::http::request<boost::beast::http::string_body> request,
+    boost::asio::ip::tcp::socket socket,
+    std::unique_ptr<
+        boost::beast::http::request<boost::beast::http::string_body>>
+        request,
     SyncService& service);
 
 }  // namespace weft::server
