@@ -7,10 +7,11 @@
 //   NAME.snapshot     snapshot that must load to the same text
 //   bad-NAME.update   must be rejected with kCorruption
 //
-// WEFT_WRITE_VECTORS=DIR regenerates the files into DIR (not the default
-// run: committed vectors are never rewritten silently):
+// The generator runs in every test run, into a temporary directory, and what
+// it writes must replay like the committed files. WEFT_WRITE_VECTORS=DIR
+// writes into DIR instead (committed vectors are never rewritten silently):
 //   WEFT_WRITE_VECTORS=$PWD/tests/vectors build/release/app/trace_test
-//   --gtest_filter=VectorsTest.WriteWhenAsked
+//   --gtest_filter=VectorsTest.GeneratorWritesReplayableVectors
 // This test lives in app/ because src/core may not read files.
 
 #include <gtest/gtest.h>
@@ -21,6 +22,8 @@
 #include <iterator>
 #include <map>
 #include <string>
+
+#include <unistd.h>
 
 #include "core/text_doc.h"
 
@@ -84,9 +87,7 @@ std::map<std::string, std::vector<std::string>> MakeVectors(
 
 fs::path VectorDir() { return fs::path(WEFT_SOURCE_DIR) / "tests" / "vectors"; }
 
-TEST(VectorsTest, WriteWhenAsked) {
-  const char* dir = std::getenv("WEFT_WRITE_VECTORS");
-  if (dir == nullptr) GTEST_SKIP() << "set WEFT_WRITE_VECTORS=DIR to write";
+void WriteVectors(const fs::path& dir) {
   std::map<std::string, std::string> texts, snaps;
   auto updates = MakeVectors(&texts, &snaps);
   fs::create_directories(dir);
@@ -114,9 +115,8 @@ TEST(VectorsTest, WriteWhenAsked) {
             std::string(origin_is_delete, sizeof origin_is_delete - 1));
 }
 
-TEST(VectorsTest, CommittedVectorsDecode) {
-  fs::path dir = VectorDir();
-  if (!fs::is_directory(dir)) GTEST_SKIP() << "no " << dir.string();
+// Every NAME.txt in `dir`: its updates and its snapshot give that text.
+void ExpectVectorsDecode(const fs::path& dir) {
   int seen = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".txt") continue;
@@ -142,9 +142,8 @@ TEST(VectorsTest, CommittedVectorsDecode) {
   EXPECT_GE(seen, 3);
 }
 
-TEST(VectorsTest, BadVectorsAreRejected) {
-  fs::path dir = VectorDir();
-  if (!fs::is_directory(dir)) GTEST_SKIP() << "no " << dir.string();
+// Every bad-*.update in `dir` is refused with kCorruption.
+void ExpectBadVectorsRejected(const fs::path& dir) {
   int seen = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
     std::string file = e.path().filename().string();
@@ -159,6 +158,28 @@ TEST(VectorsTest, BadVectorsAreRejected) {
     ++seen;
   }
   EXPECT_GE(seen, 3);
+}
+
+TEST(VectorsTest, CommittedVectorsDecode) {
+  ASSERT_TRUE(fs::is_directory(VectorDir())) << VectorDir().string();
+  ExpectVectorsDecode(VectorDir());
+}
+
+TEST(VectorsTest, BadVectorsAreRejected) {
+  ASSERT_TRUE(fs::is_directory(VectorDir())) << VectorDir().string();
+  ExpectBadVectorsRejected(VectorDir());
+}
+
+TEST(VectorsTest, GeneratorWritesReplayableVectors) {
+  const char* asked = std::getenv("WEFT_WRITE_VECTORS");
+  fs::path dir = asked != nullptr
+                     ? fs::path(asked)
+                     : fs::temp_directory_path() /
+                           ("weft-vectors-" + std::to_string(::getpid()));
+  WriteVectors(dir);
+  ExpectVectorsDecode(dir);
+  ExpectBadVectorsRejected(dir);
+  if (asked == nullptr) fs::remove_all(dir);
 }
 
 }  // namespace
