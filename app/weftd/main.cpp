@@ -79,6 +79,12 @@ int main(int argc, char** argv) {
       ->envname("WEFT_SNAPSHOT_EVERY")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--snapshot-after", config.sync.snapshot_after_s,
+                 "Snapshot a document once its oldest operation not in a "
+                 "snapshot is this many seconds old")
+      ->envname("WEFT_SNAPSHOT_AFTER")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--unload-interval", config.sync.unload_interval_s,
                  "Seconds between unloads of documents nobody has open")
       ->envname("WEFT_UNLOAD_INTERVAL")

@@ -16,6 +16,7 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
       });
   weft::server::HubConfig hub_config;
   hub_config.snapshot_every = config.snapshot_every;
+  hub_config.snapshot_after = std::chrono::seconds(config.snapshot_after_s);
   rt->hub = std::make_unique<weft::server::DocumentHub>(*rt->log, *rt->models,
                                                         hub_config);
   rt->hub->ExportMetrics(metrics);

@@ -71,16 +71,19 @@ TEST(ConfigFileTest, AppliesSyncTable) {
   Status s = ApplyConfigText(R"(
 [sync]
 snapshot_every = 50
+snapshot_after_s = 60
 unload_interval_s = 5
 max_outbound_bytes = 65536
 )",
                              "weftd.toml", &c);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(c.sync.snapshot_every, 50u);
+  EXPECT_EQ(c.sync.snapshot_after_s, 60);
   EXPECT_EQ(c.sync.unload_interval_s, 5);
   EXPECT_EQ(c.sync.max_outbound_bytes, 65536);
   ServerConfig d;
   EXPECT_FALSE(ApplyConfigText("[sync]\nsnapshot_every = 0\n", "f", &d).ok());
+  EXPECT_FALSE(ApplyConfigText("[sync]\nsnapshot_after_s = 0\n", "f", &d).ok());
   EXPECT_FALSE(
       ApplyConfigText("[sync]\nmax_outbound_bytes = 10\n", "f", &d).ok());
   EXPECT_FALSE(ApplyConfigText("[sync]\npresence = 1\n", "f", &d).ok());

@@ -1,6 +1,7 @@
 #include "server/document_hub.h"
 
 #include <chrono>
+#include <limits>
 #include <thread>
 #include <utility>
 
@@ -32,6 +33,8 @@ struct DocumentHub::Live {
   std::uint64_t head = 0;                  // last durable sequence number
   std::optional<StoredSnapshot> snapshot;  // latest durable snapshot
   std::vector<LogEntry> entries;           // durable entries after it
+  // When the first of `entries` was logged (meaningless while empty).
+  std::chrono::steady_clock::time_point oldest_entry_at;
 
   struct Sub {
     std::shared_ptr<Subscriber> sub;
@@ -146,6 +149,8 @@ Result<std::shared_ptr<DocumentHub::Live>> DocumentHub::GetOrLoad(
   if (history.ok()) {
     live->snapshot = std::move(history->snapshot);
     live->entries = std::move(history->entries);
+    // When they were logged is not known: count their age from now.
+    live->oldest_entry_at = std::chrono::steady_clock::now();
     live->head = history->head_seq;
     status = live->Rebuild(models_, false);
   }
@@ -355,6 +360,9 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
           if (seq > live->head) {
             if (ops.changes.empty()) ops.first_seq = seq;
             live->head = seq;
+            if (live->entries.empty()) {
+              live->oldest_entry_at = std::chrono::steady_clock::now();
+            }
             live->entries.push_back(LogEntry{seq, c});
             ops.changes.push_back(std::move(c));
           }
@@ -389,15 +397,18 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
 }
 
 bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
-                              std::size_t min_entries) {
+                              std::size_t min_entries,
+                              std::chrono::steady_clock::time_point now) {
   StoredSnapshot snap;
   {
     std::lock_guard lock(live->mu);
     if (live->unloaded || !live->model || live->appending ||
-        live->snapshotting || !live->queued.empty() || live->entries.empty() ||
-        live->entries.size() < min_entries) {
+        live->snapshotting || !live->queued.empty() || live->entries.empty()) {
       return false;
     }
+    bool stale = config_.snapshot_after.count() > 0 &&
+                 now - live->oldest_entry_at >= config_.snapshot_after;
+    if (live->entries.size() < min_entries && !stale) return false;
     // Quiet: the model holds exactly the durable entries.
     live->snapshotting = true;
     snap = StoredSnapshot{live->head, live->model->EncodeSnapshot()};
@@ -421,6 +432,9 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
         std::size_t drop = 0;
         while (drop < e.size() && e[drop].seq <= upto) ++drop;
         e.erase(e.begin(), e.begin() + static_cast<long>(drop));
+        // What is left was logged while the snapshot was being written.
+        if (!e.empty())
+          live->oldest_entry_at = std::chrono::steady_clock::now();
       });
   return true;
 }
@@ -539,6 +553,21 @@ void DocumentHub::SetRole(const std::string& doc, const Subscriber* sub,
     Frame gone = ToFrame(proto::PresenceGone{doc, removed->session_id()});
     for (auto& [ptr, other] : live->subs) other.sub->Send(gone);
   }
+}
+
+std::size_t DocumentHub::SnapshotStale(
+    std::chrono::steady_clock::time_point now) {
+  std::vector<std::shared_ptr<Live>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, live] : docs_) all.push_back(live);
+  }
+  std::size_t started = 0;
+  for (auto& live : all) {
+    if (TrySnapshot(live, std::numeric_limits<std::size_t>::max(), now))
+      ++started;
+  }
+  return started;
 }
 
 std::size_t DocumentHub::UnloadIdle() {

@@ -48,6 +48,9 @@ struct HubConfig {
   // were logged since the last one, at the next moment the document has no
   // write in flight.
   std::uint64_t snapshot_every = 1000;
+  // ... or once the oldest entry not in a snapshot is this old (checked
+  // after appends and by SnapshotStale); zero turns this off.
+  std::chrono::steady_clock::duration snapshot_after = std::chrono::minutes(5);
   // An idle document with at least this many log entries since its last
   // snapshot is snapshotted before it is unloaded (so that its next load is
   // fast); one with fewer is unloaded at once.
@@ -133,6 +136,11 @@ class DocumentHub {
   // unloaded.
   std::size_t UnloadIdle();
 
+  // Snapshots every quiet document whose oldest entry not in a snapshot is
+  // older than HubConfig::snapshot_after at `now` (the server calls it
+  // with UnloadIdle). Returns how many snapshots were started.
+  std::size_t SnapshotStale(std::chrono::steady_clock::time_point now);
+
   std::size_t loaded_documents() const;
 
   // The document's content as JSON (loads it if needed).
@@ -147,7 +155,10 @@ class DocumentHub {
                   Result<std::vector<std::uint64_t>> result);
   // Snapshots a quiet document with at least `min_entries` log entries
   // since its last snapshot. Returns whether a snapshot was started.
-  bool TrySnapshot(const std::shared_ptr<Live>& live, std::size_t min_entries);
+  // Also when the oldest such entry is older than HubConfig::snapshot_after.
+  bool TrySnapshot(const std::shared_ptr<Live>& live, std::size_t min_entries,
+                   std::chrono::steady_clock::time_point now =
+                       std::chrono::steady_clock::now());
   // Ends every subscription of a document that can no longer be trusted
   // (its durable state does not load) and forgets it. Under live.mu.
   void Drop(Live& live, proto::ErrorCode code, const std::string& message);

@@ -250,6 +250,30 @@ TEST(DocumentHubSnapshotTest, FarBehindClientGetsSnapshotThenTrailingOps) {
   EXPECT_EQ(ops[0].first_seq, 4u);
 }
 
+TEST(DocumentHubSnapshotTest, SlowlyEditedDocumentIsSnapshottedAfterATime) {
+  MemoryDocumentLog log;
+  ListModelFactory models;
+  HubConfig config;
+  config.snapshot_every = 1000;
+  config.snapshot_after = std::chrono::minutes(5);
+  DocumentHub hub(log, models, config);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  hub.Submit("doc", a.get(), {C(1, 0, "x")});
+  hub.Submit("doc", a.get(), {C(1, 1, "y")});
+  auto now = std::chrono::steady_clock::now();
+  EXPECT_EQ(hub.SnapshotStale(now), 0u);  // two entries, a moment old
+  EXPECT_EQ(log.EntryCount("doc"), 2u);
+  EXPECT_EQ(hub.SnapshotStale(now + std::chrono::minutes(6)), 1u);
+  EXPECT_EQ(log.EntryCount("doc"), 0u);  // snapshotted, log compacted
+  EXPECT_EQ(hub.SnapshotStale(now + std::chrono::minutes(12)), 0u);
+  // A late joiner far behind gets the snapshot.
+  auto b = std::make_shared<Recorder>(2);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  ASSERT_EQ(b->All<proto::Snapshot>().size(), 1u);
+  EXPECT_EQ(b->All<proto::Snapshot>()[0].last_included_seq, 2u);
+}
+
 TEST_F(DocumentHubTest, IdleDocumentsUnloadAndReloadWithTheirContent) {
   auto a = Join(1);
   hub_.Submit("doc", a.get(), {C(1, 0, "x")});

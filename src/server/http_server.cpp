@@ -448,6 +448,7 @@ void HttpServer::Run() {
             s.housekeeping.expires_after(s.sync->unload_interval);
             auto [ec] = co_await s.housekeeping.async_wait(kTuple);
             if (ec || s.stopping) co_return;
+            s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
             if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
           }
         },

@@ -46,6 +46,10 @@ struct SyncConfig {
   // were logged since its last snapshot. --snapshot-every /
   // WEFT_SNAPSHOT_EVERY.
   std::uint64_t snapshot_every = 1000;
+  // ... or once the oldest operation not in a snapshot is this many seconds
+  // old, so a slowly edited document's log stays short too.
+  // --snapshot-after / WEFT_SNAPSHOT_AFTER.
+  std::int64_t snapshot_after_s = 300;
   // How often documents without subscribers are snapshotted and unloaded.
   // --unload-interval / WEFT_UNLOAD_INTERVAL (seconds).
   std::int64_t unload_interval_s = 30;
