@@ -106,11 +106,7 @@ DocumentHub::~DocumentHub() {
   // Appends in flight call back into the hub: wait for them (they end
   // within a commit) so that shutdown drains accepted work.
   for (int i = 0; i < 30000; ++i) {
-    std::vector<std::shared_ptr<Live>> all;
-    {
-      std::lock_guard lock(mu_);  // never held while taking a Live's lock
-      for (auto& [id, live] : docs_) all.push_back(live);
-    }
+    std::vector<std::shared_ptr<Live>> all = AllLive();
     bool busy = false;
     for (auto& live : all) {
       std::lock_guard doc_lock(live->mu);
@@ -505,11 +501,7 @@ std::size_t DocumentHub::FlushPresence() {
 
 std::size_t DocumentHub::ExpirePresence(
     std::chrono::steady_clock::time_point now) {
-  std::vector<std::shared_ptr<Live>> all;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, live] : docs_) all.push_back(live);
-  }
+  std::vector<std::shared_ptr<Live>> all = AllLive();
   std::size_t cleared = 0;
   for (auto& live : all) {
     std::lock_guard lock(live->mu);
@@ -555,13 +547,17 @@ void DocumentHub::SetRole(const std::string& doc, const Subscriber* sub,
   }
 }
 
+std::vector<std::shared_ptr<DocumentHub::Live>> DocumentHub::AllLive() const {
+  std::vector<std::shared_ptr<Live>> all;
+  std::lock_guard lock(mu_);  // never held while taking a Live's lock
+  all.reserve(docs_.size());
+  for (const auto& [id, live] : docs_) all.push_back(live);
+  return all;
+}
+
 std::size_t DocumentHub::SnapshotStale(
     std::chrono::steady_clock::time_point now) {
-  std::vector<std::shared_ptr<Live>> all;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, live] : docs_) all.push_back(live);
-  }
+  std::vector<std::shared_ptr<Live>> all = AllLive();
   std::size_t started = 0;
   for (auto& live : all) {
     if (TrySnapshot(live, std::numeric_limits<std::size_t>::max(), now))
@@ -571,11 +567,7 @@ std::size_t DocumentHub::SnapshotStale(
 }
 
 std::size_t DocumentHub::UnloadIdle() {
-  std::vector<std::shared_ptr<Live>> all;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, live] : docs_) all.push_back(live);
-  }
+  std::vector<std::shared_ptr<Live>> all = AllLive();
   std::size_t unloaded = 0;
   for (auto& live : all) {
     bool fold = false;

@@ -150,6 +150,8 @@ class DocumentHub {
   struct Live;
   Result<std::shared_ptr<Live>> GetOrLoad(const std::string& doc);
   std::shared_ptr<Live> Find(const std::string& doc) const;
+  // Every loaded document, copied out under mu_.
+  std::vector<std::shared_ptr<Live>> AllLive() const;
   void StartAppend(const std::shared_ptr<Live>& live);
   void OnAppended(const std::shared_ptr<Live>& live,
                   Result<std::vector<std::uint64_t>> result);
