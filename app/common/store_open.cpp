@@ -27,13 +27,14 @@ Status ValidateSnapshot(std::string_view, std::string_view state) {
 
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     const std::string& kind, const std::string& data_dir,
-    const std::string& database_url) {
+    const std::string& database_url, store::CommitObserver on_commit) {
   if (kind == "memory") return store::NewMemoryStore();
   if (kind == "sqlite") {
     store::SqliteOptions o;
     o.path = data_dir + "/weft.db";
     o.verify_on_open = true;
     o.validator = ValidateSnapshot;
+    o.on_commit = on_commit;
     return store::OpenSqliteStore(o);
   }
   if (kind == "postgres") {
@@ -45,6 +46,7 @@ Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     o.conninfo = database_url;
     o.verify_on_open = true;
     o.validator = ValidateSnapshot;
+    o.on_commit = std::move(on_commit);
     return store::OpenPgStore(o);
   }
   return Status::InvalidArgument("--store must be sqlite, postgres or memory");

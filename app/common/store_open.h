@@ -14,8 +14,9 @@ namespace weft::app {
 // `kind` is "sqlite" (the file weft.db in `data_dir`), "postgres" (needs
 // `database_url`) or "memory". Runs migrations. InvalidArgument for a bad
 // kind or a missing URL; the store's error when it cannot open.
+// `on_commit` (optional) is told about each durable group commit.
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     const std::string& kind, const std::string& data_dir,
-    const std::string& database_url);
+    const std::string& database_url, store::CommitObserver on_commit = {});
 
 }  // namespace weft::app

@@ -171,8 +171,24 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
   auto rt = std::make_unique<ApiRuntime>();
   auto secret = LoadSecret(options, config.data_dir, log);
   if (!secret.ok()) return secret.status();
+  // Durable group commits (write and fsync): their duration and size.
+  auto& commit_seconds = metrics.GetHistogram(
+      "weft_store_commit_seconds",
+      "Duration of one durable group commit of the operation log, fsync "
+      "included.");
+  auto& commit_ops =
+      metrics.GetCounter("weft_store_committed_ops_total",
+                         "Operations made durable by group commits.");
+  auto& commits =
+      metrics.GetCounter("weft_store_commits_total", "Durable group commits.");
   auto store = weft::app::OpenConfiguredStore(
-      config.store.kind, config.data_dir, config.store.database_url);
+      config.store.kind, config.data_dir, config.store.database_url,
+      [&commit_seconds, &commit_ops, &commits](
+          std::size_t ops, std::chrono::steady_clock::duration took) {
+        commit_seconds.Observe(std::chrono::duration<double>(took).count());
+        commit_ops.Inc(ops);
+        commits.Inc();
+      });
   if (!store.ok()) return store.status();
   rt->store = std::move(*store);
 

@@ -82,7 +82,13 @@ void GroupCommitter::Run() {
         queue_.pop_front();
       }
     }
+    auto started = std::chrono::steady_clock::now();
     auto results = writer_(std::span<AppendRequest>(group));
+    if (results.ok() && options_.on_commit) {
+      std::size_t ops = 0;
+      for (const auto& r : group) ops += r.ops.size();
+      options_.on_commit(ops, std::chrono::steady_clock::now() - started);
+    }
     if (results.ok()) {
       WEFT_CHECK_MSG(results->size() == group.size(),
                      "GroupWriter returned the wrong number of results");

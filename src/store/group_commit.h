@@ -48,6 +48,9 @@ class GroupCommitter {
     // Upper bound on the operations of one group (a single larger request
     // still forms a group of its own). Default 8192.
     std::size_t max_group_ops = 8192;
+    // Called on the committer thread after each group's durable commit
+    // (e.g. weftd's weft_store_commit_seconds); must be short.
+    CommitObserver on_commit;
   };
 
   // Starts the committer thread.

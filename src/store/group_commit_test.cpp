@@ -124,6 +124,7 @@ TEST(GroupCommitTest, AFailedCommitFailsEveryRequestOfTheGroup) {
 }
 
 TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
+  std::vector<std::size_t> observed_ops;  // committer thread only
   std::promise<void> first_entered, release_first;
   std::shared_future<void> release = release_first.get_future().share();
   RecordingWriter w;
@@ -136,7 +137,11 @@ TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
         }
         return w.Write(g);
       },
-      GroupCommitter::Options{4});
+      GroupCommitter::Options{
+          4, [&](std::size_t ops, std::chrono::steady_clock::duration d) {
+            observed_ops.push_back(ops);
+            EXPECT_GE(d.count(), 0);
+          }});
   std::atomic<int> ok{0};
   std::promise<void> all;
   constexpr int kN = 11;
@@ -149,6 +154,9 @@ TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
   release_first.set_value();
   all.get_future().wait();
   EXPECT_EQ(w.group_sizes, (std::vector<std::size_t>{1, 4, 4, 2}));
+  gc.Stop();  // joins the committer: observed_ops is complete
+  // The commit observer saw every group, with its operation count.
+  EXPECT_EQ(observed_ops, (std::vector<std::size_t>{1, 4, 4, 2}));
 }
 
 TEST(GroupCommitTest, StopFinishesQueuedRequestsAndRefusesNewOnes) {

@@ -176,7 +176,7 @@ class PgStore final : public Store {
     }
     committer_ = std::make_unique<GroupCommitter>(
         [this](std::span<AppendRequest> g) { return WriteGroup(g); },
-        GroupCommitter::Options{options_.max_group_ops});
+        GroupCommitter::Options{options_.max_group_ops, options_.on_commit});
     return Status::Ok();
   }
 

@@ -33,6 +33,8 @@ struct PgOptions {
   int connect_timeout_ms = 10'000;
   // Upper bound on operations per group commit. Default 8192.
   std::size_t max_group_ops = 8192;
+  // Called after each group commit (see CommitObserver); may be empty.
+  CommitObserver on_commit;
   // Runs Verify(validator) after migrations and fails to open on error.
   bool verify_on_open = false;
   SnapshotValidator validator;

@@ -111,7 +111,7 @@ class SqliteStore final : public Store {
     }
     committer_ = std::make_unique<GroupCommitter>(
         [this](std::span<AppendRequest> g) { return WriteGroup(g); },
-        GroupCommitter::Options{options.max_group_ops});
+        GroupCommitter::Options{options.max_group_ops, options.on_commit});
     return Status::Ok();
   }
 

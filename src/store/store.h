@@ -9,6 +9,8 @@
 // any thread concurrently. Callbacks of AppendAsync run on an internal
 // thread (the group committer) and must not block on the store.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -102,6 +104,10 @@ struct DocumentDump {
 Status CheckDocumentDump(const DocumentDump& dump);
 
 using AppendCallback = std::function<void(Result<AppendResult>)>;
+// Told about each durable group commit: how many operations it held and how
+// long the transaction took, its fsync included (for metrics).
+using CommitObserver =
+    std::function<void(std::size_t ops, std::chrono::steady_clock::duration)>;
 
 class Store {
  public:

@@ -305,6 +305,14 @@ TEST_F(WeftdSyncTest, BoardMoveAndRenameConvergeAndSurviveRestart) {
   });
   c.Await<proto::Ack>();
   json = c.doc->ToJson();
+  // The ack came after a durable group commit, which the store reported.
+  {
+    auto m = HttpCall(port_, "GET", "/metrics").body;
+    auto at = m.find("\nweft_store_commits_total ");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_GE(std::stod(m.substr(at + 26)), 1.0);
+    EXPECT_NE(m.find("weft_store_commit_seconds_bucket"), std::string::npos);
+  }
   // The snapshot follows the ack.
   bool snapshotted = false;
   for (int i = 0; i < 100 && !snapshotted; ++i) {
