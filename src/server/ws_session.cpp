@@ -36,7 +36,7 @@ class WsTransport : public SyncTransport,
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
-  websocket::stream<beast::tcp_stream>& ws() { return ws_; }
+  websocket::stream<asio::ip::tcp::socket>& ws() { return ws_; }
 
   void Send(Frame frame) override { Enqueue(std::move(frame), true); }
   void SendCatchUp(Frame frame) override { Enqueue(std::move(frame), false); }
@@ -148,7 +148,10 @@ class WsTransport : public SyncTransport,
     wake_.cancel();
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  // Directly on the socket, not on a beast::tcp_stream: the WebSocket layer
+  // has its own handshake, idle and close timeouts, and an idle connection
+  // then holds no tcp_stream state or per-read timeout operation.
+  websocket::stream<asio::ip::tcp::socket> ws_;
   asio::steady_timer wake_;
   // Frames to write from head_ on (frame, counted). A vector rather than a
   // deque: an idle connection's empty queue allocates nothing.
