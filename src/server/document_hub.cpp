@@ -58,6 +58,24 @@ struct DocumentHub::Live {
   bool appending = false;
   bool snapshotting = false;
 
+  // Moves queued batches, oldest first, into in_flight: whole batches, at
+  // least one, until `max_changes` changes are taken. Under a flood the
+  // appends stay small, so acknowledgements keep flowing instead of waiting
+  // for one ever larger transaction.
+  void TakeQueued(std::size_t max_changes) {
+    std::size_t taken = 0, n = 0;
+    while (n < queued.size() &&
+           (n == 0 || taken + queued[n].changes.size() <= max_changes)) {
+      taken += queued[n].changes.size();
+      ++n;
+    }
+    in_flight.assign(std::make_move_iterator(queued.begin()),
+                     std::make_move_iterator(queued.begin() +
+                                             static_cast<std::ptrdiff_t>(n)));
+    queued.erase(queued.begin(),
+                 queued.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+
   // Rebuilds the model from durable state plus in-flight and queued changes
   // (after a failed append or a change that failed to apply). Changes that
   // no longer apply are dropped; their submitters are told to retry.
@@ -283,8 +301,7 @@ std::optional<proto::Error> DocumentHub::Submit(
     if (!batch.changes.empty()) live->queued.push_back(std::move(batch));
     if (!live->appending && !live->queued.empty()) {
       live->appending = true;
-      live->in_flight = std::move(live->queued);
-      live->queued.clear();
+      live->TakeQueued(config_.max_append_changes);
       start = true;
     }
   }
@@ -378,8 +395,7 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
       }
     }
     if (!live->queued.empty() && !live->unloaded) {
-      live->in_flight = std::move(live->queued);
-      live->queued.clear();
+      live->TakeQueued(config_.max_append_changes);
       again = true;
     } else {
       live->appending = false;

@@ -57,6 +57,10 @@ struct HubConfig {
   std::size_t unload_snapshot_min = 64;
   // Largest number of changes in one submit.
   std::size_t max_changes_per_submit = 1024;
+  // Most changes of one document in one durable append (whole submits; one
+  // submit larger than this still goes alone). What is queued beyond it
+  // goes in the next append.
+  std::size_t max_append_changes = 4096;
   // Largest presence state in bytes.
   std::size_t max_presence_bytes = 2048;
   // A subscriber whose client sent nothing for this long (a silent drop

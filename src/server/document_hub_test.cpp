@@ -143,6 +143,39 @@ TEST_F(DocumentHubTest, NothingIsAcknowledgedOrBroadcastBeforeDurable) {
   EXPECT_FALSE(held.Release());
 }
 
+TEST_F(DocumentHubTest, AFloodIsAppendedInBoundedSlices) {
+  HeldLog held;
+  HubConfig config;
+  config.max_append_changes = 3;
+  DocumentHub hub(held, models_, config);
+  auto a = std::make_shared<Recorder>(1);
+  auto b = std::make_shared<Recorder>(2);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
+  // Three submits of two changes queue meanwhile; the next appends take
+  // whole submits up to three changes: two each.
+  for (std::uint64_t s = 1; s <= 5; s += 2) {
+    EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, s, "y"), C(1, s + 1, "z")}));
+  }
+  std::vector<std::size_t> per_append;
+  std::size_t before = 0;
+  while (held.Release()) {
+    std::size_t now = held.inner.EntryCount("doc");
+    per_append.push_back(now - before);
+    before = now;
+  }
+  EXPECT_EQ(per_append, (std::vector<std::size_t>{1, 2, 2, 2}));
+  EXPECT_EQ(a->All<proto::Ack>().size(), 4u);
+  // Every change reached the other subscriber once, in sequence order.
+  std::uint64_t next = 1;
+  for (const auto& ops : b->All<proto::Ops>()) {
+    EXPECT_EQ(ops.first_seq, next);
+    next += ops.changes.size();
+  }
+  EXPECT_EQ(next, 8u);
+}
+
 TEST_F(DocumentHubTest, RetriedChangeGetsItsOriginalSeqAndIsNotBroadcast) {
   auto a = Join(1);
   auto b = Join(2);
