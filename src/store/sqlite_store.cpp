@@ -470,15 +470,14 @@ class SqliteStore final : public Store {
     WEFT_RETURN_IF_ERROR(s.begin.Prepare(db_, "BEGIN IMMEDIATE"));
     WEFT_RETURN_IF_ERROR(s.commit.Prepare(db_, "COMMIT"));
     WEFT_RETURN_IF_ERROR(s.rollback.Prepare(db_, "ROLLBACK"));
-    // The seq of a new op is computed by the insert itself; the unique op
-    // id constraint turns a retry into "no row returned".
+    // The single writer numbers new ops from the document's last seq (read
+    // once per document per group); the unique op id constraint turns a
+    // retry into "no row inserted" (sqlite3_changes() == 0).
     WEFT_RETURN_IF_ERROR(s.insert_op.Prepare(
         db_,
         "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id, "
-        "server_time_ms, parents, payload) "
-        "SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 "
-        "FROM ops WHERE doc_id = ?1 "
-        "ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING RETURNING seq"));
+        "server_time_ms, parents, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING"));
     WEFT_RETURN_IF_ERROR(s.find_op.Prepare(
         db_,
         "SELECT seq FROM ops WHERE doc_id = ? AND client_id = ? AND "
@@ -586,24 +585,30 @@ class SqliteStore final : public Store {
     AppendResult r;
     r.seqs.reserve(req.ops.size());
     r.duplicate.reserve(req.ops.size());
+    auto at = last.find(req.doc_id);
+    if (at == last.end()) {
+      auto l = LastSeqLocked(req.doc_id);
+      if (!l.ok()) return l.status();
+      at = last.emplace(req.doc_id, *l).first;
+    }
+    std::int64_t& doc_last = at->second;
     for (const NewOp& op : req.ops) {
       bool inserted = false;
       std::int64_t seq = 0;
       {
         Use u(stmts_->insert_op);
         u.Text(1, req.doc_id)
-            .U64(2, op.id.client_id)
-            .U64(3, op.id.local_seq)
-            .Text(4, op.user_id)
-            .Int(5, op.server_time_ms)
-            .Blob(6, op.parents)
-            .Blob(7, op.payload);
-        auto row = u.Step();
-        if (!row.ok()) return row.status();
-        if (*row) {
+            .Int(2, doc_last + 1)
+            .U64(3, op.id.client_id)
+            .U64(4, op.id.local_seq)
+            .Text(5, op.user_id)
+            .Int(6, op.server_time_ms)
+            .Blob(7, op.parents)
+            .Blob(8, op.payload);
+        WEFT_RETURN_IF_ERROR(u.Run());
+        if (sqlite3_changes(db_) == 1) {
           inserted = true;
-          seq = u.ColInt(0);
-          WEFT_RETURN_IF_ERROR(u.Run());
+          seq = ++doc_last;
         }
       }
       if (!inserted) {
@@ -622,14 +627,7 @@ class SqliteStore final : public Store {
       r.seqs.push_back(seq);
       r.duplicate.push_back(!inserted);
     }
-    if (r.new_count > 0) {
-      last[req.doc_id] = r.first_new_seq + r.new_count - 1;
-    } else if (!last.contains(req.doc_id)) {
-      auto l = LastSeqLocked(req.doc_id);
-      if (!l.ok()) return l.status();
-      last[req.doc_id] = *l;
-    }
-    r.last_seq = last[req.doc_id];
+    r.last_seq = doc_last;
     return r;
   }
 
