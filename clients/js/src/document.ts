@@ -285,7 +285,12 @@ export abstract class DocSession<C> {
       if (seq <= this.lastSeq) return; // already have it (resent after resume)
       this.lastSeq = seq;
       if (this.ownClients.has(c.clientId)) return; // our own change, already applied
-      this.applyRemote(c.update);
+      try {
+        this.applyRemote(c.update);
+      } catch (e) {
+        // The server sent bytes our engine refuses: report, skip the change.
+        this.ctx.error(new SyncError(422, `server change ${seq} refused: ${String(e)}`, this.id));
+      }
     });
     this.scheduleSave();
   }
