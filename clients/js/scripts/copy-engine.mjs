@@ -1,5 +1,6 @@
 // Puts the engine where the package finds it: build/wasm/weft.js (from
-// `make wasm`) becomes dist/engine/weft.cjs, the `@weft/sdk/engine` export;
+// `make wasm`) becomes dist/engine/weft.cjs (Node) and weft.mjs (browsers),
+// the `@weft/sdk/engine` export;
 // its types, clients/wasm/weft.d.ts, become src/engine/weft.d.cts (for tsc)
 // and dist/engine/weft.d.cts. Runs before tsc. WEFT_WASM overrides where
 // weft.js is read from.
@@ -20,3 +21,10 @@ for (const dir of ['src/engine', 'dist/engine']) {
   fs.copyFileSync(types, path.resolve(here, '..', dir, 'weft.d.cts'));
 }
 fs.copyFileSync(from, path.resolve(here, '../dist/engine/weft.cjs'));
+// Browsers and bundlers get an ES module of the same code (Emscripten's
+// output only exports through CommonJS/AMD); its Node branch never runs there.
+fs.writeFileSync(
+  path.resolve(here, '../dist/engine/weft.mjs'),
+  `${fs.readFileSync(from, 'utf8')}\nexport default createWeft;\n`,
+);
+fs.copyFileSync(types, path.resolve(here, '../dist/engine/weft.d.mts'));

@@ -10,12 +10,13 @@ export type EngineTextDoc = TextDoc;
 export type EngineDoc = Doc;
 
 /**
- * The default `loadEngine`: the copy of build/wasm/weft.js that
- * `npm run build` puts in dist/engine (the package's `./engine` export).
+ * The default `loadEngine`: the package's `./engine` export, the copy of
+ * build/wasm/weft.js that `npm run build` puts in dist/engine, as CommonJS
+ * for Node and as an ES module for browsers and bundlers (Vite picks it
+ * by the export conditions).
  */
 export async function defaultLoadEngine(): Promise<WeftModule> {
-  // A relative specifier keeps Node and bundlers (Vite) resolving the same file.
-  const mod = await import('./engine/weft.cjs');
+  const mod = await import('@weft/sdk/engine');
   return mod.default();
 }
 

@@ -137,3 +137,21 @@ for (const [name, make] of [
     assert.equal(await s.loadSession(), null);
   });
 }
+
+test('the browser copy of the engine (dist/engine/weft.mjs) loads as an ES module where there is no Node', async () => {
+  const mod = await import('../dist/engine/weft.mjs');
+  const saved = globalThis.process;
+  // As in a browser: no `process`, so Emscripten takes its web branch.
+  Object.defineProperty(globalThis, 'process', { value: undefined, configurable: true, writable: true });
+  let ready;
+  try {
+    ready = mod.default();
+  } finally {
+    Object.defineProperty(globalThis, 'process', { value: saved, configurable: true, writable: true });
+  }
+  const weft = await ready;
+  const d = new weft.TextDoc(1);
+  d.insert(0, 'hé😀');
+  assert.equal(d.text(), 'hé😀');
+  d.delete();
+});
