@@ -1,9 +1,8 @@
 // Puts the engine where the package finds it: build/wasm/weft.js (from
 // `make wasm`) becomes dist/engine/weft.cjs (Node) and weft.mjs (browsers),
-// the `@weft/sdk/engine` export;
-// its types, clients/wasm/weft.d.ts, become src/engine/weft.d.cts (for tsc)
-// and dist/engine/weft.d.cts. Runs before tsc. WEFT_WASM overrides where
-// weft.js is read from.
+// the `@weft/sdk/engine` export; its types, clients/wasm/weft.d.ts, become
+// weft.d.cts and weft.d.mts in src/engine (for tsc) and dist/engine.
+// Runs before tsc. WEFT_WASM overrides where weft.js is read from.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +17,7 @@ if (!fs.existsSync(from)) {
 }
 for (const dir of ['src/engine', 'dist/engine']) {
   fs.mkdirSync(path.resolve(here, '..', dir), { recursive: true });
-  fs.copyFileSync(types, path.resolve(here, '..', dir, 'weft.d.cts'));
+  for (const ext of ['d.cts', 'd.mts']) fs.copyFileSync(types, path.resolve(here, '..', dir, `weft.${ext}`));
 }
 fs.copyFileSync(from, path.resolve(here, '../dist/engine/weft.cjs'));
 // Browsers and bundlers get an ES module of the same code (Emscripten's
@@ -27,4 +26,3 @@ fs.writeFileSync(
   path.resolve(here, '../dist/engine/weft.mjs'),
   `${fs.readFileSync(from, 'utf8')}\nexport default createWeft;\n`,
 );
-fs.copyFileSync(types, path.resolve(here, '../dist/engine/weft.d.mts'));

@@ -10,13 +10,21 @@ export type EngineTextDoc = TextDoc;
 export type EngineDoc = Doc;
 
 /**
- * The default `loadEngine`: the package's `./engine` export, the copy of
- * build/wasm/weft.js that `npm run build` puts in dist/engine, as CommonJS
- * for Node and as an ES module for browsers and bundlers (Vite picks it
- * by the export conditions).
+ * The default `loadEngine`: the copy of build/wasm/weft.js that
+ * `npm run build` puts in dist/engine, as CommonJS for Node and as an ES
+ * module for browsers. Relative imports, not the package name, so that the
+ * SDK linked into an app (`file:`, workspaces) still finds it; the Node
+ * one is hidden from bundlers, which only see the browser one.
  */
 export async function defaultLoadEngine(): Promise<WeftModule> {
-  const mod = await import('@weft/sdk/engine');
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  const isNode = typeof proc?.versions?.node === 'string';
+  if (isNode) {
+    const nodeCopy = './engine/weft.cjs';
+    const mod = (await import(/* @vite-ignore */ nodeCopy)) as { default: () => Promise<WeftModule> };
+    return mod.default();
+  }
+  const mod = await import('./engine/weft.mjs');
   return mod.default();
 }
 
