@@ -140,10 +140,14 @@ test('an unacknowledged change is resent after a reconnect, resuming from the la
   const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
   assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'the edit is stored until acknowledged');
 
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode('{"name":"Bo","cursor":1}') });
+  await fake.next(() => text.presence.peers().length === 1, 'a peer');
+  assert.deepEqual(text.presence.peers(), [{ sessionId: 42, name: 'Bo', cursor: 1, selection: null }]);
   const before = fake.received.length;
   fake.drop(1006);
   await fake.next(() => client.status === 'offline', 'offline');
   assert.equal(client.pending, 1);
+  assert.equal(text.presence.peers().length, 0, 'peers are gone when our connection is');
   const sub = await serveSubscribe(fake, { from: before });
   assert.equal(sub.sinceSeq, 1, 'resumes from the last server seq');
   const again = await fake.next((m) => m.type === 'submit', 'the resend', 3000, before);
@@ -238,5 +242,29 @@ test('the token goes in hello, never in the URL; a refreshed token goes out as a
   assert.equal(await client.auth.refresh(), true);
   const auth = await fake.next((m) => m.type === 'auth', 'auth');
   assert.equal(auth.token, 'token-2');
+  await client.close();
+});
+
+test('remote changes after astral characters arrive at UTF-16 positions', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  const peer = new engine.TextDoc(9);
+  peer.insert(0, '😀😀x');
+  const empty = new engine.TextDoc(1).stateVector();
+  const first = { clientId: 9, firstSeq: 0, span: 3, update: peer.diff(empty) };
+  await serveSubscribe(fake, { changes: [first] });
+  const text = await opening;
+  const events = [];
+  text.on('change', (ev) => events.push(...ev.changes));
+  const sv = peer.stateVector();
+  peer.insert(2, 'é'); // code point 2: after both emoji
+  peer.remove(3, 1); // the x
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 2, changes: [{ clientId: 9, firstSeq: 3, span: 2, update: peer.diff(sv) }] });
+  await fake.next(() => text.value() === '😀😀é', 'the remote edit');
+  assert.deepEqual(events, [
+    { pos: 4, deleted: 0, inserted: 'é' },
+    { pos: 5, deleted: 1, inserted: '' },
+  ]);
+  peer.delete();
   await client.close();
 });
