@@ -230,3 +230,41 @@ test('REST wrappers: workspaces, documents, members, invitations, activity; erro
   assert.equal(c.auth.user, null);
   await assert.rejects(c.api.workspaces.list(), (e) => e.status === 401);
 });
+
+test('a refreshed access token reaches the open connection without a reconnect', async () => {
+  const t = await server.team('editor');
+  let sockets = 0;
+  class CountingWebSocket extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      sockets++;
+    }
+  }
+  const b = await clientFor(t.bob, { WebSocket: CountingWebSocket });
+  const tb = await b.openText(t.doc);
+  tb.insert(0, 'one.');
+  await tb.whenSynced();
+  const tokenBefore = await b.auth.accessToken();
+  const oldRefresh = b.auth.session.refreshToken; // private in TypeScript; read for the test
+  assert.equal(await b.auth.refresh(), true);
+  assert.notEqual(await b.auth.accessToken(), tokenBefore);
+  tb.insert(4, 'two.');
+  await tb.whenSynced();
+  assert.equal(sockets, 1, 'the same connection, re-authenticated with `auth`');
+  assert.equal(b.status, 'online');
+  const a = await clientFor(t.alice);
+  assert.equal((await a.api.documents.content(t.doc)).text, 'one.two.');
+  // Presenting the rotated-out refresh token again is theft to the server:
+  // the whole session ends, and the SDK signs out when its refresh is refused.
+  const reuse = await fetch(`${server.url}/api/v1/auth/refresh`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ refresh_token: oldRefresh }),
+  });
+  assert.equal(reuse.status, 401);
+  const signedOut = new Promise((resolve) => b.auth.on('change', resolve));
+  assert.equal(await b.auth.refresh(), false);
+  assert.equal(await signedOut, null);
+  assert.equal(b.auth.user, null);
+  await eventually(() => b.status === 'offline', 'the connection closed on sign-out');
+});

@@ -268,3 +268,18 @@ test('remote changes after astral characters arrive at UTF-16 positions', async 
   peer.delete();
   await client.close();
 });
+
+test('close 4402 (token expired): refresh, reconnect with the new token, resubscribe', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  await opening;
+  const before = fake.received.length;
+  fake.drop(4402);
+  const hello = await fake.next((m) => m.type === 'hello', 'a new hello', 3000, before);
+  assert.equal(hello.token, 'token-2', 'refreshed before reconnecting');
+  assert.equal(hello.socket, 1);
+  await serveSubscribe(fake, { from: before });
+  await fake.next(() => client.status === 'online', 'online again');
+  await client.close();
+});
