@@ -12,7 +12,7 @@ import { WeftClient, ReadOnlyError } from '../dist/index.js';
 import { IndexedDbStore } from '../dist/storage.js';
 import { defaultLoadEngine } from '../dist/engine.js';
 import { FakeServer } from './fake-server.mjs';
-import { eventually, repoRoot } from './weftd.mjs';
+import { eventually, repoRoot, within } from './weftd.mjs';
 
 const engine = await defaultLoadEngine();
 const vectors = path.join(repoRoot, 'tests/vectors');
@@ -157,7 +157,7 @@ test('an unacknowledged change is resent after a reconnect, resuming from the la
 
   fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: change.clientId, firstSeq: 0, serverSeq: 2 }] });
   fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 2, changes: [change] });
-  await text.whenSynced();
+  await within(text.whenSynced(), 'text to sync');
   assert.equal(client.pending, 0);
   await eventually(() => client.status === 'online', 'online');
   assert.equal(text.value(), 'abcX', 'our own change is not applied twice');
@@ -311,7 +311,7 @@ test('unsubscribed (access removed) closes the handle and forgets its local copy
   const rejected = new Promise((resolve) => text.on('rejected', resolve));
   const waiting = text.whenSynced();
   fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 410, message: 'access removed' });
-  assert.equal((await rejected).code, 410);
+  assert.equal((await within(rejected, 'rejected')).code, 410);
   await assert.rejects(waiting, (e) => e.code === 410);
   assert.equal(client.pending, 0);
   assert.throws(() => text.insert(0, 'x'), /closed/);
