@@ -78,7 +78,7 @@ test('offline edits are queued, then delivered exactly once after reconnecting',
   await within(ta.whenSynced(), 'ta to sync');
 
   b.setOnline(true);
-  await within(tb.whenSynced(), 'tb to sync');
+  await within(b.whenSynced(), 'bob’s client to sync');
   assert.equal(b.pending, 0);
   await eventually(() => ta.value() === tb.value() && ta.value().includes('[off2]'), 'convergence');
   const content = (await a.api.documents.content(t.doc)).text;
