@@ -323,3 +323,26 @@ test('unsubscribed (access removed) closes the handle and forgets its local copy
   store.close();
   await client.close();
 });
+
+test('rate_limited resends after a pause; too_large rolls back', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  const text = await opening;
+  text.insert(0, 'x');
+  const first = await fake.next((m) => m.type === 'submit', 'submit');
+  const n = fake.received.length;
+  const t0 = Date.now();
+  fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
+  const again = await fake.next((m) => m.type === 'submit', 'the resend', 5000, n);
+  assert.ok(Date.now() - t0 >= 900, 'not at once');
+  assert.deepEqual(again.changes, first.changes);
+  assert.equal(client.pending, 1);
+
+  const rejected = new Promise((resolve) => text.on('rejected', resolve));
+  fake.send(fake.socket, { type: 'error', code: 413, doc: DOC, message: 'too large', expectedSeq: 0 });
+  assert.equal((await within(rejected, 'the rollback')).codeName, 'too_large');
+  assert.equal(client.pending, 0);
+  assert.equal(text.value(), '');
+  await client.close();
+});
