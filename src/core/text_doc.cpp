@@ -177,14 +177,7 @@ void TextDoc::AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
     WEFT_CHECK(op != nullptr && op->kind == OpKind::kInsert);
     uint32_t k = std::min(len, op->seq + op->len - seq);
     if (op->content != kElided) {
-      const char32_t* p = ag.text.data() + op->content + (seq - op->seq);
-      for (uint32_t i = 0; i < k; ++i) {
-        if (p[i] < 0x80) {
-          out->push_back(static_cast<char>(p[i]));
-        } else {
-          AppendUtf8(p[i], out);
-        }
-      }
+      out->append(ag.text.Slice(op->content + (seq - op->seq), k));
     }
     seq += k;
     len -= k;
@@ -209,12 +202,12 @@ bool TextDoc::Known(Id id) const {
 }
 
 void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len, Id ol,
-                           Id orr, const char32_t* content) {
+                           Id orr, const std::string_view* content) {
   Agent& ag = agents_[agent];
   uint32_t off = kElided;
   if (content != nullptr) {
     off = static_cast<uint32_t>(ag.text.size());
-    ag.text.append(content, len);
+    ag.text.Append(*content, len);
   }
   ag.next_seq = seq + len;
   if (!ag.ops.empty()) {
@@ -264,12 +257,11 @@ void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
 
 Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
   if (pos > length()) return Status::InvalidArgument("insert past the end");
-  scratch_.clear();
-  Status s = DecodeUtf8(utf8, &scratch_);
-  if (!s.ok()) return Status::InvalidArgument(s.message());
-  if (scratch_.empty()) return Status::Ok();
+  auto count = CountCodePoints(utf8);
+  if (!count.ok()) return Status::InvalidArgument(count.status().message());
+  const uint64_t n = *count;
+  if (n == 0) return Status::Ok();
   Agent& me = agents_[my_agent_];
-  const uint64_t n = scratch_.size();
   if (uint64_t{me.next_seq} + n >= UINT32_MAX) {
     return Status::ResourceExhausted("client sequence numbers exhausted");
   }
@@ -279,8 +271,7 @@ Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
   const uint32_t seq = me.next_seq;
   Span span{{my_agent_, seq}, ol, orr, static_cast<uint32_t>(n) << 1};
   tree_.Insert(c, span);
-  RecordInsert(my_agent_, seq, static_cast<uint32_t>(n), ol, orr,
-               scratch_.data());
+  RecordInsert(my_agent_, seq, static_cast<uint32_t>(n), ol, orr, &utf8);
   return Status::Ok();
 }
 
@@ -363,13 +354,7 @@ void TextDoc::EncodeRun(const Agent& ag, uint32_t agent, const OpRun& op,
     w.U8(elided ? kRunInsertDeleted : kRunInsert);
     PutId(&w, ol, table_index);
     PutId(&w, op.b, table_index);
-    if (!elided) {
-      std::string utf8;
-      for (uint32_t i = 0; i < len; ++i) {
-        AppendUtf8(ag.text[op.content + d + i], &utf8);
-      }
-      w.LengthPrefixed(utf8);
-    }
+    if (!elided) w.LengthPrefixed(ag.text.Slice(op.content + d, len));
   } else {
     bool rev = op.reversed && len > 1;
     Id t = op.a;
@@ -431,7 +416,7 @@ int TextDoc::CompareIds(Id a, Id b) const {
 }
 
 Status TextDoc::IntegrateInsert(uint32_t agent, const OpRun& run,
-                                const std::u32string& content,
+                                const std::string& content,
                                 std::vector<TextChange>* changes) {
   const Id ol = run.a;
   const Id orr = run.b;
@@ -513,11 +498,11 @@ Status TextDoc::IntegrateInsert(uint32_t agent, const OpRun& run,
   if (changes != nullptr && !elided) {
     TextChange ch;
     ch.pos = tree_.VisiblePos(at);
-    for (char32_t cp : content) AppendUtf8(cp, &ch.inserted);
+    ch.inserted = content;
     changes->push_back(std::move(ch));
   }
-  RecordInsert(agent, run.seq, run.len, ol, orr,
-               elided ? nullptr : content.data());
+  const std::string_view text = content;
+  RecordInsert(agent, run.seq, run.len, ol, orr, elided ? nullptr : &text);
   return Status::Ok();
 }
 
@@ -566,7 +551,9 @@ Result<TextDoc::ApplyState> TextDoc::TryApply(
     run.len -= d;
     if (run.kind == OpKind::kInsert) {
       run.a = {p->agent, run.seq - 1};
-      if (run.content != kElided) p->content.erase(0, d);
+      if (run.content != kElided) {
+        p->content.erase(0, Utf8Text::Skip(p->content, 0, d));
+      }
     } else {
       run.a.seq = run.reversed ? run.a.seq - d : run.a.seq + d;
     }
@@ -626,10 +613,12 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
         if (utf8.size() < run.len || utf8.size() > uint64_t{run.len} * 4) {
           return Status::Corruption("content length mismatch");
         }
-        WEFT_RETURN_IF_ERROR(DecodeUtf8(utf8, &p.content));
-        if (p.content.size() != run.len) {
+        auto count = CountCodePoints(utf8);
+        if (!count.ok()) return count.status();
+        if (*count != run.len) {
           return Status::Corruption("content length mismatch");
         }
+        p.content.assign(utf8);
       } else {
         run.content = kElided;
       }
@@ -887,10 +876,11 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     return Status::Corruption("unknown text encoding");
   }
   if (visible > text_utf8.size()) return Status::Corruption("text too short");
-  std::u32string text;
-  text.reserve(visible);
-  WEFT_RETURN_IF_ERROR(DecodeUtf8(text_utf8, &text));
-  if (text.size() != visible) return Status::Corruption("text length");
+  {
+    auto count = CountCodePoints(text_utf8);
+    if (!count.ok()) return count.status();
+    if (*count != visible) return Status::Corruption("text length");
+  }
   uint64_t ndel = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &ndel));
   if (ndel > 0 && nclients == 0) return Status::Corruption("no clients");
@@ -927,20 +917,21 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
 
   // Rebuild the op logs: every seq of every client must be covered exactly
   // once by a span (insert) or a delete run.
-  struct Piece {
-    uint32_t seq = 0;
-    uint32_t len;
-    bool is_delete;
-    uint32_t index;  // into spans or dels
-    uint32_t text_off;
-  };
-  std::vector<std::vector<Piece>> pieces(nclients);
-  uint32_t text_off = 0;
+  // Per client, its spans as (seq << 32 | span index): sorting plain
+  // integers is several times cheaper than sorting records.
+  std::vector<std::vector<uint64_t>> pieces(nclients);
+  // Byte offset of each span's visible text in text_utf8 (and the end).
+  std::vector<uint64_t> text_at(spans.size() + 1);
+  const bool ascii = text_utf8.size() == visible;
+  uint64_t text_off = 0;
   for (uint32_t i = 0; i < spans.size(); ++i) {
     const Span& s = spans[i];
-    pieces[s.id.agent].push_back({s.id.seq, s.len(), false, i, text_off});
-    text_off += s.visible_len();
+    text_at[i] = text_off;
+    text_off = ascii ? text_off + s.visible_len()
+                     : Utf8Text::Skip(text_utf8, text_off, s.visible_len());
+    pieces[s.id.agent].push_back(uint64_t{s.id.seq} << 32 | i);
   }
+  text_at[spans.size()] = text_off;
   std::vector<std::vector<uint32_t>> dels_of(nclients);
   for (uint32_t i = 0; i < dels.size(); ++i)
     dels_of[dels[i].agent].push_back(i);
@@ -968,10 +959,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     if (ps.empty() && ds.empty()) {
       return Status::Corruption("client without operations");
     }
-    auto by_seq = [](const Piece& x, const Piece& y) { return x.seq < y.seq; };
-    if (!std::is_sorted(ps.begin(), ps.end(), by_seq)) {
-      std::sort(ps.begin(), ps.end(), by_seq);
-    }
+    if (!std::is_sorted(ps.begin(), ps.end())) std::sort(ps.begin(), ps.end());
     uint64_t expect = 0;
     size_t di = 0;
     auto deletes_until = [&](uint64_t limit) -> Status {
@@ -986,22 +974,30 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
       }
       return Status::Ok();
     };
-    for (const Piece& p : ps) {
-      WEFT_RETURN_IF_ERROR(deletes_until(p.seq));
-      if (p.seq != expect) {
+    for (uint64_t piece : ps) {
+      const uint32_t seq = static_cast<uint32_t>(piece >> 32);
+      const uint32_t index = static_cast<uint32_t>(piece);
+      WEFT_RETURN_IF_ERROR(deletes_until(seq));
+      if (seq != expect) {
         return Status::Corruption("operation ids overlap or leave a gap");
       }
-      expect += p.len;
-      const Span& s = spans[p.index];
-      doc->tree_.BulkIndex(local[a], p.seq, p.seq + p.len, leaf_of[p.index]);
-      doc->RecordInsert(local[a], p.seq, p.len, remap(s.origin_left),
+      const Span& s = spans[index];
+      expect += s.len();
+      doc->tree_.BulkIndex(local[a], seq, seq + s.len(), leaf_of[index]);
+      const std::string_view content =
+          text_utf8.substr(text_at[index], text_at[index + 1] - text_at[index]);
+      doc->RecordInsert(local[a], seq, s.len(), remap(s.origin_left),
                         remap(s.origin_right),
-                        s.deleted() ? nullptr : text.data() + p.text_off);
+                        s.deleted() ? nullptr : &content);
     }
     WEFT_RETURN_IF_ERROR(deletes_until(UINT32_MAX));
     if (di != ds.size()) return Status::Corruption("too many delete runs");
   }
   doc->tree_.FinishBulk();
+  for (Agent& ag : doc->agents_) {
+    ag.ops.shrink_to_fit();
+    ag.text.ShrinkToFit();
+  }
   return doc;
 }
 
@@ -1009,8 +1005,7 @@ size_t TextDoc::MemoryBytes() const {
   size_t b = tree_.MemoryBytes() + agents_.capacity() * sizeof(Agent) +
              agent_of_.size() * 48;
   for (const Agent& ag : agents_) {
-    b += ag.ops.capacity() * sizeof(OpRun) +
-         ag.text.capacity() * sizeof(char32_t);
+    b += ag.ops.capacity() * sizeof(OpRun) + ag.text.MemoryBytes();
   }
   return b;
 }

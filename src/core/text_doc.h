@@ -27,6 +27,7 @@
 
 #include "common/status.h"
 #include "core/content_tree.h"
+#include "core/utf8_text.h"
 
 namespace weft::core {
 
@@ -122,13 +123,13 @@ class TextDoc {
   struct Agent {
     uint64_t client;
     uint32_t next_seq = 0;
-    std::u32string text;     // inserted content, in op order
+    Utf8Text text;           // inserted content, in op order
     std::vector<OpRun> ops;  // sorted by seq, tiling [0, next_seq)
   };
   struct PendingRun {
     uint32_t agent;
     OpRun run;
-    std::u32string content;
+    std::string content;  // insert: UTF-8, run.len code points
   };
   enum class ApplyState { kApplied, kDuplicate, kNotReady };
 
@@ -138,12 +139,14 @@ class TextDoc {
                      std::string* out) const;
   bool Known(Id id) const;
   int CompareIds(Id a, Id b) const;
+  // `content` (valid UTF-8 of `len` code points) is absent for inserts that
+  // arrive deleted.
   void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len, Id ol, Id orr,
-                    const char32_t* content);
+                    const std::string_view* content);
   void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
   Result<ApplyState> TryApply(PendingRun* p, std::vector<TextChange>* changes);
   Status IntegrateInsert(uint32_t agent, const OpRun& run,
-                         const std::u32string& content,
+                         const std::string& content,
                          std::vector<TextChange>* changes);
   Status ApplyRemoteDelete(uint32_t agent, const OpRun& run,
                            std::vector<TextChange>* changes);
@@ -158,7 +161,6 @@ class TextDoc {
   std::map<uint64_t, uint32_t> agent_of_;
   ContentTree tree_;
   std::vector<PendingRun> pending_;
-  std::u32string scratch_;
 };
 
 }  // namespace weft::core
