@@ -71,10 +71,7 @@ ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
 
 std::optional<ContentTree::Cursor> ContentTree::FindId(Id id) const {
   if (id.agent >= index_.size()) return std::nullopt;
-  const auto& m = index_[id.agent];
-  auto it = m.upper_bound(id.seq);
-  if (it == m.begin()) return std::nullopt;
-  Leaf* leaf = std::prev(it)->second;
+  Leaf* leaf = index_[id.agent].Find(id.seq);
   if (leaf == nullptr) return std::nullopt;
   for (int i = 0; i < leaf->n; ++i) {
     if (leaf->spans[i].Contains(id)) {
@@ -230,42 +227,12 @@ void ContentTree::IndexRange(uint32_t agent, uint32_t s, uint32_t e,
     index_.resize(agent + 1);
     index_end_.resize(agent + 1, 0);
   }
-  auto& m = index_[agent];
-  if (e >= index_end_[agent]) {
-    if (s >= index_end_[agent]) {  // fresh ids: append
-      index_end_[agent] = e;
-      if (m.empty() || std::prev(m.end())->second != leaf) {
-        m.emplace_hint(m.end(), s, leaf);
-      }
-      return;
-    }
-    if (!m.empty()) {
-      auto last = std::prev(m.end());
-      if (last->first <= s && last->second == leaf) {
-        index_end_[agent] = e;
-        return;
-      }
-    }
+  if (e >= index_end_[agent]) {  // nothing is indexed past e
     index_end_[agent] = e;
-    m.erase(m.lower_bound(s), m.end());
-    if (m.empty() || std::prev(m.end())->second != leaf) {
-      m.emplace_hint(m.end(), s, leaf);
-    }
-    return;
+    index_[agent].AssignFrom(s, leaf);
+  } else {
+    index_[agent].Assign(s, e, leaf);
   }
-  auto it = m.upper_bound(e);
-  Leaf* at_e = nullptr;
-  bool key_e = false;
-  if (it != m.begin()) {
-    at_e = std::prev(it)->second;
-    key_e = std::prev(it)->first == e;
-  }
-  m.erase(m.lower_bound(s), m.lower_bound(e));
-  auto pos = m.lower_bound(s);
-  if (pos == m.begin() || std::prev(pos)->second != leaf) {
-    m.emplace_hint(pos, s, leaf);
-  }
-  if (!key_e && at_e != leaf) m.emplace(e, at_e);
 }
 
 ContentTree::Leaf* ContentTree::SplitLeaf(Leaf* leaf) {
@@ -477,7 +444,7 @@ static size_t NodeBytes(const ContentTree::Node* n) {
 
 size_t ContentTree::MemoryBytes() const {
   size_t b = NodeBytes(root_);
-  for (const auto& m : index_) b += m.size() * 48;
+  for (const auto& m : index_) b += m.MemoryBytes();
   b += index_.capacity() * sizeof(index_[0]);
   b += index_end_.capacity() * sizeof(uint32_t);
   return b;
