@@ -110,21 +110,36 @@ class TextDoc {
   enum class OpKind : uint8_t { kInsert = 0, kDelete = 1 };
   static constexpr uint32_t kElided = UINT32_MAX;
 
-  // A run of consecutive operations of one agent.
+  // A run of consecutive operations of one agent, as decoded from an
+  // update (and while pending).
   struct OpRun {
     uint32_t seq;
     uint32_t len;
     OpKind kind;
     bool reversed;     // delete: seq + i removes a.seq - i (else a.seq + i)
-    uint32_t content;  // insert: offset in Agent::text, or kElided
+    uint32_t content;  // insert: kElided if it carries no text
     Id a;              // insert: left origin; delete: first target
     Id b;              // insert: right origin
+  };
+  // A run of consecutive seqs of one agent that carry no text: a delete, or
+  // an insert that arrived already deleted (kInsert). Inserts with text are
+  // not logged: the tree's spans hold their origins (found through the id
+  // index) and Agent::text their text. 24 bytes.
+  struct GapRun {
+    uint32_t seq;
+    uint32_t len;
+    uint32_t gaps_through;  // seqs in this agent's gaps up to this run's end
+    OpKind kind;
+    bool reversed;  // delete: seq + i removes a.seq - i (else a.seq + i)
+    Id a;           // delete: first target
   };
   struct Agent {
     uint64_t client;
     uint32_t next_seq = 0;
-    Utf8Text text;           // inserted content, in op order
-    std::vector<OpRun> ops;  // sorted by seq, tiling [0, next_seq)
+    // The text of every insert that carries text, in seq order: seq s is
+    // at s minus the gap seqs before s.
+    Utf8Text text;
+    std::vector<GapRun> gaps;  // sorted by seq, disjoint, below next_seq
   };
   struct PendingRun {
     uint32_t agent;
@@ -134,14 +149,17 @@ class TextDoc {
   enum class ApplyState { kApplied, kDuplicate, kNotReady };
 
   uint32_t AgentFor(uint64_t client);
-  const OpRun* FindOp(const Agent& ag, uint32_t seq) const;
+  // The gap run holding `seq` or the last one before it; nullptr if none.
+  static const GapRun* GapAtOrBefore(const Agent& ag, uint32_t seq);
+  // Offset in Agent::text of `seq`, an insert that carries text.
+  static uint32_t TextOffset(const Agent& ag, uint32_t seq);
   void AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
                      std::string* out) const;
   bool Known(Id id) const;
   int CompareIds(Id a, Id b) const;
   // `content` (valid UTF-8 of `len` code points) is absent for inserts that
   // arrive deleted.
-  void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len, Id ol, Id orr,
+  void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                     const std::string_view* content);
   void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
   Result<ApplyState> TryApply(PendingRun* p, std::vector<TextChange>* changes);
@@ -150,10 +168,14 @@ class TextDoc {
                          std::vector<TextChange>* changes);
   Status ApplyRemoteDelete(uint32_t agent, const OpRun& run,
                            std::vector<TextChange>* changes);
-  void EncodeRun(const Agent& ag, uint32_t agent, const OpRun& run,
-                 uint32_t from, uint32_t to,
+  // Appends to `out` the update runs of seqs [from, to) of `agent`, and
+  // counts them in *count.
+  void EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from, uint32_t to,
                  const std::vector<uint32_t>& table_index, uint32_t* count,
                  std::string* out) const;
+  void EncodeInserts(uint32_t agent, uint32_t from, uint32_t to, bool text,
+                     const std::vector<uint32_t>& table_index, uint32_t* count,
+                     std::string* out) const;
 
   TextDocLimits limits_;
   uint32_t my_agent_ = 0;
