@@ -118,14 +118,7 @@ ContentTree::Cursor ContentTree::Advance(Cursor c) {
   return c;
 }
 
-int ContentTree::IndexInParent(const Node* node) {
-  const Inner* p = node->parent;
-  for (int i = 0; i < p->n; ++i) {
-    if (p->children[i] == node) return i;
-  }
-  WEFT_CHECK_MSG(false, "node missing from its parent");
-  return -1;
-}
+int ContentTree::IndexInParent(const Node* node) { return node->slot; }
 
 int ContentTree::Compare(Cursor a, Cursor b) {
   bool a_end = !Normalize(&a);
@@ -186,6 +179,8 @@ void ContentTree::LinkSibling(Node* node, Node* fresh) {
     r->vis[1] = 0;
     node->parent = r;
     fresh->parent = r;
+    node->slot = 0;
+    fresh->slot = 1;
     root_ = r;
     return;
   }
@@ -200,6 +195,7 @@ void ContentTree::LinkSibling(Node* node, Node* fresh) {
       q->vis[j - half] = p->vis[j];
       moved += p->vis[j];
       p->children[j]->parent = q;
+      p->children[j]->slot = static_cast<uint8_t>(j - half);
     }
     q->n = p->n - half;
     p->n = half;
@@ -213,12 +209,14 @@ void ContentTree::LinkSibling(Node* node, Node* fresh) {
   }
   for (int j = p->n; j > i + 1; --j) {
     p->children[j] = p->children[j - 1];
+    p->children[j]->slot = static_cast<uint8_t>(j);
     p->vis[j] = p->vis[j - 1];
   }
   p->children[i + 1] = fresh;
   p->vis[i + 1] = 0;
   ++p->n;
   fresh->parent = p;
+  fresh->slot = static_cast<uint8_t>(i + 1);
 }
 
 void ContentTree::IndexRange(uint32_t agent, uint32_t s, uint32_t e,
@@ -419,6 +417,7 @@ void ContentTree::FinishBulk() {
       uint64_t sum = 0;
       for (size_t j = i; j < level.size() && j < i + kFill; ++j) {
         in->children[in->n] = level[j];
+        level[j]->slot = static_cast<uint8_t>(in->n);
         in->vis[in->n] = vis[j];
         ++in->n;
         level[j]->parent = in;
@@ -483,6 +482,7 @@ static Status CheckNode(const ContentTree::Node* n, int depth, uint64_t* vis,
   uint64_t total = 0;
   for (int i = 0; i < in->n; ++i) {
     if (in->children[i]->parent != in) return Status::Internal("bad parent");
+    if (in->children[i]->slot != i) return Status::Internal("bad slot");
     uint64_t v = 0;
     WEFT_RETURN_IF_ERROR(CheckNode(in->children[i], depth + 1, &v, st));
     if (v != in->vis[i]) return Status::Internal("stale visible count");

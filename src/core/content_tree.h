@@ -30,6 +30,7 @@ class ContentTree {
   struct Node {
     Inner* parent = nullptr;
     bool is_leaf = true;
+    uint8_t slot = 0;  // index in parent->children (kept on every move)
   };
   struct Leaf : Node {
     int n = 0;

@@ -11,6 +11,12 @@ uint64_t Utf8Text::Skip(std::string_view utf8, uint64_t at, uint64_t n) {
 }
 
 void Utf8Text::Append(std::string_view utf8, uint64_t code_points) {
+  if (utf8.size() == 1) {  // one typed ASCII character
+    if (count_ % kStride == 0) marks_.push_back(bytes_.size());
+    bytes_.push_back(utf8[0]);
+    ++count_;
+    return;
+  }
   const uint64_t base = bytes_.size();
   bytes_.append(utf8);
   const uint64_t end = count_ + code_points;
