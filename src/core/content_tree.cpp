@@ -36,16 +36,34 @@ uint64_t ContentTree::LeafVis(const Leaf* leaf) const {
   return v;
 }
 
-ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
-  if (hint_leaf_ != nullptr && pos >= hint_start_ &&
-      pos - hint_start_ < hint_leaf_->vis) {
-    Leaf* leaf = hint_leaf_;
-    uint64_t rel = pos - hint_start_;
+// The cursor before visible character `rel` of `leaf` (the end of the leaf
+// if rel == leaf->vis), scanning from whichever end is nearer: typing
+// sits anywhere in a leaf, so this halves the average scan.
+static ContentTree::Cursor ScanLeaf(ContentTree::Leaf* leaf, uint64_t rel) {
+  if (rel >= leaf->vis) return {leaf, leaf->n, 0};
+  if (rel * 2 < leaf->vis) {
     for (int i = 0; i < leaf->n; ++i) {
       uint32_t v = leaf->spans[i].visible_len();
       if (rel < v) return {leaf, i, static_cast<uint32_t>(rel)};
       rel -= v;
     }
+  } else {
+    // Visible characters from `rel` to the end of the leaf, at least 1.
+    uint64_t after = leaf->vis - rel;
+    for (int i = leaf->n - 1; i >= 0; --i) {
+      uint32_t v = leaf->spans[i].visible_len();
+      if (after <= v) return {leaf, i, static_cast<uint32_t>(v - after)};
+      after -= v;
+    }
+  }
+  WEFT_CHECK_MSG(false, "leaf visible count out of step with its spans");
+  return {leaf, leaf->n, 0};
+}
+
+ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
+  if (hint_leaf_ != nullptr && pos >= hint_start_ &&
+      pos - hint_start_ < hint_leaf_->vis) {
+    return ScanLeaf(hint_leaf_, pos - hint_start_);
   }
   const uint64_t want = pos;
   Node* n = root_;
@@ -61,12 +79,7 @@ ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
   auto* leaf = static_cast<Leaf*>(n);
   hint_leaf_ = leaf;
   hint_start_ = want - pos;
-  for (int i = 0; i < leaf->n; ++i) {
-    uint32_t v = leaf->spans[i].visible_len();
-    if (pos < v) return {leaf, i, static_cast<uint32_t>(pos)};
-    pos -= v;
-  }
-  return {leaf, leaf->n, 0};
+  return ScanLeaf(leaf, pos);
 }
 
 std::optional<ContentTree::Cursor> ContentTree::FindId(Id id) const {
