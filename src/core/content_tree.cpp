@@ -356,6 +356,40 @@ void ContentTree::TryMerge(Leaf* l, int idx) {
   }
 }
 
+// Backspacing deletes the end of a visible span whose next span holds the
+// characters deleted just before; deleting forwards, the start of one
+// whose previous span does. When the deleted piece continues that
+// neighbour, the neighbour grows over it in place: the same spans the
+// split-then-merge path would leave, without moving any.
+bool ContentTree::ExtendDeletedNeighbour(Cursor c, uint32_t k, bool at_end) {
+  Leaf* l = c.leaf;
+  Span& cur = l->spans[c.idx];
+  if (at_end) {
+    if (c.idx + 1 >= l->n) return false;
+    Span& next = l->spans[c.idx + 1];
+    Span mid = cur;
+    mid = mid.SplitOff(c.off);
+    mid.set_deleted(true);
+    if (!mid.CanAppend(next)) return false;
+    next.id = mid.id;
+    next.origin_left = mid.origin_left;
+    next.set_len(next.len() + k);
+    cur.set_len(c.off);
+  } else {
+    if (c.idx == 0) return false;
+    Span& prev = l->spans[c.idx - 1];
+    Span mid = cur;
+    Span tail = mid.SplitOff(k);
+    mid.set_deleted(true);
+    if (!prev.CanAppend(mid)) return false;
+    prev.set_len(prev.len() + k);
+    cur = tail;
+  }
+  AddVis(l, -static_cast<int64_t>(k));
+  total_vis_ -= k;
+  return true;
+}
+
 uint32_t ContentTree::MarkDeleted(Cursor c, uint32_t max_len,
                                   bool* was_visible) {
   WEFT_CHECK(Normalize(&c));
@@ -368,6 +402,9 @@ uint32_t ContentTree::MarkDeleted(Cursor c, uint32_t max_len,
   *was_visible = true;
   const bool has_head = c.off > 0;
   const bool has_tail = c.off + k < cur.len();
+  if (has_head != has_tail && ExtendDeletedNeighbour(c, k, has_head)) {
+    return k;
+  }
   const int extra = (has_head ? 1 : 0) + (has_tail ? 1 : 0);
   Reserve(&c, extra);
   Normalize(&c);  // the split may leave c at the end of the left leaf

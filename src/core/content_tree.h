@@ -121,6 +121,10 @@ class ContentTree {
   void Reserve(Cursor* c, int extra);
   void IndexRange(uint32_t agent, uint32_t seq, uint32_t end, Leaf* leaf);
   void TryMerge(Leaf* leaf, int idx);
+  // MarkDeleted's shortcut: k visible characters at one end of the span at
+  // `c` (its end if at_end, else its start) join the deleted neighbour
+  // span they continue. False (nothing changed) if they do not.
+  bool ExtendDeletedNeighbour(Cursor c, uint32_t k, bool at_end);
   uint64_t LeafVis(const Leaf* leaf) const;
   void FreeNode(Node* n);
 

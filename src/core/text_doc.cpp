@@ -252,9 +252,12 @@ void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
 
 Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
   if (pos > length()) return Status::InvalidArgument("insert past the end");
-  auto count = CountCodePoints(utf8);
-  if (!count.ok()) return Status::InvalidArgument(count.status().message());
-  const uint64_t n = *count;
+  uint64_t n = 1;  // one typed ASCII character needs no validation
+  if (utf8.size() != 1 || static_cast<unsigned char>(utf8[0]) >= 0x80) {
+    auto count = CountCodePoints(utf8);
+    if (!count.ok()) return Status::InvalidArgument(count.status().message());
+    n = *count;
+  }
   if (n == 0) return Status::Ok();
   Agent& me = agents_[my_agent_];
   if (uint64_t{me.next_seq} + n >= UINT32_MAX) {
