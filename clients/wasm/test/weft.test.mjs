@@ -99,6 +99,10 @@ test('typing fast paths: insert, insertCodePoint and remove', () => {
   assert.equal(loaded.text(), doc.text());
   doc.delete();
   loaded.delete();
+  // A freed document is refused, not written through a stale pointer.
+  assert.throws(() => doc.insert(0, 'a'), /deleted object/);
+  assert.throws(() => doc.insert(0, 'abc'), /deleted object/);
+  assert.throws(() => doc.remove(0, 1), /deleted object/);
 });
 
 test('UTF-16 offsets convert to code points', () => {
