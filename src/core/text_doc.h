@@ -99,11 +99,12 @@ class TextDoc {
       std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {});
 
   size_t pending_runs() const { return pending_.size(); }
-  // Approximate heap bytes held (tree, index, op logs, inserted text).
+  // Approximate heap bytes held (tree, id index, gap logs, inserted text).
   size_t MemoryBytes() const;
   // Spans and op runs in a human-readable form; for debugging tests.
   std::string DebugString() const;
-  // Checks the tree, the op log and the text against each other; for tests.
+  // Checks the tree, the id index, the gap logs and the text against each
+  // other; for tests.
   Status CheckInvariants() const;
 
  private:
