@@ -18,6 +18,10 @@ export declare class TextDoc {
   /** clientId: unique per replica, an integer below 2^53. */
   constructor(clientId: number);
   insert(pos: number, text: string): void;
+  /** Inserts one code point (e.g. a typed key's `codePointAt(0)`) without
+   * converting a string; throws invalid_argument for surrogates and values
+   * outside 0..0x10FFFF. */
+  insertCodePoint(pos: number, codePoint: number): void;
   /** Deletes len code points at pos (embind reserves `delete` for freeing). */
   remove(pos: number, len: number): void;
   text(): string;

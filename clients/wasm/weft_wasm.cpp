@@ -1,11 +1,13 @@
 // JavaScript bindings (embind) for the text engine: the same TextDoc as
 // native weft, bytes in and bytes out. Types: weft.d.ts.
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/doc.h"
 #include "core/text_doc.h"
@@ -55,13 +57,33 @@ class WasmTextDoc {
   explicit WasmTextDoc(std::unique_ptr<TextDoc> d) : doc_(std::move(d)) {}
 
   void Insert(double pos, const std::string& text) {
-    weft::Status s = doc_->Insert(static_cast<uint64_t>(pos), text);
+    weft::Status s = InsertUtf8Status(pos, text);
     if (!s.ok()) Throw(s);
   }
   void Delete(double pos, double len) {
-    weft::Status s =
-        doc_->Delete(static_cast<uint64_t>(pos), static_cast<uint64_t>(len));
+    weft::Status s = DeleteStatus(pos, len);
     if (!s.ok()) Throw(s);
+  }
+  // One code point (typing), without converting a JS string.
+  void InsertCodePoint(double pos, double code_point) {
+    weft::Status s = InsertCodePointStatus(pos, code_point);
+    if (!s.ok()) Throw(s);
+  }
+  weft::Status InsertCodePointStatus(double pos, double code_point) {
+    if (!(code_point >= 0 && code_point <= 0x10FFFF) ||
+        code_point != static_cast<double>(static_cast<uint32_t>(code_point))) {
+      return weft::Status::InvalidArgument("not a Unicode code point");
+    }
+    std::string utf8;
+    weft::core::AppendUtf8(static_cast<char32_t>(code_point), &utf8);
+    return doc_->Insert(static_cast<uint64_t>(pos),
+                        utf8);  // rejects surrogates
+  }
+  weft::Status InsertUtf8Status(double pos, std::string_view utf8) {
+    return doc_->Insert(static_cast<uint64_t>(pos), utf8);
+  }
+  weft::Status DeleteStatus(double pos, double len) {
+    return doc_->Delete(static_cast<uint64_t>(pos), static_cast<uint64_t>(len));
   }
   std::string Text() const { return doc_->Text(); }
   double Length() const { return static_cast<double>(doc_->length()); }
@@ -108,6 +130,39 @@ class WasmTextDoc {
  private:
   std::unique_ptr<TextDoc> doc_;
 };
+
+}  // namespace
+
+// Entry points for the typing wrapper of weft_post.js: plain wasm exports
+// with number arguments, which skip embind's argument conversion and the
+// JS string -> std::string copy. They return 0 on success; on failure the
+// document is unchanged and the wrapper repeats the call through embind,
+// which throws the error. Not part of the documented API (weft.d.ts).
+extern "C" {
+EMSCRIPTEN_KEEPALIVE int weft_text_insert_code_point(WasmTextDoc* doc,
+                                                     double pos, double cp) {
+  return doc->InsertCodePointStatus(pos, cp).ok() ? 0 : 1;
+}
+// `utf8` points at `bytes` bytes that the wrapper wrote into the buffer
+// weft_scratch returned.
+EMSCRIPTEN_KEEPALIVE int weft_text_insert_utf8(WasmTextDoc* doc, double pos,
+                                               const char* utf8,
+                                               uint32_t bytes) {
+  return doc->InsertUtf8Status(pos, std::string_view(utf8, bytes)).ok() ? 0 : 1;
+}
+EMSCRIPTEN_KEEPALIVE int weft_text_remove(WasmTextDoc* doc, double pos,
+                                          double len) {
+  return doc->DeleteStatus(pos, len).ok() ? 0 : 1;
+}
+// A buffer of at least `bytes` bytes, valid until the next call.
+EMSCRIPTEN_KEEPALIVE char* weft_scratch(uint32_t bytes) {
+  static std::string buffer;
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  return buffer.data();
+}
+}
+
+namespace {
 
 WasmTextDoc* Load(const val& snapshot, double client) {
   auto d =
@@ -341,6 +396,7 @@ EMSCRIPTEN_BINDINGS(weft) {
       .constructor<double>()
       .function("insert", &WasmTextDoc::Insert)
       .function("remove", &WasmTextDoc::Delete)
+      .function("insertCodePoint", &WasmTextDoc::InsertCodePoint)
       .function("text", &WasmTextDoc::Text)
       .function("length", &WasmTextDoc::Length)
       .function("stateVector", &WasmTextDoc::StateVector)

@@ -36,16 +36,34 @@ uint64_t ContentTree::LeafVis(const Leaf* leaf) const {
   return v;
 }
 
-ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
-  if (hint_leaf_ != nullptr && pos >= hint_start_ &&
-      pos - hint_start_ < hint_leaf_->vis) {
-    Leaf* leaf = hint_leaf_;
-    uint64_t rel = pos - hint_start_;
+// The cursor before visible character `rel` of `leaf` (the end of the leaf
+// if rel == leaf->vis), scanning from whichever end is nearer: typing
+// sits anywhere in a leaf, so this halves the average scan.
+static ContentTree::Cursor ScanLeaf(ContentTree::Leaf* leaf, uint64_t rel) {
+  if (rel >= leaf->vis) return {leaf, leaf->n, 0};
+  if (rel * 2 < leaf->vis) {
     for (int i = 0; i < leaf->n; ++i) {
       uint32_t v = leaf->spans[i].visible_len();
       if (rel < v) return {leaf, i, static_cast<uint32_t>(rel)};
       rel -= v;
     }
+  } else {
+    // Visible characters from `rel` to the end of the leaf, at least 1.
+    uint64_t after = leaf->vis - rel;
+    for (int i = leaf->n - 1; i >= 0; --i) {
+      uint32_t v = leaf->spans[i].visible_len();
+      if (after <= v) return {leaf, i, static_cast<uint32_t>(v - after)};
+      after -= v;
+    }
+  }
+  WEFT_CHECK_MSG(false, "leaf visible count out of step with its spans");
+  return {leaf, leaf->n, 0};
+}
+
+ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
+  if (hint_leaf_ != nullptr && pos >= hint_start_ &&
+      pos - hint_start_ < hint_leaf_->vis) {
+    return ScanLeaf(hint_leaf_, pos - hint_start_);
   }
   const uint64_t want = pos;
   Node* n = root_;
@@ -61,20 +79,12 @@ ContentTree::Cursor ContentTree::FindVisible(uint64_t pos) {
   auto* leaf = static_cast<Leaf*>(n);
   hint_leaf_ = leaf;
   hint_start_ = want - pos;
-  for (int i = 0; i < leaf->n; ++i) {
-    uint32_t v = leaf->spans[i].visible_len();
-    if (pos < v) return {leaf, i, static_cast<uint32_t>(pos)};
-    pos -= v;
-  }
-  return {leaf, leaf->n, 0};
+  return ScanLeaf(leaf, pos);
 }
 
 std::optional<ContentTree::Cursor> ContentTree::FindId(Id id) const {
   if (id.agent >= index_.size()) return std::nullopt;
-  const auto& m = index_[id.agent];
-  auto it = m.upper_bound(id.seq);
-  if (it == m.begin()) return std::nullopt;
-  Leaf* leaf = std::prev(it)->second;
+  Leaf* leaf = index_[id.agent].Find(id.seq);
   if (leaf == nullptr) return std::nullopt;
   for (int i = 0; i < leaf->n; ++i) {
     if (leaf->spans[i].Contains(id)) {
@@ -121,14 +131,7 @@ ContentTree::Cursor ContentTree::Advance(Cursor c) {
   return c;
 }
 
-int ContentTree::IndexInParent(const Node* node) {
-  const Inner* p = node->parent;
-  for (int i = 0; i < p->n; ++i) {
-    if (p->children[i] == node) return i;
-  }
-  WEFT_CHECK_MSG(false, "node missing from its parent");
-  return -1;
-}
+int ContentTree::IndexInParent(const Node* node) { return node->slot; }
 
 int ContentTree::Compare(Cursor a, Cursor b) {
   bool a_end = !Normalize(&a);
@@ -189,6 +192,8 @@ void ContentTree::LinkSibling(Node* node, Node* fresh) {
     r->vis[1] = 0;
     node->parent = r;
     fresh->parent = r;
+    node->slot = 0;
+    fresh->slot = 1;
     root_ = r;
     return;
   }
@@ -203,6 +208,7 @@ void ContentTree::LinkSibling(Node* node, Node* fresh) {
       q->vis[j - half] = p->vis[j];
       moved += p->vis[j];
       p->children[j]->parent = q;
+      p->children[j]->slot = static_cast<uint8_t>(j - half);
     }
     q->n = p->n - half;
     p->n = half;
@@ -216,12 +222,14 @@ void ContentTree::LinkSibling(Node* node, Node* fresh) {
   }
   for (int j = p->n; j > i + 1; --j) {
     p->children[j] = p->children[j - 1];
+    p->children[j]->slot = static_cast<uint8_t>(j);
     p->vis[j] = p->vis[j - 1];
   }
   p->children[i + 1] = fresh;
   p->vis[i + 1] = 0;
   ++p->n;
   fresh->parent = p;
+  fresh->slot = static_cast<uint8_t>(i + 1);
 }
 
 void ContentTree::IndexRange(uint32_t agent, uint32_t s, uint32_t e,
@@ -230,42 +238,12 @@ void ContentTree::IndexRange(uint32_t agent, uint32_t s, uint32_t e,
     index_.resize(agent + 1);
     index_end_.resize(agent + 1, 0);
   }
-  auto& m = index_[agent];
-  if (e >= index_end_[agent]) {
-    if (s >= index_end_[agent]) {  // fresh ids: append
-      index_end_[agent] = e;
-      if (m.empty() || std::prev(m.end())->second != leaf) {
-        m.emplace_hint(m.end(), s, leaf);
-      }
-      return;
-    }
-    if (!m.empty()) {
-      auto last = std::prev(m.end());
-      if (last->first <= s && last->second == leaf) {
-        index_end_[agent] = e;
-        return;
-      }
-    }
+  if (e >= index_end_[agent]) {  // nothing is indexed past e
     index_end_[agent] = e;
-    m.erase(m.lower_bound(s), m.end());
-    if (m.empty() || std::prev(m.end())->second != leaf) {
-      m.emplace_hint(m.end(), s, leaf);
-    }
-    return;
+    index_[agent].AssignFrom(s, leaf);
+  } else {
+    index_[agent].Assign(s, e, leaf);
   }
-  auto it = m.upper_bound(e);
-  Leaf* at_e = nullptr;
-  bool key_e = false;
-  if (it != m.begin()) {
-    at_e = std::prev(it)->second;
-    key_e = std::prev(it)->first == e;
-  }
-  m.erase(m.lower_bound(s), m.lower_bound(e));
-  auto pos = m.lower_bound(s);
-  if (pos == m.begin() || std::prev(pos)->second != leaf) {
-    m.emplace_hint(pos, s, leaf);
-  }
-  if (!key_e && at_e != leaf) m.emplace(e, at_e);
 }
 
 ContentTree::Leaf* ContentTree::SplitLeaf(Leaf* leaf) {
@@ -378,6 +356,40 @@ void ContentTree::TryMerge(Leaf* l, int idx) {
   }
 }
 
+// Backspacing deletes the end of a visible span whose next span holds the
+// characters deleted just before; deleting forwards, the start of one
+// whose previous span does. When the deleted piece continues that
+// neighbour, the neighbour grows over it in place: the same spans the
+// split-then-merge path would leave, without moving any.
+bool ContentTree::ExtendDeletedNeighbour(Cursor c, uint32_t k, bool at_end) {
+  Leaf* l = c.leaf;
+  Span& cur = l->spans[c.idx];
+  if (at_end) {
+    if (c.idx + 1 >= l->n) return false;
+    Span& next = l->spans[c.idx + 1];
+    Span mid = cur;
+    mid = mid.SplitOff(c.off);
+    mid.set_deleted(true);
+    if (!mid.CanAppend(next)) return false;
+    next.id = mid.id;
+    next.origin_left = mid.origin_left;
+    next.set_len(next.len() + k);
+    cur.set_len(c.off);
+  } else {
+    if (c.idx == 0) return false;
+    Span& prev = l->spans[c.idx - 1];
+    Span mid = cur;
+    Span tail = mid.SplitOff(k);
+    mid.set_deleted(true);
+    if (!prev.CanAppend(mid)) return false;
+    prev.set_len(prev.len() + k);
+    cur = tail;
+  }
+  AddVis(l, -static_cast<int64_t>(k));
+  total_vis_ -= k;
+  return true;
+}
+
 uint32_t ContentTree::MarkDeleted(Cursor c, uint32_t max_len,
                                   bool* was_visible) {
   WEFT_CHECK(Normalize(&c));
@@ -390,6 +402,9 @@ uint32_t ContentTree::MarkDeleted(Cursor c, uint32_t max_len,
   *was_visible = true;
   const bool has_head = c.off > 0;
   const bool has_tail = c.off + k < cur.len();
+  if (has_head != has_tail && ExtendDeletedNeighbour(c, k, has_head)) {
+    return k;
+  }
   const int extra = (has_head ? 1 : 0) + (has_tail ? 1 : 0);
   Reserve(&c, extra);
   Normalize(&c);  // the split may leave c at the end of the left leaf
@@ -452,6 +467,7 @@ void ContentTree::FinishBulk() {
       uint64_t sum = 0;
       for (size_t j = i; j < level.size() && j < i + kFill; ++j) {
         in->children[in->n] = level[j];
+        level[j]->slot = static_cast<uint8_t>(in->n);
         in->vis[in->n] = vis[j];
         ++in->n;
         level[j]->parent = in;
@@ -477,7 +493,7 @@ static size_t NodeBytes(const ContentTree::Node* n) {
 
 size_t ContentTree::MemoryBytes() const {
   size_t b = NodeBytes(root_);
-  for (const auto& m : index_) b += m.size() * 48;
+  for (const auto& m : index_) b += m.MemoryBytes();
   b += index_.capacity() * sizeof(index_[0]);
   b += index_end_.capacity() * sizeof(uint32_t);
   return b;
@@ -516,6 +532,7 @@ static Status CheckNode(const ContentTree::Node* n, int depth, uint64_t* vis,
   uint64_t total = 0;
   for (int i = 0; i < in->n; ++i) {
     if (in->children[i]->parent != in) return Status::Internal("bad parent");
+    if (in->children[i]->slot != i) return Status::Internal("bad slot");
     uint64_t v = 0;
     WEFT_RETURN_IF_ERROR(CheckNode(in->children[i], depth + 1, &v, st));
     if (v != in->vis[i]) return Status::Internal("stale visible count");

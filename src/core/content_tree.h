@@ -11,12 +11,12 @@
 // CRDT rules) and keeps the characters. Not thread-safe.
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "core/range_map.h"
 #include "core/span.h"
 
 namespace weft::core {
@@ -30,6 +30,7 @@ class ContentTree {
   struct Node {
     Inner* parent = nullptr;
     bool is_leaf = true;
+    uint8_t slot = 0;  // index in parent->children (kept on every move)
   };
   struct Leaf : Node {
     int n = 0;
@@ -104,7 +105,7 @@ class ContentTree {
   uint32_t MarkDeleted(Cursor c, uint32_t max_len, bool* was_visible);
 
   // Heap bytes held by the tree and its index (nodes counted at their
-  // allocation size, map entries at 48 bytes: libstdc++'s node size).
+  // allocation size).
   size_t MemoryBytes() const;
 
   // Checks every structural invariant (counts, links, index); for tests.
@@ -120,6 +121,10 @@ class ContentTree {
   void Reserve(Cursor* c, int extra);
   void IndexRange(uint32_t agent, uint32_t seq, uint32_t end, Leaf* leaf);
   void TryMerge(Leaf* leaf, int idx);
+  // MarkDeleted's shortcut: k visible characters at one end of the span at
+  // `c` (its end if at_end, else its start) join the deleted neighbour
+  // span they continue. False (nothing changed) if they do not.
+  bool ExtendDeletedNeighbour(Cursor c, uint32_t k, bool at_end);
   uint64_t LeafVis(const Leaf* leaf) const;
   void FreeNode(Node* n);
 
@@ -134,7 +139,7 @@ class ContentTree {
   uint64_t total_vis_ = 0;
   uint64_t span_count_ = 0;
   // Per agent: seq -> leaf holding the ids from that seq up to the next key.
-  std::vector<std::map<uint32_t, Leaf*>> index_;
+  std::vector<RangeMap<Leaf*>> index_;
   // Per agent: one past the highest seq ever indexed.
   std::vector<uint32_t> index_end_;
 };

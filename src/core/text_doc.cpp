@@ -159,36 +159,25 @@ uint32_t TextDoc::AgentFor(uint64_t client) {
   return it->second;
 }
 
-const TextDoc::OpRun* TextDoc::FindOp(const Agent& ag, uint32_t seq) const {
+const TextDoc::GapRun* TextDoc::GapAtOrBefore(const Agent& ag, uint32_t seq) {
   auto it =
-      std::upper_bound(ag.ops.begin(), ag.ops.end(), seq,
-                       [](uint32_t s, const OpRun& op) { return s < op.seq; });
-  if (it == ag.ops.begin()) return nullptr;
-  const OpRun* op = &*std::prev(it);
-  if (seq - op->seq >= op->len) return nullptr;
-  return op;
+      std::upper_bound(ag.gaps.begin(), ag.gaps.end(), seq,
+                       [](uint32_t s, const GapRun& g) { return s < g.seq; });
+  return it == ag.gaps.begin() ? nullptr : &*std::prev(it);
 }
 
+uint32_t TextDoc::TextOffset(const Agent& ag, uint32_t seq) {
+  const GapRun* g = GapAtOrBefore(ag, seq);
+  WEFT_CHECK(g == nullptr || seq - g->seq >= g->len);
+  return g == nullptr ? seq : seq - g->gaps_through;
+}
+
+// A visible span's ids all carry text and no gap splits them (a gap seq is
+// a delete, or an insert that is deleted), so its text is one slice.
 void TextDoc::AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
                             std::string* out) const {
   const Agent& ag = agents_[agent];
-  while (len > 0) {
-    const OpRun* op = FindOp(ag, seq);
-    WEFT_CHECK(op != nullptr && op->kind == OpKind::kInsert);
-    uint32_t k = std::min(len, op->seq + op->len - seq);
-    if (op->content != kElided) {
-      const char32_t* p = ag.text.data() + op->content + (seq - op->seq);
-      for (uint32_t i = 0; i < k; ++i) {
-        if (p[i] < 0x80) {
-          out->push_back(static_cast<char>(p[i]));
-        } else {
-          AppendUtf8(p[i], out);
-        }
-      }
-    }
-    seq += k;
-    len -= k;
-  }
+  out->append(ag.text.Slice(TextOffset(ag, seq), len));
 }
 
 std::string TextDoc::Text() const {
@@ -208,35 +197,33 @@ bool TextDoc::Known(Id id) const {
          (id.agent < agents_.size() && id.seq < agents_[id.agent].next_seq);
 }
 
-void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len, Id ol,
-                           Id orr, const char32_t* content) {
+void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
+                           const std::string_view* content) {
   Agent& ag = agents_[agent];
-  uint32_t off = kElided;
-  if (content != nullptr) {
-    off = static_cast<uint32_t>(ag.text.size());
-    ag.text.append(content, len);
-  }
   ag.next_seq = seq + len;
-  if (!ag.ops.empty()) {
-    OpRun& last = ag.ops.back();
-    if (last.kind == OpKind::kInsert && last.seq + last.len == seq &&
-        ol == Id{agent, seq - 1} && orr == last.b &&
-        ((last.content == kElided && off == kElided) ||
-         (last.content != kElided && off != kElided &&
-          last.content + last.len == off))) {
+  if (content != nullptr) {
+    ag.text.Append(*content, len);
+    return;
+  }
+  const uint32_t before = ag.gaps.empty() ? 0 : ag.gaps.back().gaps_through;
+  if (!ag.gaps.empty()) {
+    GapRun& last = ag.gaps.back();
+    if (last.kind == OpKind::kInsert && last.seq + last.len == seq) {
       last.len += len;
+      last.gaps_through += len;
       return;
     }
   }
-  ag.ops.push_back({seq, len, OpKind::kInsert, false, off, ol, orr});
+  ag.gaps.push_back({seq, len, before + len, OpKind::kInsert, false, kNoId});
 }
 
 void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
   Agent& ag = agents_[agent];
   ag.next_seq = seq + r.len;
   if (r.len == 1) r.reversed = false;
-  if (!ag.ops.empty()) {
-    OpRun& last = ag.ops.back();
+  const uint32_t before = ag.gaps.empty() ? 0 : ag.gaps.back().gaps_through;
+  if (!ag.gaps.empty()) {
+    GapRun& last = ag.gaps.back();
     if (last.kind == OpKind::kDelete && last.seq + last.len == seq &&
         last.a.agent == r.a.agent) {
       bool last_fwd = !last.reversed || last.len == 1;
@@ -247,29 +234,32 @@ void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
           uint64_t{r.a.seq} == uint64_t{last.a.seq} + last.len) {
         last.reversed = false;
         last.len += r.len;
+        last.gaps_through += r.len;
         return;
       }
       if (last_rev && r_rev &&
           int64_t{r.a.seq} == int64_t{last.a.seq} - int64_t{last.len}) {
         last.reversed = true;
         last.len += r.len;
+        last.gaps_through += r.len;
         return;
       }
     }
   }
-  r.seq = seq;
-  r.kind = OpKind::kDelete;
-  ag.ops.push_back(r);
+  ag.gaps.push_back(
+      {seq, r.len, before + r.len, OpKind::kDelete, r.reversed, r.a});
 }
 
 Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
   if (pos > length()) return Status::InvalidArgument("insert past the end");
-  scratch_.clear();
-  Status s = DecodeUtf8(utf8, &scratch_);
-  if (!s.ok()) return Status::InvalidArgument(s.message());
-  if (scratch_.empty()) return Status::Ok();
+  uint64_t n = 1;  // one typed ASCII character needs no validation
+  if (utf8.size() != 1 || static_cast<unsigned char>(utf8[0]) >= 0x80) {
+    auto count = CountCodePoints(utf8);
+    if (!count.ok()) return Status::InvalidArgument(count.status().message());
+    n = *count;
+  }
+  if (n == 0) return Status::Ok();
   Agent& me = agents_[my_agent_];
-  const uint64_t n = scratch_.size();
   if (uint64_t{me.next_seq} + n >= UINT32_MAX) {
     return Status::ResourceExhausted("client sequence numbers exhausted");
   }
@@ -279,8 +269,7 @@ Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
   const uint32_t seq = me.next_seq;
   Span span{{my_agent_, seq}, ol, orr, static_cast<uint32_t>(n) << 1};
   tree_.Insert(c, span);
-  RecordInsert(my_agent_, seq, static_cast<uint32_t>(n), ol, orr,
-               scratch_.data());
+  RecordInsert(my_agent_, seq, static_cast<uint32_t>(n), &utf8);
   return Status::Ok();
 }
 
@@ -299,10 +288,10 @@ Status TextDoc::Delete(uint64_t pos, uint64_t len) {
         c, static_cast<uint32_t>(std::min<uint64_t>(len, UINT32_MAX)), &vis);
     Agent& me = agents_[my_agent_];
     OpRun r{0, k, OpKind::kDelete, false, 0, t, kNoId};
-    if (!me.ops.empty() && k > 1) {
-      const OpRun& last = me.ops.back();
-      if (last.kind == OpKind::kDelete && last.a.agent == t.agent &&
-          (last.reversed || last.len == 1) &&
+    if (!me.gaps.empty() && k > 1) {
+      const GapRun& last = me.gaps.back();
+      if (last.kind == OpKind::kDelete && last.seq + last.len == me.next_seq &&
+          last.a.agent == t.agent && (last.reversed || last.len == 1) &&
           int64_t{t.seq} + k == int64_t{last.a.seq} - int64_t{last.len} + 1) {
         r.reversed = true;
         r.a.seq = t.seq + k - 1;
@@ -344,41 +333,76 @@ std::vector<uint32_t> ClientTable(const Agents& agents,
 }
 }  // namespace
 
-void TextDoc::EncodeRun(const Agent& ag, uint32_t agent, const OpRun& op,
-                        uint32_t from, uint32_t to,
-                        const std::vector<uint32_t>& table_index,
+void TextDoc::EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from,
+                        uint32_t to, const std::vector<uint32_t>& table_index,
                         uint32_t* count, std::string* out) const {
-  uint32_t s = std::max(from, op.seq);
-  uint32_t e = std::min(to, op.seq + op.len);
+  const uint32_t s = std::max(from, gap.seq);
+  const uint32_t e = std::min(to, gap.seq + gap.len);
   if (s >= e) return;
-  uint32_t d = s - op.seq;
-  uint32_t len = e - s;
+  if (gap.kind == OpKind::kInsert) {
+    EncodeInserts(agent, s, e, false, table_index, count, out);
+    return;
+  }
+  const uint32_t d = s - gap.seq;
+  const uint32_t len = e - s;
   ByteWriter w;
   w.VarUint(table_index[agent]);
   w.VarUint(s);
   w.VarUint(len);
-  if (op.kind == OpKind::kInsert) {
-    Id ol = d > 0 ? Id{agent, s - 1} : op.a;
-    bool elided = op.content == kElided;
-    w.U8(elided ? kRunInsertDeleted : kRunInsert);
-    PutId(&w, ol, table_index);
-    PutId(&w, op.b, table_index);
-    if (!elided) {
-      std::string utf8;
-      for (uint32_t i = 0; i < len; ++i) {
-        AppendUtf8(ag.text[op.content + d + i], &utf8);
-      }
-      w.LengthPrefixed(utf8);
-    }
-  } else {
-    bool rev = op.reversed && len > 1;
-    Id t = op.a;
-    t.seq = op.reversed ? op.a.seq - d : op.a.seq + d;
-    w.U8(rev ? kRunDeleteReversed : kRunDelete);
-    PutId(&w, t, table_index);
-  }
+  Id t = gap.a;
+  t.seq = gap.reversed ? gap.a.seq - d : gap.a.seq + d;
+  w.U8(gap.reversed && len > 1 ? kRunDeleteReversed : kRunDelete);
+  PutId(&w, t, table_index);
   out->append(w.buffer());
   ++*count;
+}
+
+// The insert runs of [from, to) are rebuilt from the spans holding those
+// ids: a span's first character has its recorded left origin, the others
+// their predecessor, and all share the span's right origin. Pieces that
+// continue each other merge into one run, exactly as RecordInsert used to
+// merge them when it logged inserts, so the bytes are the same as then.
+void TextDoc::EncodeInserts(uint32_t agent, uint32_t from, uint32_t to,
+                            bool text, const std::vector<uint32_t>& table_index,
+                            uint32_t* count, std::string* out) const {
+  uint32_t run_seq = from;
+  uint32_t run_len = 0;
+  Id run_ol = kNoId;
+  Id run_or = kNoId;
+  auto flush = [&] {
+    if (run_len == 0) return;
+    ByteWriter w;
+    w.VarUint(table_index[agent]);
+    w.VarUint(run_seq);
+    w.VarUint(run_len);
+    w.U8(text ? kRunInsert : kRunInsertDeleted);
+    PutId(&w, run_ol, table_index);
+    PutId(&w, run_or, table_index);
+    if (text) {
+      const Agent& ag = agents_[agent];
+      w.LengthPrefixed(ag.text.Slice(TextOffset(ag, run_seq), run_len));
+    }
+    out->append(w.buffer());
+    ++*count;
+  };
+  for (uint32_t s = from; s < to;) {
+    auto c = tree_.FindId({agent, s});
+    WEFT_CHECK_MSG(c.has_value(), "logged insert missing from the tree");
+    const Span& sp = c->leaf->spans[c->idx];
+    const uint32_t k = std::min(sp.len() - c->off, to - s);
+    const Id ol = c->off == 0 ? sp.origin_left : Id{agent, s - 1};
+    if (run_len > 0 && ol == Id{agent, s - 1} && sp.origin_right == run_or) {
+      run_len += k;
+    } else {
+      flush();
+      run_seq = s;
+      run_len = k;
+      run_ol = ol;
+      run_or = sp.origin_right;
+    }
+    s += k;
+  }
+  flush();
 }
 
 std::string TextDoc::EncodeDiff(const StateVector& have) const {
@@ -403,12 +427,24 @@ std::string TextDoc::EncodeDiff(const StateVector& have,
     auto uit = upto.find(ag.client);
     uint32_t to = uit == upto.end() ? 0 : std::min(uit->second, ag.next_seq);
     if (from >= to) continue;
-    auto it = std::upper_bound(
-        ag.ops.begin(), ag.ops.end(), from,
-        [](uint32_t s, const OpRun& op) { return s < op.seq; });
-    if (it != ag.ops.begin()) --it;
-    for (; it != ag.ops.end() && it->seq < to; ++it) {
-      EncodeRun(ag, a, *it, from, to, table_index, &count, &runs);
+    // Gaps in order, and the inserts with text between them.
+    auto it =
+        std::upper_bound(ag.gaps.begin(), ag.gaps.end(), from,
+                         [](uint32_t s, const GapRun& g) { return s < g.seq; });
+    if (it != ag.gaps.begin() &&
+        std::prev(it)->seq + std::prev(it)->len > from) {
+      --it;
+    }
+    for (uint32_t s = from; s < to;) {
+      if (it != ag.gaps.end() && it->seq <= s) {
+        EncodeGap(a, *it, s, to, table_index, &count, &runs);
+        s = it->seq + it->len;
+        ++it;
+        continue;
+      }
+      const uint32_t e = it != ag.gaps.end() ? std::min(to, it->seq) : to;
+      EncodeInserts(a, s, e, true, table_index, &count, &runs);
+      s = e;
     }
   }
   w.VarUint(count);
@@ -431,7 +467,7 @@ int TextDoc::CompareIds(Id a, Id b) const {
 }
 
 Status TextDoc::IntegrateInsert(uint32_t agent, const OpRun& run,
-                                const std::u32string& content,
+                                const std::string& content,
                                 std::vector<TextChange>* changes) {
   const Id ol = run.a;
   const Id orr = run.b;
@@ -513,11 +549,11 @@ Status TextDoc::IntegrateInsert(uint32_t agent, const OpRun& run,
   if (changes != nullptr && !elided) {
     TextChange ch;
     ch.pos = tree_.VisiblePos(at);
-    for (char32_t cp : content) AppendUtf8(cp, &ch.inserted);
+    ch.inserted = content;
     changes->push_back(std::move(ch));
   }
-  RecordInsert(agent, run.seq, run.len, ol, orr,
-               elided ? nullptr : content.data());
+  const std::string_view text = content;
+  RecordInsert(agent, run.seq, run.len, elided ? nullptr : &text);
   return Status::Ok();
 }
 
@@ -566,7 +602,9 @@ Result<TextDoc::ApplyState> TextDoc::TryApply(
     run.len -= d;
     if (run.kind == OpKind::kInsert) {
       run.a = {p->agent, run.seq - 1};
-      if (run.content != kElided) p->content.erase(0, d);
+      if (run.content != kElided) {
+        p->content.erase(0, Utf8Text::Skip(p->content, 0, d));
+      }
     } else {
       run.a.seq = run.reversed ? run.a.seq - d : run.a.seq + d;
     }
@@ -626,10 +664,12 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
         if (utf8.size() < run.len || utf8.size() > uint64_t{run.len} * 4) {
           return Status::Corruption("content length mismatch");
         }
-        WEFT_RETURN_IF_ERROR(DecodeUtf8(utf8, &p.content));
-        if (p.content.size() != run.len) {
+        auto count = CountCodePoints(utf8);
+        if (!count.ok()) return count.status();
+        if (*count != run.len) {
           return Status::Corruption("content length mismatch");
         }
+        p.content.assign(utf8);
       } else {
         run.content = kElided;
       }
@@ -777,7 +817,7 @@ std::string TextDoc::EncodeSnapshot() const {
   uint32_t ndel = 0;
   uint32_t prev_target = 0;
   for (uint32_t a : order) {
-    for (const OpRun& op : agents_[a].ops) {
+    for (const GapRun& op : agents_[a].gaps) {
       if (op.kind != OpKind::kDelete) continue;
       PutClient(&d, table_index[a], order.size());
       d.VarUint((uint64_t{op.len} << 1) | (op.reversed ? 1 : 0));
@@ -887,10 +927,11 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     return Status::Corruption("unknown text encoding");
   }
   if (visible > text_utf8.size()) return Status::Corruption("text too short");
-  std::u32string text;
-  text.reserve(visible);
-  WEFT_RETURN_IF_ERROR(DecodeUtf8(text_utf8, &text));
-  if (text.size() != visible) return Status::Corruption("text length");
+  {
+    auto count = CountCodePoints(text_utf8);
+    if (!count.ok()) return count.status();
+    if (*count != visible) return Status::Corruption("text length");
+  }
   uint64_t ndel = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &ndel));
   if (ndel > 0 && nclients == 0) return Status::Corruption("no clients");
@@ -927,20 +968,21 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
 
   // Rebuild the op logs: every seq of every client must be covered exactly
   // once by a span (insert) or a delete run.
-  struct Piece {
-    uint32_t seq = 0;
-    uint32_t len;
-    bool is_delete;
-    uint32_t index;  // into spans or dels
-    uint32_t text_off;
-  };
-  std::vector<std::vector<Piece>> pieces(nclients);
-  uint32_t text_off = 0;
+  // Per client, its spans as (seq << 32 | span index): sorting plain
+  // integers is several times cheaper than sorting records.
+  std::vector<std::vector<uint64_t>> pieces(nclients);
+  // Byte offset of each span's visible text in text_utf8 (and the end).
+  std::vector<uint64_t> text_at(spans.size() + 1);
+  const bool ascii = text_utf8.size() == visible;
+  uint64_t text_off = 0;
   for (uint32_t i = 0; i < spans.size(); ++i) {
     const Span& s = spans[i];
-    pieces[s.id.agent].push_back({s.id.seq, s.len(), false, i, text_off});
-    text_off += s.visible_len();
+    text_at[i] = text_off;
+    text_off = ascii ? text_off + s.visible_len()
+                     : Utf8Text::Skip(text_utf8, text_off, s.visible_len());
+    pieces[s.id.agent].push_back(uint64_t{s.id.seq} << 32 | i);
   }
+  text_at[spans.size()] = text_off;
   std::vector<std::vector<uint32_t>> dels_of(nclients);
   for (uint32_t i = 0; i < dels.size(); ++i)
     dels_of[dels[i].agent].push_back(i);
@@ -968,10 +1010,7 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     if (ps.empty() && ds.empty()) {
       return Status::Corruption("client without operations");
     }
-    auto by_seq = [](const Piece& x, const Piece& y) { return x.seq < y.seq; };
-    if (!std::is_sorted(ps.begin(), ps.end(), by_seq)) {
-      std::sort(ps.begin(), ps.end(), by_seq);
-    }
+    if (!std::is_sorted(ps.begin(), ps.end())) std::sort(ps.begin(), ps.end());
     uint64_t expect = 0;
     size_t di = 0;
     auto deletes_until = [&](uint64_t limit) -> Status {
@@ -986,22 +1025,29 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
       }
       return Status::Ok();
     };
-    for (const Piece& p : ps) {
-      WEFT_RETURN_IF_ERROR(deletes_until(p.seq));
-      if (p.seq != expect) {
+    for (uint64_t piece : ps) {
+      const uint32_t seq = static_cast<uint32_t>(piece >> 32);
+      const uint32_t index = static_cast<uint32_t>(piece);
+      WEFT_RETURN_IF_ERROR(deletes_until(seq));
+      if (seq != expect) {
         return Status::Corruption("operation ids overlap or leave a gap");
       }
-      expect += p.len;
-      const Span& s = spans[p.index];
-      doc->tree_.BulkIndex(local[a], p.seq, p.seq + p.len, leaf_of[p.index]);
-      doc->RecordInsert(local[a], p.seq, p.len, remap(s.origin_left),
-                        remap(s.origin_right),
-                        s.deleted() ? nullptr : text.data() + p.text_off);
+      const Span& s = spans[index];
+      expect += s.len();
+      doc->tree_.BulkIndex(local[a], seq, seq + s.len(), leaf_of[index]);
+      const std::string_view content =
+          text_utf8.substr(text_at[index], text_at[index + 1] - text_at[index]);
+      doc->RecordInsert(local[a], seq, s.len(),
+                        s.deleted() ? nullptr : &content);
     }
     WEFT_RETURN_IF_ERROR(deletes_until(UINT32_MAX));
     if (di != ds.size()) return Status::Corruption("too many delete runs");
   }
   doc->tree_.FinishBulk();
+  for (Agent& ag : doc->agents_) {
+    ag.gaps.shrink_to_fit();
+    ag.text.ShrinkToFit();
+  }
   return doc;
 }
 
@@ -1009,8 +1055,7 @@ size_t TextDoc::MemoryBytes() const {
   size_t b = tree_.MemoryBytes() + agents_.capacity() * sizeof(Agent) +
              agent_of_.size() * 48;
   for (const Agent& ag : agents_) {
-    b += ag.ops.capacity() * sizeof(OpRun) +
-         ag.text.capacity() * sizeof(char32_t);
+    b += ag.gaps.capacity() * sizeof(GapRun) + ag.text.MemoryBytes();
   }
   return b;
 }
@@ -1030,15 +1075,13 @@ std::string TextDoc::DebugString() const {
              " or=" + id(s.origin_right) + "]";
     }
   }
-  out += "\nops:";
+  out += "\ngaps:";
   for (uint32_t a = 0; a < agents_.size(); ++a) {
-    for (const OpRun& op : agents_[a].ops) {
-      out += " {" + id(Id{a, op.seq}) + "+" + std::to_string(op.len) +
-             (op.kind == OpKind::kInsert
-                  ? " ins ol=" + id(op.a) + " or=" + id(op.b) +
-                        (op.content == kElided ? " elided" : "")
-                  : std::string(" del ") + id(op.a) +
-                        (op.reversed ? " rev" : "")) +
+    for (const GapRun& g : agents_[a].gaps) {
+      out += " {" + id(Id{a, g.seq}) + "+" + std::to_string(g.len) +
+             (g.kind == OpKind::kInsert
+                  ? std::string(" ins elided")
+                  : " del " + id(g.a) + (g.reversed ? " rev" : "")) +
              "}";
     }
   }
@@ -1047,35 +1090,50 @@ std::string TextDoc::DebugString() const {
 
 Status TextDoc::CheckInvariants() const {
   WEFT_RETURN_IF_ERROR(tree_.CheckInvariants());
-  uint64_t visible = 0;
   for (uint32_t a = 0; a < agents_.size(); ++a) {
     const Agent& ag = agents_[a];
+    // Inserts [s, e) must be in the tree (checked at both ends).
+    auto in_tree = [&](uint32_t s, uint32_t e) {
+      return s >= e || (tree_.FindId({a, s}) && tree_.FindId({a, e - 1}));
+    };
     uint32_t expect = 0;
-    for (const OpRun& op : ag.ops) {
-      if (op.seq != expect || op.len == 0) {
-        return Status::Internal("op log does not tile the seq space");
+    uint32_t through = 0;
+    for (const GapRun& g : ag.gaps) {
+      if (g.len == 0 || g.seq < expect) {
+        return Status::Internal("gap log out of order");
       }
-      expect += op.len;
-      if (op.kind == OpKind::kInsert) {
-        for (Id id : {Id{a, op.seq}, Id{a, op.seq + op.len - 1}}) {
-          if (!tree_.FindId(id)) return Status::Internal("insert not in tree");
-        }
+      if (!in_tree(expect, g.seq))
+        return Status::Internal("insert not in tree");
+      through += g.len;
+      if (g.gaps_through != through) return Status::Internal("gap count");
+      if (g.kind == OpKind::kInsert && !in_tree(g.seq, g.seq + g.len)) {
+        return Status::Internal("insert not in tree");
       }
+      expect = g.seq + g.len;
     }
-    if (expect != ag.next_seq) return Status::Internal("next_seq mismatch");
+    if (expect > ag.next_seq) return Status::Internal("gap past next_seq");
+    if (!in_tree(expect, ag.next_seq)) {
+      return Status::Internal("insert not in tree");
+    }
+    if (ag.text.size() != ag.next_seq - through) {
+      return Status::Internal("text does not match the inserts");
+    }
   }
+  uint64_t visible = 0;
   for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
     for (int i = 0; i < l->n; ++i) {
       const Span& s = l->spans[i];
       visible += s.visible_len();
-      if (!s.deleted()) {
-        for (uint32_t seq = s.id.seq; seq < s.id.seq + s.len();) {
-          const OpRun* op = FindOp(agents_[s.id.agent], seq);
-          if (op == nullptr || op->kind != OpKind::kInsert ||
-              op->content == kElided) {
-            return Status::Internal("visible span without content");
-          }
-          seq = op->seq + op->len;
+      // No delete inside any span; no gap at all inside a visible one.
+      const Agent& ag = agents_[s.id.agent];
+      auto it = std::upper_bound(
+          ag.gaps.begin(), ag.gaps.end(), s.last().seq,
+          [](uint32_t x, const GapRun& g) { return x < g.seq; });
+      while (it != ag.gaps.begin()) {
+        --it;
+        if (it->seq + it->len <= s.id.seq) break;
+        if (it->kind == OpKind::kDelete || !s.deleted()) {
+          return Status::Internal("span holds ids without text");
         }
       }
     }

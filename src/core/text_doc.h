@@ -27,6 +27,7 @@
 
 #include "common/status.h"
 #include "core/content_tree.h"
+#include "core/utf8_text.h"
 
 namespace weft::core {
 
@@ -98,59 +99,84 @@ class TextDoc {
       std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {});
 
   size_t pending_runs() const { return pending_.size(); }
-  // Approximate heap bytes held (tree, index, op logs, inserted text).
+  // Approximate heap bytes held (tree, id index, gap logs, inserted text).
   size_t MemoryBytes() const;
   // Spans and op runs in a human-readable form; for debugging tests.
   std::string DebugString() const;
-  // Checks the tree, the op log and the text against each other; for tests.
+  // Checks the tree, the id index, the gap logs and the text against each
+  // other; for tests.
   Status CheckInvariants() const;
 
  private:
   enum class OpKind : uint8_t { kInsert = 0, kDelete = 1 };
   static constexpr uint32_t kElided = UINT32_MAX;
 
-  // A run of consecutive operations of one agent.
+  // A run of consecutive operations of one agent, as decoded from an
+  // update (and while pending).
   struct OpRun {
     uint32_t seq;
     uint32_t len;
     OpKind kind;
     bool reversed;     // delete: seq + i removes a.seq - i (else a.seq + i)
-    uint32_t content;  // insert: offset in Agent::text, or kElided
+    uint32_t content;  // insert: kElided if it carries no text
     Id a;              // insert: left origin; delete: first target
     Id b;              // insert: right origin
+  };
+  // A run of consecutive seqs of one agent that carry no text: a delete, or
+  // an insert that arrived already deleted (kInsert). Inserts with text are
+  // not logged: the tree's spans hold their origins (found through the id
+  // index) and Agent::text their text. 24 bytes.
+  struct GapRun {
+    uint32_t seq;
+    uint32_t len;
+    uint32_t gaps_through;  // seqs in this agent's gaps up to this run's end
+    OpKind kind;
+    bool reversed;  // delete: seq + i removes a.seq - i (else a.seq + i)
+    Id a;           // delete: first target
   };
   struct Agent {
     uint64_t client;
     uint32_t next_seq = 0;
-    std::u32string text;     // inserted content, in op order
-    std::vector<OpRun> ops;  // sorted by seq, tiling [0, next_seq)
+    // The text of every insert that carries text, in seq order: seq s is
+    // at s minus the gap seqs before s.
+    Utf8Text text;
+    std::vector<GapRun> gaps;  // sorted by seq, disjoint, below next_seq
   };
   struct PendingRun {
     uint32_t agent;
     OpRun run;
-    std::u32string content;
+    std::string content;  // insert: UTF-8, run.len code points
   };
   enum class ApplyState { kApplied, kDuplicate, kNotReady };
 
   uint32_t AgentFor(uint64_t client);
-  const OpRun* FindOp(const Agent& ag, uint32_t seq) const;
+  // The gap run holding `seq` or the last one before it; nullptr if none.
+  static const GapRun* GapAtOrBefore(const Agent& ag, uint32_t seq);
+  // Offset in Agent::text of `seq`, an insert that carries text.
+  static uint32_t TextOffset(const Agent& ag, uint32_t seq);
   void AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
                      std::string* out) const;
   bool Known(Id id) const;
   int CompareIds(Id a, Id b) const;
-  void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len, Id ol, Id orr,
-                    const char32_t* content);
+  // `content` (valid UTF-8 of `len` code points) is absent for inserts that
+  // arrive deleted.
+  void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
+                    const std::string_view* content);
   void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
   Result<ApplyState> TryApply(PendingRun* p, std::vector<TextChange>* changes);
   Status IntegrateInsert(uint32_t agent, const OpRun& run,
-                         const std::u32string& content,
+                         const std::string& content,
                          std::vector<TextChange>* changes);
   Status ApplyRemoteDelete(uint32_t agent, const OpRun& run,
                            std::vector<TextChange>* changes);
-  void EncodeRun(const Agent& ag, uint32_t agent, const OpRun& run,
-                 uint32_t from, uint32_t to,
+  // Appends to `out` the update runs of seqs [from, to) of `agent`, and
+  // counts them in *count.
+  void EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from, uint32_t to,
                  const std::vector<uint32_t>& table_index, uint32_t* count,
                  std::string* out) const;
+  void EncodeInserts(uint32_t agent, uint32_t from, uint32_t to, bool text,
+                     const std::vector<uint32_t>& table_index, uint32_t* count,
+                     std::string* out) const;
 
   TextDocLimits limits_;
   uint32_t my_agent_ = 0;
@@ -158,7 +184,6 @@ class TextDoc {
   std::map<uint64_t, uint32_t> agent_of_;
   ContentTree tree_;
   std::vector<PendingRun> pending_;
-  std::u32string scratch_;
 };
 
 }  // namespace weft::core

@@ -2,19 +2,22 @@
 
 namespace weft::core {
 
-Status DecodeUtf8(std::string_view utf8, std::u32string* out) {
+namespace {
+
+// Walks valid UTF-8, calling ascii(first, last) for each run of ASCII bytes
+// and other(cp) for every other code point; the one validator behind
+// DecodeUtf8 and CountCodePoints.
+template <typename Ascii, typename Other>
+Status WalkUtf8(std::string_view utf8, Ascii ascii, Other other) {
   const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
   const auto* end = p + utf8.size();
   while (p < end) {
     unsigned char c = *p;
     if (c < 0x80) {
-      // ASCII run: widen it in one resize instead of a push_back per byte.
       const unsigned char* q = p + 1;
       while (q < end && *q < 0x80) ++q;
-      size_t at = out->size();
-      out->resize(at + static_cast<size_t>(q - p));
-      char32_t* dst = out->data() + at;
-      for (; p < q; ++p) *dst++ = *p;
+      ascii(p, q);
+      p = q;
       continue;
     }
     int extra;
@@ -44,10 +47,25 @@ Status DecodeUtf8(std::string_view utf8, std::u32string* out) {
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return Status::Corruption("invalid UTF-8 code point");
     }
-    out->push_back(cp);
+    other(cp);
     p += extra + 1;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeUtf8(std::string_view utf8, std::u32string* out) {
+  return WalkUtf8(
+      utf8,
+      [out](const unsigned char* p, const unsigned char* q) {
+        // Widen an ASCII run in one resize instead of a push_back per byte.
+        size_t at = out->size();
+        out->resize(at + static_cast<size_t>(q - p));
+        char32_t* dst = out->data() + at;
+        for (; p < q; ++p) *dst++ = *p;
+      },
+      [out](char32_t cp) { out->push_back(cp); });
 }
 
 void AppendUtf8(char32_t cp, std::string* out) {
@@ -69,10 +87,15 @@ void AppendUtf8(char32_t cp, std::string* out) {
 }
 
 Result<uint64_t> CountCodePoints(std::string_view utf8) {
-  std::u32string tmp;
-  Status s = DecodeUtf8(utf8, &tmp);
+  uint64_t n = 0;
+  Status s = WalkUtf8(
+      utf8,
+      [&n](const unsigned char* p, const unsigned char* q) {
+        n += static_cast<uint64_t>(q - p);
+      },
+      [&n](char32_t) { ++n; });
   if (!s.ok()) return s;
-  return static_cast<uint64_t>(tmp.size());
+  return n;
 }
 
 Result<uint64_t> Utf16ToCodePointOffset(std::string_view utf8,

@@ -67,6 +67,44 @@ test('two replicas converge and report changes', () => {
   b.delete();
 });
 
+test('typing fast paths: insert, insertCodePoint and remove', () => {
+  // insert() and remove() go through plain wasm exports (weft_post.js);
+  // they must agree with a snapshot reload and throw the same errors.
+  const doc = new weft.TextDoc(7);
+  doc.insert(0, 'a');                       // one UTF-16 unit
+  doc.insert(1, '\u00e9');                  // 2-byte UTF-8
+  doc.insert(2, '\u20ac');                  // 3-byte UTF-8
+  doc.insert(3, '\u{1F600}');               // surrogate pair, 4-byte UTF-8
+  doc.insert(4, 'x\u{10FFFF}y\u00e9');       // longer strings: UTF-8 scratch
+  doc.insertCodePoint(0, 0x1f600);
+  doc.insertCodePoint(0, 0x41);
+  assert.equal(doc.text(), 'A\u{1F600}a\u00e9\u20ac\u{1F600}x\u{10FFFF}y\u00e9');
+  assert.equal(doc.length(), 10);
+  doc.remove(1, 2);
+  assert.equal(doc.text(), 'A\u00e9\u20ac\u{1F600}x\u{10FFFF}y\u00e9');
+  doc.insert(8, 'z'.repeat(5000));          // grows the scratch buffer
+  assert.equal(doc.length(), 5008);
+  for (const [f, re] of [
+    [() => doc.insert(99999, 'a'), /^Error: invalid_argument/],
+    [() => doc.insert(99999, 'abc'), /^Error: invalid_argument/],
+    [() => doc.insertCodePoint(0, 0xd800), /^Error: invalid_argument/],
+    [() => doc.insertCodePoint(0, 0x110000), /^Error: invalid_argument/],
+    [() => doc.insertCodePoint(0, 1.5), /^Error: invalid_argument/],
+    [() => doc.remove(0, 99999), /^Error: invalid_argument/],
+  ]) {
+    assert.throws(f, re);
+  }
+  assert.equal(doc.length(), 5008);
+  const loaded = weft.TextDoc.load(doc.snapshot(), 8);
+  assert.equal(loaded.text(), doc.text());
+  doc.delete();
+  loaded.delete();
+  // A freed document is refused, not written through a stale pointer.
+  assert.throws(() => doc.insert(0, 'a'), /deleted object/);
+  assert.throws(() => doc.insert(0, 'abc'), /deleted object/);
+  assert.throws(() => doc.remove(0, 1), /deleted object/);
+});
+
 test('UTF-16 offsets convert to code points', () => {
   const s = 'a😀b';
   assert.equal(weft.utf16ToCodePoint(s, 3), 2);

@@ -1,0 +1,39 @@
+// Appended to build/wasm/weft.js (em++ --post-js): routes TextDoc.insert and
+// TextDoc.remove, the calls typing makes most, through plain wasm exports
+// with number arguments (weft_wasm.cpp, weft_text_*) instead of embind's
+// generic invoker and its string conversion. Same behaviour: on any error
+// the call is repeated through embind, which throws the usual Error.
+addOnPostRun(function () {
+  var proto = Module['TextDoc'].prototype;
+  var slowInsert = proto['insert'];
+  var slowRemove = proto['remove'];
+  var scratch = 0;
+  var scratchBytes = 0;
+  function ptrOf(doc) {
+    return doc.$$ ? doc.$$.ptr : 0;
+  }
+  proto['insert'] = function (pos, text) {
+    var ptr = ptrOf(this);
+    if (ptr && typeof text === 'string' && text.length > 0) {
+      var n = text.length;
+      var c = text.charCodeAt(0);
+      if (n === 1 && (c < 0xd800 || c > 0xdfff)) {
+        if (_weft_text_insert_code_point(ptr, pos, c) === 0) return;
+      } else {
+        var max = n * 3 + 1;  // UTF-8 bytes per UTF-16 unit, and a NUL
+        if (max > scratchBytes) {
+          scratchBytes = Math.max(max, 1024);
+          scratch = _weft_scratch(scratchBytes);
+        }
+        var bytes = stringToUTF8Array(text, HEAPU8, scratch, max);
+        if (_weft_text_insert_utf8(ptr, pos, scratch, bytes) === 0) return;
+      }
+    }
+    return slowInsert.call(this, pos, text);
+  };
+  proto['remove'] = function (pos, len) {
+    var ptr = ptrOf(this);
+    if (ptr && _weft_text_remove(ptr, pos, len) === 0) return;
+    return slowRemove.call(this, pos, len);
+  };
+});
