@@ -1,0 +1,117 @@
+// Browser-test harness: a real weftd on a free loopback port with a
+// throwaway data directory, and Debian's Chromium through playwright-core.
+// Environment: WEFTD (path of weftd, required), WEFT_WEB_DIST (built app,
+// default ../dist), WEFT_SCREENSHOTS (where screenshots go, default
+// ../test-results/screenshots), CHROMIUM (default /usr/bin/chromium).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const kTimeout = 30_000;
+
+/** Starts weftd; resolves to { url, log(), stop() } once it answers. */
+export async function startWeftd() {
+  const weftd = process.env.WEFTD;
+  if (!weftd) throw new Error('set WEFTD to the weftd binary');
+  const dist = resolve(process.env.WEFT_WEB_DIST ?? join(here, '..', 'dist'));
+  const dir = mkdtempSync(join(tmpdir(), 'weft-browser-'));
+  const proc = spawn(weftd, ['--port', '0', '--data-dir', join(dir, 'data'), '--web-dir', dist,
+    '--store', 'sqlite', '--auth-rate-limit', '100000', '--api-rate-limit', '100000', '--threads', '2'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const port = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('weftd did not start:\n' + log)), kTimeout);
+    const onData = (chunk) => {
+      log += chunk;
+      const m = /"msg":"listening".*?"port":(\d+)|"port":(\d+).*?"msg":"listening"/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        ok(Number(m[1] ?? m[2]));
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => fail(new Error(`weftd exited (${code}):\n${log}`)));
+  });
+  // localhost (not 127.0.0.1) is a secure context for service workers too,
+  // but weftd listens on 127.0.0.1, which Chromium also treats as secure.
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (proc.exitCode === null) proc.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Debian Chromium; Playwright gives it a fresh user-data-dir. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** A new context (own storage) and page on weftd's app. */
+export async function newPage(browser, url, viewport = { width: 1100, height: 800 }) {
+  const context = await browser.newContext({ baseURL: url, viewport });
+  context.setDefaultTimeout(kTimeout);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  return { context, page };
+}
+
+/** Writes a screenshot as a test artifact (and for the README). */
+export async function screenshot(page, name) {
+  const dir = resolve(process.env.WEFT_SCREENSHOTS ?? join(here, '..', 'test-results', 'screenshots'));
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`) });
+}
+
+let counter = 0;
+/** Signs up a new user through the UI; returns their email and password. */
+export async function signUp(page, name) {
+  const email = `${name.toLowerCase()}-${process.pid}-${++counter}@example.com`;
+  const password = 'correct horse battery';
+  await page.goto('/signup');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password (10 characters or more)', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('heading', { name: 'Workspaces' }).waitFor();
+  return { email, password };
+}
+
+/** Creates a workspace through the UI and returns its id (from the URL). */
+export async function createWorkspace(page, name) {
+  await page.goto('/');
+  await page.getByLabel('New workspace', { exact: true }).fill(name);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await page.waitForURL(/\/w\/[^/]+$/);
+  return new URL(page.url()).pathname.split('/')[2];
+}
+
+/** Invites `email` with `role`, and has `other` accept through the link. */
+export async function inviteAndAccept(owner, wsId, email, role, other) {
+  await owner.goto(`/w/${wsId}/members`);
+  await owner.getByLabel('Email', { exact: true }).fill(email);
+  await owner.getByLabel('Role', { exact: true }).selectOption(role);
+  await owner.getByRole('button', { name: 'Invite' }).click();
+  const link = await owner.getByLabel('Invitation link', { exact: true }).inputValue();
+  await other.goto(link);
+  await other.getByRole('button', { name: 'Accept invitation' }).click();
+  await other.waitForURL(new RegExp(`/w/${wsId}$`));
+}

@@ -1,0 +1,27 @@
+import { defineConfig, type Plugin } from 'vite';
+
+// Writes asset-manifest.json: every file of the build, so the service worker
+// (public/sw.js) can cache the whole app shell at install and the app loads
+// offline, lazy chunks included.
+function assetManifest(): Plugin {
+  return {
+    name: 'weft-asset-manifest',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle).map((f) => '/' + f);
+      this.emitFile({
+        type: 'asset',
+        fileName: 'asset-manifest.json',
+        source: JSON.stringify({ files: ['/', ...files] }),
+      });
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [assetManifest()],
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
+  server: {
+    proxy: { '/api': { target: 'http://127.0.0.1:8080', ws: true } },
+  },
+});
