@@ -1,0 +1,197 @@
+// `client.auth`: sign-up, sign-in, sign-out, password reset, and keeping an
+// access token fresh with the rotating refresh token (docs/auth.md,
+// "Refresh rotation and reuse detection").
+//
+// A refresh token may be presented once: presenting it again revokes the
+// whole session. So refreshes are single-flight per client, and across
+// tabs they run under the Web Lock `weft-refresh`; inside the lock the
+// stored session is read again and, when another tab already rotated it,
+// adopted instead of refreshed.
+
+import { Emitter } from './emitter.js';
+import { WeftApiError } from './errors.js';
+import type { Http, Session, TokenSource, User } from './rest.js';
+import type { LocalStore, StoredSession } from './storage.js';
+
+/** Refresh this long before the access token expires. */
+const kRefreshMarginMs = 60_000;
+
+type AuthEvents = { change: User | null; token: string };
+
+export class Auth implements TokenSource {
+  private session: StoredSession | null = null;
+  private refreshing: Promise<boolean> | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly events = new Emitter<AuthEvents>();
+  /** Called before the user changes (sign-out, another user): closes handles. */
+  beforeChange: (next: User | null, opts: { discardOffline?: boolean }) => Promise<void> = async () => {};
+
+  constructor(
+    private readonly http: Http,
+    private readonly store: LocalStore | null,
+  ) {}
+
+  get user(): User | null {
+    return this.session?.user ?? null;
+  }
+
+  /** 'change' (the user signed in or out) or 'token' (a new access token). */
+  on<K extends keyof AuthEvents>(event: K, cb: (v: AuthEvents[K]) => void): () => void {
+    return this.events.on(event, cb);
+  }
+
+  /** Restores a stored session (after a reload). */
+  async restore(): Promise<void> {
+    const s = await this.store?.loadSession();
+    if (s) this.adopt(s);
+  }
+
+  async signUp(p: { email: string; password: string; name: string }): Promise<User> {
+    const s = await this.http.request<Session>('POST', '/api/v1/auth/register', {
+      auth: false,
+      body: { email: p.email, password: p.password, display_name: p.name },
+    });
+    return this.start(s);
+  }
+
+  async signIn(p: { email: string; password: string }): Promise<User> {
+    const s = await this.http.request<Session>('POST', '/api/v1/auth/login', { auth: false, body: p });
+    return this.start(s);
+  }
+
+  /** Ends the session on the server (best effort) and locally. */
+  async signOut(opts: { discardOffline?: boolean } = {}): Promise<void> {
+    const s = this.session;
+    await this.beforeChange(null, opts);
+    await this.set(null);
+    if (s) {
+      await this.http
+        .request('POST', '/api/v1/auth/logout', { auth: false, body: { refresh_token: s.refreshToken } })
+        .catch(() => undefined);
+    }
+  }
+
+  async requestPasswordReset(email: string): Promise<void> {
+    await this.http.request('POST', '/api/v1/auth/password-reset/request', { auth: false, body: { email } });
+  }
+
+  async resetPassword(token: string, password: string): Promise<void> {
+    await this.http.request('POST', '/api/v1/auth/password-reset/confirm', {
+      auth: false,
+      body: { token, new_password: password },
+    });
+  }
+
+  /** Changes the password; the server ends every session and starts a new one for us. */
+  async changePassword(current: string, next: string): Promise<void> {
+    const s = await this.http.request<Session>('POST', '/api/v1/me/password', {
+      body: { current_password: current, new_password: next },
+    });
+    await this.start(s);
+  }
+
+  /** A valid access token (refreshed first when it is about to expire), or null when signed out. */
+  async accessToken(): Promise<string | null> {
+    if (!this.session) return null;
+    if (Date.now() >= this.session.expiresAt - kRefreshMarginMs) await this.refresh();
+    return this.session?.accessToken ?? null;
+  }
+
+  async refreshAfter401(rejected: string): Promise<boolean> {
+    if (!this.session) return false;
+    if (this.session.accessToken !== rejected) return true; // already refreshed meanwhile
+    return this.refresh();
+  }
+
+  /** Rotates the refresh token; false (and signed out) when the server refuses it. */
+  refresh(): Promise<boolean> {
+    if (!this.refreshing) {
+      this.refreshing = this.withLock(() => this.rotate()).finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  /** Stops the refresh timer (client.close()). */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.events.clear();
+  }
+
+  private async rotate(): Promise<boolean> {
+    const mine = this.session;
+    if (!mine) return false;
+    const stored = await this.store?.loadSession();
+    if (stored && stored.user.id === mine.user.id && stored.refreshToken !== mine.refreshToken) {
+      this.adopt(stored); // another tab rotated it already
+      if (Date.now() < stored.expiresAt - kRefreshMarginMs) return true;
+    }
+    const token = this.session!.refreshToken;
+    try {
+      const s = await this.http.request<Session>('POST', '/api/v1/auth/refresh', {
+        auth: false,
+        body: { refresh_token: token },
+      });
+      await this.set(toStored(s));
+      return true;
+    } catch (e) {
+      if (e instanceof WeftApiError && (e.status === 401 || e.status === 400)) {
+        await this.beforeChange(null, {});
+        await this.set(null);
+        return false;
+      }
+      throw e; // network or 5xx: keep the session, try again later
+    }
+  }
+
+  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) return fn();
+    return locks.request('weft-refresh', fn) as Promise<T>;
+  }
+
+  private async start(s: Session): Promise<User> {
+    const next = toStored(s);
+    if (this.session?.user.id !== next.user.id) await this.beforeChange(next.user, {});
+    await this.set(next);
+    return next.user;
+  }
+
+  private adopt(s: StoredSession): void {
+    const changed = this.session?.user.id !== s.user.id;
+    this.session = s;
+    this.schedule();
+    if (changed) this.events.emit('change', s.user);
+    this.events.emit('token', s.accessToken);
+  }
+
+  private async set(s: StoredSession | null): Promise<void> {
+    await this.store?.saveSession(s);
+    if (s) {
+      this.adopt(s);
+      return;
+    }
+    const had = this.session !== null;
+    this.session = null;
+    clearTimeout(this.timer);
+    if (had) this.events.emit('change', null);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    if (!this.session) return;
+    const delay = Math.max(5000, this.session.expiresAt - kRefreshMarginMs - Date.now());
+    this.timer = setTimeout(() => void this.refresh().catch(() => this.schedule()), Math.min(delay, 2 ** 31 - 1));
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+}
+
+function toStored(s: Session): StoredSession {
+  return {
+    refreshToken: s.refresh_token,
+    accessToken: s.access_token,
+    expiresAt: Date.now() + s.expires_in * 1000,
+    user: s.user,
+  };
+}

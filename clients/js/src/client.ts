@@ -1,0 +1,224 @@
+// WeftClient: the entry point. It owns the engine, local storage, the
+// auth session, the REST API, the one sync connection, and the open
+// documents, and derives the connection status UIs show.
+
+import { Auth } from './auth.js';
+import type { ServerMessage } from './codec.js';
+import { Connection } from './connection.js';
+import { DocSession, StructHandle, TextHandle, type SessionContext } from './document.js';
+import { defaultLoadEngine, type WeftModule } from './engine.js';
+import { Emitter } from './emitter.js';
+import { SyncError } from './errors.js';
+import { Api, Http } from './rest.js';
+import { IndexedDbStore, MemoryStore, type LocalStore } from './storage.js';
+
+export type ConnectionStatus = 'online' | 'syncing' | 'offline';
+
+export interface StatusEvent {
+  status: ConnectionStatus;
+  /** Local changes not yet acknowledged, over all open documents. */
+  pending: number;
+}
+
+export interface WeftClientOptions {
+  /** Base URL of weftd, e.g. 'http://127.0.0.1:8080'. */
+  url: string;
+  storage?: 'indexeddb' | 'memory';
+  loadEngine?: () => Promise<WeftModule>;
+  clientName?: string;
+  WebSocket?: typeof WebSocket;
+  fetch?: typeof fetch;
+  indexedDB?: IDBFactory;
+  /** The IDBKeyRange that goes with `indexedDB` (default globalThis.IDBKeyRange). */
+  IDBKeyRange?: typeof IDBKeyRange;
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  presenceThrottleMs?: number;
+  persistSession?: boolean;
+}
+
+type ClientEvents = { status: StatusEvent; error: SyncError };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySession = DocSession<any>;
+
+export class WeftClient {
+  readonly auth: Auth;
+  readonly api: Api;
+  private readonly conn: Connection;
+  private readonly docs = new Map<string, { session: AnySession; ready: Promise<AnySession> }>();
+  private readonly events = new Emitter<ClientEvents>();
+  private current: StatusEvent = { status: 'offline', pending: 0 };
+  private readonly onOnline = () => this.conn.setPaused(this.paused);
+  private paused = false;
+
+  private constructor(
+    private readonly opts: WeftClientOptions,
+    private readonly engine: WeftModule,
+    private readonly store: LocalStore | null,
+  ) {
+    const fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    const http = new Http(opts.url, fetchImpl);
+    const persist = opts.persistSession ?? opts.storage !== 'memory';
+    this.auth = new Auth(http, persist ? store : null);
+    http.tokens = this.auth;
+    this.api = new Api(http);
+    const WS = opts.WebSocket ?? globalThis.WebSocket;
+    if (!WS) throw new Error('no WebSocket: pass options.WebSocket (Node 20: --experimental-websocket)');
+    const wsUrl = new URL('/api/v1/sync', opts.url);
+    wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.conn = new Connection(
+      {
+        url: wsUrl.toString(),
+        clientName: opts.clientName ?? 'weft-sdk',
+        WebSocket: WS,
+        token: () => this.auth.accessToken(),
+        refresh: () => this.auth.refresh(),
+        initialDelayMs: opts.reconnect?.initialDelayMs ?? 500,
+        maxDelayMs: opts.reconnect?.maxDelayMs ?? 30_000,
+      },
+      {
+        open: () => {
+          for (const { session } of this.docs.values()) session.connected();
+          this.update();
+        },
+        close: () => {
+          for (const { session } of this.docs.values()) session.disconnected();
+          this.update();
+        },
+        message: (m) => this.route(m),
+      },
+    );
+    this.auth.on('token', (t) => this.conn.tokenChanged(t));
+    this.auth.on('change', (user) => (user ? this.conn.start() : this.conn.stop()));
+    this.auth.beforeChange = async (_next, o) => {
+      const old = this.auth.user;
+      await this.closeAll();
+      if (old && o.discardOffline) await this.store?.clearUser(old.id);
+    };
+    globalThis.addEventListener?.('online', this.onOnline);
+  }
+
+  /** Loads the engine, opens local storage and restores a stored session. */
+  static async create(opts: WeftClientOptions): Promise<WeftClient> {
+    const engine = await (opts.loadEngine ?? defaultLoadEngine)();
+    const idb = opts.indexedDB ?? globalThis.indexedDB;
+    const kind = opts.storage ?? (idb ? 'indexeddb' : 'memory');
+    let store: LocalStore;
+    if (kind === 'indexeddb') {
+      if (!idb) throw new Error("storage 'indexeddb' needs IndexedDB (or options.indexedDB)");
+      store = await IndexedDbStore.open(idb, `weft:${new URL(opts.url).origin}`, opts.IDBKeyRange ?? globalThis.IDBKeyRange);
+    } else {
+      store = new MemoryStore();
+    }
+    const client = new WeftClient({ ...opts, storage: kind }, engine, store);
+    await client.auth.restore();
+    return client;
+  }
+
+  get status(): ConnectionStatus {
+    return this.current.status;
+  }
+
+  get pending(): number {
+    return this.current.pending;
+  }
+
+  /** 'status' ({status, pending}) or 'error' (sync errors no handle took). */
+  on<K extends keyof ClientEvents>(event: K, cb: (v: ClientEvents[K]) => void): () => void {
+    return this.events.on(event, cb);
+  }
+
+  /** Opens a text document (see README.md, "Documents"). */
+  openText(docId: string): Promise<TextHandle> {
+    return this.open(docId, TextHandle) as Promise<TextHandle>;
+  }
+
+  /** Opens a board or canvas. */
+  openDoc(docId: string): Promise<StructHandle> {
+    return this.open(docId, StructHandle) as Promise<StructHandle>;
+  }
+
+  /** false: go offline on purpose (edits keep queueing); true: back online. */
+  setOnline(online: boolean): void {
+    this.paused = !online;
+    this.conn.setPaused(!online);
+  }
+
+  /** Closes every document and the connection. */
+  async close(): Promise<void> {
+    globalThis.removeEventListener?.('online', this.onOnline);
+    await this.closeAll();
+    this.conn.stop();
+    this.auth.dispose();
+    (this.store as IndexedDbStore).close?.();
+  }
+
+  private async open(
+    docId: string,
+    Kind: typeof TextHandle | typeof StructHandle,
+  ): Promise<AnySession> {
+    const user = this.auth.user;
+    if (!user) throw new Error('not signed in');
+    const have = this.docs.get(docId);
+    if (have) {
+      const s = await have.ready;
+      if (!(s instanceof Kind)) throw new TypeError(`document ${docId} is open as another kind`);
+      return s;
+    }
+    const ctx: SessionContext = {
+      conn: this.conn,
+      store: this.store,
+      userId: user.id,
+      engine: this.engine,
+      presenceThrottleMs: this.opts.presenceThrottleMs ?? 100,
+      changed: () => this.update(),
+      closed: (id) => {
+        if (this.docs.get(id)?.session === session) this.docs.delete(id);
+        this.update();
+      },
+      error: (e) => this.events.emit('error', e),
+    };
+    const session = new Kind(docId, ctx) as unknown as AnySession;
+    const ready = (async () => {
+      const hadLocal = await session.init();
+      const synced = session.firstSynced();
+      synced.catch(() => undefined);
+      this.conn.start();
+      if (this.conn.isOpen) session.connected();
+      if (!hadLocal) await synced;
+      return session;
+    })();
+    this.docs.set(docId, { session, ready });
+    try {
+      return await ready;
+    } catch (e) {
+      if (this.docs.get(docId)?.session === session) this.docs.delete(docId);
+      throw e;
+    }
+  }
+
+  private route(m: ServerMessage): void {
+    const doc = 'doc' in m ? m.doc : '';
+    const entry = doc ? this.docs.get(doc) : undefined;
+    if (entry) entry.session.handle(m);
+    else if (m.type === 'error') this.events.emit('error', new SyncError(m.code, m.message, m.doc));
+  }
+
+  private async closeAll(): Promise<void> {
+    const sessions = [...this.docs.values()].map((d) => d.session);
+    await Promise.all(sessions.map((s) => s.save()));
+    for (const s of sessions) s.close();
+  }
+
+  private update(): void {
+    let pending = 0;
+    let busy = false;
+    for (const { session } of this.docs.values()) {
+      pending += session.pending;
+      busy ||= !session.isSynced;
+    }
+    const status: ConnectionStatus = !this.conn.isOpen ? 'offline' : busy || pending > 0 ? 'syncing' : 'online';
+    if (status === this.current.status && pending === this.current.pending) return;
+    this.current = { status, pending };
+    this.events.emit('status', this.current);
+  }
+}

@@ -1,0 +1,202 @@
+// The one WebSocket of a client (docs/protocol.md §1): `hello` with the
+// access token as the first message (never in the URL), `auth` when the
+// token is refreshed, an application ping, and reconnection with
+// exponential backoff and jitter. Messages about a document go to the
+// document's session; the connection itself knows nothing of documents.
+
+import { decodeServer, encodeClient, PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from './codec.js';
+
+export interface ConnectionOptions {
+  /** ws(s)://host:port/api/v1/sync */
+  url: string;
+  clientName: string;
+  WebSocket: typeof WebSocket;
+  /** A valid access token, or null when signed out (then the connection stays down). */
+  token(): Promise<string | null>;
+  /** Refresh after the server refused or expired the token; false when signed out. */
+  refresh(): Promise<boolean>;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface ConnectionEvents {
+  /** `welcome` arrived: subscribe and send. */
+  open(): void;
+  /** The connection is gone (or paused); it reconnects by itself. */
+  close(): void;
+  /** A message about a document, or a connection-level error (doc ''). */
+  message(m: ServerMessage): void;
+}
+
+const kPingEveryMs = 20_000;
+/** No message for this long (pings included): the connection is dead. */
+const kSilenceMs = 50_000;
+
+export class Connection {
+  private ws: WebSocket | null = null;
+  private welcomed = false;
+  private wanted = false;
+  private paused = false;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastHeard = 0;
+  private nonce = 0;
+  sessionId = 0;
+
+  constructor(
+    private readonly opts: ConnectionOptions,
+    private readonly on: ConnectionEvents,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.welcomed;
+  }
+
+  /** Keep a connection up from now on (reconnecting as needed). */
+  start(): void {
+    this.wanted = true;
+    if (!this.ws && !this.retryTimer && !this.paused) void this.connect();
+  }
+
+  /** Close and stay closed until start(). */
+  stop(): void {
+    this.wanted = false;
+    this.drop(1000);
+  }
+
+  /** Go offline on purpose (a UI's "work offline", the browser's offline event), or back online. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (paused) this.drop(1000);
+    else if (this.wanted) {
+      this.attempt = 0;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      if (!this.ws) void this.connect();
+    }
+  }
+
+  /** Sends when welcomed; false otherwise (the caller resends after `open`). */
+  send(m: ClientMessage): boolean {
+    if (!this.welcomed || !this.ws) return false;
+    this.ws.send(encodeClient(m));
+    return true;
+  }
+
+  /** The access token changed: tell the server (protocol.md §1, `auth`). */
+  tokenChanged(token: string): void {
+    if (this.welcomed) this.send({ type: 'auth', token });
+  }
+
+  private async connect(): Promise<void> {
+    if (!this.wanted || this.paused || this.ws) return;
+    const token = await this.opts.token().catch(() => null);
+    if (!this.wanted || this.paused || this.ws) return;
+    if (!token) {
+      this.scheduleRetry(); // signed out or the refresh failed for now
+      return;
+    }
+    const ws = new this.opts.WebSocket(this.opts.url, 'weft.v1');
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      ws.send(encodeClient({ type: 'hello', version: PROTOCOL_VERSION, token, clientName: this.opts.clientName }));
+    };
+    ws.onmessage = (ev: MessageEvent) => {
+      if (this.ws !== ws) return;
+      this.lastHeard = Date.now();
+      if (!(ev.data instanceof ArrayBuffer)) return;
+      let m: ServerMessage;
+      try {
+        m = decodeServer(new Uint8Array(ev.data));
+      } catch {
+        ws.close(4400, 'undecodable message');
+        return;
+      }
+      this.handle(m);
+    };
+    ws.onclose = (ev: CloseEvent) => {
+      if (this.ws !== ws) return;
+      void this.closed(ev.code);
+    };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+  }
+
+  private handle(m: ServerMessage): void {
+    if (m.type === 'welcome') {
+      this.sessionId = m.sessionId;
+      if (!this.welcomed) {
+        this.welcomed = true;
+        this.attempt = 0;
+        this.lastHeard = Date.now();
+        this.pingTimer = setInterval(() => this.keepAlive(), kPingEveryMs);
+        (this.pingTimer as { unref?: () => void }).unref?.();
+        this.on.open();
+      }
+      return;
+    }
+    if (m.type === 'pong') return;
+    this.on.message(m);
+  }
+
+  private keepAlive(): void {
+    if (!this.ws || !this.welcomed) return;
+    if (Date.now() - this.lastHeard > kSilenceMs) {
+      this.drop(4000); // silent: reconnect
+      this.scheduleRetry();
+      return;
+    }
+    this.send({ type: 'ping', nonce: ++this.nonce });
+  }
+
+  private async closed(code: number): Promise<void> {
+    this.teardown();
+    if (!this.wanted || this.paused) return;
+    if (code === 4401 || code === 4402) {
+      // Token refused or expired: refresh, then reconnect at once.
+      const ok = await this.opts.refresh().catch(() => false);
+      if (ok) {
+        void this.connect();
+        return;
+      }
+    }
+    if (code === 4400) this.on.message({ type: 'error', code: 400, doc: '', message: 'protocol error', expectedSeq: 0 });
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (!this.wanted || this.paused || this.retryTimer) return;
+    const base = Math.min(this.opts.maxDelayMs, this.opts.initialDelayMs * 2 ** this.attempt);
+    this.attempt++;
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  private drop(code: number): void {
+    const ws = this.ws;
+    this.teardown();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (ws) {
+      try {
+        ws.close(code);
+      } catch {
+        ws.close();
+      }
+    }
+  }
+
+  private teardown(): void {
+    const was = this.welcomed;
+    this.ws = null;
+    this.welcomed = false;
+    clearInterval(this.pingTimer);
+    if (was) this.on.close();
+  }
+}

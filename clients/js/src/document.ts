@@ -1,0 +1,649 @@
+// One open document: its engine replica, its in-flight queue, its place in
+// the server's sequence, its presence, and what it keeps in local storage.
+// DocSession holds the protocol logic (subscribe, resume, ack, errors,
+// rollback); TextHandle and StructHandle add the engine-specific edits and
+// events. README.md, "Offline edits and sync semantics", is the contract.
+
+import type { Change, Role, ServerMessage } from './codec.js';
+import type { Connection } from './connection.js';
+import type { ContainerRef, EngineDoc, EngineTextDoc, ItemId, Value, WeftModule } from './engine.js';
+import { randomClientId } from './engine.js';
+import { Emitter } from './emitter.js';
+import { ReadOnlyError, SyncError } from './errors.js';
+import { PresenceHandle, type PresenceHost } from './presence.js';
+import { PendingQueue } from './queue.js';
+import type { LocalStore, PendingRecord } from './storage.js';
+import {
+  codePointLength,
+  codePointToUtf16,
+  diffStrings,
+  mapPosition,
+  utf16ToCodePoint,
+  type TextChange,
+} from './unicode.js';
+
+export type Origin = 'local' | 'remote';
+
+/** What a session needs from the client. */
+export interface SessionContext {
+  conn: Connection;
+  store: LocalStore | null;
+  userId: string;
+  engine: WeftModule;
+  presenceThrottleMs: number;
+  /** The document's pending count or phase changed: recompute the client's status. */
+  changed(): void;
+  /** The session closed (by the app or the server). */
+  closed(id: string): void;
+  /** Reports an error that concerns no handle's listener in particular. */
+  error(e: SyncError): void;
+}
+
+/** Wait this long after a change before saving the local copy. */
+const kSaveDelayMs = 250;
+/** Give up resending after this many out_of_order answers in a row: roll back. */
+const kMaxOutOfOrder = 3;
+
+type Phase = 'offline' | 'subscribing' | 'synced' | 'closed';
+
+/** `C` is the type of the handle's change events. */
+export abstract class DocSession<C> {
+  readonly presence: PresenceHandle;
+  role: Role | null = null;
+  protected clientId = randomClientId();
+  /** Client ids whose changes this replica made (this session and queued older ones). */
+  protected ownClients = new Set<number>();
+  protected readonly queue = new PendingQueue();
+  protected lastSeq = 0;
+  protected phase: Phase = 'offline';
+  protected readonly events = new Emitter<{ change: C; rejected: SyncError }>();
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryDelay = 1000;
+  private outOfOrder = 0;
+  private flushQueued = false;
+  /** A subscribe is on its way: what arrives before its `subscribed` belongs to an older subscription. */
+  private awaitingSubscribed = false;
+  private syncWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private firstSync: { resolve: () => void; reject: (e: Error) => void } | null = null;
+
+  constructor(
+    readonly id: string,
+    protected readonly ctx: SessionContext,
+  ) {
+    this.ownClients.add(this.clientId);
+    const host: PresenceHost = {
+      toWire: (p) => this.presenceToWire(p),
+      fromWire: (p) => this.presenceFromWire(p),
+      send: (state) => this.phase === 'synced' && this.ctx.conn.send({ type: 'presence', doc: this.id, state }),
+      throttleMs: ctx.presenceThrottleMs,
+    };
+    this.presence = new PresenceHandle(host);
+  }
+
+  /** True for viewers: edits throw ReadOnlyError. */
+  get readOnly(): boolean {
+    return this.role === 'viewer';
+  }
+
+  /** Local changes not yet acknowledged. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Caught up with the server (and subscribed). */
+  get isSynced(): boolean {
+    return this.phase === 'synced';
+  }
+
+  /** 'change' (local and remote edits) or 'rejected' (the server refused our edits or the document). */
+  on<K extends 'change' | 'rejected'>(event: K, cb: (v: { change: C; rejected: SyncError }[K]) => void): () => void {
+    return this.events.on(event, cb);
+  }
+
+  /** Resolves when subscribed, caught up, and every local edit so far is acknowledged. */
+  whenSynced(): Promise<void> {
+    if (this.phase === 'closed') return Promise.reject(new SyncError(0, 'document closed', this.id));
+    if (this.phase === 'synced' && this.queue.size === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
+  }
+
+  /** Unsubscribes and frees the engine; the local copy and the queue stay in storage. */
+  close(): void {
+    if (this.phase === 'closed') return;
+    if (this.phase !== 'offline') this.ctx.conn.send({ type: 'unsubscribe', doc: this.id });
+    this.finish(new SyncError(0, 'document closed', this.id));
+  }
+
+  // --- engine-specific parts ---
+
+  protected abstract load(snapshot: Uint8Array | null): void;
+  protected abstract applyRemote(update: Uint8Array): void;
+  /** Replaces the replica by the server's snapshot merged with our own operations. */
+  protected abstract mergeSnapshot(state: Uint8Array): void;
+  /** Drops the replica for an empty one (rollback), with a new client id. */
+  protected abstract reset(clientId: number): void;
+  protected abstract snapshot(): Uint8Array;
+  protected abstract free(): void;
+  protected abstract presenceToWire(p: number): number;
+  protected abstract presenceFromWire(p: number): number;
+
+  // --- lifecycle, called by the client ---
+
+  /** Restores the local copy and queue; true when there was a local copy. */
+  async init(): Promise<boolean> {
+    const saved = this.ctx.store ? await this.ctx.store.loadDoc(this.ctx.userId, this.id) : null;
+    this.load(saved?.doc?.snapshot ?? null);
+    if (saved?.doc) {
+      this.lastSeq = saved.doc.seq;
+      this.role = saved.doc.role ?? null;
+    }
+    for (const p of saved?.pending ?? []) {
+      const change: Change = { clientId: p.clientId, firstSeq: p.firstSeq, span: p.span, update: p.update };
+      this.ownClients.add(change.clientId);
+      this.applyRemote(change.update); // usually already in the snapshot: a no-op
+      this.queue.add(change);
+    }
+    return saved?.doc != null || (saved?.pending.length ?? 0) > 0;
+  }
+
+  /** Resolves on the first `synced`, rejects when the server refuses the subscription. */
+  firstSynced(): Promise<void> {
+    if (this.phase === 'synced') return Promise.resolve();
+    return new Promise((resolve, reject) => (this.firstSync = { resolve, reject }));
+  }
+
+  /** The connection is welcomed: subscribe from the last sequence number we hold. */
+  connected(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'subscribing';
+    this.awaitingSubscribed = true;
+    this.queue.markAllUnsent();
+    this.ctx.conn.send({ type: 'subscribe', doc: this.id, sinceSeq: this.lastSeq });
+    this.ctx.changed();
+  }
+
+  disconnected(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'offline';
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.presence.clearPeers();
+    this.ctx.changed();
+  }
+
+  handle(m: ServerMessage): void {
+    if (this.phase === 'closed') return;
+    if (this.awaitingSubscribed && (m.type === 'ops' || m.type === 'snapshot' || m.type === 'synced')) return;
+    switch (m.type) {
+      case 'subscribed':
+        this.awaitingSubscribed = false;
+        this.role = m.role;
+        break;
+      case 'snapshot':
+        this.mergeSnapshot(m.state);
+        this.lastSeq = m.lastIncludedSeq;
+        this.scheduleSave();
+        break;
+      case 'ops':
+        this.ops(m.firstSeq, m.changes);
+        break;
+      case 'synced':
+        this.lastSeq = Math.max(this.lastSeq, m.seq);
+        this.phase = 'synced';
+        this.firstSync?.resolve();
+        this.firstSync = null;
+        this.presence.resend();
+        this.flush();
+        this.settle();
+        break;
+      case 'ack':
+        this.acked(m.entries.map((e) => ({ clientId: e.clientId, firstSeq: e.firstSeq, serverSeq: e.serverSeq })));
+        break;
+      case 'presence_of':
+        this.presence.received(m.sessionId, m.state);
+        break;
+      case 'presence_gone':
+        this.presence.gone(m.sessionId);
+        break;
+      case 'unsubscribed': {
+        const e = new SyncError(m.code, m.message, this.id);
+        this.discardLocal();
+        this.events.emit('rejected', e);
+        this.finish(e);
+        break;
+      }
+      case 'error':
+        this.error(new SyncError(m.code, m.message, this.id), m.expectedSeq);
+        break;
+      default:
+        break;
+    }
+    this.ctx.changed();
+  }
+
+  // --- edits ---
+
+  protected checkWritable(): void {
+    if (this.phase === 'closed') throw new SyncError(0, 'document closed', this.id);
+    if (this.readOnly) throw new ReadOnlyError(`document ${this.id} is read-only for this user`);
+  }
+
+  /**
+   * Runs a local edit on the engine and turns the operations it added into
+   * one change: queued, stored, sent. Returns the edit's result.
+   */
+  protected commit<T>(engine: { stateVector(): Uint8Array; opCount(c: number): number; diff(sv: Uint8Array): Uint8Array }, edit: () => T): T {
+    this.checkWritable();
+    const before = engine.stateVector();
+    const first = engine.opCount(this.clientId);
+    try {
+      return edit();
+    } finally {
+      // Also when a later step of a transaction threw: what the engine did is sent.
+      this.queueLocal(engine, before, first);
+    }
+  }
+
+  private queueLocal(
+    engine: { opCount(c: number): number; diff(sv: Uint8Array): Uint8Array },
+    before: Uint8Array,
+    first: number,
+  ): void {
+    const span = engine.opCount(this.clientId) - first;
+    if (span > 0) {
+      const change: Change = { clientId: this.clientId, firstSeq: first, span, update: engine.diff(before) };
+      this.queue.add(change);
+      const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id };
+      void this.ctx.store?.addPending(rec).catch((e) => console.error('weft: storing an edit failed', e));
+      this.scheduleSave();
+      this.flushSoon();
+      this.ctx.changed();
+    }
+  }
+
+  /** Edits of one task go out in one submit. */
+  private flushSoon(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  // --- protocol ---
+
+  private ops(firstSeq: number, changes: Change[]): void {
+    if (firstSeq > this.lastSeq + 1) {
+      // A gap in the server's sequence: should not happen; resubscribe from what we hold.
+      this.resubscribe();
+      return;
+    }
+    changes.forEach((c, i) => {
+      const seq = firstSeq + i;
+      if (seq <= this.lastSeq) return; // already have it (resent after resume)
+      this.lastSeq = seq;
+      if (this.ownClients.has(c.clientId)) return; // our own change, already applied
+      try {
+        this.applyRemote(c.update);
+      } catch (e) {
+        // The server sent bytes our engine refuses: report, skip the change.
+        this.ctx.error(new SyncError(422, `server change ${seq} refused: ${String(e)}`, this.id));
+      }
+    });
+    this.scheduleSave();
+  }
+
+  private acked(entries: { clientId: number; firstSeq: number; serverSeq: number }[]): void {
+    const removed = this.queue.ack(entries);
+    this.outOfOrder = 0;
+    this.retryDelay = 1000;
+    for (const c of removed) {
+      void this.ctx.store?.removePending(this.ctx.userId, this.id, c.clientId, c.firstSeq).catch(() => undefined);
+    }
+    this.settle();
+  }
+
+  private error(e: SyncError, expectedSeq: number): void {
+    switch (e.code) {
+      case 404:
+        if (this.firstSync) {
+          this.firstSync.reject(e);
+          this.firstSync = null;
+        }
+        this.events.emit('rejected', e);
+        this.finish(e);
+        return;
+      case 409: // out_of_order: resend what is queued
+        if (++this.outOfOrder > kMaxOutOfOrder) {
+          this.rollback(e);
+          return;
+        }
+        void expectedSeq;
+        this.queue.markAllUnsent();
+        this.flush();
+        return;
+      case 403: // forbidden: we are a viewer now
+        this.role = 'viewer';
+        this.rollback(e);
+        return;
+      case 413:
+      case 422:
+        this.rollback(e);
+        return;
+      case 429:
+      case 503: // try again later
+        this.queue.markAllUnsent();
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.flush();
+        }, this.retryDelay);
+        this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+        return;
+      default:
+        this.ctx.error(e);
+    }
+  }
+
+  /**
+   * The server refused our edits: drop the queue and the local copy and
+   * resubscribe from 0, so the replica is exactly the server's state again.
+   */
+  private rollback(e: SyncError): void {
+    this.queue.clear();
+    this.outOfOrder = 0;
+    void this.ctx.store?.clearDoc(this.ctx.userId, this.id).catch(() => undefined);
+    this.clientId = randomClientId();
+    this.ownClients = new Set([this.clientId]);
+    this.reset(this.clientId);
+    this.lastSeq = 0;
+    this.resubscribe();
+    this.events.emit('rejected', e);
+    this.settle();
+  }
+
+  private resubscribe(): void {
+    if (this.phase === 'offline' || this.phase === 'closed') return;
+    this.ctx.conn.send({ type: 'unsubscribe', doc: this.id });
+    this.connected();
+  }
+
+  /** Submits what is unsent, when subscribed and caught up. */
+  protected flush(): void {
+    if (this.phase !== 'synced' || this.retryTimer) return;
+    for (const batch of this.queue.takeUnsent()) {
+      if (!this.ctx.conn.send({ type: 'submit', doc: this.id, changes: batch })) {
+        this.queue.markAllUnsent();
+        return;
+      }
+    }
+  }
+
+  private settle(): void {
+    if (this.phase !== 'synced' || this.queue.size > 0) return;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  private scheduleSave(): void {
+    if (!this.ctx.store || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      void this.save();
+    }, kSaveDelayMs);
+  }
+
+  /** Writes the local copy now (also on close). */
+  async save(): Promise<void> {
+    if (!this.ctx.store || this.phase === 'closed') return;
+    await this.ctx.store
+      .saveDoc({ userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role })
+      .catch((e) => console.error('weft: saving a document failed', e));
+  }
+
+  private discardLocal(): void {
+    this.queue.clear();
+    void this.ctx.store?.clearDoc(this.ctx.userId, this.id).catch(() => undefined);
+  }
+
+  private finish(e: SyncError): void {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+      void this.save().finally(() => this.free());
+    } else {
+      this.free();
+    }
+    this.phase = 'closed';
+    clearTimeout(this.retryTimer);
+    this.presence.dispose();
+    this.firstSync?.reject(e);
+    this.firstSync = null;
+    for (const w of this.syncWaiters) w.reject(e);
+    this.syncWaiters = [];
+    this.ctx.closed(this.id);
+    this.ctx.changed();
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+export interface TextChangeEvent {
+  /** In UTF-16 units; each relative to the text after the previous ones. */
+  changes: TextChange[];
+  origin: Origin;
+}
+
+/** A text document (TextDoc). Positions in UTF-16 code units. */
+export class TextHandle extends DocSession<TextChangeEvent> {
+  readonly kind = 'text';
+  private doc!: EngineTextDoc;
+  /** The text as a JS string, kept equal to doc.text(). */
+  private str = '';
+
+  value(): string {
+    return this.str;
+  }
+
+  get length(): number {
+    return this.str.length;
+  }
+
+  insert(pos: number, s: string): void {
+    if (s.length === 0) return;
+    const cp = utf16ToCodePoint(this.str, pos);
+    this.checkWritable();
+    this.commit(this.doc, () => this.doc.insert(cp, s));
+    this.local([{ pos, deleted: 0, inserted: s }], cp, 0, codePointLength(s));
+  }
+
+  delete(pos: number, len: number): void {
+    if (len <= 0) return;
+    const cp = utf16ToCodePoint(this.str, pos);
+    const cpLen = utf16ToCodePoint(this.str, pos + len) - cp;
+    this.checkWritable();
+    this.commit(this.doc, () => this.doc.remove(cp, cpLen));
+    this.local([{ pos, deleted: len, inserted: '' }], cp, cpLen, 0);
+  }
+
+  private local(changes: TextChange[], cp: number, deleted: number, insertedLength: number): void {
+    const c = changes[0];
+    this.str = this.str.slice(0, c.pos) + c.inserted + this.str.slice(c.pos + c.deleted);
+    this.presence.mapPositions((p) => mapPosition(p, { pos: cp, deleted, insertedLength }));
+    this.events.emit('change', { changes, origin: 'local' });
+  }
+
+  protected load(snapshot: Uint8Array | null): void {
+    this.doc = snapshot
+      ? this.ctx.engine.TextDoc.load(snapshot, this.clientId)
+      : new this.ctx.engine.TextDoc(this.clientId);
+    this.str = this.doc.text();
+  }
+
+  protected applyRemote(update: Uint8Array): void {
+    const engineChanges = this.doc.applyUpdate(update);
+    if (engineChanges.length === 0) return;
+    if (engineChanges.length > 64) {
+      this.replaceText(this.doc.text()); // many small changes: one event
+      return;
+    }
+    const changes: TextChange[] = [];
+    for (const c of engineChanges) {
+      const pos = codePointToUtf16(this.str, c.pos);
+      const end = codePointToUtf16(this.str, c.pos + c.deleted, pos, c.pos);
+      this.str = this.str.slice(0, pos) + c.inserted + this.str.slice(end);
+      changes.push({ pos, deleted: end - pos, inserted: c.inserted });
+      const insertedLength = codePointLength(c.inserted);
+      this.presence.mapPositions((p) => mapPosition(p, { pos: c.pos, deleted: c.deleted, insertedLength }));
+    }
+    this.events.emit('change', { changes, origin: 'remote' });
+  }
+
+  protected mergeSnapshot(state: Uint8Array): void {
+    const next = this.ctx.engine.TextDoc.load(state, this.clientId);
+    next.applyUpdateQuiet(this.doc.diff(next.stateVector()));
+    this.doc.delete();
+    this.doc = next;
+    this.replaceText(next.text());
+  }
+
+  protected reset(clientId: number): void {
+    this.doc.delete();
+    this.doc = new this.ctx.engine.TextDoc(clientId);
+    this.replaceText('');
+  }
+
+  private replaceText(next: string): void {
+    const c = diffStrings(this.str, next);
+    this.str = next;
+    if (!c) return;
+    this.presence.mapPositions((p) => Math.min(p, codePointLength(next)));
+    this.events.emit('change', { changes: [c], origin: 'remote' });
+  }
+
+  protected snapshot(): Uint8Array {
+    return this.doc.snapshot();
+  }
+
+  protected free(): void {
+    this.doc.delete();
+  }
+
+  protected presenceToWire(p: number): number {
+    return utf16ToCodePoint(this.str, Math.max(0, Math.min(p, this.str.length)));
+  }
+
+  protected presenceFromWire(p: number): number {
+    return codePointToUtf16(this.str, p);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+export interface StructChangeEvent {
+  origin: Origin;
+}
+
+/** A board or canvas (Doc): maps, lists and nested texts. Text positions in code points. */
+export class StructHandle extends DocSession<StructChangeEvent> {
+  readonly kind = 'struct';
+  private doc!: EngineDoc;
+  private depth = 0;
+
+  toJSON(): Record<string, unknown> {
+    return JSON.parse(this.doc.toJson()) as Record<string, unknown>;
+  }
+
+  mapSet(map: ContainerRef, key: string, value: Value): ContainerRef | undefined {
+    return this.edit(() => this.doc.mapSet(map, key, value));
+  }
+  mapDelete(map: ContainerRef, key: string): void {
+    this.edit(() => this.doc.mapDelete(map, key));
+  }
+  mapContainer(map: ContainerRef, key: string): ContainerRef | undefined {
+    return this.doc.mapContainer(map, key);
+  }
+  listInsert(list: ContainerRef, index: number, value: Value): ItemId {
+    return this.edit(() => this.doc.listInsert(list, index, value));
+  }
+  listMove(list: ContainerRef, item: ItemId, index: number): void {
+    this.edit(() => this.doc.listMove(list, item, index));
+  }
+  listSet(list: ContainerRef, item: ItemId, value: Value): void {
+    this.edit(() => this.doc.listSet(list, item, value));
+  }
+  listDelete(list: ContainerRef, item: ItemId): void {
+    this.edit(() => this.doc.listDelete(list, item));
+  }
+  listIds(list: ContainerRef): ItemId[] {
+    return this.doc.listIds(list);
+  }
+  textInsert(text: ContainerRef, pos: number, s: string): void {
+    this.edit(() => this.doc.textInsert(text, pos, s));
+  }
+  textRemove(text: ContainerRef, pos: number, len: number): void {
+    this.edit(() => this.doc.textRemove(text, pos, len));
+  }
+  text(text: ContainerRef): string {
+    return this.doc.text(text);
+  }
+
+  /** Runs several edits as one change with one event. */
+  transact<T>(fn: () => T): T {
+    return this.edit(fn);
+  }
+
+  private edit<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.depth++;
+    try {
+      const r = this.commit(this.doc, fn);
+      this.events.emit('change', { origin: 'local' });
+      return r;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  protected load(snapshot: Uint8Array | null): void {
+    this.doc = snapshot ? this.ctx.engine.Doc.load(snapshot, this.clientId) : new this.ctx.engine.Doc(this.clientId);
+  }
+
+  protected applyRemote(update: Uint8Array): void {
+    this.doc.applyUpdate(update);
+    this.events.emit('change', { origin: 'remote' });
+  }
+
+  protected mergeSnapshot(state: Uint8Array): void {
+    const next = this.ctx.engine.Doc.load(state, this.clientId);
+    next.applyUpdate(this.doc.diff(next.stateVector()));
+    this.doc.delete();
+    this.doc = next;
+    this.events.emit('change', { origin: 'remote' });
+  }
+
+  protected reset(clientId: number): void {
+    this.doc.delete();
+    this.doc = new this.ctx.engine.Doc(clientId);
+    this.events.emit('change', { origin: 'remote' });
+  }
+
+  protected snapshot(): Uint8Array {
+    return this.doc.snapshot();
+  }
+
+  protected free(): void {
+    this.doc.delete();
+  }
+
+  protected presenceToWire(p: number): number {
+    return p;
+  }
+
+  protected presenceFromWire(p: number): number {
+    return p;
+  }
+}

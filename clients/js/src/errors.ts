@@ -1,0 +1,52 @@
+// The errors the SDK throws or reports (README.md, "Errors").
+
+/** A failed REST call: the server's error body, or status 0 for a network failure. */
+export class WeftApiError extends Error {
+  override name = 'WeftApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly requestId = '',
+    /** Seconds from Retry-After on 429. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An edit on a handle the user may only read (a viewer's). */
+export class ReadOnlyError extends Error {
+  override name = 'ReadOnlyError';
+}
+
+/** The protocol's error codes (docs/protocol.md §4). */
+export const SyncErrorNames: Record<number, string> = {
+  400: 'protocol_error',
+  401: 'unauthenticated',
+  402: 'token_expired',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'out_of_order',
+  410: 'access_removed',
+  413: 'too_large',
+  422: 'invalid_update',
+  429: 'rate_limited',
+  503: 'unavailable',
+  508: 'slow_consumer',
+};
+
+/** An error the sync server reported for a document or the connection. */
+export class SyncError extends Error {
+  override name = 'SyncError';
+  readonly codeName: string;
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly docId = '',
+  ) {
+    super(message || SyncErrorNames[code] || `error ${code}`);
+    this.codeName = SyncErrorNames[code] ?? 'unknown';
+  }
+}

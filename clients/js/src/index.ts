@@ -1,0 +1,26 @@
+// @weft/sdk: README.md is the reference.
+export { WeftClient } from './client.js';
+export type { ConnectionStatus, StatusEvent, WeftClientOptions } from './client.js';
+export { Auth } from './auth.js';
+export { Api } from './rest.js';
+export type {
+  Activity,
+  DocumentInfo,
+  DocumentKind,
+  Invitation,
+  InvitationCreated,
+  Member,
+  Page,
+  Role,
+  Session,
+  User,
+  Workspace,
+} from './rest.js';
+export { TextHandle, StructHandle } from './document.js';
+export type { Origin, StructChangeEvent, TextChangeEvent } from './document.js';
+export type { Peer, PresenceHandle, PresenceState, Selection } from './presence.js';
+export type { ContainerRef, ItemId, Value, WeftModule } from './engine.js';
+export type { TextChange } from './unicode.js';
+export { ReadOnlyError, SyncError, WeftApiError } from './errors.js';
+export { MemoryStore, IndexedDbStore } from './storage.js';
+export type { LocalStore } from './storage.js';

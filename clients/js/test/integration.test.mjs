@@ -1,0 +1,232 @@
+// Integration tests of the SDK against a real weftd (see weftd.mjs).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { WeftClient, ReadOnlyError } from '../dist/index.js';
+import { Weftd, eventually } from './weftd.mjs';
+
+const server = new Weftd();
+before(async () => server.start());
+after(async () => server.dispose());
+
+const clients = [];
+async function clientFor(user, opts = {}) {
+  const c = await WeftClient.create({
+    url: server.url,
+    storage: 'indexeddb',
+    indexedDB: opts.indexedDB ?? new IDBFactory(),
+    IDBKeyRange,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+    presenceThrottleMs: 20,
+    ...opts,
+  });
+  clients.push(c);
+  if (user) await c.auth.signIn({ email: user.email, password: user.password });
+  return c;
+}
+after(async () => {
+  for (const c of clients) await c.close();
+});
+
+test('two clients converge on a text', async () => {
+  const t = await server.team('editor');
+  const a = await clientFor(t.alice);
+  const b = await clientFor(t.bob);
+  const ta = await a.openText(t.doc);
+  const tb = await b.openText(t.doc);
+  const remote = [];
+  tb.on('change', (ev) => remote.push(ev));
+  ta.insert(0, 'hello 😀 world');
+  tb.insert(0, 'Bob: ');
+  await Promise.all([ta.whenSynced(), tb.whenSynced()]);
+  await eventually(() => ta.value() === tb.value() && ta.value().length === 'hello 😀 worldBob: '.length, 'convergence');
+  assert.ok(ta.value().includes('hello 😀 world'));
+  assert.ok(remote.some((ev) => ev.origin === 'remote'));
+  // A delete across the emoji, in UTF-16 units.
+  const at = ta.value().indexOf('😀');
+  ta.delete(at, 2);
+  await ta.whenSynced();
+  await eventually(() => tb.value() === ta.value() && !tb.value().includes('😀'), 'the delete to arrive');
+  const content = await b.api.documents.content(t.doc);
+  assert.equal(content.text, tb.value());
+});
+
+function count(s, sub) {
+  return s.split(sub).length - 1;
+}
+
+test('offline edits are queued, then delivered exactly once after reconnecting', async () => {
+  const t = await server.team('editor');
+  const a = await clientFor(t.alice);
+  const b = await clientFor(t.bob);
+  const ta = await a.openText(t.doc);
+  const tb = await b.openText(t.doc);
+  ta.insert(0, 'base.');
+  await ta.whenSynced();
+  await eventually(() => tb.value() === 'base.', 'base text');
+
+  // Sent just before the connection goes: maybe received, never acknowledged.
+  tb.insert(5, '[sent]');
+  await new Promise((r) => setImmediate(r));
+  b.setOnline(false);
+  await eventually(() => b.status === 'offline', 'bob offline');
+  tb.insert(0, '[off1]');
+  tb.insert(tb.length, '[off2]');
+  assert.equal(b.status, 'offline');
+  assert.ok(b.pending >= 2, `pending ${b.pending}`);
+  ta.insert(0, '[alice]');
+  await ta.whenSynced();
+
+  b.setOnline(true);
+  await tb.whenSynced();
+  assert.equal(b.pending, 0);
+  await eventually(() => ta.value() === tb.value() && ta.value().includes('[off2]'), 'convergence');
+  const content = (await a.api.documents.content(t.doc)).text;
+  assert.equal(content, ta.value());
+  for (const s of ['[sent]', '[off1]', '[off2]', '[alice]', 'base.']) assert.equal(count(content, s), 1, s);
+  await eventually(() => b.status === 'online', 'bob online');
+});
+
+test('edits made while the server is down survive a reload and are delivered once it is back', async () => {
+  const t = await server.team('editor');
+  const idb = new IDBFactory();
+  const b1 = await clientFor(t.bob, { indexedDB: idb });
+  const tb1 = await b1.openText(t.doc);
+  tb1.insert(0, 'before.');
+  await tb1.whenSynced();
+
+  await server.stop();
+  await eventually(() => b1.status === 'offline', 'offline after the server stopped');
+  tb1.insert(7, '[down]');
+  assert.equal(b1.pending, 1);
+  await b1.close(); // "reload": the page goes away with an edit queued
+
+  await server.start();
+  // A new client on the same IndexedDB: the session and the queued edit come back.
+  const b2 = await clientFor(null, { indexedDB: idb });
+  assert.equal(b2.auth.user?.email, t.bob.email, 'the session survived the reload');
+  const tb2 = await b2.openText(t.doc);
+  assert.equal(tb2.value(), 'before.[down]', 'the local copy opens at once');
+  await tb2.whenSynced();
+  const a = await clientFor(t.alice);
+  const ta = await a.openText(t.doc);
+  await eventually(() => ta.value() === 'before.[down]', 'alice to see the offline edit');
+  assert.equal((await a.api.documents.content(t.doc)).text, 'before.[down]');
+});
+
+test("a viewer's edits are refused: locally, and by the server after a downgrade while offline", async () => {
+  const t = await server.team('viewer');
+  const b = await clientFor(t.bob);
+  const tb = await b.openText(t.doc);
+  assert.equal(tb.readOnly, true);
+  assert.throws(() => tb.insert(0, 'x'), ReadOnlyError);
+
+  // carol is an editor, edits offline, and is made a viewer meanwhile.
+  const carol = await server.register(`carol${Date.now()}`);
+  const inv = await server.call('POST', `/api/v1/workspaces/${t.ws}/invitations`, { email: carol.email, role: 'editor' }, t.alice.token, 201);
+  await server.call('POST', `/api/v1/invitations/${inv.token}/accept`, null, carol.token, 200);
+  const a = await clientFor(t.alice);
+  const ta = await a.openText(t.doc);
+  ta.insert(0, 'alice.');
+  await ta.whenSynced();
+  const c = await clientFor(carol);
+  const tc = await c.openText(t.doc);
+  assert.equal(tc.readOnly, false);
+  await eventually(() => tc.value() === 'alice.', 'carol sees the text');
+  c.setOnline(false);
+  await eventually(() => c.status === 'offline', 'carol offline');
+  tc.insert(0, '[carol]');
+  await a.api.members.setRole(t.ws, carol.id, 'viewer');
+  const rejected = new Promise((resolve) => tc.on('rejected', resolve));
+  c.setOnline(true);
+  const e = await rejected;
+  assert.equal(e.code, 403);
+  await eventually(() => tc.value() === 'alice.', 'the rollback');
+  assert.equal(tc.readOnly, true);
+  assert.equal(c.pending, 0);
+  assert.equal((await a.api.documents.content(t.doc)).text, 'alice.');
+});
+
+test('presence reaches the other client, follows the text, and disappears on disconnect', async () => {
+  const t = await server.team('editor');
+  const a = await clientFor(t.alice);
+  const b = await clientFor(t.bob);
+  const ta = await a.openText(t.doc);
+  const tb = await b.openText(t.doc);
+  ta.insert(0, 'héllo 😀 world');
+  await ta.whenSynced();
+  await eventually(() => tb.value() === ta.value(), 'text');
+  const cursor = ta.value().indexOf('world');
+  ta.presence.set({ name: 'Alice', color: '#ff0000', cursor, selection: { anchor: cursor, head: cursor + 5 }, typing: true });
+  await eventually(() => tb.presence.peers().length === 1, 'alice in bob’s peers');
+  let [peer] = tb.presence.peers();
+  assert.equal(peer.name, 'Alice');
+  assert.equal(peer.color, '#ff0000');
+  assert.equal(peer.cursor, tb.value().indexOf('world'), 'UTF-16 position on bob’s side');
+  assert.equal(peer.typing, true);
+  // bob types before the cursor: alice's cursor stays on her character.
+  tb.insert(0, '😀😀');
+  [peer] = tb.presence.peers();
+  assert.equal(peer.cursor, tb.value().indexOf('world'));
+  assert.deepEqual(peer.selection, { anchor: peer.cursor, head: peer.cursor + 5 });
+  assert.equal(ta.presence.peers().length, 0, 'bob set no presence');
+  await a.close();
+  await eventually(() => tb.presence.peers().length === 0, 'alice gone');
+});
+
+test('boards converge as structured documents', async () => {
+  const t = await server.team('editor', 'board');
+  const a = await clientFor(t.alice);
+  const b = await clientFor(t.bob);
+  const da = await a.openDoc(t.doc);
+  const db = await b.openDoc(t.doc);
+  const remote = [];
+  db.on('change', (ev) => remote.push(ev.origin));
+  const card = da.transact(() => {
+    const id = da.listInsert('list:cards', 0, { new: 'map' });
+    return id;
+  });
+  assert.ok(card);
+  const shape = da.mapSet('map:shapes', 's1', { new: 'map' });
+  da.mapSet(shape, 'x', 10);
+  const label = da.mapSet(shape, 'label', { new: 'text' });
+  da.textInsert(label, 0, 'hi');
+  db.listInsert('list:cards', 0, 'bob card');
+  await Promise.all([da.whenSynced(), db.whenSynced()]);
+  await eventually(() => JSON.stringify(da.toJSON()) === JSON.stringify(db.toJSON()) && db.listIds('list:cards').length === 2, 'boards to converge');
+  assert.equal(db.toJSON()['map:shapes'].s1.label, 'hi');
+  assert.ok(remote.includes('remote'));
+  const content = await a.api.documents.content(t.doc);
+  assert.deepEqual(content, da.toJSON());
+});
+
+test('REST wrappers: workspaces, documents, members, invitations, activity; errors carry the server code', async () => {
+  const c = await clientFor(null);
+  const email = `dora${Date.now()}@example.com`;
+  const user = await c.auth.signUp({ email, password: 'correct horse battery', name: 'Dora' });
+  assert.equal(user.display_name, 'Dora');
+  const ws = await c.api.workspaces.create('Dora’s');
+  assert.equal(ws.role, 'owner');
+  assert.ok((await c.api.workspaces.list()).some((w) => w.id === ws.id));
+  const d = await c.api.documents.create(ws.id, { kind: 'text', title: 'Plan' });
+  await c.api.documents.rename(d.id, 'Plan B');
+  assert.equal((await c.api.documents.list(ws.id, { q: 'plan b' })).items.length, 1);
+  await c.api.documents.remove(d.id);
+  assert.equal((await c.api.documents.list(ws.id, { deleted: true })).items.length, 1);
+  await c.api.documents.restore(d.id);
+  const inv = await c.api.members.invite(ws.id, { email: 'erin@example.com', role: 'viewer' });
+  assert.ok(inv.token.startsWith('win_'));
+  assert.equal((await c.api.invitations.list(ws.id)).length, 1);
+  assert.equal((await c.api.members.list(ws.id)).length, 1);
+  const kinds = (await c.api.activity.list(ws.id)).items.map((x) => x.kind);
+  assert.ok(kinds.includes('document.renamed') && kinds.includes('document.restored'), kinds.join());
+  await assert.rejects(c.api.documents.get('nope'), (e) => e.status === 404 && e.code === 'not_found');
+  await assert.rejects(
+    c.auth.signUp({ email, password: 'short', name: 'X' }),
+    (e) => e.status === 400 && e.code === 'validation_failed',
+  );
+  await c.auth.requestPasswordReset(email);
+  await c.auth.signOut();
+  assert.equal(c.auth.user, null);
+  await assert.rejects(c.api.workspaces.list(), (e) => e.status === 401);
+});

@@ -1,0 +1,242 @@
+// The SDK's protocol logic against a scripted fake server (fake-server.mjs):
+// the shared engine vectors replayed through a TextHandle, the in-flight
+// queue (resend after reconnect, resume from the last seq, leave only on
+// ack), out_of_order, forbidden rollback, snapshots merged with local edits,
+// and where the token travels.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { WeftClient, ReadOnlyError } from '../dist/index.js';
+import { IndexedDbStore } from '../dist/storage.js';
+import { defaultLoadEngine } from '../dist/engine.js';
+import { FakeServer } from './fake-server.mjs';
+import { repoRoot } from './weftd.mjs';
+
+const engine = await defaultLoadEngine();
+const vectors = path.join(repoRoot, 'tests/vectors');
+const DOC = 'doc-1';
+
+async function setup(opts = {}) {
+  const fake = new FakeServer();
+  const idb = new IDBFactory();
+  const client = await WeftClient.create({
+    url: 'http://127.0.0.1:9',
+    storage: opts.storage ?? 'indexeddb',
+    indexedDB: idb,
+    IDBKeyRange,
+    WebSocket: fake.WebSocket,
+    fetch: fake.fetch,
+    loadEngine: async () => engine,
+    reconnect: { initialDelayMs: 10, maxDelayMs: 20 },
+    presenceThrottleMs: 0,
+  });
+  await client.auth.signIn({ email: 'a@example.com', password: 'x' });
+  return { fake, client, idb };
+}
+
+/** Answers the next subscribe on the current socket with `changes` from seq 1 (or `since`+1) and synced. */
+async function serveSubscribe(fake, { role = 'editor', changes = [], from = 0 } = {}) {
+  const sub = await fake.next((m) => m.type === 'subscribe' && m.socket === fake.sockets.length - 1, 'subscribe', 3000, from);
+  const head = sub.sinceSeq + changes.length;
+  fake.send(fake.socket, { type: 'subscribed', doc: sub.doc, role, headSeq: head });
+  if (changes.length) fake.send(fake.socket, { type: 'ops', doc: sub.doc, firstSeq: sub.sinceSeq + 1, changes });
+  fake.send(fake.socket, { type: 'synced', doc: sub.doc, seq: head });
+  return sub;
+}
+
+/** A remote change made with the engine: `text` typed by client `clientId`. */
+function remoteChange(clientId, text) {
+  const d = new engine.TextDoc(clientId);
+  d.insert(0, text);
+  const c = { clientId, firstSeq: 0, span: d.opCount(clientId), update: d.diff(new engine.TextDoc(1).stateVector()) };
+  d.delete();
+  return c;
+}
+
+function applyEvents(s, changes) {
+  for (const c of changes) s = s.slice(0, c.pos) + c.inserted + s.slice(c.pos + c.deleted);
+  return s;
+}
+
+test('the shared vectors replay through a TextHandle, live and as a snapshot', async () => {
+  const names = fs.readdirSync(vectors).filter((f) => f.endsWith('.txt')).map((f) => f.slice(0, -4));
+  assert.ok(names.length >= 3);
+  for (const name of names) {
+    const want = fs.readFileSync(path.join(vectors, `${name}.txt`), 'utf8');
+    const updates = [];
+    for (let k = 0; fs.existsSync(path.join(vectors, `${name}.${k}.update`)); k++) {
+      updates.push(new Uint8Array(fs.readFileSync(path.join(vectors, `${name}.${k}.update`))));
+    }
+    const { fake, client } = await setup({ storage: 'memory' });
+    const opening = client.openText(DOC);
+    await serveSubscribe(fake);
+    const text = await opening;
+    let mirror = text.value();
+    text.on('change', (ev) => {
+      assert.equal(ev.origin, 'remote');
+      mirror = applyEvents(mirror, ev.changes);
+    });
+    fake.send(fake.socket, {
+      type: 'ops',
+      doc: DOC,
+      firstSeq: 1,
+      changes: updates.map((update, i) => ({ clientId: 1000 + i, firstSeq: 0, span: 1, update })),
+    });
+    await fake.next(() => text.value() === want, `${name} to apply`);
+    assert.equal(mirror, want, `${name}: the change events rebuild the text`);
+    await client.close();
+
+    // The same state as a snapshot, for a client far behind.
+    const second = await setup({ storage: 'memory' });
+    const opening2 = second.client.openText(DOC);
+    const sub = await second.fake.next((m) => m.type === 'subscribe', 'subscribe');
+    const snap = new Uint8Array(fs.readFileSync(path.join(vectors, `${name}.snapshot`)));
+    second.fake.send(second.fake.socket, { type: 'subscribed', doc: sub.doc, role: 'viewer', headSeq: 7 });
+    second.fake.send(second.fake.socket, { type: 'snapshot', doc: sub.doc, lastIncludedSeq: 7, state: snap });
+    second.fake.send(second.fake.socket, { type: 'synced', doc: sub.doc, seq: 7 });
+    const t2 = await opening2;
+    assert.equal(t2.value(), want, `${name} from its snapshot`);
+    assert.equal(t2.readOnly, true);
+    assert.throws(() => t2.insert(0, 'x'), ReadOnlyError);
+    await second.client.close();
+  }
+});
+
+test('a corrupt update from the server is reported, not thrown', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake, { changes: [remoteChange(5, 'ok')] });
+  const text = await opening;
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const bad = new Uint8Array(fs.readFileSync(path.join(vectors, 'bad-truncated.update')));
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 2, changes: [{ clientId: 6, firstSeq: 0, span: 1, update: bad }] });
+  await fake.next(() => errors.length > 0, 'an error event');
+  assert.equal(errors[0].codeName, 'invalid_update');
+  assert.equal(text.value(), 'ok');
+  await client.close();
+});
+
+test('an unacknowledged change is resent after a reconnect, resuming from the last seq, and leaves the queue only on ack', async () => {
+  const { fake, client, idb } = await setup();
+  const statuses = [];
+  client.on('status', (s) => statuses.push(s.status));
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake, { changes: [remoteChange(5, 'abc')] });
+  const text = await opening;
+  assert.equal(client.status, 'online');
+
+  text.insert(3, 'X');
+  assert.equal(text.value(), 'abcX', 'applied at once');
+  const first = await fake.next((m) => m.type === 'submit', 'submit');
+  assert.equal(first.changes.length, 1);
+  const change = first.changes[0];
+  assert.equal(change.firstSeq, 0);
+  assert.equal(change.span, 1);
+  assert.equal(client.pending, 1);
+  assert.equal(client.status, 'syncing');
+  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'the edit is stored until acknowledged');
+
+  const before = fake.received.length;
+  fake.drop(1006);
+  await fake.next(() => client.status === 'offline', 'offline');
+  assert.equal(client.pending, 1);
+  const sub = await serveSubscribe(fake, { from: before });
+  assert.equal(sub.sinceSeq, 1, 'resumes from the last server seq');
+  const again = await fake.next((m) => m.type === 'submit', 'the resend', 3000, before);
+  assert.deepEqual(again.changes, [change], 'the same change, same ids');
+  assert.equal(client.pending, 1, 'still queued: not acknowledged');
+
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: change.clientId, firstSeq: 0, serverSeq: 2 }] });
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 2, changes: [change] });
+  await text.whenSynced();
+  assert.equal(client.pending, 0);
+  await fake.next(() => client.status === 'online', 'online');
+  assert.equal(text.value(), 'abcX', 'our own change is not applied twice');
+  await fake.next(async () => (await store.loadDoc('u1', DOC)).pending.length === 0, 'the stored edit removed');
+  assert.deepEqual(statuses.slice(-1), ['online']);
+  assert.ok(statuses.includes('offline') && statuses.includes('syncing'));
+  store.close();
+  await client.close();
+});
+
+test('out_of_order sends the queue again', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  const text = await opening;
+  text.insert(0, 'a');
+  text.insert(1, 'b');
+  const s1 = await fake.next((m) => m.type === 'submit', 'submit');
+  assert.equal(s1.changes.length, 2, 'edits of one task go in one submit');
+  const n = fake.received.length;
+  fake.send(fake.socket, { type: 'error', code: 409, doc: DOC, message: 'gap', expectedSeq: 0 });
+  const s2 = await fake.next((m) => m.type === 'submit', 'the resend', 3000, n);
+  assert.deepEqual(s2.changes, s1.changes);
+  await client.close();
+});
+
+test('forbidden rolls back the queue and resubscribes from 0; the handle becomes read-only', async () => {
+  const { fake, client } = await setup();
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake, { changes: [remoteChange(5, 'server')] });
+  const text = await opening;
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e));
+  text.insert(0, 'mine ');
+  await fake.next((m) => m.type === 'submit', 'submit');
+  const n = fake.received.length;
+  fake.send(fake.socket, { type: 'error', code: 403, doc: DOC, message: 'viewers cannot edit', expectedSeq: 0 });
+  await fake.next((m) => m.type === 'unsubscribe', 'unsubscribe', 3000, n);
+  const sub = await serveSubscribe(fake, { role: 'viewer', changes: [remoteChange(5, 'server')], from: n });
+  assert.equal(sub.sinceSeq, 0);
+  await fake.next(() => text.value() === 'server', 'the rollback');
+  assert.equal(rejected.length, 1);
+  assert.equal(rejected[0].code, 403);
+  assert.equal(client.pending, 0);
+  assert.equal(text.readOnly, true);
+  assert.throws(() => text.insert(0, 'x'), ReadOnlyError);
+  await client.close();
+});
+
+test('a server snapshot merges with edits not yet acknowledged', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  const text = await opening;
+  client.setOnline(false);
+  text.insert(0, 'offline');
+  const server = new engine.TextDoc(77);
+  server.insert(0, 'from the server ');
+  const n = fake.received.length;
+  client.setOnline(true);
+  const sub = await fake.next((m) => m.type === 'subscribe', 'subscribe', 3000, n);
+  fake.send(fake.socket, { type: 'subscribed', doc: DOC, role: 'editor', headSeq: 40 });
+  fake.send(fake.socket, { type: 'snapshot', doc: DOC, lastIncludedSeq: 40, state: server.snapshot() });
+  fake.send(fake.socket, { type: 'synced', doc: DOC, seq: 40 });
+  const submit = await fake.next((m) => m.type === 'submit', 'the queued edit', 3000, n);
+  assert.equal(sub.sinceSeq, 0);
+  assert.equal(submit.changes.length, 1);
+  assert.ok(text.value().includes('offline') && text.value().includes('from the server '), text.value());
+  server.delete();
+  await client.close();
+});
+
+test('the token goes in hello, never in the URL; a refreshed token goes out as auth', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  await opening;
+  const hello = await fake.next((m) => m.type === 'hello', 'hello');
+  assert.equal(hello.token, 'token-1');
+  assert.equal(fake.socket.protocol, 'weft.v1');
+  assert.ok(!fake.socket.url.includes('token'), fake.socket.url);
+  assert.equal(new URL(fake.socket.url).search, '');
+  assert.equal(await client.auth.refresh(), true);
+  const auth = await fake.next((m) => m.type === 'auth', 'auth');
+  assert.equal(auth.token, 'token-2');
+  await client.close();
+});

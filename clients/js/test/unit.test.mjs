@@ -1,0 +1,157 @@
+// Unit tests: the protocol codec (bytes as docs/protocol.md spells them,
+// hostile input), the in-flight queue, UTF-16/code point conversion, and
+// both local stores against one contract.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { decodeServer, encodeClient, encodeServer, decodeClient, CodecError } from '../dist/codec.js';
+import { PendingQueue, kMaxChangesPerSubmit } from '../dist/queue.js';
+import { utf16ToCodePoint, codePointToUtf16, diffStrings, mapPosition } from '../dist/unicode.js';
+import { IndexedDbStore, MemoryStore } from '../dist/storage.js';
+
+const bytes = (...b) => new Uint8Array(b);
+
+test('client messages encode as docs/protocol.md spells them', () => {
+  assert.deepEqual(encodeClient({ type: 'hello', version: 1, token: 'tk', clientName: 'c' }), bytes(0x01, 1, 2, 0x74, 0x6b, 1, 0x63));
+  assert.deepEqual(encodeClient({ type: 'subscribe', doc: 'd', sinceSeq: 300 }), bytes(0x03, 1, 0x64, 0xac, 0x02));
+  assert.deepEqual(
+    encodeClient({ type: 'submit', doc: 'd', changes: [{ clientId: 7, firstSeq: 0, span: 2, update: bytes(9, 9) }] }),
+    bytes(0x05, 1, 0x64, 1, 7, 0, 2, 2, 9, 9),
+  );
+  assert.deepEqual(encodeClient({ type: 'ping', nonce: 2 ** 40 }).length, 1 + 6);
+  assert.throws(() => encodeClient({ type: 'ping', nonce: -1 }), RangeError);
+});
+
+test('every message round-trips', () => {
+  const change = { clientId: 2 ** 47 + 5, firstSeq: 128, span: 3, update: bytes(1, 2, 3) };
+  const server = [
+    { type: 'welcome', version: 1, userId: 'u', sessionId: 9, expiresIn: 900 },
+    { type: 'subscribed', doc: 'd', role: 'owner', headSeq: 5 },
+    { type: 'snapshot', doc: 'd', lastIncludedSeq: 4, state: bytes(1) },
+    { type: 'ops', doc: 'd', firstSeq: 5, changes: [change, change] },
+    { type: 'synced', doc: 'd', seq: 6 },
+    { type: 'ack', doc: 'd', entries: [{ clientId: 1, firstSeq: 2, serverSeq: 3 }] },
+    { type: 'presence_of', doc: 'd', sessionId: 3, state: bytes(0x7b, 0x7d) },
+    { type: 'presence_gone', doc: 'd', sessionId: 3 },
+    { type: 'unsubscribed', doc: 'd', code: 410, message: 'gone' },
+    { type: 'error', code: 409, doc: '', message: 'gap', expectedSeq: 12 },
+    { type: 'pong', nonce: 1 },
+  ];
+  for (const m of server) assert.deepEqual(decodeServer(encodeServer(m)), m);
+  const client = [
+    { type: 'hello', version: 1, token: 't', clientName: 'n' },
+    { type: 'auth', token: 't2' },
+    { type: 'subscribe', doc: 'd', sinceSeq: 0 },
+    { type: 'unsubscribe', doc: 'd' },
+    { type: 'submit', doc: 'd', changes: [change] },
+    { type: 'presence', doc: 'd', state: bytes(1) },
+    { type: 'ping', nonce: 3 },
+  ];
+  for (const m of client) assert.deepEqual(decodeClient(encodeClient(m)), m);
+});
+
+test('hostile bytes are CodecErrors, never crashes or huge allocations', () => {
+  const bad = [
+    bytes(),
+    bytes(0x99),
+    bytes(0x85, 1, 0x64), // truncated
+    bytes(0x85, 1, 0x64, 1, 0), // trailing byte
+    bytes(0x85, 1, 0x64, 0x81, 0x00), // overlong varuint
+    bytes(0x85, 1, 0x64, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), // > 10 bytes
+    bytes(0x83, 1, 0x64, 0, 0xff, 0xff, 0xff, 0xff, 0x0f), // length far beyond the message
+    bytes(0x85, 2, 0xc3, 0x28, 1), // invalid UTF-8 doc id
+    bytes(0x82, 1, 0x64, 4, 0), // unknown role
+  ];
+  for (const b of bad) assert.throws(() => decodeServer(b), CodecError, `bytes ${[...b]}`);
+});
+
+test('the queue leaves only on ack, resends when told, and batches within the limits', () => {
+  const q = new PendingQueue();
+  const c = (clientId, firstSeq, size = 1) => ({ clientId, firstSeq, span: 1, update: new Uint8Array(size) });
+  q.add(c(1, 0));
+  q.add(c(1, 1));
+  q.add(c(2, 0));
+  assert.throws(() => q.add({ ...c(1, 2), span: 0 }), RangeError);
+  let batches = q.takeUnsent();
+  assert.equal(batches.length, 1);
+  assert.equal(batches[0].length, 3);
+  assert.deepEqual(q.takeUnsent(), [], 'nothing is sent twice on one connection');
+  assert.deepEqual(q.ack([{ clientId: 1, firstSeq: 1, serverSeq: 8 }, { clientId: 9, firstSeq: 0, serverSeq: 9 }]).map((x) => x.firstSeq), [1]);
+  assert.equal(q.size, 2);
+  q.markAllUnsent();
+  batches = q.takeUnsent();
+  assert.deepEqual(batches[0].map((x) => [x.clientId, x.firstSeq]), [[1, 0], [2, 0]], 'order kept');
+  q.clear();
+  for (let i = 0; i < kMaxChangesPerSubmit + 5; i++) q.add(c(3, i));
+  q.add(c(3, 5000, 600 * 1024));
+  batches = q.takeUnsent();
+  assert.deepEqual(batches.map((b) => b.length), [kMaxChangesPerSubmit, 5, 1]);
+});
+
+test('UTF-16 offsets and code points convert both ways', () => {
+  const s = 'a😀b\u{1F469}\u200D\u{1F4BB}c';
+  assert.equal(utf16ToCodePoint(s, 3), 2);
+  assert.equal(codePointToUtf16(s, 2), 3);
+  assert.equal(utf16ToCodePoint(s, s.length), [...s].length);
+  assert.throws(() => utf16ToCodePoint(s, 2), RangeError);
+  assert.throws(() => utf16ToCodePoint(s, s.length + 1), RangeError);
+  for (let cp = 0; cp <= [...s].length; cp++) assert.equal(utf16ToCodePoint(s, codePointToUtf16(s, cp)), cp);
+  assert.deepEqual(diffStrings('x😀y', 'x😁y'), { pos: 1, deleted: 2, inserted: '😁' });
+  assert.equal(diffStrings('same', 'same'), null);
+  assert.equal(mapPosition(5, { pos: 5, deleted: 0, insertedLength: 3 }), 5);
+  assert.equal(mapPosition(6, { pos: 5, deleted: 0, insertedLength: 3 }), 9);
+  assert.equal(mapPosition(6, { pos: 5, deleted: 4, insertedLength: 0 }), 5);
+  assert.equal(mapPosition(10, { pos: 5, deleted: 4, insertedLength: 1 }), 7);
+});
+
+for (const [name, make] of [
+  ['memory', async () => new MemoryStore()],
+  ['IndexedDB', async () => IndexedDbStore.open(new IDBFactory(), 'weft:test', IDBKeyRange)],
+]) {
+  test(`${name} store: documents and queues per user, cleared per document and per user`, async () => {
+    const s = await make();
+    const change = (docId, userId, firstSeq) => ({ userId, docId, clientId: 4, firstSeq, span: 1, update: bytes(firstSeq) });
+    assert.equal(await s.loadSession(), null);
+    await s.saveSession({ refreshToken: 'r', accessToken: 'a', expiresAt: 1, user: { id: 'u', email: 'e', display_name: 'n' } });
+    assert.equal((await s.loadSession()).refreshToken, 'r');
+    await s.saveDoc({ userId: 'u', docId: 'd', snapshot: bytes(1, 2), seq: 7, role: 'editor' });
+    await s.addPending(change('d', 'u', 1));
+    await s.addPending(change('d', 'u', 0));
+    await s.addPending(change('d2', 'u', 0));
+    await s.addPending(change('d', 'other', 0));
+    let got = await s.loadDoc('u', 'd');
+    assert.equal(got.doc.seq, 7);
+    assert.deepEqual([...got.doc.snapshot], [1, 2]);
+    assert.deepEqual(got.pending.map((p) => p.firstSeq), [0, 1], 'in seq order');
+    await s.removePending('u', 'd', 4, 0);
+    assert.deepEqual((await s.loadDoc('u', 'd')).pending.map((p) => p.firstSeq), [1]);
+    await s.clearDoc('u', 'd');
+    got = await s.loadDoc('u', 'd');
+    assert.equal(got.doc, null);
+    assert.equal(got.pending.length, 0);
+    assert.equal((await s.loadDoc('u', 'd2')).pending.length, 1, 'other documents kept');
+    await s.clearUser('u');
+    assert.equal((await s.loadDoc('u', 'd2')).pending.length, 0);
+    assert.equal((await s.loadDoc('other', 'd')).pending.length, 1, 'other users kept');
+    await s.saveSession(null);
+    assert.equal(await s.loadSession(), null);
+  });
+}
+
+test('the browser copy of the engine (dist/engine/weft.mjs) loads as an ES module where there is no Node', async () => {
+  const mod = await import('../dist/engine/weft.mjs');
+  const saved = globalThis.process;
+  // As in a browser: no `process`, so Emscripten takes its web branch.
+  Object.defineProperty(globalThis, 'process', { value: undefined, configurable: true, writable: true });
+  let ready;
+  try {
+    ready = mod.default();
+  } finally {
+    Object.defineProperty(globalThis, 'process', { value: saved, configurable: true, writable: true });
+  }
+  const weft = await ready;
+  const d = new weft.TextDoc(1);
+  d.insert(0, 'hé😀');
+  assert.equal(d.text(), 'hé😀');
+  d.delete();
+});
