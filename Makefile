@@ -19,6 +19,7 @@ build: configure
 
 # The web app (web/, served by weftd from web/dist).
 web: deps
+	@test -f build/wasm/weft.js || $(MAKE) --no-print-directory wasm
 	@scripts/build-web.sh
 
 # Builds weftd and the web app, then starts weftd on 127.0.0.1:8080

@@ -1,8 +1,8 @@
 # Browser tests of the web app (label `browser`): playwright-core driving
 # Debian's Chromium against a real weftd. Included from tests/CMakeLists.txt.
 #
-# browser_web_build builds the app into the build tree (a fixture the other
-# tests require); each browser test file then starts its own weftd on a free
+# browser_web_build builds the app into the build tree (after sdk_build has
+# built the SDK it links; a fixture the other tests require); each browser test file then starts its own weftd on a free
 # loopback port with a throwaway data directory. They run one at a time:
 # two Chromiums plus weftd are plenty for a shared 2-core machine.
 # Screenshots land in <build>/browser-artifacts/screenshots.
@@ -16,7 +16,8 @@ add_test(NAME browser_web_build
   COMMAND ${WEFT_NPM} run build -- --outDir ${WEFT_WEB_DIST} --emptyOutDir
   WORKING_DIRECTORY ${WEFT_WEB_DIR})
 set_tests_properties(browser_web_build PROPERTIES
-  LABELS browser FIXTURES_SETUP weft_web_dist TIMEOUT 300 RUN_SERIAL TRUE)
+  LABELS browser FIXTURES_SETUP weft_web_dist FIXTURES_REQUIRED weft_sdk
+  TIMEOUT 300 RUN_SERIAL TRUE)
 
 file(GLOB WEFT_BROWSER_TESTS CONFIGURE_DEPENDS ${WEFT_WEB_DIR}/tests/*_test.mjs)
 foreach(test_file ${WEFT_BROWSER_TESTS})

@@ -20,6 +20,8 @@ function assetManifest(): Plugin {
 
 export default defineConfig({
   plugins: [assetManifest()],
+  // The SDK is linked (file:../clients/js): one CodeMirror for it and us.
+  resolve: { dedupe: ['@codemirror/state', '@codemirror/view'] },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
   server: {
     proxy: { '/api': { target: 'http://127.0.0.1:8080', ws: true } },

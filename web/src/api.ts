@@ -1,178 +1,64 @@
-// The REST calls of the web app (docs/openapi.yaml) and the signed-in
-// session, kept in localStorage so a reload (also offline) stays signed in.
-// A thin layer over fetch: the sync engine and documents come from the SDK
-// (clients/js); this file only covers what the SDK's `client.api` does not
-// yet offer on this branch.
+// The app's one WeftClient (@weft/sdk, clients/js) and the REST calls the
+// views make through it. The SDK keeps the session (IndexedDB, so a reload,
+// offline too, stays signed in), refreshes tokens and runs sync.
+import { WeftApiError, WeftClient } from '@weft/sdk';
+import type { Activity, DocumentInfo, DocumentKind, Member, Role, User, Workspace } from '@weft/sdk';
 
-export type Role = 'owner' | 'editor' | 'viewer';
-export type Kind = 'text' | 'board' | 'canvas';
-export interface User { id: string; email: string; display_name: string }
-export interface Session { user: User; access_token: string; refresh_token: string; expires_in: number }
-export interface Workspace { id: string; name: string; role: Role; created_at?: string }
-export interface DocumentMeta {
-  id: string; workspace_id: string; kind: Kind; title: string;
-  created_at: string; updated_at: string; deleted_at?: string;
-}
-export interface Member { user_id: string; email: string; display_name: string; role: Role }
-export interface Invitation { id: string; email: string; role: Role; status: string; created_at: string; expires_at: string }
-export interface CreatedInvitation { id: string; token: string; url: string; role: Role; expires_at: string }
-export interface Activity {
-  id: string; kind: string; user_id: string; document_id: string | null;
-  detail: Record<string, unknown>; created_at: string;
+export { WeftApiError as ApiError };
+export type { Activity, Member, Role, User, Workspace };
+export type Kind = DocumentKind;
+export type DocumentMeta = DocumentInfo;
+
+let theClient: WeftClient | null = null;
+
+/** Creates the client (engine, local storage, stored session). */
+export async function init(): Promise<WeftClient> {
+  theClient = await WeftClient.create({ url: location.origin, storage: 'indexeddb', clientName: 'weft-web' });
+  return theClient;
 }
 
-/** An error answer of the API: stable code, message, HTTP status. */
-export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
+export function client(): WeftClient {
+  if (!theClient) throw new Error('init() first');
+  return theClient;
 }
 
-const kSessionKey = 'weft.session';
-type Listener = () => void;
-const listeners = new Set<Listener>();
-let session: Session | null = load();
-
-function load(): Session | null {
-  try {
-    const raw = localStorage.getItem(kSessionKey);
-    return raw ? (JSON.parse(raw) as Session) : null;
-  } catch {
-    return null;
-  }
-}
-
-function store(s: Session | null): void {
-  session = s;
-  if (s) localStorage.setItem(kSessionKey, JSON.stringify(s));
-  else localStorage.removeItem(kSessionKey);
-  for (const l of listeners) l();
-}
-
-export function currentSession(): Session | null { return session; }
-export function onSessionChange(l: Listener): () => void {
-  listeners.add(l);
-  return () => listeners.delete(l);
-}
-
-let refreshing: Promise<boolean> | null = null;
-async function refresh(): Promise<boolean> {
-  if (!session) return false;
-  refreshing ??= (async () => {
-    try {
-      const res = await fetch('/api/v1/auth/refresh', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ refresh_token: session!.refresh_token }),
-      });
-      if (res.ok) {
-        store((await res.json()) as Session);
-        return true;
-      }
-      if (res.status === 401) store(null);
-      return false;
-    } finally {
-      refreshing = null;
-    }
-  })();
-  return refreshing;
-}
-
-/** Refreshes the access token now (for the sync connection). */
-export async function freshAccessToken(): Promise<string | null> {
-  if (!session) return null;
-  await refresh();
-  return session?.access_token ?? null;
-}
-
-async function call<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (session) headers.Authorization = `Bearer ${session.access_token}`;
-  const res = await fetch('/api/v1' + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status === 401 && retry && session && !path.startsWith('/auth/')) {
-    if (await refresh()) return call<T>(method, path, body, false);
-  }
-  if (!res.ok) {
-    let code = 'http_' + res.status;
-    let message = res.statusText || 'request failed';
-    try {
-      const e = (await res.json()) as { error: { code: string; message: string } };
-      code = e.error.code;
-      message = e.error.message;
-    } catch {
-      /* not JSON */
-    }
-    throw new ApiError(res.status, code, message);
-  }
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-const enc = encodeURIComponent;
+export function currentUser(): User | null { return client().auth.user; }
+export function onUserChange(cb: () => void): () => void { return client().auth.on('change', cb); }
 
 export const auth = {
-  async signUp(email: string, password: string, name: string): Promise<User> {
-    const s = await call<Session>('POST', '/auth/register', { email, password, display_name: name });
-    store(s);
-    return s.user;
-  },
-  async signIn(email: string, password: string): Promise<User> {
-    const s = await call<Session>('POST', '/auth/login', { email, password });
-    store(s);
-    return s.user;
-  },
-  async signOut(): Promise<void> {
-    const s = session;
-    store(null);
-    if (s) await call('POST', '/auth/logout', { refresh_token: s.refresh_token }).catch(() => {});
-  },
-  requestPasswordReset: (email: string) => call('POST', '/auth/password-reset/request', { email }),
-  resetPassword: (token: string, password: string) =>
-    call('POST', '/auth/password-reset/confirm', { token, new_password: password }),
+  signUp: (email: string, password: string, name: string) => client().auth.signUp({ email, password, name }),
+  signIn: (email: string, password: string) => client().auth.signIn({ email, password }),
+  signOut: () => client().auth.signOut(),
+  requestPasswordReset: (email: string) => client().auth.requestPasswordReset(email),
+  resetPassword: (token: string, password: string) => client().auth.resetPassword(token, password),
 };
 
 export const workspaces = {
-  list: async () => (await call<{ items: Workspace[] }>('GET', '/workspaces')).items,
-  get: (id: string) => call<Workspace>('GET', `/workspaces/${enc(id)}`),
-  create: (name: string) => call<Workspace>('POST', '/workspaces', { name }),
+  list: () => client().api.workspaces.list(),
+  get: (id: string) => client().api.workspaces.get(id),
+  create: (name: string) => client().api.workspaces.create(name),
 };
 
 export const documents = {
-  async list(ws: string, opts: { q?: string; deleted?: boolean } = {}): Promise<DocumentMeta[]> {
-    const p = new URLSearchParams({ limit: '200' });
-    if (opts.q) p.set('q', opts.q);
-    if (opts.deleted) p.set('deleted', 'true');
-    return (await call<{ items: DocumentMeta[] }>('GET', `/workspaces/${enc(ws)}/documents?${p}`)).items;
-  },
-  get: (id: string) => call<DocumentMeta>('GET', `/documents/${enc(id)}`),
-  create: (ws: string, kind: Kind, title: string) =>
-    call<DocumentMeta>('POST', `/workspaces/${enc(ws)}/documents`, { kind, title }),
-  rename: (id: string, title: string) => call<DocumentMeta>('PATCH', `/documents/${enc(id)}`, { title }),
-  remove: (id: string) => call<void>('DELETE', `/documents/${enc(id)}`),
-  restore: (id: string) => call<DocumentMeta>('POST', `/documents/${enc(id)}/restore`),
-  content: (id: string) => call<Record<string, unknown>>('GET', `/documents/${enc(id)}/content`),
+  list: async (ws: string, opts: { q?: string; deleted?: boolean } = {}) =>
+    (await client().api.documents.list(ws, { ...opts, limit: 200 })).items,
+  get: (id: string) => client().api.documents.get(id),
+  create: (ws: string, kind: Kind, title: string) => client().api.documents.create(ws, { kind, title }),
+  rename: (id: string, title: string) => client().api.documents.rename(id, title),
+  remove: (id: string) => client().api.documents.remove(id),
+  restore: (id: string) => client().api.documents.restore(id),
 };
 
 export const members = {
-  list: async (ws: string) => (await call<{ items: Member[] }>('GET', `/workspaces/${enc(ws)}/members`)).items,
-  setRole: (ws: string, user: string, role: Role) =>
-    call<Member>('PATCH', `/workspaces/${enc(ws)}/members/${enc(user)}`, { role }),
-  remove: (ws: string, user: string) => call<void>('DELETE', `/workspaces/${enc(ws)}/members/${enc(user)}`),
-  invite: (ws: string, email: string, role: Role) =>
-    call<CreatedInvitation>('POST', `/workspaces/${enc(ws)}/invitations`, { email, role }),
-  invitations: async (ws: string) =>
-    (await call<{ items: Invitation[] }>('GET', `/workspaces/${enc(ws)}/invitations`)).items,
-  revoke: (ws: string, id: string) => call<void>('DELETE', `/workspaces/${enc(ws)}/invitations/${enc(id)}`),
-  accept: (token: string) => call<Workspace>('POST', `/invitations/${enc(token)}/accept`),
+  list: (ws: string) => client().api.members.list(ws),
+  setRole: (ws: string, user: string, role: Role) => client().api.members.setRole(ws, user, role),
+  remove: (ws: string, user: string) => client().api.members.remove(ws, user),
+  invite: (ws: string, email: string, role: Role) => client().api.members.invite(ws, { email, role }),
+  invitations: (ws: string) => client().api.invitations.list(ws),
+  revoke: (ws: string, id: string) => client().api.invitations.revoke(ws, id),
+  accept: (token: string) => client().api.invitations.accept(token),
 };
 
 export const activity = {
-  list: async (ws: string) =>
-    (await call<{ items: Activity[] }>('GET', `/workspaces/${enc(ws)}/activity?limit=50`)).items,
+  list: async (ws: string) => (await client().api.activity.list(ws, { limit: 50 })).items,
 };

@@ -11,12 +11,12 @@ const app = document.getElementById('app')!;
 const account = document.getElementById('account')!;
 
 function renderAccount(): void {
-  const s = api.currentSession();
-  if (!s) {
+  const user = api.currentUser();
+  if (!user) {
     mount(account, h('a', { href: '/signin', 'data-link': true }, 'Sign in'));
     return;
   }
-  mount(account, h('span', { class: 'who' }, s.user.display_name), ' ',
+  mount(account, h('span', { class: 'who' }, user.display_name), ' ',
     h('button', { type: 'button', class: 'secondary', onclick: async () => {
       await api.auth.signOut();
       navigate('/signin');
@@ -26,7 +26,7 @@ function renderAccount(): void {
 /** Routes that need a session send the user to sign in first. */
 function signedIn(fn: (p: Record<string, string>) => void | Promise<void>) {
   return async (p: Record<string, string>) => {
-    if (!api.currentSession()) {
+    if (!api.currentUser()) {
       sessionStorage.setItem('weft.after-signin', location.pathname);
       navigate('/signin', true);
       return;
@@ -48,9 +48,39 @@ route('/d/:id', signedIn((p) => documentView(app, p.id)));
 fallback(() => mount(app, h('section', { class: 'card narrow' }, h('h1', {}, 'Not found'),
   h('a', { href: '/', 'data-link': true }, 'Back to your workspaces'))));
 
-api.onSessionChange(renderAccount);
-renderAccount();
-startRouter();
+/** The connection indicator: online, syncing N pending edits, offline. */
+function renderStatus(): void {
+  const el = document.getElementById('status')!;
+  const c = api.client();
+  if (!api.currentUser()) {
+    el.textContent = '';
+    return;
+  }
+  el.dataset.status = c.status;
+  el.textContent = c.status === 'online' ? 'Online'
+    : c.status === 'offline' ? (c.pending ? `Offline, ${c.pending} edits waiting` : 'Offline')
+    : `Syncing ${c.pending} pending edit${c.pending === 1 ? '' : 's'}`;
+}
+
+async function start(): Promise<void> {
+  try {
+    await api.init();
+  } catch (e) {
+    mount(app, h('p', { class: 'error', role: 'alert' }, `weft cannot start: ${e instanceof Error ? e.message : e}`));
+    return;
+  }
+  api.onUserChange(() => { renderAccount(); renderStatus(); });
+  api.client().on('status', renderStatus);
+  // The browser knows before the socket does; and some offline modes leave
+  // an open WebSocket looking alive.
+  window.addEventListener('offline', () => api.client().setOnline(false));
+  window.addEventListener('online', () => api.client().setOnline(true));
+  if (!navigator.onLine) api.client().setOnline(false);
+  renderAccount();
+  renderStatus();
+  startRouter();
+}
+void start();
 
 if ('serviceWorker' in navigator) {
   void navigator.serviceWorker.register('/sw.js').catch(() => {

@@ -70,7 +70,7 @@ export function resetPassword(app: HTMLElement, token: string): void {
 }
 
 export function acceptInvitation(app: HTMLElement, token: string): void {
-  if (!api.currentSession()) {
+  if (!api.currentUser()) {
     sessionStorage.setItem('weft.after-signin', location.pathname);
     mount(app, h('section', { class: 'card narrow' }, h('h1', {}, 'You are invited'),
       h('p', {}, 'Sign in or create an account to join the workspace.'),

@@ -17,7 +17,7 @@ export async function members(app: HTMLElement, wsId: string): Promise<void> {
   const ws = await loadWorkspace(app, wsId);
   if (!ws) return;
   const owner = ws.role === 'owner';
-  const me = api.currentSession()?.user.id;
+  const me = api.currentUser()?.id;
   const memberList = h('ul', { class: 'list', 'aria-label': 'Members' });
   const inviteList = h('ul', { class: 'list', 'aria-label': 'Invitations' });
   const link = h('div', { class: 'invite-link', role: 'status' });
