@@ -115,3 +115,71 @@ export async function inviteAndAccept(owner, wsId, email, role, other) {
   await other.getByRole('button', { name: 'Accept invitation' }).click();
   await other.waitForURL(new RegExp(`/w/${wsId}$`));
 }
+
+/** Creates a document of `kind` through the UI; returns its id. */
+export async function createDocument(page, wsId, kind, title) {
+  await page.goto(`/w/${wsId}`);
+  await page.getByLabel('Title', { exact: true }).fill(title);
+  await page.getByLabel('Kind', { exact: true }).selectOption(kind);
+  await page.getByRole('button', { name: 'Create document' }).click();
+  await page.waitForURL(/\/d\/[^/]+$/);
+  return new URL(page.url()).pathname.split('/')[2];
+}
+
+/**
+ * Two people in two contexts: Ada owns a workspace with one document of
+ * `kind`, Bea joined with `role`; both have the document open.
+ */
+export async function twoPeopleOnDocument(browser, server, kind, role = 'editor') {
+  const a = await newPage(browser, server.url);
+  const b = await newPage(browser, server.url);
+  const ada = await signUp(a.page, 'Ada');
+  const bea = await signUp(b.page, 'Bea');
+  const ws = await createWorkspace(a.page, `Team ${kind}`);
+  const docId = await createDocument(a.page, ws, kind, `Shared ${kind}`);
+  await inviteAndAccept(a.page, ws, bea.email, role, b.page);
+  await a.page.goto(`/d/${docId}`);
+  await b.page.goto(`/d/${docId}`);
+  for (const p of [a.page, b.page]) await p.locator(`section.doc[data-kind="${kind}"]`).waitFor();
+  return { a, b, ws, docId, ada, bea };
+}
+
+/** The text of the CodeMirror editor on `page`. */
+export function editorText(page) {
+  // The lines without the peers' caret labels (widgets inside the lines).
+  return page.locator('.cm-content').evaluate((el) => [...el.querySelectorAll('.cm-line')].map((line) => {
+    const copy = line.cloneNode(true);
+    for (const w of copy.querySelectorAll('.cm-weft-caret, .cm-widgetBuffer')) w.remove();
+    return copy.textContent;
+  }).join('\n'));
+}
+
+/** Waits until `fn()` returns a truthy value; returns it. */
+export async function until(fn, what, timeout = kTimeout) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Whether `needle`'s characters appear in `hay` in order. */
+export function isSubsequence(needle, hay) {
+  let i = 0;
+  for (const ch of hay) if (ch === needle[i]) ++i;
+  return i === needle.length;
+}
+
+/** An access token for `who` ({email, password}) straight from the API. */
+export async function apiToken(request, server, who) {
+  const res = await request.post(`${server.url}/api/v1/auth/login`, { data: { email: who.email, password: who.password } });
+  if (!res.ok()) throw new Error(`login failed: ${res.status()}`);
+  return (await res.json()).access_token;
+}

@@ -94,7 +94,7 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
   function typing(taskId: string): void {
     doc.presence.set({ typing: true, status: taskId });
     clearTimeout(typingTimer);
-    typingTimer = window.setTimeout(() => doc.presence.set({ typing: false, status: '' }), 1500);
+    typingTimer = window.setTimeout(() => doc.presence.set({ typing: false, status: '' }), 4000);
   }
 
   function columnEl(c: Column) {
