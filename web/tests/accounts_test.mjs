@@ -1,27 +1,14 @@
 // Accounts, dashboard, members, invitations, activity and the viewer's
 // read-only UI, through the browser against a real weftd.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createWorkspace, inviteAndAccept, kTimeout, launchBrowser, newPage, screenshot, signUp, startWeftd } from './harness.mjs';
+import { test } from 'node:test';
+import { apiToken, createWorkspace, inviteAndAccept, kTimeout, newPage, screenshot, signUp, weftdAndBrowser } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startWeftd();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = weftdAndBrowser();
 
-async function apiLogin(request, email, password) {
-  const res = await request.post(`${server.url}/api/v1/auth/login`, { data: { email, password } });
-  assert.equal(res.status(), 200);
-  return (await res.json()).access_token;
-}
 
 test('sign up, sign out, sign in, reset the password', { timeout: 120_000 }, async () => {
+  const { server, browser } = env;
   const { context, page } = await newPage(browser, server.url);
   await page.goto('/signin');
   await screenshot(page, 'sign-in');
@@ -60,6 +47,7 @@ test('sign up, sign out, sign in, reset the password', { timeout: 120_000 }, asy
 });
 
 test('documents: create, search, rename, delete and restore', { timeout: 120_000 }, async () => {
+  const { server, browser } = env;
   const { context, page } = await newPage(browser, server.url);
   await signUp(page, 'Dana');
   const ws = await createWorkspace(page, 'Team Alpha');
@@ -111,6 +99,7 @@ test('documents: create, search, rename, delete and restore', { timeout: 120_000
 });
 
 test('members: invite, accept by link, change a role, remove; a viewer changes nothing', { timeout: 180_000 }, async () => {
+  const { server, browser } = env;
   const a = await newPage(browser, server.url);
   const b = await newPage(browser, server.url);
   await signUp(a.page, 'Olivia');
@@ -141,7 +130,7 @@ test('members: invite, accept by link, change a role, remove; a viewer changes n
   await screenshot(b.page, 'viewer');
 
   // ... and the server refuses what the UI does not offer.
-  const token = await apiLogin(b.context.request, bob.email, bob.password);
+  const token = await apiToken(b.context.request, server, bob);
   const headers = { Authorization: `Bearer ${token}` };
   const create = await b.context.request.post(`${server.url}/api/v1/workspaces/${ws}/documents`,
     { headers, data: { kind: 'text', title: 'Sneaky' } });

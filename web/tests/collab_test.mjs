@@ -1,21 +1,13 @@
 // Two people editing the same document at once, each in their own browser
 // context, through a real weftd: text, board and canvas.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { apiToken, editorText, isSubsequence, launchBrowser, screenshot, startWeftd, twoPeopleOnDocument, until } from './harness.mjs';
+import { test } from 'node:test';
+import { apiToken, editorText, isSubsequence, screenshot, twoPeopleOnDocument, until, weftdAndBrowser } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startWeftd();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = weftdAndBrowser();
 
 test('text: two people type into the same document at once and end with identical text', { timeout: 180_000 }, async () => {
+  const { server, browser } = env;
   const { a, b, docId, ada } = await twoPeopleOnDocument(browser, server, 'text');
   // Each sees the other's avatar.
   await a.page.locator('.avatars [data-peer="Bea"]').waitFor();
@@ -50,6 +42,7 @@ test('text: two people type into the same document at once and end with identica
 });
 
 test('board: one moves a task while the other renames it; both changes show on both screens', { timeout: 180_000 }, async () => {
+  const { server, browser } = env;
   const { a, b } = await twoPeopleOnDocument(browser, server, 'board');
   for (const p of [a.page, b.page]) await p.locator('section.column[data-column="done"]').waitFor();
   await a.page.getByLabel('New task in To do').fill('Write spec');
@@ -88,6 +81,7 @@ test('board: one moves a task while the other renames it; both changes show on b
 });
 
 test("canvas: a shape dragged by one moves on the other's screen", { timeout: 180_000 }, async () => {
+  const { server, browser } = env;
   const { a, b } = await twoPeopleOnDocument(browser, server, 'canvas');
   await a.page.getByRole('button', { name: 'Add rectangle' }).click();
   await a.page.getByRole('button', { name: 'Add sticky note' }).click();

@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,6 +72,17 @@ export async function newPage(browser, url, viewport = { width: 1100, height: 80
   context.setDefaultTimeout(kTimeout);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
+  page.on('console', (m) => m.type() === 'error' && !m.text().includes('404') && console.error('[console]', m.text()));
+  // The last sync frames, for failure messages.
+  page.syncFrames = [];
+  const note = (s) => page.syncFrames.push(s) > 60 && page.syncFrames.shift();
+  const hex = (p) => [...(typeof p === 'string' ? Buffer.from(p) : p).subarray(0, 40)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+  page.on('websocket', (w) => {
+    note(`open ${w.url()}`);
+    w.on('framereceived', (f) => note(`< ${hex(f.payload)}`));
+    w.on('framesent', (f) => note(`> ${hex(f.payload)}`));
+    w.on('close', () => note('closed'));
+  });
   return { context, page };
 }
 
@@ -140,7 +152,13 @@ export async function twoPeopleOnDocument(browser, server, kind, role = 'editor'
   await inviteAndAccept(a.page, ws, bea.email, role, b.page);
   await a.page.goto(`/d/${docId}`);
   await b.page.goto(`/d/${docId}`);
-  for (const p of [a.page, b.page]) await p.locator(`section.doc[data-kind="${kind}"]`).waitFor();
+  for (const p of [a.page, b.page]) {
+    try {
+      await p.locator(`section.doc[data-kind="${kind}"]`).waitFor();
+    } catch (e) {
+      throw new Error(`${e.message}\npage ${p.url()}: ${await p.locator('body').innerHTML()}\nsync frames:\n${p.syncFrames.join('\n')}`);
+    }
+  }
   return { a, b, ws, docId, ada, bea };
 }
 
@@ -182,4 +200,18 @@ export async function apiToken(request, server, who) {
   const res = await request.post(`${server.url}/api/v1/auth/login`, { data: { email: who.email, password: who.password } });
   if (!res.ok()) throw new Error(`login failed: ${res.status()}`);
   return (await res.json()).access_token;
+}
+
+/** One weftd and one browser for a test file: { server, browser }, set before its tests run. */
+export function weftdAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startWeftd();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
