@@ -20,6 +20,9 @@ function assetManifest(): Plugin {
 
 export default defineConfig({
   plugins: [assetManifest()],
+  // A new build registers the service worker under a new URL, so it
+  // installs again and caches the new shell.
+  define: { __WEFT_BUILD__: JSON.stringify(Date.now().toString(36)) },
   // The SDK is linked (file:../clients/js): one CodeMirror for it and us.
   resolve: { dedupe: ['@codemirror/state', '@codemirror/view'] },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },

@@ -1,7 +1,9 @@
 // weft's service worker: keeps the built app shell (asset-manifest.json,
 // written by vite.config.ts) in a cache so the app loads offline. API and
 // sync requests are never cached: they go to the network or fail.
-const CACHE = 'weft-shell-v1';
+// One cache per build (main.ts registers /sw.js?build=ID); older ones are
+// deleted when this one activates.
+const CACHE = `weft-shell-${new URL(self.location.href).searchParams.get('build') ?? 'dev'}`;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

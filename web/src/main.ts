@@ -1,4 +1,6 @@
 import './style.css';
+
+declare const __WEFT_BUILD__: string;
 import * as api from './api';
 import { h, mount } from './dom';
 import { fallback, navigate, route, startRouter } from './router';
@@ -83,7 +85,7 @@ async function start(): Promise<void> {
 void start();
 
 if ('serviceWorker' in navigator) {
-  void navigator.serviceWorker.register('/sw.js').catch(() => {
+  void navigator.serviceWorker.register(`/sw.js?build=${__WEFT_BUILD__}`).catch(() => {
     /* served over plain http on a non-loopback host: no offline shell */
   });
 }
