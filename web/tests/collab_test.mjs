@@ -73,6 +73,11 @@ test('board: one moves a task while the other renames it; both changes show on b
     await until(async () => (await p.locator('ul[data-column="done"] h3').allTextContents()).join('|') === 'Review spec|Write the spec',
       'Done to list Review spec above Write the spec');
   }
+  // A renamed column shows on the other screen.
+  await a.page.getByRole('button', { name: 'Rename column Doing' }).click();
+  await a.page.getByLabel('New name for Doing', { exact: true }).fill('In review');
+  await a.page.keyboard.press('Enter');
+  await b.page.locator('section.column[data-column="doing"] h2', { hasText: /^In review$/ }).waitFor();
   await b.page.locator('li[data-task] .card-editor:not([hidden]) select[name="status"]').selectOption('in progress');
   await a.page.locator('li[data-task] .card-info', { hasText: 'in progress' }).waitFor();
   await screenshot(a.page, 'board');

@@ -50,7 +50,7 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
   const people = avatars(doc.presence);
   header.append(people.el);
   const board = h('div', { class: 'board', role: 'list', 'aria-label': 'Columns' });
-  const columnEls = new Map<string, { el: HTMLElement; title: HTMLElement; list: HTMLElement }>();
+  const columnEls = new Map<string, { el: HTMLElement; title: HTMLElement; list: HTMLElement; rename: HTMLElement; input: HTMLElement; add: HTMLElement }>();
   const cardEls = new Map<string, { el: HTMLElement; render(t: Task, typing: string[]): void }>();
   let state = read(doc);
   let openTask: string | null = null;
@@ -103,7 +103,8 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
       const title = h('h2', { id: `col-${c.id}` });
       const list = h('ul', { class: 'cards', 'aria-labelledby': `col-${c.id}`, 'data-column': c.id });
       const input = h('input', { name: 'new-task', 'aria-label': `New task in ${c.title}`, placeholder: 'New task', required: true });
-      const form = h('form', { class: 'inline add-task' }, input, h('button', { type: 'submit', 'aria-label': `Add task to ${c.title}` }, 'Add'));
+      const add = h('button', { type: 'submit' }, 'Add');
+      const form = h('form', { class: 'inline add-task' }, input, add);
       form.addEventListener('submit', (e) => {
         e.preventDefault();
         if (!input.value.trim()) return;
@@ -126,11 +127,30 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
         if (index < 0) index = cards.length;
         move(id, c.id, index);
       });
-      const el = h('section', { class: 'column', role: 'listitem', 'data-column': c.id }, title, list, readOnly ? null : form);
-      col = { el, title, list };
+      const rename = h('button', { type: 'button', class: 'secondary small', 'aria-label': `Rename column ${c.title}` }, 'Rename');
+      rename.addEventListener('click', () => {
+        const current = state.columns.find((x) => x.id === c.id)?.title ?? '';
+        const input = h('input', { name: 'column-title', value: current, 'aria-label': `New name for ${current}`, required: true });
+        const f = h('form', { class: 'inline' }, input, h('button', { type: 'submit', class: 'small' }, 'Save'));
+        f.addEventListener('submit', (e) => {
+          e.preventDefault();
+          const ref = doc.mapContainer('map:columns', c.id);
+          if (ref && input.value.trim()) doc.mapSet(ref, 'title', input.value.trim());
+          f.replaceWith(head);
+        });
+        input.addEventListener('keydown', (e) => { if (e.key === 'Escape') f.replaceWith(head); });
+        head.replaceWith(f);
+        input.select();
+      });
+      const head = h('div', { class: 'column-head' }, title, readOnly ? null : rename);
+      const el = h('section', { class: 'column', role: 'listitem', 'data-column': c.id }, head, list, readOnly ? null : form);
+      col = { el, title, list, rename, input, add };
       columnEls.set(c.id, col);
     }
     col.title.textContent = c.title;
+    col.rename.setAttribute('aria-label', `Rename column ${c.title}`);
+    col.input.setAttribute('aria-label', `New task in ${c.title}`);
+    col.add.setAttribute('aria-label', `Add task to ${c.title}`);
     return col;
   }
 
