@@ -6,7 +6,7 @@
 set(WEFT_SDK_DIR ${PROJECT_SOURCE_DIR}/clients/js)
 add_test(NAME sdk_build COMMAND bash ${WEFT_SDK_DIR}/scripts/ctest.sh build)
 set_tests_properties(sdk_build PROPERTIES FIXTURES_SETUP weft_sdk LABELS sdk TIMEOUT 600)
-foreach(name unit sync codemirror integration)
+foreach(name unit sync codemirror codemirror-view integration)
   add_test(NAME sdk_${name}
     COMMAND bash ${WEFT_SDK_DIR}/scripts/ctest.sh test $<TARGET_FILE:weftd>
             ${WEFT_SDK_DIR}/test/${name}.test.mjs)

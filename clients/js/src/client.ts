@@ -137,6 +137,11 @@ export class WeftClient {
     return this.open(docId, StructHandle) as Promise<StructHandle>;
   }
 
+  /** Resolves when every open document is caught up and has no unacknowledged edit. */
+  async whenSynced(): Promise<void> {
+    await Promise.all([...this.docs.values()].map((d) => d.ready.then((s) => s.whenSynced())));
+  }
+
   /** false: go offline on purpose (edits keep queueing); true: back online. */
   setOnline(online: boolean): void {
     this.paused = !online;

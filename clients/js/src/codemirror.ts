@@ -154,6 +154,9 @@ const theme = EditorView.baseTheme({
   },
 });
 
+/** `typing` goes back to false this long after the last local edit. */
+const kTypingIdleMs = 1500;
+
 export interface CollabOptions {
   /** Send our cursor and selection as presence (default true). Set name and colour with text.presence.set. */
   presence?: boolean;
@@ -169,6 +172,7 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
     class {
       private readonly off: (() => void)[] = [];
       private dead = false;
+      private typingTimer: ReturnType<typeof setTimeout> | undefined;
 
       constructor(private readonly view: EditorView) {
         this.later(() => {
@@ -204,6 +208,12 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
           const state: PresenceState = u.view.hasFocus
             ? { cursor: sel.head, selection: sel.empty ? null : { anchor: sel.anchor, head: sel.head } }
             : { cursor: null, selection: null };
+          const typed = u.transactions.some((tr) => tr.docChanged && !tr.annotation(weftRemote));
+          if (typed) {
+            state.typing = true;
+            clearTimeout(this.typingTimer);
+            this.typingTimer = setTimeout(() => !this.dead && text.presence.set({ typing: false }), kTypingIdleMs);
+          }
           this.later(() => text.presence.set(state));
         }
       }
@@ -224,6 +234,7 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
 
       destroy(): void {
         this.dead = true;
+        clearTimeout(this.typingTimer);
         for (const f of this.off) f();
       }
     },

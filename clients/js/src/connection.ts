@@ -156,9 +156,11 @@ export class Connection {
     this.teardown();
     if (!this.wanted || this.paused) return;
     if (code === 4401 || code === 4402) {
-      // Token refused or expired: refresh, then reconnect at once.
+      // Token refused or expired: refresh, then reconnect at once the first
+      // time; if the new token is refused too, back off like any failure.
       const ok = await this.opts.refresh().catch(() => false);
-      if (ok) {
+      if (ok && this.attempt === 0) {
+        this.attempt++;
         void this.connect();
         return;
       }

@@ -405,6 +405,8 @@ export abstract class DocSession<C> {
   }
 
   private discardLocal(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined; // nothing may write the copy back
     this.queue.clear();
     void this.ctx.store?.clearDoc(this.ctx.userId, this.id).catch(() => undefined);
   }

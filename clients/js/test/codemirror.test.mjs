@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { EditorState, EditorSelection } from '@codemirror/state';
 import { WeftClient } from '../dist/index.js';
 import { changeSetToEdits, applyToHandle, remoteTransactions, peerDecorations, weftCollab } from '../dist/codemirror.js';
-import { Weftd, eventually } from './weftd.mjs';
+import { Weftd, eventually, within } from './weftd.mjs';
 
 test('a multi-range CodeMirror change becomes sequential weft edits', () => {
   const state = EditorState.create({ doc: 'a😀b hello world' });
@@ -78,13 +78,13 @@ test('two editors bound to one document through weftd converge', async () => {
     else b = tr.state;
   };
   local('a', { changes: { from: 0, insert: 'héllo 😀 wörld\nsecond line' } });
-  await ta.whenSynced();
+  await within(ta.whenSynced(), 'ta to sync');
   await eventually(() => b.doc.toString() === a.doc.toString(), 'bob’s editor');
   // Multi-cursor typing on bob's side, a replacement across the emoji on alice's.
   local('b', { changes: [{ from: 0, insert: '> ' }, { from: 15, insert: '> ' }], selection: EditorSelection.cursor(2) });
   const emoji = a.doc.toString().indexOf('😀');
   local('a', { changes: { from: emoji, to: emoji + 2, insert: '🙂🙂' } });
-  await Promise.all([ta.whenSynced(), tb.whenSynced()]);
+  await within(Promise.all([ta.whenSynced(), tb.whenSynced()]), 'both to sync');
   await eventually(() => a.doc.toString() === b.doc.toString() && b.doc.toString().includes('🙂🙂'), 'both editors');
   assert.equal(a.doc.toString(), ta.value());
   assert.equal(b.doc.toString(), tb.value());

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { WeftClient, ReadOnlyError } from '../dist/index.js';
-import { Weftd, eventually } from './weftd.mjs';
+import { Weftd, eventually, within } from './weftd.mjs';
 
 const server = new Weftd();
 before(async () => server.start());
@@ -38,14 +38,14 @@ test('two clients converge on a text', async () => {
   tb.on('change', (ev) => remote.push(ev));
   ta.insert(0, 'hello 😀 world');
   tb.insert(0, 'Bob: ');
-  await Promise.all([ta.whenSynced(), tb.whenSynced()]);
+  await within(Promise.all([ta.whenSynced(), tb.whenSynced()]), 'both to sync');
   await eventually(() => ta.value() === tb.value() && ta.value().length === 'hello 😀 worldBob: '.length, 'convergence');
   assert.ok(ta.value().includes('hello 😀 world'));
   assert.ok(remote.some((ev) => ev.origin === 'remote'));
   // A delete across the emoji, in UTF-16 units.
   const at = ta.value().indexOf('😀');
   ta.delete(at, 2);
-  await ta.whenSynced();
+  await within(ta.whenSynced(), 'ta to sync');
   await eventually(() => tb.value() === ta.value() && !tb.value().includes('😀'), 'the delete to arrive');
   const content = await b.api.documents.content(t.doc);
   assert.equal(content.text, tb.value());
@@ -62,7 +62,7 @@ test('offline edits are queued, then delivered exactly once after reconnecting',
   const ta = await a.openText(t.doc);
   const tb = await b.openText(t.doc);
   ta.insert(0, 'base.');
-  await ta.whenSynced();
+  await within(ta.whenSynced(), 'ta to sync');
   await eventually(() => tb.value() === 'base.', 'base text');
 
   // Sent just before the connection goes: maybe received, never acknowledged.
@@ -75,10 +75,10 @@ test('offline edits are queued, then delivered exactly once after reconnecting',
   assert.equal(b.status, 'offline');
   assert.ok(b.pending >= 2, `pending ${b.pending}`);
   ta.insert(0, '[alice]');
-  await ta.whenSynced();
+  await within(ta.whenSynced(), 'ta to sync');
 
   b.setOnline(true);
-  await tb.whenSynced();
+  await within(b.whenSynced(), 'bob’s client to sync');
   assert.equal(b.pending, 0);
   await eventually(() => ta.value() === tb.value() && ta.value().includes('[off2]'), 'convergence');
   const content = (await a.api.documents.content(t.doc)).text;
@@ -93,7 +93,7 @@ test('edits made while the server is down survive a reload and are delivered onc
   const b1 = await clientFor(t.bob, { indexedDB: idb });
   const tb1 = await b1.openText(t.doc);
   tb1.insert(0, 'before.');
-  await tb1.whenSynced();
+  await within(tb1.whenSynced(), 'tb1 to sync');
 
   await server.stop();
   await eventually(() => b1.status === 'offline', 'offline after the server stopped');
@@ -107,7 +107,7 @@ test('edits made while the server is down survive a reload and are delivered onc
   assert.equal(b2.auth.user?.email, t.bob.email, 'the session survived the reload');
   const tb2 = await b2.openText(t.doc);
   assert.equal(tb2.value(), 'before.[down]', 'the local copy opens at once');
-  await tb2.whenSynced();
+  await within(tb2.whenSynced(), 'tb2 to sync');
   const a = await clientFor(t.alice);
   const ta = await a.openText(t.doc);
   await eventually(() => ta.value() === 'before.[down]', 'alice to see the offline edit');
@@ -128,7 +128,7 @@ test("a viewer's edits are refused: locally, and by the server after a downgrade
   const a = await clientFor(t.alice);
   const ta = await a.openText(t.doc);
   ta.insert(0, 'alice.');
-  await ta.whenSynced();
+  await within(ta.whenSynced(), 'ta to sync');
   const c = await clientFor(carol);
   const tc = await c.openText(t.doc);
   assert.equal(tc.readOnly, false);
@@ -139,7 +139,7 @@ test("a viewer's edits are refused: locally, and by the server after a downgrade
   await a.api.members.setRole(t.ws, carol.id, 'viewer');
   const rejected = new Promise((resolve) => tc.on('rejected', resolve));
   c.setOnline(true);
-  const e = await rejected;
+  const e = await within(rejected, 'the rejection');
   assert.equal(e.code, 403);
   await eventually(() => tc.value() === 'alice.', 'the rollback');
   assert.equal(tc.readOnly, true);
@@ -154,7 +154,7 @@ test('presence reaches the other client, follows the text, and disappears on dis
   const ta = await a.openText(t.doc);
   const tb = await b.openText(t.doc);
   ta.insert(0, 'héllo 😀 world');
-  await ta.whenSynced();
+  await within(ta.whenSynced(), 'ta to sync');
   await eventually(() => tb.value() === ta.value(), 'text');
   const cursor = ta.value().indexOf('world');
   ta.presence.set({ name: 'Alice', color: '#ff0000', cursor, selection: { anchor: cursor, head: cursor + 5 }, typing: true });
@@ -192,7 +192,7 @@ test('boards converge as structured documents', async () => {
   const label = da.mapSet(shape, 'label', { new: 'text' });
   da.textInsert(label, 0, 'hi');
   db.listInsert('list:cards', 0, 'bob card');
-  await Promise.all([da.whenSynced(), db.whenSynced()]);
+  await within(Promise.all([da.whenSynced(), db.whenSynced()]), 'both to sync');
   await eventually(() => JSON.stringify(da.toJSON()) === JSON.stringify(db.toJSON()) && db.listIds('list:cards').length === 2, 'boards to converge');
   assert.equal(db.toJSON()['map:shapes'].s1.label, 'hi');
   assert.ok(remote.includes('remote'));
@@ -229,4 +229,42 @@ test('REST wrappers: workspaces, documents, members, invitations, activity; erro
   await c.auth.signOut();
   assert.equal(c.auth.user, null);
   await assert.rejects(c.api.workspaces.list(), (e) => e.status === 401);
+});
+
+test('a refreshed access token reaches the open connection without a reconnect', async () => {
+  const t = await server.team('editor');
+  let sockets = 0;
+  class CountingWebSocket extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      sockets++;
+    }
+  }
+  const b = await clientFor(t.bob, { WebSocket: CountingWebSocket });
+  const tb = await b.openText(t.doc);
+  tb.insert(0, 'one.');
+  await within(tb.whenSynced(), 'tb to sync');
+  const tokenBefore = await b.auth.accessToken();
+  const oldRefresh = b.auth.session.refreshToken; // private in TypeScript; read for the test
+  assert.equal(await b.auth.refresh(), true);
+  assert.notEqual(await b.auth.accessToken(), tokenBefore);
+  tb.insert(4, 'two.');
+  await within(tb.whenSynced(), 'tb to sync');
+  assert.equal(sockets, 1, 'the same connection, re-authenticated with `auth`');
+  assert.equal(b.status, 'online');
+  const a = await clientFor(t.alice);
+  assert.equal((await a.api.documents.content(t.doc)).text, 'one.two.');
+  // Presenting the rotated-out refresh token again is theft to the server:
+  // the whole session ends, and the SDK signs out when its refresh is refused.
+  const reuse = await fetch(`${server.url}/api/v1/auth/refresh`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ refresh_token: oldRefresh }),
+  });
+  assert.equal(reuse.status, 401);
+  const signedOut = new Promise((resolve) => b.auth.on('change', resolve));
+  assert.equal(await b.auth.refresh(), false);
+  assert.equal(await within(signedOut, 'the sign-out'), null);
+  assert.equal(b.auth.user, null);
+  await eventually(() => b.status === 'offline', 'the connection closed on sign-out');
 });

@@ -12,7 +12,7 @@ import { WeftClient, ReadOnlyError } from '../dist/index.js';
 import { IndexedDbStore } from '../dist/storage.js';
 import { defaultLoadEngine } from '../dist/engine.js';
 import { FakeServer } from './fake-server.mjs';
-import { repoRoot } from './weftd.mjs';
+import { eventually, repoRoot, within } from './weftd.mjs';
 
 const engine = await defaultLoadEngine();
 const vectors = path.join(repoRoot, 'tests/vectors');
@@ -84,7 +84,7 @@ test('the shared vectors replay through a TextHandle, live and as a snapshot', a
       firstSeq: 1,
       changes: updates.map((update, i) => ({ clientId: 1000 + i, firstSeq: 0, span: 1, update })),
     });
-    await fake.next(() => text.value() === want, `${name} to apply`);
+    await eventually(() => text.value() === want, `${name} to apply`);
     assert.equal(mirror, want, `${name}: the change events rebuild the text`);
     await client.close();
 
@@ -113,7 +113,7 @@ test('a corrupt update from the server is reported, not thrown', async () => {
   client.on('error', (e) => errors.push(e));
   const bad = new Uint8Array(fs.readFileSync(path.join(vectors, 'bad-truncated.update')));
   fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 2, changes: [{ clientId: 6, firstSeq: 0, span: 1, update: bad }] });
-  await fake.next(() => errors.length > 0, 'an error event');
+  await eventually(() => errors.length > 0, 'an error event');
   assert.equal(errors[0].codeName, 'invalid_update');
   assert.equal(text.value(), 'ok');
   await client.close();
@@ -140,10 +140,15 @@ test('an unacknowledged change is resent after a reconnect, resuming from the la
   const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
   assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'the edit is stored until acknowledged');
 
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode('{"name":"Bo","cursor":1}') });
+  await eventually(() => text.presence.peers().length === 1, 'a peer');
+  assert.deepEqual(text.presence.peers(), [{ sessionId: 42, name: 'Bo', cursor: 1, selection: null }]);
   const before = fake.received.length;
+  const mark = statuses.length;
   fake.drop(1006);
-  await fake.next(() => client.status === 'offline', 'offline');
+  await eventually(() => statuses.slice(mark).includes('offline'), 'offline'); // then it reconnects at once
   assert.equal(client.pending, 1);
+  assert.equal(text.presence.peers().length, 0, 'peers are gone when our connection is');
   const sub = await serveSubscribe(fake, { from: before });
   assert.equal(sub.sinceSeq, 1, 'resumes from the last server seq');
   const again = await fake.next((m) => m.type === 'submit', 'the resend', 3000, before);
@@ -152,11 +157,11 @@ test('an unacknowledged change is resent after a reconnect, resuming from the la
 
   fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: change.clientId, firstSeq: 0, serverSeq: 2 }] });
   fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 2, changes: [change] });
-  await text.whenSynced();
+  await within(text.whenSynced(), 'text to sync');
   assert.equal(client.pending, 0);
-  await fake.next(() => client.status === 'online', 'online');
+  await eventually(() => client.status === 'online', 'online');
   assert.equal(text.value(), 'abcX', 'our own change is not applied twice');
-  await fake.next(async () => (await store.loadDoc('u1', DOC)).pending.length === 0, 'the stored edit removed');
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 0, 'the stored edit removed');
   assert.deepEqual(statuses.slice(-1), ['online']);
   assert.ok(statuses.includes('offline') && statuses.includes('syncing'));
   store.close();
@@ -193,7 +198,7 @@ test('forbidden rolls back the queue and resubscribes from 0; the handle becomes
   await fake.next((m) => m.type === 'unsubscribe', 'unsubscribe', 3000, n);
   const sub = await serveSubscribe(fake, { role: 'viewer', changes: [remoteChange(5, 'server')], from: n });
   assert.equal(sub.sinceSeq, 0);
-  await fake.next(() => text.value() === 'server', 'the rollback');
+  await eventually(() => text.value() === 'server', 'the rollback');
   assert.equal(rejected.length, 1);
   assert.equal(rejected[0].code, 403);
   assert.equal(client.pending, 0);
@@ -238,5 +243,106 @@ test('the token goes in hello, never in the URL; a refreshed token goes out as a
   assert.equal(await client.auth.refresh(), true);
   const auth = await fake.next((m) => m.type === 'auth', 'auth');
   assert.equal(auth.token, 'token-2');
+  await client.close();
+});
+
+test('remote changes after astral characters arrive at UTF-16 positions', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  const peer = new engine.TextDoc(9);
+  peer.insert(0, '😀😀x');
+  const empty = new engine.TextDoc(1).stateVector();
+  const first = { clientId: 9, firstSeq: 0, span: 3, update: peer.diff(empty) };
+  await serveSubscribe(fake, { changes: [first] });
+  const text = await opening;
+  const events = [];
+  text.on('change', (ev) => events.push(...ev.changes));
+  const sv = peer.stateVector();
+  peer.insert(2, 'é'); // code point 2: after both emoji
+  peer.remove(3, 1); // the x
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 2, changes: [{ clientId: 9, firstSeq: 3, span: 2, update: peer.diff(sv) }] });
+  await eventually(() => text.value() === '😀😀é', 'the remote edit');
+  assert.deepEqual(events, [
+    { pos: 4, deleted: 0, inserted: 'é' },
+    { pos: 5, deleted: 1, inserted: '' },
+  ]);
+  peer.delete();
+  await client.close();
+});
+
+test('close 4402 (token expired): refresh, reconnect with the new token, resubscribe', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  await opening;
+  const before = fake.received.length;
+  fake.drop(4402);
+  const hello = await fake.next((m) => m.type === 'hello', 'a new hello', 3000, before);
+  assert.equal(hello.token, 'token-2', 'refreshed before reconnecting');
+  assert.equal(hello.socket, 1);
+  await serveSubscribe(fake, { from: before });
+  await eventually(() => client.status === 'online', 'online again');
+  await client.close();
+});
+
+test('a gap in the server sequence resubscribes from the last seq held', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake, { changes: [remoteChange(5, 'a')] });
+  const text = await opening;
+  const n = fake.received.length;
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 5, changes: [remoteChange(6, 'b')] });
+  await fake.next((m) => m.type === 'unsubscribe', 'unsubscribe', 3000, n);
+  const sub = await fake.next((m) => m.type === 'subscribe', 'subscribe', 3000, n);
+  assert.equal(sub.sinceSeq, 1);
+  assert.equal(text.value(), 'a', 'nothing applied across the gap');
+  await client.close();
+});
+
+test('unsubscribed (access removed) closes the handle and forgets its local copy and queue', async () => {
+  const { fake, client, idb } = await setup();
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  const text = await opening;
+  text.insert(0, 'doomed');
+  await fake.next((m) => m.type === 'submit', 'submit');
+  await text.save();
+  text.insert(0, '!'); // a save of the local copy is now due
+  const rejected = new Promise((resolve) => text.on('rejected', resolve));
+  const waiting = text.whenSynced();
+  fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 410, message: 'access removed' });
+  assert.equal((await within(rejected, 'rejected')).code, 410);
+  await assert.rejects(waiting, (e) => e.code === 410);
+  assert.equal(client.pending, 0);
+  assert.throws(() => text.insert(0, 'x'), /closed/);
+  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  await eventually(async () => {
+    const got = await store.loadDoc('u1', DOC);
+    return got.doc === null && got.pending.length === 0;
+  }, 'the local copy to be forgotten');
+  store.close();
+  await client.close();
+});
+
+test('rate_limited resends after a pause; too_large rolls back', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  const text = await opening;
+  text.insert(0, 'x');
+  const first = await fake.next((m) => m.type === 'submit', 'submit');
+  const n = fake.received.length;
+  const t0 = Date.now();
+  fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
+  const again = await fake.next((m) => m.type === 'submit', 'the resend', 5000, n);
+  assert.ok(Date.now() - t0 >= 900, 'not at once');
+  assert.deepEqual(again.changes, first.changes);
+  assert.equal(client.pending, 1);
+
+  const rejected = new Promise((resolve) => text.on('rejected', resolve));
+  fake.send(fake.socket, { type: 'error', code: 413, doc: DOC, message: 'too large', expectedSeq: 0 });
+  assert.equal((await within(rejected, 'the rollback')).codeName, 'too_large');
+  assert.equal(client.pending, 0);
+  assert.equal(text.value(), '');
   await client.close();
 });

@@ -124,3 +124,16 @@ export async function eventually(cond, what, ms = 5000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** `promise`, or a failure naming `what` after `ms` (a hang fails instead of being cancelled). */
+export async function within(promise, what, ms = 10000) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

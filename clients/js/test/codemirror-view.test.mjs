@@ -1,0 +1,79 @@
+// The CodeMirror 6 view plugin in a DOM (jsdom): editors bound to weft
+// texts through a real weftd exchange typing, draw peers as labelled
+// carets, and are read-only for viewers.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JSDOM } from 'jsdom';
+import { Weftd, eventually, within } from './weftd.mjs';
+
+const dom = new JSDOM('<!doctype html><html><body></body></html>', { pretendToBeVisual: true });
+for (const k of ['window', 'document', 'MutationObserver', 'requestAnimationFrame', 'cancelAnimationFrame', 'getComputedStyle', 'getSelection']) {
+  const v = k === 'window' ? dom.window : dom.window[k];
+  Object.defineProperty(globalThis, k, { value: typeof v === 'function' ? v.bind(dom.window) : v, configurable: true, writable: true });
+}
+const { EditorState } = await import('@codemirror/state');
+const { EditorView } = await import('@codemirror/view');
+const { WeftClient } = await import('../dist/index.js');
+const { weftCollab, bindCodeMirror } = await import('../dist/codemirror.js');
+
+const server = new Weftd();
+before(async () => server.start());
+after(async () => server.dispose());
+
+const cleanup = [];
+after(async () => {
+  for (const f of cleanup.reverse()) await f();
+});
+
+async function open(user, doc) {
+  const c = await WeftClient.create({ url: server.url, storage: 'memory', presenceThrottleMs: 20 });
+  cleanup.push(() => c.close());
+  await c.auth.signIn({ email: user.email, password: user.password });
+  return c.openText(doc);
+}
+
+function editor(doc, extensions = []) {
+  const view = new EditorView({ state: EditorState.create({ doc, extensions }), parent: document.body });
+  cleanup.push(() => view.destroy());
+  return view;
+}
+
+test('two bound editors exchange typing, and peers show as labelled carets', async () => {
+  const t = await server.team('editor');
+  const ta = await open(t.alice, t.doc);
+  const tb = await open(t.bob, t.doc);
+  const a = editor(ta.value(), [weftCollab(ta)]);
+  const b = editor('not the document');
+  bindCodeMirror(b, tb);
+  assert.equal(b.state.doc.toString(), '', 'bindCodeMirror shows the document');
+
+  a.dispatch({ changes: { from: 0, insert: 'héllo 😀 world' } });
+  assert.equal(ta.value(), 'héllo 😀 world', 'a local transaction is a weft edit');
+  await within(ta.whenSynced(), 'alice to sync');
+  await eventually(() => b.state.doc.toString() === 'héllo 😀 world', 'the edit in bob’s editor');
+
+  const end = b.state.doc.length;
+  b.dispatch({ changes: [{ from: 0, insert: '> ' }, { from: end, insert: '!' }] });
+  await within(tb.whenSynced(), 'bob to sync');
+  await eventually(() => a.state.doc.toString() === '> héllo 😀 world!', 'bob’s edit in alice’s editor');
+  assert.equal(ta.value(), a.state.doc.toString());
+
+  await new Promise((r) => setTimeout(r, 50)); // the binding's own presence update goes first
+  const at = a.state.doc.toString().indexOf('world');
+  ta.presence.set({ name: 'Alice', color: '#ff0000', cursor: at });
+  await eventually(() => b.dom.querySelector('.cm-weft-caret-label')?.textContent === 'Alice', 'alice’s caret in bob’s editor');
+  const caret = b.dom.querySelector('.cm-weft-caret');
+  assert.match(caret.getAttribute('style'), /border-left-color: (#ff0000|rgb\(255, 0, 0\))/);
+  // The caret sits just before "world" in bob's editor.
+  assert.equal(b.posAtDOM(caret), b.state.doc.toString().indexOf('world'));
+  assert.equal(ta.presence.peers()[0]?.typing, true, 'bob was typing');
+  await eventually(() => ta.presence.peers()[0]?.typing === false, 'bob’s typing to stop', 4000);
+});
+
+test("a viewer's editor is read-only", async () => {
+  const t = await server.team('viewer');
+  const tb = await open(t.bob, t.doc);
+  const b = editor(tb.value(), [weftCollab(tb)]);
+  await eventually(() => b.state.readOnly === true, 'read-only state');
+  assert.equal(b.contentDOM.getAttribute('contenteditable'), 'false');
+});
