@@ -12,7 +12,11 @@ test('sign up, sign out, sign in, reset the password', { timeout: 120_000 }, asy
   const { context, page } = await newPage(browser, server.url);
   await page.goto('/signin');
   await screenshot(page, 'sign-in');
+  await page.goto('/signup');
+  await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+  await screenshot(page, 'sign-up');
   const { email } = await signUp(page, 'Reset');
+  await screenshot(page, 'workspaces');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   // A page that needs a session sends us to sign in.
@@ -23,6 +27,7 @@ test('sign up, sign out, sign in, reset the password', { timeout: 120_000 }, asy
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('button', { name: 'Send reset link' }).click();
   await page.getByText('a reset link is on its way').waitFor();
+  await screenshot(page, 'forgot-password');
   // Development mode writes the mail to weftd's log.
   let link;
   for (let i = 0; i < 100 && !link; ++i) {
@@ -31,6 +36,7 @@ test('sign up, sign out, sign in, reset the password', { timeout: 120_000 }, asy
   }
   assert.ok(link, 'reset link in the log');
   await page.goto(new URL(link).pathname + new URL(link).search);
+  await screenshot(page, 'reset-password');
   await page.getByLabel('New password', { exact: true }).fill('a brand new password');
   await page.getByRole('button', { name: 'Set password' }).click();
   await page.getByRole('heading', { name: 'Password changed' }).waitFor();

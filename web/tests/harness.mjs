@@ -124,6 +124,8 @@ export async function inviteAndAccept(owner, wsId, email, role, other) {
   await owner.getByRole('button', { name: 'Invite' }).click();
   const link = await owner.getByLabel('Invitation link', { exact: true }).inputValue();
   await other.goto(link);
+  await other.getByRole('button', { name: 'Accept invitation' }).waitFor();
+  await screenshot(other, 'accept-invitation');
   await other.getByRole('button', { name: 'Accept invitation' }).click();
   await other.waitForURL(new RegExp(`/w/${wsId}$`));
 }
