@@ -16,10 +16,13 @@ test('text: two people type into the same document at once and end with identica
   const fromB = 'Bea adds the conclusion! ';
   await a.page.locator('.cm-content').click();
   await b.page.locator('.cm-content').click();
+  // Ada sees Bea typing (her avatar says so while she types).
+  const typingSeen = a.page.locator('.avatars [data-peer="Bea"].typing').waitFor();
   await Promise.all([
     a.page.keyboard.type(fromA, { delay: 15 }),
     b.page.keyboard.type(fromB, { delay: 15 }),
   ]);
+  await typingSeen;
   const text = await until(async () => {
     const [ta, tb] = [await editorText(a.page), await editorText(b.page)];
     return ta === tb && ta.length === fromA.length + fromB.length ? ta : null;
