@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test lint format debug asan clean
+.PHONY: all deps configure build web run test lint format debug asan clean
 
 all: build
 
@@ -17,10 +17,16 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-# Starts weftd on 127.0.0.1:8080 (WEFT_PORT, WEFT_BIND, WEFT_DATA_DIR apply).
-run: build
-	@echo "weftd: http://$${WEFT_BIND:-127.0.0.1}:$${WEFT_PORT:-8080}/"
-	@$(BUILD_DIR)/app/weftd
+# The web app (web/, served by weftd from web/dist).
+web: deps
+	@test -f build/wasm/weft.js || $(MAKE) --no-print-directory wasm
+	@scripts/build-web.sh
+
+# Builds weftd and the web app, then starts weftd on 127.0.0.1:8080
+# (WEFT_PORT, WEFT_BIND, WEFT_DATA_DIR apply) serving the app.
+run: build web
+	@echo "weft: open http://$${WEFT_BIND:-127.0.0.1}:$${WEFT_PORT:-8080}/ in a browser"
+	@$(BUILD_DIR)/app/weftd --web-dir web/dist
 
 # Builds everything (the WebAssembly engine too, with its Node tests),
 # checks formatting, runs every test except `slow`.

@@ -22,7 +22,19 @@ packages=(
   emscripten clang-14
   # throwaway servers started by the test harness
   postgresql-15 redis-server
+  # browser tests of the web app (playwright-core drives it; never downloaded)
+  chromium
 )
+
+# The web app's npm packages, from web/package-lock.json, when missing.
+install_web() {
+  local web
+  web="$(dirname "$0")/../web"
+  if [ -f "$web/package-lock.json" ] && [ ! -f "$web/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in web/"
+    (cd "$web" && npm ci --no-audit --no-fund >/dev/null)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +44,7 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  install_web
   exit 0
 fi
 
@@ -48,3 +61,4 @@ if command -v service >/dev/null 2>&1; then
   "${sudo[@]}" service postgresql stop >/dev/null 2>&1 || true
 fi
 echo "install-deps: done"
+install_web

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "api_setup.h"
@@ -15,6 +16,7 @@
 #include "server/http_server.h"
 #include "server/json_log.h"
 #include "server/router.h"
+#include "server/static_files.h"
 #include "server/system_routes.h"
 #include "sync_setup.h"
 
@@ -71,6 +73,10 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", config.data_dir, "Directory for weft's data")
       ->envname("WEFT_DATA_DIR")
       ->capture_default_str();
+  app.add_option("--web-dir", config.web_dir,
+                 "Built web app to serve (index.html and assets)")
+      ->envname("WEFT_WEB_DIR")
+      ->capture_default_str();
   app.add_option("--threads", config.threads, "I/O threads (0: one per core)")
       ->envname("WEFT_THREADS")
       ->capture_default_str();
@@ -119,6 +125,15 @@ int main(int argc, char** argv) {
   }
   auto sync = weftd::StartSync(**api, config.sync, metrics);
   weft::server::AddApiRoutes(router, (*api)->context, weftd::OpenApiJson());
+  auto web = std::make_shared<weft::server::StaticFiles>(config.web_dir);
+  if (web->Available()) {
+    router.SetFallback([web](const weft::server::HttpRequest& request) {
+      return web->Serve(request);
+    });
+  } else {
+    log.Info("no web app to serve (build it with `make run`)",
+             {{"web_dir", config.web_dir}});
+  }
 
   weft::server::HttpServer server(config, router, log, metrics,
                                   sync->service.get());

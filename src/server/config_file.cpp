@@ -121,6 +121,8 @@ Status ApplyConfigText(std::string_view text, std::string_view source,
         s = Int(source, key, node, 0, 65535, &next.port);
       } else if (k == "data_dir") {
         s = String(source, key, node, &next.data_dir);
+      } else if (k == "web_dir") {
+        s = String(source, key, node, &next.web_dir);
       } else if (k == "threads") {
         s = Int(source, key, node, 0, 1024, &next.threads);
       } else if (k == "max_header_bytes") {

@@ -12,6 +12,7 @@ TEST(ConfigFileTest, AppliesEveryKey) {
 bind = "0.0.0.0"
 port = 9090
 data_dir = "/var/lib/weft"
+web_dir = "/srv/weft-web"
 threads = 3
 max_header_bytes = 8192
 max_body_bytes = 2048
@@ -23,6 +24,7 @@ shutdown_grace_s = 2
   EXPECT_EQ(c.bind, "0.0.0.0");
   EXPECT_EQ(c.port, 9090);
   EXPECT_EQ(c.data_dir, "/var/lib/weft");
+  EXPECT_EQ(c.web_dir, "/srv/weft-web");
   EXPECT_EQ(c.threads, 3u);
   EXPECT_EQ(c.max_header_bytes, 8192u);
   EXPECT_EQ(c.max_body_bytes, 2048u);

@@ -36,6 +36,8 @@ void Router::Add(std::string method, std::string_view pattern,
   routes_.push_back(std::move(route));
 }
 
+void Router::SetFallback(Fallback fallback) { fallback_ = std::move(fallback); }
+
 bool Router::Match(const Route& route,
                    const std::vector<std::string_view>& path,
                    PathParams* params) {
@@ -76,6 +78,12 @@ HttpResponse Router::Dispatch(const HttpRequest& request,
                       request.request_id);
     r.headers.emplace_back("Allow", allowed);
     return r;
+  }
+  if (fallback_) {
+    if (auto answer = fallback_(request)) {
+      if (route_label) *route_label = "fallback";
+      return std::move(*answer);
+    }
   }
   return ErrorResponse(404, "not_found",
                        "no route for " + request.method + " " + request.path,

@@ -66,6 +66,10 @@ struct ServerConfig {
   std::uint16_t port = 8080;
   // Where documents and metadata live (--data-dir / WEFT_DATA_DIR).
   std::string data_dir = "weft-data";
+  // The built web app served for paths no route matches (--web-dir /
+  // WEFT_WEB_DIR, web_dir in the file); relative to the working directory.
+  // When it holds no index.html weftd serves only the API (and logs so).
+  std::string web_dir = "web/dist";
   // Threads running the I/O context; 0 means one per core.
   unsigned threads = 0;
   // Largest request header block; larger answers 431.

@@ -1,0 +1,76 @@
+// A document page: its metadata (from the API, or remembered from the last
+// visit when offline), the live handle from the SDK, and the view of its
+// kind. Viewers get the same views read-only.
+import type { StructHandle, TextHandle } from '@weft/sdk';
+import * as api from '../api';
+import { errorBox, h, mount } from '../dom';
+import { onLeave } from '../router';
+import { boardView } from './board';
+import { canvasView } from './canvas';
+import { textView } from './text';
+
+interface Known { meta: api.DocumentMeta; role: api.Role }
+const kKnownKey = 'weft.known-docs';
+
+function remembered(id: string): Known | null {
+  try {
+    return (JSON.parse(localStorage.getItem(kKnownKey) ?? '{}') as Record<string, Known>)[id] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function remember(k: Known): void {
+  let all: Record<string, Known> = {};
+  try {
+    all = JSON.parse(localStorage.getItem(kKnownKey) ?? '{}') as Record<string, Known>;
+  } catch {
+    /* start again */
+  }
+  all[k.meta.id] = k;
+  localStorage.setItem(kKnownKey, JSON.stringify(all));
+}
+
+async function load(id: string): Promise<Known> {
+  try {
+    const meta = await api.documents.get(id);
+    const ws = await api.workspaces.get(meta.workspace_id);
+    const known = { meta, role: ws.role };
+    remember(known);
+    return known;
+  } catch (e) {
+    // Offline (a network error): what we knew last time.
+    const known = e instanceof api.ApiError && e.status === 0 ? remembered(id) : null;
+    if (!known) throw e;
+    return known;
+  }
+}
+
+export async function documentView(app: HTMLElement, id: string): Promise<void> {
+  const err = errorBox();
+  let known: Known;
+  let handle: TextHandle | StructHandle;
+  try {
+    known = await load(id);
+    handle = known.meta.kind === 'text' ? await api.client().openText(id) : await api.client().openDoc(id);
+  } catch (ex) {
+    err.show(ex);
+    mount(app, h('section', { class: 'card' }, err.el, h('a', { href: '/', 'data-link': true }, 'Back to your workspaces')));
+    return;
+  }
+  const { meta } = known;
+  const readOnly = known.role === 'viewer' || handle.readOnly;
+  const header = h('div', { class: 'doc-header' },
+    h('a', { href: `/w/${meta.workspace_id}`, 'data-link': true }, '← Documents'), h('h1', {}, meta.title),
+    readOnly ? h('span', { class: 'badge' }, 'viewer: read only') : null);
+  const body = h('div', { class: `doc-body kind-${meta.kind}` });
+  mount(app, h('section', { class: 'card doc', 'data-kind': meta.kind }, header, err.el, body));
+  const offRejected = handle.on('rejected', (e) => err.show(`The server refused an edit: ${e.message}`));
+  onLeave(() => {
+    offRejected();
+    handle.close();
+  });
+  if (meta.kind === 'text') textView(body, header, handle as TextHandle, readOnly);
+  else if (meta.kind === 'board') boardView(body, header, handle as StructHandle, readOnly);
+  else canvasView(body, header, handle as StructHandle, readOnly);
+}

@@ -1,0 +1,35 @@
+// A text document: CodeMirror 6 bound to the SDK's TextHandle, peers'
+// carets and selections (the SDK's binding), avatars of who is here.
+import { EditorState } from '@codemirror/state';
+import { EditorView, keymap, lineNumbers, drawSelection, highlightActiveLine } from '@codemirror/view';
+import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
+import type { TextHandle } from '@weft/sdk';
+import { weftCollab } from '@weft/sdk/codemirror';
+import { h } from '../dom';
+import { onLeave } from '../router';
+import { avatars, me } from './presence';
+
+export function textView(body: HTMLElement, header: HTMLElement, text: TextHandle, readOnly: boolean): void {
+  text.presence.set(me());
+  const people = avatars(text.presence);
+  header.append(people.el);
+  const parent = h('div', { class: 'editor' });
+  body.append(parent);
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc: text.value(),
+      extensions: [
+        lineNumbers(), history(), drawSelection(), highlightActiveLine(), EditorView.lineWrapping,
+        keymap.of([...defaultKeymap, ...historyKeymap]),
+        EditorView.contentAttributes.of({ 'aria-label': 'Document text' }),
+        EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly),
+        weftCollab(text),
+      ],
+    }),
+  });
+  onLeave(() => {
+    people.dispose();
+    view.destroy();
+  });
+}

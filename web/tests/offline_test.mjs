@@ -1,0 +1,80 @@
+// Offline: edits made offline, kept across a reload while still offline
+// (the app shell from the service worker, the edits from IndexedDB), reach
+// the other person exactly once when the connection returns.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { apiToken, editorText, screenshot, twoPeopleOnDocument, until, weftdAndBrowser } from './harness.mjs';
+
+const env = weftdAndBrowser();
+
+function count(hay, needle) {
+  return hay.split(needle).length - 1;
+}
+
+test('offline edits survive a reload while offline and arrive exactly once', { timeout: 240_000 }, async () => {
+  const { server, browser } = env;
+  const { a, b, docId, ada } = await twoPeopleOnDocument(browser, server, 'text');
+  // The service worker controls the page (it cached the shell at install).
+  await a.page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+  });
+  await a.page.locator('.cm-content').click();
+  await a.page.keyboard.type('Online start. ');
+  await until(async () => (await editorText(b.page)) === 'Online start. ', 'the online edit on Bea\'s screen');
+  await a.page.locator('#status[data-status="online"]').waitFor();
+
+  await a.context.setOffline(true);
+  await a.page.locator('#status[data-status="offline"]').waitFor();
+  await a.page.keyboard.press('End');
+  await a.page.keyboard.type('First offline. ');
+  await a.page.locator('#status', { hasText: 'edits waiting' }).waitFor();
+  // Bea keeps editing meanwhile.
+  await b.page.locator('.cm-content').click();
+  await b.page.keyboard.press('Control+Home');
+  await b.page.keyboard.type('Bea online. ');
+  await screenshot(a.page, 'offline');
+
+  // The SDK writes its queue to IndexedDB; wait until it holds something.
+  await until(() => a.page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open(`weft:${location.origin}`);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('pending')) return resolve(false);
+      const req = db.transaction('pending').objectStore('pending').count();
+      req.onsuccess = () => { db.close(); resolve(req.result > 0); };
+      req.onerror = () => resolve(false);
+    };
+    open.onerror = () => resolve(false);
+  })), 'the offline edits in IndexedDB');
+
+  // Reload while still offline: the app and the edits come back.
+  await a.page.reload();
+  await a.page.locator('section.doc[data-kind="text"]').waitFor();
+  await until(async () => (await editorText(a.page)).includes('First offline. '), 'the offline edit after the reload');
+  await a.page.locator('#status[data-status="offline"]').waitFor();
+  await a.page.locator('.cm-content').click();
+  await a.page.keyboard.press('Control+End');
+  await a.page.keyboard.type('Second offline.');
+
+  await a.context.setOffline(false);
+  const final = await until(async () => {
+    const [ta, tb] = [await editorText(a.page), await editorText(b.page)];
+    return ta === tb && ta.includes('Second offline.') && ta.includes('Bea online. ') ? ta : null;
+  }, 'both screens to converge after reconnecting');
+  await a.page.locator('#status[data-status="online"]').waitFor();
+  for (const part of ['Online start. ', 'First offline. ', 'Second offline.', 'Bea online. ']) {
+    assert.equal(count(final, part), 1, `${JSON.stringify(part)} once in ${JSON.stringify(final)}`);
+  }
+  assert.equal(final.length, 'Online start. First offline. Second offline.Bea online. '.length);
+  // The server too, and nothing is pending.
+  const token = await apiToken(a.context.request, server, ada);
+  await until(async () => {
+    const res = await a.context.request.get(`${server.url}/api/v1/documents/${docId}/content`, { headers: { Authorization: `Bearer ${token}` } });
+    return res.ok() && (await res.json()).text === final;
+  }, 'the server to hold the converged text');
+  await a.context.close();
+  await b.context.close();
+});
