@@ -23,7 +23,14 @@ test('offline edits survive a reload while offline and arrive exactly once', { t
   });
   await a.page.locator('.cm-content').click();
   await a.page.keyboard.type('Online start. ');
-  await until(async () => (await editorText(b.page)) === 'Online start. ', 'the online edit on Bea\'s screen');
+  try {
+    await until(async () => (await editorText(b.page)) === 'Online start. ', 'the online edit on Bea\'s screen');
+  } catch (e) {
+    throw new Error(`${e.message}\nAda's text: ${JSON.stringify(await editorText(a.page))}\n` +
+      `Bea's text: ${JSON.stringify(await editorText(b.page))}\n` +
+      `Ada's sync frames:\n${a.page.syncFrames.slice(-30).join('\n')}\nBea's sync frames:\n${b.page.syncFrames.slice(-30).join('\n')}\n` +
+      `weftd log (tail):\n${env.server.log().split('\n').slice(-40).join('\n')}`);
+  }
   await a.page.locator('#status[data-status="online"]').waitFor();
 
   await a.context.setOffline(true);
