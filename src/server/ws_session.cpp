@@ -9,9 +9,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "proto/merge_ops.h"
 
 namespace weft::server {
 namespace {
@@ -21,6 +24,8 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 using Frame = std::shared_ptr<const std::string>;
+// Largest `ops` message made by merging queued ones.
+constexpr std::size_t kMaxMergedBytes = 64 * 1024;
 
 // The transport end of one WebSocket. Its state is touched only on the
 // connection's strand (the stream's executor); Send and Close post there.
@@ -87,6 +92,22 @@ class WsTransport : public SyncTransport,
         continue;
       }
       auto [frame, counted] = std::move(queue_[head_++]);
+      Queued(-static_cast<std::int64_t>(frame->size()), counted);
+      // `ops` that queued behind this one while the previous write was in
+      // flight go out with it as one message: under load one system call
+      // carries many edits, and an idle connection adds no delay.
+      std::optional<std::string> merged;
+      while (head_ < queue_.size()) {
+        const auto& [next, next_counted] = queue_[head_];
+        auto m =
+            proto::MergeOps(merged ? *merged : *frame, *next, kMaxMergedBytes);
+        if (!m) break;
+        Queued(-static_cast<std::int64_t>(next->size()), next_counted);
+        merged = std::move(m);
+        queue_[head_++].first.reset();
+      }
+      if (merged)
+        frame = std::make_shared<const std::string>(std::move(*merged));
       if (head_ >= 64 && head_ * 2 >= queue_.size()) {
         // Under steady traffic the queue may never drain: drop the written
         // front now and then so the vector stays as long as the backlog.
@@ -94,7 +115,6 @@ class WsTransport : public SyncTransport,
                      queue_.begin() + static_cast<std::ptrdiff_t>(head_));
         head_ = 0;
       }
-      Queued(-static_cast<std::int64_t>(frame->size()), counted);
       ws_.binary(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
       if (ec) {
