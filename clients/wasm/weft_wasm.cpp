@@ -27,9 +27,7 @@ val Bytes(const std::string& s) {
 // The dense per-client operation count that names a sync change's ids
 // (docs/protocol.md, `change`).
 uint64_t OpCountOf(const TextDoc& doc, uint64_t client) {
-  auto sv = doc.GetStateVector();
-  auto it = sv.find(client);
-  return it == sv.end() ? 0 : it->second;
+  return doc.OpCount(client);
 }
 uint64_t OpCountOf(const weft::core::Doc& doc, uint64_t client) {
   return doc.OpCount(client);

@@ -311,6 +311,17 @@ StateVector TextDoc::GetStateVector() const {
   return sv;
 }
 
+uint64_t TextDoc::OpCount(uint64_t client) const {
+  auto it = agent_of_.find(client);
+  return it == agent_of_.end() ? 0 : agents_[it->second].next_seq;
+}
+
+uint64_t TextDoc::TotalOpCount() const {
+  uint64_t total = 0;
+  for (const Agent& ag : agents_) total += ag.next_seq;
+  return total;
+}
+
 std::string TextDoc::EncodeStateVector() const {
   return core::EncodeStateVector(GetStateVector());
 }

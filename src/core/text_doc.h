@@ -74,6 +74,10 @@ class TextDoc {
 
   StateVector GetStateVector() const;
   std::string EncodeStateVector() const;
+  // Operations of `client` held (its entry of the state vector, 0 for
+  // none) and of all clients together, without building the state vector.
+  uint64_t OpCount(uint64_t client) const;
+  uint64_t TotalOpCount() const;
 
   // The update holding every operation this document has and a peer at
   // `have` lacks; with `upto`, only operations below it (which must be

@@ -25,6 +25,26 @@ TEST(TextDocTest, LocalEdits) {
   ASSERT_TRUE(d.CheckInvariants().ok());
 }
 
+TEST(TextDocTest, OpCountsMatchTheStateVector) {
+  TextDoc a(1), b(2);
+  ASSERT_TRUE(a.Insert(0, "héllo").ok());
+  ASSERT_TRUE(a.Delete(1, 2).ok());
+  ASSERT_TRUE(b.Insert(0, "xy").ok());
+  auto diff = b.EncodeDiffBytes(a.EncodeStateVector());
+  ASSERT_TRUE(diff.ok());
+  ASSERT_TRUE(a.ApplyUpdate(*diff).ok());
+  auto sv = a.GetStateVector();
+  ASSERT_EQ(sv.size(), 2u);
+  std::uint64_t total = 0;
+  for (const auto& [client, count] : sv) {
+    EXPECT_EQ(a.OpCount(client), count);
+    total += count;
+  }
+  EXPECT_EQ(a.TotalOpCount(), total);
+  EXPECT_EQ(a.OpCount(99), 0u);
+  EXPECT_EQ(TextDoc(3).TotalOpCount(), 0u);
+}
+
 TEST(TextDocTest, ConcurrentInsertsDoNotInterleave) {
   TextDoc a(1), b(2);
   ASSERT_TRUE(a.Insert(0, "ab").ok());

@@ -122,6 +122,28 @@ TEST(DocumentModelsTest, TextDocumentsStillLoadAsText) {
   EXPECT_FALSE(DocumentModels::LoadKind("board", model->EncodeSnapshot()).ok());
 }
 
+TEST(DocumentModelsTest, TextRefusesChangesThatLieAboutTheirIds) {
+  core::TextDoc t(7);
+  ASSERT_TRUE(t.Insert(0, "abc").ok());  // ops 0..2 of client 7
+  std::string update = t.EncodeDiff({});
+  EXPECT_TRUE(Empty("text")->Apply({7, 0, 3, update}).ok());
+  EXPECT_EQ(Empty("text")->Apply({7, 0, 2, update}).code(),
+            StatusCode::kInvalidArgument);  // claims too few
+  EXPECT_EQ(Empty("text")->Apply({7, 1, 3, update}).code(),
+            StatusCode::kInvalidArgument);  // wrong first id
+  EXPECT_EQ(Empty("text")->Apply({8, 0, 3, update}).code(),
+            StatusCode::kInvalidArgument);  // another client's ops
+  // Client 7's ops together with client 9's, named as client 7's only.
+  core::TextDoc u(9);
+  ASSERT_TRUE(u.Insert(0, "xy").ok());
+  auto sv = u.EncodeStateVector();
+  auto mine = t.EncodeDiffBytes(sv);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_TRUE(u.ApplyUpdate(*mine).ok());
+  EXPECT_EQ(Empty("text")->Apply({7, 0, 3, u.EncodeDiff({})}).code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(DocumentModelsTest, LoadsByTheDocumentsKind) {
   DocumentModels models([](const std::string& id) -> Result<std::string> {
     if (id == "b") return std::string("board");
