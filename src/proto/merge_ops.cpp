@@ -1,6 +1,7 @@
 #include "proto/merge_ops.h"
 
 #include <cstdint>
+#include <optional>
 
 #include "common/byte_io.h"
 #include "proto/message.h"
@@ -33,29 +34,30 @@ std::optional<OpsHeader> ParseHeader(std::string_view message) {
 
 }  // namespace
 
-std::optional<std::string> MergeOps(std::string_view first,
-                                    std::string_view second,
-                                    std::size_t max_bytes) {
-  if (first.size() + second.size() > max_bytes) return std::nullopt;
-  auto a = ParseHeader(first);
-  if (!a) return std::nullopt;
-  auto b = ParseHeader(second);
+bool AppendOps(std::string& merged, std::string_view next,
+               std::size_t max_bytes) {
+  if (merged.size() + next.size() > max_bytes) return false;
+  auto a = ParseHeader(merged);
+  if (!a) return false;
+  auto b = ParseHeader(next);
   if (!b || a->doc != b->doc || a->count == 0 || b->count == 0 ||
       a->first_seq > UINT64_MAX - a->count ||
       b->first_seq != a->first_seq + a->count ||
       a->count > UINT64_MAX - b->count) {
-    return std::nullopt;
+    return false;
   }
   ByteWriter w;
   w.U8(static_cast<std::uint8_t>(MessageType::kOps));
   w.Bytes(a->doc);
   w.VarUint(a->first_seq);
   w.VarUint(a->count + b->count);
-  std::string out = w.Take();
-  out.reserve(out.size() + a->changes.size() + b->changes.size());
-  out.append(a->changes);
-  out.append(b->changes);
-  return out;
+  std::size_t header = merged.size() - a->changes.size();
+  std::string_view more = b->changes;
+  // In place: the header keeps its length unless the count's varuint
+  // grows a byte.
+  merged.replace(0, header, w.data());
+  merged.append(more);
+  return true;
 }
 
 }  // namespace weft::proto

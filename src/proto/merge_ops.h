@@ -7,19 +7,19 @@
 // have encoded for the same changes in one `ops`.
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 
 namespace weft::proto {
 
-// If `first` and `second` are both `ops` of the same document and
-// `second` starts right after `first` ends (its first_seq is first's
-// first_seq plus its count), returns one `ops` with the changes of both, in
-// order; otherwise (other messages, other documents, a gap, bytes that do
-// not parse, or a result over `max_bytes`) nullopt.
-std::optional<std::string> MergeOps(std::string_view first,
-                                    std::string_view second,
-                                    std::size_t max_bytes);
+// If `merged` and `next` are both `ops` of the same document and `next`
+// starts right after `merged` ends (its first_seq is merged's first_seq plus
+// its count), appends next's changes to `merged` (rewriting only its count)
+// and returns true; otherwise (other messages, other documents, a gap,
+// bytes that do not parse, or a result over `max_bytes`) leaves `merged`
+// as it was and returns false. Appending a run of n messages this way
+// copies each byte once.
+bool AppendOps(std::string& merged, std::string_view next,
+               std::size_t max_bytes);
 
 }  // namespace weft::proto

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <optional>
+
 #include "proto/codec.h"
 
 namespace weft::proto {
@@ -18,6 +20,16 @@ std::string OpsBytes(const std::string& doc, std::uint64_t first,
 }
 
 constexpr std::size_t kLimit = 1 << 20;
+
+// AppendOps on a copy of `a`: the merged message, or nullopt (and then
+// the copy must be unchanged).
+std::optional<std::string> MergeOps(const std::string& a, std::string_view b,
+                                    std::size_t limit) {
+  std::string merged = a;
+  if (AppendOps(merged, b, limit)) return merged;
+  EXPECT_EQ(merged, a);
+  return std::nullopt;
+}
 
 TEST(MergeOpsTest, ContiguousOpsOfOneDocumentBecomeOne) {
   auto a = OpsBytes("d", 7, {C(1, 0, "x"), C(2, 0, "yy")});
@@ -63,6 +75,18 @@ RC_GTEST_PROP(MergeOpsProperty, MergedHalvesEncodeTheWhole, ()) {
   auto merged = MergeOps(a, b, kLimit);
   RC_ASSERT(merged.has_value());
   RC_ASSERT(*merged == OpsBytes("doc", first, all));
+}
+
+// A run merged one message at a time, across a count that needs a longer
+// varuint (127 -> 128 changes), gives the message of the whole run.
+TEST(MergeOpsTest, RunsMergeOneAtATime) {
+  std::vector<Change> all;
+  for (std::uint64_t i = 0; i < 200; ++i) all.push_back(C(1, i, "u"));
+  std::string merged = OpsBytes("d", 1, {all.begin(), all.begin() + 100});
+  for (std::uint64_t i = 100; i < 200; ++i) {
+    ASSERT_TRUE(AppendOps(merged, OpsBytes("d", 1 + i, {all[i]}), kLimit));
+  }
+  EXPECT_EQ(merged, OpsBytes("d", 1, all));
 }
 
 }  // namespace

@@ -32,10 +32,6 @@ void ConnectionRegistry::AccessChangedForAll() {
   for (auto& c : Snapshot()) c->RecheckAccess();
 }
 
-void ConnectionRegistry::CheckExpiry() {
-  for (auto& c : Snapshot()) c->CheckExpiry();
-}
-
 void ConnectionRegistry::CheckDeadlines(
     std::chrono::steady_clock::time_point now,
     std::chrono::steady_clock::duration hello_timeout) {

@@ -24,8 +24,6 @@ class ConnectionRegistry {
   void AccessChanged(const std::string& user_id);
   // Re-checks every connection (e.g. a whole workspace changed).
   void AccessChangedForAll();
-  // Closes connections whose access token expired.
-  void CheckExpiry();
   // SyncConnection::CheckDeadlines on every connection: one sweep a second
   // for the whole node instead of a timer per connection.
   void CheckDeadlines(std::chrono::steady_clock::time_point now,

@@ -1,5 +1,7 @@
 #include "server/struct_document_model.h"
 
+#include <utility>
+
 #include "server/change_ids.h"
 
 namespace weft::server {
@@ -12,13 +14,23 @@ Status StructDocumentModel::Apply(const proto::Change& change) {
   if (change.client_id == 0) {
     return Status::InvalidArgument("client id 0 is reserved for the server");
   }
-  auto before = doc_->OpCounts();
+  auto client_and_total = [&] {
+    std::uint64_t client = 0, total = 0;
+    for (const auto& [id, n] : doc_->OpCounts()) {
+      total += n;
+      if (id == change.client_id) client = n;
+    }
+    return std::pair{client, total};
+  };
+  auto [client_before, total_before] = client_and_total();
   WEFT_RETURN_IF_ERROR(doc_->ApplyUpdate(change.update));
   if (doc_->pending_texts() != 0 || doc_->structure().pending_ops() != 0) {
     return Status::InvalidArgument(
         "the update depends on operations the server does not have");
   }
-  return CheckChangeIds(before, doc_->OpCounts(), change);
+  auto [client_after, total_after] = client_and_total();
+  return CheckChangeIds(client_before, client_after, total_after - total_before,
+                        change);
 }
 
 std::string StructDocumentModel::EncodeSnapshot() const {

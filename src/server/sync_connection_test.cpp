@@ -179,7 +179,7 @@ TEST_F(SyncConnectionTest, ReauthExtendsExpiryAndExpiredTokenCloses4402) {
   c.conn->CheckExpiry();
   EXPECT_EQ(c.transport->close_code, 0);  // the new token is still valid
   now_value += 20min;
-  registry_.CheckExpiry();
+  registry_.CheckDeadlines(std::chrono::steady_clock::now(), 10s);
   EXPECT_EQ(c.transport->close_code, 4402);
   now_value = saved;
 }

@@ -9,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
-#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -96,18 +95,20 @@ class WsTransport : public SyncTransport,
       // `ops` that queued behind this one while the previous write was in
       // flight go out with it as one message: under load one system call
       // carries many edits, and an idle connection adds no delay.
-      std::optional<std::string> merged;
-      while (head_ < queue_.size()) {
-        const auto& [next, next_counted] = queue_[head_];
-        auto m =
-            proto::MergeOps(merged ? *merged : *frame, *next, kMaxMergedBytes);
-        if (!m) break;
-        Queued(-static_cast<std::int64_t>(next->size()), next_counted);
-        merged = std::move(m);
-        queue_[head_++].first.reset();
+      if (head_ < queue_.size()) {
+        std::string merged(*frame);
+        bool grew = false;
+        while (
+            head_ < queue_.size() &&
+            proto::AppendOps(merged, *queue_[head_].first, kMaxMergedBytes)) {
+          auto& [next, next_counted] = queue_[head_++];
+          Queued(-static_cast<std::int64_t>(next->size()), next_counted);
+          next.reset();
+          grew = true;
+        }
+        if (grew)
+          frame = std::make_shared<const std::string>(std::move(merged));
       }
-      if (merged)
-        frame = std::make_shared<const std::string>(std::move(*merged));
       if (head_ >= 64 && head_ * 2 >= queue_.size()) {
         // Under steady traffic the queue may never drain: drop the written
         // front now and then so the vector stays as long as the backlog.
