@@ -297,31 +297,49 @@ asio::awaitable<void> HttpServer::Impl::Serve(
                parser.get().target() == "/api/v1/sync") {
       request.method = "GET";
       request.path = "/api/v1/sync";
-      Record(request, "/api/v1/sync", 101, 0, start);
-      // The socket now belongs to the sync session, which runs on this
-      // strand on its own: this coroutine ends so that its frame (parser,
-      // buffers) and the HTTP stream are freed rather than held for the
-      // life of the WebSocket.
-      upgraded = true;
-      sync_sessions.fetch_add(1);
-      asio::co_spawn(
-          conn->stream.get_executor(),
-          RunSyncSession(conn->stream.release_socket(),
-                         std::make_unique<http::request<http::string_body>>(
-                             parser.release()),
-                         *sync),
-          [this](std::exception_ptr e) {
-            if (e) {
-              try {
-                std::rethrow_exception(e);
-              } catch (const std::exception& ex) {
-                log.Error("sync session failed", {{"error", ex.what()}});
+      const auto& msg = parser.get();
+      std::string refused =
+          CheckUpgradeHeaders(msg[http::field::sec_websocket_key],
+                              msg[http::field::sec_websocket_version]);
+      if (!refused.empty()) {
+        // Answered like any other bad request; a wrong version also says
+        // which one weftd speaks (RFC 6455 §4.4).
+        bool bad_version = msg[http::field::sec_websocket_version] != "13";
+        response = ErrorResponse(bad_version ? 426 : 400, "bad_upgrade",
+                                 refused, request.request_id);
+        if (bad_version)
+          response.headers.emplace_back("Sec-WebSocket-Version", "13");
+        route = "/api/v1/sync";
+        keep_alive = false;
+        version = msg.version();
+      } else {
+        Record(request, "/api/v1/sync", 101, 0, start);
+        WsUpgrade upgrade{std::string(msg[http::field::sec_websocket_key]),
+                          msg[http::field::sec_websocket_protocol].find(
+                              "weft.v1") != beast::string_view::npos};
+        // The socket now belongs to the sync session, which runs on this
+        // strand on its own: this coroutine ends so that its frame (parser,
+        // buffers) and the HTTP stream are freed rather than held for the
+        // life of the WebSocket.
+        upgraded = true;
+        sync_sessions.fetch_add(1);
+        asio::co_spawn(
+            conn->stream.get_executor(),
+            RunSyncSession(conn->stream.release_socket(), std::move(upgrade),
+                           *sync),
+            [this](std::exception_ptr e) {
+              if (e) {
+                try {
+                  std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                  log.Error("sync session failed", {{"error", ex.what()}});
+                }
               }
-            }
-            sync_sessions.fetch_sub(1);
-            MaybeFinish();
-          });
-      break;
+              sync_sessions.fetch_sub(1);
+              MaybeFinish();
+            });
+        break;
+      }
     } else {
       const auto& msg = parser.get();
       keep_alive = msg.keep_alive();

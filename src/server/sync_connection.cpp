@@ -263,6 +263,7 @@ void SyncConnection::CheckDeadlines(
     std::chrono::steady_clock::duration hello_timeout) {
   if (now - opened_at_ > hello_timeout) OnHelloDeadline();
   CheckExpiry();
+  transport_->CheckIdle(now);
 }
 
 void SyncConnection::RecheckAccess() {

@@ -28,6 +28,8 @@ class SyncTransport {
   }
   // Closes with a WebSocket close code (docs/protocol.md §4).
   virtual void Close(std::uint16_t code, std::string reason) = 0;
+  // The once-a-second sweep: keep-alive pings and the idle timeout.
+  virtual void CheckIdle(std::chrono::steady_clock::time_point /*now*/) {}
 };
 
 struct SyncLimits {
@@ -70,7 +72,8 @@ class SyncConnection : public Subscriber,
   void CheckExpiry();
   // The periodic checks (ConnectionRegistry::CheckDeadlines): closes 4401
   // when `hello` has not come within `hello_timeout` of opening, and 4402
-  // when the access token has expired.
+  // when the access token has expired; then the transport's own checks
+  // (SyncTransport::CheckIdle).
   void CheckDeadlines(std::chrono::steady_clock::time_point now,
                       std::chrono::steady_clock::duration hello_timeout);
   // Live permissions: asks DocumentAccess again for every subscription and

@@ -1,5 +1,6 @@
 #include "server/ws_session.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -7,193 +8,53 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/core/detail/sha1.hpp>
+#include <chrono>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "proto/merge_ops.h"
+#include "proto/ws_frame.h"
 
 namespace weft::server {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using proto::WsOpcode;
+using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 using Frame = std::shared_ptr<const std::string>;
 // Largest `ops` message made by merging queued ones.
 constexpr std::size_t kMaxMergedBytes = 64 * 1024;
+// One write (one sendmsg, mostly) carries at most this much.
+constexpr std::size_t kMaxFramesPerWrite = 64;
+constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
+// After its close frame, the server waits this long for the client's.
+constexpr std::chrono::seconds kCloseTimeout{5};
 
-// The transport end of one WebSocket. Its state is touched only on the
-// connection's strand (the stream's executor); Send and Close post there.
-class WsTransport : public SyncTransport,
-                    public std::enable_shared_from_this<WsTransport> {
- public:
-  WsTransport(asio::ip::tcp::socket socket, std::size_t max_outbound,
-              std::atomic<std::int64_t>& all_queued)
-      : ws_(std::move(socket)),
-        wake_(ws_.get_executor()),
-        max_outbound_(max_outbound),
-        all_queued_(all_queued) {
-    wake_.expires_at(asio::steady_timer::time_point::max());
-  }
+// The buffer every read of this thread goes into. Messages are handled
+// before the next read, so one per thread serves every connection, and an
+// idle connection holds no read buffer at all.
+std::array<char, 64 * 1024>& ReadBuffer() {
+  static thread_local std::array<char, 64 * 1024> buffer;
+  return buffer;
+}
 
-  websocket::stream<asio::ip::tcp::socket>& ws() { return ws_; }
-
-  void Send(Frame frame) override { Enqueue(std::move(frame), true); }
-  void SendCatchUp(Frame frame) override { Enqueue(std::move(frame), false); }
-
-  void Close(std::uint16_t code, std::string reason) override {
-    asio::post(ws_.get_executor(),
-               [self = shared_from_this(), code, reason = std::move(reason)] {
-                 self->BeginClose(code, reason);
-               });
-  }
-
-  // Queues a frame; `counted` frames (live traffic) close a slow consumer
-  // once more than max_outbound_ of them wait.
-  void Enqueue(Frame frame, bool counted) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(),
-                                    frame = std::move(frame), counted] {
-      if (self->closing_) return;
-      self->Queued(static_cast<std::int64_t>(frame->size()), counted);
-      self->queue_.push_back({frame, counted});
-      if (self->counted_bytes_ > self->max_outbound_ &&
-          self->queue_.size() - self->head_ > 1) {
-        // A slow consumer: drop what is queued and close; the client
-        // resumes from its last sequence number. (One frame alone may
-        // exceed the limit: the queue holds at most the limit plus one.)
-        self->DropQueue();
-        self->BeginClose(4508, "slow consumer: outbound queue full");
-        return;
-      }
-      self->wake_.cancel();
-    });
-  }
-
-  // Writes queued frames one at a time until closing, then the close frame.
-  // `self` (this transport) keeps it alive for as long as the writer runs;
-  // one coroutine frame, not a wrapper and a loop.
-  asio::awaitable<void> Writer(std::shared_ptr<WsTransport> /*self*/) {
-    for (;;) {
-      if (head_ == queue_.size()) {
-        // Drained: an idle connection keeps no capacity from a past burst.
-        if (queue_.capacity() > 16) {
-          std::vector<std::pair<Frame, bool>>().swap(queue_);
-        } else {
-          queue_.clear();
-        }
-        head_ = 0;
-        if (closing_) break;
-        co_await wake_.async_wait(kTuple);
-        continue;
-      }
-      auto [frame, counted] = std::move(queue_[head_++]);
-      Queued(-static_cast<std::int64_t>(frame->size()), counted);
-      // `ops` that queued behind this one while the previous write was in
-      // flight go out with it as one message: under load one system call
-      // carries many edits, and an idle connection adds no delay.
-      if (head_ < queue_.size()) {
-        std::string merged(*frame);
-        bool grew = false;
-        while (
-            head_ < queue_.size() &&
-            proto::AppendOps(merged, *queue_[head_].first, kMaxMergedBytes)) {
-          auto& [next, next_counted] = queue_[head_++];
-          Queued(-static_cast<std::int64_t>(next->size()), next_counted);
-          next.reset();
-          grew = true;
-        }
-        if (grew)
-          frame = std::make_shared<const std::string>(std::move(merged));
-      }
-      if (head_ >= 64 && head_ * 2 >= queue_.size()) {
-        // Under steady traffic the queue may never drain: drop the written
-        // front now and then so the vector stays as long as the backlog.
-        queue_.erase(queue_.begin(),
-                     queue_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
-      }
-      ws_.binary(true);
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), kTuple);
-      if (ec) {
-        closing_ = true;
-        co_return;
-      }
-    }
-    if (close_code_ != 0 && ws_.is_open()) {
-      websocket::close_reason reason;
-      reason.code = close_code_;
-      reason.reason = close_reason_;
-      co_await ws_.async_close(reason, kTuple);
-    }
-  }
-
-  // The reader ended (peer closed or error): stop the writer too.
-  void ReaderDone() {
-    closing_ = true;
-    DropQueue();
-    wake_.cancel();
-  }
-
-  // The close code the server chose, or 0 if it chose none.
-  std::uint16_t server_close_code() const { return close_code_; }
-
- private:
-  void Queued(std::int64_t delta, bool counted) {
-    queued_bytes_ = static_cast<std::size_t>(
-        static_cast<std::int64_t>(queued_bytes_) + delta);
-    if (counted) {
-      counted_bytes_ = static_cast<std::size_t>(
-          static_cast<std::int64_t>(counted_bytes_) + delta);
-    }
-    all_queued_.fetch_add(delta, std::memory_order_relaxed);
-  }
-  void DropQueue() {
-    all_queued_.fetch_sub(static_cast<std::int64_t>(queued_bytes_),
-                          std::memory_order_relaxed);
-    queued_bytes_ = 0;
-    counted_bytes_ = 0;
-    queue_.clear();
-    head_ = 0;
-  }
-
-  void BeginClose(std::uint16_t code, const std::string& reason) {
-    if (closing_) return;
-    closing_ = true;
-    close_code_ = code;
-    // A close reason is at most 123 bytes.
-    close_reason_ = reason.substr(0, 120);
-    wake_.cancel();
-  }
-
-  // Directly on the socket, not on a beast::tcp_stream: the WebSocket layer
-  // has its own handshake, idle and close timeouts, and an idle connection
-  // then holds no tcp_stream state or per-read timeout operation.
-  websocket::stream<asio::ip::tcp::socket> ws_;
-  asio::steady_timer wake_;
-  // Frames to write from head_ on (frame, counted). A vector rather than a
-  // deque: an idle connection's empty queue allocates nothing.
-  std::vector<std::pair<Frame, bool>> queue_;
-  std::size_t head_ = 0;
-  std::size_t queued_bytes_ = 0;
-  std::size_t counted_bytes_ = 0;  // live traffic, against max_outbound_
-  std::size_t max_outbound_;
-  std::atomic<std::int64_t>& all_queued_;  // every connection's queue
-  bool closing_ = false;
-  std::uint16_t close_code_ = 0;
-  std::string close_reason_;
-};
+const Frame& EmptyPayload() {
+  static const Frame empty = std::make_shared<const std::string>();
+  return empty;
+}
 
 // The label of weft_sync_disconnects_total for a close the server chose
-// (docs/protocol.md §4); empty for none.
-std::string_view DisconnectReason(std::uint16_t server_close_code) {
-  switch (server_close_code) {
-    case 0:
-      return {};
+// (docs/protocol.md §4).
+std::string_view ServerCloseReason(std::uint16_t code) {
+  switch (code) {
     case 4400:
+    case 1002:
       return "protocol_error";
     case 4401:
       return "unauthenticated";
@@ -210,86 +71,421 @@ std::string_view DisconnectReason(std::uint16_t server_close_code) {
   }
 }
 
+// The transport end of one WebSocket. Its state is touched only on the
+// connection's strand (the socket's executor); Send, Close and CheckIdle
+// post there. Nothing is pending while the connection is idle except the
+// reader's readiness wait: the writer runs only while there is something
+// to write, and timers only while closing.
+class WsTransport : public SyncTransport,
+                    public std::enable_shared_from_this<WsTransport> {
+ public:
+  WsTransport(tcp::socket socket, std::chrono::seconds idle_timeout,
+              std::size_t max_outbound, std::atomic<std::int64_t>& all_queued)
+      : socket_(std::move(socket)),
+        close_timer_(socket_.get_executor()),
+        idle_timeout_(idle_timeout),
+        max_outbound_(max_outbound),
+        all_queued_(all_queued),
+        last_rx_(std::chrono::steady_clock::now()) {}
+
+  tcp::socket& socket() { return socket_; }
+
+  void Send(Frame frame) override {
+    Enqueue(std::move(frame), WsOpcode::kBinary, true);
+  }
+  void SendCatchUp(Frame frame) override {
+    Enqueue(std::move(frame), WsOpcode::kBinary, false);
+  }
+
+  void Close(std::uint16_t code, std::string reason) override {
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), code, reason = std::move(reason)] {
+                 self->BeginClose(code, reason, /*by_server=*/true);
+               });
+  }
+
+  // A keep-alive ping after half the idle timeout without a byte from the
+  // client; the socket closed after all of it.
+  void CheckIdle(SteadyTime now) override {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), now] {
+      if (!self->socket_.is_open() || self->close_sent_) return;
+      auto silent = now - self->last_rx_;
+      if (silent >= self->idle_timeout_) {
+        self->idle_timed_out_ = true;
+        self->CloseSocket();
+      } else if (silent >= self->idle_timeout_ / 2 &&
+                 !self->ping_outstanding_) {
+        self->ping_outstanding_ = true;
+        self->Push(EmptyPayload(), WsOpcode::kPing, false);
+      }
+    });
+  }
+
+  // The reader's side; called on the strand.
+  void Received() {
+    last_rx_ = std::chrono::steady_clock::now();
+    ping_outstanding_ = false;
+  }
+  void Pong(std::string_view payload) {
+    Push(std::make_shared<const std::string>(payload), WsOpcode::kPong, false);
+  }
+  // The client's close frame: answered with the same code, then the socket
+  // closes (the server closes TCP first, RFC 6455 §7.1.1).
+  void PeerClosed(std::uint16_t code) {
+    peer_closed_ = true;
+    if (close_sent_) {
+      if (!writing_) CloseSocket();
+      return;
+    }
+    DropQueue();
+    BeginClose(code == 1005 ? 1000 : code, "", /*by_server=*/false);
+  }
+  bool peer_closed() const { return peer_closed_; }
+  // A frame violated the protocol (1002) or a message was too big (1009).
+  // The client's later frames cannot be read any more, so its answer to
+  // the close frame cannot be either: the socket closes once it is sent.
+  void ReadFailed(std::uint16_t code) {
+    unreadable_ = true;
+    BeginClose(code, code == 1009 ? "message too big" : "protocol error",
+               /*by_server=*/true);
+  }
+  // The reader ended (peer gone, error, or socket closed here).
+  void ReaderDone() {
+    closing_ = true;
+    DropQueue();
+    CloseSocket();
+  }
+
+  // The weft_sync_disconnects_total label for how this connection ended.
+  std::string_view DisconnectReason() const {
+    if (by_server_) return ServerCloseReason(close_code_);
+    if (peer_closed_) return "client_closed";
+    if (idle_timed_out_) return "idle_timeout";
+    return "network";
+  }
+
+ private:
+  struct Out {
+    Frame payload;
+    WsOpcode opcode;
+    bool counted;  // live traffic, against max_outbound_
+  };
+  struct Held {
+    Frame payload;
+    std::array<std::uint8_t, proto::kWsMaxServerHeader> header;
+    std::uint8_t header_len;
+  };
+
+  void Enqueue(Frame frame, WsOpcode opcode, bool counted) {
+    asio::post(
+        socket_.get_executor(),
+        [self = shared_from_this(), frame = std::move(frame), opcode,
+         counted]() mutable { self->Push(std::move(frame), opcode, counted); });
+  }
+
+  // On the strand: queues a frame and starts writing if idle.
+  void Push(Frame frame, WsOpcode opcode, bool counted) {
+    if (closing_) return;
+    Queued(static_cast<std::int64_t>(frame->size()), counted);
+    queue_.push_back({std::move(frame), opcode, counted});
+    if (counted_bytes_ > max_outbound_ && queue_.size() - head_ > 1) {
+      // A slow consumer: drop what is queued and close; the client
+      // resumes from its last sequence number. (One frame alone may
+      // exceed the limit: the queue holds at most the limit plus one.)
+      DropQueue();
+      BeginClose(4508, "slow consumer: outbound queue full", true);
+      return;
+    }
+    StartWrite();
+  }
+
+  void Hold(Frame payload, WsOpcode opcode) {
+    Held h{std::move(payload), {}, 0};
+    h.header_len = static_cast<std::uint8_t>(
+        proto::WriteWsFrameHeader(opcode, h.payload->size(), h.header.data()));
+    held_.push_back(std::move(h));
+  }
+
+  // Writes what is queued (many frames in one gather write), then the close
+  // frame once closing and drained. One write in flight at a time.
+  void StartWrite() {
+    if (writing_ || close_sent_ || !socket_.is_open()) return;
+    std::size_t bytes = 0;
+    while (head_ < queue_.size() && held_.size() < kMaxFramesPerWrite &&
+           bytes < kMaxBytesPerWrite) {
+      Out out = std::move(queue_[head_++]);
+      Queued(-static_cast<std::int64_t>(out.payload->size()), out.counted);
+      // `ops` queued behind one another go out as one message: the client
+      // handles one message instead of many (protocol.md: any split).
+      if (out.opcode == WsOpcode::kBinary && head_ < queue_.size() &&
+          queue_[head_].opcode == WsOpcode::kBinary) {
+        std::string merged;
+        bool grew = false;
+        while (head_ < queue_.size() &&
+               queue_[head_].opcode == WsOpcode::kBinary) {
+          if (!grew) merged = *out.payload;
+          if (!proto::AppendOps(merged, *queue_[head_].payload,
+                                kMaxMergedBytes)) {
+            break;
+          }
+          Out& next = queue_[head_++];
+          Queued(-static_cast<std::int64_t>(next.payload->size()),
+                 next.counted);
+          next.payload.reset();
+          grew = true;
+        }
+        if (grew) {
+          out.payload = std::make_shared<const std::string>(std::move(merged));
+        }
+      }
+      bytes += out.payload->size();
+      Hold(std::move(out.payload), out.opcode);
+    }
+    if (head_ == queue_.size()) {
+      // Drained: an idle connection keeps no capacity from a past burst.
+      std::vector<Out>().swap(queue_);
+      head_ = 0;
+      if (closing_ && close_code_ != 0) {
+        Hold(std::make_shared<const std::string>(
+                 proto::WsClosePayload(close_code_, close_reason_)),
+             WsOpcode::kClose);
+        close_sent_ = true;
+      }
+    } else if (head_ >= 64 && head_ * 2 >= queue_.size()) {
+      // Under steady traffic the queue may never drain: drop the written
+      // front now and then so the vector stays as long as the backlog.
+      queue_.erase(queue_.begin(),
+                   queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    if (held_.empty()) return;
+    buffers_.clear();
+    buffers_.reserve(held_.size() * 2);
+    for (const Held& h : held_) {
+      buffers_.emplace_back(h.header.data(), h.header_len);
+      if (!h.payload->empty()) buffers_.emplace_back(asio::buffer(*h.payload));
+    }
+    writing_ = true;
+    asio::async_write(
+        socket_, buffers_,
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+          self->WriteDone(ec);
+        });
+  }
+
+  void WriteDone(boost::system::error_code ec) {
+    writing_ = false;
+    std::vector<Held>().swap(held_);
+    std::vector<asio::const_buffer>().swap(buffers_);
+    if (ec) {
+      closing_ = true;
+      DropQueue();
+      CloseSocket();
+      return;
+    }
+    if (close_sent_) {
+      if (peer_closed_ || unreadable_) {
+        CloseSocket();
+        return;
+      }
+      close_timer_.expires_after(kCloseTimeout);
+      close_timer_.async_wait(
+          [self = shared_from_this()](boost::system::error_code tec) {
+            if (!tec) self->CloseSocket();
+          });
+      return;
+    }
+    StartWrite();
+  }
+
+  void BeginClose(std::uint16_t code, const std::string& reason,
+                  bool by_server) {
+    if (closing_) return;
+    closing_ = true;
+    by_server_ = by_server;
+    close_code_ = code;
+    // A close reason is at most 123 bytes.
+    close_reason_ = reason.substr(0, 120);
+    StartWrite();
+  }
+
+  void CloseSocket() {
+    close_timer_.cancel();
+    if (!socket_.is_open()) return;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  void Queued(std::int64_t delta, bool counted) {
+    queued_bytes_ = static_cast<std::size_t>(
+        static_cast<std::int64_t>(queued_bytes_) + delta);
+    if (counted) {
+      counted_bytes_ = static_cast<std::size_t>(
+          static_cast<std::int64_t>(counted_bytes_) + delta);
+    }
+    all_queued_.fetch_add(delta, std::memory_order_relaxed);
+  }
+  void DropQueue() {
+    all_queued_.fetch_sub(static_cast<std::int64_t>(queued_bytes_),
+                          std::memory_order_relaxed);
+    queued_bytes_ = 0;
+    counted_bytes_ = 0;
+    std::vector<Out>().swap(queue_);
+    head_ = 0;
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer close_timer_;
+  std::chrono::seconds idle_timeout_;
+  // Frames to write from head_ on. A vector rather than a deque: an idle
+  // connection's empty queue allocates nothing.
+  std::vector<Out> queue_;
+  std::size_t head_ = 0;
+  // The frames of the write in flight, and its buffers.
+  std::vector<Held> held_;
+  std::vector<asio::const_buffer> buffers_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t counted_bytes_ = 0;
+  std::size_t max_outbound_;
+  std::atomic<std::int64_t>& all_queued_;  // every connection's queue
+  SteadyTime last_rx_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  bool peer_closed_ = false;
+  bool by_server_ = false;
+  bool idle_timed_out_ = false;
+  bool unreadable_ = false;  // the reader gave up (ReadFailed)
+  bool ping_outstanding_ = false;
+  std::uint16_t close_code_ = 0;
+  std::string close_reason_;
+};
+
+// Reads frames until the socket closes, feeding `conn`. Waits for
+// readability and then reads into the thread's buffer, so that a pending
+// read holds no buffer of its own.
+asio::awaitable<void> ReadFrames(tcp::socket& socket, WsTransport& transport,
+                                 SyncConnection& conn,
+                                 std::size_t max_message_bytes) {
+  proto::WsFrameReader reader(max_message_bytes);
+  bool failed = false;
+  auto on_event = [&](const proto::WsEvent& e) {
+    if (transport.peer_closed()) return;  // nothing counts after close
+    switch (e.opcode) {
+      case WsOpcode::kBinary:
+        conn.OnMessage(e.payload);
+        break;
+      case WsOpcode::kText:
+        conn.OnTextMessage();
+        break;
+      case WsOpcode::kPing:
+        conn.Heard();
+        transport.Pong(e.payload);
+        break;
+      case WsOpcode::kPong:
+        conn.Heard();
+        break;
+      case WsOpcode::kClose:
+        transport.PeerClosed(e.close_code);
+        break;
+      case WsOpcode::kContinuation:
+        break;
+    }
+  };
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  if (ec) co_return;
+  for (;;) {
+    auto [wec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
+    if (wec) co_return;
+    for (;;) {
+      auto& buffer = ReadBuffer();
+      std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        break;
+      }
+      if (ec) co_return;  // end of stream, reset, or closed here
+      transport.Received();
+      if (!failed) {
+        if (std::uint16_t code = reader.Feed(buffer.data(), n, on_event);
+            code != 0) {
+          // Later bytes are read and dropped until the client answers the
+          // close frame or the close timeout ends the connection.
+          failed = true;
+          transport.ReadFailed(code);
+        }
+      }
+      if (n < buffer.size()) break;
+    }
+  }
+}
+
 }  // namespace
 
-asio::awaitable<void> RunSyncSession(
-    asio::ip::tcp::socket socket,
-    std::unique_ptr<beast::http::request<beast::http::string_body>> request,
-    SyncService& service) {
+std::string CheckUpgradeHeaders(std::string_view key,
+                                std::string_view version) {
+  if (version != "13") return "Sec-WebSocket-Version must be 13";
+  // The key is 16 random bytes in base64: 24 characters.
+  std::uint8_t decoded[18];
+  if (key.size() != 24 ||
+      boost::beast::detail::base64::decode(decoded, key.data(), key.size())
+              .first != 16) {
+    return "Sec-WebSocket-Key must be 16 bytes in base64";
+  }
+  return {};
+}
+
+std::string WsAcceptValue(std::string_view key) {
+  namespace detail = boost::beast::detail;
+  static constexpr std::string_view kGuid =
+      "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  detail::sha1_context ctx;
+  detail::init(ctx);
+  detail::update(ctx, key.data(), key.size());
+  detail::update(ctx, kGuid.data(), kGuid.size());
+  char digest[detail::sha1_context::digest_size];
+  detail::finish(ctx, digest);
+  std::string accept(detail::base64::encoded_size(sizeof(digest)), '\0');
+  accept.resize(detail::base64::encode(accept.data(), digest, sizeof(digest)));
+  return accept;
+}
+
+asio::awaitable<void> RunSyncSession(tcp::socket socket, WsUpgrade upgrade,
+                                     SyncService& service) {
   auto transport = std::make_shared<WsTransport>(
-      std::move(socket), service.max_outbound_bytes, service.outbound_bytes);
-  auto& ws = transport->ws();
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = std::chrono::seconds(30);
-  timeouts.idle_timeout = service.idle_timeout;
-  timeouts.keep_alive_pings = true;
-  ws.set_option(timeouts);
-  ws.read_message_max(service.max_message_bytes);
-  bool offers_subprotocol =
-      (*request)[beast::http::field::sec_websocket_protocol].find("weft.v1") !=
-      beast::string_view::npos;
-  ws.set_option(websocket::stream_base::decorator(
-      [offers_subprotocol](websocket::response_type& res) {
-        res.set(beast::http::field::server, "weftd");
-        if (offers_subprotocol) {
-          res.set(beast::http::field::sec_websocket_protocol, "weft.v1");
-        }
-      }));
-  auto [aec] = co_await ws.async_accept(*request, kTuple);
-  // The upgrade request's headers are not needed any more: free them rather
-  // than keep them for the life of the connection.
-  request.reset();
-  if (aec) co_return;
+      std::move(socket), service.idle_timeout, service.max_outbound_bytes,
+      service.outbound_bytes);
+  {
+    std::string response =
+        "HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        "Server: weftd\r\n"
+        "Sec-WebSocket-Accept: " +
+        WsAcceptValue(upgrade.key) + "\r\n";
+    if (upgrade.offers_subprotocol) {
+      response += "Sec-WebSocket-Protocol: weft.v1\r\n";
+    }
+    response += "\r\n";
+    upgrade = {};
+    auto [ec, n] = co_await asio::async_write(transport->socket(),
+                                              asio::buffer(response), kTuple);
+    if (ec) co_return;
+  }
 
   auto conn = std::make_shared<SyncConnection>(
       service.next_session.fetch_add(1), transport, service.hub, service.auth,
       service.access, service.clock, service.limits);
   service.registry.Add(conn);
-  // Pongs (answers to the server's keep-alive pings) and pings count as
-  // signs of life for the presence timeout. The callback runs only inside
-  // this coroutine's reads, while `conn` is alive.
-  ws.control_callback([c = conn.get()](websocket::frame_type,
-                                       beast::string_view) { c->Heard(); });
-
-  auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, transport->Writer(transport), asio::detached);
-  // The hello deadline and token expiry are checked for all connections at
-  // once (ConnectionRegistry::CheckDeadlines), not by a timer here.
-
-  beast::flat_buffer buffer;
-  boost::system::error_code read_error;
-  for (;;) {
-    auto [ec, n] = co_await ws.async_read(buffer, kTuple);
-    if (ec) {
-      read_error = ec;
-      break;
-    }
-    if (ws.got_text()) {
-      conn->OnTextMessage();
-    } else {
-      auto data = buffer.cdata();
-      conn->OnMessage(
-          std::string_view(static_cast<const char*>(data.data()), data.size()));
-    }
-    buffer.consume(buffer.size());
-    // An idle connection holds no read buffer between messages (one
-    // allocation per message is cheap next to decoding it).
-    buffer.shrink_to_fit();
-  }
-  std::string_view reason = DisconnectReason(transport->server_close_code());
-  if (reason.empty()) {
-    if (read_error == websocket::error::closed) {
-      reason = "client_closed";
-    } else if (read_error == websocket::error::message_too_big) {
-      reason = "too_large";
-    } else if (read_error == beast::error::timeout) {
-      reason = "idle_timeout";
-    } else {
-      reason = "network";
-    }
-  }
-  if (service.on_disconnect) service.on_disconnect(reason);
+  // The hello deadline, token expiry and idle timeout are checked for all
+  // connections at once (ConnectionRegistry::CheckDeadlines), not by a
+  // timer here.
+  co_await ReadFrames(transport->socket(), *transport, *conn,
+                      service.max_message_bytes);
   transport->ReaderDone();
+  if (service.on_disconnect)
+    service.on_disconnect(transport->DisconnectReason());
   conn->OnClosed();
   service.registry.Remove(conn.get());
 }

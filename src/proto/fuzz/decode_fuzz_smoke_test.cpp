@@ -8,17 +8,10 @@
 #include <vector>
 
 #include "proto/codec.h"
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
-                                      std::size_t size);
+#include "proto/fuzz/mutate.h"
 
 namespace weft::proto {
 namespace {
-
-void FuzzOne(const std::string& s) {
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(s.data()),
-                         s.size());
-}
 
 TEST(DecodeFuzzSmokeTest, SeededMutationsOfValidMessages) {
   std::vector<std::string> seeds = {
@@ -32,27 +25,8 @@ TEST(DecodeFuzzSmokeTest, SeededMutationsOfValidMessages) {
   std::mt19937_64 rng(20261122);
   int accepted = 0;
   for (int i = 0; i < 200000; ++i) {
-    std::string s = seeds[rng() % seeds.size()];
-    int edits = 1 + static_cast<int>(rng() % 4);
-    for (int e = 0; e < edits; ++e) {
-      switch (rng() % 4) {
-        case 0:
-          if (!s.empty()) s[rng() % s.size()] = static_cast<char>(rng());
-          break;
-        case 1:
-          s.insert(s.begin() + static_cast<long>(rng() % (s.size() + 1)),
-                   static_cast<char>(rng()));
-          break;
-        case 2:
-          if (!s.empty())
-            s.erase(s.begin() + static_cast<long>(rng() % s.size()));
-          break;
-        case 3:
-          s.resize(rng() % (s.size() + 1));
-          break;
-      }
-    }
-    FuzzOne(s);  // aborts on a broken property
+    std::string s = fuzz::Mutate(seeds[rng() % seeds.size()], seeds, rng);
+    fuzz::FuzzOne(s);  // aborts on a broken property
     if (Decode(s).ok()) ++accepted;
   }
   // Both paths were exercised: some mutants still decode, most do not.
@@ -63,9 +37,8 @@ TEST(DecodeFuzzSmokeTest, SeededMutationsOfValidMessages) {
 TEST(DecodeFuzzSmokeTest, RandomBytes) {
   std::mt19937_64 rng(7);
   for (int i = 0; i < 100000; ++i) {
-    std::string s(rng() % 64, '\0');
-    for (char& c : s) c = static_cast<char>(rng());
-    FuzzOne(s);
+    std::string s = fuzz::RandomBytes(rng);
+    fuzz::FuzzOne(s);
   }
   SUCCEED();
 }
