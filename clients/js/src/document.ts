@@ -64,6 +64,8 @@ export abstract class DocSession<C> {
   private flushQueued = false;
   /** A subscribe is on its way: what arrives before its `subscribed` belongs to an older subscription. */
   private awaitingSubscribed = false;
+  /** init() has restored the local copy: only then may the session subscribe. */
+  private initialized = false;
   private syncWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private firstSync: { resolve: () => void; reject: (e: Error) => void } | null = null;
 
@@ -144,6 +146,7 @@ export abstract class DocSession<C> {
       this.applyRemote(change.update); // usually already in the snapshot: a no-op
       this.queue.add(change);
     }
+    this.initialized = true;
     return saved?.doc != null || (saved?.pending.length ?? 0) > 0;
   }
 
@@ -153,9 +156,19 @@ export abstract class DocSession<C> {
     return new Promise((resolve, reject) => (this.firstSync = { resolve, reject }));
   }
 
-  /** The connection is welcomed: subscribe from the last sequence number we hold. */
+  /**
+   * The connection is welcomed: subscribe from the last sequence number we
+   * hold. Once per connection, and only after init(): the client calls it
+   * both when the connection opens and when init() ends with the
+   * connection already open, and a second subscribe would be refused
+   * (`already subscribed`), leaving the session waiting for ever.
+   */
   connected(): void {
-    if (this.phase === 'closed') return;
+    if (!this.initialized || this.phase !== 'offline') return;
+    this.subscribe();
+  }
+
+  private subscribe(): void {
     this.phase = 'subscribing';
     this.awaitingSubscribed = true;
     this.queue.markAllUnsent();
@@ -367,7 +380,7 @@ export abstract class DocSession<C> {
   private resubscribe(): void {
     if (this.phase === 'offline' || this.phase === 'closed') return;
     this.ctx.conn.send({ type: 'unsubscribe', doc: this.id });
-    this.connected();
+    this.subscribe();
   }
 
   /** Submits what is unsent, when subscribed and caught up. */

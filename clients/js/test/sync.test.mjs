@@ -1,7 +1,8 @@
 // The SDK's protocol logic against a scripted fake server (fake-server.mjs):
 // the shared engine vectors replayed through a TextHandle, the in-flight
 // queue (resend after reconnect, resume from the last seq, leave only on
-// ack), out_of_order, forbidden rollback, snapshots merged with local edits,
+// ack), one subscribe per document however the connection and the local
+// copy race, out_of_order, forbidden rollback, snapshots merged with local edits,
 // and where the token travels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -165,6 +166,38 @@ test('an unacknowledged change is resent after a reconnect, resuming from the la
   assert.deepEqual(statuses.slice(-1), ['online']);
   assert.ok(statuses.includes('offline') && statuses.includes('syncing'));
   store.close();
+  await client.close();
+});
+
+test('a document whose local copy loads while the connection comes up subscribes once and sends its edits', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  // doc-2's local copy loads slowly: the connection opens (for doc-1) in
+  // the meantime.
+  const store = client.store;
+  const load = store.loadDoc.bind(store);
+  let release;
+  const gate = new Promise((r) => (release = r));
+  store.loadDoc = async (userId, docId) => {
+    if (docId === 'doc-2') await gate;
+    return load(userId, docId);
+  };
+  const slow = client.openText('doc-2');
+  const fast = client.openText(DOC);
+  const subFast = await fake.next((m) => m.type === 'subscribe' && m.doc === DOC, 'doc-1 subscribe');
+  fake.send(fake.socket, { type: 'subscribed', doc: DOC, role: 'editor', headSeq: 0 });
+  fake.send(fake.socket, { type: 'synced', doc: DOC, seq: 0 });
+  await fast;
+  assert.equal(subFast.sinceSeq, 0);
+  assert.ok(!fake.received.some((m) => m.type === 'subscribe' && m.doc === 'doc-2'), 'no subscribe before the local copy is loaded');
+  release();
+  await fake.next((m) => m.type === 'subscribe' && m.doc === 'doc-2', 'doc-2 subscribe');
+  fake.send(fake.socket, { type: 'subscribed', doc: 'doc-2', role: 'editor', headSeq: 0 });
+  fake.send(fake.socket, { type: 'synced', doc: 'doc-2', seq: 0 });
+  const text = await slow;
+  text.insert(0, 'hi');
+  const submit = await fake.next((m) => m.type === 'submit' && m.doc === 'doc-2', 'doc-2 submit');
+  assert.equal(submit.changes.length, 1);
+  assert.equal(fake.received.filter((m) => m.type === 'subscribe' && m.doc === 'doc-2').length, 1, 'exactly one subscribe');
   await client.close();
 });
 
