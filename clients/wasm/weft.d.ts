@@ -40,6 +40,13 @@ export declare class TextDoc {
   applyUpdateQuiet(update: Uint8Array): void;
   snapshot(): Uint8Array;
   pendingRuns(): number;
+  /** The character after code point `pos` as [clientId, seq], so that a
+   * cursor stays on it while others edit; null at the end of the text.
+   * Throws invalid_argument beyond the end. */
+  anchorAt(pos: number): [number, number] | null;
+  /** Where that character is now in code points (if deleted, where it
+   * was), or -1 if this replica does not hold it. */
+  resolveAnchor(clientId: number, seq: number): number;
   /** Frees the WASM memory of this document. */
   delete(): void;
   static load(snapshot: Uint8Array, clientId: number): TextDoc;

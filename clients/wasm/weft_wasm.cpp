@@ -120,6 +120,23 @@ class WasmTextDoc {
     auto r = doc_->ApplyUpdate(FromBytes(update), false);
     if (!r.ok()) Throw(r.status());
   }
+  // [client, seq] of the character after `pos`, or null at the end.
+  val AnchorAt(double pos) {
+    auto a = doc_->AnchorAt(static_cast<uint64_t>(pos));
+    if (!a.ok()) Throw(a.status());
+    if (a->end) return val::null();
+    val out = val::array();
+    out.call<void>("push", static_cast<double>(a->client));
+    out.call<void>("push", static_cast<double>(a->seq));
+    return out;
+  }
+  // Where that character is now, or -1 if this replica lacks it.
+  double ResolveAnchor(double client, double seq) const {
+    if (!(seq >= 0 && seq < 4294967296.0) || !(client >= 0)) return -1;
+    auto pos = doc_->ResolveAnchor(
+        {static_cast<uint64_t>(client), static_cast<uint32_t>(seq), false});
+    return pos ? static_cast<double>(*pos) : -1;
+  }
   val Snapshot() const { return Bytes(doc_->EncodeSnapshot()); }
   double PendingRuns() const {
     return static_cast<double>(doc_->pending_runs());
@@ -405,6 +422,8 @@ EMSCRIPTEN_BINDINGS(weft) {
       .function("applyUpdateQuiet", &WasmTextDoc::ApplyUpdateQuiet)
       .function("snapshot", &WasmTextDoc::Snapshot)
       .function("pendingRuns", &WasmTextDoc::PendingRuns)
+      .function("anchorAt", &WasmTextDoc::AnchorAt)
+      .function("resolveAnchor", &WasmTextDoc::ResolveAnchor)
       .class_function("load", &Load, emscripten::allow_raw_pointers());
   emscripten::function("utf16ToCodePoint", &Utf16ToCodePoint);
   emscripten::function("codePointToUtf16", &CodePointToUtf16);

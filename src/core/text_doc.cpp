@@ -311,6 +311,27 @@ StateVector TextDoc::GetStateVector() const {
   return sv;
 }
 
+Result<TextAnchor> TextDoc::AnchorAt(uint64_t pos) {
+  if (pos > tree_.visible_len()) {
+    return Status::InvalidArgument(
+        "anchor position beyond the end of the text");
+  }
+  if (pos == tree_.visible_len()) return TextAnchor{0, 0, true};
+  Id id = tree_.IdAt(tree_.FindVisible(pos));
+  return TextAnchor{agents_[id.agent].client, id.seq, false};
+}
+
+std::optional<uint64_t> TextDoc::ResolveAnchor(const TextAnchor& anchor) const {
+  if (anchor.end) return tree_.visible_len();
+  auto it = agent_of_.find(anchor.client);
+  if (it == agent_of_.end()) return std::nullopt;
+  Id id{it->second, anchor.seq};
+  if (!Known(id)) return std::nullopt;
+  auto cursor = tree_.FindId(id);
+  if (!cursor) return std::nullopt;
+  return tree_.VisiblePos(*cursor);
+}
+
 uint64_t TextDoc::OpCount(uint64_t client) const {
   auto it = agent_of_.find(client);
   return it == agent_of_.end() ? 0 : agents_[it->second].next_seq;

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,15 @@ struct TextChange {
   friend bool operator==(const TextChange&, const TextChange&) = default;
 };
 
+// A position tied to a character rather than to an offset (presence
+// cursors): the character's id, or the end of the text.
+struct TextAnchor {
+  uint64_t client = 0;
+  uint32_t seq = 0;
+  bool end = false;
+  friend bool operator==(const TextAnchor&, const TextAnchor&) = default;
+};
+
 // Limits that keep hostile updates from exhausting memory.
 struct TextDocLimits {
   // Operations held while waiting for their dependencies (counted in runs).
@@ -71,6 +81,15 @@ class TextDoc {
   // or `utf8` is not valid UTF-8; the document is then unchanged.
   Status Insert(uint64_t pos, std::string_view utf8);
   Status Delete(uint64_t pos, uint64_t len);
+
+  // The anchor of position `pos`: the character after it (the caret sits
+  // before that character), or the end anchor at the end of the text.
+  // kInvalidArgument if pos > length().
+  Result<TextAnchor> AnchorAt(uint64_t pos);
+  // Where `anchor` is now in code points: the visible characters before
+  // its character (if deleted, where it was). nullopt if this replica does
+  // not hold that character (not received yet).
+  std::optional<uint64_t> ResolveAnchor(const TextAnchor& anchor) const;
 
   StateVector GetStateVector() const;
   std::string EncodeStateVector() const;

@@ -25,6 +25,44 @@ TEST(TextDocTest, LocalEdits) {
   ASSERT_TRUE(d.CheckInvariants().ok());
 }
 
+TEST(TextDocTest, AnchorsStayOnTheirCharacterWhileOthersEdit) {
+  TextDoc a(1);
+  ASSERT_TRUE(a.Insert(0, "héllo world").ok());
+  TextDoc b(2);
+  ASSERT_TRUE(b.ApplyUpdate(a.EncodeDiff({})).ok());
+  // Bob's caret before "w" (code point 6), named by character.
+  auto anchor = b.AnchorAt(6);
+  ASSERT_TRUE(anchor.ok());
+  EXPECT_FALSE(anchor->end);
+  EXPECT_EQ(anchor->client, 1u);
+  EXPECT_EQ(anchor->seq, 6u);
+  // Alice types before it and deletes around it, concurrently with nothing
+  // from Bob: the anchor follows its character on both replicas.
+  ASSERT_TRUE(a.Insert(0, "¡Oh! ").ok());
+  ASSERT_TRUE(a.Delete(5 + 1, 4).ok());  // "éllo" -> "¡Oh! h world"
+  EXPECT_EQ(a.Text(), "¡Oh! h world");
+  EXPECT_EQ(a.ResolveAnchor(*anchor), 7u);  // still before "w"
+  ASSERT_TRUE(b.ApplyUpdate(a.EncodeDiff(b.GetStateVector())).ok());
+  EXPECT_EQ(b.ResolveAnchor(*anchor), 7u);
+  // Its character deleted: where it was.
+  ASSERT_TRUE(a.Delete(7, 1).ok());
+  EXPECT_EQ(a.Text(), "¡Oh! h orld");
+  EXPECT_EQ(a.ResolveAnchor(*anchor), 7u);
+  // The end anchor is the end, whatever the length.
+  auto end = a.AnchorAt(a.length());
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->end);
+  ASSERT_TRUE(a.Insert(a.length(), "!").ok());
+  EXPECT_EQ(a.ResolveAnchor(*end), a.length());
+  // Out of range, and characters this replica does not hold.
+  EXPECT_EQ(a.AnchorAt(a.length() + 1).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.ResolveAnchor({1, 999, false}), std::nullopt);
+  EXPECT_EQ(a.ResolveAnchor({77, 0, false}), std::nullopt);
+  TextDoc empty(3);
+  EXPECT_EQ(empty.ResolveAnchor(*anchor), std::nullopt);
+}
+
 TEST(TextDocTest, OpCountsMatchTheStateVector) {
   TextDoc a(1), b(2);
   ASSERT_TRUE(a.Insert(0, "héllo").ok());

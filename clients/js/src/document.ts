@@ -10,7 +10,7 @@ import type { ContainerRef, EngineDoc, EngineTextDoc, ItemId, Value, WeftModule 
 import { randomClientId } from './engine.js';
 import { Emitter } from './emitter.js';
 import { ReadOnlyError, SyncError } from './errors.js';
-import { PresenceHandle, type PresenceHost } from './presence.js';
+import { PresenceHandle, type PresenceHost, type WireAnchor } from './presence.js';
 import { PendingQueue } from './queue.js';
 import type { LocalStore, PendingRecord } from './storage.js';
 import {
@@ -77,6 +77,8 @@ export abstract class DocSession<C> {
     const host: PresenceHost = {
       toWire: (p) => this.presenceToWire(p),
       fromWire: (p) => this.presenceFromWire(p),
+      anchor: (p) => this.presenceAnchor(p),
+      resolve: (a) => this.presenceResolve(a),
       send: (state) => this.phase === 'synced' && this.ctx.conn.send({ type: 'presence', doc: this.id, state }),
       throttleMs: ctx.presenceThrottleMs,
     };
@@ -129,6 +131,13 @@ export abstract class DocSession<C> {
   protected abstract free(): void;
   protected abstract presenceToWire(p: number): number;
   protected abstract presenceFromWire(p: number): number;
+  /** Anchors tie presence positions to characters (texts); others have none. */
+  protected presenceAnchor(_p: number): WireAnchor | undefined {
+    return undefined;
+  }
+  protected presenceResolve(_a: WireAnchor): number | undefined {
+    return undefined;
+  }
 
   // --- lifecycle, called by the client ---
 
@@ -553,6 +562,16 @@ export class TextHandle extends DocSession<TextChangeEvent> {
 
   protected presenceFromWire(p: number): number {
     return codePointToUtf16(this.str, p);
+  }
+
+  protected override presenceAnchor(p: number): WireAnchor {
+    return this.doc.anchorAt(Math.max(0, Math.min(p, this.doc.length())));
+  }
+
+  protected override presenceResolve(a: WireAnchor): number | undefined {
+    if (a === null) return this.doc.length();
+    const p = this.doc.resolveAnchor(a[0], a[1]);
+    return p < 0 ? undefined : p;
   }
 }
 

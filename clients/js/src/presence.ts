@@ -1,8 +1,12 @@
 // Presence of one document (docs/protocol.md §3, "Presence"): our state,
 // throttled to the server, and the peers' states as they arrive. Positions
 // (cursor, selection) are kept in the engine's units (code points for a
-// text) and moved through every change until the peer's next update; the
-// handle converts them for the API.
+// text); the handle converts them for the API. In a text they also travel
+// as anchors (`anchors`: the ids of the characters they sit before), which
+// each replica resolves against its own copy, so a peer's cursor stays on
+// the same characters whatever either side has or has not received yet.
+// Without an anchor we can resolve, the number is used, moved through
+// every change until the peer's next update.
 
 import { Emitter } from './emitter.js';
 
@@ -25,10 +29,23 @@ export interface Peer extends PresenceState {
   sessionId: number;
 }
 
+/** A character's id [clientId, seq], or null for the end of the text. */
+export type WireAnchor = [number, number] | null;
+
+interface WireAnchors {
+  cursor?: WireAnchor;
+  anchor?: WireAnchor;
+  head?: WireAnchor;
+}
+
 /** What the handle supplies: unit conversion between the API and the wire, and sending. */
 export interface PresenceHost {
   toWire(p: number): number;
   fromWire(p: number): number;
+  /** The anchor of a wire position, or undefined where positions have none (not a text). */
+  anchor?(p: number): WireAnchor | undefined;
+  /** Where an anchor is now (wire units), or undefined if this replica lacks its character. */
+  resolve?(a: WireAnchor): number | undefined;
   send(state: Uint8Array): boolean;
   throttleMs: number;
 }
@@ -57,6 +74,17 @@ export class PresenceHandle {
           ? null
           : { anchor: this.host.toWire(state.selection.anchor), head: this.host.toWire(state.selection.head) };
     }
+    const anchorOf = this.host.anchor?.bind(this.host);
+    if (anchorOf && ('cursor' in state || 'selection' in state)) {
+      const anchors: WireAnchors = {};
+      if (typeof wire.cursor === 'number') anchors.cursor = anchorOf(wire.cursor);
+      if (wire.selection) {
+        anchors.anchor = anchorOf(wire.selection.anchor);
+        anchors.head = anchorOf(wire.selection.head);
+      }
+      if (Object.values(anchors).some((a) => a !== undefined)) wire.anchors = anchors;
+      else delete wire.anchors;
+    }
     if (utf8.encode(JSON.stringify(wire)).length > kMaxStateBytes) {
       throw new RangeError('presence state over 2 KiB');
     }
@@ -70,9 +98,15 @@ export class PresenceHandle {
     const out: Peer[] = [];
     for (const p of this.remote.values()) {
       const q: Peer = { ...p };
+      delete q.anchors;
+      const anchors = validAnchors(p.anchors);
+      const at = (a: WireAnchor | undefined, fallback: number): number => {
+        const r = a !== undefined && this.host.resolve ? this.host.resolve(a) : undefined;
+        return this.host.fromWire(r ?? fallback);
+      };
       try {
-        if (typeof p.cursor === 'number') q.cursor = this.host.fromWire(p.cursor);
-        if (p.selection) q.selection = { anchor: this.host.fromWire(p.selection.anchor), head: this.host.fromWire(p.selection.head) };
+        if (typeof p.cursor === 'number') q.cursor = at(anchors.cursor, p.cursor);
+        if (p.selection) q.selection = { anchor: at(anchors.anchor, p.selection.anchor), head: at(anchors.head, p.selection.head) };
       } catch {
         q.cursor = null; // a position beyond our text: the peer's next update mends it
         q.selection = null;
@@ -162,4 +196,19 @@ export class PresenceHandle {
   private emit(): void {
     this.events.emit('change', this.peers());
   }
+}
+
+/** The anchors of a peer's state that are well formed; others are ignored. */
+function validAnchors(raw: unknown): WireAnchors {
+  const out: WireAnchors = {};
+  if (!raw || typeof raw !== 'object') return out;
+  const r = raw as Record<string, unknown>;
+  for (const key of ['cursor', 'anchor', 'head'] as const) {
+    const a = r[key];
+    if (a === null) out[key] = null;
+    else if (Array.isArray(a) && a.length === 2 && a.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      out[key] = [a[0] as number, a[1] as number];
+    }
+  }
+  return out;
 }

@@ -201,6 +201,44 @@ test('a document whose local copy loads while the connection comes up subscribes
   await client.close();
 });
 
+test('presence cursors travel as character anchors and stay on their characters', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake, { changes: [remoteChange(5, 'hello world')] });
+  const text = await opening;
+  const peer = (state) =>
+    fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode(JSON.stringify(state)) });
+  // The peer's number refers to a text we do not have (99); its anchor
+  // names the character "w" (client 5, seq 6), which we hold.
+  peer({ name: 'Bo', cursor: 99, selection: { anchor: 0, head: 5 }, anchors: { cursor: [5, 6], anchor: [5, 0], head: [5, 5] } });
+  await eventually(() => text.presence.peers().length === 1, 'a peer');
+  assert.deepEqual(text.presence.peers(), [{ sessionId: 42, name: 'Bo', cursor: 6, selection: { anchor: 0, head: 5 } }]);
+  // We type before it and delete "hello": the cursor stays before "w".
+  text.insert(0, '😀 ');
+  text.delete(3, 5); // '😀' is two UTF-16 units
+  assert.equal(text.value(), '😀  world');
+  assert.equal(text.presence.peers()[0].cursor, 4, 'before "w", in UTF-16 units');
+  assert.deepEqual(text.presence.peers()[0].selection, { anchor: 3, head: 3 }, 'a deleted range collapses where it was');
+  // An anchor we cannot resolve falls back to the number; a malformed one is ignored.
+  peer({ name: 'Bo', cursor: 2, anchors: { cursor: [77, 0] } });
+  await eventually(() => text.presence.peers()[0].cursor === 3, 'the number (code point 2 is UTF-16 offset 3)');
+  peer({ name: 'Bo', cursor: 1, anchors: { cursor: ['x', -1] } });
+  await eventually(() => text.presence.peers()[0].cursor === 2, 'the number again');
+  // Our own cursor goes out with its anchor: UTF-16 offset 4 is code point
+  // 3 ('😀', ' ', ' ', then "w").
+  const before = fake.received.length;
+  text.presence.set({ name: 'Al', cursor: 4 });
+  const sent = await fake.next((m) => m.type === 'presence', 'our presence', 3000, before);
+  const state = JSON.parse(new TextDecoder().decode(sent.state));
+  assert.equal(state.cursor, 3, 'code points on the wire');
+  assert.deepEqual(state.anchors, { cursor: [5, 6] });
+  const mark = fake.received.length;
+  text.presence.set({ cursor: text.length });
+  const atEnd = await fake.next((m) => m.type === 'presence', 'presence at the end', 3000, mark);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(atEnd.state)).anchors, { cursor: null }, 'the end anchor');
+  await client.close();
+});
+
 test('out_of_order sends the queue again', async () => {
   const { fake, client } = await setup({ storage: 'memory' });
   const opening = client.openText(DOC);

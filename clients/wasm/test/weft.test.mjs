@@ -105,6 +105,26 @@ test('typing fast paths: insert, insertCodePoint and remove', () => {
   assert.throws(() => doc.remove(0, 1), /deleted object/);
 });
 
+test('anchors stay on their character while the other replica edits', () => {
+  const a = new weft.TextDoc(1);
+  a.insert(0, 'hello world');
+  const b = new weft.TextDoc(2);
+  b.applyUpdate(a.diff(b.stateVector()));
+  const at = b.anchorAt(6); // before "w"
+  assert.deepEqual(at, [1, 6]);
+  assert.equal(b.anchorAt(b.length()), null, 'the end anchor');
+  assert.throws(() => b.anchorAt(99), /invalid_argument/);
+  a.insert(0, '>> ');
+  a.remove(3, 5); // "hello" gone
+  b.applyUpdate(a.diff(b.stateVector()));
+  assert.equal(b.text(), '>>  world');
+  assert.equal(b.resolveAnchor(...at), 4);
+  assert.equal(b.resolveAnchor(1, 500), -1, 'a character not held');
+  assert.equal(b.resolveAnchor(9, 0), -1, 'an unknown client');
+  a.delete();
+  b.delete();
+});
+
 test('UTF-16 offsets convert to code points', () => {
   const s = 'a😀b';
   assert.equal(weft.utf16ToCodePoint(s, 3), 2);
