@@ -57,6 +57,13 @@ export declare class TextDoc {
 export type ContainerRef = string;
 /** A list item's stable id, "CLIENT:SEQ". */
 export type ItemId = string;
+/** One change reported by Doc.applyUpdate: a map's key, a list's item
+ * (inserted, moved, set or deleted), or a text's content (neither). */
+export interface StructChange {
+  container: ContainerRef;
+  key?: string;
+  item?: ItemId;
+}
 /** Integers become int64 registers, other numbers doubles. */
 export type Value = null | boolean | number | string | { new: 'map' | 'list' | 'text' };
 
@@ -81,7 +88,8 @@ export declare class Doc {
   /** Operations of `clientId` over all parts: a sync change's first_seq. */
   opCount(clientId: number): number;
   diff(stateVector: Uint8Array): Uint8Array;
-  applyUpdate(update: Uint8Array): void;
+  /** Idempotent; any order. Returns what changed visibly. */
+  applyUpdate(update: Uint8Array): StructChange[];
   snapshot(): Uint8Array;
   delete(): void;
   static load(snapshot: Uint8Array, clientId: number): Doc;

@@ -367,9 +367,24 @@ class WasmDoc {
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
-  void ApplyUpdate(const val& update) {
-    weft::Status s = doc_->ApplyUpdate(FromBytes(update));
+  // What changed: {container, key} for maps, {container, item} for lists,
+  // {container} for a text's content.
+  val ApplyUpdate(const val& update) {
+    std::vector<weft::core::StructChange> changes;
+    weft::Status s = doc_->ApplyUpdate(FromBytes(update), &changes);
     if (!s.ok()) Throw(s);
+    val out = val::array();
+    for (const auto& c : changes) {
+      val o = val::object();
+      o.set("container", RefString(c.container));
+      if (c.container.kind == weft::core::ContainerKind::kMap) {
+        o.set("key", c.key);
+      } else if (c.container.kind == weft::core::ContainerKind::kList) {
+        o.set("item", IdString(c.item));
+      }
+      out.call<void>("push", o);
+    }
+    return out;
   }
   val Snapshot() const { return Bytes(doc_->EncodeSnapshot()); }
 

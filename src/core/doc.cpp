@@ -193,7 +193,8 @@ Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
   return w.Take();
 }
 
-Status Doc::ApplyText(const ContainerRef& ref, const std::string& update) {
+Status Doc::ApplyText(const ContainerRef& ref, const std::string& update,
+                      std::vector<StructChange>* changes) {
   if (!structure_->HasContainer(ref)) {
     if (pending_.size() >= kMaxPendingTexts) {
       return Status::ResourceExhausted("too many pending text updates");
@@ -203,20 +204,23 @@ Status Doc::ApplyText(const ContainerRef& ref, const std::string& update) {
   }
   auto text = Text(ref);
   if (!text.ok()) return text.status();
-  auto r = (*text)->ApplyUpdate(update, false);
-  return r.ok() ? Status::Ok() : r.status();
+  auto r = (*text)->ApplyUpdate(update, changes != nullptr);
+  if (!r.ok()) return r.status();
+  if (changes != nullptr && !r->empty()) changes->push_back({ref, {}, {}});
+  return Status::Ok();
 }
 
-Status Doc::RetryPending() {
+Status Doc::RetryPending(std::vector<StructChange>* changes) {
   std::vector<std::pair<ContainerRef, std::string>> waiting;
   waiting.swap(pending_);
   for (auto& [ref, update] : waiting) {
-    WEFT_RETURN_IF_ERROR(ApplyText(ref, update));
+    WEFT_RETURN_IF_ERROR(ApplyText(ref, update, changes));
   }
   return Status::Ok();
 }
 
-Status Doc::ApplyUpdate(std::string_view update) {
+Status Doc::ApplyUpdate(std::string_view update,
+                        std::vector<StructChange>* changes) {
   ByteReader r(update);
   WEFT_RETURN_IF_ERROR(Header(&r, kKindDocUpdate));
   std::string_view struct_update;
@@ -234,10 +238,11 @@ Status Doc::ApplyUpdate(std::string_view update) {
   if (!r.AtEnd()) return Status::Corruption("trailing bytes");
   auto s = structure_->ApplyUpdate(struct_update);
   if (!s.ok()) return s.status();
+  if (changes != nullptr) changes->insert(changes->end(), s->begin(), s->end());
   for (const auto& [ref, bytes] : texts) {
-    WEFT_RETURN_IF_ERROR(ApplyText(ref, std::string(bytes)));
+    WEFT_RETURN_IF_ERROR(ApplyText(ref, std::string(bytes), changes));
   }
-  return RetryPending();
+  return RetryPending(changes);
 }
 
 std::string Doc::EncodeSnapshot() const {

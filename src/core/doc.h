@@ -53,16 +53,21 @@ class Doc {
   Result<std::string> EncodeDiff(std::string_view state_vector) const;
   // Idempotent, any order. kCorruption on bad bytes (parts applied before
   // the bad one stay applied); text updates for texts whose creating
-  // operation is missing wait (pending_texts()).
-  Status ApplyUpdate(std::string_view update);
+  // operation is missing wait (pending_texts()). With `changes`, appends
+  // what changed visibly, for UI events: the map keys and list items of
+  // StructDoc::ApplyUpdate, and one entry (empty key, no item) per text
+  // whose content changed.
+  Status ApplyUpdate(std::string_view update,
+                     std::vector<StructChange>* changes = nullptr);
   std::string EncodeSnapshot() const;
   static Result<std::unique_ptr<Doc>> LoadSnapshot(std::string_view snapshot,
                                                    uint64_t client_id);
   size_t pending_texts() const { return pending_.size(); }
 
  private:
-  Status ApplyText(const ContainerRef& ref, const std::string& update);
-  Status RetryPending();
+  Status ApplyText(const ContainerRef& ref, const std::string& update,
+                   std::vector<StructChange>* changes);
+  Status RetryPending(std::vector<StructChange>* changes);
 
   uint64_t client_;
   std::unique_ptr<StructDoc> structure_;

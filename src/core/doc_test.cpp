@@ -44,6 +44,41 @@ TEST(DocTest, ShapesWithNestedTextConverge) {
   EXPECT_EQ((*loaded)->EncodeSnapshot(), a.EncodeSnapshot());
 }
 
+TEST(DocTest, ApplyUpdateReportsWhatChanged) {
+  Doc a(1), b(2);
+  auto shapes = ContainerRef::RootMap("shapes");
+  auto shape = a.structure().MapSet(shapes, "s1", Value::NewMap());
+  ASSERT_TRUE(shape.ok());
+  auto label = a.structure().MapSet(**shape, "label", Value::NewText());
+  ASSERT_TRUE(label.ok() && label->has_value());
+  ASSERT_TRUE((*a.Text(**label))->Insert(0, "hi").ok());
+  std::vector<StructChange> changes;
+  auto diff = a.EncodeDiff(b.EncodeStateVector());
+  ASSERT_TRUE(diff.ok());
+  ASSERT_TRUE(b.ApplyUpdate(*diff, &changes).ok());
+  auto has = [&](const ContainerRef& c, const std::string& key) {
+    for (const auto& ch : changes) {
+      if (ch.container == c && ch.key == key) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(shapes, "s1"));
+  EXPECT_TRUE(has(**shape, "label"));
+  EXPECT_TRUE(has(**label, ""));  // the text's content
+  // The same update again changes nothing and reports nothing.
+  changes.clear();
+  ASSERT_TRUE(b.ApplyUpdate(*diff, &changes).ok());
+  EXPECT_TRUE(changes.empty());
+  // Only the text changes: only the text is reported.
+  auto before = b.EncodeStateVector();
+  ASSERT_TRUE((*a.Text(**label))->Insert(2, "!").ok());
+  diff = a.EncodeDiff(before);
+  ASSERT_TRUE(diff.ok());
+  ASSERT_TRUE(b.ApplyUpdate(*diff, &changes).ok());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].container, **label);
+}
+
 TEST(DocTest, OpCountIsDensePerClientOverAllParts) {
   Doc a(1), b(2);
   EXPECT_EQ(a.OpCount(1), 0u);

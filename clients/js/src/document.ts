@@ -6,7 +6,7 @@
 
 import type { Change, Role, ServerMessage } from './codec.js';
 import type { Connection } from './connection.js';
-import type { ContainerRef, EngineDoc, EngineTextDoc, ItemId, Value, WeftModule } from './engine.js';
+import type { ContainerRef, EngineDoc, EngineTextDoc, ItemId, StructChange, Value, WeftModule } from './engine.js';
 import { randomClientId } from './engine.js';
 import { Emitter } from './emitter.js';
 import { ReadOnlyError, SyncError } from './errors.js';
@@ -579,6 +579,12 @@ export class TextHandle extends DocSession<TextChangeEvent> {
 
 export interface StructChangeEvent {
   origin: Origin;
+  /**
+   * What changed: a map's key, a list's item, or a text's content (neither
+   * key nor item). Absent when the whole document may have changed (a
+   * server snapshot merged, a rollback).
+   */
+  changes?: StructChange[];
 }
 
 /** A board or canvas (Doc): maps, lists and nested texts. Text positions in code points. */
@@ -586,40 +592,46 @@ export class StructHandle extends DocSession<StructChangeEvent> {
   readonly kind = 'struct';
   private doc!: EngineDoc;
   private depth = 0;
+  /** What the edits of the current change touched. */
+  private touched: StructChange[] = [];
 
   toJSON(): Record<string, unknown> {
     return JSON.parse(this.doc.toJson()) as Record<string, unknown>;
   }
 
   mapSet(map: ContainerRef, key: string, value: Value): ContainerRef | undefined {
-    return this.edit(() => this.doc.mapSet(map, key, value));
+    return this.edit(() => this.doc.mapSet(map, key, value), { container: map, key });
   }
   mapDelete(map: ContainerRef, key: string): void {
-    this.edit(() => this.doc.mapDelete(map, key));
+    this.edit(() => this.doc.mapDelete(map, key), { container: map, key });
   }
   mapContainer(map: ContainerRef, key: string): ContainerRef | undefined {
     return this.doc.mapContainer(map, key);
   }
   listInsert(list: ContainerRef, index: number, value: Value): ItemId {
-    return this.edit(() => this.doc.listInsert(list, index, value));
+    return this.edit(() => {
+      const item = this.doc.listInsert(list, index, value);
+      this.touched.push({ container: list, item });
+      return item;
+    });
   }
   listMove(list: ContainerRef, item: ItemId, index: number): void {
-    this.edit(() => this.doc.listMove(list, item, index));
+    this.edit(() => this.doc.listMove(list, item, index), { container: list, item });
   }
   listSet(list: ContainerRef, item: ItemId, value: Value): void {
-    this.edit(() => this.doc.listSet(list, item, value));
+    this.edit(() => this.doc.listSet(list, item, value), { container: list, item });
   }
   listDelete(list: ContainerRef, item: ItemId): void {
-    this.edit(() => this.doc.listDelete(list, item));
+    this.edit(() => this.doc.listDelete(list, item), { container: list, item });
   }
   listIds(list: ContainerRef): ItemId[] {
     return this.doc.listIds(list);
   }
   textInsert(text: ContainerRef, pos: number, s: string): void {
-    this.edit(() => this.doc.textInsert(text, pos, s));
+    this.edit(() => this.doc.textInsert(text, pos, s), { container: text });
   }
   textRemove(text: ContainerRef, pos: number, len: number): void {
-    this.edit(() => this.doc.textRemove(text, pos, len));
+    this.edit(() => this.doc.textRemove(text, pos, len), { container: text });
   }
   text(text: ContainerRef): string {
     return this.doc.text(text);
@@ -630,14 +642,22 @@ export class StructHandle extends DocSession<StructChangeEvent> {
     return this.edit(fn);
   }
 
-  private edit<T>(fn: () => T): T {
-    if (this.depth > 0) return fn();
+  /** Runs `fn` as one change (or as part of the enclosing transact) and reports `what` it touched. */
+  private edit<T>(fn: () => T, what?: StructChange): T {
+    const record = () => {
+      const r = fn();
+      if (what) this.touched.push(what);
+      return r;
+    };
+    if (this.depth > 0) return record();
     this.depth++;
+    this.touched = [];
     try {
-      const r = this.commit(this.doc, fn);
-      this.events.emit('change', { origin: 'local' });
+      const r = this.commit(this.doc, record);
+      this.events.emit('change', { origin: 'local', changes: this.touched });
       return r;
     } finally {
+      this.touched = [];
       this.depth--;
     }
   }
@@ -647,8 +667,8 @@ export class StructHandle extends DocSession<StructChangeEvent> {
   }
 
   protected applyRemote(update: Uint8Array): void {
-    this.doc.applyUpdate(update);
-    this.events.emit('change', { origin: 'remote' });
+    const changes = this.doc.applyUpdate(update);
+    if (changes.length > 0) this.events.emit('change', { origin: 'remote', changes });
   }
 
   protected mergeSnapshot(state: Uint8Array): void {

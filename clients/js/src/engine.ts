@@ -5,7 +5,7 @@ import type { Doc, TextDoc, WeftModule } from './engine/weft.cjs';
 
 // The engine's own types (clients/wasm/weft.d.ts, copied by
 // scripts/copy-engine.mjs), under the names the SDK uses.
-export type { ContainerRef, ItemId, TextChange as EngineTextChange, Value, WeftModule } from './engine/weft.cjs';
+export type { ContainerRef, ItemId, StructChange, TextChange as EngineTextChange, Value, WeftModule } from './engine/weft.cjs';
 export type EngineTextDoc = TextDoc;
 export type EngineDoc = Doc;
 

@@ -19,7 +19,7 @@ export type {
 export { TextHandle, StructHandle } from './document.js';
 export type { Origin, StructChangeEvent, TextChangeEvent } from './document.js';
 export type { Peer, PresenceHandle, PresenceState, Selection } from './presence.js';
-export type { ContainerRef, ItemId, Value, WeftModule } from './engine.js';
+export type { ContainerRef, ItemId, StructChange, Value, WeftModule } from './engine.js';
 export type { TextChange } from './unicode.js';
 export { ReadOnlyError, SyncError, WeftApiError } from './errors.js';
 export { MemoryStore, IndexedDbStore } from './storage.js';

@@ -181,12 +181,21 @@ test('boards converge as structured documents', async () => {
   const da = await a.openDoc(t.doc);
   const db = await b.openDoc(t.doc);
   const remote = [];
-  db.on('change', (ev) => remote.push(ev.origin));
+  const touched = [];
+  db.on('change', (ev) => {
+    remote.push(ev.origin);
+    if (ev.origin === 'remote') touched.push(...ev.changes.map((c) => JSON.stringify(c)));
+  });
+  const local = [];
+  da.on('change', (ev) => local.push(ev));
   const card = da.transact(() => {
     const id = da.listInsert('list:cards', 0, { new: 'map' });
+    da.mapSet('map:meta', 'count', 1);
     return id;
   });
   assert.ok(card);
+  assert.equal(local.length, 1, 'one event per transaction');
+  assert.deepEqual(local[0], { origin: 'local', changes: [{ container: 'list:cards', item: card }, { container: 'map:meta', key: 'count' }] });
   const shape = da.mapSet('map:shapes', 's1', { new: 'map' });
   da.mapSet(shape, 'x', 10);
   const label = da.mapSet(shape, 'label', { new: 'text' });
@@ -196,6 +205,10 @@ test('boards converge as structured documents', async () => {
   await eventually(() => JSON.stringify(da.toJSON()) === JSON.stringify(db.toJSON()) && db.listIds('list:cards').length === 2, 'boards to converge');
   assert.equal(db.toJSON()['map:shapes'].s1.label, 'hi');
   assert.ok(remote.includes('remote'));
+  // Bob's events say what Alice changed.
+  for (const c of [{ container: 'list:cards', item: card }, { container: 'map:shapes', key: 's1' }, { container: shape, key: 'x' }, { container: label }]) {
+    assert.ok(touched.includes(JSON.stringify(c)), `bob saw ${JSON.stringify(c)}`);
+  }
   const content = await a.api.documents.content(t.doc);
   assert.deepEqual(content, da.toJSON());
 });

@@ -147,8 +147,13 @@ test('Doc: a board of shapes with nested text converges', () => {
   assert.equal(b.mapContainer(b.mapContainer('map:shapes', 's1'), 'label'), label);
   b.textInsert(label, 2, ' there');
   b.mapSet(shape, 'w', 2.5);
-  a.applyUpdate(b.diff(a.stateVector()));
-  b.applyUpdate(a.diff(b.stateVector()));
+  const toA = a.applyUpdate(b.diff(a.stateVector()));
+  assert.deepEqual(new Set(toA.map((c) => JSON.stringify(c))),
+    new Set([JSON.stringify({ container: label }), JSON.stringify({ container: shape, key: 'w' })]),
+    'what changed: the label text and the key w');
+  const update = a.diff(b.stateVector());
+  assert.deepEqual(b.applyUpdate(update), [{ container: 'list:todo', item: t1 }], 'the moved item');
+  assert.deepEqual(b.applyUpdate(update), [], 'applied again: nothing changed');
   assert.equal(a.toJson(), b.toJson());
   assert.equal(a.toJson(),
     '{"map:shapes":{"s1":{"fill":"red","label":"hi there","w":2.500000,"x":10}},"list:todo":["two","one"]}');
