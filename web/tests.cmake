@@ -6,8 +6,6 @@
 # loopback port with a throwaway data directory. They run one at a time:
 # two Chromiums plus weftd are plenty for a shared 2-core machine.
 # Screenshots land in <build>/browser-artifacts/screenshots.
-# A test file that fails is run once more (tests/retry-once.sh, which says
-# so in the output) while an intermittent failure is being chased.
 find_program(WEFT_NPM npm)
 find_program(WEFT_NODE node)
 set(WEFT_WEB_DIR ${PROJECT_SOURCE_DIR}/web)
@@ -26,8 +24,7 @@ foreach(test_file ${WEFT_BROWSER_TESTS})
   get_filename_component(name ${test_file} NAME_WE)
   string(REGEX REPLACE "_test$" "" name ${name})
   add_test(NAME browser_${name}
-    COMMAND bash ${WEFT_WEB_DIR}/tests/retry-once.sh
-            ${WEFT_NODE} --test --test-concurrency=1 ${test_file}
+    COMMAND ${WEFT_NODE} --test --test-concurrency=1 ${test_file}
     WORKING_DIRECTORY ${WEFT_WEB_DIR})
   set_tests_properties(browser_${name} PROPERTIES
     LABELS browser FIXTURES_REQUIRED weft_web_dist TIMEOUT 300 RUN_SERIAL TRUE
