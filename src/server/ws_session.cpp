@@ -49,6 +49,16 @@ const Frame& EmptyPayload() {
   return empty;
 }
 
+// Empties `v`, freeing its storage if it grew beyond `keep` elements.
+template <typename T>
+void ShrinkOrClear(std::vector<T>& v, std::size_t keep) {
+  if (v.capacity() > keep) {
+    std::vector<T>().swap(v);
+  } else {
+    v.clear();
+  }
+}
+
 // The label of weft_sync_disconnects_total for a close the server chose
 // (docs/protocol.md §4).
 std::string_view ServerCloseReason(std::uint16_t code) {
@@ -242,8 +252,9 @@ class WsTransport : public SyncTransport,
       Hold(std::move(out.payload), out.opcode);
     }
     if (head_ == queue_.size()) {
-      // Drained: an idle connection keeps no capacity from a past burst.
-      std::vector<Out>().swap(queue_);
+      // Drained: an idle connection keeps no capacity from a past burst
+      // (a few slots stay, so that steady traffic does not allocate).
+      ShrinkOrClear(queue_, 4);
       head_ = 0;
       if (closing_ && close_code_ != 0) {
         Hold(std::make_shared<const std::string>(
@@ -275,8 +286,8 @@ class WsTransport : public SyncTransport,
 
   void WriteDone(boost::system::error_code ec) {
     writing_ = false;
-    std::vector<Held>().swap(held_);
-    std::vector<asio::const_buffer>().swap(buffers_);
+    ShrinkOrClear(held_, 4);
+    ShrinkOrClear(buffers_, 8);
     if (ec) {
       closing_ = true;
       DropQueue();
