@@ -99,6 +99,8 @@ class WsTransport : public SyncTransport,
         last_rx_(std::chrono::steady_clock::now()) {}
 
   tcp::socket& socket() { return socket_; }
+  // Where the pending read of this connection puts its first bytes.
+  std::array<char, 64>& read_slot() { return read_slot_; }
 
   void Send(Frame frame) override {
     Enqueue(std::move(frame), WsOpcode::kBinary, true);
@@ -347,6 +349,7 @@ class WsTransport : public SyncTransport,
   }
 
   tcp::socket socket_;
+  std::array<char, 64> read_slot_;
   asio::steady_timer close_timer_;
   std::chrono::seconds idle_timeout_;
   // Frames to write from head_ on. A vector rather than a deque: an idle
@@ -373,9 +376,9 @@ class WsTransport : public SyncTransport,
   std::string close_reason_;
 };
 
-// Reads frames until the socket closes, feeding `conn`. Waits for
-// readability and then reads into the thread's buffer, so that a pending
-// read holds no buffer of its own.
+// Reads frames until the socket closes, feeding `conn`. A pending read
+// holds only the connection's 64-byte slot; bursts are read into the
+// thread's buffer.
 asio::awaitable<void> ReadFrames(tcp::socket& socket, WsTransport& transport,
                                  SyncConnection& conn,
                                  std::size_t max_message_bytes) {
@@ -404,30 +407,39 @@ asio::awaitable<void> ReadFrames(tcp::socket& socket, WsTransport& transport,
         break;
     }
   };
+  auto feed = [&](char* data, std::size_t n) {
+    transport.Received();
+    if (failed) return;
+    if (std::uint16_t code = reader.Feed(data, n, on_event); code != 0) {
+      // Later bytes are read and dropped until the client answers the
+      // close frame or the close timeout ends the connection.
+      failed = true;
+      transport.ReadFailed(code);
+    }
+  };
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
   if (ec) co_return;
+  auto& first = transport.read_slot();
   for (;;) {
-    auto [wec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
-    if (wec) co_return;
+    // A real read, not a readiness wait: Asio tries it at once if data came
+    // since the last one, so no wake-up is lost between our draining reads
+    // and this wait (epoll is edge-triggered). Into the connection's small
+    // slot; whatever else is there then goes into this thread's buffer.
+    auto [rec, n] =
+        co_await socket.async_read_some(asio::buffer(first), kTuple);
+    if (rec) co_return;
+    feed(first.data(), n);
+    if (n < first.size()) continue;
     for (;;) {
       auto& buffer = ReadBuffer();
-      std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+      std::size_t m = socket.read_some(asio::buffer(buffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         break;
       }
       if (ec) co_return;  // end of stream, reset, or closed here
-      transport.Received();
-      if (!failed) {
-        if (std::uint16_t code = reader.Feed(buffer.data(), n, on_event);
-            code != 0) {
-          // Later bytes are read and dropped until the client answers the
-          // close frame or the close timeout ends the connection.
-          failed = true;
-          transport.ReadFailed(code);
-        }
-      }
-      if (n < buffer.size()) break;
+      feed(buffer.data(), m);
+      if (m < buffer.size()) break;
     }
   }
 }
