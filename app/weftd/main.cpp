@@ -91,6 +91,12 @@ int main(int argc, char** argv) {
       ->envname("WEFT_SNAPSHOT_AFTER")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--broadcast-interval", config.sync.broadcast_interval_ms,
+                 "Milliseconds a document's changes may wait to be broadcast "
+                 "together while edits stream in (0: at once)")
+      ->envname("WEFT_BROADCAST_INTERVAL")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   app.add_option("--unload-interval", config.sync.unload_interval_s,
                  "Seconds between unloads of documents nobody has open")
       ->envname("WEFT_UNLOAD_INTERVAL")

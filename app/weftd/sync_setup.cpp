@@ -17,6 +17,8 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   weft::server::HubConfig hub_config;
   hub_config.snapshot_every = config.snapshot_every;
   hub_config.snapshot_after = std::chrono::seconds(config.snapshot_after_s);
+  hub_config.broadcast_interval =
+      std::chrono::milliseconds(config.broadcast_interval_ms);
   rt->hub = std::make_unique<weft::server::DocumentHub>(*rt->log, *rt->models,
                                                         hub_config);
   rt->hub->ExportMetrics(metrics);
@@ -27,6 +29,8 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   rt->service = std::make_unique<weft::server::SyncService>(
       *rt->hub, *rt->authn, *rt->access, rt->registry);
   rt->service->unload_interval = std::chrono::seconds(config.unload_interval_s);
+  rt->service->broadcast_interval =
+      std::chrono::milliseconds(config.broadcast_interval_ms);
   rt->service->max_outbound_bytes =
       static_cast<std::size_t>(config.max_outbound_bytes);
   metrics.AddCallbackGauge(

@@ -83,6 +83,8 @@ Status ApplyConfigText(std::string_view text, std::string_view source,
           s = Int(source, key, node, 1, 100'000'000, &y.snapshot_every);
         } else if (k == "snapshot_after_s") {
           s = Int(source, key, node, 1, 7 * 86400, &y.snapshot_after_s);
+        } else if (k == "broadcast_interval_ms") {
+          s = Int(source, key, node, 0, 1000, &y.broadcast_interval_ms);
         } else if (k == "unload_interval_s") {
           s = Int(source, key, node, 1, 86400, &y.unload_interval_s);
         } else if (k == "max_outbound_bytes") {

@@ -76,6 +76,7 @@ snapshot_every = 50
 snapshot_after_s = 60
 unload_interval_s = 5
 max_outbound_bytes = 65536
+broadcast_interval_ms = 8
 )",
                              "weftd.toml", &c);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -83,7 +84,10 @@ max_outbound_bytes = 65536
   EXPECT_EQ(c.sync.snapshot_after_s, 60);
   EXPECT_EQ(c.sync.unload_interval_s, 5);
   EXPECT_EQ(c.sync.max_outbound_bytes, 65536);
+  EXPECT_EQ(c.sync.broadcast_interval_ms, 8);
   ServerConfig d;
+  EXPECT_FALSE(
+      ApplyConfigText("[sync]\nbroadcast_interval_ms = 5000\n", "f", &d).ok());
   EXPECT_FALSE(ApplyConfigText("[sync]\nsnapshot_every = 0\n", "f", &d).ok());
   EXPECT_FALSE(ApplyConfigText("[sync]\nsnapshot_after_s = 0\n", "f", &d).ok());
   EXPECT_FALSE(

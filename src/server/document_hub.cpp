@@ -45,6 +45,22 @@ struct DocumentHub::Live {
   std::map<const Subscriber*, Sub> subs;
   bool presence_queued = false;  // in the hub's presence_dirty_
 
+  // Durable changes not broadcast yet (HubConfig::broadcast_interval),
+  // contiguous from outbox.first_seq, and when the last broadcast went out.
+  proto::Ops outbox;
+  bool broadcast_queued = false;  // in the hub's broadcast_dirty_
+  std::chrono::steady_clock::time_point last_broadcast;
+
+  // Sends what the outbox holds to every subscriber. Under mu.
+  void FlushOutbox(std::chrono::steady_clock::time_point now) {
+    if (outbox.changes.empty()) return;
+    last_broadcast = now;
+    outbox.doc = id;
+    Frame frame = ToFrame(outbox);
+    outbox.changes.clear();
+    for (auto& [ptr, sub] : subs) sub.sub->Send(frame);
+  }
+
   // A submit's accepted changes, applied to the model, not yet durable.
   struct Batch {
     std::weak_ptr<Subscriber> from;
@@ -189,6 +205,9 @@ Status DocumentHub::Subscribe(const std::string& doc, std::uint64_t since_seq,
     std::lock_guard lock(live->mu);
     if (live->unloaded) continue;  // raced with UnloadIdle: load again
 
+    // The others get what is waiting in the outbox first: the newcomer's
+    // catch-up covers it, and nobody may see a change twice or out of order.
+    live->FlushOutbox(std::chrono::steady_clock::now());
     sub->Send(ToFrame(proto::Subscribed{doc, role, live->head}));
     std::uint64_t base = live->snapshot ? live->snapshot->last_included_seq : 0;
     bool from_snapshot = since_seq < base || since_seq > live->head;
@@ -390,8 +409,26 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
       }
       if (ops_total_) ops_total_->Inc(ops.changes.size());
       if (!ops.changes.empty()) {
-        Frame frame = ToFrame(ops);
-        for (auto& [ptr, sub] : live->subs) sub.sub->Send(frame);
+        // A document whose last broadcast is recent collects what follows
+        // into its outbox, which FlushBroadcasts sends within the interval:
+        // under a stream of edits each subscriber then gets one message
+        // (one system call) per interval instead of one per durable batch.
+        // The first changes after a quiet spell go out at once.
+        auto now = std::chrono::steady_clock::now();
+        bool paced = config_.broadcast_interval.count() > 0 &&
+                     (!live->outbox.changes.empty() ||
+                      now - live->last_broadcast < config_.broadcast_interval);
+        if (live->outbox.changes.empty())
+          live->outbox.first_seq = ops.first_seq;
+        for (auto& c : ops.changes)
+          live->outbox.changes.push_back(std::move(c));
+        if (!paced) {
+          live->FlushOutbox(now);
+        } else if (!live->broadcast_queued) {
+          live->broadcast_queued = true;
+          std::lock_guard block(broadcast_mu_);
+          broadcast_dirty_.push_back(live);
+        }
       }
     }
     if (!live->queued.empty() && !live->unloaded) {
@@ -487,6 +524,26 @@ std::optional<proto::Error> DocumentHub::SetPresence(const std::string& doc,
     presence_dirty_.push_back(live);
   }
   return std::nullopt;
+}
+
+std::size_t DocumentHub::FlushBroadcasts() {
+  std::vector<std::weak_ptr<Live>> dirty;
+  {
+    std::lock_guard block(broadcast_mu_);
+    dirty.swap(broadcast_dirty_);
+  }
+  std::size_t sent = 0;
+  auto now = std::chrono::steady_clock::now();
+  for (auto& weak : dirty) {
+    auto live = weak.lock();
+    if (!live) continue;
+    std::lock_guard lock(live->mu);
+    live->broadcast_queued = false;
+    if (live->outbox.changes.empty()) continue;
+    live->FlushOutbox(now);
+    ++sent;
+  }
+  return sent;
 }
 
 std::size_t DocumentHub::FlushPresence() {

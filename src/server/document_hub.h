@@ -61,6 +61,12 @@ struct HubConfig {
   // submit larger than this still goes alone). What is queued beyond it
   // goes in the next append.
   std::size_t max_append_changes = 4096;
+  // Durable changes of a document that follow its last broadcast by less
+  // than this wait for FlushBroadcasts (the server calls it at this
+  // interval), so that under a stream of edits each subscriber gets one
+  // `ops` message per interval; after a quiet spell changes go out at once.
+  // Zero: every durable batch is broadcast at once.
+  std::chrono::microseconds broadcast_interval{0};
   // Largest presence state in bytes.
   std::size_t max_presence_bytes = 2048;
   // A subscriber whose client sent nothing for this long (a silent drop
@@ -120,6 +126,9 @@ class DocumentHub {
   std::optional<proto::Error> SetPresence(const std::string& doc,
                                           const Subscriber* sub,
                                           std::string state);
+  // Broadcasts the changes documents hold back (HubConfig::
+  // broadcast_interval). Returns how many documents sent some.
+  std::size_t FlushBroadcasts();
   // Forwards every presence recorded since the last flush (the server calls
   // it every 50 ms). Returns how many `presence_of` were built.
   std::size_t FlushPresence();
@@ -182,6 +191,10 @@ class DocumentHub {
   // Documents with presence to forward at the next flush.
   std::mutex presence_mu_;
   std::vector<std::weak_ptr<Live>> presence_dirty_;  // guarded by presence_mu_
+  // Documents with changes in their outbox.
+  std::mutex broadcast_mu_;
+  std::vector<std::weak_ptr<Live>>
+      broadcast_dirty_;  // guarded by broadcast_mu_
 };
 
 }  // namespace weft::server

@@ -261,6 +261,47 @@ TEST_F(DocumentHubTest, ResumeSendsExactlyWhatIsMissing) {
   EXPECT_TRUE(late->All<proto::Snapshot>().empty());
 }
 
+TEST(DocumentHubPacingTest, ChangesFollowingABroadcastWaitForTheFlush) {
+  MemoryDocumentLog log;
+  ListModelFactory models;
+  HubConfig config;
+  config.broadcast_interval = std::chrono::hours(1);  // only flushes send
+  DocumentHub hub(log, models, config);
+  auto a = std::make_shared<Recorder>(1);
+  auto b = std::make_shared<Recorder>(2);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  // The first change after a quiet spell goes out at once.
+  hub.Submit("doc", a.get(), {C(1, 0, "x")});
+  ASSERT_EQ(b->All<proto::Ops>().size(), 1u);
+  // What follows within the interval waits, acknowledged all the same.
+  hub.Submit("doc", a.get(), {C(1, 1, "y")});
+  hub.Submit("doc", a.get(), {C(1, 2, "z")});
+  EXPECT_EQ(a->All<proto::Ack>().size(), 3u);
+  EXPECT_EQ(b->All<proto::Ops>().size(), 1u);
+  // A newcomer: the others get the held changes first, and its catch-up
+  // covers them, so nobody sees one twice.
+  auto c = std::make_shared<Recorder>(3);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, c).ok());
+  auto ops = b->All<proto::Ops>();
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[1].first_seq, 2u);
+  EXPECT_EQ(ops[1].changes,
+            (std::vector<proto::Change>{C(1, 1, "y"), C(1, 2, "z")}));
+  // More held changes go to all three, once, at the flush.
+  hub.Submit("doc", a.get(), {C(1, 3, "w")});
+  EXPECT_EQ(hub.FlushBroadcasts(), 1u);
+  EXPECT_EQ(hub.FlushBroadcasts(), 0u);
+  for (auto* r : {a.get(), b.get(), c.get()}) {
+    std::vector<std::uint64_t> seqs;
+    for (const auto& o : r->All<proto::Ops>()) {
+      for (std::size_t i = 0; i < o.changes.size(); ++i)
+        seqs.push_back(o.first_seq + i);
+    }
+    EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  }
+}
+
 TEST(DocumentHubSnapshotTest, FarBehindClientGetsSnapshotThenTrailingOps) {
   MemoryDocumentLog log;
   ListModelFactory models;

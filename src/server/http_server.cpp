@@ -117,6 +117,7 @@ struct HttpServer::Impl {
   asio::steady_timer grace_timer{control};
   asio::steady_timer housekeeping{control};
   asio::steady_timer presence_timer{control};
+  asio::steady_timer broadcast_timer{control};
   std::atomic<bool> stopping{false};
   // Sync sessions running (they left `connections` at the upgrade).
   std::atomic<std::int64_t> sync_sessions{0};
@@ -378,7 +379,12 @@ void HttpServer::Impl::BeginShutdown() {
   signals.cancel(ignored);
   housekeeping.cancel();
   presence_timer.cancel();
-  if (sync) sync->registry.CloseAll(1001, "server shutting down");
+  broadcast_timer.cancel();
+  if (sync) {
+    // Held-back changes go out before the close frames.
+    sync->hub.FlushBroadcasts();
+    sync->registry.CloseAll(1001, "server shutting down");
+  }
   std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard lock(mu);
@@ -471,6 +477,20 @@ void HttpServer::Run() {
           }
         },
         asio::detached);
+    // Changes documents held back while edits streamed in go out together.
+    if (s.sync->broadcast_interval.count() > 0) {
+      asio::co_spawn(
+          s.control,
+          [&s]() -> asio::awaitable<void> {
+            while (!s.stopping) {
+              s.broadcast_timer.expires_after(s.sync->broadcast_interval);
+              auto [ec] = co_await s.broadcast_timer.async_wait(kTuple);
+              if (ec || s.stopping) co_return;
+              s.sync->hub.FlushBroadcasts();
+            }
+          },
+          asio::detached);
+    }
     // Presence goes out coalesced, at most once per session per interval;
     // once a second, sessions that went silent lose theirs, and sessions
     // without hello past its deadline or with an expired token are closed.

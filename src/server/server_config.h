@@ -56,6 +56,11 @@ struct SyncConfig {
   // Outbound bytes queued for one connection before it is closed with 4508
   // (slow consumer). --max-outbound-bytes / WEFT_MAX_OUTBOUND_BYTES.
   std::int64_t max_outbound_bytes = 8 * 1024 * 1024;
+  // Milliseconds a document's durable changes may wait to be broadcast
+  // together while edits stream in (the first after a quiet spell go at
+  // once); 0 broadcasts every durable batch at once.
+  // --broadcast-interval / WEFT_BROADCAST_INTERVAL.
+  std::int64_t broadcast_interval_ms = 5;
 };
 
 // How weftd listens and what it accepts. Every field has a safe default.
