@@ -687,27 +687,54 @@ class SqliteStore final : public Store {
       // The caller retries one by one; the failed one keeps its error.
       return results;
     }
-    if (wal_pages_.load(std::memory_order_relaxed) >= kCheckpointPages) {
-      checkpoint_cv_.notify_one();
-    }
+    MaybeCheckpoint();
     return results;
+  }
+
+  // After a commit, with mu_ held. SQLite rewinds the WAL to its start only
+  // when a write transaction begins with every frame already copied into
+  // the database; the background checkpointer never gets there while
+  // commits keep coming (each one appends frames while it copies), so the
+  // WAL would grow without bound, every commit extending the file (block
+  // allocation and an inode update in each fsync). So the background
+  // thread copies the bulk of the WAL, and then the writer copies the few
+  // frames committed meanwhile itself, between two groups: the next group
+  // starts the WAL afresh and overwrites blocks already allocated.
+  void MaybeCheckpoint() {
+    int pages = wal_pages_.load(std::memory_order_relaxed);
+    if (pages < options_.wal_checkpoint_pages) return;
+    int copied = backfilled_.load(std::memory_order_relaxed);
+    if (copied == 0 || pages - copied > TailPages()) {
+      checkpoint_cv_.notify_one();
+      return;
+    }
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log, &done);
+    // SQLITE_BUSY: the background thread is checkpointing; next commit.
+    if (rc == SQLITE_OK && log == done) {
+      backfilled_.store(0, std::memory_order_relaxed);
+    }
   }
 
   // The background checkpointer: copies the WAL into the database file on
   // its own connection (PASSIVE: never blocks the writer), so that commits
-  // do not pay for checkpoints.
+  // do not pay for copying all of it (see MaybeCheckpoint).
   void RunCheckpointer() {
     std::unique_lock<std::mutex> lock(checkpoint_mu_);
     for (;;) {
       checkpoint_cv_.wait(lock, [this] {
-        return stopping_ ||
-               wal_pages_.load(std::memory_order_relaxed) >= kCheckpointPages;
+        return stopping_ || wal_pages_.load(std::memory_order_relaxed) >=
+                                options_.wal_checkpoint_pages;
       });
       if (stopping_) return;
       lock.unlock();
       int log = 0, done = 0;
-      sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
-                                SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
+                                    SQLITE_CHECKPOINT_PASSIVE, &log,
+                                    &done) == SQLITE_OK) {
+        backfilled_.store(done, std::memory_order_relaxed);
+      }
       // Until the next commit reports the WAL size again.
       wal_pages_.store(0, std::memory_order_relaxed);
       lock.lock();
@@ -720,13 +747,18 @@ class SqliteStore final : public Store {
     return SQLITE_OK;
   }
 
-  static constexpr int kCheckpointPages = 4000;  // ~16 MB of WAL
+  // The most frames the writer copies itself after a background checkpoint
+  // (a quarter of the WAL it lets grow).
+  int TailPages() const { return options_.wal_checkpoint_pages / 4 + 1; }
 
   SqliteOptions options_;
   std::mutex mu_;  // guards db_ and stmts_ use
   sqlite3* db_ = nullptr;
   sqlite3* checkpoint_db_ = nullptr;  // used by the checkpointer thread only
   std::atomic<int> wal_pages_{0};
+  // Frames the background checkpointer copied in its last run; 0 once the
+  // writer has copied the rest (the WAL then starts afresh).
+  std::atomic<int> backfilled_{0};
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool stopping_ = false;  // guarded by checkpoint_mu_

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -35,6 +36,9 @@ CheckReport PowerLossRounds(bool synchronous_full, int rounds,
   SqliteOptions opts;
   opts.path = dir.path() + "/fault.db";
   opts.synchronous_full = synchronous_full;
+  // Checkpoints (the writer's, the background thread's) and restarts of the
+  // WAL happen while the power goes.
+  opts.wal_checkpoint_pages = 8;
   for (int round = 0; round < rounds; ++round) {
     vfs->Reset();
     opts.vfs = vfs->name();
@@ -105,6 +109,37 @@ TEST(SqliteFaultTest, NothingIsAcknowledgedBeforeItIsDurable) {
 TEST(SqliteFaultTest, TheCheckCatchesAStoreThatSkipsFsync) {
   CheckReport r = PowerLossRounds(/*synchronous_full=*/false, 3, 7);
   EXPECT_GT(r.missing, 0u);
+}
+
+// Every commit appends frames to the WAL; unless checkpoints catch up with
+// them and the WAL starts again from its beginning, the file grows with
+// every commit (and so does the cost of each fsync).
+TEST(SqliteWalTest, TheWalStartsAgainInsteadOfGrowing) {
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/wal.db";
+  opts.wal_checkpoint_pages = 256;
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string payload(1500, 'x');
+  constexpr int kCommits = 1500;
+  for (int i = 0; i < kCommits; ++i) {
+    std::vector<NewOp> batch;
+    for (std::uint64_t k = 0; k < 3; ++k) {
+      NewOp op = OpFor({1, static_cast<std::uint64_t>(i) * 3 + k + 1});
+      op.payload = payload;
+      batch.push_back(op);
+    }
+    auto r = (*store)->Append("doc-" + std::to_string(i % 8), batch);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  auto wal = std::filesystem::file_size(opts.path + "-wal");
+  // It stays near the 256 pages at which checkpoints start (about 1.2 MB);
+  // without restarts it grew to all 1500 commits' frames (about 60 MB).
+  EXPECT_LT(wal, std::uintmax_t{kCommits} * 3 * 1024);
+  auto last = (*store)->LastSeq("doc-7");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, kCommits / 8 * 3);
 }
 
 Status RawExec(const std::string& path, const std::string& sql) {
