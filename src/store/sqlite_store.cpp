@@ -88,6 +88,12 @@ class SqliteStore final : public Store {
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, options.busy_timeout_ms);
     WEFT_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+    // Takes effect only when the file is new (an existing store keeps its
+    // page size). Each op dirties about two B-tree leaves (its document's end
+    // of the ops table and its client's end of the op-id index), and each
+    // dirty page is written whole to the WAL and fsynced: 2 KiB pages halve
+    // the bytes per group commit against the default 4 KiB.
+    WEFT_RETURN_IF_ERROR(Exec("PRAGMA page_size=2048"));
     {
       Stmt s;
       WEFT_RETURN_IF_ERROR(s.Prepare(db_, "PRAGMA journal_mode=WAL"));

@@ -30,8 +30,9 @@ struct SqliteOptions {
   std::size_t max_group_ops = 8192;
   // Called after each group commit (see CommitObserver); may be empty.
   CommitObserver on_commit;
-  // Checkpoint once the WAL holds this many pages (docs/storage.md). Tests
-  // make it small to checkpoint often. Default 4000.
+  // Checkpoint once the WAL holds this many pages (docs/storage.md; 2 KiB
+  // pages in a store created by this version). Tests make it small to
+  // checkpoint often. Default 4000.
   int wal_checkpoint_pages = 4000;
   // Runs Verify(validator) after migrations and fails to open on error.
   bool verify_on_open = false;

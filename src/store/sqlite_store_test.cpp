@@ -142,6 +142,57 @@ TEST(SqliteWalTest, TheWalStartsAgainInsteadOfGrowing) {
   EXPECT_EQ(*last, kCommits / 8 * 3);
 }
 
+std::int64_t PageSize(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::int64_t size = -1;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      size = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return size;
+}
+
+// New stores use 2 KiB pages (fewer bytes per commit); a store created with
+// SQLite's default 4 KiB pages keeps them and keeps working.
+TEST(SqliteWalTest, NewStoresUseSmallPagesAndOldOnesKeepTheirs) {
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/new.db";
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE(
+        (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 1})}).ok());
+  }
+  EXPECT_EQ(PageSize(opts.path), 2048);
+
+  opts.path = dir.path() + "/old.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(opts.path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA page_size=4096; CREATE TABLE t (x); "
+                           "DROP TABLE t",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  for (std::uint64_t i = 1; i <= 2; ++i) {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto r = (*store)->Append("doc", std::vector<NewOp>{OpFor({1, i})});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->first_new_seq, static_cast<std::int64_t>(i));
+  }
+  EXPECT_EQ(PageSize(opts.path), 4096);
+}
+
 Status RawExec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open(path.c_str(), &db);
