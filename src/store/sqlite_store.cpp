@@ -14,6 +14,7 @@
 #include "store/group_commit.h"
 #include "store/sqlite_metadata.h"
 #include "store/sqlite_util.h"
+#include "store/sqlite_wal_buffer_vfs.h"
 
 namespace weft::store {
 namespace {
@@ -81,9 +82,12 @@ class SqliteStore final : public Store {
     options_ = options;
     int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc =
-        sqlite3_open_v2(options.path.c_str(), &db_, flags,
-                        options.vfs.empty() ? nullptr : options.vfs.c_str());
+    // WAL writes are coalesced until their fsync (sqlite_wal_buffer_vfs.h);
+    // not without fsyncs, where other connections could read frames still
+    // in the buffer.
+    vfs_ = options.synchronous_full ? WalBufferVfs(options.vfs) : options.vfs;
+    int rc = sqlite3_open_v2(options.path.c_str(), &db_, flags,
+                             vfs_.empty() ? nullptr : vfs_.c_str());
     if (rc != SQLITE_OK) return Error(db_, rc, "open " + options.path);
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, options.busy_timeout_ms);
@@ -395,10 +399,9 @@ class SqliteStore final : public Store {
 
   Status StartCheckpointer() {
     WEFT_RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=0"));
-    int rc =
-        sqlite3_open_v2(options_.path.c_str(), &checkpoint_db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                        options_.vfs.empty() ? nullptr : options_.vfs.c_str());
+    int rc = sqlite3_open_v2(options_.path.c_str(), &checkpoint_db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             vfs_.empty() ? nullptr : vfs_.c_str());
     if (rc != SQLITE_OK) return Error(checkpoint_db_, rc, "open checkpointer");
     sqlite3_busy_timeout(checkpoint_db_, options_.busy_timeout_ms);
     char* err = nullptr;
@@ -758,7 +761,8 @@ class SqliteStore final : public Store {
   int TailPages() const { return options_.wal_checkpoint_pages / 4 + 1; }
 
   SqliteOptions options_;
-  std::mutex mu_;  // guards db_ and stmts_ use
+  std::string vfs_;  // the VFS both connections use
+  std::mutex mu_;    // guards db_ and stmts_ use
   sqlite3* db_ = nullptr;
   sqlite3* checkpoint_db_ = nullptr;  // used by the checkpointer thread only
   std::atomic<int> wal_pages_{0};

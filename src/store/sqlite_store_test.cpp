@@ -142,6 +142,41 @@ TEST(SqliteWalTest, TheWalStartsAgainInsteadOfGrowing) {
   EXPECT_EQ(*last, kCommits / 8 * 3);
 }
 
+// Commits far larger than one write call of the unix VFS (128 KiB) and than
+// the WAL buffer's limit (4 MiB) go through whole and survive a reopen.
+TEST(SqliteWalTest, LargeCommitsSurviveTheWalBuffer) {
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/big.db";
+  std::vector<std::vector<NewOp>> batches(2);
+  std::uint64_t local = 0;
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    const std::size_t n = b == 0 ? 50 : 700;  // ~400 KB, ~5.6 MB
+    for (std::size_t i = 0; i < n; ++i) {
+      NewOp op = OpFor({1, ++local});
+      op.payload = std::string(8000, static_cast<char>('a' + local % 26));
+      batches[b].push_back(op);
+    }
+  }
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (const auto& batch : batches) {
+      auto r = (*store)->Append("doc", batch);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+  }
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto ops = (*store)->ReadOps("doc", 0);
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  ASSERT_EQ(ops->size(), std::size_t{local});
+  for (const StoredOp& op : *ops) {
+    EXPECT_EQ(op.payload,
+              std::string(8000, static_cast<char>('a' + op.id.local_seq % 26)));
+  }
+}
+
 std::int64_t PageSize(const std::string& path) {
   sqlite3* db = nullptr;
   std::int64_t size = -1;
