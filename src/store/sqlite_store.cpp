@@ -757,8 +757,12 @@ class SqliteStore final : public Store {
   }
 
   // The most frames the writer copies itself after a background checkpoint
-  // (a quarter of the WAL it lets grow).
-  int TailPages() const { return options_.wal_checkpoint_pages / 4 + 1; }
+  // (a quarter of the WAL it lets grow, at most 512: the copy and the
+  // database fsync that follows it delay the next group); a longer tail
+  // sends the background thread round again.
+  int TailPages() const {
+    return std::min(options_.wal_checkpoint_pages / 4 + 1, 512);
+  }
 
   SqliteOptions options_;
   std::string vfs_;  // the VFS both connections use

@@ -32,8 +32,8 @@ struct SqliteOptions {
   CommitObserver on_commit;
   // Checkpoint once the WAL holds this many pages (docs/storage.md; 2 KiB
   // pages in a store created by this version). Tests make it small to
-  // checkpoint often. Default 4000.
-  int wal_checkpoint_pages = 4000;
+  // checkpoint often. Default 8000 (16 MB).
+  int wal_checkpoint_pages = 8000;
   // Runs Verify(validator) after migrations and fails to open on error.
   bool verify_on_open = false;
   SnapshotValidator validator;
