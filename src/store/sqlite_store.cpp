@@ -710,20 +710,25 @@ class SqliteStore final : public Store {
   // frames committed meanwhile itself, between two groups: the next group
   // starts the WAL afresh and overwrites blocks already allocated.
   void MaybeCheckpoint() {
-    int pages = wal_pages_.load(std::memory_order_relaxed);
+    const int pages = wal_frames_;
+    // Fewer frames than after the last commit: the WAL started again, and
+    // what the background thread reported is about the old one.
+    if (pages < wal_frames_before_) {
+      generation_.fetch_add(1, std::memory_order_relaxed);
+    }
+    wal_frames_before_ = pages;
     if (pages < options_.wal_checkpoint_pages) return;
-    int copied = backfilled_.load(std::memory_order_relaxed);
-    if (copied == 0 || pages - copied > TailPages()) {
+    std::uint64_t report = backfilled_.load(std::memory_order_relaxed);
+    auto copied = static_cast<int>(report & 0xffffffffu);
+    if ((report >> 32) != generation_.load(std::memory_order_relaxed) ||
+        copied == 0 || copied > pages || pages - copied > TailPages()) {
       checkpoint_cv_.notify_one();
       return;
     }
-    int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                       &log, &done);
-    // SQLITE_BUSY: the background thread is checkpointing; next commit.
-    if (rc == SQLITE_OK && log == done) {
-      backfilled_.store(0, std::memory_order_relaxed);
-    }
+    // SQLITE_BUSY (the background thread is checkpointing) or a partial
+    // copy: again after the next commit.
+    (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                    nullptr, nullptr);
   }
 
   // The background checkpointer: copies the WAL into the database file on
@@ -739,10 +744,12 @@ class SqliteStore final : public Store {
       if (stopping_) return;
       lock.unlock();
       int log = 0, done = 0;
+      std::uint64_t generation = generation_.load(std::memory_order_relaxed);
       if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
                                     SQLITE_CHECKPOINT_PASSIVE, &log,
                                     &done) == SQLITE_OK) {
-        backfilled_.store(done, std::memory_order_relaxed);
+        backfilled_.store((generation << 32) | static_cast<std::uint32_t>(done),
+                          std::memory_order_relaxed);
       }
       // Until the next commit reports the WAL size again.
       wal_pages_.store(0, std::memory_order_relaxed);
@@ -750,9 +757,11 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Runs in each commit on db_, so with mu_ held.
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
-    static_cast<SqliteStore*>(self)->wal_pages_.store(
-        pages, std::memory_order_relaxed);
+    auto* store = static_cast<SqliteStore*>(self);
+    store->wal_frames_ = pages;
+    store->wal_pages_.store(pages, std::memory_order_relaxed);
     return SQLITE_OK;
   }
 
@@ -769,10 +778,17 @@ class SqliteStore final : public Store {
   std::mutex mu_;    // guards db_ and stmts_ use
   sqlite3* db_ = nullptr;
   sqlite3* checkpoint_db_ = nullptr;  // used by the checkpointer thread only
+  // The WAL's frames after the last commit, for the checkpointer thread's
+  // wake-up (it sets it to 0 after a run).
   std::atomic<int> wal_pages_{0};
-  // Frames the background checkpointer copied in its last run; 0 once the
-  // writer has copied the rest (the WAL then starts afresh).
-  std::atomic<int> backfilled_{0};
+  int wal_frames_ = 0;         // the same, guarded by mu_
+  int wal_frames_before_ = 0;  // guarded by mu_: at the previous commit
+  // How often the WAL started again; the background checkpointer tags its
+  // reports with it.
+  std::atomic<std::uint64_t> generation_{0};
+  // The background checkpointer's last report: generation << 32 | frames
+  // it found copied (its own and earlier runs').
+  std::atomic<std::uint64_t> backfilled_{0};
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool stopping_ = false;  // guarded by checkpoint_mu_
