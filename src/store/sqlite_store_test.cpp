@@ -134,9 +134,11 @@ TEST(SqliteWalTest, TheWalStartsAgainInsteadOfGrowing) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
   auto wal = std::filesystem::file_size(opts.path + "-wal");
-  // It stays near the 256 pages at which checkpoints start (about 1.2 MB);
-  // without restarts it grew to all 1500 commits' frames (about 60 MB).
-  EXPECT_LT(wal, std::uintmax_t{kCommits} * 3 * 1024);
+  // It stays near the 256 pages (0.5 MB) at which checkpoints start: 0.8 to
+  // 2.2 MB measured. Without the writer copying the tail it reached 14-16
+  // MB (the WAL restarted only when the background thread happened to
+  // catch up), and about 60 MB before 2 KiB pages.
+  EXPECT_LT(wal, std::uintmax_t{kCommits} * 4 * 1024);
   auto last = (*store)->LastSeq("doc-7");
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(*last, kCommits / 8 * 3);
