@@ -10,6 +10,10 @@
 // with --async 1 writers are completion chains on AppendAsync (the next
 // append is issued from the previous one's callback), as weftd's document
 // hub drives the store: the same concurrency without 64 threads to wake.
+// A second line gives the group commits (count, mean size, mean commit
+// time) and this process's CPU time and write(2) bytes/calls per append:
+// on a shared machine these vary less than throughput, so they show what a
+// change saves.
 //   store_bench load   --backend sqlite|postgres [--ops 1000000]
 //                      [--trailing 1000] [--snapshot-bytes 2000000]
 //
@@ -17,17 +21,24 @@
 // started by the test harness, unless --conninfo is given.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "pg_server.h"
 #include "store/pg_store.h"
@@ -90,8 +101,86 @@ Args Parse(int argc, char** argv) {
   return a;
 }
 
+// What the group committer reports (CommitObserver), for the summary line.
+struct CommitStats {
+  std::atomic<std::uint64_t> groups{0};
+  std::atomic<std::uint64_t> ops{0};
+  std::atomic<std::int64_t> busy_ns{0};
+  void Observe(std::size_t n, Clock::duration took) {
+    groups.fetch_add(1, std::memory_order_relaxed);
+    ops.fetch_add(n, std::memory_order_relaxed);
+    busy_ns.fetch_add(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
+        std::memory_order_relaxed);
+  }
+};
+
+// CPU seconds of the processes descending from this one (the throwaway
+// PostgreSQL server and its backends), from /proc/<pid>/stat.
+double DescendantCpuSeconds() {
+  std::map<long, long> parent;
+  std::map<long, double> cpu;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) {
+      continue;
+    }
+    std::ifstream in(e.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    std::vector<std::string> f;
+    while (rest >> field && f.size() < 13) f.push_back(field);
+    if (f.size() < 13) continue;  // state ppid ... utime(12) stime(13)
+    long pid = std::stol(name);
+    parent[pid] = std::stol(f[1]);
+    cpu[pid] = (std::stod(f[11]) + std::stod(f[12])) / tick;
+  }
+  double total = 0;
+  const long self = ::getpid();
+  for (const auto& [pid, seconds] : cpu) {
+    for (long p = parent[pid]; p > 1; p = parent.count(p) ? parent[p] : 0) {
+      if (p == self) {
+        total += seconds;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+// This process's CPU seconds (all threads), its children's (PostgreSQL),
+// and bytes/calls of write(2) family syscalls (/proc/self/io), to compare
+// changes on a shared machine where throughput alone is noisy.
+struct ProcessCost {
+  double cpu_s = 0, children_cpu_s = 0;
+  std::uint64_t wchar = 0, syscw = 0;
+  static ProcessCost Now() {
+    ProcessCost c;
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    c.cpu_s =
+        static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+        static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+    c.children_cpu_s = DescendantCpuSeconds();
+    std::ifstream io("/proc/self/io");
+    std::string key;
+    std::uint64_t value = 0;
+    while (io >> key >> value) {
+      if (key == "wchar:") c.wchar = value;
+      if (key == "syscw:") c.syscw = value;
+    }
+    return c;
+  }
+};
+
 // Owns whatever the store lives in (a temp file or a throwaway server).
 struct Backend {
+  CommitStats commits;
   std::string dir;
   std::unique_ptr<weft::testing::PgServer> server;
   std::unique_ptr<Store> store;
@@ -110,12 +199,18 @@ void OpenBackend(const Args& a, Backend& b) {
     b.dir = tmpl;
     weft::store::SqliteOptions o;
     o.path = b.dir + "/bench.db";
+    o.on_commit = [&b](std::size_t n, Clock::duration d) {
+      b.commits.Observe(n, d);
+    };
     auto s = weft::store::OpenSqliteStore(o);
     if (!s.ok()) Die(s.status().ToString());
     b.store = std::move(*s);
   } else if (a.backend == "postgres") {
     weft::store::PgOptions o;
     o.conninfo = a.conninfo;
+    o.on_commit = [&b](std::size_t n, Clock::duration d) {
+      b.commits.Observe(n, d);
+    };
     if (o.conninfo.empty()) {
       auto server = weft::testing::PgServer::Start();
       if (!server.ok()) Die(server.status().ToString());
@@ -222,6 +317,7 @@ void RunAppend(const Args& a) {
   Backend b;
   OpenBackend(a, b);
   std::vector<std::vector<double>> lat(static_cast<std::size_t>(a.writers));
+  auto cost0 = ProcessCost::Now();
   auto start = Clock::now();
   if (a.async) {
     AsyncWriters(a, *b.store, lat);
@@ -229,6 +325,7 @@ void RunAppend(const Args& a) {
     ThreadWriters(a, *b.store, lat);
   }
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  auto cost1 = ProcessCost::Now();
   std::vector<double> all;
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
@@ -244,6 +341,18 @@ void RunAppend(const Args& a) {
       a.backend.c_str(), a.writers, a.async ? " (async)" : "", a.docs,
       a.payload, all.size(), elapsed, static_cast<double>(all.size()) / elapsed,
       pct(0.5), pct(0.99), pct(0.999), all.back());
+  double n = static_cast<double>(all.size());
+  double groups = static_cast<double>(b.commits.groups.load());
+  std::printf(
+      "  %.0f groups, %.1f ops/group, commit %.3f ms mean; this process: "
+      "%.1f us CPU (server processes: %.1f us), %.0f B and %.2f calls "
+      "written per append\n",
+      groups, static_cast<double>(b.commits.ops.load()) / groups,
+      static_cast<double>(b.commits.busy_ns.load()) / 1e6 / groups,
+      (cost1.cpu_s - cost0.cpu_s) * 1e6 / n,
+      (cost1.children_cpu_s - cost0.children_cpu_s) * 1e6 / n,
+      static_cast<double>(cost1.wchar - cost0.wchar) / n,
+      static_cast<double>(cost1.syscw - cost0.syscw) / n);
 }
 
 void RunLoad(const Args& a) {

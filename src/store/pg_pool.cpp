@@ -42,6 +42,40 @@ Params& Params::Add(std::string_view v) {
   return *this;
 }
 
+ArrayParam::ArrayParam(Oid element_type) {
+  Put32(1);  // dimensions
+  Put32(0);  // no NULL elements
+  Put32(static_cast<std::int32_t>(element_type));
+  Put32(0);  // the element count, set by data()
+  Put32(1);  // lower bound
+}
+
+void ArrayParam::Put32(std::int32_t v) {
+  std::uint32_t be = htonl(static_cast<std::uint32_t>(v));
+  buf_.append(reinterpret_cast<const char*>(&be), sizeof(be));
+}
+
+ArrayParam& ArrayParam::Int(std::int64_t v) {
+  Put32(8);
+  std::uint64_t be = ToBigEndian(static_cast<std::uint64_t>(v));
+  buf_.append(reinterpret_cast<const char*>(&be), sizeof(be));
+  ++count_;
+  return *this;
+}
+
+ArrayParam& ArrayParam::Bytes(std::string_view v) {
+  Put32(static_cast<std::int32_t>(v.size()));
+  buf_.append(v);
+  ++count_;
+  return *this;
+}
+
+std::string_view ArrayParam::data() {
+  std::uint32_t be = htonl(static_cast<std::uint32_t>(count_));
+  std::memcpy(buf_.data() + 12, &be, sizeof(be));
+  return buf_;
+}
+
 std::int64_t Res::Int(int row, int col) const {
   const char* p = PQgetvalue(r_.get(), row, col);
   int n = PQgetlength(r_.get(), row, col);

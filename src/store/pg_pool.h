@@ -42,6 +42,23 @@ class Params {
   std::vector<int> formats_;
 };
 
+// A one-dimensional array parameter in binary format (what array_recv
+// reads), built element by element; pass data() with Params::Bytes and keep
+// the ArrayParam alive until the call returns.
+class ArrayParam {
+ public:
+  static constexpr Oid kInt8 = 20, kText = 25, kBytea = 17;
+  explicit ArrayParam(Oid element_type);
+  ArrayParam& Int(std::int64_t v);
+  ArrayParam& Bytes(std::string_view v);  // a text or bytea element
+  std::string_view data();
+
+ private:
+  void Put32(std::int32_t v);
+  std::string buf_;
+  std::int32_t count_ = 0;
+};
+
 // An owned PGresult (binary format results).
 class Res {
  public:

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "store/group_commit.h"
@@ -57,21 +58,29 @@ const std::vector<pg::StatementDef>& Statements() {
       {"rollback", "ROLLBACK"},
       {"lock_doc",
        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
-      // The seq is computed by the insert; a retry (unique op id conflict)
-      // inserts nothing and the second branch returns the original seq.
-      {"insert_op",
-       "WITH ins AS ("
-       " INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
-       "  server_time_ms, parents, payload)"
-       " SELECT $1::text, coalesce(max(seq), 0) + 1, $2::bigint, $3::bigint,"
-       "  $4::text, $5::bigint, $6::bytea, $7::bytea"
-       " FROM ops WHERE doc_id = $1::text"
-       " ON CONFLICT (doc_id, client_id, local_seq) DO NOTHING RETURNING seq)"
-       " SELECT seq, false FROM ins"
-       " UNION ALL"
-       " SELECT seq, true FROM ops WHERE doc_id = $1::text AND"
-       "  client_id = $2::bigint AND local_seq = $3::bigint AND"
-       "  NOT EXISTS (SELECT 1 FROM ins)"},
+      // Group commit (WriteGroupBatched): the documents' locks in the order
+      // given, their last seqs, the op ids already stored, then every new op
+      // in one insert. The locks use lock_doc's keys.
+      {"lock_docs",
+       "SELECT count(pg_advisory_xact_lock(hashtextextended(d, 0)))"
+       " FROM (SELECT d FROM unnest($1::text[]) WITH ORDINALITY AS t(d, i)"
+       " ORDER BY i) AS s"},
+      {"last_seqs",
+       "SELECT coalesce((SELECT max(seq) FROM ops WHERE doc_id = t.d), 0)"
+       "::bigint FROM unnest($1::text[]) WITH ORDINALITY AS t(d, i)"
+       " ORDER BY t.i"},
+      // A subquery per op rather than a join: always one probe of the op-id
+      // index per op, whatever plan a join would get cached with.
+      {"find_ops",
+       "SELECT (SELECT o.seq FROM ops o WHERE o.doc_id = t.d AND"
+       " o.client_id = t.c AND o.local_seq = t.l) FROM unnest($1::text[],"
+       " $2::bigint[], $3::bigint[]) WITH ORDINALITY AS t(d, c, l, i)"
+       " ORDER BY t.i"},
+      {"insert_ops",
+       "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
+       " server_time_ms, parents, payload) SELECT * FROM unnest($1::text[],"
+       " $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
+       " $7::bytea[], $8::bytea[])"},
       {"find_op",
        "SELECT seq FROM ops WHERE doc_id = $1::text AND client_id = $2::bigint"
        " AND local_seq = $3::bigint"},
@@ -526,11 +535,18 @@ class PgStore final : public Store {
     return out;
   }
 
-  // Sends the whole group in pipeline mode: BEGIN, the document locks in
-  // sorted order (no deadlock between servers), every insert and a last-seq
-  // query per request, COMMIT; then reads the results in order.
-  Result<std::vector<Result<AppendResult>>> WriteGroupPipelined(
+  // One group in two round trips, whatever its size, in pipeline mode:
+  // (1) BEGIN, the documents' advisory locks in sorted order (no deadlock
+  // between servers), their last seqs and which of the op ids are already
+  // stored; (2) every new op, numbered here from those last seqs, in one
+  // INSERT over arrays, and COMMIT. Under the locks no other writer appends
+  // to these documents, so the numbering is gap-free; the unique op-id
+  // constraint still stands behind it (a violation fails the group, which
+  // WriteGroup then retries one request at a time). Per op this is a few
+  // array elements instead of a statement (and a last-seq query) of its own.
+  Result<std::vector<Result<AppendResult>>> WriteGroupBatched(
       pg::Conn& c, std::span<AppendRequest> group) {
+    using pg::ArrayParam;
     PGconn* conn = c.get();
     if (PQenterPipelineMode(conn) != 1) {
       return pg::ErrorOf(conn, nullptr, "enter pipeline mode");
@@ -543,88 +559,149 @@ class PgStore final : public Store {
       return PQsendQueryPrepared(conn, name, p.size(), p.values(), p.lengths(),
                                  p.formats(), 1) == 1;
     };
-    bool sent = send("begin", Params());
-    std::set<std::string_view> docs;
-    for (const AppendRequest& req : group) docs.insert(req.doc_id);
-    for (std::string_view doc : docs) {
-      sent = sent && send("lock_doc", Params().Text(doc));
-    }
-    for (const AppendRequest& req : group) {
-      for (const NewOp& op : req.ops) {
-        sent = sent && send("insert_op", Params()
-                                             .Text(req.doc_id)
-                                             .U64(op.id.client_id)
-                                             .U64(op.id.local_seq)
-                                             .Text(op.user_id)
-                                             .Int(op.server_time_ms)
-                                             .Bytes(op.parents)
-                                             .Bytes(op.payload));
-      }
-      sent = sent && send("last_seq", Params().Text(req.doc_id));
-    }
-    sent = sent && send("commit", Params());
-    sent = sent && PQpipelineSync(conn) == 1;
-    if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
-
-    // Results: each query's result is followed by a nullptr.
     Status first_error;
-    auto next = [&](const char* what) -> Result<Res> {
-      Res r(PQgetResult(conn));
-      if (r.get() == nullptr) {
-        return pg::ErrorOf(conn, nullptr, std::string("no result for ") + what);
-      }
-      ExecStatusType st = PQresultStatus(r.get());
-      PGresult* end = PQgetResult(conn);  // the nullptr after the result
-      if (end != nullptr) PQclear(end);
-      if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
-      if (st == PGRES_PIPELINE_ABORTED) {
-        return Status::Aborted(std::string("postgres: ") + what +
-                               " skipped after an earlier error");
-      }
-      return pg::ErrorOf(conn, r.get(), what);
-    };
     auto note = [&](const Status& s) {
       if (first_error.ok() && !s.ok()) first_error = s;
     };
+    // Each query's result is followed by a nullptr.
+    auto next = [&](const char* what) -> Res {
+      Res r(PQgetResult(conn));
+      if (r.get() == nullptr) {
+        note(pg::ErrorOf(conn, nullptr, std::string("no result for ") + what));
+        return r;
+      }
+      ExecStatusType st = PQresultStatus(r.get());
+      PGresult* end = PQgetResult(conn);
+      if (end != nullptr) PQclear(end);
+      if (st == PGRES_PIPELINE_ABORTED) {
+        note(Status::Aborted(std::string("postgres: ") + what +
+                             " skipped after an earlier error"));
+      } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        note(pg::ErrorOf(conn, r.get(), what));
+      }
+      return r;
+    };
+    auto sync = [&] {
+      Res r(PQgetResult(conn));
+      if (r.get() == nullptr ||
+          PQresultStatus(r.get()) != PGRES_PIPELINE_SYNC) {
+        note(pg::ErrorOf(conn, r.get(), "pipeline sync"));
+      }
+    };
 
+    std::set<std::string_view> doc_set;
+    std::size_t total = 0;
+    for (const AppendRequest& req : group) {
+      doc_set.insert(req.doc_id);
+      total += req.ops.size();
+    }
+    const std::vector<std::string_view> docs(doc_set.begin(), doc_set.end());
+    ArrayParam doc_ids(ArrayParam::kText);
+    for (std::string_view d : docs) doc_ids.Bytes(d);
+    ArrayParam op_docs(ArrayParam::kText), op_clients(ArrayParam::kInt8),
+        op_locals(ArrayParam::kInt8);
+    for (const AppendRequest& req : group) {
+      for (const NewOp& op : req.ops) {
+        op_docs.Bytes(req.doc_id);
+        op_clients.Int(static_cast<std::int64_t>(op.id.client_id));
+        op_locals.Int(static_cast<std::int64_t>(op.id.local_seq));
+      }
+    }
+    bool sent = send("begin", Params()) &&
+                send("lock_docs", Params().Bytes(doc_ids.data())) &&
+                send("last_seqs", Params().Bytes(doc_ids.data())) &&
+                send("find_ops", Params()
+                                     .Bytes(op_docs.data())
+                                     .Bytes(op_clients.data())
+                                     .Bytes(op_locals.data())) &&
+                PQpipelineSync(conn) == 1;
+    if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
+    next("begin");
+    next("lock_docs");
+    Res last_seqs = next("last_seqs");
+    Res found = next("find_ops");
+    sync();
+    if (!first_error.ok()) return first_error;
+    if (last_seqs.rows() != static_cast<int>(docs.size())) {
+      return Status::Internal("last_seqs returned the wrong number of rows");
+    }
+
+    std::map<std::string_view, std::int64_t> last;  // running, per document
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      last[docs[i]] = last_seqs.Int(static_cast<int>(i), 0);
+    }
+    if (found.rows() != static_cast<int>(total)) {
+      return Status::Internal("find_ops returned the wrong number of rows");
+    }
+    std::vector<std::int64_t> stored(total, 0);  // by op, 0 = not stored
+    for (std::size_t i = 0; i < total; ++i) {
+      if (!found.IsNull(static_cast<int>(i), 0)) {
+        stored[i] = found.Int(static_cast<int>(i), 0);
+      }
+    }
+    // Op ids new in this group, with their seqs (a repeat is a duplicate).
+    std::map<std::tuple<std::string_view, std::uint64_t, std::uint64_t>,
+             std::int64_t>
+        fresh;
+    ArrayParam ins_doc(ArrayParam::kText), ins_seq(ArrayParam::kInt8),
+        ins_client(ArrayParam::kInt8), ins_local(ArrayParam::kInt8),
+        ins_user(ArrayParam::kText), ins_time(ArrayParam::kInt8),
+        ins_parents(ArrayParam::kBytea), ins_payload(ArrayParam::kBytea);
     std::vector<Result<AppendResult>> results;
     results.reserve(group.size());
-    note(next("begin").status());
-    for (std::size_t i = 0; i < docs.size(); ++i)
-      note(next("lock_doc").status());
+    std::size_t k = 0, inserts = 0;
     for (const AppendRequest& req : group) {
       AppendResult a;
       a.seqs.reserve(req.ops.size());
-      for (std::size_t i = 0; i < req.ops.size(); ++i) {
-        auto r = next("insert_op");
-        note(r.status());
-        if (!r.ok() || r->rows() != 1) {
-          note(Status::Internal("insert_op returned no seq"));
-          a.seqs.push_back(0);
-          a.duplicate.push_back(false);
-          continue;
-        }
-        std::int64_t seq = r->Int(0, 0);
-        bool dup = r->Int(0, 1) != 0;
+      a.duplicate.reserve(req.ops.size());
+      std::int64_t& doc_last = last[req.doc_id];
+      for (const NewOp& op : req.ops) {
+        std::int64_t seq = stored[k++];
+        bool dup = seq != 0;
         if (!dup) {
+          auto [it, added] = fresh.try_emplace(
+              {req.doc_id, op.id.client_id, op.id.local_seq}, doc_last + 1);
+          dup = !added;
+          seq = it->second;
+        }
+        if (!dup) {
+          ++doc_last;
+          ++inserts;
+          ins_doc.Bytes(req.doc_id);
+          ins_seq.Int(seq);
+          ins_client.Int(static_cast<std::int64_t>(op.id.client_id));
+          ins_local.Int(static_cast<std::int64_t>(op.id.local_seq));
+          ins_user.Bytes(op.user_id);
+          ins_time.Int(op.server_time_ms);
+          ins_parents.Bytes(op.parents);
+          ins_payload.Bytes(op.payload);
           if (a.new_count == 0) a.first_new_seq = seq;
           ++a.new_count;
         }
         a.seqs.push_back(seq);
         a.duplicate.push_back(dup);
       }
-      auto last = next("last_seq");
-      note(last.status());
-      if (last.ok()) a.last_seq = last->Int(0, 0);
+      a.last_seq = doc_last;
       results.emplace_back(std::move(a));
     }
-    note(next("commit").status());
-    // The sync point.
-    Res sync(PQgetResult(conn));
-    if (sync.get() == nullptr ||
-        PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
-      note(pg::ErrorOf(conn, sync.get(), "pipeline sync"));
+
+    sent = true;
+    if (inserts > 0) {
+      sent = send("insert_ops", Params()
+                                    .Bytes(ins_doc.data())
+                                    .Bytes(ins_seq.data())
+                                    .Bytes(ins_client.data())
+                                    .Bytes(ins_local.data())
+                                    .Bytes(ins_user.data())
+                                    .Bytes(ins_time.data())
+                                    .Bytes(ins_parents.data())
+                                    .Bytes(ins_payload.data()));
     }
+    sent = sent && send("commit", Params()) && PQpipelineSync(conn) == 1;
+    if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
+    if (inserts > 0) next("insert_ops");
+    next("commit");
+    sync();
     if (!first_error.ok()) return first_error;
     return results;
   }
@@ -633,7 +710,7 @@ class PgStore final : public Store {
       std::span<AppendRequest> group) {
     auto c = pool_.Acquire();
     if (!c.ok()) return c.status();
-    auto results = WriteGroupPipelined(*c, group);
+    auto results = WriteGroupBatched(*c, group);
     if (results.ok() || group.size() == 1) {
       if (!results.ok() && PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
         (void)c->Exec("rollback");
@@ -648,7 +725,7 @@ class PgStore final : public Store {
     // that it fails alone.
     std::vector<Result<AppendResult>> each;
     for (std::size_t i = 0; i < group.size(); ++i) {
-      auto r = WriteGroupPipelined(*c, group.subspan(i, 1));
+      auto r = WriteGroupBatched(*c, group.subspan(i, 1));
       if (!r.ok() && PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
         (void)c->Exec("rollback");
       }

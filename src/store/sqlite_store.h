@@ -30,6 +30,10 @@ struct SqliteOptions {
   std::size_t max_group_ops = 8192;
   // Called after each group commit (see CommitObserver); may be empty.
   CommitObserver on_commit;
+  // Checkpoint once the WAL holds this many pages (docs/storage.md; 2 KiB
+  // pages in a store created by this version). Tests make it small to
+  // checkpoint often. Default 8000 (16 MB).
+  int wal_checkpoint_pages = 8000;
   // Runs Verify(validator) after migrations and fails to open on error.
   bool verify_on_open = false;
   SnapshotValidator validator;

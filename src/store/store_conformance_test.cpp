@@ -236,6 +236,50 @@ TYPED_TEST(StoreConformanceTest, ConcurrentAppendsStayGapFreeAndExactlyOnce) {
   }
 }
 
+// Retries queued together (so that group commit likely puts them in one
+// transaction) store each op id once per document, all reporting its seq.
+TYPED_TEST(StoreConformanceTest, RetriesQueuedTogetherAreStoredOnce) {
+  std::vector<NewOp> busy;
+  for (std::uint64_t i = 1; i <= 500; ++i) busy.push_back(MakeOp(1, i));
+  constexpr int kRepeats = 4;
+  std::vector<std::promise<Result<AppendResult>>> promises(1 + 2 * kRepeats);
+  auto submit = [&](std::size_t slot, const char* doc, std::vector<NewOp> ops) {
+    this->store_->AppendAsync(doc, std::move(ops),
+                              [&promises, slot](Result<AppendResult> r) {
+                                promises[slot].set_value(std::move(r));
+                              });
+  };
+  submit(0, "busy", busy);  // keeps the committer busy while the rest queue
+  for (int r = 0; r < kRepeats; ++r) {
+    auto slot = static_cast<std::size_t>(1 + 2 * r);
+    submit(slot, "d", {MakeOp(9, 1), MakeOp(9, 2), MakeOp(9, 1)});
+    submit(slot + 1, "e", {MakeOp(9, 1)});
+  }
+  ASSERT_TRUE(promises[0].get_future().get().ok());
+  int new_d = 0, new_e = 0;
+  for (int r = 0; r < kRepeats; ++r) {
+    auto slot = static_cast<std::size_t>(1 + 2 * r);
+    auto d = promises[slot].get_future().get();
+    auto e = promises[slot + 1].get_future().get();
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(d->seqs, (std::vector<std::int64_t>{1, 2, 1}));
+    EXPECT_TRUE(d->duplicate[2]);
+    EXPECT_EQ(d->last_seq, 2);
+    EXPECT_EQ(e->seqs, std::vector<std::int64_t>{1});
+    EXPECT_EQ(e->last_seq, 1);
+    new_d += static_cast<int>(d->new_count);
+    new_e += static_cast<int>(e->new_count);
+    if (d->new_count == 2) {
+      EXPECT_EQ(d->first_new_seq, 1);
+    }
+  }
+  EXPECT_EQ(new_d, 2);
+  EXPECT_EQ(new_e, 1);
+  EXPECT_EQ(*this->store_->LastSeq("d"), 2);
+  EXPECT_EQ(*this->store_->LastSeq("e"), 1);
+}
+
 TYPED_TEST(StoreConformanceTest, AppendAsyncCallsBackOnceAfterTheOpIsStored) {
   constexpr int kN = 50;
   std::vector<std::promise<Result<AppendResult>>> promises(kN);

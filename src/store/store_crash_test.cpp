@@ -178,6 +178,8 @@ TEST(WEFT_CRASH_SUITE, SqliteKeepsEveryAcknowledgedOpExactlyOnce) {
   SqliteOptions opts;
   opts.path = dir.path() + "/crash.db";
   opts.verify_on_open = true;
+  // Kills land in checkpoints and WAL restarts too.
+  opts.wal_checkpoint_pages = 16;
   RunCrashTest([&] { return OpenSqliteStore(opts); }, 1234);
 }
 
