@@ -2,6 +2,7 @@
 // HttpServer (memory log, list model, token and role tables).
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "client/sync_client.h"
@@ -213,6 +214,39 @@ TEST_F(SyncWsTest, LiveRemovalReachesTheSessionWithinASecond) {
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   EXPECT_EQ(u->code, 410u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST_F(SyncWsTest, KeepAlivePingsKeepAnAnsweringClientOpen) {
+  service_.idle_timeout = 2s;
+  auto a = Join("alice");
+  // The client sends nothing for twice the idle timeout; its WebSocket
+  // layer answers the server's pings while it waits for messages.
+  auto until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < until) {
+    EXPECT_FALSE(a->Receive(200ms).ok());  // nothing to read: a timeout
+    ASSERT_TRUE(a->is_open());
+  }
+  ASSERT_TRUE(a->Send(proto::Ping{7}).ok());
+  auto pong = a->ReceiveUntil<proto::Pong>(kWait);
+  ASSERT_TRUE(pong.ok()) << pong.status().ToString();
+  EXPECT_EQ(pong->nonce, 7u);
+}
+
+TEST_F(SyncWsTest, ASilentClientIsClosedAfterTheIdleTimeout) {
+  service_.idle_timeout = 2s;
+  std::mutex mu;
+  std::vector<std::string> reasons;
+  service_.on_disconnect = [&](std::string_view r) {
+    std::lock_guard lock(mu);
+    reasons.emplace_back(r);
+  };
+  auto a = Join("alice");
+  // Nothing runs the client: the server's pings go unanswered.
+  std::this_thread::sleep_for(4s);
+  EXPECT_FALSE(a->ReceiveUntil<proto::Pong>(kWait).ok());
+  EXPECT_FALSE(a->is_open());
+  std::lock_guard lock(mu);
+  EXPECT_EQ(reasons, (std::vector<std::string>{"idle_timeout"}));
 }
 
 TEST_F(SyncWsTest, ShutdownClosesSyncConnectionsWith1001) {
