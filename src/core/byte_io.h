@@ -38,6 +38,41 @@ class ByteWriter {
   std::string buf_;
 };
 
+// Decodes the varuint at in[*pos] (at most 10 bytes, value < 2^64) and
+// moves *pos past it. Returns nullptr, or what is wrong (then *pos is
+// unchanged). Shared by ByteReader and BulkReader.
+inline const char* DecodeVarUint(const uint8_t* in, size_t size, size_t* pos,
+                                 uint64_t* v) {
+  uint64_t r = 0;
+  size_t at = *pos;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (at >= size) return "unexpected end";
+    const uint8_t b = in[at++];
+    if (shift == 63 && b > 1) return "varuint overflow";
+    r |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if (!(b & 0x80)) {
+      *v = r;
+      *pos = at;
+      return nullptr;
+    }
+  }
+  return "varuint too long";
+}
+
+inline int64_t ZigZagDecode(uint64_t u) {
+  return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+}
+
+// *seq = base + d if that lies in [0, 2^32 - 1); false (and *seq
+// unchanged) if not.
+inline bool SeqFromDelta(uint32_t base, int64_t d, uint32_t* seq) {
+  if (d < -int64_t{base} || d >= int64_t{UINT32_MAX} - int64_t{base}) {
+    return false;
+  }
+  *seq = static_cast<uint32_t>(int64_t{base} + d);
+  return true;
+}
+
 class ByteReader {
  public:
   explicit ByteReader(std::string_view in) : in_(in) {}
@@ -52,18 +87,12 @@ class ByteReader {
   }
   // At most 10 bytes; rejects values that do not fit in 64 bits.
   Status VarUint(uint64_t* v) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= in_.size()) return Status::Corruption("unexpected end");
-      uint8_t b = static_cast<uint8_t>(in_[pos_++]);
-      if (shift == 63 && b > 1) return Status::Corruption("varuint overflow");
-      r |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) {
-        *v = r;
-        return Status::Ok();
-      }
-    }
-    return Status::Corruption("varuint too long");
+    const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
+    size_t at = pos_;
+    const char* error = DecodeVarUint(p, in_.size(), &at, v);
+    if (error != nullptr) return Status::Corruption(error);
+    pos_ = at;
+    return Status::Ok();
   }
   // A varuint that must be <= max.
   Status VarUintMax(uint64_t max, uint64_t* v) {
@@ -74,17 +103,16 @@ class ByteReader {
   Status VarSint(int64_t* v) {
     uint64_t u = 0;
     WEFT_RETURN_IF_ERROR(VarUint(&u));
-    *v = static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+    *v = ZigZagDecode(u);
     return Status::Ok();
   }
   // A seq given as a signed delta from `base`; must land in [0, 2^32 - 1).
   Status SeqDelta(uint32_t base, uint32_t* seq) {
     int64_t d = 0;
     WEFT_RETURN_IF_ERROR(VarSint(&d));
-    if (d < -int64_t{base} || d >= int64_t{UINT32_MAX} - int64_t{base}) {
+    if (!SeqFromDelta(base, d, seq)) {
       return Status::Corruption("seq out of range");
     }
-    *seq = static_cast<uint32_t>(int64_t{base} + d);
     return Status::Ok();
   }
   Status U32(uint32_t* v) {
@@ -108,6 +136,76 @@ class ByteReader {
  private:
   std::string_view in_;
   size_t pos_ = 0;
+};
+
+// ByteReader's twin for bulk decoding loops (snapshots): reads return the
+// value itself, and failure is sticky: after the first malformed field
+// every read returns 0 (empty for bytes) and failed() is true, so a loop
+// checks once per record instead of once per field. Values read after a
+// failure are meaningless but harmless (0); callers must check failed()
+// before they allocate by, or index with, a value. Never reads past its
+// input. Not thread-safe.
+class BulkReader {
+ public:
+  explicit BulkReader(std::string_view in)
+      : in_(reinterpret_cast<const uint8_t*>(in.data())), size_(in.size()) {}
+
+  bool failed() const { return error_ != nullptr; }
+  // What went wrong first (nullptr if nothing did).
+  const char* error() const { return error_; }
+  Status status() const {
+    return failed() ? Status::Corruption(error_) : Status::Ok();
+  }
+  bool AtEnd() const { return pos_ == size_; }
+  size_t remaining() const { return size_ - pos_; }
+
+  uint8_t U8() {
+    if (pos_ < size_) return in_[pos_++];
+    return Fail("unexpected end");
+  }
+  uint64_t VarUint() {
+    if (pos_ < size_ && in_[pos_] < 0x80) return in_[pos_++];
+    uint64_t v = 0;
+    const char* error = DecodeVarUint(in_, size_, &pos_, &v);
+    return error == nullptr ? v : Fail(error);
+  }
+  // A varuint that must be <= max.
+  uint64_t VarUintMax(uint64_t max) {
+    const uint64_t v = VarUint();
+    return v <= max ? v : Fail("value out of range");
+  }
+  // A seq given as a zigzag delta from `base`; must land in
+  // [0, 2^32 - 1) (see ByteReader::SeqDelta).
+  uint32_t SeqDelta(uint32_t base) {
+    uint32_t seq = 0;
+    if (!SeqFromDelta(base, ZigZagDecode(VarUint()), &seq)) {
+      Fail("seq out of range");
+    }
+    return seq;
+  }
+  std::string_view Bytes(uint64_t n) {
+    if (n > remaining()) {
+      Fail("length past the end");
+      return {};
+    }
+    std::string_view out(reinterpret_cast<const char*>(in_ + pos_), n);
+    pos_ += n;
+    return out;
+  }
+  std::string_view LengthPrefixed() { return Bytes(VarUint()); }
+  // Records a failure of the caller's own checks (the first one wins);
+  // returns 0.
+  uint64_t Fail(const char* what) {
+    if (error_ == nullptr) error_ = what;
+    pos_ = size_;
+    return 0;
+  }
+
+ private:
+  const uint8_t* in_;
+  size_t size_;
+  size_t pos_ = 0;
+  const char* error_ = nullptr;
 };
 
 }  // namespace weft::core

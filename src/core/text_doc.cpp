@@ -63,41 +63,20 @@ void PutClient(ByteWriter* w, uint32_t index, size_t nclients) {
   if (nclients > 1) w->VarUint(index);
 }
 
-Status GetClient(ByteReader* r, uint64_t nclients, uint64_t* index) {
-  if (nclients == 1) {
-    *index = 0;
-    return Status::Ok();
-  }
-  if (nclients == 0) return Status::Corruption("no clients");
-  return r->VarUintMax(nclients - 1, index);
-}
-
 void PutRelId(ByteWriter* w, Id id, uint32_t base,
               const std::vector<uint32_t>& table_index, size_t nclients) {
   PutClient(w, table_index[id.agent], nclients);
   w->VarSint(int64_t{id.seq} - int64_t{base});
 }
 
-Status GetRelId(ByteReader* r, uint64_t nclients, uint32_t base, Id* id) {
-  uint64_t a = 0;
-  WEFT_RETURN_IF_ERROR(GetClient(r, nclients, &a));
-  uint32_t seq = 0;
-  WEFT_RETURN_IF_ERROR(r->SeqDelta(base, &seq));
-  *id = {static_cast<uint32_t>(a), seq};
-  return Status::Ok();
-}
-
-Status ReadClients(ByteReader* r, bool strictly_sorted,
-                   std::vector<uint64_t>* clients) {
+// An update's client table (any order; duplicates are harmless).
+Status ReadClients(ByteReader* r, std::vector<uint64_t>* clients) {
   uint64_t n = 0;
   WEFT_RETURN_IF_ERROR(r->VarUintMax(r->remaining(), &n));
   clients->reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t c = 0;
     WEFT_RETURN_IF_ERROR(r->VarUint(&c));
-    if (strictly_sorted && !clients->empty() && c <= clients->back()) {
-      return Status::Corruption("client table not sorted");
-    }
     clients->push_back(c);
   }
   return Status::Ok();
@@ -642,7 +621,7 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
   WEFT_RETURN_IF_ERROR(r.U8(&kind));
   if (kind != kKindUpdate) return Status::Corruption("not an update");
   std::vector<uint64_t> clients;
-  WEFT_RETURN_IF_ERROR(ReadClients(&r, false, &clients));
+  WEFT_RETURN_IF_ERROR(ReadClients(&r, &clients));
   const uint64_t nclients = clients.size();
   uint64_t nruns = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &nruns));
@@ -843,91 +822,171 @@ std::string TextDoc::EncodeSnapshot() const {
   return w.Take();
 }
 
+namespace {
+
+// Sorts keys (seq << 32 | index) of ascending index by seq, stably: the
+// same order as sorting the integers. LSD radix sort on the seq's bytes
+// that vary, 11 bits a pass; `tmp` holds n keys.
+void SortBySeq(uint64_t* keys, size_t n, uint64_t* tmp) {
+  if (std::is_sorted(keys, keys + n)) return;
+  if (n < 256) {
+    std::sort(keys, keys + n);
+    return;
+  }
+  uint64_t all = 0;
+  for (size_t i = 0; i < n; ++i) all |= keys[i];
+  const uint32_t seq_bits = static_cast<uint32_t>(all >> 32);
+  constexpr int kBits = 11;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  uint64_t* from = keys;
+  uint64_t* to = tmp;
+  for (int shift = 32; shift < 64 && (seq_bits >> (shift - 32)) != 0;
+       shift += kBits) {
+    size_t count[kBuckets] = {};
+    for (size_t i = 0; i < n; ++i) ++count[(from[i] >> shift) & (kBuckets - 1)];
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t k = c;
+      c = sum;
+      sum += k;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      to[count[(from[i] >> shift) & (kBuckets - 1)]++] = from[i];
+    }
+    std::swap(from, to);
+  }
+  if (from != keys) std::copy(from, from + n, keys);
+}
+
+}  // namespace
+
+// One pass over the bytes, streaming the spans into the tree; then, per
+// client, the spans in seq order (a radix sort of packed integers) and the
+// delete runs tile [0, next_seq) while the id index, the text and the gap
+// log are appended in seq order. Every length is checked against the
+// bytes left before anything is sized by it.
 Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
-  ByteReader r(snapshot);
-  uint8_t version = 0, kind = 0;
-  WEFT_RETURN_IF_ERROR(r.U8(&version));
+  BulkReader r(snapshot);
+  const uint8_t version = r.U8();
+  if (r.failed()) return r.status();
   if (version != kFormatVersion) {
     return Status::Corruption("unsupported format version");
   }
-  WEFT_RETURN_IF_ERROR(r.U8(&kind));
+  const uint8_t kind = r.U8();
+  if (r.failed()) return r.status();
   if (kind != kKindSnapshot) return Status::Corruption("not a snapshot");
-  std::vector<uint64_t> clients;
-  WEFT_RETURN_IF_ERROR(ReadClients(&r, true, &clients));
-  const uint64_t nclients = clients.size();
-  uint64_t nspans = 0;
-  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &nspans));
+  const uint64_t nclients = r.VarUintMax(r.remaining());
+  if (r.failed()) return r.status();
+  auto doc = std::make_unique<TextDoc>(client_id, limits);
+  // Table index -> the document's agent.
+  std::vector<uint32_t> local(nclients);
+  {
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < nclients; ++i) {
+      const uint64_t c = r.VarUint();
+      if (r.failed()) return r.status();
+      if (i > 0 && c <= prev) {
+        return Status::Corruption("client table not sorted");
+      }
+      prev = c;
+      local[i] = doc->AgentFor(c);
+    }
+  }
+  auto client = [&] {
+    return nclients == 1 ? 0
+                         : static_cast<uint32_t>(r.VarUintMax(nclients - 1));
+  };
+  auto rel_id = [&](uint32_t base) {
+    const uint32_t a = client();
+    return Id{local[a], r.SeqDelta(base)};
+  };
+
+  const uint64_t nspans = r.VarUintMax(r.remaining() / 2);
+  if (r.failed()) return r.status();
   if (nspans > 0 && nclients == 0) return Status::Corruption("no clients");
-  std::vector<Span> spans;
-  std::vector<uint8_t> or_next;  // right origin = next span's first id
-  spans.reserve(nspans);
-  or_next.reserve(nspans);
-  uint64_t visible = 0;
+  // Per span in document order: its client (table index), seq << 32 |
+  // index (the sort key), len << 1 | deleted, the leaf holding it, and the
+  // visible code points before it (then, for non-ASCII text, bytes).
+  std::vector<uint32_t> table_of(nclients > 1 ? nspans : 0);
+  std::vector<uint64_t> keys(nspans);
+  std::vector<uint32_t> len_del(nspans);
+  std::vector<ContentTree::Leaf*> leaf_of(nspans);
+  std::vector<uint64_t> text_at(nspans + 1);
+  std::vector<uint32_t> spans_of(nclients, 0);
+  std::vector<uint32_t> deleted_spans_of(nclients, 0);
   std::vector<uint32_t> prev_end(nclients, 0);
+  ContentTree& tree = doc->tree_;
+  uint64_t visible = 0;
+  // Span i - 1 waits until span i is read: its right origin may be i's id.
+  Span prev{};
+  bool prev_or_next = false;
   for (uint64_t i = 0; i < nspans; ++i) {
-    uint64_t head = 0, a = 0;
-    WEFT_RETURN_IF_ERROR(r.VarUint(&head));
-    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
+    const uint64_t head = r.VarUint();
+    const uint32_t a = client();
     Span s;
-    s.id.agent = static_cast<uint32_t>(a);
-    WEFT_RETURN_IF_ERROR(r.SeqDelta(prev_end[a], &s.id.seq));
-    uint64_t len = head >> 5;
+    s.id = {local[a], r.SeqDelta(prev_end[a])};
+    const uint64_t len = head >> 5;
+    if (r.failed()) return r.status();
     if (len == 0 || s.id.seq + len >= UINT32_MAX) {
       return Status::Corruption("bad span length");
     }
     s.len_del = static_cast<uint32_t>(len << 1) | ((head & 16) ? 1 : 0);
     prev_end[a] = static_cast<uint32_t>(s.id.seq + len);
-    uint32_t ol_mode = (head >> 2) & 3;
-    uint32_t or_mode = head & 3;
-    switch (ol_mode) {
+    switch ((head >> 2) & 3) {
       case 0:
         s.origin_left = kNoId;
         break;
       case 1:
         if (i == 0) return Status::Corruption("no previous span");
-        s.origin_left = spans.back().last();
+        s.origin_left = prev.last();
         break;
       case 2:
         if (s.id.seq == 0) return Status::Corruption("no predecessor");
         s.origin_left = {s.id.agent, s.id.seq - 1};
         break;
       default:
-        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_left));
+        s.origin_left = rel_id(s.id.seq);
     }
-    s.origin_right = kNoId;
-    switch (or_mode) {
-      case 0:
-      case 1:
-        break;
-      case 2:
-        if (i == 0) return Status::Corruption("no previous span");
-        s.origin_right = spans.back().origin_right;
-        break;
-      default:
-        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_right));
+    const uint32_t or_mode = head & 3;
+    s.origin_right = kNoId;  // modes 0 and 1 (set when the next is read)
+    if (or_mode == 2) {
+      if (i == 0) return Status::Corruption("no previous span");
+      s.origin_right = prev.origin_right;  // as read: kNoId if mode 1
+    } else if (or_mode == 3) {
+      s.origin_right = rel_id(s.id.seq);
     }
-    or_next.push_back(or_mode == 1);
+    if (r.failed()) return r.status();
+    if (i > 0) {
+      if (prev_or_next) prev.origin_right = s.id;
+      leaf_of[i - 1] = tree.BulkAppend(prev);
+    }
+    prev = s;
+    prev_or_next = or_mode == 1;
+    if (nclients > 1) table_of[i] = a;
+    keys[i] = uint64_t{s.id.seq} << 32 | i;
+    len_del[i] = s.len_del;
+    text_at[i] = visible;
     visible += s.visible_len();
-    spans.push_back(s);
+    ++spans_of[a];
+    deleted_spans_of[a] += s.deleted() ? 1 : 0;
   }
-  for (size_t i = 0; i < spans.size(); ++i) {
-    if (or_next[i]) {
-      if (i + 1 == spans.size()) return Status::Corruption("no next span");
-      spans[i].origin_right = spans[i + 1].id;
-    }
+  if (nspans > 0) {
+    if (prev_or_next) return Status::Corruption("no next span");
+    leaf_of[nspans - 1] = tree.BulkAppend(prev);
   }
-  uint8_t text_mode = 0;
-  WEFT_RETURN_IF_ERROR(r.U8(&text_mode));
+  text_at[nspans] = visible;
+
+  const uint8_t text_mode = r.U8();
+  if (r.failed()) return r.status();
   std::string_view text_utf8;
   std::string unpacked;
   if (text_mode == kTextRaw) {
-    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&text_utf8));
+    text_utf8 = r.LengthPrefixed();
   } else if (text_mode == kTextLz) {
-    uint64_t raw_len = 0;
-    WEFT_RETURN_IF_ERROR(r.VarUint(&raw_len));
-    std::string_view packed;
-    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&packed));
+    const uint64_t raw_len = r.VarUint();
+    const std::string_view packed = r.LengthPrefixed();
+    if (r.failed()) return r.status();
     if (raw_len > MaxLzExpansion(packed.size())) {
       return Status::Corruption("text expands too much");
     }
@@ -937,124 +996,134 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   } else {
     return Status::Corruption("unknown text encoding");
   }
+  if (r.failed()) return r.status();
   if (visible > text_utf8.size()) return Status::Corruption("text too short");
   {
     auto count = CountCodePoints(text_utf8);
     if (!count.ok()) return count.status();
     if (*count != visible) return Status::Corruption("text length");
   }
-  uint64_t ndel = 0;
-  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &ndel));
+  if (text_utf8.size() != visible) {  // not ASCII: code points -> bytes
+    uint64_t cp = 0, byte = 0;
+    for (uint64_t& at : text_at) {
+      byte = Utf8Text::Skip(text_utf8, byte, at - cp);
+      cp = at;
+      at = byte;
+    }
+  }
+
+  const uint64_t ndel = r.VarUintMax(r.remaining() / 2);
+  if (r.failed()) return r.status();
   if (ndel > 0 && nclients == 0) return Status::Corruption("no clients");
   struct Del {
-    uint32_t agent;
-    OpRun run;
+    uint32_t table;  // client (table index)
+    uint32_t len;
+    bool reversed;
+    Id target;
   };
-  std::vector<Del> dels;
-  dels.reserve(ndel);
+  std::vector<Del> dels(ndel);
+  std::vector<uint32_t> dels_of(nclients, 0);
+  bool grouped = true;  // clients in table order, as the encoder writes
   uint32_t prev_target = 0;
   for (uint64_t i = 0; i < ndel; ++i) {
-    uint64_t a = 0, lr = 0;
-    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
-    Del d{static_cast<uint32_t>(a), {}};
-    WEFT_RETURN_IF_ERROR(r.VarUint(&lr));
-    uint64_t len = lr >> 1;
-    d.run.reversed = lr & 1;
+    Del& d = dels[i];
+    d.table = client();
+    const uint64_t lr = r.VarUint();
+    const uint64_t len = lr >> 1;
+    d.reversed = lr & 1;
+    d.target = rel_id(prev_target);
+    if (r.failed()) return r.status();
     if (len == 0 || len >= UINT32_MAX) {
       return Status::Corruption("bad delete length");
     }
-    d.run.len = static_cast<uint32_t>(len);
-    d.run.seq = 0;  // the client's first seq no insert takes, see below
-    d.run.kind = OpKind::kDelete;
-    WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, prev_target, &d.run.a));
-    prev_target = d.run.a.seq;
-    if (d.run.a.none() || (d.run.reversed ? d.run.a.seq < len - 1
-                                          : d.run.a.seq + len >= UINT32_MAX)) {
+    d.len = static_cast<uint32_t>(len);
+    prev_target = d.target.seq;
+    if (d.reversed ? d.target.seq < len - 1
+                   : d.target.seq + len >= UINT32_MAX) {
       return Status::Corruption("bad delete target");
     }
-    d.run.b = kNoId;
-    dels.push_back(d);
+    if (i > 0 && d.table < dels[i - 1].table) grouped = false;
+    ++dels_of[d.table];
   }
   if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+  if (!grouped) {
+    std::stable_sort(dels.begin(), dels.end(), [](const Del& x, const Del& y) {
+      return x.table < y.table;
+    });
+  }
 
-  // Rebuild the op logs: every seq of every client must be covered exactly
-  // once by a span (insert) or a delete run.
-  // Per client, its spans as (seq << 32 | span index): sorting plain
-  // integers is several times cheaper than sorting records.
-  std::vector<std::vector<uint64_t>> pieces(nclients);
-  // Byte offset of each span's visible text in text_utf8 (and the end).
-  std::vector<uint64_t> text_at(spans.size() + 1);
-  const bool ascii = text_utf8.size() == visible;
-  uint64_t text_off = 0;
-  for (uint32_t i = 0; i < spans.size(); ++i) {
-    const Span& s = spans[i];
-    text_at[i] = text_off;
-    text_off = ascii ? text_off + s.visible_len()
-                     : Utf8Text::Skip(text_utf8, text_off, s.visible_len());
-    pieces[s.id.agent].push_back(uint64_t{s.id.seq} << 32 | i);
+  // The spans grouped by client (the order of table_of), each group sorted
+  // by seq.
+  std::vector<uint64_t> tmp(nspans);
+  if (nclients > 1) {
+    std::vector<uint32_t> at(nclients, 0);
+    for (uint64_t a = 1; a < nclients; ++a) {
+      at[a] = at[a - 1] + spans_of[a - 1];
+    }
+    for (uint64_t i = 0; i < nspans; ++i) tmp[at[table_of[i]]++] = keys[i];
+    std::swap(keys, tmp);
   }
-  text_at[spans.size()] = text_off;
-  std::vector<std::vector<uint32_t>> dels_of(nclients);
-  for (uint32_t i = 0; i < dels.size(); ++i)
-    dels_of[dels[i].agent].push_back(i);
-  auto doc = std::make_unique<TextDoc>(client_id, limits);
-  std::vector<uint32_t> local(nclients);
-  for (uint64_t i = 0; i < nclients; ++i) local[i] = doc->AgentFor(clients[i]);
-  auto remap = [&](Id id) {
-    if (!id.none()) id.agent = local[id.agent];
-    return id;
-  };
-  std::vector<ContentTree::Leaf*> leaf_of(spans.size());
-  for (size_t i = 0; i < spans.size(); ++i) {
-    Span t = spans[i];
-    t.id.agent = local[t.id.agent];
-    t.origin_left = remap(t.origin_left);
-    t.origin_right = remap(t.origin_right);
-    leaf_of[i] = doc->tree_.BulkAppend(t);
-  }
-  // Per client, the inserts (sorted by seq) and the delete runs (in order)
+  // Per client, the inserts (in seq order) and the delete runs (in order)
   // must tile [0, next_seq): each delete run takes the next seqs that no
   // insert holds.
+  std::vector<uint64_t> text_bytes_of(nclients, 0);
+  if (nclients == 1) {
+    text_bytes_of[0] = text_utf8.size();
+  } else {
+    for (uint64_t i = 0; i < nspans; ++i) {
+      text_bytes_of[table_of[i]] += text_at[i + 1] - text_at[i];
+    }
+  }
+  size_t first_key = 0;
+  size_t first_del = 0;
   for (uint64_t a = 0; a < nclients; ++a) {
-    auto& ps = pieces[a];
-    const auto& ds = dels_of[a];
-    if (ps.empty() && ds.empty()) {
+    uint64_t* ks = keys.data() + first_key;
+    const size_t nks = spans_of[a];
+    const Del* ds = dels.data() + first_del;
+    const size_t nds = dels_of[a];
+    first_key += nks;
+    first_del += nds;
+    if (nks == 0 && nds == 0) {
       return Status::Corruption("client without operations");
     }
-    if (!std::is_sorted(ps.begin(), ps.end())) std::sort(ps.begin(), ps.end());
+    SortBySeq(ks, nks, tmp.data());
+    const uint32_t agent = local[a];
+    Agent& ag = doc->agents_[agent];
+    ag.gaps.reserve(deleted_spans_of[a] + nds);
+    ag.text.Reserve(text_bytes_of[a]);
     uint64_t expect = 0;
     size_t di = 0;
     auto deletes_until = [&](uint64_t limit) -> Status {
-      while (expect < limit && di < ds.size()) {
-        OpRun run = dels[ds[di++]].run;
-        if (expect + run.len > limit || expect + run.len >= UINT32_MAX) {
+      while (expect < limit && di < nds) {
+        const Del& d = ds[di++];
+        if (expect + d.len > limit || expect + d.len >= UINT32_MAX) {
           return Status::Corruption("operation ids overlap or leave a gap");
         }
-        run.a = remap(run.a);
-        doc->RecordDelete(local[a], static_cast<uint32_t>(expect), run);
-        expect += run.len;
+        doc->RecordDelete(
+            agent, static_cast<uint32_t>(expect),
+            {0, d.len, OpKind::kDelete, d.reversed, 0, d.target, kNoId});
+        expect += d.len;
       }
       return Status::Ok();
     };
-    for (uint64_t piece : ps) {
-      const uint32_t seq = static_cast<uint32_t>(piece >> 32);
-      const uint32_t index = static_cast<uint32_t>(piece);
+    for (size_t k = 0; k < nks; ++k) {
+      const uint32_t seq = static_cast<uint32_t>(ks[k] >> 32);
+      const uint32_t i = static_cast<uint32_t>(ks[k]);
       WEFT_RETURN_IF_ERROR(deletes_until(seq));
       if (seq != expect) {
         return Status::Corruption("operation ids overlap or leave a gap");
       }
-      const Span& s = spans[index];
-      expect += s.len();
-      doc->tree_.BulkIndex(local[a], seq, seq + s.len(), leaf_of[index]);
+      const uint32_t len = len_del[i] >> 1;
+      expect += len;
+      tree.BulkIndex(agent, seq, seq + len, leaf_of[i]);
       const std::string_view content =
-          text_utf8.substr(text_at[index], text_at[index + 1] - text_at[index]);
-      doc->RecordInsert(local[a], seq, s.len(),
-                        s.deleted() ? nullptr : &content);
+          text_utf8.substr(text_at[i], text_at[i + 1] - text_at[i]);
+      doc->RecordInsert(agent, seq, len,
+                        (len_del[i] & 1) != 0 ? nullptr : &content);
     }
     WEFT_RETURN_IF_ERROR(deletes_until(UINT32_MAX));
-    if (di != ds.size()) return Status::Corruption("too many delete runs");
   }
-  doc->tree_.FinishBulk();
+  tree.FinishBulk();
   for (Agent& ag : doc->agents_) {
     ag.gaps.shrink_to_fit();
     ag.text.ShrinkToFit();

@@ -52,6 +52,11 @@ std::string_view Utf8Text::Slice(uint64_t from, uint64_t n) const {
   return std::string_view(bytes_).substr(a, b - a);
 }
 
+void Utf8Text::Reserve(uint64_t bytes) {
+  bytes_.reserve(bytes_.size() + bytes);
+  marks_.reserve(marks_.size() + bytes / kStride + 1);
+}
+
 void Utf8Text::ShrinkToFit() {
   bytes_.shrink_to_fit();
   marks_.shrink_to_fit();
