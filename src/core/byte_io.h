@@ -5,12 +5,30 @@
 // every malformed field as kCorruption. Not thread-safe.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "core/inline.h"
 
 namespace weft::core {
+
+// Copies n > 0 bytes from `from` to `to` eight at a time (inline, where a
+// memcpy call costs more than the copy for the short runs of a bulk
+// load), reading and writing up to 7 bytes past n: the caller makes sure
+// both buffers extend that far. `from` may overlap `to` only from 8 or
+// more bytes before it (an LZ match repeating earlier output).
+inline void WildCopy(char* to, const char* from, size_t n) {
+  char* const end = to + n;
+  do {
+    uint64_t w;
+    std::memcpy(&w, from, 8);
+    std::memcpy(to, &w, 8);
+    to += 8;
+    from += 8;
+  } while (to < end);
+}
 
 class ByteWriter {
  public:
@@ -38,25 +56,25 @@ class ByteWriter {
   std::string buf_;
 };
 
-// Decodes the varuint at in[*pos] (at most 10 bytes, value < 2^64) and
-// moves *pos past it. Returns nullptr, or what is wrong (then *pos is
-// unchanged). Shared by ByteReader and BulkReader.
-inline const char* DecodeVarUint(const uint8_t* in, size_t size, size_t* pos,
-                                 uint64_t* v) {
+// The varuint at p (before end): its value and the byte after it, or
+// (next == nullptr) what is wrong. At most 10 bytes, value < 2^64. Returns
+// by value (no pointer into the caller's reader), so an inlined reader's
+// fields stay in registers. Shared by ByteReader and BulkReader.
+struct DecodedVarUint {
+  uint64_t value;
+  const uint8_t* next;
+  const char* error;
+};
+inline DecodedVarUint DecodeVarUint(const uint8_t* p, const uint8_t* end) {
   uint64_t r = 0;
-  size_t at = *pos;
   for (int shift = 0; shift < 64; shift += 7) {
-    if (at >= size) return "unexpected end";
-    const uint8_t b = in[at++];
-    if (shift == 63 && b > 1) return "varuint overflow";
+    if (p == end) return {0, nullptr, "unexpected end"};
+    const uint8_t b = *p++;
+    if (shift == 63 && b > 1) return {0, nullptr, "varuint overflow"};
     r |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if (!(b & 0x80)) {
-      *v = r;
-      *pos = at;
-      return nullptr;
-    }
+    if (!(b & 0x80)) return {r, p, nullptr};
   }
-  return "varuint too long";
+  return {0, nullptr, "varuint too long"};
 }
 
 inline int64_t ZigZagDecode(uint64_t u) {
@@ -64,12 +82,11 @@ inline int64_t ZigZagDecode(uint64_t u) {
 }
 
 // *seq = base + d if that lies in [0, 2^32 - 1); false (and *seq
-// unchanged) if not.
+// unchanged) if not. (Unsigned: a d below -base wraps to 2^63 or more.)
 inline bool SeqFromDelta(uint32_t base, int64_t d, uint32_t* seq) {
-  if (d < -int64_t{base} || d >= int64_t{UINT32_MAX} - int64_t{base}) {
-    return false;
-  }
-  *seq = static_cast<uint32_t>(int64_t{base} + d);
+  const uint64_t s = uint64_t{base} + static_cast<uint64_t>(d);
+  if (s >= UINT32_MAX) return false;
+  *seq = static_cast<uint32_t>(s);
   return true;
 }
 
@@ -88,10 +105,10 @@ class ByteReader {
   // At most 10 bytes; rejects values that do not fit in 64 bits.
   Status VarUint(uint64_t* v) {
     const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
-    size_t at = pos_;
-    const char* error = DecodeVarUint(p, in_.size(), &at, v);
-    if (error != nullptr) return Status::Corruption(error);
-    pos_ = at;
+    const DecodedVarUint d = DecodeVarUint(p + pos_, p + in_.size());
+    if (d.next == nullptr) return Status::Corruption(d.error);
+    *v = d.value;
+    pos_ = static_cast<size_t>(d.next - p);
     return Status::Ok();
   }
   // A varuint that must be <= max.
@@ -148,7 +165,7 @@ class ByteReader {
 class BulkReader {
  public:
   explicit BulkReader(std::string_view in)
-      : in_(reinterpret_cast<const uint8_t*>(in.data())), size_(in.size()) {}
+      : p_(reinterpret_cast<const uint8_t*>(in.data())), end_(p_ + in.size()) {}
 
   bool failed() const { return error_ != nullptr; }
   // What went wrong first (nullptr if nothing did).
@@ -156,55 +173,66 @@ class BulkReader {
   Status status() const {
     return failed() ? Status::Corruption(error_) : Status::Ok();
   }
-  bool AtEnd() const { return pos_ == size_; }
-  size_t remaining() const { return size_ - pos_; }
+  bool AtEnd() const { return p_ == end_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
 
-  uint8_t U8() {
-    if (pos_ < size_) return in_[pos_++];
-    return Fail("unexpected end");
+  WEFT_INLINE uint8_t U8() {
+    if (p_ != end_) return *p_++;
+    return static_cast<uint8_t>(Fail("unexpected end"));
   }
-  uint64_t VarUint() {
-    if (pos_ < size_ && in_[pos_] < 0x80) return in_[pos_++];
-    uint64_t v = 0;
-    const char* error = DecodeVarUint(in_, size_, &pos_, &v);
-    return error == nullptr ? v : Fail(error);
+  WEFT_INLINE uint64_t VarUint() {
+    if (end_ - p_ >= 2) {  // one or two bytes, the usual case, inline
+      const uint64_t b0 = p_[0];
+      if (b0 < 0x80) {
+        ++p_;
+        return b0;
+      }
+      const uint64_t b1 = p_[1];
+      if (b1 < 0x80) {
+        p_ += 2;
+        return (b0 & 0x7F) | b1 << 7;
+      }
+    }
+    const DecodedVarUint d = DecodeVarUint(p_, end_);
+    if (d.next == nullptr) return Fail(d.error);
+    p_ = d.next;
+    return d.value;
   }
   // A varuint that must be <= max.
-  uint64_t VarUintMax(uint64_t max) {
+  WEFT_INLINE uint64_t VarUintMax(uint64_t max) {
     const uint64_t v = VarUint();
     return v <= max ? v : Fail("value out of range");
   }
   // A seq given as a zigzag delta from `base`; must land in
   // [0, 2^32 - 1) (see ByteReader::SeqDelta).
-  uint32_t SeqDelta(uint32_t base) {
+  WEFT_INLINE uint32_t SeqDelta(uint32_t base) {
     uint32_t seq = 0;
     if (!SeqFromDelta(base, ZigZagDecode(VarUint()), &seq)) {
       Fail("seq out of range");
     }
     return seq;
   }
-  std::string_view Bytes(uint64_t n) {
+  WEFT_INLINE std::string_view Bytes(uint64_t n) {
     if (n > remaining()) {
       Fail("length past the end");
       return {};
     }
-    std::string_view out(reinterpret_cast<const char*>(in_ + pos_), n);
-    pos_ += n;
+    std::string_view out(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
     return out;
   }
-  std::string_view LengthPrefixed() { return Bytes(VarUint()); }
+  WEFT_INLINE std::string_view LengthPrefixed() { return Bytes(VarUint()); }
   // Records a failure of the caller's own checks (the first one wins);
   // returns 0.
   uint64_t Fail(const char* what) {
     if (error_ == nullptr) error_ = what;
-    pos_ = size_;
+    p_ = end_;
     return 0;
   }
 
  private:
-  const uint8_t* in_;
-  size_t size_;
-  size_t pos_ = 0;
+  const uint8_t* p_;
+  const uint8_t* end_;
   const char* error_ = nullptr;
 };
 
