@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -890,12 +891,10 @@ class TextDoc::SnapshotLoader {
       : r_(snapshot), doc_(doc), tree_(doc->tree_) {}
 
   Status Load() {
-    WEFT_RETURN_IF_ERROR(ReadHeader());
-    WEFT_RETURN_IF_ERROR(ReadSpans());
-    WEFT_RETURN_IF_ERROR(ReadText());
-    WEFT_RETURN_IF_ERROR(ReadDeletes());
-    if (!r_.AtEnd()) return Status::Corruption("trailing bytes");
-    WEFT_RETURN_IF_ERROR(BuildClients());
+    for (size_t i = 0; i < std::size(steps_); ++i) {
+      const Step step = steps_[i];
+      WEFT_RETURN_IF_ERROR((this->*step)());
+    }
     tree_.FinishBulk();
     for (Agent& ag : doc_->agents_) ag.gaps.shrink_to_fit();
     return Status::Ok();
@@ -908,6 +907,21 @@ class TextDoc::SnapshotLoader {
     bool reversed;
     Id target;
   };
+
+  [[gnu::noinline]] Status CheckEnd() {
+    if (!r_.AtEnd()) return Status::Corruption("trailing bytes");
+    return Status::Ok();
+  }
+
+  // The steps are called through a table read as volatile data: no
+  // optimizer turns these calls into direct ones, so each step stays its
+  // own function in the WebAssembly build too (Binaryen inlines every
+  // function that has a single direct caller, whatever its size). V8 optimizes
+  // the big load as several functions of a few KiB, each within milliseconds of
+  // running hot, instead of one of 19 KiB that took 100 ms to compile
+  // while the calls meanwhile ran the baseline code.
+  using Step = Status (SnapshotLoader::*)();
+  static const volatile Step steps_[6];
 
   // A client's table index: absent when the table has one client.
   WEFT_INLINE uint32_t Client(BulkReader& r) const {
@@ -1112,7 +1126,7 @@ class TextDoc::SnapshotLoader {
   }
 
   // The spans grouped by client (in table order), then each client built.
-  Status BuildClients() {
+  [[gnu::noinline]] Status BuildClients() {
     auto tmp = Uninitialized<uint64_t>(nspans_);
     if (nclients_ > 1) {
       std::vector<uint64_t> at(nclients_, 0);
@@ -1250,6 +1264,12 @@ class TextDoc::SnapshotLoader {
   uint64_t ndels_ = 0;
   std::unique_ptr<Del[]> dels_;  // grouped by client
 };
+
+const volatile TextDoc::SnapshotLoader::Step
+    TextDoc::SnapshotLoader::steps_[6] = {
+        &SnapshotLoader::ReadHeader, &SnapshotLoader::ReadSpans,
+        &SnapshotLoader::ReadText,   &SnapshotLoader::ReadDeletes,
+        &SnapshotLoader::CheckEnd,   &SnapshotLoader::BuildClients};
 
 Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
