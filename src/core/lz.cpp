@@ -96,11 +96,12 @@ std::string LzCompress(std::string_view in) {
   return w.Take();
 }
 
-// Through a raw pointer into a buffer reserved once (max_out, which
-// callers bound, and 8 bytes of slack for WildCopy) and grown by doubling
-// (only bytes that are written get touched), then cut to the bytes
-// written; BulkReader checks each token once instead of each field.
-Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
+namespace {
+
+// LzDecompress into *out, which it may leave longer than the *n bytes
+// written (its working buffer); the caller cuts it.
+Status Decompress(std::string_view in, size_t max_out, std::string* out,
+                  size_t* n_out) {
   constexpr size_t kSlack = 8;
   BulkReader r(in);
   const char* const in_end = in.data() + in.size();
@@ -109,7 +110,8 @@ Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
   out->resize(std::min(max_out, std::max<size_t>(in.size() * 4, 4096)) +
               kSlack);
   char* base = out->data();
-  size_t n = 0;  // bytes written
+  size_t& n = *n_out;  // bytes written
+  n = 0;
   // Makes room for `k` more bytes; n + k <= max_out (checked before).
   auto room = [&](size_t k) {
     if (n + k + kSlack <= out->size()) return;
@@ -150,8 +152,21 @@ Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
     }
     n += len;
   }
-  out->resize(n);
   return Status::Ok();
+}
+
+}  // namespace
+
+// Through a raw pointer into a buffer reserved once (max_out, which
+// callers bound, and 8 bytes of slack for WildCopy) and grown by doubling
+// (only bytes that are written get touched), then cut to the bytes
+// written, on success and on failure alike; BulkReader checks each token
+// once instead of each field.
+Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
+  size_t n = 0;
+  Status s = Decompress(in, max_out, out, &n);
+  out->resize(n);
+  return s;
 }
 
 }  // namespace weft::core
