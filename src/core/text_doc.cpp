@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -869,6 +868,19 @@ namespace {
   if (from != keys) std::copy(from, from + n, keys);
 }
 
+// `f` read back through a volatile variable: no optimizer can see which
+// function a call through it reaches, so the callee stays a function of
+// its own in the WebAssembly build too (Binaryen inlines every function
+// that has a single direct caller, whatever its size). The snapshot
+// loader calls its steps this way: V8 optimizes each within milliseconds
+// of running hot, where the one 20 KiB function they made took ~90 ms to
+// compile while the loads meanwhile ran baseline code.
+template <typename F>
+F Opaque(F f) {
+  volatile F v = f;
+  return v;
+}
+
 // n elements left uninitialized (every one is written before it is
 // read); n is bounded by the input's size.
 template <typename T>
@@ -883,18 +895,21 @@ std::unique_ptr<T[]> Uninitialized(uint64_t n) {
 // packed integers) and the delete runs must tile [0, next_seq) while the
 // id index, the text and the gap log are appended in seq order. Every
 // length is checked against the bytes left before anything is sized by
-// it. Each step is its own function: a JIT (V8 for the WASM build)
-// optimizes small hot functions much sooner than one large one.
+// it. Each step is its own function (see Opaque): a JIT (V8 for the
+// WASM build) optimizes small hot functions much sooner than one large
+// one.
 class TextDoc::SnapshotLoader {
  public:
   SnapshotLoader(std::string_view snapshot, TextDoc* doc)
       : r_(snapshot), doc_(doc), tree_(doc->tree_) {}
 
   Status Load() {
-    for (size_t i = 0; i < std::size(steps_); ++i) {
-      const Step step = steps_[i];
-      WEFT_RETURN_IF_ERROR((this->*step)());
-    }
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadHeader))());
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadSpans))());
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadText))());
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadDeletes))());
+    if (!r_.AtEnd()) return Status::Corruption("trailing bytes");
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClients))());
     tree_.FinishBulk();
     for (Agent& ag : doc_->agents_) ag.gaps.shrink_to_fit();
     return Status::Ok();
@@ -907,21 +922,6 @@ class TextDoc::SnapshotLoader {
     bool reversed;
     Id target;
   };
-
-  [[gnu::noinline]] Status CheckEnd() {
-    if (!r_.AtEnd()) return Status::Corruption("trailing bytes");
-    return Status::Ok();
-  }
-
-  // The steps are called through a table read as volatile data: no
-  // optimizer turns these calls into direct ones, so each step stays its
-  // own function in the WebAssembly build too (Binaryen inlines every
-  // function that has a single direct caller, whatever its size). V8 optimizes
-  // the big load as several functions of a few KiB, each within milliseconds of
-  // running hot, instead of one of 19 KiB that took 100 ms to compile
-  // while the calls meanwhile ran the baseline code.
-  using Step = Status (SnapshotLoader::*)();
-  static const volatile Step steps_[6];
 
   // A client's table index: absent when the table has one client.
   WEFT_INLINE uint32_t Client(BulkReader& r) const {
@@ -1158,8 +1158,8 @@ class TextDoc::SnapshotLoader {
       if (nks == 0 && nds == 0) {
         return Status::Corruption("client without operations");
       }
-      SortBySeq(ks, nks, tmp.get());
-      WEFT_RETURN_IF_ERROR(BuildClient(
+      Opaque (&SortBySeq)(ks, nks, tmp.get());
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClient))(
           a, ks, nks, ds, nds, deleted_spans_of_[a] + nds, text_bytes_of[a]));
     }
     return Status::Ok();
@@ -1264,12 +1264,6 @@ class TextDoc::SnapshotLoader {
   uint64_t ndels_ = 0;
   std::unique_ptr<Del[]> dels_;  // grouped by client
 };
-
-const volatile TextDoc::SnapshotLoader::Step
-    TextDoc::SnapshotLoader::steps_[6] = {
-        &SnapshotLoader::ReadHeader, &SnapshotLoader::ReadSpans,
-        &SnapshotLoader::ReadText,   &SnapshotLoader::ReadDeletes,
-        &SnapshotLoader::CheckEnd,   &SnapshotLoader::BuildClients};
 
 Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
     std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
