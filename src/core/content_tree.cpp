@@ -30,12 +30,6 @@ void ContentTree::FreeNode(Node* n) {
   delete in;
 }
 
-uint64_t ContentTree::LeafVis(const Leaf* leaf) const {
-  uint64_t v = 0;
-  for (int i = 0; i < leaf->n; ++i) v += leaf->spans[i].visible_len();
-  return v;
-}
-
 // The cursor before visible character `rel` of `leaf` (the end of the leaf
 // if rel == leaf->vis), scanning from whichever end is nearer: typing
 // sits anywhere in a leaf, so this halves the average scan.
@@ -429,25 +423,24 @@ uint32_t ContentTree::MarkDeleted(Cursor c, uint32_t max_len,
   return k;
 }
 
-ContentTree::Leaf* ContentTree::BulkAppend(const Span& span) {
-  Leaf* l = last_;
-  if (l->n > 0 && l->spans[l->n - 1].CanAppend(span)) {
-    l->spans[l->n - 1].set_len(l->spans[l->n - 1].len() + span.len());
-  } else {
-    if (l->n >= kLeafCap - 8) {
-      auto* r = new Leaf;
-      r->prev = l;
-      l->next = r;
-      last_ = r;
-      l = r;
-    }
-    l->spans[l->n++] = span;
-    ++span_count_;
-  }
-  total_vis_ += span.visible_len();
-  l->vis += span.visible_len();
+ContentTree::Leaf* ContentTree::BulkNewLeaf() {
+  auto* r = new Leaf;
+  r->prev = last_;
+  last_->next = r;
+  last_ = r;
   hint_leaf_ = nullptr;
-  return l;
+  return r;
+}
+
+void ContentTree::BulkIndex(uint32_t agent, const uint32_t* seqs,
+                            Leaf* const* leaves, size_t n, uint32_t end) {
+  if (agent >= index_.size()) {
+    index_.resize(agent + 1);
+    index_end_.resize(agent + 1, 0);
+  }
+  index_end_[agent] = end;
+  RangeMap<Leaf*>& map = index_[agent];
+  for (size_t i = 0; i < n; ++i) map.Append(seqs[i], leaves[i]);
 }
 
 void ContentTree::FinishBulk() {
@@ -455,7 +448,7 @@ void ContentTree::FinishBulk() {
   std::vector<uint64_t> vis;
   for (Leaf* l = first_; l != nullptr; l = l->next) {
     level.push_back(l);
-    vis.push_back(LeafVis(l));
+    vis.push_back(l->vis);
   }
   while (level.size() > 1) {
     std::vector<Node*> up;

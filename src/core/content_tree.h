@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/inline.h"
 #include "core/range_map.h"
 #include "core/span.h"
 
@@ -91,12 +92,25 @@ class ContentTree {
   // span under the cursor if needed. Returns a cursor at its first char.
   Cursor Insert(Cursor c, const Span& span);
   // Bulk loading: append spans in document order (returns the leaf that
-  // holds it), then index every id range once in ascending seq order per
-  // agent with BulkIndex, then FinishBulk().
-  Leaf* BulkAppend(const Span& span);
-  void BulkIndex(uint32_t agent, uint32_t seq, uint32_t end, Leaf* leaf) {
-    IndexRange(agent, seq, end, leaf);
+  // holds it; inline, a load calls it once a span), then index each agent
+  // once with BulkIndex, then FinishBulk().
+  WEFT_INLINE Leaf* BulkAppend(const Span& span) {
+    Leaf* l = last_;
+    if (l->n > 0 && l->spans[l->n - 1].CanAppend(span)) {
+      l->spans[l->n - 1].set_len(l->spans[l->n - 1].len() + span.len());
+    } else {
+      if (l->n >= kLeafCap - 8) l = BulkNewLeaf();
+      l->spans[l->n++] = span;
+      ++span_count_;
+    }
+    total_vis_ += span.visible_len();
+    l->vis += span.visible_len();
+    return l;
   }
+  // Ids of `agent` from seqs[i] up to seqs[i + 1] are in leaves[i] (seqs
+  // ascending), the last run up to `end`, past which none is indexed.
+  void BulkIndex(uint32_t agent, const uint32_t* seqs, Leaf* const* leaves,
+                 size_t n, uint32_t end);
   void FinishBulk();
 
   // Marks up to `max_len` characters from `c` (which must be at a character,
@@ -120,12 +134,13 @@ class ContentTree {
   // Ensures `extra` free slots in c->leaf, splitting it and moving c.
   void Reserve(Cursor* c, int extra);
   void IndexRange(uint32_t agent, uint32_t seq, uint32_t end, Leaf* leaf);
+  // Links a fresh empty leaf after the last one (bulk loading).
+  Leaf* BulkNewLeaf();
   void TryMerge(Leaf* leaf, int idx);
   // MarkDeleted's shortcut: k visible characters at one end of the span at
   // `c` (its end if at_end, else its start) join the deleted neighbour
   // span they continue. False (nothing changed) if they do not.
   bool ExtendDeletedNeighbour(Cursor c, uint32_t k, bool at_end);
-  uint64_t LeafVis(const Leaf* leaf) const;
   void FreeNode(Node* n);
 
   Node* root_;

@@ -96,36 +96,77 @@ std::string LzCompress(std::string_view in) {
   return w.Take();
 }
 
-Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
-  ByteReader r(in);
+namespace {
+
+// LzDecompress into *out, which it may leave longer than the *n bytes
+// written (its working buffer); the caller cuts it.
+Status Decompress(std::string_view in, size_t max_out, std::string* out,
+                  size_t* n_out) {
+  constexpr size_t kSlack = 8;
+  BulkReader r(in);
+  const char* const in_end = in.data() + in.size();
   out->clear();
-  out->reserve(max_out);  // callers bound max_out (see the header)
+  out->reserve(max_out + kSlack);
+  out->resize(std::min(max_out, std::max<size_t>(in.size() * 4, 4096)) +
+              kSlack);
+  char* base = out->data();
+  size_t& n = *n_out;  // bytes written
+  n = 0;
+  // Makes room for `k` more bytes; n + k <= max_out (checked before).
+  auto room = [&](size_t k) {
+    if (n + k + kSlack <= out->size()) return;
+    out->resize(std::min(max_out, std::max(n + k, out->size() * 2)) + kSlack);
+    base = out->data();
+  };
   while (!r.AtEnd()) {
-    uint64_t nlit = 0;
-    WEFT_RETURN_IF_ERROR(r.VarUint(&nlit));
-    if (nlit > max_out - out->size()) {
-      return Status::Corruption("lz output too long");
+    const uint64_t nlit = r.VarUint();
+    if (r.failed()) return r.status();
+    if (nlit > max_out - n) return Status::Corruption("lz output too long");
+    const std::string_view lit = r.Bytes(nlit);
+    if (r.failed()) return r.status();
+    if (nlit > 0) {
+      room(nlit);
+      if (in_end - lit.data() >= static_cast<ptrdiff_t>(nlit + kSlack)) {
+        WildCopy(base + n, lit.data(), nlit);
+      } else {
+        std::memcpy(base + n, lit.data(), nlit);
+      }
+      n += nlit;
     }
-    std::string_view lit;
-    WEFT_RETURN_IF_ERROR(r.Bytes(nlit, &lit));
-    out->append(lit);
     if (r.AtEnd()) break;
-    uint64_t len = 0, dist = 0;
-    WEFT_RETURN_IF_ERROR(r.VarUint(&len));
-    WEFT_RETURN_IF_ERROR(r.VarUint(&dist));
-    if (len > max_out || len + kMinMatch > max_out - out->size()) {
+    uint64_t len = r.VarUint();
+    const uint64_t dist = r.VarUint();
+    if (r.failed()) return r.status();
+    if (len > max_out || len + kMinMatch > max_out - n) {
       return Status::Corruption("lz output too long");
     }
     len += kMinMatch;
-    if (dist >= out->size()) return Status::Corruption("lz distance");
-    size_t from = out->size() - static_cast<size_t>(dist) - 1;
-    if (dist + 1 >= len) {
-      out->append(*out, from, len);  // no overlap: one copy
-    } else {
-      for (uint64_t k = 0; k < len; ++k) out->push_back((*out)[from + k]);
+    if (dist >= n) return Status::Corruption("lz distance");
+    room(len);
+    const char* from = base + n - static_cast<size_t>(dist) - 1;
+    char* to = base + n;
+    if (dist + 1 >= kSlack) {
+      WildCopy(to, from, len);
+    } else {  // repeats a pattern shorter than a word
+      for (uint64_t k = 0; k < len; ++k) to[k] = from[k];
     }
+    n += len;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+// Through a raw pointer into a buffer reserved once (max_out, which
+// callers bound, and 8 bytes of slack for WildCopy) and grown by doubling
+// (only bytes that are written get touched), then cut to the bytes
+// written, on success and on failure alike; BulkReader checks each token
+// once instead of each field.
+Status LzDecompress(std::string_view in, size_t max_out, std::string* out) {
+  size_t n = 0;
+  Status s = Decompress(in, max_out, out, &n);
+  out->resize(n);
+  return s;
 }
 
 }  // namespace weft::core

@@ -64,6 +64,26 @@ TEST(LzTest, RejectsHostileInput) {
                    .ok());
 }
 
+TEST(LzTest, FailureLeavesOnlyTheBytesWritten) {
+  // Ten literal bytes, then a match reaching before the start: the output
+  // holds the ten bytes, never the decoder's larger working buffer.
+  std::string out;
+  EXPECT_FALSE(LzDecompress(std::string("\x0A"
+                                        "0123456789"
+                                        "\x00\x20",
+                                        13),
+                            16, &out)
+                   .ok());
+  EXPECT_EQ(out, "0123456789");
+  EXPECT_FALSE(LzDecompress(std::string("\x0A"
+                                        "0123456789"
+                                        "\x7F\x00",
+                                        13),
+                            16, &out)
+                   .ok());  // a match longer than the output may grow
+  EXPECT_LE(out.size(), 16u);
+}
+
 RC_GTEST_PROP(LzTest, RoundTripsAnyBytes, (const std::string& s)) {
   std::string doubled = s + s + s.substr(0, s.size() / 2);
   std::string back;

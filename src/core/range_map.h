@@ -61,6 +61,21 @@ class RangeMap {
     if (size_ == 0 || LastValue() != v) InsertAt(End(), s, v);
   }
 
+  // Maps [key, infinity) to `v`; `key` must be above every key held (bulk
+  // loads append in key order). Same as AssignFrom(key, v), in O(1).
+  void Append(uint32_t key, V v) {
+    if (size_ > 0 && LastValue() == v) return;
+    if (chunks_.empty() || chunks_.back()->n == kChunk) {
+      chunks_.push_back(std::make_unique<Chunk>());
+      first_.push_back(key);
+    }
+    Chunk& ch = *chunks_.back();
+    ch.keys[ch.n] = key;
+    ch.vals[ch.n] = v;
+    ++ch.n;
+    ++size_;
+  }
+
   size_t size() const { return size_; }
 
   // Heap bytes held.

@@ -86,6 +86,22 @@ TEST(RangeMapTest, LargestKey) {
   EXPECT_EQ(m.Find(UINT32_MAX), 5);
 }
 
+TEST(RangeMapTest, AppendIsAssignFromPastTheEnd) {
+  RangeMap<int> appended, assigned;
+  uint32_t key = 0;
+  for (int i = 0; i < 300; ++i) {  // several chunks; repeated values merge
+    const int v = 1 + (i / 3) % 4;
+    appended.Append(key, v);
+    assigned.AssignFrom(key, v);
+    key += 1 + i % 5;
+  }
+  ASSERT_TRUE(appended.CheckInvariants());
+  EXPECT_EQ(appended.size(), assigned.size());
+  for (uint32_t k = 0; k <= key; ++k) {
+    ASSERT_EQ(appended.Find(k), assigned.Find(k)) << k;
+  }
+}
+
 RC_GTEST_PROP(RangeMapProperty, AgreesWithAPlainArray, ()) {
   RangeMap<int> m;
   std::vector<int> model(kDomain, 0);

@@ -1,6 +1,7 @@
 #include "core/text_doc.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -63,41 +64,20 @@ void PutClient(ByteWriter* w, uint32_t index, size_t nclients) {
   if (nclients > 1) w->VarUint(index);
 }
 
-Status GetClient(ByteReader* r, uint64_t nclients, uint64_t* index) {
-  if (nclients == 1) {
-    *index = 0;
-    return Status::Ok();
-  }
-  if (nclients == 0) return Status::Corruption("no clients");
-  return r->VarUintMax(nclients - 1, index);
-}
-
 void PutRelId(ByteWriter* w, Id id, uint32_t base,
               const std::vector<uint32_t>& table_index, size_t nclients) {
   PutClient(w, table_index[id.agent], nclients);
   w->VarSint(int64_t{id.seq} - int64_t{base});
 }
 
-Status GetRelId(ByteReader* r, uint64_t nclients, uint32_t base, Id* id) {
-  uint64_t a = 0;
-  WEFT_RETURN_IF_ERROR(GetClient(r, nclients, &a));
-  uint32_t seq = 0;
-  WEFT_RETURN_IF_ERROR(r->SeqDelta(base, &seq));
-  *id = {static_cast<uint32_t>(a), seq};
-  return Status::Ok();
-}
-
-Status ReadClients(ByteReader* r, bool strictly_sorted,
-                   std::vector<uint64_t>* clients) {
+// An update's client table (any order; duplicates are harmless).
+Status ReadClients(ByteReader* r, std::vector<uint64_t>* clients) {
   uint64_t n = 0;
   WEFT_RETURN_IF_ERROR(r->VarUintMax(r->remaining(), &n));
   clients->reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t c = 0;
     WEFT_RETURN_IF_ERROR(r->VarUint(&c));
-    if (strictly_sorted && !clients->empty() && c <= clients->back()) {
-      return Status::Corruption("client table not sorted");
-    }
     clients->push_back(c);
   }
   return Status::Ok();
@@ -197,6 +177,51 @@ bool TextDoc::Known(Id id) const {
          (id.agent < agents_.size() && id.seq < agents_[id.agent].next_seq);
 }
 
+WEFT_INLINE void TextDoc::LogElided(std::vector<GapRun>* gaps, uint32_t seq,
+                                    uint32_t len) {
+  const uint32_t before = gaps->empty() ? 0 : gaps->back().gaps_through;
+  if (!gaps->empty()) {
+    GapRun& last = gaps->back();
+    if (last.kind == OpKind::kInsert && last.seq + last.len == seq) {
+      last.len += len;
+      last.gaps_through += len;
+      return;
+    }
+  }
+  gaps->push_back({seq, len, before + len, OpKind::kInsert, false, kNoId});
+}
+
+WEFT_INLINE void TextDoc::LogDelete(std::vector<GapRun>* gaps, uint32_t seq,
+                                    uint32_t len, bool reversed, Id target) {
+  if (len == 1) reversed = false;
+  const uint32_t before = gaps->empty() ? 0 : gaps->back().gaps_through;
+  if (!gaps->empty()) {
+    GapRun& last = gaps->back();
+    if (last.kind == OpKind::kDelete && last.seq + last.len == seq &&
+        last.a.agent == target.agent) {
+      bool last_fwd = !last.reversed || last.len == 1;
+      bool last_rev = last.reversed || last.len == 1;
+      bool r_fwd = !reversed;
+      bool r_rev = reversed || len == 1;
+      if (last_fwd && r_fwd &&
+          uint64_t{target.seq} == uint64_t{last.a.seq} + last.len) {
+        last.reversed = false;
+        last.len += len;
+        last.gaps_through += len;
+        return;
+      }
+      if (last_rev && r_rev &&
+          int64_t{target.seq} == int64_t{last.a.seq} - int64_t{last.len}) {
+        last.reversed = true;
+        last.len += len;
+        last.gaps_through += len;
+        return;
+      }
+    }
+  }
+  gaps->push_back({seq, len, before + len, OpKind::kDelete, reversed, target});
+}
+
 void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                            const std::string_view* content) {
   Agent& ag = agents_[agent];
@@ -205,49 +230,13 @@ void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
     ag.text.Append(*content, len);
     return;
   }
-  const uint32_t before = ag.gaps.empty() ? 0 : ag.gaps.back().gaps_through;
-  if (!ag.gaps.empty()) {
-    GapRun& last = ag.gaps.back();
-    if (last.kind == OpKind::kInsert && last.seq + last.len == seq) {
-      last.len += len;
-      last.gaps_through += len;
-      return;
-    }
-  }
-  ag.gaps.push_back({seq, len, before + len, OpKind::kInsert, false, kNoId});
+  LogElided(&ag.gaps, seq, len);
 }
 
 void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
   Agent& ag = agents_[agent];
   ag.next_seq = seq + r.len;
-  if (r.len == 1) r.reversed = false;
-  const uint32_t before = ag.gaps.empty() ? 0 : ag.gaps.back().gaps_through;
-  if (!ag.gaps.empty()) {
-    GapRun& last = ag.gaps.back();
-    if (last.kind == OpKind::kDelete && last.seq + last.len == seq &&
-        last.a.agent == r.a.agent) {
-      bool last_fwd = !last.reversed || last.len == 1;
-      bool last_rev = last.reversed || last.len == 1;
-      bool r_fwd = !r.reversed;
-      bool r_rev = r.reversed || r.len == 1;
-      if (last_fwd && r_fwd &&
-          uint64_t{r.a.seq} == uint64_t{last.a.seq} + last.len) {
-        last.reversed = false;
-        last.len += r.len;
-        last.gaps_through += r.len;
-        return;
-      }
-      if (last_rev && r_rev &&
-          int64_t{r.a.seq} == int64_t{last.a.seq} - int64_t{last.len}) {
-        last.reversed = true;
-        last.len += r.len;
-        last.gaps_through += r.len;
-        return;
-      }
-    }
-  }
-  ag.gaps.push_back(
-      {seq, r.len, before + r.len, OpKind::kDelete, r.reversed, r.a});
+  LogDelete(&ag.gaps, seq, r.len, r.reversed, r.a);
 }
 
 Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
@@ -663,7 +652,7 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
   WEFT_RETURN_IF_ERROR(r.U8(&kind));
   if (kind != kKindUpdate) return Status::Corruption("not an update");
   std::vector<uint64_t> clients;
-  WEFT_RETURN_IF_ERROR(ReadClients(&r, false, &clients));
+  WEFT_RETURN_IF_ERROR(ReadClients(&r, &clients));
   const uint64_t nclients = clients.size();
   uint64_t nruns = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &nruns));
@@ -864,222 +853,443 @@ std::string TextDoc::EncodeSnapshot() const {
   return w.Take();
 }
 
-Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
-    std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
-  ByteReader r(snapshot);
-  uint8_t version = 0, kind = 0;
-  WEFT_RETURN_IF_ERROR(r.U8(&version));
-  if (version != kFormatVersion) {
-    return Status::Corruption("unsupported format version");
-  }
-  WEFT_RETURN_IF_ERROR(r.U8(&kind));
-  if (kind != kKindSnapshot) return Status::Corruption("not a snapshot");
-  std::vector<uint64_t> clients;
-  WEFT_RETURN_IF_ERROR(ReadClients(&r, true, &clients));
-  const uint64_t nclients = clients.size();
-  uint64_t nspans = 0;
-  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &nspans));
-  if (nspans > 0 && nclients == 0) return Status::Corruption("no clients");
-  std::vector<Span> spans;
-  std::vector<uint8_t> or_next;  // right origin = next span's first id
-  spans.reserve(nspans);
-  or_next.reserve(nspans);
-  uint64_t visible = 0;
-  std::vector<uint32_t> prev_end(nclients, 0);
-  for (uint64_t i = 0; i < nspans; ++i) {
-    uint64_t head = 0, a = 0;
-    WEFT_RETURN_IF_ERROR(r.VarUint(&head));
-    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
-    Span s;
-    s.id.agent = static_cast<uint32_t>(a);
-    WEFT_RETURN_IF_ERROR(r.SeqDelta(prev_end[a], &s.id.seq));
-    uint64_t len = head >> 5;
-    if (len == 0 || s.id.seq + len >= UINT32_MAX) {
-      return Status::Corruption("bad span length");
-    }
-    s.len_del = static_cast<uint32_t>(len << 1) | ((head & 16) ? 1 : 0);
-    prev_end[a] = static_cast<uint32_t>(s.id.seq + len);
-    uint32_t ol_mode = (head >> 2) & 3;
-    uint32_t or_mode = head & 3;
-    switch (ol_mode) {
-      case 0:
-        s.origin_left = kNoId;
-        break;
-      case 1:
-        if (i == 0) return Status::Corruption("no previous span");
-        s.origin_left = spans.back().last();
-        break;
-      case 2:
-        if (s.id.seq == 0) return Status::Corruption("no predecessor");
-        s.origin_left = {s.id.agent, s.id.seq - 1};
-        break;
-      default:
-        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_left));
-    }
-    s.origin_right = kNoId;
-    switch (or_mode) {
-      case 0:
-      case 1:
-        break;
-      case 2:
-        if (i == 0) return Status::Corruption("no previous span");
-        s.origin_right = spans.back().origin_right;
-        break;
-      default:
-        WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, s.id.seq, &s.origin_right));
-    }
-    or_next.push_back(or_mode == 1);
-    visible += s.visible_len();
-    spans.push_back(s);
-  }
-  for (size_t i = 0; i < spans.size(); ++i) {
-    if (or_next[i]) {
-      if (i + 1 == spans.size()) return Status::Corruption("no next span");
-      spans[i].origin_right = spans[i + 1].id;
-    }
-  }
-  uint8_t text_mode = 0;
-  WEFT_RETURN_IF_ERROR(r.U8(&text_mode));
-  std::string_view text_utf8;
-  std::string unpacked;
-  if (text_mode == kTextRaw) {
-    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&text_utf8));
-  } else if (text_mode == kTextLz) {
-    uint64_t raw_len = 0;
-    WEFT_RETURN_IF_ERROR(r.VarUint(&raw_len));
-    std::string_view packed;
-    WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&packed));
-    if (raw_len > MaxLzExpansion(packed.size())) {
-      return Status::Corruption("text expands too much");
-    }
-    WEFT_RETURN_IF_ERROR(LzDecompress(packed, raw_len, &unpacked));
-    if (unpacked.size() != raw_len) return Status::Corruption("text length");
-    text_utf8 = unpacked;
-  } else {
-    return Status::Corruption("unknown text encoding");
-  }
-  if (visible > text_utf8.size()) return Status::Corruption("text too short");
-  {
-    auto count = CountCodePoints(text_utf8);
-    if (!count.ok()) return count.status();
-    if (*count != visible) return Status::Corruption("text length");
-  }
-  uint64_t ndel = 0;
-  WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining() / 2, &ndel));
-  if (ndel > 0 && nclients == 0) return Status::Corruption("no clients");
-  struct Del {
-    uint32_t agent;
-    OpRun run;
-  };
-  std::vector<Del> dels;
-  dels.reserve(ndel);
-  uint32_t prev_target = 0;
-  for (uint64_t i = 0; i < ndel; ++i) {
-    uint64_t a = 0, lr = 0;
-    WEFT_RETURN_IF_ERROR(GetClient(&r, nclients, &a));
-    Del d{static_cast<uint32_t>(a), {}};
-    WEFT_RETURN_IF_ERROR(r.VarUint(&lr));
-    uint64_t len = lr >> 1;
-    d.run.reversed = lr & 1;
-    if (len == 0 || len >= UINT32_MAX) {
-      return Status::Corruption("bad delete length");
-    }
-    d.run.len = static_cast<uint32_t>(len);
-    d.run.seq = 0;  // the client's first seq no insert takes, see below
-    d.run.kind = OpKind::kDelete;
-    WEFT_RETURN_IF_ERROR(GetRelId(&r, nclients, prev_target, &d.run.a));
-    prev_target = d.run.a.seq;
-    if (d.run.a.none() || (d.run.reversed ? d.run.a.seq < len - 1
-                                          : d.run.a.seq + len >= UINT32_MAX)) {
-      return Status::Corruption("bad delete target");
-    }
-    d.run.b = kNoId;
-    dels.push_back(d);
-  }
-  if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+namespace {
 
-  // Rebuild the op logs: every seq of every client must be covered exactly
-  // once by a span (insert) or a delete run.
-  // Per client, its spans as (seq << 32 | span index): sorting plain
-  // integers is several times cheaper than sorting records.
-  std::vector<std::vector<uint64_t>> pieces(nclients);
-  // Byte offset of each span's visible text in text_utf8 (and the end).
-  std::vector<uint64_t> text_at(spans.size() + 1);
-  const bool ascii = text_utf8.size() == visible;
-  uint64_t text_off = 0;
-  for (uint32_t i = 0; i < spans.size(); ++i) {
-    const Span& s = spans[i];
-    text_at[i] = text_off;
-    text_off = ascii ? text_off + s.visible_len()
-                     : Utf8Text::Skip(text_utf8, text_off, s.visible_len());
-    pieces[s.id.agent].push_back(uint64_t{s.id.seq} << 32 | i);
+// Sorts keys (seq << 32 | index) of ascending index by seq, stably: the
+// same order as sorting the integers. LSD radix sort on the seq's bytes
+// that vary, 11 bits a pass; `tmp` holds n keys.
+[[gnu::noinline]] void SortBySeq(uint64_t* keys, size_t n, uint64_t* tmp) {
+  if (std::is_sorted(keys, keys + n)) return;
+  if (n < 256) {
+    std::sort(keys, keys + n);
+    return;
   }
-  text_at[spans.size()] = text_off;
-  std::vector<std::vector<uint32_t>> dels_of(nclients);
-  for (uint32_t i = 0; i < dels.size(); ++i)
-    dels_of[dels[i].agent].push_back(i);
-  auto doc = std::make_unique<TextDoc>(client_id, limits);
-  std::vector<uint32_t> local(nclients);
-  for (uint64_t i = 0; i < nclients; ++i) local[i] = doc->AgentFor(clients[i]);
-  auto remap = [&](Id id) {
-    if (!id.none()) id.agent = local[id.agent];
-    return id;
-  };
-  std::vector<ContentTree::Leaf*> leaf_of(spans.size());
-  for (size_t i = 0; i < spans.size(); ++i) {
-    Span t = spans[i];
-    t.id.agent = local[t.id.agent];
-    t.origin_left = remap(t.origin_left);
-    t.origin_right = remap(t.origin_right);
-    leaf_of[i] = doc->tree_.BulkAppend(t);
-  }
-  // Per client, the inserts (sorted by seq) and the delete runs (in order)
-  // must tile [0, next_seq): each delete run takes the next seqs that no
-  // insert holds.
-  for (uint64_t a = 0; a < nclients; ++a) {
-    auto& ps = pieces[a];
-    const auto& ds = dels_of[a];
-    if (ps.empty() && ds.empty()) {
-      return Status::Corruption("client without operations");
+  uint64_t all = 0;
+  for (size_t i = 0; i < n; ++i) all |= keys[i];
+  const auto seq_bits = static_cast<uint32_t>(all >> 32);
+  constexpr int kBits = 11;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  uint64_t* from = keys;
+  uint64_t* to = tmp;
+  for (int shift = 32; shift < 64 && (seq_bits >> (shift - 32)) != 0;
+       shift += kBits) {
+    size_t count[kBuckets] = {};
+    for (size_t i = 0; i < n; ++i) ++count[(from[i] >> shift) & (kBuckets - 1)];
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t k = c;
+      c = sum;
+      sum += k;
     }
-    if (!std::is_sorted(ps.begin(), ps.end())) std::sort(ps.begin(), ps.end());
+    for (size_t i = 0; i < n; ++i) {
+      to[count[(from[i] >> shift) & (kBuckets - 1)]++] = from[i];
+    }
+    std::swap(from, to);
+  }
+  if (from != keys) std::copy(from, from + n, keys);
+}
+
+// `f` read back through a volatile variable: no optimizer can see which
+// function a call through it reaches, so the callee stays a function of
+// its own in the WebAssembly build too (Binaryen inlines every function
+// that has a single direct caller, whatever its size). The snapshot
+// loader calls its steps this way: V8 optimizes each within milliseconds
+// of running hot, where the one 20 KiB function they made took ~90 ms to
+// compile while the loads meanwhile ran baseline code.
+template <typename F>
+F Opaque(F f) {
+  volatile F v = f;
+  return v;
+}
+
+// n elements left uninitialized (every one is written before it is
+// read); n is bounded by the input's size.
+template <typename T>
+std::unique_ptr<T[]> Uninitialized(uint64_t n) {
+  return std::unique_ptr<T[]>(new T[n]);
+}
+
+}  // namespace
+
+// LoadSnapshot's steps. One pass over the bytes streams the spans into
+// the tree; then, per client, the spans in seq order (a radix sort of
+// packed integers) and the delete runs must tile [0, next_seq) while the
+// id index, the text and the gap log are appended in seq order. Every
+// length is checked against the bytes left before anything is sized by
+// it. Each step is its own function (see Opaque): a JIT (V8 for the
+// WASM build) optimizes small hot functions much sooner than one large
+// one.
+class TextDoc::SnapshotLoader {
+ public:
+  SnapshotLoader(std::string_view snapshot, TextDoc* doc)
+      : r_(snapshot), doc_(doc), tree_(doc->tree_) {}
+
+  Status Load() {
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadHeader))());
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadSpans))());
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadText))());
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadDeletes))());
+    if (!r_.AtEnd()) return Status::Corruption("trailing bytes");
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClients))());
+    tree_.FinishBulk();
+    for (Agent& ag : doc_->agents_) ag.gaps.shrink_to_fit();
+    return Status::Ok();
+  }
+
+ private:
+  struct Del {
+    uint32_t table;  // client (table index)
+    uint32_t len;
+    bool reversed;
+    Id target;
+  };
+
+  // A client's table index: absent when the table has one client.
+  WEFT_INLINE uint32_t Client(BulkReader& r) const {
+    return nclients_ == 1 ? 0
+                          : static_cast<uint32_t>(r.VarUintMax(nclients_ - 1));
+  }
+  WEFT_INLINE Id RelId(BulkReader& r, uint32_t base) const {
+    const uint32_t a = Client(r);
+    return Id{local_[a], r.SeqDelta(base)};
+  }
+
+  [[gnu::noinline]] Status ReadHeader() {
+    const uint8_t version = r_.U8();
+    if (r_.failed()) return r_.status();
+    if (version != kFormatVersion) {
+      return Status::Corruption("unsupported format version");
+    }
+    const uint8_t kind = r_.U8();
+    if (r_.failed()) return r_.status();
+    if (kind != kKindSnapshot) return Status::Corruption("not a snapshot");
+    nclients_ = r_.VarUintMax(r_.remaining());
+    if (r_.failed()) return r_.status();
+    local_.resize(nclients_);
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < nclients_; ++i) {
+      const uint64_t c = r_.VarUint();
+      if (r_.failed()) return r_.status();
+      if (i > 0 && c <= prev) {
+        return Status::Corruption("client table not sorted");
+      }
+      prev = c;
+      local_[i] = doc_->AgentFor(c);
+    }
+    return Status::Ok();
+  }
+
+  [[gnu::noinline]] Status ReadSpans() {
+    BulkReader r = r_;  // local copies stay in registers
+    nspans_ = r.VarUintMax(r.remaining() / 2);
+    if (r.failed()) return r.status();
+    const uint64_t n = nspans_;
+    if (n > 0 && nclients_ == 0) return Status::Corruption("no clients");
+    if (nclients_ > 1) table_of_ = Uninitialized<uint32_t>(n);
+    keys_ = Uninitialized<uint64_t>(n);
+    len_del_ = Uninitialized<uint32_t>(n);
+    leaf_of_ = Uninitialized<ContentTree::Leaf*>(n);
+    text_at_ = Uninitialized<uint64_t>(n + 1);
+    spans_of_.assign(nclients_, 0);
+    deleted_spans_of_.assign(nclients_, 0);
+    std::vector<uint32_t> prev_end_of(nclients_, 0);
+    uint32_t* const table_of = table_of_.get();
+    uint64_t* const keys = keys_.get();
+    uint32_t* const len_del = len_del_.get();
+    ContentTree::Leaf** const leaf_of = leaf_of_.get();
+    uint64_t* const text_at = text_at_.get();
+    uint32_t* const spans_of = spans_of_.data();
+    uint32_t* const deleted_spans_of = deleted_spans_of_.data();
+    uint32_t* const prev_end = prev_end_of.data();
+    const uint32_t* const local = local_.data();
+    const bool one_client = nclients_ == 1;
+    uint64_t visible = 0;
+    // Span i - 1 waits until span i is read: its right origin may be i's
+    // id.
+    Span prev{};
+    bool prev_or_next = false;
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t head = r.VarUint();
+      const uint32_t a = Client(r);
+      Span s;
+      s.id = {local[a], r.SeqDelta(prev_end[a])};
+      const uint64_t len = head >> 5;
+      if (r.failed()) return r.status();
+      if (len == 0 || s.id.seq + len >= UINT32_MAX) {
+        return Status::Corruption("bad span length");
+      }
+      s.len_del = static_cast<uint32_t>(len << 1) | ((head >> 4) & 1);
+      prev_end[a] = static_cast<uint32_t>(s.id.seq + len);
+      switch ((head >> 2) & 3) {
+        case 0:
+          s.origin_left = kNoId;
+          break;
+        case 1:
+          if (i == 0) return Status::Corruption("no previous span");
+          s.origin_left = prev.last();
+          break;
+        case 2:
+          if (s.id.seq == 0) return Status::Corruption("no predecessor");
+          s.origin_left = {s.id.agent, s.id.seq - 1};
+          break;
+        default:
+          s.origin_left = RelId(r, s.id.seq);
+      }
+      const uint32_t or_mode = head & 3;
+      s.origin_right = kNoId;  // modes 0 and 1 (set when the next is read)
+      if (or_mode == 2) {
+        if (i == 0) return Status::Corruption("no previous span");
+        s.origin_right = prev.origin_right;  // as read: kNoId if mode 1
+      } else if (or_mode == 3) {
+        s.origin_right = RelId(r, s.id.seq);
+      }
+      if (r.failed()) return r.status();
+      if (i > 0) {
+        if (prev_or_next) prev.origin_right = s.id;
+        leaf_of[i - 1] = tree_.BulkAppend(prev);
+      }
+      prev = s;
+      prev_or_next = or_mode == 1;
+      if (!one_client) table_of[i] = a;
+      keys[i] = uint64_t{s.id.seq} << 32 | i;
+      len_del[i] = s.len_del;
+      text_at[i] = visible;
+      visible += s.visible_len();
+      ++spans_of[a];
+      deleted_spans_of[a] += s.len_del & 1;
+    }
+    if (n > 0) {
+      if (prev_or_next) return Status::Corruption("no next span");
+      leaf_of[n - 1] = tree_.BulkAppend(prev);
+    }
+    text_at[n] = visible;
+    visible_ = visible;
+    r_ = r;
+    return Status::Ok();
+  }
+
+  [[gnu::noinline]] Status ReadText() {
+    const uint8_t text_mode = r_.U8();
+    if (r_.failed()) return r_.status();
+    if (text_mode == kTextRaw) {
+      text_ = r_.LengthPrefixed();
+    } else if (text_mode == kTextLz) {
+      const uint64_t raw_len = r_.VarUint();
+      const std::string_view packed = r_.LengthPrefixed();
+      if (r_.failed()) return r_.status();
+      if (raw_len > MaxLzExpansion(packed.size())) {
+        return Status::Corruption("text expands too much");
+      }
+      WEFT_RETURN_IF_ERROR(LzDecompress(packed, raw_len, &unpacked_));
+      if (unpacked_.size() != raw_len) return Status::Corruption("text length");
+      text_ = unpacked_;
+    } else {
+      return Status::Corruption("unknown text encoding");
+    }
+    if (r_.failed()) return r_.status();
+    if (visible_ > text_.size()) return Status::Corruption("text too short");
+    auto count = CountCodePoints(text_);
+    if (!count.ok()) return count.status();
+    if (*count != visible_) return Status::Corruption("text length");
+    if (text_.size() != visible_) {  // not ASCII: code points -> bytes
+      uint64_t cp = 0, byte = 0;
+      for (uint64_t i = 0; i <= nspans_; ++i) {
+        byte = Utf8Text::Skip(text_, byte, text_at_[i] - cp);
+        cp = text_at_[i];
+        text_at_[i] = byte;
+      }
+    }
+    return Status::Ok();
+  }
+
+  [[gnu::noinline]] Status ReadDeletes() {
+    BulkReader r = r_;
+    ndels_ = r.VarUintMax(r.remaining() / 2);
+    if (r.failed()) return r.status();
+    const uint64_t n = ndels_;
+    if (n > 0 && nclients_ == 0) return Status::Corruption("no clients");
+    dels_ = Uninitialized<Del>(n);
+    dels_of_.assign(nclients_, 0);
+    Del* const dels = dels_.get();
+    uint32_t* const dels_of = dels_of_.data();
+    bool grouped = true;  // clients in table order, as the encoder writes
+    uint32_t prev_table = 0;
+    uint32_t prev_target = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      Del d;
+      d.table = Client(r);
+      const uint64_t lr = r.VarUint();
+      const uint64_t len = lr >> 1;
+      d.reversed = lr & 1;
+      d.target = RelId(r, prev_target);
+      if (r.failed()) return r.status();
+      if (len == 0 || len >= UINT32_MAX) {
+        return Status::Corruption("bad delete length");
+      }
+      d.len = static_cast<uint32_t>(len);
+      prev_target = d.target.seq;
+      if (d.reversed ? d.target.seq < len - 1
+                     : d.target.seq + len >= UINT32_MAX) {
+        return Status::Corruption("bad delete target");
+      }
+      grouped = grouped && d.table >= prev_table;
+      prev_table = d.table;
+      ++dels_of[d.table];
+      dels[i] = d;
+    }
+    if (!grouped) {
+      std::stable_sort(dels, dels + n, [](const Del& x, const Del& y) {
+        return x.table < y.table;
+      });
+    }
+    r_ = r;
+    return Status::Ok();
+  }
+
+  // The spans grouped by client (in table order), then each client built.
+  [[gnu::noinline]] Status BuildClients() {
+    auto tmp = Uninitialized<uint64_t>(nspans_);
+    if (nclients_ > 1) {
+      std::vector<uint64_t> at(nclients_, 0);
+      for (uint64_t a = 1; a < nclients_; ++a) {
+        at[a] = at[a - 1] + spans_of_[a - 1];
+      }
+      for (uint64_t i = 0; i < nspans_; ++i) {
+        tmp[at[table_of_[i]]++] = keys_[i];
+      }
+      std::swap(keys_, tmp);
+    }
+    std::vector<uint64_t> text_bytes_of(nclients_, 0);
+    if (nclients_ == 1) {
+      text_bytes_of[0] = text_.size();
+    } else {
+      for (uint64_t i = 0; i < nspans_; ++i) {
+        text_bytes_of[table_of_[i]] += text_at_[i + 1] - text_at_[i];
+      }
+    }
+    size_t first_key = 0;
+    size_t first_del = 0;
+    for (uint64_t a = 0; a < nclients_; ++a) {
+      uint64_t* ks = keys_.get() + first_key;
+      const size_t nks = spans_of_[a];
+      const Del* ds = dels_.get() + first_del;
+      const size_t nds = dels_of_[a];
+      first_key += nks;
+      first_del += nds;
+      if (nks == 0 && nds == 0) {
+        return Status::Corruption("client without operations");
+      }
+      Opaque (&SortBySeq)(ks, nks, tmp.get());
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClient))(
+          a, ks, nks, ds, nds, deleted_spans_of_[a] + nds, text_bytes_of[a]));
+    }
+    return Status::Ok();
+  }
+
+  // Client `a`: its spans' keys `ks` in seq order and its delete runs must
+  // tile [0, next_seq): each delete run takes the next seqs that no insert
+  // holds.
+  [[gnu::noinline]] Status BuildClient(uint64_t a, const uint64_t* ks,
+                                       size_t nks, const Del* ds, size_t nds,
+                                       size_t max_gaps, uint64_t text_bytes) {
+    const uint32_t agent = local_[a];
+    const uint32_t* const len_del = len_del_.get();
+    ContentTree::Leaf* const* const leaf_of = leaf_of_.get();
+    const uint64_t* const text_at = text_at_.get();
+    const char* const text_in = text_.data();
+    const uint64_t text_in_size = text_.size();
+    std::vector<GapRun> gaps;
+    gaps.reserve(max_gaps);
+    // Its visible spans' bytes in seq order (8 bytes of slack for
+    // WildCopy).
+    std::string text(text_bytes + 8, '\0');
+    char* text_end = text.data();
+    // The id index: each run of spans in one leaf, in seq order.
+    auto index_seqs = Uninitialized<uint32_t>(nks);
+    auto index_leaves = Uninitialized<ContentTree::Leaf*>(nks);
+    size_t index_runs = 0;
+    uint32_t index_end = 0;
+    uint64_t code_points = 0;
     uint64_t expect = 0;
     size_t di = 0;
-    auto deletes_until = [&](uint64_t limit) -> Status {
-      while (expect < limit && di < ds.size()) {
-        OpRun run = dels[ds[di++]].run;
-        if (expect + run.len > limit || expect + run.len >= UINT32_MAX) {
+    for (size_t k = 0;; ++k) {
+      const uint64_t seq = k < nks ? ks[k] >> 32 : UINT32_MAX;
+      while (expect < seq && di < nds) {  // deletes fill the seqs before
+        const Del& d = ds[di++];
+        if (expect + d.len > seq || expect + d.len >= UINT32_MAX) {
           return Status::Corruption("operation ids overlap or leave a gap");
         }
-        run.a = remap(run.a);
-        doc->RecordDelete(local[a], static_cast<uint32_t>(expect), run);
-        expect += run.len;
+        LogDelete(&gaps, static_cast<uint32_t>(expect), d.len, d.reversed,
+                  d.target);
+        expect += d.len;
       }
-      return Status::Ok();
-    };
-    for (uint64_t piece : ps) {
-      const uint32_t seq = static_cast<uint32_t>(piece >> 32);
-      const uint32_t index = static_cast<uint32_t>(piece);
-      WEFT_RETURN_IF_ERROR(deletes_until(seq));
+      if (k == nks) break;
       if (seq != expect) {
         return Status::Corruption("operation ids overlap or leave a gap");
       }
-      const Span& s = spans[index];
-      expect += s.len();
-      doc->tree_.BulkIndex(local[a], seq, seq + s.len(), leaf_of[index]);
-      const std::string_view content =
-          text_utf8.substr(text_at[index], text_at[index + 1] - text_at[index]);
-      doc->RecordInsert(local[a], seq, s.len(),
-                        s.deleted() ? nullptr : &content);
+      const auto i = static_cast<uint32_t>(ks[k]);
+      const uint32_t len = len_del[i] >> 1;
+      if (index_runs == 0 || index_leaves[index_runs - 1] != leaf_of[i]) {
+        index_seqs[index_runs] = static_cast<uint32_t>(seq);
+        index_leaves[index_runs++] = leaf_of[i];
+      }
+      index_end = static_cast<uint32_t>(seq) + len;
+      if ((len_del[i] & 1) != 0) {
+        LogElided(&gaps, static_cast<uint32_t>(seq), len);
+      } else {
+        const uint64_t bytes = text_at[i + 1] - text_at[i];
+        if (text_at[i + 1] + 8 <= text_in_size) {
+          WildCopy(text_end, text_in + text_at[i], bytes);
+        } else {
+          std::memcpy(text_end, text_in + text_at[i], bytes);
+        }
+        text_end += bytes;
+        code_points += len;
+      }
+      expect += len;
     }
-    WEFT_RETURN_IF_ERROR(deletes_until(UINT32_MAX));
-    if (di != ds.size()) return Status::Corruption("too many delete runs");
+    Agent& ag = doc_->agents_[agent];
+    ag.next_seq = static_cast<uint32_t>(expect);
+    ag.gaps = std::move(gaps);
+    if (index_runs > 0) {
+      tree_.BulkIndex(agent, index_seqs.get(), index_leaves.get(), index_runs,
+                      index_end);
+    }
+    text.resize(text_bytes);
+    ag.text.Assign(std::move(text), code_points);
+    return Status::Ok();
   }
-  doc->tree_.FinishBulk();
-  for (Agent& ag : doc->agents_) {
-    ag.gaps.shrink_to_fit();
-    ag.text.ShrinkToFit();
-  }
+
+  BulkReader r_;
+  TextDoc* doc_;
+  ContentTree& tree_;
+  uint64_t nclients_ = 0;
+  std::vector<uint32_t> local_;  // table index -> the document's agent
+  // Per span in document order: its client (table index, kept only with
+  // several clients), seq << 32 | index (the sort key, later grouped by
+  // client), len << 1 | deleted, the leaf holding it, and the visible
+  // code points before it (then bytes; one more entry: the end).
+  uint64_t nspans_ = 0;
+  std::unique_ptr<uint32_t[]> table_of_;
+  std::unique_ptr<uint64_t[]> keys_;
+  std::unique_ptr<uint32_t[]> len_del_;
+  std::unique_ptr<ContentTree::Leaf*[]> leaf_of_;
+  std::unique_ptr<uint64_t[]> text_at_;
+  uint64_t visible_ = 0;
+  // Per client (table index).
+  std::vector<uint32_t> spans_of_;
+  std::vector<uint32_t> deleted_spans_of_;
+  std::vector<uint32_t> dels_of_;
+  std::string_view text_;  // the visible text, UTF-8
+  std::string unpacked_;
+  uint64_t ndels_ = 0;
+  std::unique_ptr<Del[]> dels_;  // grouped by client
+};
+
+Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
+    std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
+  auto doc = std::make_unique<TextDoc>(client_id, limits);
+  WEFT_RETURN_IF_ERROR(SnapshotLoader(snapshot, doc.get()).Load());
   return doc;
 }
 

@@ -171,6 +171,7 @@ class TextDoc {
     std::string content;  // insert: UTF-8, run.len code points
   };
   enum class ApplyState { kApplied, kDuplicate, kNotReady };
+  class SnapshotLoader;  // LoadSnapshot's steps (text_doc.cpp)
 
   uint32_t AgentFor(uint64_t client);
   // The gap run holding `seq` or the last one before it; nullptr if none.
@@ -186,6 +187,11 @@ class TextDoc {
   void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                     const std::string_view* content);
   void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
+  // The gap log's part of RecordInsert (`content` absent) and RecordDelete:
+  // appends the run, or grows the last one when it continues it.
+  static void LogElided(std::vector<GapRun>* gaps, uint32_t seq, uint32_t len);
+  static void LogDelete(std::vector<GapRun>* gaps, uint32_t seq, uint32_t len,
+                        bool reversed, Id target);
   Result<ApplyState> TryApply(PendingRun* p, std::vector<TextChange>* changes);
   Status IntegrateInsert(uint32_t agent, const OpRun& run,
                          const std::string& content,

@@ -167,6 +167,33 @@ TEST(TextDocTest, RejectsSnapshotWithOperationGap) {
   ASSERT_TRUE(TextDoc::LoadSnapshot(snap, 4).ok());
 }
 
+TEST(TextDocTest, LoadsSnapshotWithDeleteRunsOutOfClientOrder) {
+  // The encoder lists delete runs per client in table order; a decoder
+  // also takes them interleaved (each client's runs keep their order).
+  TextDoc a(1);
+  ASSERT_TRUE(a.Insert(0, "ab").ok());  // 1:0, 1:1
+  TextDoc b(2);
+  ASSERT_TRUE(b.ApplyUpdate(a.EncodeDiff({})).ok());
+  ASSERT_TRUE(b.Insert(2, "c").ok());  // 2:0
+  ASSERT_TRUE(a.ApplyUpdate(b.EncodeDiff(a.GetStateVector())).ok());
+  ASSERT_TRUE(a.Delete(1, 1).ok());  // 1:2 deletes 1:1
+  ASSERT_TRUE(b.ApplyUpdate(a.EncodeDiff(b.GetStateVector())).ok());
+  ASSERT_TRUE(b.Delete(0, 1).ok());  // 2:1 deletes 1:0
+  ASSERT_TRUE(a.ApplyUpdate(b.EncodeDiff(a.GetStateVector())).ok());
+  const std::string snap = a.EncodeSnapshot();
+  // varuint(2) runs: client 0 (len 1, target client 0 at +1), then
+  // client 1 (len 1, target client 0 at 1 - 1 = 0: zigzag -1).
+  const std::string in_order("\x02\x00\x02\x00\x02\x01\x02\x00\x01", 9);
+  ASSERT_EQ(snap.substr(snap.size() - 9), in_order);
+  const std::string swapped("\x02\x01\x02\x00\x00\x00\x02\x00\x02", 9);
+  auto loaded =
+      TextDoc::LoadSnapshot(snap.substr(0, snap.size() - 9) + swapped, 3);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->Text(), "c");
+  EXPECT_EQ((*loaded)->EncodeSnapshot(), snap);
+  EXPECT_TRUE((*loaded)->CheckInvariants().ok());
+}
+
 TEST(TextDocTest, RejectsGarbage) {
   TextDoc d(1);
   for (std::string bad :

@@ -1,5 +1,8 @@
 #include "core/utf.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace weft::core {
 
 namespace {
@@ -15,6 +18,13 @@ Status WalkUtf8(std::string_view utf8, Ascii ascii, Other other) {
     unsigned char c = *p;
     if (c < 0x80) {
       const unsigned char* q = p + 1;
+      // Eight ASCII bytes at a time, then byte by byte.
+      while (end - q >= 8) {
+        uint64_t w;
+        std::memcpy(&w, q, 8);
+        if ((w & 0x8080808080808080ull) != 0) break;
+        q += 8;
+      }
       while (q < end && *q < 0x80) ++q;
       ascii(p, q);
       p = q;

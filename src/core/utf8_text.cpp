@@ -52,6 +52,22 @@ std::string_view Utf8Text::Slice(uint64_t from, uint64_t n) const {
   return std::string_view(bytes_).substr(a, b - a);
 }
 
+void Utf8Text::Assign(std::string utf8, uint64_t code_points) {
+  bytes_ = std::move(utf8);
+  count_ = code_points;
+  marks_.clear();
+  marks_.reserve((code_points + kStride - 1) / kStride);
+  if (code_points == bytes_.size()) {  // ASCII: offsets are direct
+    for (uint64_t cp = 0; cp < code_points; cp += kStride) marks_.push_back(cp);
+    return;
+  }
+  uint64_t at = 0;
+  for (uint64_t cp = 0; cp < code_points; cp += kStride) {
+    marks_.push_back(at);
+    if (cp + kStride < code_points) at = Skip(bytes_, at, kStride);
+  }
+}
+
 void Utf8Text::ShrinkToFit() {
   bytes_.shrink_to_fit();
   marks_.shrink_to_fit();

@@ -31,6 +31,9 @@ class Utf8Text {
   // The UTF-8 of code points [from, from + n) (from + n <= size()). Valid
   // until the next Append.
   std::string_view Slice(uint64_t from, uint64_t n) const;
+  // Replaces the text with `utf8` (valid, `code_points` code points): a
+  // bulk load builds the bytes first and indexes them once.
+  void Assign(std::string utf8, uint64_t code_points);
   // Frees spare capacity (after a bulk load).
   void ShrinkToFit();
   // Heap bytes held, at capacity.

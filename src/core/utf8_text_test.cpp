@@ -40,7 +40,21 @@ void Append(Utf8Text* t, std::u32string* want, const std::u32string& cps) {
   std::string utf8;
   for (char32_t c : cps) AppendUtf8(c, &utf8);
   t->Append(utf8, cps.size());
-  *want += cps;
+  if (want != nullptr) *want += cps;
+}
+
+TEST(Utf8TextTest, AssignIndexesLikeAppends) {
+  for (const std::u32string& cps :
+       {std::u32string(200, U'q'), std::u32string(), std::u32string(64, U'a'),
+        std::u32string(U"\u00e9\u20ac\U0001F600x") +
+            std::u32string(130, 0x20AC)}) {
+    std::string utf8;
+    for (char32_t c : cps) AppendUtf8(c, &utf8);
+    Utf8Text t;
+    Append(&t, nullptr, U"old");  // replaced
+    t.Assign(utf8, cps.size());
+    ExpectMatches(t, cps);
+  }
 }
 
 TEST(Utf8TextTest, AsciiOnly) {
