@@ -5,7 +5,11 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "client/sync_client.h"
+#include "http_client.h"
 #include "proto/codec.h"
 #include "server/connection_registry.h"
 #include "server/http_server.h"
@@ -214,6 +218,76 @@ TEST_F(SyncWsTest, LiveRemovalReachesTheSessionWithinASecond) {
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   EXPECT_EQ(u->code, 410u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+// The opening handshake by hand (RFC 6455's own example key), then `bytes`;
+// returns the server's handshake answer in `*head` and everything it sends
+// after it until it closes the connection.
+std::string RawSession(std::uint16_t port, const std::string& bytes,
+                       std::string* head) {
+  int fd = weft::testing::ConnectLoopback(port, 10);
+  if (fd < 0) return "";
+  std::string upgrade =
+      "GET /api/v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n";
+  ::send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL);
+  std::string in;
+  char buf[4096];
+  ssize_t n;
+  while (in.find("\r\n\r\n") == std::string::npos &&
+         (n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  auto end = in.find("\r\n\r\n");
+  *head = in.substr(0, end);
+  std::string out = end == std::string::npos ? "" : in.substr(end + 4);
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(SyncWsTest, AFramingViolationClosesWith1002AndTheServerSurvives) {
+  std::string head;
+  // An unmasked frame: clients must mask every frame.
+  auto start = std::chrono::steady_clock::now();
+  std::string out =
+      RawSession(server_->port(), std::string("\x82\x01x", 3), &head);
+  EXPECT_NE(head.find("HTTP/1.1 101"), std::string::npos) << head;
+  // RFC 6455 §1.3's worked example of the accept value.
+  EXPECT_NE(head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            std::string::npos)
+      << head;
+  // The close frame with 1002, then the server closes TCP at once (well
+  // before its 5 s wait for a client's close answer).
+  ASSERT_GE(out.size(), 4u);
+  EXPECT_EQ(static_cast<std::uint8_t>(out[0]), 0x88);
+  EXPECT_EQ((static_cast<std::uint8_t>(out[2]) << 8) |
+                static_cast<std::uint8_t>(out[3]),
+            1002);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+  ExpectServerAlive();
+}
+
+TEST_F(SyncWsTest, AnUpgradeWithAnotherVersionGets426) {
+  std::string reply = weft::testing::RawExchange(
+      server_->port(),
+      "GET /api/v1/sync HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 8\r\n\r\n");
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 426") << reply;
+  EXPECT_NE(reply.find("Sec-WebSocket-Version: 13"), std::string::npos);
+  EXPECT_NE(reply.find("bad_upgrade"), std::string::npos);
+  std::string bad_key = weft::testing::RawExchange(
+      server_->port(),
+      "GET /api/v1/sync HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: short\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n");
+  EXPECT_EQ(bad_key.substr(0, 12), "HTTP/1.1 400") << bad_key;
 }
 
 TEST_F(SyncWsTest, KeepAlivePingsKeepAnAnsweringClientOpen) {

@@ -7,7 +7,7 @@
 
 namespace weft::testing {
 
-std::string RawExchange(std::uint16_t port, const std::string& bytes) {
+int ConnectLoopback(std::uint16_t port, int timeout_s) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -15,10 +15,16 @@ std::string RawExchange(std::uint16_t port, const std::string& bytes) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    return "";
+    return -1;
   }
-  timeval tv{30, 0};
+  timeval tv{timeout_s, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+std::string RawExchange(std::uint16_t port, const std::string& bytes) {
+  int fd = ConnectLoopback(port, 30);
+  if (fd < 0) return "";
   std::size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n =

@@ -13,6 +13,10 @@ struct HttpReply {
   std::string body;
 };
 
+// A blocking TCP connection to 127.0.0.1:port whose reads give up after
+// `timeout_s` without data; -1 when refused. The caller closes it.
+int ConnectLoopback(std::uint16_t port, int timeout_s);
+
 // Sends raw bytes to 127.0.0.1:port and reads until the server closes (or
 // 30 s pass without data). Empty when the connection is refused.
 std::string RawExchange(std::uint16_t port, const std::string& bytes);
