@@ -4,7 +4,9 @@
 // Replays sequential editing traces through weft's WASM build and pinned
 // npm versions of yjs, @automerge/automerge, loro-crdt and
 // diamond-types-node in one process, and prints one markdown table:
-// apply (median), snapshot size, load (median). Default traces: every
+// apply (median), snapshot size, load (median), and load followed by reading
+// the whole text (median: the time until a loaded document can be shown;
+// loro-crdt's import defers decoding until the first read). Default traces: every
 // sequential *.json.gz directly in $WEFT_TRACES_DIR (../shared/traces
 // next to the repository). RUNS (default 5) sets the repetitions;
 // automerge runs once per trace (it takes seconds).
@@ -75,7 +77,7 @@ for (const file of tracesFromArgs()) {
   if (trace.kind === 'concurrent') continue;
   const patches = trace.txns.flatMap((t) => t.patches);
   for (const e of engines) {
-    const apply = [], load = [];
+    const apply = [], load = [], loadRead = [];
     let doc = null, bytes = null, ok = true;
     for (let i = 0; i < e.runs; i++) {
       if (doc) e.free(doc);
@@ -92,13 +94,21 @@ for (const file of tracesFromArgs()) {
       if (i === 0 && e.text(d) !== trace.endContent) ok = false;
       e.free(d);
     }
+    for (let i = 0; i < e.runs; i++) {
+      const t0 = performance.now();
+      const d = e.load(bytes);
+      const len = e.text(d).length;
+      loadRead.push(performance.now() - t0);
+      if (len !== trace.endContent.length) ok = false;
+      e.free(d);
+    }
     e.free(doc);
-    rows.push({ trace: path.basename(file), engine: `${e.name} ${e.version}`, ok, apply: median(apply), load: median(load), bytes: bytes.length, runs: e.runs });
+    rows.push({ trace: path.basename(file), engine: `${e.name} ${e.version}`, ok, apply: median(apply), load: median(load), loadRead: median(loadRead), bytes: bytes.length, runs: e.runs });
   }
 }
 
-console.log('| trace | engine | ok | apply ms | load ms | snapshot bytes | runs |');
-console.log('|---|---|---|---:|---:|---:|---:|');
+console.log('| trace | engine | ok | apply ms | load ms | load + read text ms | snapshot bytes | runs |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.trace} | ${r.engine} | ${r.ok ? 'yes' : 'NO'} | ${r.apply.toFixed(1)} | ${r.load.toFixed(2)} | ${r.bytes} | ${r.runs} |`);
+  console.log(`| ${r.trace} | ${r.engine} | ${r.ok ? 'yes' : 'NO'} | ${r.apply.toFixed(1)} | ${r.load.toFixed(2)} | ${r.loadRead.toFixed(2)} | ${r.bytes} | ${r.runs} |`);
 }
