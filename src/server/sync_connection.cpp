@@ -72,7 +72,7 @@ void SyncConnection::SendError(proto::ErrorCode code, const std::string& doc,
 
 void SyncConnection::Fail(proto::ErrorCode code, const std::string& message) {
   SendError(code, "", message);
-  transport_->Close(CloseCode(code), message);
+  Close(CloseCode(code), message);
 }
 
 bool SyncConnection::Take(double* tokens, double rate,
@@ -92,12 +92,14 @@ std::string SyncConnection::user_id() const {
 }
 
 void SyncConnection::OnTextMessage() {
+  if (closing_.load()) return;
   Fail(proto::ErrorCode::kProtocolError,
        "text frames are not part of the protocol");
 }
 
 void SyncConnection::OnMessage(std::string_view bytes) {
   Heard();
+  if (closing_.load()) return;
   auto decoded = proto::Decode(bytes);
   if (!decoded.ok()) {
     Fail(proto::ErrorCode::kProtocolError, decoded.status().message());
@@ -246,6 +248,9 @@ void SyncConnection::OnHelloDeadline() {
 }
 
 void SyncConnection::Close(std::uint16_t code, const std::string& reason) {
+  // From now on nothing the client sends is acted on: the transport closes
+  // asynchronously, and messages already read may still arrive.
+  closing_.store(true);
   transport_->Close(code, reason);
 }
 

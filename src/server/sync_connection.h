@@ -104,6 +104,8 @@ class SyncConnection : public Subscriber,
   const std::chrono::steady_clock::time_point opened_at_;
   // steady_clock ticks of the last Heard().
   std::atomic<std::chrono::steady_clock::rep> last_heard_;
+  // Close() was called: later messages are ignored.
+  std::atomic<bool> closing_{false};
   std::shared_ptr<SyncTransport> transport_;
   DocumentHub& hub_;
   SyncAuthenticator& auth_;

@@ -33,7 +33,8 @@ constexpr std::size_t kMaxMergedBytes = 64 * 1024;
 // One write (one sendmsg, mostly) carries at most this much.
 constexpr std::size_t kMaxFramesPerWrite = 64;
 constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
-// After its close frame, the server waits this long for the client's.
+// Once closing, the server waits this long for its queue and close frame
+// to go out and for the client's close frame.
 constexpr std::chrono::seconds kCloseTimeout{5};
 
 // The buffer every read of this thread goes into. Messages are handled
@@ -47,6 +48,14 @@ std::array<char, 64 * 1024>& ReadBuffer() {
 const Frame& EmptyPayload() {
   static const Frame empty = std::make_shared<const std::string>();
   return empty;
+}
+
+// At most `max` bytes of `s`, not cutting a UTF-8 sequence.
+std::string Utf8Prefix(const std::string& s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
 }
 
 // Empties `v`, freeing its storage if it grew beyond `keep` elements.
@@ -120,7 +129,7 @@ class WsTransport : public SyncTransport,
   // client; the socket closed after all of it.
   void CheckIdle(SteadyTime now) override {
     asio::post(socket_.get_executor(), [self = shared_from_this(), now] {
-      if (!self->socket_.is_open() || self->close_sent_) return;
+      if (!self->socket_.is_open() || self->closing_) return;
       auto silent = now - self->last_rx_;
       if (silent >= self->idle_timeout_) {
         self->idle_timed_out_ = true;
@@ -138,8 +147,22 @@ class WsTransport : public SyncTransport,
     last_rx_ = std::chrono::steady_clock::now();
     ping_outstanding_ = false;
   }
+  // At most one pong waits (for the latest ping, RFC 6455 §5.5.3), so a
+  // client flooding pings without reading cannot grow the queue.
   void Pong(std::string_view payload) {
-    Push(std::make_shared<const std::string>(payload), WsOpcode::kPong, false);
+    auto frame = std::make_shared<const std::string>(payload);
+    if (pong_queued_) {
+      for (std::size_t i = head_; i < queue_.size(); ++i) {
+        if (queue_[i].opcode != WsOpcode::kPong) continue;
+        Queued(static_cast<std::int64_t>(frame->size()) -
+                   static_cast<std::int64_t>(queue_[i].payload->size()),
+               false);
+        queue_[i].payload = std::move(frame);
+        return;
+      }
+    }
+    pong_queued_ = true;
+    Push(std::move(frame), WsOpcode::kPong, false);
   }
   // The client's close frame: answered with the same code, then the socket
   // closes (the server closes TCP first, RFC 6455 §7.1.1).
@@ -153,6 +176,8 @@ class WsTransport : public SyncTransport,
     BeginClose(code == 1005 ? 1000 : code, "", /*by_server=*/false);
   }
   bool peer_closed() const { return peer_closed_; }
+  // The server or the client has begun to close: messages are not acted on.
+  bool closing() const { return closing_; }
   // A frame violated the protocol (1002) or a message was too big (1009).
   // The client's later frames cannot be read any more, so its answer to
   // the close frame cannot be either: the socket closes once it is sent.
@@ -227,10 +252,13 @@ class WsTransport : public SyncTransport,
            bytes < kMaxBytesPerWrite) {
       Out out = std::move(queue_[head_++]);
       Queued(-static_cast<std::int64_t>(out.payload->size()), out.counted);
+      if (out.opcode == WsOpcode::kPong) pong_queued_ = false;
       // `ops` queued behind one another go out as one message: the client
       // handles one message instead of many (protocol.md: any split).
       if (out.opcode == WsOpcode::kBinary && head_ < queue_.size() &&
-          queue_[head_].opcode == WsOpcode::kBinary) {
+          queue_[head_].opcode == WsOpcode::kBinary &&
+          out.payload->size() + queue_[head_].payload->size() <=
+              kMaxMergedBytes) {
         std::string merged;
         bool grew = false;
         while (head_ < queue_.size() &&
@@ -297,15 +325,8 @@ class WsTransport : public SyncTransport,
       return;
     }
     if (close_sent_) {
-      if (peer_closed_ || unreadable_) {
-        CloseSocket();
-        return;
-      }
-      close_timer_.expires_after(kCloseTimeout);
-      close_timer_.async_wait(
-          [self = shared_from_this()](boost::system::error_code tec) {
-            if (!tec) self->CloseSocket();
-          });
+      // Then the client's close frame ends it, or BeginClose's timer.
+      if (peer_closed_ || unreadable_) CloseSocket();
       return;
     }
     StartWrite();
@@ -317,8 +338,14 @@ class WsTransport : public SyncTransport,
     closing_ = true;
     by_server_ = by_server;
     close_code_ = code;
-    // A close reason is at most 123 bytes.
-    close_reason_ = reason.substr(0, 120);
+    close_reason_ = Utf8Prefix(reason, 120);  // a close reason is <= 123 bytes
+    // Whatever happens next (a client that stops reading never lets the
+    // queue or the close frame out), the socket closes within the timeout.
+    close_timer_.expires_after(kCloseTimeout);
+    close_timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code tec) {
+          if (!tec) self->CloseSocket();
+        });
     StartWrite();
   }
 
@@ -372,6 +399,7 @@ class WsTransport : public SyncTransport,
   bool idle_timed_out_ = false;
   bool unreadable_ = false;  // the reader gave up (ReadFailed)
   bool ping_outstanding_ = false;
+  bool pong_queued_ = false;  // a pong waits in queue_
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
 };
@@ -388,10 +416,12 @@ asio::awaitable<void> ReadFrames(tcp::socket& socket, WsTransport& transport,
     if (transport.peer_closed()) return;  // nothing counts after close
     switch (e.opcode) {
       case WsOpcode::kBinary:
-        conn.OnMessage(e.payload);
+        // Once the server closes (an expired token, a protocol error,
+        // shutdown), what the client still sends is read and dropped.
+        if (!transport.closing()) conn.OnMessage(e.payload);
         break;
       case WsOpcode::kText:
-        conn.OnTextMessage();
+        if (!transport.closing()) conn.OnTextMessage();
         break;
       case WsOpcode::kPing:
         conn.Heard();
@@ -431,7 +461,9 @@ asio::awaitable<void> ReadFrames(tcp::socket& socket, WsTransport& transport,
     if (rec) co_return;
     feed(first.data(), n);
     if (n < first.size()) continue;
-    for (;;) {
+    // At most a few buffers per wake-up: then the next read goes through
+    // the reactor again, so one fast sender cannot hold its thread.
+    for (int reads = 0; reads < 4; ++reads) {
       auto& buffer = ReadBuffer();
       std::size_t m = socket.read_some(asio::buffer(buffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -504,13 +536,24 @@ asio::awaitable<void> RunSyncSession(tcp::socket socket, WsUpgrade upgrade,
   // The hello deadline, token expiry and idle timeout are checked for all
   // connections at once (ConnectionRegistry::CheckDeadlines), not by a
   // timer here.
-  co_await ReadFrames(transport->socket(), *transport, *conn,
-                      service.max_message_bytes);
-  transport->ReaderDone();
-  if (service.on_disconnect)
-    service.on_disconnect(transport->DisconnectReason());
-  conn->OnClosed();
-  service.registry.Remove(conn.get());
+  // The end of the connection, also when handling a message throws (not
+  // when the frame is destroyed suspended, as the io_context goes away).
+  auto ended = [&] {
+    transport->ReaderDone();
+    if (service.on_disconnect) {
+      service.on_disconnect(transport->DisconnectReason());
+    }
+    conn->OnClosed();
+    service.registry.Remove(conn.get());
+  };
+  try {
+    co_await ReadFrames(transport->socket(), *transport, *conn,
+                        service.max_message_bytes);
+  } catch (...) {
+    ended();
+    throw;
+  }
+  ended();
 }
 
 }  // namespace weft::server

@@ -273,6 +273,57 @@ TEST_F(SyncWsTest, AFramingViolationClosesWith1002AndTheServerSurvives) {
   ExpectServerAlive();
 }
 
+// One masked client frame carrying `payload`.
+std::string ClientFrame(std::uint8_t first_byte, const std::string& payload) {
+  std::string f(1, static_cast<char>(first_byte));
+  if (payload.size() < 126) {
+    f.push_back(static_cast<char>(0x80 | payload.size()));
+  } else {
+    f.push_back(static_cast<char>(0x80 | 126));
+    f.push_back(static_cast<char>(payload.size() >> 8));
+    f.push_back(static_cast<char>(payload.size() & 0xFF));
+  }
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  f.append(mask, 4);
+  for (std::size_t i = 0; i < payload.size(); ++i) {
+    f.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  }
+  return f;
+}
+
+TEST_F(SyncWsTest, NothingAClientSendsAfterTheServerClosesIsActedOn) {
+  // In one burst: hello, subscribe, a text frame (a protocol error: close
+  // 4400), then a submit the server must not apply.
+  std::string burst =
+      ClientFrame(0x82, proto::Encode(proto::Hello{1, "alice", "raw"})) +
+      ClientFrame(0x82, proto::Encode(proto::Subscribe{"doc", 0})) +
+      ClientFrame(0x81, "text") +
+      ClientFrame(0x82, proto::Encode(proto::Submit{
+                            "doc", {proto::Change{9, 0, 1, "late"}}}));
+  std::string head;
+  std::string out = RawSession(server_->port(), burst, &head);
+  EXPECT_NE(head.find("HTTP/1.1 101"), std::string::npos) << head;
+  // The server's frames (unmasked, short): the last is the close, 4400.
+  std::uint16_t close_code = 0;
+  for (std::size_t at = 0; at + 2 <= out.size();) {
+    auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(out[i]); };
+    std::size_t len = b(at + 1) & 0x7F, hdr = 2;
+    if (len == 126) {
+      len = (std::size_t{b(at + 2)} << 8) | b(at + 3);
+      hdr = 4;
+    }
+    if ((b(at) & 0x0F) == 0x8 && len >= 2) {
+      close_code =
+          static_cast<std::uint16_t>((b(at + hdr) << 8) | b(at + hdr + 1));
+    }
+    at += hdr + len;
+  }
+  EXPECT_EQ(close_code, 4400);
+  auto content = hub_.ContentJson("doc");
+  ASSERT_TRUE(content.ok()) << content.status().ToString();
+  EXPECT_EQ(*content, "[]");
+}
+
 TEST_F(SyncWsTest, AnUpgradeWithAnotherVersionGets426) {
   std::string reply = weft::testing::RawExchange(
       server_->port(),
