@@ -355,15 +355,20 @@ export abstract class DocSession<C> {
         this.rollback(e);
         return;
       case 429:
-      case 503: // try again later
+      case 503: {
+        // Try again later: the subscribe itself when it was refused (the
+        // document could not be loaded), else what is queued.
+        const resubscribe = this.phase === 'subscribing';
         this.queue.markAllUnsent();
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
-          this.flush();
+          if (!resubscribe) this.flush();
+          else if (this.phase === 'subscribing') this.subscribe();
         }, this.retryDelay);
         this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
         return;
+      }
       default:
         this.ctx.error(e);
     }

@@ -239,6 +239,19 @@ test('presence cursors travel as character anchors and stay on their characters'
   await client.close();
 });
 
+test('a subscribe refused as unavailable is tried again', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const opening = client.openText(DOC);
+  const first = await fake.next((m) => m.type === 'subscribe', 'subscribe');
+  fake.send(fake.socket, { type: 'error', code: 503, doc: DOC, message: 'storage is failing', expectedSeq: 0 });
+  const mark = fake.received.indexOf(first) + 1;
+  await serveSubscribe(fake, { from: mark, changes: [remoteChange(5, 'ok')] });
+  const text = await within(opening, 'the document to open');
+  assert.equal(text.value(), 'ok');
+  assert.equal(fake.received.filter((m) => m.type === 'subscribe').length, 2);
+  await client.close();
+});
+
 test('out_of_order sends the queue again', async () => {
   const { fake, client } = await setup({ storage: 'memory' });
   const opening = client.openText(DOC);
