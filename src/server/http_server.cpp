@@ -382,6 +382,7 @@ void HttpServer::Impl::BeginShutdown() {
   broadcast_timer.cancel();
   if (sync) {
     // Held-back changes go out before the close frames.
+    sync->shutting_down.store(true);
     sync->hub.FlushBroadcasts();
     sync->registry.CloseAll(1001, "server shutting down");
   }

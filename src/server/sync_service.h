@@ -44,6 +44,9 @@ struct SyncService {
   // FlushBroadcasts, HubConfig::broadcast_interval); zero: never needed.
   std::chrono::milliseconds broadcast_interval{0};
   std::atomic<std::uint64_t> next_session{1};
+  // Set when the server begins to shut down, before every connection is
+  // closed with 1001; a connection registered later closes itself.
+  std::atomic<bool> shutting_down{false};
   // Bytes queued for clients over every connection
   // (weft_sync_outbound_queued_bytes).
   std::atomic<std::int64_t> outbound_bytes{0};

@@ -1,5 +1,6 @@
 #include "server/ws_session.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -33,6 +34,11 @@ constexpr std::size_t kMaxMergedBytes = 64 * 1024;
 // One write (one sendmsg, mostly) carries at most this much.
 constexpr std::size_t kMaxFramesPerWrite = 64;
 constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
+// All queued bytes, catch-up included, may reach this many times the
+// outbound limit (and at least kMinTotalQueue) before a client is closed
+// as a slow consumer.
+constexpr std::size_t kCatchUpFactor = 8;
+constexpr std::size_t kMinTotalQueue = 64 * 1024 * 1024;
 // Once closing, the server waits this long for its queue and close frame
 // to go out and for the client's close frame.
 constexpr std::chrono::seconds kCloseTimeout{5};
@@ -225,7 +231,14 @@ class WsTransport : public SyncTransport,
     if (closing_) return;
     Queued(static_cast<std::int64_t>(frame->size()), counted);
     queue_.push_back({std::move(frame), opcode, counted});
-    if (counted_bytes_ > max_outbound_ && queue_.size() - head_ > 1) {
+    // Catch-up is not counted against the limit (a far-behind client must
+    // be able to resume), but everything together is bounded too, so a
+    // client re-subscribing to a large document without reading cannot
+    // queue snapshot after snapshot.
+    bool over = counted_bytes_ > max_outbound_ ||
+                queued_bytes_ >
+                    std::max(kCatchUpFactor * max_outbound_, kMinTotalQueue);
+    if (over && queue_.size() - head_ > 1) {
       // A slow consumer: drop what is queued and close; the client
       // resumes from its last sequence number. (One frame alone may
       // exceed the limit: the queue holds at most the limit plus one.)
@@ -533,6 +546,8 @@ asio::awaitable<void> RunSyncSession(tcp::socket socket, WsUpgrade upgrade,
       service.next_session.fetch_add(1), transport, service.hub, service.auth,
       service.access, service.clock, service.limits);
   service.registry.Add(conn);
+  // An upgrade that raced with shutdown missed CloseAll.
+  if (service.shutting_down.load()) conn->Close(1001, "server shutting down");
   // The hello deadline, token expiry and idle timeout are checked for all
   // connections at once (ConnectionRegistry::CheckDeadlines), not by a
   // timer here.

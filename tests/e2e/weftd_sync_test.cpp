@@ -452,6 +452,20 @@ TEST_F(WeftdSyncTest, SlowConsumerIsDisconnectedAndResumesWithoutLoss) {
   slow.Await<proto::Synced>();
   EXPECT_TRUE(slow.doc->Text() == text)
       << slow.doc->length() << " vs " << text.size() << " code points";
+
+  // Catch-up does not count against the limit, but all that is queued for
+  // a connection is bounded too (8 times it, at least 64 MiB): a client
+  // that subscribes to this 8 MiB document again and again without reading
+  // is closed as well.
+  Editor hog = Connect(bob_, 33, 0, 16 * 1024);
+  for (int i = 0; i < 16; ++i) {
+    if (!hog.conn->Send(proto::Unsubscribe{doc_}).ok()) break;
+    if (!hog.conn->Send(proto::Subscribe{doc_, 0}).ok()) break;
+  }
+  for (;;) {
+    if (!hog.conn->Receive(kWait).ok()) break;
+  }
+  EXPECT_EQ(hog.conn->close_code(), 4508);
 }
 
 // Reads weftd's resident memory from /proc.
