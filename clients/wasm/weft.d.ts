@@ -40,13 +40,16 @@ export declare class TextDoc {
   applyUpdateQuiet(update: Uint8Array): void;
   snapshot(): Uint8Array;
   pendingRuns(): number;
-  /** The character after code point `pos` as [clientId, seq], so that a
-   * cursor stays on it while others edit; null at the end of the text.
-   * Throws invalid_argument beyond the end. */
-  anchorAt(pos: number): [number, number] | null;
-  /** Where that character is now in code points (if deleted, where it
-   * was), or -1 if this replica does not hold it. */
-  resolveAnchor(clientId: number, seq: number): number;
+  /** Ties code point `pos` to a character, so that a cursor stays on it
+   * while others edit: [clientId, seq] of the character at pos (the
+   * position is before it); at the end of the text [clientId, seq, 1],
+   * after the last character; null for an empty text. Throws
+   * invalid_argument beyond the end. */
+  anchorAt(pos: number): [number, number] | [number, number, 1] | null;
+  /** Where such a position is now in code points (`after`: the anchor's
+   * third element; a deleted character's position is where it was), or -1
+   * if this replica does not hold the character. */
+  resolveAnchor(clientId: number, seq: number, after: boolean): number;
   /** Frees the WASM memory of this document. */
   delete(): void;
   static load(snapshot: Uint8Array, clientId: number): TextDoc;

@@ -120,7 +120,9 @@ class WasmTextDoc {
     auto r = doc_->ApplyUpdate(FromBytes(update), false);
     if (!r.ok()) Throw(r.status());
   }
-  // [client, seq] of the character after `pos`, or null at the end.
+  // [client, seq] of the character at `pos` (the position is before it),
+  // [client, seq, 1] after the last character at the end, or null for an
+  // empty text.
   val AnchorAt(double pos) {
     auto a = doc_->AnchorAt(static_cast<uint64_t>(pos));
     if (!a.ok()) Throw(a.status());
@@ -128,13 +130,14 @@ class WasmTextDoc {
     val out = val::array();
     out.call<void>("push", static_cast<double>(a->client));
     out.call<void>("push", static_cast<double>(a->seq));
+    if (a->after) out.call<void>("push", 1.0);
     return out;
   }
-  // Where that character is now, or -1 if this replica lacks it.
-  double ResolveAnchor(double client, double seq) const {
+  // Where that position is now, or -1 if this replica lacks the character.
+  double ResolveAnchor(double client, double seq, bool after) const {
     if (!(seq >= 0 && seq < 4294967296.0) || !(client >= 0)) return -1;
-    auto pos = doc_->ResolveAnchor(
-        {static_cast<uint64_t>(client), static_cast<uint32_t>(seq), false});
+    auto pos = doc_->ResolveAnchor({static_cast<uint64_t>(client),
+                                    static_cast<uint32_t>(seq), after, false});
     return pos ? static_cast<double>(*pos) : -1;
   }
   val Snapshot() const { return Bytes(doc_->EncodeSnapshot()); }

@@ -305,9 +305,12 @@ Result<TextAnchor> TextDoc::AnchorAt(uint64_t pos) {
     return Status::InvalidArgument(
         "anchor position beyond the end of the text");
   }
-  if (pos == tree_.visible_len()) return TextAnchor{0, 0, true};
-  Id id = tree_.IdAt(tree_.FindVisible(pos));
-  return TextAnchor{agents_[id.agent].client, id.seq, false};
+  if (pos == 0 && tree_.visible_len() == 0) {
+    return TextAnchor{0, 0, false, true};
+  }
+  bool after = pos == tree_.visible_len();
+  Id id = tree_.IdAt(tree_.FindVisible(after ? pos - 1 : pos));
+  return TextAnchor{agents_[id.agent].client, id.seq, after, false};
 }
 
 std::optional<uint64_t> TextDoc::ResolveAnchor(const TextAnchor& anchor) const {
@@ -318,7 +321,12 @@ std::optional<uint64_t> TextDoc::ResolveAnchor(const TextAnchor& anchor) const {
   if (!Known(id)) return std::nullopt;
   auto cursor = tree_.FindId(id);
   if (!cursor) return std::nullopt;
-  return tree_.VisiblePos(*cursor);
+  uint64_t pos = tree_.VisiblePos(*cursor);
+  if (anchor.after) {
+    ContentTree::Cursor c = *cursor;
+    if (ContentTree::Normalize(&c) && !c.leaf->spans[c.idx].deleted()) ++pos;
+  }
+  return pos;
 }
 
 uint64_t TextDoc::OpCount(uint64_t client) const {

@@ -49,10 +49,12 @@ struct TextChange {
 };
 
 // A position tied to a character rather than to an offset (presence
-// cursors): the character's id, or the end of the text.
+// cursors): just before the character (client, seq), or just after it
+// (`after`, for the end of the text), or the end of an empty text (`end`).
 struct TextAnchor {
   uint64_t client = 0;
   uint32_t seq = 0;
+  bool after = false;
   bool end = false;
   friend bool operator==(const TextAnchor&, const TextAnchor&) = default;
 };
@@ -82,13 +84,14 @@ class TextDoc {
   Status Insert(uint64_t pos, std::string_view utf8);
   Status Delete(uint64_t pos, uint64_t len);
 
-  // The anchor of position `pos`: the character after it (the caret sits
-  // before that character), or the end anchor at the end of the text.
+  // The anchor of position `pos`: before the character at pos; at the end
+  // of the text, after the last character (so text appended by others goes
+  // after the position, as it does in an editor); `end` in an empty text.
   // kInvalidArgument if pos > length().
   Result<TextAnchor> AnchorAt(uint64_t pos);
   // Where `anchor` is now in code points: the visible characters before
-  // its character (if deleted, where it was). nullopt if this replica does
-  // not hold that character (not received yet).
+  // its character, plus that character for `after` (if deleted, where it
+  // was). nullopt if this replica does not hold that character.
   std::optional<uint64_t> ResolveAnchor(const TextAnchor& anchor) const;
 
   StateVector GetStateVector() const;

@@ -48,17 +48,31 @@ TEST(TextDocTest, AnchorsStayOnTheirCharacterWhileOthersEdit) {
   ASSERT_TRUE(a.Delete(7, 1).ok());
   EXPECT_EQ(a.Text(), "¡Oh! h orld");
   EXPECT_EQ(a.ResolveAnchor(*anchor), 7u);
-  // The end anchor is the end, whatever the length.
+  // At the end: after the last character, so what others append goes
+  // after the position (as in an editor), and its deletion leaves the
+  // position where the character was.
   auto end = a.AnchorAt(a.length());
   ASSERT_TRUE(end.ok());
-  EXPECT_TRUE(end->end);
-  ASSERT_TRUE(a.Insert(a.length(), "!").ok());
-  EXPECT_EQ(a.ResolveAnchor(*end), a.length());
+  EXPECT_TRUE(end->after);
+  EXPECT_FALSE(end->end);
+  uint64_t was = a.length();
+  EXPECT_EQ(a.ResolveAnchor(*end), was);
+  ASSERT_TRUE(a.Insert(a.length(), "!?").ok());
+  EXPECT_EQ(a.ResolveAnchor(*end), was);
+  ASSERT_TRUE(a.Delete(was - 1, 1).ok());
+  EXPECT_EQ(a.ResolveAnchor(*end), was - 1);
+  // An empty text has only the end.
+  TextDoc blank(4);
+  auto nothing = blank.AnchorAt(0);
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_TRUE(nothing->end);
+  ASSERT_TRUE(blank.Insert(0, "ab").ok());
+  EXPECT_EQ(blank.ResolveAnchor(*nothing), 2u);
   // Out of range, and characters this replica does not hold.
   EXPECT_EQ(a.AnchorAt(a.length() + 1).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(a.ResolveAnchor({1, 999, false}), std::nullopt);
-  EXPECT_EQ(a.ResolveAnchor({77, 0, false}), std::nullopt);
+  EXPECT_EQ(a.ResolveAnchor({1, 999}), std::nullopt);
+  EXPECT_EQ(a.ResolveAnchor({77, 0}), std::nullopt);
   TextDoc empty(3);
   EXPECT_EQ(empty.ResolveAnchor(*anchor), std::nullopt);
 }

@@ -575,7 +575,7 @@ export class TextHandle extends DocSession<TextChangeEvent> {
 
   protected override presenceResolve(a: WireAnchor): number | undefined {
     if (a === null) return this.doc.length();
-    const p = this.doc.resolveAnchor(a[0], a[1]);
+    const p = this.doc.resolveAnchor(a[0], a[1], a.length === 3);
     return p < 0 ? undefined : p;
   }
 }

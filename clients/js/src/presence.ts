@@ -29,8 +29,12 @@ export interface Peer extends PresenceState {
   sessionId: number;
 }
 
-/** A character's id [clientId, seq], or null for the end of the text. */
-export type WireAnchor = [number, number] | null;
+/**
+ * A position tied to a character: [clientId, seq] is just before it,
+ * [clientId, seq, 1] just after it (the end of the text), null the end of
+ * an empty text.
+ */
+export type WireAnchor = [number, number] | [number, number, 1] | null;
 
 interface WireAnchors {
   cursor?: WireAnchor;
@@ -206,8 +210,8 @@ function validAnchors(raw: unknown): WireAnchors {
   for (const key of ['cursor', 'anchor', 'head'] as const) {
     const a = r[key];
     if (a === null) out[key] = null;
-    else if (Array.isArray(a) && a.length === 2 && a.every((n) => Number.isSafeInteger(n) && n >= 0)) {
-      out[key] = [a[0] as number, a[1] as number];
+    else if (Array.isArray(a) && (a.length === 2 || (a.length === 3 && a[2] === 1)) && a.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      out[key] = a.length === 3 ? [a[0] as number, a[1] as number, 1] : [a[0] as number, a[1] as number];
     }
   }
   return out;

@@ -235,7 +235,14 @@ test('presence cursors travel as character anchors and stay on their characters'
   const mark = fake.received.length;
   text.presence.set({ cursor: text.length });
   const atEnd = await fake.next((m) => m.type === 'presence', 'presence at the end', 3000, mark);
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(atEnd.state)).anchors, { cursor: null }, 'the end anchor');
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(atEnd.state)).anchors, { cursor: [5, 10, 1] }, 'after the last character ("d")');
+  // A peer at the end stays before what others append there, as its own
+  // editor shows it.
+  peer({ name: 'Bo', cursor: 99, anchors: { cursor: [5, 10, 1] } });
+  await eventually(() => text.presence.peers()[0].cursor === text.length, 'the peer at the end');
+  const end = text.length;
+  text.insert(end, '!!');
+  assert.equal(text.presence.peers()[0].cursor, end);
   await client.close();
 });
 

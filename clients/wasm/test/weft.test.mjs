@@ -112,15 +112,19 @@ test('anchors stay on their character while the other replica edits', () => {
   b.applyUpdate(a.diff(b.stateVector()));
   const at = b.anchorAt(6); // before "w"
   assert.deepEqual(at, [1, 6]);
-  assert.equal(b.anchorAt(b.length()), null, 'the end anchor');
+  assert.deepEqual(b.anchorAt(b.length()), [1, 10, 1], 'after the last character');
+  const blank = new weft.TextDoc(3);
+  assert.equal(blank.anchorAt(0), null, 'an empty text');
+  blank.delete();
   assert.throws(() => b.anchorAt(99), /invalid_argument/);
   a.insert(0, '>> ');
   a.remove(3, 5); // "hello" gone
   b.applyUpdate(a.diff(b.stateVector()));
   assert.equal(b.text(), '>>  world');
-  assert.equal(b.resolveAnchor(...at), 4);
-  assert.equal(b.resolveAnchor(1, 500), -1, 'a character not held');
-  assert.equal(b.resolveAnchor(9, 0), -1, 'an unknown client');
+  assert.equal(b.resolveAnchor(at[0], at[1], false), 4);
+  assert.equal(b.resolveAnchor(1, 10, true), b.length(), 'after the last character');
+  assert.equal(b.resolveAnchor(1, 500, false), -1, 'a character not held');
+  assert.equal(b.resolveAnchor(9, 0, false), -1, 'an unknown client');
   a.delete();
   b.delete();
 });
