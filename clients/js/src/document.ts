@@ -657,11 +657,15 @@ export class StructHandle extends DocSession<StructChangeEvent> {
     if (this.depth > 0) return record();
     this.depth++;
     this.touched = [];
+    let done = false;
     try {
       const r = this.commit(this.doc, record);
-      this.events.emit('change', { origin: 'local', changes: this.touched });
+      done = true;
       return r;
     } finally {
+      // Also when a later step of a transaction threw: the steps before it
+      // were applied (and are sent), so the UI hears of them.
+      if (done || this.touched.length > 0) this.events.emit('change', { origin: 'local', changes: this.touched });
       this.touched = [];
       this.depth--;
     }

@@ -196,6 +196,14 @@ test('boards converge as structured documents', async () => {
   assert.ok(card);
   assert.equal(local.length, 1, 'one event per transaction');
   assert.deepEqual(local[0], { origin: 'local', changes: [{ container: 'list:cards', item: card }, { container: 'map:meta', key: 'count' }] });
+  // A transaction whose later step throws: the earlier step stays (and is
+  // sent), and the event says so.
+  assert.throws(() => da.transact(() => {
+    da.mapSet('map:meta', 'before', 1);
+    da.mapSet('nope', 'k', 1); // not a container reference
+  }), /invalid_argument/);
+  assert.equal(local.length, 2);
+  assert.deepEqual(local[1].changes, [{ container: 'map:meta', key: 'before' }]);
   const shape = da.mapSet('map:shapes', 's1', { new: 'map' });
   da.mapSet(shape, 'x', 10);
   const label = da.mapSet(shape, 'label', { new: 'text' });
