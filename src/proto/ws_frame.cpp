@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/byte_io.h"
+
 namespace weft::proto {
 namespace {
 
 constexpr std::uint16_t kProtocolError = 1002;
+constexpr std::uint16_t kInvalidUtf8 = 1007;
 constexpr std::uint16_t kTooBig = 1009;
 constexpr std::size_t kMaxControlPayload = 125;
 
@@ -122,6 +125,8 @@ std::uint16_t WsFrameReader::FinishFrame(
             static_cast<std::uint8_t>(control_[1]));
         if (!ValidCloseCode(event.close_code)) return kProtocolError;
         event.payload = std::string_view(control_).substr(2);
+        // A close reason is UTF-8 (RFC 6455 §5.5.1, §8.1).
+        if (!IsValidUtf8(event.payload)) return kInvalidUtf8;
       }
     }
     emit(event);

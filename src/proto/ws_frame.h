@@ -44,8 +44,9 @@ struct WsEvent {
 };
 
 // Reads client frames incrementally. A violation ends reading: Feed returns
-// the close code to answer with (1002 protocol error, 1009 message too big)
-// and every later Feed returns it again.
+// the close code to answer with (1002 protocol error, 1007 a close reason
+// that is not UTF-8, 1009 message too big) and every later Feed returns it
+// again. Text messages are not checked for UTF-8: weft refuses them anyway.
 class WsFrameReader {
  public:
   explicit WsFrameReader(std::size_t max_message_bytes)

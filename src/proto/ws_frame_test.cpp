@@ -127,6 +127,8 @@ TEST(WsFrameTest, CloseFrames) {
   EXPECT_EQ(code, 1002);  // a one-byte close payload
   Read(ClientFrame(0x88, std::string("\x03\xed", 2)), 1000, &code);
   EXPECT_EQ(code, 1002);  // 1005 may not be sent
+  Read(ClientFrame(0x88, std::string("\x03\xe8\xc3", 3)), 1000, &code);
+  EXPECT_EQ(code, 1007);  // a reason cut inside a UTF-8 sequence
 }
 
 TEST(WsFrameTest, ProtocolViolationsAnswer1002) {

@@ -80,6 +80,7 @@ std::string_view ServerCloseReason(std::uint16_t code) {
   switch (code) {
     case 4400:
     case 1002:
+    case 1007:
       return "protocol_error";
     case 4401:
       return "unauthenticated";
