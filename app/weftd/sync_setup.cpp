@@ -29,8 +29,6 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   rt->service = std::make_unique<weft::server::SyncService>(
       *rt->hub, *rt->authn, *rt->access, rt->registry);
   rt->service->unload_interval = std::chrono::seconds(config.unload_interval_s);
-  rt->service->broadcast_interval =
-      std::chrono::milliseconds(config.broadcast_interval_ms);
   rt->service->max_outbound_bytes =
       static_cast<std::size_t>(config.max_outbound_bytes);
   metrics.AddCallbackGauge(

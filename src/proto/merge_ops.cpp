@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "common/byte_io.h"
 #include "proto/message.h"
@@ -32,20 +33,37 @@ std::optional<OpsHeader> ParseHeader(std::string_view message) {
   return h;
 }
 
+// The headers of `a` and `b` when b's changes can follow a's in one `ops`.
+std::optional<std::pair<OpsHeader, OpsHeader>> Joinable(std::string_view a,
+                                                        std::string_view b,
+                                                        std::size_t max_bytes) {
+  if (a.size() + b.size() > max_bytes) return std::nullopt;
+  auto ha = ParseHeader(a);
+  if (!ha) return std::nullopt;
+  auto hb = ParseHeader(b);
+  if (!hb || ha->doc != hb->doc || ha->count == 0 || hb->count == 0 ||
+      ha->first_seq > UINT64_MAX - ha->count ||
+      hb->first_seq != ha->first_seq + ha->count ||
+      ha->count > UINT64_MAX - hb->count) {
+    return std::nullopt;
+  }
+  return std::pair{*ha, *hb};
+}
+
 }  // namespace
+
+bool CanAppendOps(std::string_view merged, std::string_view next,
+                  std::size_t max_bytes) {
+  return Joinable(merged, next, max_bytes).has_value();
+}
 
 bool AppendOps(std::string& merged, std::string_view next,
                std::size_t max_bytes) {
-  if (merged.size() + next.size() > max_bytes) return false;
-  auto a = ParseHeader(merged);
-  if (!a) return false;
-  auto b = ParseHeader(next);
-  if (!b || a->doc != b->doc || a->count == 0 || b->count == 0 ||
-      a->first_seq > UINT64_MAX - a->count ||
-      b->first_seq != a->first_seq + a->count ||
-      a->count > UINT64_MAX - b->count) {
-    return false;
-  }
+  auto joined = Joinable(merged, next, max_bytes);
+  if (!joined) return false;
+  const auto& [ha, hb] = *joined;
+  const OpsHeader* a = &ha;
+  const OpsHeader* b = &hb;
   ByteWriter w;
   w.U8(static_cast<std::uint8_t>(MessageType::kOps));
   w.Bytes(a->doc);

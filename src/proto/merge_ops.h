@@ -21,5 +21,8 @@ namespace weft::proto {
 // copies each byte once.
 bool AppendOps(std::string& merged, std::string_view next,
                std::size_t max_bytes);
+// Whether AppendOps(merged, next, max_bytes) would append, without copying.
+bool CanAppendOps(std::string_view merged, std::string_view next,
+                  std::size_t max_bytes);
 
 }  // namespace weft::proto

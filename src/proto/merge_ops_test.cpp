@@ -22,11 +22,16 @@ std::string OpsBytes(const std::string& doc, std::uint64_t first,
 constexpr std::size_t kLimit = 1 << 20;
 
 // AppendOps on a copy of `a`: the merged message, or nullopt (and then
-// the copy must be unchanged).
+// the copy must be unchanged). CanAppendOps must have said which.
 std::optional<std::string> MergeOps(const std::string& a, std::string_view b,
                                     std::size_t limit) {
   std::string merged = a;
-  if (AppendOps(merged, b, limit)) return merged;
+  bool can = CanAppendOps(a, b, limit);
+  if (AppendOps(merged, b, limit)) {
+    EXPECT_TRUE(can);
+    return merged;
+  }
+  EXPECT_FALSE(can);
   EXPECT_EQ(merged, a);
   return std::nullopt;
 }

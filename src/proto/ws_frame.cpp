@@ -53,7 +53,13 @@ std::string WsClosePayload(std::uint16_t code, std::string_view reason) {
   std::string payload;
   payload.push_back(static_cast<char>(code >> 8));
   payload.push_back(static_cast<char>(code & 0xFF));
-  payload.append(reason.substr(0, kMaxControlPayload - 2));
+  std::size_t n = std::min(reason.size(), kMaxControlPayload - 2);
+  // Not inside a UTF-8 sequence: a close reason must be UTF-8.
+  while (n < reason.size() && n > 0 &&
+         (static_cast<unsigned char>(reason[n]) & 0xC0) == 0x80) {
+    --n;
+  }
+  payload.append(reason.substr(0, n));
   return payload;
 }
 

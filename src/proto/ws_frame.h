@@ -31,7 +31,7 @@ std::size_t WriteWsFrameHeader(WsOpcode opcode, std::uint64_t payload_size,
                                std::uint8_t out[kWsMaxServerHeader]);
 
 // The payload of a close frame: `code`, then `reason` cut to the 123 bytes
-// a control frame can carry after the code.
+// a control frame can carry after the code (not inside a UTF-8 sequence).
 std::string WsClosePayload(std::uint16_t code, std::string_view reason);
 
 // One complete thing read from the client: a data message (text or
@@ -57,9 +57,6 @@ class WsFrameReader {
   // code of a violation.
   std::uint16_t Feed(char* data, std::size_t size,
                      const std::function<void(const WsEvent&)>& on_event);
-
-  // Whether no frame is partly read (between frames).
-  bool idle() const { return state_ == State::kHeader && header_len_ == 0; }
 
  private:
   enum class State : std::uint8_t { kHeader, kPayload };

@@ -84,6 +84,9 @@ TEST(WsFrameTest, ClosePayloadCarriesCodeAndCutReason) {
   EXPECT_EQ(static_cast<std::uint8_t>(p[0]), 4508 >> 8);
   EXPECT_EQ(static_cast<std::uint8_t>(p[1]), 4508 & 0xFF);
   EXPECT_EQ(p.substr(2), std::string(123, 'r'));
+  // A cut never splits a UTF-8 sequence: 122 bytes, then "é" (2 bytes).
+  std::string p2 = WsClosePayload(1001, std::string(122, 'r') + "\xc3\xa9");
+  EXPECT_EQ(p2.substr(2), std::string(122, 'r'));
 }
 
 TEST(WsFrameTest, ReadsMessagesWhateverTheReadSizes) {

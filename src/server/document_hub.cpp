@@ -55,7 +55,6 @@ struct DocumentHub::Live {
   void FlushOutbox(std::chrono::steady_clock::time_point now) {
     if (outbox.changes.empty()) return;
     last_broadcast = now;
-    outbox.doc = id;
     Frame frame = ToFrame(outbox);
     outbox.changes.clear();
     for (auto& [ptr, sub] : subs) sub.sub->Send(frame);
@@ -167,6 +166,7 @@ Result<std::shared_ptr<DocumentHub::Live>> DocumentHub::GetOrLoad(
     if (!slot) {
       slot = std::make_shared<Live>();
       slot->id = doc;
+      slot->outbox.doc = doc;
     }
     live = slot;
   }

@@ -129,6 +129,10 @@ class DocumentHub {
   // Broadcasts the changes documents hold back (HubConfig::
   // broadcast_interval). Returns how many documents sent some.
   std::size_t FlushBroadcasts();
+  // How often FlushBroadcasts must be called; zero: never.
+  std::chrono::microseconds broadcast_interval() const {
+    return config_.broadcast_interval;
+  }
   // Forwards every presence recorded since the last flush (the server calls
   // it every 50 ms). Returns how many `presence_of` were built.
   std::size_t FlushPresence();

@@ -479,12 +479,12 @@ void HttpServer::Run() {
         },
         asio::detached);
     // Changes documents held back while edits streamed in go out together.
-    if (s.sync->broadcast_interval.count() > 0) {
+    if (s.sync->hub.broadcast_interval().count() > 0) {
       asio::co_spawn(
           s.control,
           [&s]() -> asio::awaitable<void> {
             while (!s.stopping) {
-              s.broadcast_timer.expires_after(s.sync->broadcast_interval);
+              s.broadcast_timer.expires_after(s.sync->hub.broadcast_interval());
               auto [ec] = co_await s.broadcast_timer.async_wait(kTuple);
               if (ec || s.stopping) co_return;
               s.sync->hub.FlushBroadcasts();

@@ -40,9 +40,6 @@ struct SyncService {
   // How often coalesced presence is forwarded (DocumentHub::FlushPresence);
   // silent sessions lose their presence at most a second late.
   std::chrono::milliseconds presence_interval{50};
-  // How often held-back changes are broadcast (DocumentHub::
-  // FlushBroadcasts, HubConfig::broadcast_interval); zero: never needed.
-  std::chrono::milliseconds broadcast_interval{0};
   std::atomic<std::uint64_t> next_session{1};
   // Set when the server begins to shut down, before every connection is
   // closed with 1001; a connection registered later closes itself.

@@ -56,14 +56,6 @@ const Frame& EmptyPayload() {
   return empty;
 }
 
-// At most `max` bytes of `s`, not cutting a UTF-8 sequence.
-std::string Utf8Prefix(const std::string& s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
-}
-
 // Empties `v`, freeing its storage if it grew beyond `keep` elements.
 template <typename T>
 void ShrinkOrClear(std::vector<T>& v, std::size_t keep) {
@@ -269,28 +261,22 @@ class WsTransport : public SyncTransport,
       if (out.opcode == WsOpcode::kPong) pong_queued_ = false;
       // `ops` queued behind one another go out as one message: the client
       // handles one message instead of many (protocol.md: any split).
+      // (Copied only once the next one is known to merge.)
       if (out.opcode == WsOpcode::kBinary && head_ < queue_.size() &&
           queue_[head_].opcode == WsOpcode::kBinary &&
-          out.payload->size() + queue_[head_].payload->size() <=
-              kMaxMergedBytes) {
-        std::string merged;
-        bool grew = false;
-        while (head_ < queue_.size() &&
-               queue_[head_].opcode == WsOpcode::kBinary) {
-          if (!grew) merged = *out.payload;
-          if (!proto::AppendOps(merged, *queue_[head_].payload,
-                                kMaxMergedBytes)) {
-            break;
-          }
+          proto::CanAppendOps(*out.payload, *queue_[head_].payload,
+                              kMaxMergedBytes)) {
+        std::string merged(*out.payload);
+        while (
+            head_ < queue_.size() &&
+            queue_[head_].opcode == WsOpcode::kBinary &&
+            proto::AppendOps(merged, *queue_[head_].payload, kMaxMergedBytes)) {
           Out& next = queue_[head_++];
           Queued(-static_cast<std::int64_t>(next.payload->size()),
                  next.counted);
           next.payload.reset();
-          grew = true;
         }
-        if (grew) {
-          out.payload = std::make_shared<const std::string>(std::move(merged));
-        }
+        out.payload = std::make_shared<const std::string>(std::move(merged));
       }
       bytes += out.payload->size();
       Hold(std::move(out.payload), out.opcode);
@@ -352,7 +338,7 @@ class WsTransport : public SyncTransport,
     closing_ = true;
     by_server_ = by_server;
     close_code_ = code;
-    close_reason_ = Utf8Prefix(reason, 120);  // a close reason is <= 123 bytes
+    close_reason_ = reason;  // WsClosePayload cuts it to fit
     // Whatever happens next (a client that stops reading never lets the
     // queue or the close frame out), the socket closes within the timeout.
     close_timer_.expires_after(kCloseTimeout);
@@ -421,9 +407,9 @@ class WsTransport : public SyncTransport,
 // Reads frames until the socket closes, feeding `conn`. A pending read
 // holds only the connection's 64-byte slot; bursts are read into the
 // thread's buffer.
-asio::awaitable<void> ReadFrames(tcp::socket& socket, WsTransport& transport,
-                                 SyncConnection& conn,
+asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
                                  std::size_t max_message_bytes) {
+  tcp::socket& socket = transport.socket();
   proto::WsFrameReader reader(max_message_bytes);
   bool failed = false;
   auto on_event = [&](const proto::WsEvent& e) {
@@ -563,8 +549,7 @@ asio::awaitable<void> RunSyncSession(tcp::socket socket, WsUpgrade upgrade,
     service.registry.Remove(conn.get());
   };
   try {
-    co_await ReadFrames(transport->socket(), *transport, *conn,
-                        service.max_message_bytes);
+    co_await ReadFrames(*transport, *conn, service.max_message_bytes);
   } catch (...) {
     ended();
     throw;
