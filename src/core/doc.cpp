@@ -149,9 +149,18 @@ std::map<uint64_t, uint64_t> Doc::OpCounts() const {
 }
 
 uint64_t Doc::OpCount(uint64_t client) const {
-  auto counts = OpCounts();
-  auto it = counts.find(client);
-  return it == counts.end() ? 0 : it->second;
+  StateVector sv = structure_->GetStateVector();
+  auto it = sv.find(client);
+  uint64_t n = it == sv.end() ? 0 : it->second;
+  for (const auto& [ref, text] : texts_) n += text->OpCount(client);
+  return n;
+}
+
+uint64_t Doc::TotalOpCount() const {
+  uint64_t n = 0;
+  for (const auto& [client, count] : structure_->GetStateVector()) n += count;
+  for (const auto& [ref, text] : texts_) n += text->TotalOpCount();
+  return n;
 }
 
 Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
@@ -204,9 +213,12 @@ Status Doc::ApplyText(const ContainerRef& ref, const std::string& update,
   }
   auto text = Text(ref);
   if (!text.ok()) return text.status();
-  auto r = (*text)->ApplyUpdate(update, changes != nullptr);
+  uint64_t before = (*text)->TotalOpCount();
+  auto r = (*text)->ApplyUpdate(update, false);
   if (!r.ok()) return r.status();
-  if (changes != nullptr && !r->empty()) changes->push_back({ref, {}, {}});
+  if (changes != nullptr && (*text)->TotalOpCount() != before) {
+    changes->push_back({ref, {}, {}});
+  }
   return Status::Ok();
 }
 

@@ -49,14 +49,16 @@ class Doc {
   uint64_t OpCount(uint64_t client) const;
   // OpCount of every client that has operations here.
   std::map<uint64_t, uint64_t> OpCounts() const;
+  // The sum of OpCounts(), without building it.
+  uint64_t TotalOpCount() const;
   // kCorruption if `state_vector` does not decode.
   Result<std::string> EncodeDiff(std::string_view state_vector) const;
   // Idempotent, any order. kCorruption on bad bytes (parts applied before
   // the bad one stay applied); text updates for texts whose creating
   // operation is missing wait (pending_texts()). With `changes`, appends
   // what changed visibly, for UI events: the map keys and list items of
-  // StructDoc::ApplyUpdate, and one entry (empty key, no item) per text
-  // whose content changed.
+  // StructDoc::ApplyUpdate, and an entry (empty key, no item) for a text
+  // that gained operations.
   Status ApplyUpdate(std::string_view update,
                      std::vector<StructChange>* changes = nullptr);
   std::string EncodeSnapshot() const;

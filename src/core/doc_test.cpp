@@ -99,6 +99,7 @@ TEST(DocTest, OpCountIsDensePerClientOverAllParts) {
   auto counts = b.OpCounts();
   EXPECT_EQ(counts.size(), 2u);
   EXPECT_EQ(counts[1], 5u);
+  EXPECT_EQ(b.TotalOpCount(), counts[1] + counts[2]);
 }
 
 TEST(DocTest, TextUpdatesWaitForTheirContainer) {

@@ -15,12 +15,7 @@ Status StructDocumentModel::Apply(const proto::Change& change) {
     return Status::InvalidArgument("client id 0 is reserved for the server");
   }
   auto client_and_total = [&] {
-    std::uint64_t client = 0, total = 0;
-    for (const auto& [id, n] : doc_->OpCounts()) {
-      total += n;
-      if (id == change.client_id) client = n;
-    }
-    return std::pair{client, total};
+    return std::pair{doc_->OpCount(change.client_id), doc_->TotalOpCount()};
   };
   auto [client_before, total_before] = client_and_total();
   WEFT_RETURN_IF_ERROR(doc_->ApplyUpdate(change.update));
