@@ -67,13 +67,13 @@ void GroupCommitter::Run() {
   std::vector<AppendRequest> group;
   for (;;) {
     group.clear();
+    std::size_t ops = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
       idle_ = true;
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       idle_ = false;
       if (queue_.empty()) return;  // stopping and drained
-      std::size_t ops = 0;
       while (!queue_.empty()) {
         std::size_t next = queue_.front().ops.size();
         if (!group.empty() && ops + next > options_.max_group_ops) break;
@@ -85,8 +85,6 @@ void GroupCommitter::Run() {
     auto started = std::chrono::steady_clock::now();
     auto results = writer_(std::span<AppendRequest>(group));
     if (results.ok() && options_.on_commit) {
-      std::size_t ops = 0;
-      for (const auto& r : group) ops += r.ops.size();
       options_.on_commit(ops, std::chrono::steady_clock::now() - started);
     }
     if (results.ok()) {

@@ -138,9 +138,8 @@ TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
         return w.Write(g);
       },
       GroupCommitter::Options{
-          4, [&](std::size_t ops, std::chrono::steady_clock::duration d) {
+          4, [&](std::size_t ops, std::chrono::steady_clock::duration) {
             observed_ops.push_back(ops);
-            EXPECT_GE(d.count(), 0);
           }});
   std::atomic<int> ok{0};
   std::promise<void> all;

@@ -12,7 +12,9 @@
 // unchanged: everything SQLite wrote reaches the wrapped VFS before the
 // xSync that makes it durable. Other connections see WAL frames only once
 // the commit is in the shared-memory index, which SQLite updates after the
-// sync; so it must only be used with synchronous=FULL (or NORMAL), never OFF.
+// sync; so it must only be used with synchronous=FULL (NORMAL does not sync
+// the WAL at each commit, so a commit could be indexed before its frames
+// are written; OFF never syncs).
 // Thread-safety: as SQLite's own VFS (one file handle is used by one
 // connection at a time).
 
