@@ -502,6 +502,7 @@ export class TextHandle extends DocSession<TextChangeEvent> {
     const c = changes[0];
     this.str = this.str.slice(0, c.pos) + c.inserted + this.str.slice(c.pos + c.deleted);
     this.presence.mapPositions((p) => mapPosition(p, { pos: cp, deleted, insertedLength }));
+    this.presence.positionsMoved();
     this.events.emit('change', { changes, origin: 'local' });
   }
 
@@ -528,6 +529,7 @@ export class TextHandle extends DocSession<TextChangeEvent> {
       const insertedLength = codePointLength(c.inserted);
       this.presence.mapPositions((p) => mapPosition(p, { pos: c.pos, deleted: c.deleted, insertedLength }));
     }
+    this.presence.positionsMoved();
     this.events.emit('change', { changes, origin: 'remote' });
   }
 
@@ -550,6 +552,7 @@ export class TextHandle extends DocSession<TextChangeEvent> {
     this.str = next;
     if (!c) return;
     this.presence.mapPositions((p) => Math.min(p, codePointLength(next)));
+    this.presence.positionsMoved();
     this.events.emit('change', { changes: [c], origin: 'remote' });
   }
 

@@ -103,7 +103,7 @@ export class PresenceHandle {
     for (const p of this.remote.values()) {
       const q: Peer = { ...p };
       delete q.anchors;
-      const anchors = validAnchors(p.anchors);
+      const anchors = (p.anchors ?? {}) as WireAnchors; // checked in received()
       const at = (a: WireAnchor | undefined, fallback: number): number => {
         const r = a !== undefined && this.host.resolve ? this.host.resolve(a) : undefined;
         return this.host.fromWire(r ?? fallback);
@@ -160,7 +160,7 @@ export class PresenceHandle {
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return;
     const p = parsed as PresenceState;
-    const peer: Peer = { ...p, sessionId };
+    const peer: Peer = { ...p, sessionId, anchors: validAnchors(p.anchors) };
     if (typeof p.cursor !== 'number') peer.cursor = null;
     const s = p.selection;
     if (!s || typeof s.anchor !== 'number' || typeof s.head !== 'number') peer.selection = null;
@@ -179,17 +179,23 @@ export class PresenceHandle {
     this.emit();
   }
 
-  /** Moves every peer's positions (wire units) through a change. */
+  /**
+   * Moves every peer's positions (wire units) through a change; the
+   * caller calls positionsMoved() once the text is up to date again.
+   */
   mapPositions(map: (p: number) => number): void {
     const l = this.local;
     if (l && typeof l.cursor === 'number') l.cursor = map(l.cursor);
     if (l?.selection) l.selection = { anchor: map(l.selection.anchor), head: map(l.selection.head) };
-    if (this.remote.size === 0) return;
     for (const p of this.remote.values()) {
       if (typeof p.cursor === 'number') p.cursor = map(p.cursor);
       if (p.selection) p.selection = { anchor: map(p.selection.anchor), head: map(p.selection.head) };
     }
-    this.emit();
+  }
+
+  /** The text changed (after mapPositions): peers' positions may have moved. */
+  positionsMoved(): void {
+    if (this.remote.size > 0) this.emit();
   }
 
   dispose(): void {
