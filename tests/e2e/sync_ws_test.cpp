@@ -2,6 +2,7 @@
 // HttpServer (memory log, list model, token and role tables).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -220,13 +221,13 @@ TEST_F(SyncWsTest, LiveRemovalReachesTheSessionWithinASecond) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
-// The opening handshake by hand (RFC 6455's own example key), then `bytes`;
-// returns the server's handshake answer in `*head` and everything it sends
-// after it until it closes the connection.
-std::string RawSession(std::uint16_t port, const std::string& bytes,
-                       std::string* head) {
-  int fd = weft::testing::ConnectLoopback(port, 10);
-  if (fd < 0) return "";
+// The opening handshake by hand (RFC 6455's own example key). Returns the
+// socket (reads time out after `timeout_s`), the server's handshake answer
+// in `*head` and whatever it already sent after it in `*rest`.
+int RawUpgrade(std::uint16_t port, int timeout_s, std::string* head,
+               std::string* rest) {
+  int fd = weft::testing::ConnectLoopback(port, timeout_s);
+  if (fd < 0) return -1;
   std::string upgrade =
       "GET /api/v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\n"
       "Upgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -242,13 +243,60 @@ std::string RawSession(std::uint16_t port, const std::string& bytes,
   }
   auto end = in.find("\r\n\r\n");
   *head = in.substr(0, end);
-  std::string out = end == std::string::npos ? "" : in.substr(end + 4);
+  *rest = end == std::string::npos ? "" : in.substr(end + 4);
+  return fd;
+}
+
+// RawUpgrade, then `bytes`; returns everything the server sends after its
+// handshake answer until it closes the connection.
+std::string RawSession(std::uint16_t port, const std::string& bytes,
+                       std::string* head) {
+  std::string out;
+  int fd = RawUpgrade(port, 10, head, &out);
+  if (fd < 0) return "";
   ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  char buf[4096];
+  ssize_t n;
   while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
     out.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
   return out;
+}
+
+// A server frame (unmasked, unfragmented, under 64 KiB).
+struct ServerFrame {
+  std::uint8_t opcode;
+  std::string payload;
+};
+
+// Takes the whole frames at the front of `*in` off it.
+std::vector<ServerFrame> TakeServerFrames(std::string* in) {
+  std::vector<ServerFrame> frames;
+  std::size_t at = 0;
+  auto b = [&](std::size_t i) { return static_cast<std::uint8_t>((*in)[i]); };
+  while (at + 2 <= in->size()) {
+    std::size_t len = b(at + 1) & 0x7F, hdr = 2;
+    if (len == 126) {
+      if (at + 4 > in->size()) break;
+      len = (std::size_t{b(at + 2)} << 8) | b(at + 3);
+      hdr = 4;
+    }
+    if (at + hdr + len > in->size()) break;
+    frames.push_back(ServerFrame{static_cast<std::uint8_t>(b(at) & 0x0F),
+                                 in->substr(at + hdr, len)});
+    at += hdr + len;
+  }
+  in->erase(0, at);
+  return frames;
+}
+
+// The code of a close frame's payload.
+std::uint16_t CloseCode(const std::string& payload) {
+  if (payload.size() < 2) return 0;
+  return static_cast<std::uint16_t>(
+      (static_cast<std::uint8_t>(payload[0]) << 8) |
+      static_cast<std::uint8_t>(payload[1]));
 }
 
 TEST_F(SyncWsTest, AFramingViolationClosesWith1002AndTheServerSurvives) {
@@ -303,25 +351,81 @@ TEST_F(SyncWsTest, NothingAClientSendsAfterTheServerClosesIsActedOn) {
   std::string head;
   std::string out = RawSession(server_->port(), burst, &head);
   EXPECT_NE(head.find("HTTP/1.1 101"), std::string::npos) << head;
-  // The server's frames (unmasked, short): the last is the close, 4400.
+  // The server's frames: the last is the close, 4400.
   std::uint16_t close_code = 0;
-  for (std::size_t at = 0; at + 2 <= out.size();) {
-    auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(out[i]); };
-    std::size_t len = b(at + 1) & 0x7F, hdr = 2;
-    if (len == 126) {
-      len = (std::size_t{b(at + 2)} << 8) | b(at + 3);
-      hdr = 4;
-    }
-    if ((b(at) & 0x0F) == 0x8 && len >= 2) {
-      close_code =
-          static_cast<std::uint16_t>((b(at + hdr) << 8) | b(at + hdr + 1));
-    }
-    at += hdr + len;
+  for (const ServerFrame& f : TakeServerFrames(&out)) {
+    if (f.opcode == 0x8) close_code = CloseCode(f.payload);
   }
   EXPECT_EQ(close_code, 4400);
   auto content = hub_.ContentJson("doc");
   ASSERT_TRUE(content.ok()) << content.status().ToString();
   EXPECT_EQ(*content, "[]");
+}
+
+TEST_F(SyncWsTest, APingFloodIsAnsweredWithTheLatestPongOnly) {
+  // A thousand pings in one burst: while the first pong is being written,
+  // each later one replaces the pong that waits (RFC 6455 §5.5.3), so a
+  // client flooding pings cannot grow the server's queue.
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) {
+    char payload[16];
+    std::snprintf(payload, sizeof(payload), "ping%04d", i);
+    burst += ClientFrame(0x89, payload);
+  }
+  std::string head, in;
+  int fd = RawUpgrade(server_->port(), 5, &head, &in);
+  ASSERT_GE(fd, 0);
+  ::send(fd, burst.data(), burst.size(), MSG_NOSIGNAL);
+  int pongs = 0;
+  std::string last;
+  char buf[4096];
+  while (last != "ping0999") {
+    for (const ServerFrame& f : TakeServerFrames(&in)) {
+      if (f.opcode != 0xA) continue;
+      ++pongs;
+      last = f.payload;
+    }
+    if (last == "ping0999") break;
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(last, "ping0999");
+  EXPECT_LT(pongs, 100);  // one per ping would be 1,000
+  ExpectServerAlive();
+}
+
+TEST_F(SyncWsTest, AClientThatNeverAnswersACloseIsDisconnectedByTheTimeout) {
+  service_.idle_timeout = 600s;  // only the close timeout can end it
+  std::string head, in;
+  int fd = RawUpgrade(server_->port(), 20, &head, &in);
+  ASSERT_GE(fd, 0);
+  // A text frame is a protocol error: the server closes with 4400 and
+  // waits for the client's close frame, which never comes.
+  std::string bytes =
+      ClientFrame(0x82, proto::Encode(proto::Hello{1, "alice", "raw"})) +
+      ClientFrame(0x81, "text");
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::uint16_t close_code = 0;
+  char buf[4096];
+  ssize_t n = 1;
+  while (close_code == 0 && n > 0) {
+    for (const ServerFrame& f : TakeServerFrames(&in)) {
+      if (f.opcode == 0x8) close_code = CloseCode(f.payload);
+    }
+    if (close_code != 0) break;
+    n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) in.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_EQ(close_code, 4400);
+  // Then the server closes TCP (end of stream: 0), well before this
+  // socket's 20 s receive timeout (-1) or the idle timeout.
+  do {
+    n = ::recv(fd, buf, sizeof(buf), 0);
+  } while (n > 0);
+  ::close(fd);
+  EXPECT_EQ(n, 0);
 }
 
 TEST_F(SyncWsTest, AnUpgradeWithAnotherVersionGets426) {
