@@ -56,6 +56,14 @@ test('board: one moves a task while the other renames it; both changes show on b
   await cardOn(b.page, 'Write spec').waitFor();
   await cardOn(b.page, 'Review spec').waitFor();
 
+  // Ada's column pickers are not rebuilt by changes that leave the columns
+  // as they are, nor by presence (rebuilding closes an open picker).
+  const markPickers = (page) => page.evaluate(() => {
+    for (const o of document.querySelectorAll('select[name="column"] option')) o.dataset.mark = '1';
+  });
+  const unmarkedPickers = (page) => page.locator('select[name="column"] option:not([data-mark])').count();
+  await markPickers(a.page);
+
   // Bea opens the card and renames it while Ada drags it to Done.
   await b.page.getByRole('button', { name: 'Edit Write spec' }).click();
   const title = b.page.locator('li[data-task] .card-editor:not([hidden]) input[name="title"]');
@@ -65,6 +73,7 @@ test('board: one moves a task while the other renames it; both changes show on b
   ]);
   // Ada sees Bea typing on that card.
   await a.page.locator('li[data-task] .typing', { hasText: 'Bea typing' }).waitFor();
+  assert.equal(await unmarkedPickers(a.page), 0, "Ada's column pickers were rebuilt");
   for (const p of [a.page, b.page]) {
     await p.locator('ul[data-column="done"] li[data-task] h3', { hasText: /^Write the spec$/ }).waitFor();
     await p.locator('ul[data-column="todo"] li[data-task] h3', { hasText: /^Review spec$/ }).waitFor();
@@ -81,6 +90,8 @@ test('board: one moves a task while the other renames it; both changes show on b
   await a.page.getByLabel('New name for Doing', { exact: true }).fill('In review');
   await a.page.keyboard.press('Enter');
   await b.page.locator('section.column[data-column="doing"] h2', { hasText: /^In review$/ }).waitFor();
+  // A renamed column does rebuild them, with the new name.
+  assert.equal(await a.page.locator('select[name="column"] option', { hasText: /^In review$/ }).count(), 2);
   await b.page.locator('li[data-task] .card-editor:not([hidden]) select[name="status"]').selectOption('in progress');
   await a.page.locator('li[data-task] .card-info', { hasText: 'in progress' }).waitFor();
   await screenshot(a.page, 'board');

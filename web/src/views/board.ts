@@ -51,7 +51,7 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
   header.append(people.el);
   const board = h('div', { class: 'board', role: 'list', 'aria-label': 'Columns' });
   const columnEls = new Map<string, { el: HTMLElement; title: HTMLElement; list: HTMLElement; rename: HTMLElement; input: HTMLElement; add: HTMLElement }>();
-  const cardEls = new Map<string, { el: HTMLElement; render(t: Task, typing: string[]): void }>();
+  const cardEls = new Map<string, { el: HTMLElement; render(t: Task): void; showTyping(names: string[]): void }>();
   let state = read(doc);
   let openTask: string | null = null;
 
@@ -206,34 +206,56 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
       if (open) inputs.title.focus();
     });
 
+    let columnsShown = '';
     card = {
       el,
-      render(task: Task, typingNames: string[]) {
+      render(task: Task) {
         title.textContent = task.title || 'Untitled';
         toggle.setAttribute('aria-label', `${readOnly ? 'Details of' : 'Edit'} ${task.title || 'task'}`);
         info.textContent = [task.status, task.assignee && `@${task.assignee}`, task.due && `due ${task.due}`].filter(Boolean).join(' · ');
-        typingNote.textContent = typingNames.length ? `${typingNames.join(', ')} typing…` : '';
         for (const [key, input] of Object.entries(inputs)) {
           const v = task[key as keyof typeof inputs];
           if (document.activeElement !== input && input.value !== v) input.value = v;
         }
         if (document.activeElement !== status) status.value = task.status;
-        mount(column, ...state.columns.map((c) => h('option', { value: c.id }, c.title)));
+        // The options are rebuilt only when the columns change, and never
+        // under an open select (rebuilding would close it and lose the pick).
+        const columns = JSON.stringify(state.columns.map((c) => [c.id, c.title]));
+        if (document.activeElement === column) return;
+        if (columns !== columnsShown) {
+          mount(column, ...state.columns.map((c) => h('option', { value: c.id }, c.title)));
+          columnsShown = columns;
+        }
         column.value = task.column;
       },
+      showTyping(names: string[]) {
+        const note = names.length ? `${names.join(', ')} typing…` : '';
+        if (typingNote.textContent !== note) typingNote.textContent = note;
+      },
     };
+    // What changed while the column select was open shows once it closes.
+    column.addEventListener('blur', () => {
+      const cur = state.tasks.find((x) => x.id === t.id);
+      if (cur) cardEls.get(t.id)?.render(cur);
+    });
     cardEls.set(t.id, card);
     return card;
   }
 
-  function render(): void {
-    state = read(doc);
+  // Presence touches only the typing notes: the board itself is redrawn on
+  // document changes alone.
+  function renderTyping(): void {
     const typingBy = new Map<string, string[]>();
     for (const p of doc.presence.peers() as Peer[]) {
       if (p.typing && typeof p.status === 'string' && p.status) {
         typingBy.set(p.status, [...(typingBy.get(p.status) ?? []), String(p.name ?? 'Someone')]);
       }
     }
+    for (const [id, card] of cardEls) card.showTyping(typingBy.get(id) ?? []);
+  }
+
+  function render(): void {
+    state = read(doc);
     const seenCols = new Set<string>();
     const colNodes = state.columns.map((c) => { seenCols.add(c.id); return columnEl(c).el; });
     for (const [id, col] of columnEls) if (!seenCols.has(id)) { col.el.remove(); columnEls.delete(id); }
@@ -243,12 +265,13 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
       const nodes = state.tasks.filter((t) => t.column === c.id).map((t) => {
         seenTasks.add(t.id);
         const card = cardEl(t);
-        card.render(t, typingBy.get(t.id) ?? []);
+        card.render(t);
         return card.el;
       });
       syncChildren(columnEls.get(c.id)!.list, nodes);
     }
     for (const [id, card] of cardEls) if (!seenTasks.has(id)) { card.el.remove(); cardEls.delete(id); if (openTask === id) openTask = null; }
+    renderTyping();
   }
 
   const newColumn = h('input', { name: 'new-column', 'aria-label': 'New column', placeholder: 'New column', required: true });
@@ -261,7 +284,7 @@ export function boardView(body: HTMLElement, header: HTMLElement, doc: StructHan
   body.append(board, readOnly ? h('p', { class: 'muted' }, 'You can view this board but not change it.') : columnForm);
 
   const offChange = doc.on('change', render);
-  const offPresence = doc.presence.on('change', render);
+  const offPresence = doc.presence.on('change', renderTyping);
   render();
   // A new board gets the usual three columns, with fixed ids so that two
   // people opening it at once make the same ones.

@@ -104,15 +104,27 @@ export function canvasView(body: HTMLElement, header: HTMLElement, doc: StructHa
         const x0 = e.clientX;
         const y0 = e.clientY;
         el!.setPointerCapture(e.pointerId);
+        // One change per animation frame, however many pointer events the
+        // frame had (a mouse reports up to a few hundred a second), and the
+        // last position at once on release.
+        let pending: Partial<Shape> | null = null;
+        let frame = 0;
+        const commit = () => {
+          frame = 0;
+          if (pending) set(id, pending);
+          pending = null;
+        };
         const onMove = (m: PointerEvent) => {
           const dx = Math.round(m.clientX - x0);
           const dy = Math.round(m.clientY - y0);
-          if (resizing) set(id, { w: Math.max(20, start.w + dx), h: Math.max(20, start.h + dy) });
-          else set(id, { x: start.x + dx, y: start.y + dy });
+          pending = resizing ? { w: Math.max(20, start.w + dx), h: Math.max(20, start.h + dy) } : { x: start.x + dx, y: start.y + dy };
+          if (!frame) frame = requestAnimationFrame(commit);
         };
         const onUp = () => {
           el!.removeEventListener('pointermove', onMove);
           el!.removeEventListener('pointerup', onUp);
+          cancelAnimationFrame(frame);
+          commit();
         };
         el!.addEventListener('pointermove', onMove);
         el!.addEventListener('pointerup', onUp);
