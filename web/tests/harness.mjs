@@ -3,55 +3,30 @@
 // Environment: WEFTD (path of weftd, required), WEFT_WEB_DIST (built app,
 // default ../dist), WEFT_SCREENSHOTS (where screenshots go, default
 // ../test-results/screenshots), CHROMIUM (default /usr/bin/chromium).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { Weftd } from '../../clients/js/test/weftd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const kTimeout = 30_000;
 
-/** Starts weftd; resolves to { url, log(), stop() } once it answers. */
+/** Starts weftd (the SDK tests' starter, serving the built app); resolves to { url, log(), stop() } once it answers. */
 export async function startWeftd() {
-  const weftd = process.env.WEFTD;
-  if (!weftd) throw new Error('set WEFTD to the weftd binary');
+  if (!process.env.WEFTD) throw new Error('set WEFTD to the weftd binary');
   const dist = resolve(process.env.WEFT_WEB_DIST ?? join(here, '..', 'dist'));
-  const dir = mkdtempSync(join(tmpdir(), 'weft-browser-'));
-  const proc = spawn(weftd, ['--port', '0', '--data-dir', join(dir, 'data'), '--web-dir', dist,
-    '--store', 'sqlite', '--auth-rate-limit', '100000', '--api-rate-limit', '100000', '--threads', '2'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const port = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('weftd did not start:\n' + log)), kTimeout);
-    const onData = (chunk) => {
-      log += chunk;
-      const m = /"msg":"listening".*?"port":(\d+)|"port":(\d+).*?"msg":"listening"/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        ok(Number(m[1] ?? m[2]));
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (code) => fail(new Error(`weftd exited (${code}):\n${log}`)));
-  });
-  // localhost (not 127.0.0.1) is a secure context for service workers too,
-  // but weftd listens on 127.0.0.1, which Chromium also treats as secure.
-  const url = `http://127.0.0.1:${port}`;
+  const weftd = new Weftd(['--web-dir', dist, '--store', 'sqlite', '--threads', '2']);
+  await weftd.start();
+  // weftd listens on 127.0.0.1, which Chromium treats as a secure context
+  // (service workers work there as on localhost).
   return {
-    url,
-    log: () => log,
+    url: weftd.url,
+    log: () => weftd.log(),
     async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (proc.exitCode === null) proc.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await weftd.stop('SIGTERM');
+      await weftd.dispose();
     },
   };
 }

@@ -29,8 +29,10 @@ function freePort() {
 }
 
 export class Weftd {
-  constructor() {
+  /** `args`: more command-line options (the web app's browser tests pass --web-dir). */
+  constructor(args = []) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-sdk-'));
+    this.args = args;
     this.proc = null;
     this.port = 0;
   }
@@ -45,7 +47,7 @@ export class Weftd {
     const log = fs.openSync(path.join(this.dir, 'weftd.log'), 'a');
     this.proc = spawn(
       weftdPath,
-      ['--port', String(this.port), '--data-dir', path.join(this.dir, 'data'), '--auth-rate-limit', '1000', '--api-rate-limit', '1000'],
+      ['--port', String(this.port), '--data-dir', path.join(this.dir, 'data'), '--auth-rate-limit', '1000', '--api-rate-limit', '1000', ...this.args],
       { env: { ...process.env, WEFT_PASSWORD_HASH_COST: 'test' }, stdio: ['ignore', log, log] },
     );
     const exited = new Promise((resolve) => this.proc.once('exit', resolve));
@@ -63,11 +65,16 @@ export class Weftd {
     throw new Error(`weftd did not start:\n${this.log()}`);
   }
 
+  /** Stops weftd with `signal`; one that is not gone 5 s after a gentler signal is killed. */
   async stop(signal = 'SIGKILL') {
     if (!this.proc || this.proc.exitCode !== null) return;
     const p = this.proc;
     const exited = new Promise((resolve) => p.once('exit', resolve));
     p.kill(signal);
+    if (signal !== 'SIGKILL') {
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    }
     await exited;
   }
 
