@@ -161,6 +161,10 @@ void TextDoc::AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
 }
 
 std::string TextDoc::Text() const {
+  return has_loaded_text_ ? loaded_text_ : TreeText();
+}
+
+std::string TextDoc::TreeText() const {
   std::string out;
   out.reserve(tree_.visible_len());
   for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
@@ -222,8 +226,15 @@ WEFT_INLINE void TextDoc::LogDelete(std::vector<GapRun>* gaps, uint32_t seq,
   gaps->push_back({seq, len, before + len, OpKind::kDelete, reversed, target});
 }
 
+void TextDoc::DropLoadedText() {
+  if (!has_loaded_text_) return;
+  has_loaded_text_ = false;
+  std::string().swap(loaded_text_);
+}
+
 void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                            const std::string_view* content) {
+  DropLoadedText();
   Agent& ag = agents_[agent];
   ag.next_seq = seq + len;
   if (content != nullptr) {
@@ -234,6 +245,7 @@ void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
 }
 
 void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
+  DropLoadedText();
   Agent& ag = agents_[agent];
   ag.next_seq = seq + r.len;
   LogDelete(&ag.gaps, seq, r.len, r.reversed, r.a);
@@ -941,6 +953,12 @@ class TextDoc::SnapshotLoader {
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClients))());
     tree_.FinishBulk();
     for (Agent& ag : doc_->agents_) ag.gaps.shrink_to_fit();
+    if (text_.data() == unpacked_.data()) {
+      doc_->loaded_text_ = std::move(unpacked_);
+    } else {
+      doc_->loaded_text_.assign(text_);
+    }
+    doc_->has_loaded_text_ = true;
     return Status::Ok();
   }
 
@@ -1307,7 +1325,7 @@ size_t TextDoc::MemoryBytes() const {
   for (const Agent& ag : agents_) {
     b += ag.gaps.capacity() * sizeof(GapRun) + ag.text.MemoryBytes();
   }
-  return b;
+  return b + loaded_text_.capacity();
 }
 
 std::string TextDoc::DebugString() const {
@@ -1340,6 +1358,9 @@ std::string TextDoc::DebugString() const {
 
 Status TextDoc::CheckInvariants() const {
   WEFT_RETURN_IF_ERROR(tree_.CheckInvariants());
+  if (has_loaded_text_ && loaded_text_ != TreeText()) {
+    return Status::Internal("kept text differs from the tree's");
+  }
   for (uint32_t a = 0; a < agents_.size(); ++a) {
     const Agent& ag = agents_[a];
     // Inserts [s, e) must be in the tree (checked at both ends).

@@ -183,6 +183,7 @@ class TextDoc {
   static uint32_t TextOffset(const Agent& ag, uint32_t seq);
   void AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
                      std::string* out) const;
+  std::string TreeText() const;  // the visible text, walking the tree
   bool Known(Id id) const;
   int CompareIds(Id a, Id b) const;
   // `content` (valid UTF-8 of `len` code points) is absent for inserts that
@@ -190,6 +191,7 @@ class TextDoc {
   void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                     const std::string_view* content);
   void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
+  void DropLoadedText();  // before any operation changes the document
   // The gap log's part of RecordInsert (`content` absent) and RecordDelete:
   // appends the run, or grows the last one when it continues it.
   static void LogElided(std::vector<GapRun>* gaps, uint32_t seq, uint32_t len);
@@ -216,6 +218,12 @@ class TextDoc {
   std::map<uint64_t, uint32_t> agent_of_;
   ContentTree tree_;
   std::vector<PendingRun> pending_;
+  // The visible text as LoadSnapshot read it (the snapshot stores it in
+  // document order), kept so that Text() right after a load is a copy
+  // rather than a walk of the tree; dropped by the first operation
+  // (RecordInsert, RecordDelete).
+  std::string loaded_text_;
+  bool has_loaded_text_ = false;
 };
 
 }  // namespace weft::core
