@@ -200,8 +200,10 @@ EMSCRIPTEN_KEEPALIVE void weft_text_release() {
 namespace {
 
 WasmTextDoc* Load(const val& snapshot, double client) {
+  // Kept text: a loaded document is usually shown at once (text()).
   auto d =
-      TextDoc::LoadSnapshot(FromBytes(snapshot), static_cast<uint64_t>(client));
+      TextDoc::LoadSnapshot(FromBytes(snapshot), static_cast<uint64_t>(client),
+                            {}, TextDoc::LoadKeep::kText);
   if (!d.ok()) Throw(d.status());
   return new WasmTextDoc(std::move(*d));
 }

@@ -941,8 +941,8 @@ std::unique_ptr<T[]> Uninitialized(uint64_t n) {
 // one.
 class TextDoc::SnapshotLoader {
  public:
-  SnapshotLoader(std::string_view snapshot, TextDoc* doc)
-      : r_(snapshot), doc_(doc), tree_(doc->tree_) {}
+  SnapshotLoader(std::string_view snapshot, TextDoc* doc, bool keep_text)
+      : r_(snapshot), doc_(doc), tree_(doc->tree_), keep_text_(keep_text) {}
 
   Status Load() {
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadHeader))());
@@ -953,12 +953,14 @@ class TextDoc::SnapshotLoader {
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClients))());
     tree_.FinishBulk();
     for (Agent& ag : doc_->agents_) ag.gaps.shrink_to_fit();
-    if (text_.data() == unpacked_.data()) {
-      doc_->loaded_text_ = std::move(unpacked_);
-    } else {
-      doc_->loaded_text_.assign(text_);
+    if (keep_text_) {
+      if (text_.data() == unpacked_.data()) {
+        doc_->loaded_text_ = std::move(unpacked_);
+      } else {
+        doc_->loaded_text_.assign(text_);
+      }
+      doc_->has_loaded_text_ = true;
     }
-    doc_->has_loaded_text_ = true;
     return Status::Ok();
   }
 
@@ -1289,6 +1291,7 @@ class TextDoc::SnapshotLoader {
   BulkReader r_;
   TextDoc* doc_;
   ContentTree& tree_;
+  bool keep_text_;
   uint64_t nclients_ = 0;
   std::vector<uint32_t> local_;  // table index -> the document's agent
   // Per span in document order: its client (table index, kept only with
@@ -1313,9 +1316,11 @@ class TextDoc::SnapshotLoader {
 };
 
 Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
-    std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
+    std::string_view snapshot, uint64_t client_id, TextDocLimits limits,
+    LoadKeep keep) {
   auto doc = std::make_unique<TextDoc>(client_id, limits);
-  WEFT_RETURN_IF_ERROR(SnapshotLoader(snapshot, doc.get()).Load());
+  WEFT_RETURN_IF_ERROR(
+      SnapshotLoader(snapshot, doc.get(), keep == LoadKeep::kText).Load());
   return doc;
 }
 

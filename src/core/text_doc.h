@@ -120,9 +120,16 @@ class TextDoc {
   // The whole document in a canonical form: replicas holding the same
   // operations produce identical bytes. Deleted text is not kept.
   std::string EncodeSnapshot() const;
+  // What LoadSnapshot keeps besides the document. kText: the snapshot's
+  // visible text (it is in document order), which Text() returns without
+  // walking the tree until the first operation; it costs one byte per
+  // byte of text until then. For a replica that shows the text as soon as
+  // it has loaded it (the WebAssembly build).
+  enum class LoadKeep : uint8_t { kNothing, kText };
   // kCorruption on malformed or inconsistent bytes; never crashes.
   static Result<std::unique_ptr<TextDoc>> LoadSnapshot(
-      std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {});
+      std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {},
+      LoadKeep keep = LoadKeep::kNothing);
 
   size_t pending_runs() const { return pending_.size(); }
   // Approximate heap bytes held (tree, id index, gap logs, inserted text).
@@ -218,10 +225,9 @@ class TextDoc {
   std::map<uint64_t, uint32_t> agent_of_;
   ContentTree tree_;
   std::vector<PendingRun> pending_;
-  // The visible text as LoadSnapshot read it (the snapshot stores it in
-  // document order), kept so that Text() right after a load is a copy
-  // rather than a walk of the tree; dropped by the first operation
-  // (RecordInsert, RecordDelete).
+  // The visible text as LoadSnapshot read it (LoadKeep::kText), so that
+  // Text() right after a load is a copy rather than a walk of the tree;
+  // dropped by the first operation (RecordInsert, RecordDelete).
   std::string loaded_text_;
   bool has_loaded_text_ = false;
 };

@@ -165,15 +165,15 @@ TEST(TextDocTest, SnapshotRoundTrip) {
 }
 
 TEST(TextDocTest, LoadedDocTextFollowsEveryKindOfOperation) {
-  // Text() right after a load is the snapshot's own text; every later
-  // operation (local insert, local delete, remote update, remote delete)
-  // must show.
+  // Text() right after a load that kept the text is the snapshot's own
+  // text; every later operation (local insert, local delete, remote
+  // update, remote delete) must show.
   TextDoc a(7);
   ASSERT_TRUE(a.Insert(0, "h\xC3\xA9llo world").ok());
   ASSERT_TRUE(a.Delete(2, 4).ok());
   const std::string snap = a.EncodeSnapshot();
   auto load = [&] {
-    auto b = TextDoc::LoadSnapshot(snap, 8);
+    auto b = TextDoc::LoadSnapshot(snap, 8, {}, TextDoc::LoadKeep::kText);
     EXPECT_TRUE(b.ok());
     EXPECT_EQ((*b)->Text(), a.Text());
     return std::move(*b);
