@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/check.h"
@@ -10,7 +11,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  auto doc = weft::core::TextDoc::LoadSnapshot(bytes, 42);
+  // Odd sizes keep the snapshot's text (as the WASM build loads).
+  using Keep = weft::core::TextDoc::LoadKeep;
+  auto doc = weft::core::TextDoc::LoadSnapshot(
+      bytes, 42, {}, size % 2 != 0 ? Keep::kText : Keep::kNothing);
   if (!doc.ok()) return 0;
   // Origins are validated lazily, so the checker may report them; it must
   // not crash either way.
@@ -19,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)(*doc)->EncodeSnapshot();
   (void)(*doc)->EncodeDiff({});
   if ((*doc)->length() > 0) (void)(*doc)->Delete(0, 1);
-  (void)(*doc)->Insert(0, "x");
+  // An edit must show in the text (it drops any kept text).
+  const std::string before = (*doc)->Text();
+  if ((*doc)->Insert(0, "x").ok()) WEFT_CHECK((*doc)->Text() == "x" + before);
   return 0;
 }

@@ -3,10 +3,13 @@
 // with number arguments (weft_wasm.cpp, weft_text_*) instead of embind's
 // generic invoker and its string conversion. Same behaviour: on any error
 // the call is repeated through embind, which throws the usual Error.
+// TextDoc.text decodes the UTF-8 text with a TextDecoder straight from wasm
+// memory (embind's std::string return scans it byte by byte in JS).
 addOnPostRun(function () {
   var proto = Module['TextDoc'].prototype;
   var slowInsert = proto['insert'];
   var slowRemove = proto['remove'];
+  var slowText = proto['text'];
   var scratch = 0;
   var scratchBytes = 0;
   function ptrOf(doc) {
@@ -31,6 +34,18 @@ addOnPostRun(function () {
     }
     return slowInsert.call(this, pos, text);
   };
+  var decoder = typeof TextDecoder !== 'undefined' ? new TextDecoder() : null;
+  if (decoder) {
+    proto['text'] = function () {
+      var ptr = ptrOf(this);
+      if (!ptr) return slowText.call(this);
+      var n = _weft_text_utf8(ptr) >>> 0;
+      var at = _weft_text_data();
+      var s = decoder.decode(HEAPU8.subarray(at, at + n));
+      _weft_text_release();
+      return s;
+    };
+  }
   proto['remove'] = function (pos, len) {
     var ptr = ptrOf(this);
     if (ptr && _weft_text_remove(ptr, pos, len) === 0) return;

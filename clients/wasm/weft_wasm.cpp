@@ -151,6 +151,10 @@ class WasmTextDoc {
 
 }  // namespace
 
+namespace {
+std::string text_buffer;  // see weft_text_utf8
+}  // namespace
+
 // Entry points for the typing wrapper of weft_post.js: plain wasm exports
 // with number arguments, which skip embind's argument conversion and the
 // JS string -> std::string copy. They return 0 on success; on failure the
@@ -178,13 +182,28 @@ EMSCRIPTEN_KEEPALIVE char* weft_scratch(uint32_t bytes) {
   if (buffer.size() < bytes) buffer.resize(bytes);
   return buffer.data();
 }
+// The text for TextDoc.text: weft_text_utf8 writes it (UTF-8) into one
+// buffer and returns its size; the wrapper decodes weft_text_data()'s
+// bytes with a TextDecoder straight from wasm memory (embind's std::string
+// return copies it once more and scans it byte by byte in JS), then
+// frees the buffer with weft_text_release.
+EMSCRIPTEN_KEEPALIVE uint32_t weft_text_utf8(const WasmTextDoc* doc) {
+  text_buffer = doc->Text();
+  return static_cast<uint32_t>(text_buffer.size());
+}
+EMSCRIPTEN_KEEPALIVE const char* weft_text_data() { return text_buffer.data(); }
+EMSCRIPTEN_KEEPALIVE void weft_text_release() {
+  std::string().swap(text_buffer);
+}
 }
 
 namespace {
 
 WasmTextDoc* Load(const val& snapshot, double client) {
+  // Kept text: a loaded document is usually shown at once (text()).
   auto d =
-      TextDoc::LoadSnapshot(FromBytes(snapshot), static_cast<uint64_t>(client));
+      TextDoc::LoadSnapshot(FromBytes(snapshot), static_cast<uint64_t>(client),
+                            {}, TextDoc::LoadKeep::kText);
   if (!d.ok()) Throw(d.status());
   return new WasmTextDoc(std::move(*d));
 }

@@ -161,6 +161,10 @@ void TextDoc::AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
 }
 
 std::string TextDoc::Text() const {
+  return has_loaded_text_ ? loaded_text_ : TreeText();
+}
+
+std::string TextDoc::TreeText() const {
   std::string out;
   out.reserve(tree_.visible_len());
   for (const auto* l = tree_.first_leaf(); l != nullptr; l = l->next) {
@@ -222,8 +226,15 @@ WEFT_INLINE void TextDoc::LogDelete(std::vector<GapRun>* gaps, uint32_t seq,
   gaps->push_back({seq, len, before + len, OpKind::kDelete, reversed, target});
 }
 
+void TextDoc::DropLoadedText() {
+  if (!has_loaded_text_) return;
+  has_loaded_text_ = false;
+  std::string().swap(loaded_text_);
+}
+
 void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                            const std::string_view* content) {
+  DropLoadedText();
   Agent& ag = agents_[agent];
   ag.next_seq = seq + len;
   if (content != nullptr) {
@@ -234,6 +245,7 @@ void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
 }
 
 void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
+  DropLoadedText();
   Agent& ag = agents_[agent];
   ag.next_seq = seq + r.len;
   LogDelete(&ag.gaps, seq, r.len, r.reversed, r.a);
@@ -929,8 +941,8 @@ std::unique_ptr<T[]> Uninitialized(uint64_t n) {
 // one.
 class TextDoc::SnapshotLoader {
  public:
-  SnapshotLoader(std::string_view snapshot, TextDoc* doc)
-      : r_(snapshot), doc_(doc), tree_(doc->tree_) {}
+  SnapshotLoader(std::string_view snapshot, TextDoc* doc, bool keep_text)
+      : r_(snapshot), doc_(doc), tree_(doc->tree_), keep_text_(keep_text) {}
 
   Status Load() {
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadHeader))());
@@ -941,6 +953,14 @@ class TextDoc::SnapshotLoader {
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClients))());
     tree_.FinishBulk();
     for (Agent& ag : doc_->agents_) ag.gaps.shrink_to_fit();
+    if (keep_text_) {
+      if (text_.data() == unpacked_.data()) {
+        doc_->loaded_text_ = std::move(unpacked_);
+      } else {
+        doc_->loaded_text_.assign(text_);
+      }
+      doc_->has_loaded_text_ = true;
+    }
     return Status::Ok();
   }
 
@@ -1271,6 +1291,7 @@ class TextDoc::SnapshotLoader {
   BulkReader r_;
   TextDoc* doc_;
   ContentTree& tree_;
+  bool keep_text_;
   uint64_t nclients_ = 0;
   std::vector<uint32_t> local_;  // table index -> the document's agent
   // Per span in document order: its client (table index, kept only with
@@ -1295,9 +1316,11 @@ class TextDoc::SnapshotLoader {
 };
 
 Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
-    std::string_view snapshot, uint64_t client_id, TextDocLimits limits) {
+    std::string_view snapshot, uint64_t client_id, TextDocLimits limits,
+    LoadKeep keep) {
   auto doc = std::make_unique<TextDoc>(client_id, limits);
-  WEFT_RETURN_IF_ERROR(SnapshotLoader(snapshot, doc.get()).Load());
+  WEFT_RETURN_IF_ERROR(
+      SnapshotLoader(snapshot, doc.get(), keep == LoadKeep::kText).Load());
   return doc;
 }
 
@@ -1307,7 +1330,7 @@ size_t TextDoc::MemoryBytes() const {
   for (const Agent& ag : agents_) {
     b += ag.gaps.capacity() * sizeof(GapRun) + ag.text.MemoryBytes();
   }
-  return b;
+  return b + loaded_text_.capacity();
 }
 
 std::string TextDoc::DebugString() const {
@@ -1340,6 +1363,9 @@ std::string TextDoc::DebugString() const {
 
 Status TextDoc::CheckInvariants() const {
   WEFT_RETURN_IF_ERROR(tree_.CheckInvariants());
+  if (has_loaded_text_ && loaded_text_ != TreeText()) {
+    return Status::Internal("kept text differs from the tree's");
+  }
   for (uint32_t a = 0; a < agents_.size(); ++a) {
     const Agent& ag = agents_[a];
     // Inserts [s, e) must be in the tree (checked at both ends).

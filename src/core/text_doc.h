@@ -120,9 +120,16 @@ class TextDoc {
   // The whole document in a canonical form: replicas holding the same
   // operations produce identical bytes. Deleted text is not kept.
   std::string EncodeSnapshot() const;
+  // What LoadSnapshot keeps besides the document. kText: the snapshot's
+  // visible text (it is in document order), which Text() returns without
+  // walking the tree until the first operation; it costs one byte per
+  // byte of text until then. For a replica that shows the text as soon as
+  // it has loaded it (the WebAssembly build).
+  enum class LoadKeep : uint8_t { kNothing, kText };
   // kCorruption on malformed or inconsistent bytes; never crashes.
   static Result<std::unique_ptr<TextDoc>> LoadSnapshot(
-      std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {});
+      std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {},
+      LoadKeep keep = LoadKeep::kNothing);
 
   size_t pending_runs() const { return pending_.size(); }
   // Approximate heap bytes held (tree, id index, gap logs, inserted text).
@@ -183,6 +190,7 @@ class TextDoc {
   static uint32_t TextOffset(const Agent& ag, uint32_t seq);
   void AppendContent(uint32_t agent, uint32_t seq, uint32_t len,
                      std::string* out) const;
+  std::string TreeText() const;  // the visible text, walking the tree
   bool Known(Id id) const;
   int CompareIds(Id a, Id b) const;
   // `content` (valid UTF-8 of `len` code points) is absent for inserts that
@@ -190,6 +198,7 @@ class TextDoc {
   void RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                     const std::string_view* content);
   void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
+  void DropLoadedText();  // before any operation changes the document
   // The gap log's part of RecordInsert (`content` absent) and RecordDelete:
   // appends the run, or grows the last one when it continues it.
   static void LogElided(std::vector<GapRun>* gaps, uint32_t seq, uint32_t len);
@@ -216,6 +225,11 @@ class TextDoc {
   std::map<uint64_t, uint32_t> agent_of_;
   ContentTree tree_;
   std::vector<PendingRun> pending_;
+  // The visible text as LoadSnapshot read it (LoadKeep::kText), so that
+  // Text() right after a load is a copy rather than a walk of the tree;
+  // dropped by the first operation (RecordInsert, RecordDelete).
+  std::string loaded_text_;
+  bool has_loaded_text_ = false;
 };
 
 }  // namespace weft::core

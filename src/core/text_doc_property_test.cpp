@@ -155,7 +155,12 @@ void RunScenario(uint64_t seed, size_t nreplicas, size_t steps) {
       case 7: {  // reload from a snapshot (pending ops are dropped)
         if (!rng.OneIn(3)) break;
         std::string snap = r.doc->EncodeSnapshot();
-        auto loaded = TextDoc::LoadSnapshot(snap, client);
+        // Half the reloads keep the snapshot's text (the WASM build's
+        // load): later steps check that every operation drops it.
+        auto loaded =
+            TextDoc::LoadSnapshot(snap, client, {},
+                                  rng.OneIn(2) ? TextDoc::LoadKeep::kText
+                                               : TextDoc::LoadKeep::kNothing);
         RC_ASSERT(loaded.ok());
         RC_ASSERT((*loaded)->Text() == r.doc->Text());
         RC_ASSERT((*loaded)->EncodeSnapshot() == snap);

@@ -164,6 +164,39 @@ TEST(TextDocTest, SnapshotRoundTrip) {
   EXPECT_EQ(c.EncodeSnapshot(), snap);
 }
 
+TEST(TextDocTest, LoadedDocTextFollowsEveryKindOfOperation) {
+  // Text() right after a load that kept the text is the snapshot's own
+  // text; every later operation (local insert, local delete, remote
+  // update, remote delete) must show.
+  TextDoc a(7);
+  ASSERT_TRUE(a.Insert(0, "h\xC3\xA9llo world").ok());
+  ASSERT_TRUE(a.Delete(2, 4).ok());
+  const std::string snap = a.EncodeSnapshot();
+  auto load = [&] {
+    auto b = TextDoc::LoadSnapshot(snap, 8, {}, TextDoc::LoadKeep::kText);
+    EXPECT_TRUE(b.ok());
+    EXPECT_EQ((*b)->Text(), a.Text());
+    return std::move(*b);
+  };
+  auto b = load();
+  ASSERT_TRUE(b->Insert(1, "x").ok());
+  EXPECT_EQ(b->Text(), "hx\xC3\xA9world");
+  ASSERT_TRUE(b->CheckInvariants().ok());
+  b = load();
+  ASSERT_TRUE(b->Delete(0, 1).ok());
+  EXPECT_EQ(b->Text(), "\xC3\xA9world");
+  ASSERT_TRUE(b->CheckInvariants().ok());
+  TextDoc c(9);
+  ASSERT_TRUE(c.ApplyUpdate(a.EncodeDiff({})).ok());
+  ASSERT_TRUE(c.Insert(c.length(), "!").ok());
+  ASSERT_TRUE(c.Delete(0, 1).ok());
+  b = load();
+  ASSERT_TRUE(b->ApplyUpdate(c.EncodeDiff(b->GetStateVector())).ok());
+  EXPECT_EQ(b->Text(), c.Text());
+  EXPECT_EQ(b->Text(), "\xC3\xA9world!");
+  ASSERT_TRUE(b->CheckInvariants().ok());
+}
+
 TEST(TextDocTest, RejectsSnapshotWithOperationGap) {
   // Fails after the spans were bulk-loaded (the path the fuzzer found
   // leaking leaves); the asan preset checks nothing leaks.

@@ -170,3 +170,24 @@ test('Doc: a board of shapes with nested text converges', () => {
   assert.throws(() => a.text('text@1:99'), /not_found/);
   [a, b, c].forEach((d) => d.delete());
 });
+
+test('text() decodes every script, before and after edits of a loaded doc', () => {
+  const doc = new weft.TextDoc(11);
+  const s = 'añ€𝄞 line\nzwölf 漢字 🙂';
+  doc.insert(0, s);
+  assert.equal(doc.text(), s);
+  doc.remove(1, 2);  // ñ€
+  assert.equal(doc.text(), 'a𝄞 line\nzwölf 漢字 🙂');
+  const loaded = weft.TextDoc.load(doc.snapshot(), 12);
+  assert.equal(loaded.text(), doc.text());
+  loaded.insert(0, '𝄞');
+  assert.equal(loaded.text(), '𝄞a𝄞 line\nzwölf 漢字 🙂');
+  loaded.remove(0, 1);  // positions count code points
+  doc.insert(doc.length(), '!');
+  loaded.applyUpdate(doc.diff(loaded.stateVector()));
+  assert.equal(loaded.text(), 'a𝄞 line\nzwölf 漢字 🙂!');
+  assert.equal(new weft.TextDoc(13).text(), '');
+  doc.delete();
+  loaded.delete();
+  assert.throws(() => loaded.text(), /deleted/);
+});
