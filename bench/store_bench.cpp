@@ -30,6 +30,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -266,51 +267,67 @@ void ThreadWriters(const Args& a, Store& store,
 }
 
 // Writers as completion chains on AppendAsync: a writer's next append is
-// issued from the callback of its previous one.
+// issued from the callback of its previous one. What the callbacks touch is
+// shared with them (each holds a reference), so that the last callback
+// finishing after this function returned touches nothing of its frame.
 void AsyncWriters(const Args& a, Store& store,
                   std::vector<std::vector<double>>& lat) {
-  struct Writer {
-    int index = 0;
-    std::string doc;
-    std::uint64_t next = 1;
-    Clock::time_point sent;
-  };
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  int running = a.writers;  // guarded by mu
-  std::string payload(a.payload, 'p');
-  std::vector<Writer> writers(static_cast<std::size_t>(a.writers));
-  std::function<void(Writer&)> issue = [&](Writer& w) {
-    if (stop.load(std::memory_order_relaxed)) {
-      std::lock_guard lock(mu);
-      if (--running == 0) cv.notify_all();
-      return;
+  struct Chains {
+    Store* store = nullptr;
+    std::string payload;
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::condition_variable cv;
+    int running = 0;  // guarded by mu
+    // Per writer: its document, next local seq, latencies and send time;
+    // each touched by one chain at a time.
+    std::vector<std::string> docs;
+    std::vector<std::uint64_t> next;
+    std::vector<std::vector<double>> lat;
+    std::vector<Clock::time_point> sent;
+
+    static void Issue(const std::shared_ptr<Chains>& c, int w) {
+      const auto i = static_cast<std::size_t>(w);
+      if (c->stop.load(std::memory_order_relaxed)) {
+        std::lock_guard lock(c->mu);
+        if (--c->running == 0) c->cv.notify_all();
+        return;
+      }
+      c->sent[i] = Clock::now();
+      std::vector<NewOp> ops;
+      ops.push_back(BenchOp(w, c->next[i]++, c->payload));
+      c->store->AppendAsync(
+          c->docs[i], std::move(ops),
+          [c, w, i](weft::Result<weft::store::AppendResult> r) {
+            if (!r.ok()) Die(r.status().ToString());
+            c->lat[i].push_back(std::chrono::duration<double, std::milli>(
+                                    Clock::now() - c->sent[i])
+                                    .count());
+            Issue(c, w);
+          });
     }
-    w.sent = Clock::now();
-    std::vector<NewOp> ops;
-    ops.push_back(BenchOp(w.index, w.next++, payload));
-    store.AppendAsync(
-        w.doc, std::move(ops),
-        [&, pw = &w](weft::Result<weft::store::AppendResult> r) {
-          if (!r.ok()) Die(r.status().ToString());
-          lat[static_cast<std::size_t>(pw->index)].push_back(
-              std::chrono::duration<double, std::milli>(Clock::now() - pw->sent)
-                  .count());
-          issue(*pw);
-        });
   };
+  auto c = std::make_shared<Chains>();
+  const auto n = static_cast<std::size_t>(a.writers);
+  c->store = &store;
+  c->payload.assign(a.payload, 'p');
+  c->running = a.writers;
+  c->next.assign(n, 1);
+  c->lat.resize(n);
+  c->sent.resize(n);
   for (int w = 0; w < a.writers; ++w) {
-    auto& wr = writers[static_cast<std::size_t>(w)];
-    wr.index = w;
-    wr.doc = BenchDoc(a, w);
-    lat[static_cast<std::size_t>(w)].reserve(200'000);
+    c->docs.push_back(BenchDoc(a, w));
+    c->lat[static_cast<std::size_t>(w)].reserve(200'000);
   }
-  for (auto& wr : writers) issue(wr);
+  for (int w = 0; w < a.writers; ++w) Chains::Issue(c, w);
   std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
-  stop = true;
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return running == 0; });
+  c->stop = true;
+  {
+    std::unique_lock lock(c->mu);
+    c->cv.wait(lock, [&] { return c->running == 0; });
+  }
+  // Every chain has ended: no callback writes the latencies any more.
+  lat = std::move(c->lat);
 }
 
 void RunAppend(const Args& a) {
