@@ -11,9 +11,9 @@
 // append is issued from the previous one's callback), as weftd's document
 // hub drives the store: the same concurrency without 64 threads to wake.
 // A second line gives the group commits (count, mean size, commit time:
-// mean, 99th percentile, max) and this process's CPU time and write(2) bytes/calls per append:
-// on a shared machine these vary less than throughput, so they show what a
-// change saves.
+// mean, 99th percentile, max) and this process's CPU time and write(2)
+// bytes/calls per append: on a shared machine these vary less than throughput,
+// so they show what a change saves.
 //   store_bench load   --backend sqlite|postgres [--ops 1000000]
 //                      [--trailing 1000] [--snapshot-bytes 2000000]
 //
@@ -369,8 +369,7 @@ void RunAppend(const Args& a) {
       "%.2f calls written per append\n",
       groups, static_cast<double>(b.commits.ops) / groups, busy / groups,
       took.empty() ? 0.0 : took[took.size() * 99 / 100],
-      took.empty() ? 0.0 : took.back(),
-      (cost1.cpu_s - cost0.cpu_s) * 1e6 / n,
+      took.empty() ? 0.0 : took.back(), (cost1.cpu_s - cost0.cpu_s) * 1e6 / n,
       (cost1.children_cpu_s - cost0.children_cpu_s) * 1e6 / n,
       static_cast<double>(cost1.wchar - cost0.wchar) / n,
       static_cast<double>(cost1.syscw - cost0.syscw) / n);
