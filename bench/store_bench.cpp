@@ -4,6 +4,7 @@
 //
 //   store_bench append --backend sqlite|postgres [--writers 64] [--seconds 5]
 //                      [--docs 64] [--payload 32] [--async 1]
+//                      [--wal-pages N]  (SQLite: wal_checkpoint_pages)
 //
 // A writer keeps one single-op append outstanding and appends again when it
 // is acknowledged. By default each writer is a thread blocked in Append;
@@ -63,6 +64,7 @@ struct Args {
   std::int64_t trailing = 1000;
   std::size_t snapshot_bytes = 2'000'000;
   bool async = false;
+  int wal_pages = 0;  // SqliteOptions::wal_checkpoint_pages; 0 = default
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -96,6 +98,8 @@ Args Parse(int argc, char** argv) {
       a.snapshot_bytes = std::stoul(v);
     else if (k == "--async")
       a.async = v == "1";
+    else if (k == "--wal-pages")
+      a.wal_pages = std::stoi(v);
     else
       Die("unknown flag " + k);
   }
@@ -198,6 +202,7 @@ void OpenBackend(const Args& a, Backend& b) {
     b.dir = tmpl;
     weft::store::SqliteOptions o;
     o.path = b.dir + "/bench.db";
+    if (a.wal_pages > 0) o.wal_checkpoint_pages = a.wal_pages;
     o.on_commit = [&b](std::size_t n, Clock::duration d) {
       b.commits.Observe(n, d);
     };
