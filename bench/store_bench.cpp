@@ -5,6 +5,7 @@
 //   store_bench append --backend sqlite|postgres [--writers 64] [--seconds 5]
 //                      [--docs 64] [--payload 32] [--async 1]
 //                      [--wal-pages N]  (SQLite: wal_checkpoint_pages)
+//                      [--pg-socket 1]  (PostgreSQL: Unix socket, not TCP)
 //
 // A writer keeps one single-op append outstanding and appends again when it
 // is acknowledged. By default each writer is a thread blocked in Append;
@@ -64,7 +65,8 @@ struct Args {
   std::int64_t trailing = 1000;
   std::size_t snapshot_bytes = 2'000'000;
   bool async = false;
-  int wal_pages = 0;  // SqliteOptions::wal_checkpoint_pages; 0 = default
+  int wal_pages = 0;       // SqliteOptions::wal_checkpoint_pages; 0 = default
+  bool pg_socket = false;  // the throwaway server over its Unix socket
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -100,6 +102,8 @@ Args Parse(int argc, char** argv) {
       a.async = v == "1";
     else if (k == "--wal-pages")
       a.wal_pages = std::stoi(v);
+    else if (k == "--pg-socket")
+      a.pg_socket = v == "1";
     else
       Die("unknown flag " + k);
   }
@@ -221,7 +225,7 @@ void OpenBackend(const Args& a, Backend& b) {
       b.server = std::move(*server);
       auto db = b.server->CreateDatabase("weft_bench");
       if (!db.ok()) Die(db.status().ToString());
-      o.conninfo = b.server->ConnInfo(*db);
+      o.conninfo = b.server->ConnInfo(*db, a.pg_socket);
     }
     auto s = weft::store::OpenPgStore(o);
     if (!s.ok()) Die(s.status().ToString());
