@@ -4,16 +4,18 @@
 //
 //   store_bench append --backend sqlite|postgres [--writers 64] [--seconds 5]
 //                      [--docs 64] [--payload 32] [--async 1]
+//                      [--wal-pages N]  (SQLite: wal_checkpoint_pages)
+//                      [--pg-socket 1]  (PostgreSQL: Unix socket, not TCP)
 //
 // A writer keeps one single-op append outstanding and appends again when it
 // is acknowledged. By default each writer is a thread blocked in Append;
 // with --async 1 writers are completion chains on AppendAsync (the next
 // append is issued from the previous one's callback), as weftd's document
 // hub drives the store: the same concurrency without 64 threads to wake.
-// A second line gives the group commits (count, mean size, mean commit
-// time) and this process's CPU time and write(2) bytes/calls per append:
-// on a shared machine these vary less than throughput, so they show what a
-// change saves.
+// A second line gives the group commits (count, mean size, commit time:
+// mean, 99th percentile, max) and this process's CPU time and write(2)
+// bytes/calls per append: on a shared machine these vary less than throughput,
+// so they show what a change saves.
 //   store_bench load   --backend sqlite|postgres [--ops 1000000]
 //                      [--trailing 1000] [--snapshot-bytes 2000000]
 //
@@ -30,6 +32,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -62,6 +65,8 @@ struct Args {
   std::int64_t trailing = 1000;
   std::size_t snapshot_bytes = 2'000'000;
   bool async = false;
+  int wal_pages = 0;       // SqliteOptions::wal_checkpoint_pages; 0 = default
+  bool pg_socket = false;  // the throwaway server over its Unix socket
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -95,6 +100,10 @@ Args Parse(int argc, char** argv) {
       a.snapshot_bytes = std::stoul(v);
     else if (k == "--async")
       a.async = v == "1";
+    else if (k == "--wal-pages")
+      a.wal_pages = std::stoi(v);
+    else if (k == "--pg-socket")
+      a.pg_socket = v == "1";
     else
       Die("unknown flag " + k);
   }
@@ -103,15 +112,13 @@ Args Parse(int argc, char** argv) {
 
 // What the group committer reports (CommitObserver), for the summary line.
 struct CommitStats {
-  std::atomic<std::uint64_t> groups{0};
-  std::atomic<std::uint64_t> ops{0};
-  std::atomic<std::int64_t> busy_ns{0};
+  std::mutex mu;
+  std::uint64_t ops = 0;        // guarded by mu
+  std::vector<double> took_ms;  // guarded by mu: per group
   void Observe(std::size_t n, Clock::duration took) {
-    groups.fetch_add(1, std::memory_order_relaxed);
-    ops.fetch_add(n, std::memory_order_relaxed);
-    busy_ns.fetch_add(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
-        std::memory_order_relaxed);
+    std::lock_guard lock(mu);
+    ops += n;
+    took_ms.push_back(std::chrono::duration<double, std::milli>(took).count());
   }
 };
 
@@ -199,6 +206,7 @@ void OpenBackend(const Args& a, Backend& b) {
     b.dir = tmpl;
     weft::store::SqliteOptions o;
     o.path = b.dir + "/bench.db";
+    if (a.wal_pages > 0) o.wal_checkpoint_pages = a.wal_pages;
     o.on_commit = [&b](std::size_t n, Clock::duration d) {
       b.commits.Observe(n, d);
     };
@@ -217,7 +225,7 @@ void OpenBackend(const Args& a, Backend& b) {
       b.server = std::move(*server);
       auto db = b.server->CreateDatabase("weft_bench");
       if (!db.ok()) Die(db.status().ToString());
-      o.conninfo = b.server->ConnInfo(*db);
+      o.conninfo = b.server->ConnInfo(*db, a.pg_socket);
     }
     auto s = weft::store::OpenPgStore(o);
     if (!s.ok()) Die(s.status().ToString());
@@ -266,51 +274,67 @@ void ThreadWriters(const Args& a, Store& store,
 }
 
 // Writers as completion chains on AppendAsync: a writer's next append is
-// issued from the callback of its previous one.
+// issued from the callback of its previous one. What the callbacks touch is
+// shared with them (each holds a reference), so that the last callback
+// finishing after this function returned touches nothing of its frame.
 void AsyncWriters(const Args& a, Store& store,
                   std::vector<std::vector<double>>& lat) {
-  struct Writer {
-    int index = 0;
-    std::string doc;
-    std::uint64_t next = 1;
-    Clock::time_point sent;
-  };
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  int running = a.writers;  // guarded by mu
-  std::string payload(a.payload, 'p');
-  std::vector<Writer> writers(static_cast<std::size_t>(a.writers));
-  std::function<void(Writer&)> issue = [&](Writer& w) {
-    if (stop.load(std::memory_order_relaxed)) {
-      std::lock_guard lock(mu);
-      if (--running == 0) cv.notify_all();
-      return;
+  struct Chains {
+    Store* store = nullptr;
+    std::string payload;
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::condition_variable cv;
+    int running = 0;  // guarded by mu
+    // Per writer: its document, next local seq, latencies and send time;
+    // each touched by one chain at a time.
+    std::vector<std::string> docs;
+    std::vector<std::uint64_t> next;
+    std::vector<std::vector<double>> lat;
+    std::vector<Clock::time_point> sent;
+
+    static void Issue(const std::shared_ptr<Chains>& c, int w) {
+      const auto i = static_cast<std::size_t>(w);
+      if (c->stop.load(std::memory_order_relaxed)) {
+        std::lock_guard lock(c->mu);
+        if (--c->running == 0) c->cv.notify_all();
+        return;
+      }
+      c->sent[i] = Clock::now();
+      std::vector<NewOp> ops;
+      ops.push_back(BenchOp(w, c->next[i]++, c->payload));
+      c->store->AppendAsync(
+          c->docs[i], std::move(ops),
+          [c, w, i](weft::Result<weft::store::AppendResult> r) {
+            if (!r.ok()) Die(r.status().ToString());
+            c->lat[i].push_back(std::chrono::duration<double, std::milli>(
+                                    Clock::now() - c->sent[i])
+                                    .count());
+            Issue(c, w);
+          });
     }
-    w.sent = Clock::now();
-    std::vector<NewOp> ops;
-    ops.push_back(BenchOp(w.index, w.next++, payload));
-    store.AppendAsync(
-        w.doc, std::move(ops),
-        [&, pw = &w](weft::Result<weft::store::AppendResult> r) {
-          if (!r.ok()) Die(r.status().ToString());
-          lat[static_cast<std::size_t>(pw->index)].push_back(
-              std::chrono::duration<double, std::milli>(Clock::now() - pw->sent)
-                  .count());
-          issue(*pw);
-        });
   };
+  auto c = std::make_shared<Chains>();
+  const auto n = static_cast<std::size_t>(a.writers);
+  c->store = &store;
+  c->payload.assign(a.payload, 'p');
+  c->running = a.writers;
+  c->next.assign(n, 1);
+  c->lat.resize(n);
+  c->sent.resize(n);
   for (int w = 0; w < a.writers; ++w) {
-    auto& wr = writers[static_cast<std::size_t>(w)];
-    wr.index = w;
-    wr.doc = BenchDoc(a, w);
-    lat[static_cast<std::size_t>(w)].reserve(200'000);
+    c->docs.push_back(BenchDoc(a, w));
+    c->lat[static_cast<std::size_t>(w)].reserve(200'000);
   }
-  for (auto& wr : writers) issue(wr);
+  for (int w = 0; w < a.writers; ++w) Chains::Issue(c, w);
   std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
-  stop = true;
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return running == 0; });
+  c->stop = true;
+  {
+    std::unique_lock lock(c->mu);
+    c->cv.wait(lock, [&] { return c->running == 0; });
+  }
+  // Every chain has ended: no callback writes the latencies any more.
+  lat = std::move(c->lat);
 }
 
 void RunAppend(const Args& a) {
@@ -342,14 +366,19 @@ void RunAppend(const Args& a) {
       a.payload, all.size(), elapsed, static_cast<double>(all.size()) / elapsed,
       pct(0.5), pct(0.99), pct(0.999), all.back());
   double n = static_cast<double>(all.size());
-  double groups = static_cast<double>(b.commits.groups.load());
+  std::lock_guard commits_lock(b.commits.mu);
+  std::vector<double>& took = b.commits.took_ms;
+  double groups = static_cast<double>(took.size());
+  double busy = 0;
+  for (double t : took) busy += t;
+  std::sort(took.begin(), took.end());
   std::printf(
-      "  %.0f groups, %.1f ops/group, commit %.3f ms mean; this process: "
-      "%.1f us CPU (server processes: %.1f us), %.0f B and %.2f calls "
-      "written per append\n",
-      groups, static_cast<double>(b.commits.ops.load()) / groups,
-      static_cast<double>(b.commits.busy_ns.load()) / 1e6 / groups,
-      (cost1.cpu_s - cost0.cpu_s) * 1e6 / n,
+      "  %.0f groups, %.1f ops/group, commit ms mean %.3f p99 %.2f max %.2f; "
+      "this process: %.1f us CPU (server processes: %.1f us), %.0f B and "
+      "%.2f calls written per append\n",
+      groups, static_cast<double>(b.commits.ops) / groups, busy / groups,
+      took.empty() ? 0.0 : took[took.size() * 99 / 100],
+      took.empty() ? 0.0 : took.back(), (cost1.cpu_s - cost0.cpu_s) * 1e6 / n,
       (cost1.children_cpu_s - cost0.children_cpu_s) * 1e6 / n,
       static_cast<double>(cost1.wchar - cost0.wchar) / n,
       static_cast<double>(cost1.syscw - cost0.syscw) / n);

@@ -15,7 +15,7 @@ namespace weft::server {
 // group commit (AppendAsync). Each change is one stored op with id
 // (client_id, first_seq) and payload `varuint(span) bytes(update)`.
 // Snapshots are saved, and the log compacted up to them, on a worker
-// thread of this object, never on the store's committer thread.
+// thread of this object, never on the store's group-commit threads.
 // Thread-safe. The store must outlive it.
 class StoreDocumentLog : public DocumentLog {
  public:

@@ -24,7 +24,7 @@ class Recorder : public Subscriber {
 };
 
 // Waits (bounded) until `pred` holds; the store completes appends on its
-// committer thread.
+// completer thread.
 template <typename F>
 bool Eventually(F pred) {
   for (int i = 0; i < 500; ++i) {

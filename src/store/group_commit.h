@@ -5,13 +5,15 @@
 // Callers Submit() requests from any thread. One committer thread takes
 // everything queued (up to Options::max_group_ops operations), hands the
 // group to the backend's GroupWriter, which runs it as one transaction and
-// commits once, and only after the writer returns completes each request's
-// callback, in submission order. While a commit is in flight new requests
-// queue, so groups grow with load with no timer and no idle latency.
+// commits once, and only after the writer returns are the group's callbacks
+// run, in submission order, on a completer thread: the committer takes the
+// next group at once, so its commit overlaps with waking the writers of the
+// previous one. While a commit is in flight new requests queue, so groups
+// grow with load with no timer and no idle latency.
 //
 // Thread safety: Submit/SubmitAndWait/Stop are thread-safe. Callbacks run on
-// the committer thread; they must be short and must not wait for another
-// append (that would deadlock the committer).
+// the completer thread; they must be short and must not wait for another
+// append (that would deadlock the completer).
 
 #include <condition_variable>
 #include <cstddef>
@@ -53,7 +55,7 @@ class GroupCommitter {
     CommitObserver on_commit;
   };
 
-  // Starts the committer thread.
+  // Starts the committer and completer threads.
   GroupCommitter(GroupWriter writer, Options options);
   // Stop()s, which finishes every queued request.
   ~GroupCommitter();
@@ -68,7 +70,8 @@ class GroupCommitter {
   Result<AppendResult> SubmitAndWait(std::string doc_id,
                                      std::vector<NewOp> ops);
 
-  // Refuses new requests, commits those already queued, joins the thread.
+  // Refuses new requests, commits those already queued, runs every
+  // callback, joins the threads.
   // Idempotent.
   void Stop();
 
@@ -77,7 +80,15 @@ class GroupCommitter {
   std::uint64_t requests_committed() const;
 
  private:
-  void Run();
+  // A committed group on its way to its callbacks.
+  struct Committed {
+    std::vector<AppendRequest> group;
+    Result<std::vector<Result<AppendResult>>> results{
+        std::vector<Result<AppendResult>>{}};
+  };
+
+  void Run();       // the committer thread
+  void Complete();  // the completer thread: runs the callbacks
 
   GroupWriter writer_;
   Options options_;
@@ -88,7 +99,13 @@ class GroupCommitter {
   bool idle_ = false;                // guarded by mu_: committer is waiting
   std::uint64_t groups_ = 0;         // guarded by mu_
   std::uint64_t requests_ = 0;       // guarded by mu_
-  std::thread thread_;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<Committed> done_;   // guarded by done_mu_, in commit order
+  bool done_stopping_ = false;   // guarded by done_mu_
+  bool completer_idle_ = false;  // guarded by done_mu_
+  std::thread completer_;
+  std::thread thread_;  // the committer
 };
 
 }  // namespace weft::store

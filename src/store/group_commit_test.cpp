@@ -158,6 +158,33 @@ TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
   EXPECT_EQ(observed_ops, (std::vector<std::size_t>{1, 4, 4, 2}));
 }
 
+TEST(GroupCommitTest, TheNextGroupCommitsWhileCallbacksRun) {
+  // The first request's callback waits for the second request's commit: it
+  // comes only if callbacks do not hold up the committer.
+  std::promise<void> first_called, second_written;
+  std::future<void> written = second_written.get_future();
+  std::atomic<int> calls{0};
+  RecordingWriter w;
+  GroupCommitter gc(
+      [&](std::span<AppendRequest> g) {
+        if (calls++ == 1) second_written.set_value();
+        return w.Write(g);
+      },
+      {});
+  std::promise<bool> overlapped;
+  gc.Submit({"d", OneOp(0), [&](Result<AppendResult>) {
+               first_called.set_value();
+               overlapped.set_value(written.wait_for(std::chrono::seconds(
+                                        10)) == std::future_status::ready);
+             }});
+  first_called.get_future().wait();
+  auto second = std::make_shared<std::promise<bool>>();
+  gc.Submit({"d", OneOp(1),
+             [second](Result<AppendResult> r) { second->set_value(r.ok()); }});
+  EXPECT_TRUE(overlapped.get_future().get());
+  EXPECT_TRUE(second->get_future().get());
+}
+
 TEST(GroupCommitTest, StopFinishesQueuedRequestsAndRefusesNewOnes) {
   RecordingWriter w;
   GroupCommitter gc([&](std::span<AppendRequest> g) { return w.Write(g); }, {});

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <set>
 #include <tuple>
 #include <utility>
 
@@ -589,13 +588,17 @@ class PgStore final : public Store {
       }
     };
 
-    std::set<std::string_view> doc_set;
+    // The group's documents, sorted (the lock order) and each once; `last`
+    // below runs beside it, index for index.
+    std::vector<std::string_view> docs;
+    docs.reserve(group.size());
     std::size_t total = 0;
     for (const AppendRequest& req : group) {
-      doc_set.insert(req.doc_id);
+      docs.push_back(req.doc_id);
       total += req.ops.size();
     }
-    const std::vector<std::string_view> docs(doc_set.begin(), doc_set.end());
+    std::sort(docs.begin(), docs.end());
+    docs.erase(std::unique(docs.begin(), docs.end()), docs.end());
     ArrayParam doc_ids(ArrayParam::kText);
     for (std::string_view d : docs) doc_ids.Bytes(d);
     ArrayParam op_docs(ArrayParam::kText), op_clients(ArrayParam::kInt8),
@@ -626,9 +629,9 @@ class PgStore final : public Store {
       return Status::Internal("last_seqs returned the wrong number of rows");
     }
 
-    std::map<std::string_view, std::int64_t> last;  // running, per document
+    std::vector<std::int64_t> last(docs.size());  // running, per document
     for (std::size_t i = 0; i < docs.size(); ++i) {
-      last[docs[i]] = last_seqs.Int(static_cast<int>(i), 0);
+      last[i] = last_seqs.Int(static_cast<int>(i), 0);
     }
     if (found.rows() != static_cast<int>(total)) {
       return Status::Internal("find_ops returned the wrong number of rows");
@@ -654,7 +657,10 @@ class PgStore final : public Store {
       AppendResult a;
       a.seqs.reserve(req.ops.size());
       a.duplicate.reserve(req.ops.size());
-      std::int64_t& doc_last = last[req.doc_id];
+      std::int64_t& doc_last = last[static_cast<std::size_t>(
+          std::lower_bound(docs.begin(), docs.end(),
+                           std::string_view(req.doc_id)) -
+          docs.begin())];
       for (const NewOp& op : req.ops) {
         std::int64_t seq = stored[k++];
         bool dup = seq != 0;

@@ -123,9 +123,10 @@ PgServer::~PgServer() {
   if (!dir_.empty()) RemoveTree(dir_);
 }
 
-std::string PgServer::ConnInfo(const std::string& db) const {
-  return "host=127.0.0.1 port=" + std::to_string(port_) +
-         " user=postgres dbname=" + db + " connect_timeout=5";
+std::string PgServer::ConnInfo(const std::string& db, bool unix_socket) const {
+  return "host=" + (unix_socket ? dir_ : std::string("127.0.0.1")) +
+         " port=" + std::to_string(port_) + " user=postgres dbname=" + db +
+         " connect_timeout=5";
 }
 
 Result<std::string> PgServer::CreateDatabase(const std::string& prefix) {

@@ -29,8 +29,11 @@ class PgServer {
   PgServer& operator=(const PgServer&) = delete;
 
   std::uint16_t port() const { return port_; }
-  // libpq connection string for database `db` as the superuser.
-  std::string ConnInfo(const std::string& db = "postgres") const;
+  // libpq connection string for database `db` as the superuser, over TCP
+  // on the loopback interface, or with `unix_socket` over the server's
+  // Unix-domain socket (in its own directory).
+  std::string ConnInfo(const std::string& db = "postgres",
+                       bool unix_socket = false) const;
   // Creates a fresh database and returns its name.
   Result<std::string> CreateDatabase(const std::string& prefix = "weft_test");
 
