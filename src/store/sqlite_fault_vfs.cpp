@@ -26,12 +26,14 @@ struct Undo {
 struct File {
   vfs_shim::FileHead head;  // must be first
   std::vector<Undo>* undo;  // owned; unsynced changes, oldest first
+  bool wal;                 // opened as a WAL file
 };
 
 struct State {
   std::mutex mu;
   bool crashed = false;
   long syncs = 0;
+  long wal_writes = 0;
   std::set<File*> open_files;
   vfs_shim::VfsHead head{};
   sqlite3_vfs vfs{};
@@ -122,6 +124,7 @@ int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->crashed) return SQLITE_IOERR_WRITE;
   Remember(f, off, n);
+  if (f->wal) ++s->wal_writes;
   return f->head.real->pMethods->xWrite(f->head.real, buf, n, off);
 }
 
@@ -160,6 +163,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
     return rc;
   }
   f->undo = new std::vector<Undo>();
+  f->wal = (flags & SQLITE_OPEN_WAL) != 0;
   {
     std::lock_guard<std::mutex> lock(FileStatesMu());
     FileStates()[f] = s;
@@ -231,6 +235,12 @@ long FaultVfs::syncs() const {
   State* s = StateByName(name_);
   std::lock_guard<std::mutex> lock(s->mu);
   return s->syncs;
+}
+
+long FaultVfs::wal_writes() const {
+  State* s = StateByName(name_);
+  std::lock_guard<std::mutex> lock(s->mu);
+  return s->wal_writes;
 }
 
 }  // namespace weft::store::testing

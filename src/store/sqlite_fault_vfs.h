@@ -24,6 +24,8 @@ class FaultVfs {
   void Reset();
   // How many xSync calls reached the VFS (for tests of the test).
   long syncs() const;
+  // How many xWrite calls to WAL files reached the VFS.
+  long wal_writes() const;
 
   const std::string& name() const { return name_; }
 

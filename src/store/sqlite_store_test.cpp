@@ -179,6 +179,41 @@ TEST(SqliteWalTest, LargeCommitsSurviveTheWalBuffer) {
   }
 }
 
+// WAL write calls that reach the VFS below the store for `commits`
+// single-op appends (synchronous=FULL puts the WAL buffer in between).
+long WalWritesFor(bool synchronous_full, int commits) {
+  FaultVfs* vfs = FaultVfs::Get("weft-fault");
+  vfs->Reset();
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/writes.db";
+  opts.synchronous_full = synchronous_full;
+  opts.vfs = vfs->name();
+  auto store = OpenSqliteStore(opts);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  if (!store.ok()) return -1;
+  std::uint64_t local = 0;
+  auto append = [&] {
+    std::vector<NewOp> one{OpFor({1, ++local})};
+    EXPECT_TRUE((*store)->Append("doc", one).ok());
+  };
+  append();
+  long before = vfs->wal_writes();
+  for (int i = 0; i < commits; ++i) append();
+  return vfs->wal_writes() - before;
+}
+
+// SQLite writes a WAL frame in two calls (header, page) and a commit has at
+// least one frame per changed page; the WAL buffer hands each commit's
+// frames down in one call before the commit's fsync.
+TEST(SqliteWalTest, TheWalBufferWritesEachCommitInOneCall) {
+  constexpr int kCommits = 40;
+  long buffered = WalWritesFor(/*synchronous_full=*/true, kCommits);
+  long direct = WalWritesFor(/*synchronous_full=*/false, kCommits);
+  EXPECT_LE(buffered, kCommits + 2);  // (a checkpoint may restart the WAL)
+  EXPECT_GE(direct, 2 * kCommits);
+}
+
 std::int64_t PageSize(const std::string& path) {
   sqlite3* db = nullptr;
   std::int64_t size = -1;
