@@ -453,11 +453,30 @@ Status GetValue(ByteReader* r, Value* v) {
 }  // namespace
 
 std::string StructDoc::EncodeDiff(const StateVector& have) const {
-  std::vector<uint64_t> clients;
+  // The ops a peer at `have` lacks (per client, from which seq), and the
+  // clients they name: the table holds those only, in client order, so an
+  // update does not grow with every client the document has ever had.
+  std::vector<std::pair<uint64_t, uint32_t>> missing;
   std::map<uint64_t, uint32_t> index;
+  auto name = [&](OpId id) { index.emplace(id.client, 0); };
   for (const auto& [client, ops] : log_) {
-    if (ops.empty()) continue;
-    index[client] = static_cast<uint32_t>(clients.size());
+    auto h = have.find(client);
+    uint32_t from = h == have.end() ? 0 : h->second;
+    if (from >= ops.size()) continue;
+    missing.emplace_back(client, from);
+    for (size_t s = from; s < ops.size(); ++s) {
+      const Op& op = ops[s];
+      name(op.id);
+      if (!op.container.root) name(op.container.id);
+      if (op.type == OpType::kListMove || op.type == OpType::kListSet ||
+          op.type == OpType::kListDelete) {
+        name(op.item);
+      }
+    }
+  }
+  std::vector<uint64_t> clients;
+  for (auto& [client, i] : index) {
+    i = static_cast<uint32_t>(clients.size());
     clients.push_back(client);
   }
   ByteWriter w;
@@ -471,9 +490,7 @@ std::string StructDoc::EncodeDiff(const StateVector& have) const {
     body.VarUint(index.at(id.client));
     body.VarUint(id.seq);
   };
-  for (uint64_t client : clients) {
-    auto h = have.find(client);
-    uint32_t from = h == have.end() ? 0 : h->second;
+  for (const auto& [client, from] : missing) {
     const auto& ops = log_.at(client);
     for (size_t s = from; s < ops.size(); ++s) {
       const Op& op = ops[s];

@@ -4,6 +4,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace weft::core {
@@ -12,6 +13,35 @@ namespace {
 void Sync(StructDoc& from, StructDoc& to) {
   auto r = to.ApplyUpdate(from.EncodeDiff(to.GetStateVector()));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// A board that many people have edited: one more change names only the
+// clients it uses (its own, and the nested map's creator), and applies.
+TEST(StructDocTest, AnUpdateNamesOnlyTheClientsItUses) {
+  StructDoc doc(1);
+  auto shapes = ContainerRef::RootMap("shapes");
+  auto shape = doc.MapSet(shapes, "s", Value::NewMap());
+  ASSERT_TRUE(shape.ok() && shape->has_value());
+  for (uint64_t c = 2; c < 52; ++c) {
+    StructDoc writer(c);
+    ASSERT_TRUE(
+        writer.MapSet(shapes, "k" + std::to_string(c), Value::Int(1)).ok());
+    Sync(writer, doc);
+  }
+  StructDoc replica(99);
+  Sync(doc, replica);
+  StateVector before = doc.GetStateVector();
+  StructDoc other(53);
+  Sync(doc, other);
+  ASSERT_TRUE(other.MapSet(**shape, "x", Value::Int(5)).ok());
+  std::string update = other.EncodeDiff(before);
+  // version, kind, then the table's length (a one-byte varint here).
+  ASSERT_GT(update.size(), 3u);
+  EXPECT_EQ(static_cast<uint8_t>(update[2]), 2);  // clients 1 and 53
+  ASSERT_TRUE(replica.ApplyUpdate(update).ok());
+  Sync(other, doc);
+  EXPECT_EQ(replica.ToJson(), doc.ToJson());
+  EXPECT_EQ(static_cast<uint8_t>(doc.EncodeDiff({})[2]), 52);
 }
 
 TEST(StructDocTest, NestedMapsAndLists) {

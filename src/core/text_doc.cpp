@@ -34,13 +34,15 @@ enum RunKind : uint8_t {
   kRunDeleteReversed = 3,
 };
 
-// ids on the wire name clients by their index in the message's table.
-void PutId(ByteWriter* w, Id id, const std::vector<uint32_t>& table_index) {
+// ids on the wire name clients by their index in the message's table
+// (`table(agent)` gives it).
+template <typename Table>
+void PutId(ByteWriter* w, Id id, Table* table) {
   if (id.none()) {
     w->VarUint(0);
     return;
   }
-  w->VarUint(uint64_t{table_index[id.agent]} + 1);
+  w->VarUint(uint64_t{(*table)(id.agent)} + 1);
   w->VarUint(id.seq);
 }
 
@@ -374,26 +376,42 @@ std::vector<uint32_t> ClientTable(const Agents& agents,
 }
 }  // namespace
 
+// The clients an update names, in the order its runs first name them; the
+// table holds those only, so an update's size does not grow with the number
+// of clients the document has ever had.
+struct TextDoc::UpdateTable {
+  std::vector<uint32_t> index;   // agent -> table index + 1; 0: not named
+  std::vector<uint32_t> agents;  // the table
+  uint32_t operator()(uint32_t agent) {
+    uint32_t& i = index[agent];
+    if (i == 0) {
+      agents.push_back(agent);
+      i = static_cast<uint32_t>(agents.size());
+    }
+    return i - 1;
+  }
+};
+
 void TextDoc::EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from,
-                        uint32_t to, const std::vector<uint32_t>& table_index,
-                        uint32_t* count, std::string* out) const {
+                        uint32_t to, UpdateTable* table, uint32_t* count,
+                        std::string* out) const {
   const uint32_t s = std::max(from, gap.seq);
   const uint32_t e = std::min(to, gap.seq + gap.len);
   if (s >= e) return;
   if (gap.kind == OpKind::kInsert) {
-    EncodeInserts(agent, s, e, false, table_index, count, out);
+    EncodeInserts(agent, s, e, false, table, count, out);
     return;
   }
   const uint32_t d = s - gap.seq;
   const uint32_t len = e - s;
   ByteWriter w;
-  w.VarUint(table_index[agent]);
+  w.VarUint((*table)(agent));
   w.VarUint(s);
   w.VarUint(len);
   Id t = gap.a;
   t.seq = gap.reversed ? gap.a.seq - d : gap.a.seq + d;
   w.U8(gap.reversed && len > 1 ? kRunDeleteReversed : kRunDelete);
-  PutId(&w, t, table_index);
+  PutId(&w, t, table);
   out->append(w.buffer());
   ++*count;
 }
@@ -404,8 +422,8 @@ void TextDoc::EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from,
 // continue each other merge into one run, exactly as RecordInsert used to
 // merge them when it logged inserts, so the bytes are the same as then.
 void TextDoc::EncodeInserts(uint32_t agent, uint32_t from, uint32_t to,
-                            bool text, const std::vector<uint32_t>& table_index,
-                            uint32_t* count, std::string* out) const {
+                            bool text, UpdateTable* table, uint32_t* count,
+                            std::string* out) const {
   uint32_t run_seq = from;
   uint32_t run_len = 0;
   Id run_ol = kNoId;
@@ -413,12 +431,12 @@ void TextDoc::EncodeInserts(uint32_t agent, uint32_t from, uint32_t to,
   auto flush = [&] {
     if (run_len == 0) return;
     ByteWriter w;
-    w.VarUint(table_index[agent]);
+    w.VarUint((*table)(agent));
     w.VarUint(run_seq);
     w.VarUint(run_len);
     w.U8(text ? kRunInsert : kRunInsertDeleted);
-    PutId(&w, run_ol, table_index);
-    PutId(&w, run_or, table_index);
+    PutId(&w, run_ol, table);
+    PutId(&w, run_or, table);
     if (text) {
       const Agent& ag = agents_[agent];
       w.LengthPrefixed(ag.text.Slice(TextOffset(ag, run_seq), run_len));
@@ -454,40 +472,60 @@ std::string TextDoc::EncodeDiff(const StateVector& have,
                                 const StateVector& upto) const {
   std::vector<uint32_t> table_index;
   std::vector<uint32_t> order = ClientTable(agents_, &table_index);
+  // The runs of every client with ids in [have, upto), in client order.
+  auto encode_runs = [&](UpdateTable* table, std::string* runs) {
+    uint32_t count = 0;
+    for (uint32_t a : order) {
+      const Agent& ag = agents_[a];
+      auto hit = have.find(ag.client);
+      uint32_t from = hit == have.end() ? 0 : hit->second;
+      auto uit = upto.find(ag.client);
+      uint32_t to = uit == upto.end() ? 0 : std::min(uit->second, ag.next_seq);
+      if (from >= to) continue;
+      // Gaps in order, and the inserts with text between them.
+      auto it = std::upper_bound(
+          ag.gaps.begin(), ag.gaps.end(), from,
+          [](uint32_t s, const GapRun& g) { return s < g.seq; });
+      if (it != ag.gaps.begin() &&
+          std::prev(it)->seq + std::prev(it)->len > from) {
+        --it;
+      }
+      for (uint32_t s = from; s < to;) {
+        if (it != ag.gaps.end() && it->seq <= s) {
+          EncodeGap(a, *it, s, to, table, &count, runs);
+          s = it->seq + it->len;
+          ++it;
+          continue;
+        }
+        const uint32_t e = it != ag.gaps.end() ? std::min(to, it->seq) : to;
+        EncodeInserts(a, s, e, true, table, &count, runs);
+        s = e;
+      }
+    }
+    return count;
+  };
+  UpdateTable table{std::vector<uint32_t>(agents_.size(), 0), {}};
+  std::string runs;
+  uint32_t count = encode_runs(&table, &runs);
+  // The table is in client order (one canonical encoding); when the runs
+  // named their clients in another order they are written again with it
+  // (every client is in the table by then, so it does not change).
+  auto by_client = [&](uint32_t x, uint32_t y) {
+    return agents_[x].client < agents_[y].client;
+  };
+  if (!std::is_sorted(table.agents.begin(), table.agents.end(), by_client)) {
+    std::sort(table.agents.begin(), table.agents.end(), by_client);
+    for (uint32_t i = 0; i < table.agents.size(); ++i) {
+      table.index[table.agents[i]] = i + 1;
+    }
+    runs.clear();
+    count = encode_runs(&table, &runs);
+  }
   ByteWriter w;
   w.U8(kFormatVersion);
   w.U8(kKindUpdate);
-  w.VarUint(order.size());
-  for (uint32_t a : order) w.VarUint(agents_[a].client);
-  std::string runs;
-  uint32_t count = 0;
-  for (uint32_t a : order) {
-    const Agent& ag = agents_[a];
-    auto hit = have.find(ag.client);
-    uint32_t from = hit == have.end() ? 0 : hit->second;
-    auto uit = upto.find(ag.client);
-    uint32_t to = uit == upto.end() ? 0 : std::min(uit->second, ag.next_seq);
-    if (from >= to) continue;
-    // Gaps in order, and the inserts with text between them.
-    auto it =
-        std::upper_bound(ag.gaps.begin(), ag.gaps.end(), from,
-                         [](uint32_t s, const GapRun& g) { return s < g.seq; });
-    if (it != ag.gaps.begin() &&
-        std::prev(it)->seq + std::prev(it)->len > from) {
-      --it;
-    }
-    for (uint32_t s = from; s < to;) {
-      if (it != ag.gaps.end() && it->seq <= s) {
-        EncodeGap(a, *it, s, to, table_index, &count, &runs);
-        s = it->seq + it->len;
-        ++it;
-        continue;
-      }
-      const uint32_t e = it != ag.gaps.end() ? std::min(to, it->seq) : to;
-      EncodeInserts(a, s, e, true, table_index, &count, &runs);
-      s = e;
-    }
-  }
+  w.VarUint(table.agents.size());
+  for (uint32_t a : table.agents) w.VarUint(agents_[a].client);
   w.VarUint(count);
   w.buffer().append(runs);
   return w.Take();
@@ -745,16 +783,28 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
   pending_.clear();
 
   // Apply agent by agent in seq order, looping while anything progresses.
-  std::vector<std::vector<size_t>> queues(agents_.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    queues[items[i].agent].push_back(i);
+  // The queues are ranges of `order` (item indexes sorted by agent, then
+  // seq), one per agent the items name: an update costs nothing per agent
+  // it does not touch (a document with hundreds of writers gets updates
+  // from one of them at a time).
+  std::vector<size_t> order(items.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    const PendingRun& a = items[x];
+    const PendingRun& b = items[y];
+    return a.agent != b.agent ? a.agent < b.agent : a.run.seq < b.run.seq;
+  });
+  struct Queue {
+    size_t head, end;  // the queue is order[head, end)
+  };
+  std::vector<Queue> queues;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i + 1;
+    while (j < order.size() && items[order[j]].agent == items[order[i]].agent)
+      ++j;
+    queues.push_back({i, j});
+    i = j;
   }
-  for (auto& q : queues) {
-    std::stable_sort(q.begin(), q.end(), [&](size_t x, size_t y) {
-      return items[x].run.seq < items[y].run.seq;
-    });
-  }
-  std::vector<size_t> head(queues.size(), 0);
   std::vector<TextChange> changes;
   std::vector<TextChange>* ch = report_changes ? &changes : nullptr;
   Status failure;
@@ -762,26 +812,26 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
   while (progress && failure.ok()) {
     progress = false;
     for (size_t a = 0; a < queues.size() && failure.ok(); ++a) {
-      auto& q = queues[a];
-      while (head[a] < q.size()) {
-        auto st = TryApply(&items[q[head[a]]], ch);
+      Queue& q = queues[a];
+      while (q.head < q.end) {
+        auto st = TryApply(&items[order[q.head]], ch);
         if (!st.ok()) {
           failure = st.status();
-          ++head[a];  // drop the bad run
+          ++q.head;  // drop the bad run
           break;
         }
         if (*st == ApplyState::kNotReady) break;
-        ++head[a];
+        ++q.head;
         progress = true;
       }
     }
   }
-  for (size_t a = 0; a < queues.size(); ++a) {
-    for (size_t j = head[a]; j < queues[a].size(); ++j) {
+  for (const Queue& q : queues) {
+    for (size_t j = q.head; j < q.end; ++j) {
       if (pending_.size() >= limits_.max_pending_runs) {
         return Status::ResourceExhausted("too many pending operations");
       }
-      pending_.push_back(std::move(items[queues[a][j]]));
+      pending_.push_back(std::move(items[order[j]]));
     }
   }
   if (!failure.ok()) return failure;

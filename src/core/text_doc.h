@@ -210,13 +210,14 @@ class TextDoc {
                          std::vector<TextChange>* changes);
   Status ApplyRemoteDelete(uint32_t agent, const OpRun& run,
                            std::vector<TextChange>* changes);
+  // An update's client table: the clients its runs name (text_doc.cpp).
+  struct UpdateTable;
   // Appends to `out` the update runs of seqs [from, to) of `agent`, and
   // counts them in *count.
   void EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from, uint32_t to,
-                 const std::vector<uint32_t>& table_index, uint32_t* count,
-                 std::string* out) const;
+                 UpdateTable* table, uint32_t* count, std::string* out) const;
   void EncodeInserts(uint32_t agent, uint32_t from, uint32_t to, bool text,
-                     const std::vector<uint32_t>& table_index, uint32_t* count,
+                     UpdateTable* table, uint32_t* count,
                      std::string* out) const;
 
   TextDocLimits limits_;

@@ -97,6 +97,31 @@ TEST(TextDocTest, OpCountsMatchTheStateVector) {
   EXPECT_EQ(TextDoc(3).TotalOpCount(), 0u);
 }
 
+// A document that has seen many writers: one more keystroke's update names
+// only the clients its runs use (its own, and its origin's), not every client
+// the document knows, and still applies on a replica.
+TEST(TextDocTest, AnUpdateNamesOnlyTheClientsItsRunsUse) {
+  TextDoc doc(1);
+  for (uint64_t c = 2; c < 52; ++c) {
+    TextDoc writer(c);
+    ASSERT_TRUE(writer.Insert(0, "x").ok());
+    ASSERT_TRUE(doc.ApplyUpdate(writer.EncodeDiff({})).ok());
+  }
+  TextDoc replica(99);
+  ASSERT_TRUE(replica.ApplyUpdate(doc.EncodeDiff({})).ok());
+  StateVector before = doc.GetStateVector();
+  ASSERT_TRUE(doc.Insert(25, "y").ok());
+  std::string update = doc.EncodeDiff(before);
+  // version, kind, then the table's length (a one-byte varint here).
+  ASSERT_GT(update.size(), 3u);
+  EXPECT_LE(static_cast<uint8_t>(update[2]), 3);
+  EXPECT_LT(update.size(), 32u);
+  ASSERT_TRUE(replica.ApplyUpdate(update).ok());
+  EXPECT_EQ(replica.Text(), doc.Text());
+  // The whole document still names all 51 clients.
+  EXPECT_EQ(static_cast<uint8_t>(doc.EncodeDiff({})[2]), 51);
+}
+
 TEST(TextDocTest, ConcurrentInsertsDoNotInterleave) {
   TextDoc a(1), b(2);
   ASSERT_TRUE(a.Insert(0, "ab").ok());
