@@ -485,6 +485,17 @@ TEST_F(SyncWsTest, ShutdownClosesSyncConnectionsWith1001) {
   EXPECT_EQ(a->close_code(), 1001);
 }
 
+// An upgrade that completes after shutdown began (CloseAll has run) closes
+// itself: shutting_down is what BeginShutdown sets before CloseAll.
+TEST_F(SyncWsTest, AnUpgradeThatRacesShutdownIsClosedWith1001) {
+  service_.shutting_down.store(true);
+  auto c = SyncClient::Connect("127.0.0.1", server_->port());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE((*c)->ReceiveUntil<proto::Welcome>(kWait).ok());
+  EXPECT_EQ((*c)->close_code(), 1001);
+  service_.shutting_down.store(false);
+}
+
 TEST_F(SyncWsTest, PlainGetOfSyncEndpointIsNotUpgraded) {
   // Without an upgrade the path is an ordinary (unknown) route.
   auto c = SyncClient::Connect("127.0.0.1", server_->port(), "/not-sync");
