@@ -470,49 +470,60 @@ std::string TextDoc::EncodeDiff(const StateVector& have) const {
 
 std::string TextDoc::EncodeDiff(const StateVector& have,
                                 const StateVector& upto) const {
-  std::vector<uint32_t> table_index;
-  std::vector<uint32_t> order = ClientTable(agents_, &table_index);
-  // The runs of every client with ids in [have, upto), in client order.
+  // The clients with ids in [have, upto), in client order, with their range.
+  struct Range {
+    uint32_t agent, from, to;
+  };
+  std::vector<Range> ranges;
+  for (uint32_t a = 0; a < agents_.size(); ++a) {
+    const Agent& ag = agents_[a];
+    auto hit = have.find(ag.client);
+    uint32_t from = hit == have.end() ? 0 : hit->second;
+    auto uit = upto.find(ag.client);
+    uint32_t to = uit == upto.end() ? 0 : std::min(uit->second, ag.next_seq);
+    if (from < to) ranges.push_back({a, from, to});
+  }
+  auto by_client = [&](uint32_t x, uint32_t y) {
+    return agents_[x].client < agents_[y].client;
+  };
+  std::sort(ranges.begin(), ranges.end(), [&](const Range& x, const Range& y) {
+    return by_client(x.agent, y.agent);
+  });
   auto encode_runs = [&](UpdateTable* table, std::string* runs) {
     uint32_t count = 0;
-    for (uint32_t a : order) {
-      const Agent& ag = agents_[a];
-      auto hit = have.find(ag.client);
-      uint32_t from = hit == have.end() ? 0 : hit->second;
-      auto uit = upto.find(ag.client);
-      uint32_t to = uit == upto.end() ? 0 : std::min(uit->second, ag.next_seq);
-      if (from >= to) continue;
+    for (const Range& r : ranges) {
+      const Agent& ag = agents_[r.agent];
       // Gaps in order, and the inserts with text between them.
       auto it = std::upper_bound(
-          ag.gaps.begin(), ag.gaps.end(), from,
+          ag.gaps.begin(), ag.gaps.end(), r.from,
           [](uint32_t s, const GapRun& g) { return s < g.seq; });
       if (it != ag.gaps.begin() &&
-          std::prev(it)->seq + std::prev(it)->len > from) {
+          std::prev(it)->seq + std::prev(it)->len > r.from) {
         --it;
       }
-      for (uint32_t s = from; s < to;) {
+      for (uint32_t s = r.from; s < r.to;) {
         if (it != ag.gaps.end() && it->seq <= s) {
-          EncodeGap(a, *it, s, to, table, &count, runs);
+          EncodeGap(r.agent, *it, s, r.to, table, &count, runs);
           s = it->seq + it->len;
           ++it;
           continue;
         }
-        const uint32_t e = it != ag.gaps.end() ? std::min(to, it->seq) : to;
-        EncodeInserts(a, s, e, true, table, &count, runs);
+        const uint32_t e = it != ag.gaps.end() ? std::min(r.to, it->seq) : r.to;
+        EncodeInserts(r.agent, s, e, true, table, &count, runs);
         s = e;
       }
     }
     return count;
   };
+  // The table is in client order (one canonical encoding). It starts with
+  // the clients whose runs are listed, already in order; the runs add the
+  // clients of origins and targets outside them. Only when one of those
+  // breaks the order are the runs written again with the sorted table
+  // (every client is in it by then, so it does not change).
   UpdateTable table{std::vector<uint32_t>(agents_.size(), 0), {}};
+  for (const Range& r : ranges) table(r.agent);
   std::string runs;
   uint32_t count = encode_runs(&table, &runs);
-  // The table is in client order (one canonical encoding); when the runs
-  // named their clients in another order they are written again with it
-  // (every client is in the table by then, so it does not change).
-  auto by_client = [&](uint32_t x, uint32_t y) {
-    return agents_[x].client < agents_[y].client;
-  };
   if (!std::is_sorted(table.agents.begin(), table.agents.end(), by_client)) {
     std::sort(table.agents.begin(), table.agents.end(), by_client);
     for (uint32_t i = 0; i < table.agents.size(); ++i) {
