@@ -255,12 +255,7 @@ std::string RawSession(std::uint16_t port, const std::string& bytes,
   int fd = RawUpgrade(port, 10, head, &out);
   if (fd < 0) return "";
   ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+  weft::testing::ReadUntilClosed(fd, &out);
   return out;
 }
 
@@ -289,6 +284,21 @@ std::vector<ServerFrame> TakeServerFrames(std::string* in) {
   }
   in->erase(0, at);
   return frames;
+}
+
+// Hands each server frame on `fd` (after those already in `*in`) to
+// `until` until it returns true; false when the socket ends first.
+template <typename Until>
+bool ReadServerFramesUntil(int fd, std::string* in, Until until) {
+  char buf[4096];
+  for (;;) {
+    for (const ServerFrame& f : TakeServerFrames(in)) {
+      if (until(f)) return true;
+    }
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return false;
+    in->append(buf, static_cast<std::size_t>(n));
+  }
 }
 
 // The code of a close frame's payload.
@@ -378,18 +388,12 @@ TEST_F(SyncWsTest, APingFloodIsAnsweredWithTheLatestPongOnly) {
   ::send(fd, burst.data(), burst.size(), MSG_NOSIGNAL);
   int pongs = 0;
   std::string last;
-  char buf[4096];
-  while (last != "ping0999") {
-    for (const ServerFrame& f : TakeServerFrames(&in)) {
-      if (f.opcode != 0xA) continue;
-      ++pongs;
-      last = f.payload;
-    }
-    if (last == "ping0999") break;
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    in.append(buf, static_cast<std::size_t>(n));
-  }
+  ReadServerFramesUntil(fd, &in, [&](const ServerFrame& f) {
+    if (f.opcode != 0xA) return false;
+    ++pongs;
+    last = f.payload;
+    return last == "ping0999";
+  });
   ::close(fd);
   EXPECT_EQ(last, "ping0999");
   EXPECT_LT(pongs, 100);  // one per ping would be 1,000
@@ -408,23 +412,15 @@ TEST_F(SyncWsTest, AClientThatNeverAnswersACloseIsDisconnectedByTheTimeout) {
       ClientFrame(0x81, "text");
   ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   std::uint16_t close_code = 0;
-  char buf[4096];
-  ssize_t n = 1;
-  while (close_code == 0 && n > 0) {
-    for (const ServerFrame& f : TakeServerFrames(&in)) {
-      if (f.opcode == 0x8) close_code = CloseCode(f.payload);
-    }
-    if (close_code != 0) break;
-    n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n > 0) in.append(buf, static_cast<std::size_t>(n));
-  }
+  ReadServerFramesUntil(fd, &in, [&](const ServerFrame& f) {
+    if (f.opcode == 0x8) close_code = CloseCode(f.payload);
+    return close_code != 0;
+  });
   EXPECT_EQ(close_code, 4400);
   // Then the server closes TCP (end of stream: 0), well before this
   // socket's 20 s receive timeout (-1) or the idle timeout.
-  do {
-    n = ::recv(fd, buf, sizeof(buf), 0);
-  } while (n > 0);
-  ::close(fd);
+  std::string rest;
+  long n = weft::testing::ReadUntilClosed(fd, &rest);
   EXPECT_EQ(n, 0);
 }
 

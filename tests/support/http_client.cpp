@@ -33,13 +33,18 @@ std::string RawExchange(std::uint16_t port, const std::string& bytes) {
     sent += static_cast<std::size_t>(n);
   }
   std::string out;
+  ReadUntilClosed(fd, &out);
+  return out;
+}
+
+long ReadUntilClosed(int fd, std::string* out) {
   char buf[8192];
   ssize_t n;
   while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
-    out.append(buf, static_cast<std::size_t>(n));
+    out->append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
-  return out;
+  return static_cast<long>(n);
 }
 
 HttpReply HttpCall(std::uint16_t port, const std::string& method,

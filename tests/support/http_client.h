@@ -17,6 +17,11 @@ struct HttpReply {
 // `timeout_s` without data; -1 when refused. The caller closes it.
 int ConnectLoopback(std::uint16_t port, int timeout_s);
 
+// Appends to `*out` what `fd` receives until the peer closes it (or a read
+// times out), then closes `fd`. Returns the last recv() result: 0 when the
+// peer closed, -1 when a read failed or timed out.
+long ReadUntilClosed(int fd, std::string* out);
+
 // Sends raw bytes to 127.0.0.1:port and reads until the server closes (or
 // 30 s pass without data). Empty when the connection is refused.
 std::string RawExchange(std::uint16_t port, const std::string& bytes);
