@@ -81,8 +81,7 @@ Result<bool> StructDoc::Ready(const Op& op) const {
     c = Find(op.container);
     if (c == nullptr) return Status::Corruption("not a container");
   }
-  if (op.type == OpType::kListMove || op.type == OpType::kListSet ||
-      op.type == OpType::kListDelete) {
+  if (NamesItem(op.type)) {
     if (!known(op.item)) return false;
     if (c == nullptr) c = Find(op.container);
     if (c == nullptr || c->items.find(op.item) == c->items.end()) {
@@ -456,22 +455,19 @@ std::string StructDoc::EncodeDiff(const StateVector& have) const {
   // The ops a peer at `have` lacks (per client, from which seq), and the
   // clients they name: the table holds those only, in client order, so an
   // update does not grow with every client the document has ever had.
-  std::vector<std::pair<uint64_t, uint32_t>> missing;
+  std::vector<std::pair<const std::vector<Op>*, uint32_t>> missing;
   std::map<uint64_t, uint32_t> index;
   auto name = [&](OpId id) { index.emplace(id.client, 0); };
   for (const auto& [client, ops] : log_) {
     auto h = have.find(client);
     uint32_t from = h == have.end() ? 0 : h->second;
     if (from >= ops.size()) continue;
-    missing.emplace_back(client, from);
+    missing.emplace_back(&ops, from);
     for (size_t s = from; s < ops.size(); ++s) {
       const Op& op = ops[s];
       name(op.id);
       if (!op.container.root) name(op.container.id);
-      if (op.type == OpType::kListMove || op.type == OpType::kListSet ||
-          op.type == OpType::kListDelete) {
-        name(op.item);
-      }
+      if (NamesItem(op.type)) name(op.item);
     }
   }
   std::vector<uint64_t> clients;
@@ -490,8 +486,8 @@ std::string StructDoc::EncodeDiff(const StateVector& have) const {
     body.VarUint(index.at(id.client));
     body.VarUint(id.seq);
   };
-  for (const auto& [client, from] : missing) {
-    const auto& ops = log_.at(client);
+  for (const auto& [log, from] : missing) {
+    const std::vector<Op>& ops = *log;
     for (size_t s = from; s < ops.size(); ++s) {
       const Op& op = ops[s];
       put_id(op.id);

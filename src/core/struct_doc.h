@@ -183,6 +183,11 @@ class StructDoc {
     kListSet = 4,
     kListDelete = 5,
   };
+  // Whether an operation of this type names a list item (Op::item).
+  static bool NamesItem(OpType t) {
+    return t == OpType::kListMove || t == OpType::kListSet ||
+           t == OpType::kListDelete;
+  }
   struct Op {
     OpId id;
     uint64_t lamport = 0;

@@ -122,6 +122,28 @@ TEST(TextDocTest, AnUpdateNamesOnlyTheClientsItsRunsUse) {
   EXPECT_EQ(static_cast<uint8_t>(doc.EncodeDiff({})[2]), 51);
 }
 
+// A client typing after another's text names that client as the origin,
+// and one deleting it names it as the target: both are in the table, in
+// client order (the runs name client 99 first), and the update applies.
+TEST(TextDocTest, AnUpdateTableListsOriginAndTargetClientsInOrder) {
+  TextDoc one(1);
+  ASSERT_TRUE(one.Insert(0, "ab").ok());
+  for (bool erase : {false, true}) {
+    SCOPED_TRACE(erase ? "delete" : "insert");
+    TextDoc writer(99), replica(7);
+    ASSERT_TRUE(writer.ApplyUpdate(one.EncodeDiff({})).ok());
+    ASSERT_TRUE(replica.ApplyUpdate(one.EncodeDiff({})).ok());
+    StateVector before = writer.GetStateVector();
+    ASSERT_TRUE((erase ? writer.Delete(0, 1) : writer.Insert(1, "x")).ok());
+    std::string update = writer.EncodeDiff(before);
+    // version, kind, table length 2, clients 1 and 99 (one-byte varints).
+    ASSERT_GT(update.size(), 5u);
+    EXPECT_EQ(update.substr(2, 3), std::string("\x02\x01\x63", 3));
+    ASSERT_TRUE(replica.ApplyUpdate(update).ok());
+    EXPECT_EQ(replica.Text(), writer.Text());
+  }
+}
+
 TEST(TextDocTest, ConcurrentInsertsDoNotInterleave) {
   TextDoc a(1), b(2);
   ASSERT_TRUE(a.Insert(0, "ab").ok());
