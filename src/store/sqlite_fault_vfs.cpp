@@ -34,6 +34,7 @@ struct State {
   bool crashed = false;
   long syncs = 0;
   long wal_writes = 0;
+  bool fail_next_wal_write = false;
   std::set<File*> open_files;
   vfs_shim::VfsHead head{};
   sqlite3_vfs vfs{};
@@ -123,6 +124,10 @@ int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
   State* s = StateOfFile(f);
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->crashed) return SQLITE_IOERR_WRITE;
+  if (f->wal && s->fail_next_wal_write) {
+    s->fail_next_wal_write = false;
+    return SQLITE_IOERR_WRITE;
+  }
   Remember(f, off, n);
   if (f->wal) ++s->wal_writes;
   return f->head.real->pMethods->xWrite(f->head.real, buf, n, off);
@@ -235,6 +240,12 @@ long FaultVfs::syncs() const {
   State* s = StateByName(name_);
   std::lock_guard<std::mutex> lock(s->mu);
   return s->syncs;
+}
+
+void FaultVfs::FailNextWalWrite() {
+  State* s = StateByName(name_);
+  std::lock_guard<std::mutex> lock(s->mu);
+  s->fail_next_wal_write = true;
 }
 
 long FaultVfs::wal_writes() const {

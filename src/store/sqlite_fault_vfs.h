@@ -26,6 +26,8 @@ class FaultVfs {
   long syncs() const;
   // How many xWrite calls to WAL files reached the VFS.
   long wal_writes() const;
+  // Fails the next xWrite to a WAL file with SQLITE_IOERR_WRITE (once).
+  void FailNextWalWrite();
 
   const std::string& name() const { return name_; }
 

@@ -214,6 +214,39 @@ TEST(SqliteWalTest, TheWalBufferWritesEachCommitInOneCall) {
   EXPECT_GE(direct, 2 * kCommits);
 }
 
+// A buffered WAL write that fails is not acknowledged: the append whose
+// frames it carried fails, and after a reopen the store holds exactly the
+// appends that succeeded.
+TEST(SqliteWalTest, AFailedBufferedWalWriteFailsItsAppend) {
+  FaultVfs* vfs = FaultVfs::Get("weft-fault");
+  vfs->Reset();
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/failed.db";
+  opts.vfs = vfs->name();
+  std::uint64_t local = 0, acked = 0;
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto append = [&] {
+      std::vector<NewOp> one{OpFor({1, ++local})};
+      bool ok = (*store)->Append("doc", one).ok();
+      if (ok) ++acked;
+      return ok;
+    };
+    ASSERT_TRUE(append());
+    vfs->FailNextWalWrite();
+    EXPECT_FALSE(append());
+    for (int i = 0; i < 3; ++i) append();
+  }
+  vfs->Reset();
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto ops = (*store)->ReadOps("doc", 0);
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  EXPECT_EQ(ops->size(), acked);
+}
+
 std::int64_t PageSize(const std::string& path) {
   sqlite3* db = nullptr;
   std::int64_t size = -1;

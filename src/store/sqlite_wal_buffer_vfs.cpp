@@ -18,6 +18,10 @@ namespace {
 struct Pending {
   sqlite3_int64 offset = 0;
   std::string bytes;
+  // A failed write of buffered bytes: reported by every call until a sync
+  // has reported it, so that the commit whose frames were lost fails at its
+  // sync even when the flush ran in a call whose result SQLite ignores.
+  int error = SQLITE_OK;
 };
 
 // Flushed early past this size, to bound the memory of a huge transaction.
@@ -35,18 +39,21 @@ File* Of(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
 constexpr std::size_t kMaxWrite = 64 << 10;
 
 int Flush(File* f) {
-  if (f->pending == nullptr || f->pending->bytes.empty()) return SQLITE_OK;
+  if (f->pending == nullptr) return SQLITE_OK;
   Pending& p = *f->pending;
-  int rc = SQLITE_OK;
-  for (std::size_t at = 0; at < p.bytes.size() && rc == SQLITE_OK;
-       at += kMaxWrite) {
-    std::size_t n = std::min(kMaxWrite, p.bytes.size() - at);
-    rc = f->head.real->pMethods->xWrite(
-        f->head.real, p.bytes.data() + at, static_cast<int>(n),
-        p.offset + static_cast<sqlite3_int64>(at));
+  if (!p.bytes.empty()) {
+    int rc = SQLITE_OK;
+    for (std::size_t at = 0; at < p.bytes.size() && rc == SQLITE_OK;
+         at += kMaxWrite) {
+      std::size_t n = std::min(kMaxWrite, p.bytes.size() - at);
+      rc = f->head.real->pMethods->xWrite(
+          f->head.real, p.bytes.data() + at, static_cast<int>(n),
+          p.offset + static_cast<sqlite3_int64>(at));
+    }
+    p.bytes.clear();
+    if (p.error == SQLITE_OK) p.error = rc;
   }
-  p.bytes.clear();
-  return rc;
+  return p.error;
 }
 
 // Flushes, then runs `call` on the wrapped file.
@@ -91,8 +98,10 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
       file, [&](sqlite3_file* r) { return r->pMethods->xTruncate(r, size); });
 }
 int Sync(sqlite3_file* file, int flags) {
-  return FlushThen(
+  int rc = FlushThen(
       file, [&](sqlite3_file* r) { return r->pMethods->xSync(r, flags); });
+  if (Pending* p = Of(file)->pending) p->error = SQLITE_OK;  // reported
+  return rc;
 }
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {
   return FlushThen(
