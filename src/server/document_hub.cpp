@@ -418,10 +418,13 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
         bool paced = config_.broadcast_interval.count() > 0 &&
                      (!live->outbox.changes.empty() ||
                       now - live->last_broadcast < config_.broadcast_interval);
-        if (live->outbox.changes.empty())
+        if (live->outbox.changes.empty()) {
           live->outbox.first_seq = ops.first_seq;
-        for (auto& c : ops.changes)
-          live->outbox.changes.push_back(std::move(c));
+          live->outbox.changes = std::move(ops.changes);
+        } else {
+          for (auto& c : ops.changes)
+            live->outbox.changes.push_back(std::move(c));
+        }
         if (!paced) {
           live->FlushOutbox(now);
         } else if (!live->broadcast_queued) {

@@ -35,8 +35,9 @@ constexpr std::size_t kMaxMergedBytes = 64 * 1024;
 constexpr std::size_t kMaxFramesPerWrite = 64;
 constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
 // All queued bytes, catch-up included, may reach this many times the
-// outbound limit (and at least kMinTotalQueue) before a client is closed
-// as a slow consumer.
+// outbound limit (and at least kMinTotalQueue, and twice the largest frame
+// queued, so that one snapshot of any size with the ops after it fits)
+// before a client is closed as a slow consumer.
 constexpr std::size_t kCatchUpFactor = 8;
 constexpr std::size_t kMinTotalQueue = 64 * 1024 * 1024;
 // Once closing, the server waits this long for its queue and close frame
@@ -187,6 +188,10 @@ class WsTransport : public SyncTransport,
   // the close frame cannot be either: the socket closes once it is sent.
   void ReadFailed(std::uint16_t code) {
     unreadable_ = true;
+    if (close_sent_ && !writing_) {  // nothing left to wait for
+      CloseSocket();
+      return;
+    }
     BeginClose(code, code == 1009 ? "message too big" : "protocol error",
                /*by_server=*/true);
   }
@@ -228,14 +233,15 @@ class WsTransport : public SyncTransport,
   void Push(Frame frame, WsOpcode opcode, bool counted) {
     if (closing_) return;
     Queued(static_cast<std::int64_t>(frame->size()), counted);
+    largest_queued_ = std::max(largest_queued_, frame->size());
     queue_.push_back({std::move(frame), opcode, counted});
     // Catch-up is not counted against the limit (a far-behind client must
     // be able to resume), but everything together is bounded too, so a
     // client re-subscribing to a large document without reading cannot
     // queue snapshot after snapshot.
     bool over = counted_bytes_ > max_outbound_ ||
-                queued_bytes_ >
-                    std::max(kCatchUpFactor * max_outbound_, kMinTotalQueue);
+                queued_bytes_ > std::max({kCatchUpFactor * max_outbound_,
+                                          kMinTotalQueue, 2 * largest_queued_});
     if (over && queue_.size() - head_ > 1) {
       // A slow consumer: drop what is queued and close; the client
       // resumes from its last sequence number. (One frame alone may
@@ -291,6 +297,7 @@ class WsTransport : public SyncTransport,
       // (a few slots stay, so that steady traffic does not allocate).
       ShrinkOrClear(queue_, 4);
       head_ = 0;
+      largest_queued_ = 0;
       if (closing_ && close_code_ != 0) {
         Hold(std::make_shared<const std::string>(
                  proto::WsClosePayload(close_code_, close_reason_)),
@@ -376,6 +383,7 @@ class WsTransport : public SyncTransport,
                           std::memory_order_relaxed);
     queued_bytes_ = 0;
     counted_bytes_ = 0;
+    largest_queued_ = 0;
     std::vector<Out>().swap(queue_);
     head_ = 0;
   }
@@ -392,6 +400,7 @@ class WsTransport : public SyncTransport,
   std::vector<Held> held_;
   std::vector<asio::const_buffer> buffers_;
   std::size_t queued_bytes_ = 0;
+  std::size_t largest_queued_ = 0;  // since the queue last drained
   std::size_t counted_bytes_ = 0;
   std::size_t max_outbound_;
   std::atomic<std::int64_t>& all_queued_;  // every connection's queue
