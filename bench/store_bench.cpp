@@ -5,6 +5,7 @@
 //   store_bench append --backend sqlite|postgres [--writers 64] [--seconds 5]
 //                      [--docs 64] [--payload 32] [--async 1]
 //                      [--wal-pages N]  (SQLite: wal_checkpoint_pages)
+//                      [--defer-sync 0] (SQLite: fsync inside each commit)
 //                      [--pg-socket 1]  (PostgreSQL: Unix socket, not TCP)
 //
 // A writer keeps one single-op append outstanding and appends again when it
@@ -67,6 +68,7 @@ struct Args {
   bool async = false;
   int wal_pages = 0;       // SqliteOptions::wal_checkpoint_pages; 0 = default
   bool pg_socket = false;  // the throwaway server over its Unix socket
+  bool defer_sync = true;  // SqliteOptions::defer_wal_sync
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -104,6 +106,8 @@ Args Parse(int argc, char** argv) {
       a.wal_pages = std::stoi(v);
     else if (k == "--pg-socket")
       a.pg_socket = v == "1";
+    else if (k == "--defer-sync")
+      a.defer_sync = v != "0";
     else
       Die("unknown flag " + k);
   }
@@ -207,6 +211,7 @@ void OpenBackend(const Args& a, Backend& b) {
     weft::store::SqliteOptions o;
     o.path = b.dir + "/bench.db";
     if (a.wal_pages > 0) o.wal_checkpoint_pages = a.wal_pages;
+    o.defer_wal_sync = a.defer_sync;
     o.on_commit = [&b](std::size_t n, Clock::duration d) {
       b.commits.Observe(n, d);
     };

@@ -15,6 +15,7 @@
 // the completer thread; they must be short and must not wait for another
 // append (that would deadlock the completer).
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -36,7 +37,8 @@ struct AppendRequest {
   AppendCallback done;
 };
 
-// Runs `group` in one transaction and returns after it is durably committed.
+// Runs `group` in one transaction and returns after it is durably committed
+// (or, with Options::before_callbacks, after it is committed).
 // The outer Result is the commit: an error means nothing of the group is
 // stored and every request fails with it. Otherwise one Result per request,
 // in order; a failed request must have left nothing stored (e.g. rolled back
@@ -50,9 +52,16 @@ class GroupCommitter {
     // Upper bound on the operations of one group (a single larger request
     // still forms a group of its own). Default 8192.
     std::size_t max_group_ops = 8192;
-    // Called on the committer thread after each group's durable commit
-    // (e.g. weftd's weft_store_commit_seconds); must be short.
+    // Called on the completer thread once a group is durable, with the time
+    // since the committer took it (e.g. weftd's
+    // weft_store_commit_seconds); must be short.
     CommitObserver on_commit;
+    // Called on the completer thread before a group's callbacks, after its
+    // writer returned; may be empty. A writer that returns before its
+    // commit is durable (SqliteStore puts the fsync off, so that the next
+    // group is built meanwhile) makes it durable here. An error fails every
+    // request of the group with it.
+    std::function<Status()> before_callbacks;
   };
 
   // Starts the committer and completer threads.
@@ -83,10 +92,14 @@ class GroupCommitter {
   // A committed group on its way to its callbacks.
   struct Committed {
     std::vector<AppendRequest> group;
+    std::size_t ops = 0;
+    std::chrono::steady_clock::time_point started;
     Result<std::vector<Result<AppendResult>>> results{
         std::vector<Result<AppendResult>>{}};
   };
 
+  // Whether the committer may take the next group now; mu_ held.
+  bool CanStartLocked() const;
   void Run();       // the committer thread
   void Complete();  // the completer thread: runs the callbacks
 
@@ -99,6 +112,10 @@ class GroupCommitter {
   bool idle_ = false;                // guarded by mu_: committer is waiting
   std::uint64_t groups_ = 0;         // guarded by mu_
   std::uint64_t requests_ = 0;       // guarded by mu_
+  std::size_t queued_ops_ = 0;       // guarded by mu_: ops in queue_
+  // The ops of each group committed whose before_callbacks has not
+  // returned, oldest first; guarded by mu_.
+  std::deque<std::size_t> unsynced_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;
   std::deque<Committed> done_;   // guarded by done_mu_, in commit order

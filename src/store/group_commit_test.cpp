@@ -138,9 +138,11 @@ TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
         return w.Write(g);
       },
       GroupCommitter::Options{
-          4, [&](std::size_t ops, std::chrono::steady_clock::duration) {
+          4,
+          [&](std::size_t ops, std::chrono::steady_clock::duration) {
             observed_ops.push_back(ops);
-          }});
+          },
+          {}});
   std::atomic<int> ok{0};
   std::promise<void> all;
   constexpr int kN = 11;
@@ -153,7 +155,7 @@ TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
   release_first.set_value();
   all.get_future().wait();
   EXPECT_EQ(w.group_sizes, (std::vector<std::size_t>{1, 4, 4, 2}));
-  gc.Stop();  // joins the committer: observed_ops is complete
+  gc.Stop();  // joins the completer: observed_ops is complete
   // The commit observer saw every group, with its operation count.
   EXPECT_EQ(observed_ops, (std::vector<std::size_t>{1, 4, 4, 2}));
 }
@@ -183,6 +185,86 @@ TEST(GroupCommitTest, TheNextGroupCommitsWhileCallbacksRun) {
              [second](Result<AppendResult> r) { second->set_value(r.ok()); }});
   EXPECT_TRUE(overlapped.get_future().get());
   EXPECT_TRUE(second->get_future().get());
+}
+
+// A writer that returns before its group is durable (SqliteStore defers the
+// fsync) relies on before_callbacks: it runs before each group's callbacks,
+// and its error fails the group's requests.
+TEST(GroupCommitTest, BeforeCallbacksRunsFirstAndItsErrorFailsTheGroup) {
+  RecordingWriter w;
+  std::mutex mu;
+  std::size_t made_durable = 0;  // committed groups covered by a "sync"
+  std::atomic<bool> fail{false};
+  std::atomic<int> early{0};
+  GroupCommitter::Options o;
+  o.before_callbacks = [&]() -> Status {
+    if (fail) return Status::Unavailable("sync failed");
+    std::lock_guard<std::mutex> l1(mu);
+    std::lock_guard<std::mutex> l2(w.mu);
+    made_durable = w.committed.size();
+    return Status::Ok();
+  };
+  GroupCommitter gc([&](std::span<AppendRequest> g) { return w.Write(g); }, o);
+  std::vector<std::promise<void>> done(100);
+  for (std::uint64_t i = 0; i < done.size(); ++i) {
+    gc.Submit({"d", OneOp(i), [&, i](Result<AppendResult> r) {
+                 std::lock_guard<std::mutex> lock(mu);
+                 // Requests are committed in order: request i is covered
+                 // once more than i requests were.
+                 if (!r.ok() || made_durable <= i) ++early;
+                 done[i].set_value();
+               }});
+  }
+  for (auto& d : done) d.get_future().wait();
+  EXPECT_EQ(early.load(), 0);
+  fail = true;
+  auto r = gc.SubmitAndWait("d", OneOp(1000));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "sync failed");
+}
+
+// While a group waits for before_callbacks (its fsync), the committer
+// commits at most one more group, and only one at least as large.
+TEST(GroupCommitTest, AtMostTwoGroupsWaitForTheirSync) {
+  RecordingWriter w;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  GroupCommitter::Options o;
+  o.before_callbacks = [released]() -> Status {
+    released.wait();
+    return Status::Ok();
+  };
+  std::atomic<int> writes{0};
+  GroupCommitter gc(
+      [&](std::span<AppendRequest> g) {
+        ++writes;
+        return w.Write(g);
+      },
+      o);
+  std::atomic<int> ok{0};
+  auto submit = [&](std::uint64_t i) {
+    gc.Submit({"d", OneOp(i), [&](Result<AppendResult> r) {
+                 if (r.ok()) ++ok;
+               }});
+  };
+  auto wait_writes = [&](int n) {
+    for (int i = 0; i < 2000 && writes.load() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return writes.load();
+  };
+  submit(0);
+  ASSERT_EQ(wait_writes(1), 1);  // group 1 (1 op) waits for its sync
+  submit(1);
+  submit(2);
+  ASSERT_GE(wait_writes(2), 2);  // group 2 (1-2 ops) may go: as large
+  for (std::uint64_t i = 3; i < 10; ++i) submit(i);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(writes.load(), 2);  // a third group would wait for a sync too
+  release.set_value();
+  gc.Stop();
+  EXPECT_EQ(ok.load(), 10);
+  EXPECT_EQ(writes.load(), 3);  // everything queued went as one group
 }
 
 TEST(GroupCommitTest, StopFinishesQueuedRequestsAndRefusesNewOnes) {

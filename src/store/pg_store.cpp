@@ -184,7 +184,8 @@ class PgStore final : public Store {
     }
     committer_ = std::make_unique<GroupCommitter>(
         [this](std::span<AppendRequest> g) { return WriteGroup(g); },
-        GroupCommitter::Options{options_.max_group_ops, options_.on_commit});
+        GroupCommitter::Options{
+            options_.max_group_ops, options_.on_commit, {}});
     return Status::Ok();
   }
 

@@ -35,6 +35,7 @@ struct State {
   long syncs = 0;
   long wal_writes = 0;
   bool fail_next_wal_write = false;
+  bool fail_next_wal_sync = false;
   std::set<File*> open_files;
   vfs_shim::VfsHead head{};
   sqlite3_vfs vfs{};
@@ -148,6 +149,10 @@ int Sync(sqlite3_file* file, int flags) {
   State* s = StateOfFile(f);
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->crashed) return SQLITE_IOERR_FSYNC;
+  if (f->wal && s->fail_next_wal_sync) {
+    s->fail_next_wal_sync = false;
+    return SQLITE_IOERR_FSYNC;
+  }
   int rc = f->head.real->pMethods->xSync(f->head.real, flags);
   if (rc == SQLITE_OK) {
     f->undo->clear();
@@ -246,6 +251,12 @@ void FaultVfs::FailNextWalWrite() {
   State* s = StateByName(name_);
   std::lock_guard<std::mutex> lock(s->mu);
   s->fail_next_wal_write = true;
+}
+
+void FaultVfs::FailNextWalSync() {
+  State* s = StateByName(name_);
+  std::lock_guard<std::mutex> lock(s->mu);
+  s->fail_next_wal_sync = true;
 }
 
 long FaultVfs::wal_writes() const {

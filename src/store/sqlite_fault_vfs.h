@@ -28,6 +28,8 @@ class FaultVfs {
   long wal_writes() const;
   // Fails the next xWrite to a WAL file with SQLITE_IOERR_WRITE (once).
   void FailNextWalWrite();
+  // Fails the next xSync of a WAL file with SQLITE_IOERR_FSYNC (once).
+  void FailNextWalSync();
 
   const std::string& name() const { return name_; }
 

@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -112,6 +114,7 @@ class SqliteStore final : public Store {
     WEFT_RETURN_IF_ERROR(Exec(options.synchronous_full
                                   ? "PRAGMA synchronous=FULL"
                                   : "PRAGMA synchronous=OFF"));
+    defer_sync_ = options.synchronous_full && options.defer_wal_sync;
     WEFT_RETURN_IF_ERROR(Migrate());
     WEFT_RETURN_IF_ERROR(PrepareAll());
     WEFT_RETURN_IF_ERROR(StartCheckpointer());
@@ -121,7 +124,11 @@ class SqliteStore final : public Store {
     }
     committer_ = std::make_unique<GroupCommitter>(
         [this](std::span<AppendRequest> g) { return WriteGroup(g); },
-        GroupCommitter::Options{options.max_group_ops, options.on_commit});
+        GroupCommitter::Options{options.max_group_ops, options.on_commit,
+                                defer_sync_ ? std::function<Status()>([this] {
+                                  return SyncCommits();
+                                })
+                                            : std::function<Status()>()});
     return Status::Ok();
   }
 
@@ -143,17 +150,20 @@ class SqliteStore final : public Store {
                                         std::int64_t after_seq,
                                         std::size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     return ReadOpsLocked(doc_id, after_seq, limit,
                          /*compacted_is_corrupt=*/false);
   }
 
   Result<std::int64_t> LastSeq(std::string_view doc_id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     return LastSeqLocked(doc_id);
   }
 
   Result<std::int64_t> FindOp(std::string_view doc_id, OpId id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     Use u(stmts_->find_op);
     u.Text(1, doc_id).U64(2, id.client_id).U64(3, id.local_seq);
     auto row = u.Step();
@@ -187,11 +197,13 @@ class SqliteStore final : public Store {
 
   Result<Snapshot> LatestSnapshot(std::string_view doc_id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     return LatestSnapshotLocked(doc_id);
   }
 
   Result<LoadedDocument> LoadDocument(std::string_view doc_id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     // Holding mu_ excludes the only writer: one consistent view.
     LoadedDocument out;
     auto last = LastSeqLocked(doc_id);
@@ -243,6 +255,7 @@ class SqliteStore final : public Store {
 
   Status Verify(const SnapshotValidator& validator) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     Stmt shape;
     WEFT_RETURN_IF_ERROR(shape.Prepare(db_,
                                        "SELECT doc_id, count(*), min(seq), "
@@ -306,6 +319,7 @@ class SqliteStore final : public Store {
 
   Result<DocumentDump> ExportDocument(std::string_view doc_id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     DocumentDump dump;
     dump.doc_id = std::string(doc_id);
     {
@@ -379,6 +393,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<std::string>> ListDocumentIds() override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     Use u(stmts_->list_docs);
     std::vector<std::string> out;
     for (;;) {
@@ -667,6 +682,11 @@ class SqliteStore final : public Store {
   // returns the per-request results (the ok ones were not stored).
   Result<std::vector<Result<AppendResult>>> WriteGroupLocked(
       std::span<AppendRequest> group) {
+    if (sync_failed_.load(std::memory_order_acquire)) {
+      return Status::Unavailable(
+          "sqlite: a WAL fsync failed earlier; the store takes no more "
+          "writes until it is reopened");
+    }
     {
       Use u(stmts_->begin);
       WEFT_RETURN_IF_ERROR(u.Run());
@@ -685,8 +705,17 @@ class SqliteStore final : public Store {
     }
     Status c;
     if (!failed) {
+      // The fsync is put off to SyncCommits (on the completer thread,
+      // before any callback of this group), so that the next group is built
+      // while it runs.
+      std::optional<DeferWalSyncs> defer;
+      if (defer_sync_) defer.emplace(&deferred_);
       Use u(stmts_->commit);
       c = u.Run();
+      defer.reset();
+      if (c.ok() && defer_sync_) {
+        deferred_commits_.fetch_add(1, std::memory_order_release);
+      }
     }
     if (failed || !c.ok()) {
       Use u(stmts_->rollback);
@@ -757,6 +786,30 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Makes every commit whose WAL sync was deferred durable: one fsync for
+  // all of them. Readers call it (with mu_ held) before they read, so that
+  // nothing is read back, and so sent to anyone, before it is durable. A
+  // failed fsync leaves the store refusing writes (after a failed fsync the
+  // kernel may have dropped the pages and a later fsync would not say so).
+  Status SyncCommits() {
+    if (!defer_sync_) return Status::Ok();
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    if (!sync_error_.ok()) return sync_error_;
+    std::uint64_t target = deferred_commits_.load(std::memory_order_acquire);
+    if (synced_commits_ >= target) return Status::Ok();
+    int rc = SyncDeferredWal(deferred_);
+    if (rc != SQLITE_OK) {
+      sync_error_ = Status::Unavailable(
+          "sqlite: fsync of the WAL of " + options_.path + " failed (" +
+          sqlite3_errstr(rc) +
+          "); the store takes no more writes until it is reopened");
+      sync_failed_.store(true, std::memory_order_release);
+      return sync_error_;
+    }
+    synced_commits_ = target;
+    return Status::Ok();
+  }
+
   // Runs in each commit on db_, so with mu_ held.
   static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
     auto* store = static_cast<SqliteStore*>(self);
@@ -775,7 +828,17 @@ class SqliteStore final : public Store {
 
   SqliteOptions options_;
   std::string vfs_;  // the VFS both connections use
-  std::mutex mu_;    // guards db_ and stmts_ use
+  // Deferred WAL syncs (SqliteOptions::defer_wal_sync): the committer counts
+  // its commits in deferred_commits_ after each returns; SyncCommits syncs
+  // the WAL file recorded in deferred_ and so covers every commit counted.
+  bool defer_sync_ = false;
+  DeferredWalSync deferred_;
+  std::atomic<std::uint64_t> deferred_commits_{0};
+  std::atomic<bool> sync_failed_{false};
+  std::mutex sync_mu_;
+  std::uint64_t synced_commits_ = 0;  // guarded by sync_mu_
+  Status sync_error_;                 // guarded by sync_mu_
+  std::mutex mu_;                     // guards db_ and stmts_ use
   sqlite3* db_ = nullptr;
   sqlite3* checkpoint_db_ = nullptr;  // used by the checkpointer thread only
   // The WAL's frames after the last commit, for the checkpointer thread's

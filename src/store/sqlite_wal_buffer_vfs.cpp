@@ -22,7 +22,12 @@ struct Pending {
   // has reported it, so that the commit whose frames were lost fails at its
   // sync even when the flush ran in a call whose result SQLite ignores.
   int error = SQLITE_OK;
+  // A sync of this file has succeeded (only later ones may be deferred).
+  bool synced = false;
 };
+
+// Set by DeferWalSyncs on its thread.
+thread_local DeferredWalSync* t_defer = nullptr;
 
 // Flushed early past this size, to bound the memory of a huge transaction.
 constexpr std::size_t kMaxPending = 4 << 20;
@@ -98,9 +103,20 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
       file, [&](sqlite3_file* r) { return r->pMethods->xTruncate(r, size); });
 }
 int Sync(sqlite3_file* file, int flags) {
-  int rc = FlushThen(
-      file, [&](sqlite3_file* r) { return r->pMethods->xSync(r, flags); });
-  if (Pending* p = Of(file)->pending) p->error = SQLITE_OK;  // reported
+  Pending* p = Of(file)->pending;
+  int rc;
+  if (p != nullptr && p->synced && t_defer != nullptr) {
+    rc = Flush(Of(file));
+    if (rc == SQLITE_OK) {
+      t_defer->flags.store(flags, std::memory_order_relaxed);
+      t_defer->file.store(Of(file)->head.real, std::memory_order_release);
+    }
+  } else {
+    rc = FlushThen(
+        file, [&](sqlite3_file* r) { return r->pMethods->xSync(r, flags); });
+    if (p != nullptr && rc == SQLITE_OK) p->synced = true;
+  }
+  if (p != nullptr) p->error = SQLITE_OK;  // reported
   return rc;
 }
 int FileSize(sqlite3_file* file, sqlite3_int64* size) {
@@ -135,6 +151,15 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
 }
 
 }  // namespace
+
+DeferWalSyncs::DeferWalSyncs(DeferredWalSync* into) { t_defer = into; }
+DeferWalSyncs::~DeferWalSyncs() { t_defer = nullptr; }
+
+int SyncDeferredWal(const DeferredWalSync& d) {
+  sqlite3_file* f = d.file.load(std::memory_order_acquire);
+  if (f == nullptr) return SQLITE_OK;
+  return f->pMethods->xSync(f, d.flags.load(std::memory_order_relaxed));
+}
 
 std::string WalBufferVfs(const std::string& base) {
   static std::mutex mu;
