@@ -235,13 +235,25 @@ TEST(GroupCommitTest, AtMostTwoGroupsWaitForTheirSync) {
     return Status::Ok();
   };
   std::atomic<int> writes{0};
+  std::atomic<int> ok{0};
   GroupCommitter gc(
       [&](std::span<AppendRequest> g) {
         ++writes;
         return w.Write(g);
       },
       o);
-  std::atomic<int> ok{0};
+  // Released on every way out, so that a failed assertion does not leave
+  // the completer waiting while gc's destructor joins it
+  // (declared after gc, so destroyed before it).
+  struct Releaser {
+    std::promise<void>& p;
+    bool done = false;
+    void Now() {
+      if (!done) p.set_value();
+      done = true;
+    }
+    ~Releaser() { Now(); }
+  } releaser{release};
   auto submit = [&](std::uint64_t i) {
     gc.Submit({"d", OneOp(i), [&](Result<AppendResult> r) {
                  if (r.ok()) ++ok;
@@ -261,7 +273,7 @@ TEST(GroupCommitTest, AtMostTwoGroupsWaitForTheirSync) {
   for (std::uint64_t i = 3; i < 10; ++i) submit(i);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(writes.load(), 2);  // a third group would wait for a sync too
-  release.set_value();
+  releaser.Now();
   gc.Stop();
   EXPECT_EQ(ok.load(), 10);
   EXPECT_EQ(writes.load(), 3);  // everything queued went as one group

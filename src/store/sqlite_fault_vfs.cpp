@@ -2,11 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "common/check.h"
@@ -27,6 +29,7 @@ struct File {
   vfs_shim::FileHead head;  // must be first
   std::vector<Undo>* undo;  // owned; unsynced changes, oldest first
   bool wal;                 // opened as a WAL file
+  bool header_unsynced;     // WAL: its header written since the last sync
 };
 
 struct State {
@@ -36,6 +39,9 @@ struct State {
   long wal_writes = 0;
   bool fail_next_wal_write = false;
   bool fail_next_wal_sync = false;
+  long wal_header_writes = 0;
+  long frames_under_unsynced_header = 0;
+  std::chrono::milliseconds wal_sync_delay{0};
   std::set<File*> open_files;
   vfs_shim::VfsHead head{};
   sqlite3_vfs vfs{};
@@ -130,7 +136,15 @@ int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
     return SQLITE_IOERR_WRITE;
   }
   Remember(f, off, n);
-  if (f->wal) ++s->wal_writes;
+  if (f->wal) {
+    ++s->wal_writes;
+    // A WAL's header is its first 32 bytes (wal.c: WAL_HDRSIZE).
+    if (off < 32) ++s->wal_header_writes;
+    if ((off < 32 && off + n > 32) || (off >= 32 && f->header_unsynced)) {
+      ++s->frames_under_unsynced_header;
+    }
+    if (off < 32) f->header_unsynced = true;
+  }
   return f->head.real->pMethods->xWrite(f->head.real, buf, n, off);
 }
 
@@ -147,6 +161,14 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
 int Sync(sqlite3_file* file, int flags) {
   File* f = reinterpret_cast<File*>(file);
   State* s = StateOfFile(f);
+  if (f->wal) {
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      delay = s->wal_sync_delay;
+    }
+    std::this_thread::sleep_for(delay);
+  }
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->crashed) return SQLITE_IOERR_FSYNC;
   if (f->wal && s->fail_next_wal_sync) {
@@ -156,6 +178,7 @@ int Sync(sqlite3_file* file, int flags) {
   int rc = f->head.real->pMethods->xSync(f->head.real, flags);
   if (rc == SQLITE_OK) {
     f->undo->clear();
+    f->header_unsynced = false;
     ++s->syncs;
   }
   return rc;
@@ -174,6 +197,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   }
   f->undo = new std::vector<Undo>();
   f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+  f->header_unsynced = false;
   {
     std::lock_guard<std::mutex> lock(FileStatesMu());
     FileStates()[f] = s;
@@ -196,6 +220,14 @@ int Delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
 }
 State* StateByName(const std::string& name) {
   return Registry().at(name).get();
+}
+
+// Runs f on the named VFS's state under its mutex.
+template <typename F>
+auto With(const std::string& name, F f) {
+  State* s = StateByName(name);
+  std::lock_guard<std::mutex> lock(s->mu);
+  return f(*s);
 }
 
 }  // namespace
@@ -236,33 +268,40 @@ void FaultVfs::Crash() {
 }
 
 void FaultVfs::Reset() {
-  State* s = StateByName(name_);
-  std::lock_guard<std::mutex> lock(s->mu);
-  s->crashed = false;
+  With(name_, [](State& s) {
+    s.crashed = false;
+    s.fail_next_wal_write = false;
+    s.fail_next_wal_sync = false;
+    s.wal_sync_delay = std::chrono::milliseconds(0);
+  });
 }
 
 long FaultVfs::syncs() const {
-  State* s = StateByName(name_);
-  std::lock_guard<std::mutex> lock(s->mu);
-  return s->syncs;
+  return With(name_, [](State& s) { return s.syncs; });
+}
+
+void FaultVfs::SetWalSyncDelay(std::chrono::milliseconds delay) {
+  With(name_, [&](State& s) { s.wal_sync_delay = delay; });
+}
+
+long FaultVfs::wal_header_writes() const {
+  return With(name_, [](State& s) { return s.wal_header_writes; });
+}
+
+long FaultVfs::frames_under_unsynced_header() const {
+  return With(name_, [](State& s) { return s.frames_under_unsynced_header; });
 }
 
 void FaultVfs::FailNextWalWrite() {
-  State* s = StateByName(name_);
-  std::lock_guard<std::mutex> lock(s->mu);
-  s->fail_next_wal_write = true;
+  With(name_, [](State& s) { s.fail_next_wal_write = true; });
 }
 
 void FaultVfs::FailNextWalSync() {
-  State* s = StateByName(name_);
-  std::lock_guard<std::mutex> lock(s->mu);
-  s->fail_next_wal_sync = true;
+  With(name_, [](State& s) { s.fail_next_wal_sync = true; });
 }
 
 long FaultVfs::wal_writes() const {
-  State* s = StateByName(name_);
-  std::lock_guard<std::mutex> lock(s->mu);
-  return s->wal_writes;
+  return With(name_, [](State& s) { return s.wal_writes; });
 }
 
 }  // namespace weft::store::testing

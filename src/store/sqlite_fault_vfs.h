@@ -9,6 +9,7 @@
 // truncate and delete with SQLITE_IOERR until Reset(). Like LevelDB's
 // FaultInjectionTestEnv. Thread-safe. Test support only.
 
+#include <chrono>
 #include <string>
 
 namespace weft::store::testing {
@@ -20,7 +21,8 @@ class FaultVfs {
 
   // Drops unsynced writes of every open file and fails further I/O.
   void Crash();
-  // Lets I/O through again (for the next round).
+  // Lets I/O through again (for the next round) and clears the injected
+  // failures and delay.
   void Reset();
   // How many xSync calls reached the VFS (for tests of the test).
   long syncs() const;
@@ -30,6 +32,13 @@ class FaultVfs {
   void FailNextWalWrite();
   // Fails the next xSync of a WAL file with SQLITE_IOERR_FSYNC (once).
   void FailNextWalSync();
+  // Every xSync of a WAL file first sleeps this long (0: none).
+  void SetWalSyncDelay(std::chrono::milliseconds delay);
+  // Writes to a WAL's header (its first 32 bytes), and WAL writes past the
+  // header made while a header write was not yet synced: SQLite syncs a new
+  // header before the frames that follow it, so this stays 0.
+  long wal_header_writes() const;
+  long frames_under_unsynced_header() const;
 
   const std::string& name() const { return name_; }
 

@@ -174,6 +174,7 @@ class SqliteStore final : public Store {
 
   Status SaveSnapshot(const Snapshot& snapshot) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status s = [&]() -> Status {
       auto last = LastSeqLocked(snapshot.doc_id);
@@ -228,6 +229,7 @@ class SqliteStore final : public Store {
 
   Status Compact(std::string_view doc_id, std::int64_t through_seq) override {
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status s = [&]() -> Status {
       {
@@ -356,6 +358,7 @@ class SqliteStore final : public Store {
   Status ImportDocument(const DocumentDump& dump) override {
     WEFT_RETURN_IF_ERROR(CheckDocumentDump(dump));
     std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
     WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status s = [&]() -> Status {
       auto last = LastSeqLocked(dump.doc_id);

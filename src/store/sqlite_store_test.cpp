@@ -14,6 +14,7 @@
 
 #include "store/sqlite_backup.h"
 #include "store/sqlite_fault_vfs.h"
+#include "store/sqlite_wal_buffer_vfs.h"
 #include "store/store_test_backends.h"
 #include "store/store_test_workload.h"
 
@@ -266,8 +267,7 @@ TEST(SqliteWalTest, AFailedDeferredFsyncFailsItsAppendAndStopsTheStore) {
   {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    // The first commit syncs inline (the file's first sync); the second is
-    // deferred.
+    // Opening synced the WAL (migrations), so these syncs are deferred.
     for (std::uint64_t i = 1; i <= 2; ++i) {
       ASSERT_TRUE(
           (*store)->Append("doc", std::vector<NewOp>{OpFor({1, i})}).ok());
@@ -296,6 +296,95 @@ TEST(SqliteWalTest, AFailedDeferredFsyncFailsItsAppendAndStopsTheStore) {
   EXPECT_EQ((*ops)[1].id.local_seq, 2u);
   EXPECT_EQ(ops->back().id.local_seq, 5u);
   for (const StoredOp& op : *ops) EXPECT_NE(op.id.local_seq, 4u);
+}
+
+// Linux reports a failed writeback to one fsync of a file description only.
+// When another sync of the WAL (a checkpoint, a metadata commit) is the one
+// that fails, the deferred sync of a commit made before it must fail too.
+TEST(SqliteWalTest, ADeferredSyncFailsWhenAnotherSyncOfTheWalFailed) {
+  FaultVfs* vfs = FaultVfs::Get("weft-fault");
+  vfs->Reset();
+  TempDir dir;
+  const std::string vfs_name = WalBufferVfs(vfs->name());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir.path() + "/raw.db").c_str(), &db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            vfs_name.c_str()),
+            SQLITE_OK);
+  auto exec = [&](const char* sql) {
+    return sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  };
+  ASSERT_EQ(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                 "CREATE TABLE t (x)"),
+            SQLITE_OK);
+  DeferredWalSync deferred;
+  {
+    DeferWalSyncs scope(&deferred);
+    ASSERT_EQ(exec("INSERT INTO t VALUES (1)"), SQLITE_OK);
+  }
+  ASSERT_NE(deferred.file.load(), nullptr);  // the commit's sync was put off
+  vfs->FailNextWalSync();
+  EXPECT_NE(exec("INSERT INTO t VALUES (2)"), SQLITE_OK);  // a real sync
+  EXPECT_NE(SyncDeferredWal(deferred), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+// SQLite syncs a WAL's header before the frames that follow it (when the
+// WAL starts again after a checkpoint): otherwise a power loss could leave
+// new frames under the old header, and recovery would replay a stale prefix
+// of the old WAL. Deferring commit syncs must not defer that one.
+TEST(SqliteWalTest, TheWalHeaderIsSyncedBeforeTheFramesAfterIt) {
+  FaultVfs* vfs = FaultVfs::Get("weft-fault");
+  TempDir dir;
+  SqliteOptions opts = OnFaultVfs(dir, "header.db");
+  opts.wal_checkpoint_pages = 8;  // the WAL starts again often
+  long headers_before = vfs->wal_header_writes();
+  long bad_before = vfs->frames_under_unsynced_header();
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  for (std::uint64_t i = 1; i <= 300; ++i) {
+    auto r = (*store)->Append("doc-" + std::to_string(i % 5),
+                              std::vector<NewOp>{OpFor({1, i})});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  store->reset();
+  EXPECT_GT(vfs->wal_header_writes() - headers_before, 5);  // restarts
+  EXPECT_EQ(vfs->frames_under_unsynced_header() - bad_before, 0);
+}
+
+// A read syncs what was committed before it reads, so nothing is read back
+// (and sent to a subscriber) that a power loss could still take away: with
+// the completer's fsync slowed down, an op seen by ReadOps right after its
+// commit survives a power loss at that moment.
+TEST(SqliteWalTest, WhatAReadReturnsIsDurable) {
+  FaultVfs* vfs = FaultVfs::Get("weft-fault");
+  TempDir dir;
+  SqliteOptions opts = OnFaultVfs(dir, "read.db");
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE(
+        (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 1})}).ok());
+    vfs->SetWalSyncDelay(std::chrono::milliseconds(300));
+    (*store)->AppendAsync("doc", {OpFor({1, 2})}, [](Result<AppendResult>) {});
+    bool seen = false;
+    for (int i = 0; i < 2000 && !seen; ++i) {
+      auto ops = (*store)->ReadOps("doc", 0);
+      ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+      seen = ops->size() == 2;
+      if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(seen);
+    vfs->Crash();  // the power goes the moment the read returned
+  }
+  std::filesystem::remove(opts.path + "-shm");
+  vfs->Reset();
+  opts.vfs.clear();
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto ops = (*store)->ReadOps("doc", 0);
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  EXPECT_EQ(ops->size(), 2u);
 }
 
 // With the fsync inside each commit, a failed fsync fails that commit only.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -24,7 +25,19 @@ struct Pending {
   int error = SQLITE_OK;
   // A sync of this file has succeeded (only later ones may be deferred).
   bool synced = false;
+  // The WAL header was written and not synced since: SQLite syncs it before
+  // the frames that follow a restart of the WAL, so that no frame of the new
+  // WAL reaches the disk under the old header (a power loss could then
+  // replay a stale prefix of the old WAL); that sync is never deferred.
+  bool header_unsynced = false;
+  // The first failed fsync of this file, for SyncDeferredWal: Linux reports
+  // a failed writeback to one fsync of a file description only, and any
+  // sync of this file (a checkpoint, another commit) may be the one.
+  std::atomic<int> sync_error{SQLITE_OK};
 };
+
+// The size of a WAL file's header (wal.c: WAL_HDRSIZE).
+constexpr sqlite3_int64 kWalHeaderSize = 32;
 
 // Set by DeferWalSyncs on its thread.
 thread_local DeferredWalSync* t_defer = nullptr;
@@ -88,6 +101,7 @@ int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
     int rc = Flush(f);
     if (rc != SQLITE_OK) return rc;
   }
+  if (off < kWalHeaderSize) p.header_unsynced = true;
   if (p.bytes.empty()) p.offset = off;
   p.bytes.append(static_cast<const char*>(buf), static_cast<std::size_t>(n));
   return p.bytes.size() >= kMaxPending ? Flush(f) : SQLITE_OK;
@@ -102,19 +116,34 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   return FlushThen(
       file, [&](sqlite3_file* r) { return r->pMethods->xTruncate(r, size); });
 }
+// Syncs the wrapped file; a WAL's failure is kept for SyncDeferredWal.
+int RealSync(File* f, int flags) {
+  sqlite3_file* r = f->head.real;
+  int rc = r->pMethods->xSync(r, flags);
+  if (rc != SQLITE_OK && f->pending != nullptr) {
+    int ok = SQLITE_OK;
+    f->pending->sync_error.compare_exchange_strong(ok, rc);
+  }
+  return rc;
+}
+
 int Sync(sqlite3_file* file, int flags) {
-  Pending* p = Of(file)->pending;
+  File* f = Of(file);
+  Pending* p = f->pending;
   int rc;
-  if (p != nullptr && p->synced && t_defer != nullptr) {
-    rc = Flush(Of(file));
+  if (p != nullptr && p->synced && !p->header_unsynced && t_defer != nullptr) {
+    rc = Flush(f);
     if (rc == SQLITE_OK) {
       t_defer->flags.store(flags, std::memory_order_relaxed);
-      t_defer->file.store(Of(file)->head.real, std::memory_order_release);
+      t_defer->file.store(file, std::memory_order_release);
     }
   } else {
-    rc = FlushThen(
-        file, [&](sqlite3_file* r) { return r->pMethods->xSync(r, flags); });
-    if (p != nullptr && rc == SQLITE_OK) p->synced = true;
+    rc = Flush(f);
+    if (rc == SQLITE_OK) rc = RealSync(f, flags);
+    if (p != nullptr && rc == SQLITE_OK) {
+      p->synced = true;
+      p->header_unsynced = false;
+    }
   }
   if (p != nullptr) p->error = SQLITE_OK;  // reported
   return rc;
@@ -156,9 +185,12 @@ DeferWalSyncs::DeferWalSyncs(DeferredWalSync* into) { t_defer = into; }
 DeferWalSyncs::~DeferWalSyncs() { t_defer = nullptr; }
 
 int SyncDeferredWal(const DeferredWalSync& d) {
-  sqlite3_file* f = d.file.load(std::memory_order_acquire);
-  if (f == nullptr) return SQLITE_OK;
-  return f->pMethods->xSync(f, d.flags.load(std::memory_order_relaxed));
+  sqlite3_file* file = d.file.load(std::memory_order_acquire);
+  if (file == nullptr) return SQLITE_OK;
+  File* f = Of(file);
+  int rc = RealSync(f, d.flags.load(std::memory_order_relaxed));
+  int failed = f->pending->sync_error.load();
+  return failed != SQLITE_OK ? failed : rc;
 }
 
 std::string WalBufferVfs(const std::string& base) {

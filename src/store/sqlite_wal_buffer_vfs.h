@@ -33,19 +33,20 @@ namespace weft::store {
 // wraps the VFS named `base` (empty: the default VFS).
 std::string WalBufferVfs(const std::string& base);
 
-// The WAL file whose sync a commit put off: the wrapped VFS's handle.
+// The WAL file whose sync a commit put off (the buffering VFS's handle).
 struct DeferredWalSync {
   std::atomic<sqlite3_file*> file{nullptr};
   std::atomic<int> flags{0};
 };
 
 // While one is alive on a thread, an xSync of a WAL file opened through a
-// buffering VFS (except the first sync of each file, which may also sync
-// its directory) writes the buffered frames, records the file in *into and
-// returns SQLITE_OK without syncing. SQLite then treats the commit as
-// durable and makes it visible to readers, so the caller must call
-// SyncDeferredWal before it reports the commit durable to anyone, and keep
-// the connection open until then.
+// buffering VFS writes the buffered frames, records the file in *into and
+// returns SQLITE_OK without syncing. Not deferred: the first sync of each
+// file (it may also sync its directory) and a sync that follows a write of
+// the WAL header (SQLite syncs a restarted WAL's header before its frames).
+// SQLite then treats the commit as durable and makes it visible to readers, so
+// the caller must call SyncDeferredWal before it reports the commit durable to
+// anyone, and keep the connection open until then.
 class DeferWalSyncs {
  public:
   explicit DeferWalSyncs(DeferredWalSync* into);
@@ -55,10 +56,12 @@ class DeferWalSyncs {
 };
 
 // Syncs the file recorded in `d` (the wrapped VFS's xSync): everything
-// written to it before the call becomes durable. May run on another thread
-// while the connection writes to the file: the unix VFS's sync reads only
-// the descriptor once the file's first sync has run. SQLITE_OK when nothing
-// was recorded.
+// written to it before the call becomes durable. Fails if this or any
+// earlier sync of the file failed (Linux reports a lost write to one fsync
+// only, which may have been another sync of the file). May run on another
+// thread while the connection writes to the file: the unix VFS's sync reads
+// only the descriptor once the file's first sync has run. SQLITE_OK when
+// nothing was recorded.
 int SyncDeferredWal(const DeferredWalSync& d);
 
 }  // namespace weft::store
