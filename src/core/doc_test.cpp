@@ -79,6 +79,48 @@ TEST(DocTest, ApplyUpdateReportsWhatChanged) {
   EXPECT_EQ(changes[0].container, **label);
 }
 
+// A text is reported when its content changes by a delete alone, and when
+// its update arrived before the container and is applied once it exists.
+TEST(DocTest, ApplyUpdateReportsDeletesAndTextsThatWaitedForTheirContainer) {
+  Doc a(1), b(2);
+  auto shapes = ContainerRef::RootMap("shapes");
+  const std::string sv0 = b.EncodeStateVector();
+  auto shape = a.structure().MapSet(shapes, "s1", Value::NewMap());
+  ASSERT_TRUE(shape.ok());
+  auto label = a.structure().MapSet(**shape, "label", Value::NewText());
+  ASSERT_TRUE(label.ok() && label->has_value());
+  auto created = a.EncodeDiff(sv0);
+  ASSERT_TRUE(created.ok());
+  const std::string sv1 = a.EncodeStateVector();
+  ASSERT_TRUE((*a.Text(**label))->Insert(0, "hey").ok());
+  auto typed = a.EncodeDiff(sv1);
+  ASSERT_TRUE(typed.ok());
+  std::vector<StructChange> changes;
+  // The typing first: its text does not exist on b yet, nothing changes.
+  ASSERT_TRUE(b.ApplyUpdate(*typed, &changes).ok());
+  EXPECT_TRUE(changes.empty());
+  // The container arrives, and the waiting text with it.
+  ASSERT_TRUE(b.ApplyUpdate(*created, &changes).ok());
+  auto reported = [&](const ContainerRef& c) {
+    for (const auto& ch : changes) {
+      if (ch.container == c && ch.key.empty() && ch.item == OpId{}) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(reported(**label));
+  EXPECT_EQ(b.ToJson(), a.ToJson());
+  // A delete alone.
+  const std::string sv2 = b.EncodeStateVector();
+  ASSERT_TRUE((*a.Text(**label))->Delete(0, 1).ok());
+  auto deleted = a.EncodeDiff(sv2);
+  ASSERT_TRUE(deleted.ok());
+  changes.clear();
+  ASSERT_TRUE(b.ApplyUpdate(*deleted, &changes).ok());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(reported(**label));
+  EXPECT_EQ(b.ToJson(), a.ToJson());
+}
+
 TEST(DocTest, OpCountIsDensePerClientOverAllParts) {
   Doc a(1), b(2);
   EXPECT_EQ(a.OpCount(1), 0u);
