@@ -144,6 +144,7 @@ void GroupCommitter::Run() {
     c.ops = ops;
     c.started = std::chrono::steady_clock::now();
     c.results = writer_(std::span<AppendRequest>(c.group));
+    c.written = std::chrono::steady_clock::now();
     if (c.results.ok()) {
       WEFT_CHECK_MSG(c.results->size() == c.group.size(),
                      "GroupWriter returned the wrong number of results");
@@ -188,7 +189,11 @@ void GroupCommitter::Complete() {
       if (idle_ && CanStartLocked()) cv_.notify_one();
     }
     if (c.results.ok() && options_.on_commit) {
-      options_.on_commit(c.ops, std::chrono::steady_clock::now() - c.started);
+      // Until durable: the writer's return, or the deferred sync's.
+      auto durable = options_.before_callbacks
+                         ? std::chrono::steady_clock::now()
+                         : c.written;
+      options_.on_commit(c.ops, durable - c.started);
     }
     for (std::size_t i = 0; i < c.group.size(); ++i) {
       if (c.results.ok()) {

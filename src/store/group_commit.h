@@ -53,7 +53,8 @@ class GroupCommitter {
     // still forms a group of its own). Default 8192.
     std::size_t max_group_ops = 8192;
     // Called on the completer thread once a group is durable, with the time
-    // since the committer took it (e.g. weftd's
+    // from the committer taking it until it was durable (the writer's
+    // return, or before_callbacks' when set) (e.g. weftd's
     // weft_store_commit_seconds); must be short.
     CommitObserver on_commit;
     // Called on the completer thread before a group's callbacks, after its
@@ -93,7 +94,8 @@ class GroupCommitter {
   struct Committed {
     std::vector<AppendRequest> group;
     std::size_t ops = 0;
-    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::time_point started;  // taken by the committer
+    std::chrono::steady_clock::time_point written;  // the writer returned
     Result<std::vector<Result<AppendResult>>> results{
         std::vector<Result<AppendResult>>{}};
   };
