@@ -224,7 +224,9 @@ TEST(GroupCommitTest, BeforeCallbacksRunsFirstAndItsErrorFailsTheGroup) {
 }
 
 // While a group waits for before_callbacks (its fsync), the committer
-// commits at most one more group, and only one at least as large.
+// commits at most one more group, and only one at least as large. (The
+// waits that show a group was not started cannot fail falsely; a broken
+// rule that started it later than 100 ms would go unseen.)
 TEST(GroupCommitTest, AtMostTwoGroupsWaitForTheirSync) {
   RecordingWriter w;
   std::promise<void> release;
@@ -265,12 +267,22 @@ TEST(GroupCommitTest, AtMostTwoGroupsWaitForTheirSync) {
     }
     return writes.load();
   };
-  submit(0);
-  ASSERT_EQ(wait_writes(1), 1);  // group 1 (1 op) waits for its sync
-  submit(1);
-  submit(2);
-  ASSERT_GE(wait_writes(2), 2);  // group 2 (1-2 ops) may go: as large
-  for (std::uint64_t i = 3; i < 10; ++i) submit(i);
+  auto submit_ops = [&](std::uint64_t first, std::uint64_t n) {
+    std::vector<NewOp> ops;
+    for (std::uint64_t i = 0; i < n; ++i) ops.push_back(OneOp(first + i)[0]);
+    gc.Submit({"d", std::move(ops), [&](Result<AppendResult> r) {
+                 if (r.ok()) ++ok;
+               }});
+  };
+  submit_ops(0, 3);
+  ASSERT_EQ(wait_writes(1), 1);  // group 1 (3 ops) waits for its sync
+  submit(3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(writes.load(), 1);  // 1 op queued: smaller, it waits
+  submit(4);
+  submit(5);
+  ASSERT_GE(wait_writes(2), 2);  // 3 ops queued: as large, it goes
+  for (std::uint64_t i = 6; i < 12; ++i) submit(i);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(writes.load(), 2);  // a third group would wait for a sync too
   releaser.Now();

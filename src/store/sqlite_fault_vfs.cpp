@@ -23,6 +23,7 @@ struct Undo {
   sqlite3_int64 offset;
   std::string old;
   sqlite3_int64 old_size;
+  long seq;  // the file's count of changes when it was made
 };
 
 struct File {
@@ -30,6 +31,8 @@ struct File {
   std::vector<Undo>* undo;  // owned; unsynced changes, oldest first
   bool wal;                 // opened as a WAL file
   bool header_unsynced;     // WAL: its header written since the last sync
+  long header_writes;       // WAL: writes to its header so far
+  long changes;             // writes and truncates so far
 };
 
 struct State {
@@ -81,7 +84,7 @@ sqlite3_int64 RealSize(File* f) {
 // Remembers the bytes [offset, offset + n) and the size before a change.
 void Remember(File* f, sqlite3_int64 offset, sqlite3_int64 n) {
   sqlite3_int64 size = RealSize(f);
-  Undo u{offset, {}, size};
+  Undo u{offset, {}, size, f->changes++};
   if (offset < size) {
     sqlite3_int64 len = std::min(n, size - offset);
     u.old.resize(static_cast<std::size_t>(len));
@@ -143,7 +146,10 @@ int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
     if ((off < 32 && off + n > 32) || (off >= 32 && f->header_unsynced)) {
       ++s->frames_under_unsynced_header;
     }
-    if (off < 32) f->header_unsynced = true;
+    if (off < 32) {
+      f->header_unsynced = true;
+      ++f->header_writes;
+    }
   }
   return f->head.real->pMethods->xWrite(f->head.real, buf, n, off);
 }
@@ -161,14 +167,18 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
 int Sync(sqlite3_file* file, int flags) {
   File* f = reinterpret_cast<File*>(file);
   State* s = StateOfFile(f);
-  if (f->wal) {
-    std::chrono::milliseconds delay;
-    {
-      std::lock_guard<std::mutex> lock(s->mu);
-      delay = s->wal_sync_delay;
-    }
-    std::this_thread::sleep_for(delay);
+  // A sync makes durable what was written before it was called: writes
+  // made while it is delayed stay undoable.
+  long covered;  // changes before this one are made durable by it
+  long header_writes;
+  std::chrono::milliseconds delay;
+  {
+    std::lock_guard<std::mutex> lock(s->mu);
+    covered = f->changes;
+    header_writes = f->header_writes;
+    delay = f->wal ? s->wal_sync_delay : std::chrono::milliseconds(0);
   }
+  std::this_thread::sleep_for(delay);
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->crashed) return SQLITE_IOERR_FSYNC;
   if (f->wal && s->fail_next_wal_sync) {
@@ -177,8 +187,8 @@ int Sync(sqlite3_file* file, int flags) {
   }
   int rc = f->head.real->pMethods->xSync(f->head.real, flags);
   if (rc == SQLITE_OK) {
-    f->undo->clear();
-    f->header_unsynced = false;
+    std::erase_if(*f->undo, [&](const Undo& u) { return u.seq < covered; });
+    if (f->header_writes == header_writes) f->header_unsynced = false;
     ++s->syncs;
   }
   return rc;
@@ -198,6 +208,8 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   f->undo = new std::vector<Undo>();
   f->wal = (flags & SQLITE_OPEN_WAL) != 0;
   f->header_unsynced = false;
+  f->header_writes = 0;
+  f->changes = 0;
   {
     std::lock_guard<std::mutex> lock(FileStatesMu());
     FileStates()[f] = s;

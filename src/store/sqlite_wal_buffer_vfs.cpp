@@ -30,9 +30,8 @@ struct Pending {
   // WAL reaches the disk under the old header (a power loss could then
   // replay a stale prefix of the old WAL); that sync is never deferred.
   bool header_unsynced = false;
-  // The first failed fsync of this file, for SyncDeferredWal: Linux reports
-  // a failed writeback to one fsync of a file description only, and any
-  // sync of this file (a checkpoint, another commit) may be the one.
+  // The first failed fsync of this file; every later sync fails with it
+  // (RealSync). Written and read by whichever thread syncs.
   std::atomic<int> sync_error{SQLITE_OK};
 };
 
@@ -117,12 +116,21 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
       file, [&](sqlite3_file* r) { return r->pMethods->xTruncate(r, size); });
 }
 // Syncs the wrapped file; a WAL's failure is kept for SyncDeferredWal.
+// Syncs the wrapped file. A WAL's first failure sticks: every later sync
+// of the file fails with it. The kernel reports a failed writeback to one
+// fsync only, and a WAL is read back in order, so a commit whose frames
+// follow lost ones would be lost too, however well its own fsync went.
 int RealSync(File* f, int flags) {
+  Pending* p = f->pending;
+  if (p != nullptr) {
+    int failed = p->sync_error.load();
+    if (failed != SQLITE_OK) return failed;
+  }
   sqlite3_file* r = f->head.real;
   int rc = r->pMethods->xSync(r, flags);
-  if (rc != SQLITE_OK && f->pending != nullptr) {
+  if (rc != SQLITE_OK && p != nullptr) {
     int ok = SQLITE_OK;
-    f->pending->sync_error.compare_exchange_strong(ok, rc);
+    p->sync_error.compare_exchange_strong(ok, rc);
   }
   return rc;
 }
@@ -131,7 +139,8 @@ int Sync(sqlite3_file* file, int flags) {
   File* f = Of(file);
   Pending* p = f->pending;
   int rc;
-  if (p != nullptr && p->synced && !p->header_unsynced && t_defer != nullptr) {
+  if (p != nullptr && p->synced && !p->header_unsynced && t_defer != nullptr &&
+      p->sync_error.load() == SQLITE_OK) {
     rc = Flush(f);
     if (rc == SQLITE_OK) {
       t_defer->flags.store(flags, std::memory_order_relaxed);
@@ -187,10 +196,7 @@ DeferWalSyncs::~DeferWalSyncs() { t_defer = nullptr; }
 int SyncDeferredWal(const DeferredWalSync& d) {
   sqlite3_file* file = d.file.load(std::memory_order_acquire);
   if (file == nullptr) return SQLITE_OK;
-  File* f = Of(file);
-  int rc = RealSync(f, d.flags.load(std::memory_order_relaxed));
-  int failed = f->pending->sync_error.load();
-  return failed != SQLITE_OK ? failed : rc;
+  return RealSync(Of(file), d.flags.load(std::memory_order_relaxed));
 }
 
 std::string WalBufferVfs(const std::string& base) {

@@ -57,8 +57,9 @@ class DeferWalSyncs {
 
 // Syncs the file recorded in `d` (the wrapped VFS's xSync): everything
 // written to it before the call becomes durable. Fails if this or any
-// earlier sync of the file failed (Linux reports a lost write to one fsync
-// only, which may have been another sync of the file). May run on another
+// earlier sync of the file failed: once a WAL file's sync failed, every
+// later sync of it fails (Linux reports a lost write to one fsync only, and
+// frames after lost ones are lost too). May run on another
 // thread while the connection writes to the file: the unix VFS's sync reads
 // only the descriptor once the file's first sync has run. SQLITE_OK when
 // nothing was recorded.
