@@ -258,13 +258,17 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
     c.public_base_url.pop_back();
   }
   weft::store::MetadataStore* metadata = c.metadata;
-  c.check_ready = [metadata]() -> Status {
-    // Migrations ran when the store opened; this proves it still answers.
+  weft::store::Store* log_store = rt->store.get();
+  c.check_ready = [metadata, log_store]() -> Status {
+    // Migrations ran when the store opened; this proves it still answers,
+    // for accounts and for the operation log (which refuses everything
+    // after a failed WAL fsync, while account reads still work).
     auto probe = metadata->GetUser("readyz-probe");
-    if (probe.ok() || probe.status().code() == weft::StatusCode::kNotFound) {
-      return Status::Ok();
+    if (!probe.ok() && probe.status().code() != weft::StatusCode::kNotFound) {
+      return probe.status();
     }
-    return probe.status();
+    auto last = log_store->LastSeq("readyz-probe");
+    return last.ok() ? Status::Ok() : last.status();
   };
   return rt;
 }

@@ -281,6 +281,8 @@ TEST(SqliteWalTest, AFailedDeferredFsyncFailsItsAppendAndStopsTheStore) {
     ASSERT_FALSE(later.ok());
     EXPECT_EQ(later.status().code(), StatusCode::kUnavailable);
     EXPECT_FALSE((*store)->ReadOps("doc", 0).ok());
+    // What weftd's readiness probe asks: it must say the store is unusable.
+    EXPECT_FALSE((*store)->LastSeq("readyz-probe").ok());
   }
   vfs->Reset();
   auto store = OpenSqliteStore(opts);
