@@ -21,6 +21,16 @@
 namespace weft::store::testing {
 namespace {
 
+// Opens the store of `opts` again on the real file system after
+// FaultVfs::Crash() (the store that crashed closed first): a power loss
+// loses the shared-memory index too.
+Result<std::unique_ptr<Store>> ReopenAfterPowerLoss(SqliteOptions opts) {
+  std::filesystem::remove(opts.path + "-shm");
+  FaultVfs::Get("weft-fault")->Reset();
+  opts.vfs.clear();
+  return OpenSqliteStore(opts);
+}
+
 // Runs writers against a store on the fault VFS, "loses power" after a
 // random number of acknowledgements while appends are in flight, reopens on
 // the real file system and checks every acknowledged op. Returns the report
@@ -80,11 +90,7 @@ CheckReport PowerLossRounds(bool synchronous_full, int rounds,
     vfs->Crash();
     for (auto& w : writers) w.join();
     store->reset();
-    // A power loss loses the shared-memory index too.
-    std::filesystem::remove(opts.path + "-shm");
-    vfs->Reset();
-    opts.vfs.clear();
-    auto reopened = OpenSqliteStore(opts);
+    auto reopened = ReopenAfterPowerLoss(opts);
     EXPECT_TRUE(reopened.ok()) << reopened.status().ToString();
     if (!reopened.ok()) return result;
     auto report = CheckAcknowledged(**reopened, docs, acked);
@@ -381,10 +387,7 @@ TEST(SqliteWalTest, WhatAReadReturnsIsDurable) {
     ASSERT_TRUE(seen);
     vfs->Crash();  // the power goes the moment the read returned
   }
-  std::filesystem::remove(opts.path + "-shm");
-  vfs->Reset();
-  opts.vfs.clear();
-  auto store = OpenSqliteStore(opts);
+  auto store = ReopenAfterPowerLoss(opts);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto ops = (*store)->ReadOps("doc", 0);
   ASSERT_TRUE(ops.ok()) << ops.status().ToString();

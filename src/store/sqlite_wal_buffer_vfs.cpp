@@ -115,7 +115,6 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   return FlushThen(
       file, [&](sqlite3_file* r) { return r->pMethods->xTruncate(r, size); });
 }
-// Syncs the wrapped file; a WAL's failure is kept for SyncDeferredWal.
 // Syncs the wrapped file. A WAL's first failure sticks: every later sync
 // of the file fails with it. The kernel reports a failed writeback to one
 // fsync only, and a WAL is read back in order, so a commit whose frames
@@ -138,17 +137,15 @@ int RealSync(File* f, int flags) {
 int Sync(sqlite3_file* file, int flags) {
   File* f = Of(file);
   Pending* p = f->pending;
-  int rc;
-  if (p != nullptr && p->synced && !p->header_unsynced && t_defer != nullptr &&
-      p->sync_error.load() == SQLITE_OK) {
-    rc = Flush(f);
-    if (rc == SQLITE_OK) {
-      t_defer->flags.store(flags, std::memory_order_relaxed);
-      t_defer->file.store(file, std::memory_order_release);
-    }
+  int rc = Flush(f);
+  if (rc != SQLITE_OK) {
+    // Reported (below); the sync does not run.
+  } else if (p != nullptr && p->synced && !p->header_unsynced &&
+             t_defer != nullptr && p->sync_error.load() == SQLITE_OK) {
+    t_defer->flags.store(flags, std::memory_order_relaxed);
+    t_defer->file.store(file, std::memory_order_release);
   } else {
-    rc = Flush(f);
-    if (rc == SQLITE_OK) rc = RealSync(f, flags);
+    rc = RealSync(f, flags);
     if (p != nullptr && rc == SQLITE_OK) {
       p->synced = true;
       p->header_unsynced = false;
