@@ -544,8 +544,18 @@ class PgStore final : public Store {
   // constraint still stands behind it (a violation fails the group, which
   // WriteGroup then retries one request at a time). Per op this is a few
   // array elements instead of a statement (and a last-seq query) of its own.
+  //
+  // With `trust_heads`, when every document of the group is in heads_, the
+  // group takes one round trip: no last-seq query and no op-id lookup, the
+  // ops numbered from heads_ and assumed new. Both assumptions are checked
+  // by the unique constraints: a stale head collides on (doc_id, seq), a
+  // retried op on its op id. Either collision aborts the transaction before
+  // COMMIT, nothing is stored, *retry is set and the caller runs the group
+  // again without trusting heads_. (heads_ cannot be ahead of the table:
+  // it only ever holds a committed last seq, and ops are never deleted.)
   Result<std::vector<Result<AppendResult>>> WriteGroupBatched(
-      pg::Conn& c, std::span<AppendRequest> group) {
+      pg::Conn& c, std::span<AppendRequest> group, bool trust_heads,
+      bool* retry) {
     using pg::ArrayParam;
     PGconn* conn = c.get();
     if (PQenterPipelineMode(conn) != 1) {
@@ -611,36 +621,47 @@ class PgStore final : public Store {
         op_locals.Int(static_cast<std::int64_t>(op.id.local_seq));
       }
     }
-    bool sent = send("begin", Params()) &&
-                send("lock_docs", Params().Bytes(doc_ids.data())) &&
-                send("last_seqs", Params().Bytes(doc_ids.data())) &&
-                send("find_ops", Params()
-                                     .Bytes(op_docs.data())
-                                     .Bytes(op_clients.data())
-                                     .Bytes(op_locals.data())) &&
-                PQpipelineSync(conn) == 1;
-    if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
-    next("begin");
-    next("lock_docs");
-    Res last_seqs = next("last_seqs");
-    Res found = next("find_ops");
-    sync();
-    if (!first_error.ok()) return first_error;
-    if (last_seqs.rows() != static_cast<int>(docs.size())) {
-      return Status::Internal("last_seqs returned the wrong number of rows");
-    }
-
     std::vector<std::int64_t> last(docs.size());  // running, per document
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-      last[i] = last_seqs.Int(static_cast<int>(i), 0);
+    std::vector<std::int64_t> stored(total, 0);   // by op, 0 = not stored
+    bool fast = trust_heads;
+    for (std::size_t i = 0; fast && i < docs.size(); ++i) {
+      auto it = heads_.find(docs[i]);
+      fast = it != heads_.end();
+      if (fast) last[i] = it->second;
     }
-    if (found.rows() != static_cast<int>(total)) {
-      return Status::Internal("find_ops returned the wrong number of rows");
+    // Whatever happens next, heads_ is refreshed from a committed group only.
+    for (std::string_view d : docs) {
+      if (auto it = heads_.find(d); it != heads_.end()) heads_.erase(it);
     }
-    std::vector<std::int64_t> stored(total, 0);  // by op, 0 = not stored
-    for (std::size_t i = 0; i < total; ++i) {
-      if (!found.IsNull(static_cast<int>(i), 0)) {
-        stored[i] = found.Int(static_cast<int>(i), 0);
+    if (!fast) {
+      bool sent = send("begin", Params()) &&
+                  send("lock_docs", Params().Bytes(doc_ids.data())) &&
+                  send("last_seqs", Params().Bytes(doc_ids.data())) &&
+                  send("find_ops", Params()
+                                       .Bytes(op_docs.data())
+                                       .Bytes(op_clients.data())
+                                       .Bytes(op_locals.data())) &&
+                  PQpipelineSync(conn) == 1;
+      if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
+      next("begin");
+      next("lock_docs");
+      Res last_seqs = next("last_seqs");
+      Res found = next("find_ops");
+      sync();
+      if (!first_error.ok()) return first_error;
+      if (last_seqs.rows() != static_cast<int>(docs.size())) {
+        return Status::Internal("last_seqs returned the wrong number of rows");
+      }
+      for (std::size_t i = 0; i < docs.size(); ++i) {
+        last[i] = last_seqs.Int(static_cast<int>(i), 0);
+      }
+      if (found.rows() != static_cast<int>(total)) {
+        return Status::Internal("find_ops returned the wrong number of rows");
+      }
+      for (std::size_t i = 0; i < total; ++i) {
+        if (!found.IsNull(static_cast<int>(i), 0)) {
+          stored[i] = found.Int(static_cast<int>(i), 0);
+        }
       }
     }
     // Op ids new in this group, with their seqs (a repeat is a duplicate).
@@ -692,8 +713,9 @@ class PgStore final : public Store {
       results.emplace_back(std::move(a));
     }
 
-    sent = true;
-    if (inserts > 0) {
+    bool sent = !fast || (send("begin", Params()) &&
+                          send("lock_docs", Params().Bytes(doc_ids.data())));
+    if (sent && inserts > 0) {
       sent = send("insert_ops", Params()
                                     .Bytes(ins_doc.data())
                                     .Bytes(ins_seq.data())
@@ -706,10 +728,26 @@ class PgStore final : public Store {
     }
     sent = sent && send("commit", Params()) && PQpipelineSync(conn) == 1;
     if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
+    if (fast) {
+      next("begin");
+      next("lock_docs");
+    }
     if (inserts > 0) next("insert_ops");
     next("commit");
     sync();
-    if (!first_error.ok()) return first_error;
+    if (!first_error.ok()) {
+      // AlreadyExists is a unique violation in the INSERT: the transaction
+      // was aborted before COMMIT ran, so nothing of it is stored.
+      if (fast && first_error.code() == StatusCode::kAlreadyExists &&
+          retry != nullptr) {
+        *retry = true;
+      }
+      return first_error;
+    }
+    if (heads_.size() + docs.size() > kMaxHeads) heads_.clear();
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      if (last[i] > 0) heads_.emplace(docs[i], last[i]);
+    }
     return results;
   }
 
@@ -717,7 +755,14 @@ class PgStore final : public Store {
       std::span<AppendRequest> group) {
     auto c = pool_.Acquire();
     if (!c.ok()) return c.status();
-    auto results = WriteGroupBatched(*c, group);
+    bool retry = false;
+    auto results = WriteGroupBatched(*c, group, true, &retry);
+    if (retry) {
+      if (PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
+        (void)c->Exec("rollback");
+      }
+      results = WriteGroupBatched(*c, group, false, nullptr);
+    }
     if (results.ok() || group.size() == 1) {
       if (!results.ok() && PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
         (void)c->Exec("rollback");
@@ -732,7 +777,7 @@ class PgStore final : public Store {
     // that it fails alone.
     std::vector<Result<AppendResult>> each;
     for (std::size_t i = 0; i < group.size(); ++i) {
-      auto r = WriteGroupBatched(*c, group.subspan(i, 1));
+      auto r = WriteGroupBatched(*c, group.subspan(i, 1), false, nullptr);
       if (!r.ok() && PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
         (void)c->Exec("rollback");
       }
@@ -744,6 +789,12 @@ class PgStore final : public Store {
     }
     return each;
   }
+
+  // Documents' last committed seqs, as of this store's own commits (see
+  // WriteGroupBatched). Used by the committer thread only. Cleared when it
+  // would pass kMaxHeads entries.
+  static constexpr std::size_t kMaxHeads = 1 << 16;
+  std::map<std::string, std::int64_t, std::less<>> heads_;
 
   PgOptions options_;
   pg::Pool pool_;

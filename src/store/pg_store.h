@@ -5,7 +5,11 @@
 // Durability: an append is acknowledged after its COMMIT returned (the
 // server's synchronous_commit=on, fsync=on). Appends go through a
 // GroupCommitter: one transaction per group, its statements pipelined
-// (libpq pipeline mode), one commit. Data statements are prepared statements
+// (libpq pipeline mode), one commit. The committer remembers each
+// document's last committed seq and numbers the next group from it in one
+// round trip; the unique constraints catch a stale seq (another writer) or
+// a retried op, and the group is then redone from the table
+// (docs/storage.md). Data statements are prepared statements
 // with out-of-line parameters; migrations (DDL) run once at open.
 //
 // Connections come from a bounded pool (PgOptions::pool_size); a caller

@@ -79,6 +79,35 @@ TEST_F(PgStoreTest, ReconnectsAfterTheServerDropsItsConnections) {
   EXPECT_EQ(*last, 3);
 }
 
+// A store numbers a document's appends from the last seq it committed
+// itself; another writer on the same database (a second server, an admin
+// tool) makes that stale. The collision must be caught and the append
+// numbered after the other writer's ops, never failed or stored with a gap.
+TEST_F(PgStoreTest, AppendsAfterAnotherWritersOpsWithoutAGap) {
+  auto a = OpenPgStore(opts_);
+  auto b = OpenPgStore(opts_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::int64_t expect = 0;
+  for (std::uint64_t i = 1; i <= 6; ++i) {
+    Store& writer = (i % 3 == 0) ? **b : **a;  // a, a, b, a, a, b
+    auto r = writer.Append("doc", std::vector<NewOp>{OpFor({i, 1})});
+    ASSERT_TRUE(r.ok()) << "append " << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->seqs, std::vector<std::int64_t>{++expect}) << "append " << i;
+    EXPECT_EQ(r->last_seq, expect);
+  }
+  // A retry of the other writer's op is recognised as a duplicate.
+  auto again = (*a)->Append("doc", std::vector<NewOp>{OpFor({3, 1})});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->seqs, std::vector<std::int64_t>{3});
+  EXPECT_EQ(again->duplicate, std::vector<bool>{true});
+  auto ops = (*a)->ReadOps("doc", 0, 0);
+  ASSERT_TRUE(ops.ok());
+  ASSERT_EQ(ops->size(), 6u);
+  for (std::size_t i = 0; i < ops->size(); ++i) {
+    EXPECT_EQ((*ops)[i].seq, static_cast<std::int64_t>(i) + 1);
+  }
+}
+
 TEST_F(PgStoreTest, FailsWithUnavailableWhenTheServerIsUnreachable) {
   PgOptions bad;
   bad.conninfo = "host=127.0.0.1 port=1 dbname=x connect_timeout=1";
