@@ -80,6 +80,17 @@ const std::vector<pg::StatementDef>& Statements() {
        " server_time_ms, parents, payload) SELECT * FROM unnest($1::text[],"
        " $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
        " $7::bytea[], $8::bytea[])"},
+      // The same insert, made only if every (doc_id, seq) of $9/$10 is
+      // stored: the committer's remembered last seqs, checked against the
+      // table in the same transaction (WriteGroupBatched). It inserts
+      // nothing when one is missing.
+      {"insert_ops_checked",
+       "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
+       " server_time_ms, parents, payload) SELECT * FROM unnest($1::text[],"
+       " $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
+       " $7::bytea[], $8::bytea[]) WHERE NOT EXISTS (SELECT FROM"
+       " unnest($9::text[], $10::bigint[]) AS h(d, s) WHERE (SELECT o.seq"
+       " FROM ops o WHERE o.doc_id = h.d AND o.seq = h.s) IS NULL)"},
       {"find_op",
        "SELECT seq FROM ops WHERE doc_id = $1::text AND client_id = $2::bigint"
        " AND local_seq = $3::bigint"},
@@ -547,12 +558,18 @@ class PgStore final : public Store {
   //
   // With `trust_heads`, when every document of the group is in heads_, the
   // group takes one round trip: no last-seq query and no op-id lookup, the
-  // ops numbered from heads_ and assumed new. Both assumptions are checked
-  // by the unique constraints: a stale head collides on (doc_id, seq), a
-  // retried op on its op id. Either collision aborts the transaction before
-  // COMMIT, nothing is stored, *retry is set and the caller runs the group
-  // again without trusting heads_. (heads_ cannot be ahead of the table:
-  // it only ever holds a committed last seq, and ops are never deleted.)
+  // ops numbered from heads_ and assumed new. Each assumption is checked in
+  // the transaction, before COMMIT:
+  // - the table is not ahead of heads_ (another writer appended): seqs are
+  //   gap-free from 1, so head+1 is stored and the insert collides on the
+  //   primary key (doc_id, seq);
+  // - the table is not behind heads_ (a failover to a standby that missed
+  //   the last commits, a restore): insert_ops_checked inserts only if
+  //   (doc_id, head) is stored for every document, and nothing otherwise;
+  // - no op is stored already (a retry): it collides on its op id.
+  // A collision aborts the transaction; an unmet check commits an empty
+  // one. Either way nothing is stored, *retry is set and the caller runs
+  // the group again without trusting heads_.
   Result<std::vector<Result<AppendResult>>> WriteGroupBatched(
       pg::Conn& c, std::span<AppendRequest> group, bool trust_heads,
       bool* retry) {
@@ -629,6 +646,7 @@ class PgStore final : public Store {
       fast = it != heads_.end();
       if (fast) last[i] = it->second;
     }
+    const std::vector<std::int64_t> heads = last;  // as remembered
     // Whatever happens next, heads_ is refreshed from a committed group only.
     for (std::string_view d : docs) {
       if (auto it = heads_.find(d); it != heads_.end()) heads_.erase(it);
@@ -715,16 +733,22 @@ class PgStore final : public Store {
 
     bool sent = !fast || (send("begin", Params()) &&
                           send("lock_docs", Params().Bytes(doc_ids.data())));
+    ArrayParam head_seqs(ArrayParam::kInt8);
+    if (fast) {
+      for (std::int64_t h : heads) head_seqs.Int(h);
+    }
     if (sent && inserts > 0) {
-      sent = send("insert_ops", Params()
-                                    .Bytes(ins_doc.data())
-                                    .Bytes(ins_seq.data())
-                                    .Bytes(ins_client.data())
-                                    .Bytes(ins_local.data())
-                                    .Bytes(ins_user.data())
-                                    .Bytes(ins_time.data())
-                                    .Bytes(ins_parents.data())
-                                    .Bytes(ins_payload.data()));
+      Params p;
+      p.Bytes(ins_doc.data())
+          .Bytes(ins_seq.data())
+          .Bytes(ins_client.data())
+          .Bytes(ins_local.data())
+          .Bytes(ins_user.data())
+          .Bytes(ins_time.data())
+          .Bytes(ins_parents.data())
+          .Bytes(ins_payload.data());
+      if (fast) p.Bytes(doc_ids.data()).Bytes(head_seqs.data());
+      sent = send(fast ? "insert_ops_checked" : "insert_ops", p);
     }
     sent = sent && send("commit", Params()) && PQpipelineSync(conn) == 1;
     if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
@@ -732,9 +756,18 @@ class PgStore final : public Store {
       next("begin");
       next("lock_docs");
     }
-    if (inserts > 0) next("insert_ops");
+    Res inserted;
+    if (inserts > 0) inserted = next("insert_ops");
     next("commit");
     sync();
+    if (first_error.ok() && fast && inserts > 0 &&
+        std::string_view(PQcmdTuples(inserted.get())) !=
+            std::to_string(inserts)) {
+      // The table is behind heads_: nothing was inserted (the empty
+      // transaction committed).
+      if (retry != nullptr) *retry = true;
+      return Status::Aborted("postgres: a document's last seq moved back");
+    }
     if (!first_error.ok()) {
       // AlreadyExists is a unique violation in the INSERT: the transaction
       // was aborted before COMMIT ran, so nothing of it is stored.

@@ -7,8 +7,9 @@
 // GroupCommitter: one transaction per group, its statements pipelined
 // (libpq pipeline mode), one commit. The committer remembers each
 // document's last committed seq and numbers the next group from it in one
-// round trip; the unique constraints catch a stale seq (another writer) or
-// a retried op, and the group is then redone from the table
+// round trip; the unique constraints and a probe per document catch a
+// seq the table has moved past (another writer) or back from (a failover)
+// and a retried op, and the group is then redone from the table
 // (docs/storage.md). Data statements are prepared statements
 // with out-of-line parameters; migrations (DDL) run once at open.
 //

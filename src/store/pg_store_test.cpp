@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "store/store_test_backends.h"
 #include "store/store_test_workload.h"
 
@@ -106,6 +109,121 @@ TEST_F(PgStoreTest, AppendsAfterAnotherWritersOpsWithoutAGap) {
   for (std::size_t i = 0; i < ops->size(); ++i) {
     EXPECT_EQ((*ops)[i].seq, static_cast<std::int64_t>(i) + 1);
   }
+}
+
+// The other way round: after a failover to a standby that missed the last
+// commits (simulated by swapping in a copy of the database taken earlier),
+// the table is behind the seq the store remembers. The next append must be
+// numbered from the table, not past a gap.
+TEST_F(PgStoreTest, AppendsFromTheTableAfterAFailoverLostCommits) {
+  auto db = PgBackend::server()->CreateDatabase("weft_failover");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  opts_.conninfo = PgBackend::server()->ConnInfo(*db);
+  auto admin = [](const std::string& sql) {
+    PGconn* c = PQconnectdb(PgBackend::server()->ConnInfo("postgres").c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+              PQresultStatus(r) == PGRES_TUPLES_OK;
+    std::string err = PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+    return ok ? Status::Ok() : Status::Internal(err);
+  };
+  auto kick = [&] {
+    return admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+        "datname = '" +
+        *db + "'");
+  };
+  auto append = [](Store& s, std::vector<NewOp> ops) {
+    Result<AppendResult> r = Status::Unavailable("not tried");
+    for (int i = 0; i < 3 && !r.ok(); ++i) r = s.Append("doc", ops);
+    return r;
+  };
+  auto s = OpenPgStore(opts_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Store& store = **s;
+  ASSERT_TRUE(append(store, {OpFor({1, 1})}).ok());
+  // The "standby" stops receiving changes here: it has seq 1.
+  ASSERT_TRUE(kick().ok());
+  ASSERT_TRUE(
+      admin("CREATE DATABASE " + *db + "_standby TEMPLATE " + *db).ok());
+  auto lost = append(store, {OpFor({1, 2}), OpFor({1, 3})});
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  EXPECT_EQ(lost->seqs, (std::vector<std::int64_t>{2, 3}));
+  // Failover: the commit of seqs 2 and 3 is lost.
+  ASSERT_TRUE(kick().ok());
+  ASSERT_TRUE(
+      admin("ALTER DATABASE " + *db + " RENAME TO " + *db + "_old").ok());
+  ASSERT_TRUE(
+      admin("ALTER DATABASE " + *db + "_standby RENAME TO " + *db).ok());
+  // A reader reconnects first, so the committer's next group finds a live
+  // connection and no error that would make it forget the document.
+  auto seen = store.LastSeq("doc");
+  for (int i = 0; i < 5 && !seen.ok(); ++i) seen = store.LastSeq("doc");
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(*seen, 1);
+  auto next = append(store, {OpFor({1, 4})});
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->seqs, std::vector<std::int64_t>{2}) << "numbered past a gap";
+  // And the store goes on from there, trusting its seqs again.
+  auto after = append(store, {OpFor({1, 5})});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->seqs, std::vector<std::int64_t>{3});
+  Status v = store.Verify(nullptr);
+  EXPECT_TRUE(v.ok()) << v.ToString();
+}
+
+// One group on documents whose seqs the committer knows, mixing a large
+// request, new ops, a retried op and (from round 10) a request PostgreSQL
+// refuses (a user id that is not UTF-8): the bad request fails alone, the
+// retry gets its original seq and the new ops stay gap-free.
+TEST_F(PgStoreTest, AGroupMixingARetryAndABadRequestOnKnownDocuments) {
+  auto s = OpenPgStore(opts_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Store& store = **s;
+  for (const char* d : {"a", "b", "c", "z"}) {
+    ASSERT_TRUE(store.Append(d, std::vector<NewOp>{OpFor({9, 1})}).ok());
+  }
+  for (std::uint64_t round = 0; round < 20; ++round) {
+    std::mutex mu;
+    std::condition_variable cv;
+    int pending = 5;
+    std::vector<Result<AppendResult>> out(5, Status::Internal("unset"));
+    auto cb = [&](int i) {
+      return [&, i](Result<AppendResult> r) {
+        std::lock_guard lock(mu);
+        out[i] = std::move(r);
+        --pending;
+        cv.notify_all();
+      };
+    };
+    std::vector<NewOp> big;
+    for (std::uint64_t k = 0; k < 200; ++k)
+      big.push_back(OpFor({100 + round, k}));
+    NewOp bad = OpFor({2, round});
+    if (round >= 10) bad.user_id = "\xff\xfe";
+    store.AppendAsync("z", big, cb(0));
+    store.AppendAsync("a", {OpFor({1, round})}, cb(1));
+    store.AppendAsync("b", {bad}, cb(2));
+    store.AppendAsync("c", {OpFor({9, 1}), OpFor({3, round})}, cb(3));
+    store.AppendAsync("a", {OpFor({4, round})}, cb(4));
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return pending == 0; });
+    for (int i : {0, 1, 3, 4}) {
+      ASSERT_TRUE(out[i].ok()) << i << ": " << out[i].status().ToString();
+    }
+    EXPECT_EQ(out[2].ok(), round < 10) << out[2].status().ToString();
+    EXPECT_EQ(out[3]->seqs, (std::vector<std::int64_t>{
+                                1, static_cast<std::int64_t>(round) + 2}));
+    EXPECT_EQ(out[3]->duplicate, (std::vector<bool>{true, false}));
+    EXPECT_EQ(out[1]->seqs[0], static_cast<std::int64_t>(2 * round + 2));
+    EXPECT_EQ(out[4]->seqs[0], static_cast<std::int64_t>(2 * round + 3));
+  }
+  EXPECT_TRUE(store.Verify(nullptr).ok());
+  auto b = store.LastSeq("b");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, 11);
 }
 
 TEST_F(PgStoreTest, FailsWithUnavailableWhenTheServerIsUnreachable) {
