@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -179,6 +180,12 @@ TEST_F(PgStoreTest, AppendsFromTheTableAfterAFailoverLostCommits) {
 // refuses (a user id that is not UTF-8): the bad request fails alone, the
 // retry gets its original seq and the new ops stay gap-free.
 TEST_F(PgStoreTest, AGroupMixingARetryAndABadRequestOnKnownDocuments) {
+  // Groups of at least 3 ops other than the 200-op request alone hold two
+  // requests or more: proof that the mix was committed together.
+  std::atomic<int> mixed_groups{0};
+  opts_.on_commit = [&mixed_groups](std::size_t ops, auto) {
+    if (ops >= 3 && ops != 200) ++mixed_groups;
+  };
   auto s = OpenPgStore(opts_);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Store& store = **s;
@@ -224,6 +231,7 @@ TEST_F(PgStoreTest, AGroupMixingARetryAndABadRequestOnKnownDocuments) {
   auto b = store.LastSeq("b");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(*b, 11);
+  EXPECT_GT(mixed_groups.load(), 0);
 }
 
 TEST_F(PgStoreTest, FailsWithUnavailableWhenTheServerIsUnreachable) {
