@@ -68,8 +68,11 @@ const std::vector<pg::StatementDef>& Statements() {
        "SELECT coalesce((SELECT max(seq) FROM ops WHERE doc_id = t.d), 0)"
        "::bigint FROM unnest($1::text[]) WITH ORDINALITY AS t(d, i)"
        " ORDER BY t.i"},
-      // A subquery per op rather than a join: always one probe of the op-id
-      // index per op, whatever plan a join would get cached with.
+      // A subquery per op rather than a join: one probe of the op-id index
+      // per op with the statistics of a grown table. (Like last_seqs it is
+      // planned: a generic plan made while the table was small can scan it
+      // until the next ANALYZE of ops replans it; both run only when the
+      // committer does not know a document's last seq, see probe_heads.)
       {"find_ops",
        "SELECT (SELECT o.seq FROM ops o WHERE o.doc_id = t.d AND"
        " o.client_id = t.c AND o.local_seq = t.l) FROM unnest($1::text[],"
@@ -80,17 +83,17 @@ const std::vector<pg::StatementDef>& Statements() {
        " server_time_ms, parents, payload) SELECT * FROM unnest($1::text[],"
        " $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
        " $7::bytea[], $8::bytea[])"},
-      // The same insert, made only if every (doc_id, seq) of $9/$10 is
-      // stored: the committer's remembered last seqs, checked against the
-      // table in the same transaction (WriteGroupBatched). It inserts
-      // nothing when one is missing.
-      {"insert_ops_checked",
+      // The one-round-trip group's check of the remembered last seqs
+      // (WriteGroupBatched): a row (doc_id, last) per document, written
+      // only if that seq is missing, with the op id of the document's
+      // first new op, which the group's insert then collides with. An
+      // arbiter-index check, not a planned query: no plan cached while the
+      // table was small can turn it into a scan.
+      {"probe_heads",
        "INSERT INTO ops (doc_id, seq, client_id, local_seq, user_id,"
-       " server_time_ms, parents, payload) SELECT * FROM unnest($1::text[],"
-       " $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],"
-       " $7::bytea[], $8::bytea[]) WHERE NOT EXISTS (SELECT FROM"
-       " unnest($9::text[], $10::bigint[]) AS h(d, s) WHERE (SELECT o.seq"
-       " FROM ops o WHERE o.doc_id = h.d AND o.seq = h.s) IS NULL)"},
+       " server_time_ms) SELECT d, s, c, l, '', 0 FROM unnest($1::text[],"
+       " $2::bigint[], $3::bigint[], $4::bigint[]) AS t(d, s, c, l)"
+       " ON CONFLICT (doc_id, seq) DO NOTHING"},
       {"find_op",
        "SELECT seq FROM ops WHERE doc_id = $1::text AND client_id = $2::bigint"
        " AND local_seq = $3::bigint"},
@@ -564,12 +567,13 @@ class PgStore final : public Store {
   //   gap-free from 1, so head+1 is stored and the insert collides on the
   //   primary key (doc_id, seq);
   // - the table is not behind heads_ (a failover to a standby that missed
-  //   the last commits, a restore): insert_ops_checked inserts only if
-  //   (doc_id, head) is stored for every document, and nothing otherwise;
+  //   the last commits, a restore): probe_heads writes (doc_id, head) where
+  //   it is missing, with the op id of the document's first new op, and
+  //   the insert of that op at head+1 then collides on its op id;
   // - no op is stored already (a retry): it collides on its op id.
-  // A collision aborts the transaction; an unmet check commits an empty
-  // one. Either way nothing is stored, *retry is set and the caller runs
-  // the group again without trusting heads_.
+  // A collision aborts the transaction before COMMIT: nothing is stored,
+  // *retry is set and the caller runs the group again without trusting
+  // heads_.
   Result<std::vector<Result<AppendResult>>> WriteGroupBatched(
       pg::Conn& c, std::span<AppendRequest> group, bool trust_heads,
       bool* retry) {
@@ -693,14 +697,18 @@ class PgStore final : public Store {
     std::vector<Result<AppendResult>> results;
     results.reserve(group.size());
     std::size_t k = 0, inserts = 0;
+    // Per document, the op id of its first new op in the group (probe_heads).
+    std::vector<std::int64_t> first_client(docs.size(), -1),
+        first_local(docs.size(), 0);
     for (const AppendRequest& req : group) {
       AppendResult a;
       a.seqs.reserve(req.ops.size());
       a.duplicate.reserve(req.ops.size());
-      std::int64_t& doc_last = last[static_cast<std::size_t>(
+      const auto di = static_cast<std::size_t>(
           std::lower_bound(docs.begin(), docs.end(),
                            std::string_view(req.doc_id)) -
-          docs.begin())];
+          docs.begin());
+      std::int64_t& doc_last = last[di];
       for (const NewOp& op : req.ops) {
         std::int64_t seq = stored[k++];
         bool dup = seq != 0;
@@ -711,6 +719,10 @@ class PgStore final : public Store {
           seq = it->second;
         }
         if (!dup) {
+          if (first_client[di] < 0) {
+            first_client[di] = static_cast<std::int64_t>(op.id.client_id);
+            first_local[di] = static_cast<std::int64_t>(op.id.local_seq);
+          }
           ++doc_last;
           ++inserts;
           ins_doc.Bytes(req.doc_id);
@@ -731,11 +743,24 @@ class PgStore final : public Store {
       results.emplace_back(std::move(a));
     }
 
-    bool sent = !fast || (send("begin", Params()) &&
-                          send("lock_docs", Params().Bytes(doc_ids.data())));
-    ArrayParam head_seqs(ArrayParam::kInt8);
+    bool sent = true;
     if (fast) {
-      for (std::int64_t h : heads) head_seqs.Int(h);
+      // Every op is assumed new, so each document has a first new op.
+      ArrayParam head_seqs(ArrayParam::kInt8), clients(ArrayParam::kInt8),
+          locals(ArrayParam::kInt8);
+      for (std::size_t i = 0; i < docs.size(); ++i) {
+        if (first_client[i] < 0) return Status::Internal("no new op");
+        head_seqs.Int(heads[i]);
+        clients.Int(first_client[i]);
+        locals.Int(first_local[i]);
+      }
+      sent = send("begin", Params()) &&
+             send("lock_docs", Params().Bytes(doc_ids.data())) &&
+             send("probe_heads", Params()
+                                     .Bytes(doc_ids.data())
+                                     .Bytes(head_seqs.data())
+                                     .Bytes(clients.data())
+                                     .Bytes(locals.data()));
     }
     if (sent && inserts > 0) {
       Params p;
@@ -747,30 +772,22 @@ class PgStore final : public Store {
           .Bytes(ins_time.data())
           .Bytes(ins_parents.data())
           .Bytes(ins_payload.data());
-      if (fast) p.Bytes(doc_ids.data()).Bytes(head_seqs.data());
-      sent = send(fast ? "insert_ops_checked" : "insert_ops", p);
+      sent = send("insert_ops", p);
     }
     sent = sent && send("commit", Params()) && PQpipelineSync(conn) == 1;
     if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
     if (fast) {
       next("begin");
       next("lock_docs");
+      next("probe_heads");
     }
-    Res inserted;
-    if (inserts > 0) inserted = next("insert_ops");
+    if (inserts > 0) next("insert_ops");
     next("commit");
     sync();
-    if (first_error.ok() && fast && inserts > 0 &&
-        std::string_view(PQcmdTuples(inserted.get())) !=
-            std::to_string(inserts)) {
-      // The table is behind heads_: nothing was inserted (the empty
-      // transaction committed).
-      if (retry != nullptr) *retry = true;
-      return Status::Aborted("postgres: a document's last seq moved back");
-    }
     if (!first_error.ok()) {
-      // AlreadyExists is a unique violation in the INSERT: the transaction
-      // was aborted before COMMIT ran, so nothing of it is stored.
+      // AlreadyExists is a unique violation in probe_heads or the INSERT:
+      // the transaction was aborted before COMMIT ran, so nothing of it is
+      // stored.
       if (fast && first_error.code() == StatusCode::kAlreadyExists &&
           retry != nullptr) {
         *retry = true;
