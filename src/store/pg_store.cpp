@@ -51,7 +51,11 @@ constexpr std::int64_t kMigrationLock = 0x77656674'00000001;  // "weft", 1
 // Every data statement, prepared on each connection.
 const std::vector<pg::StatementDef>& Statements() {
   static const std::vector<pg::StatementDef> kStatements = {
-      {"begin", "BEGIN"},
+      // Read committed whatever default_transaction_isolation says: the
+      // writers take advisory locks and then read the last seqs, which
+      // must see what the lock's previous holder committed (a repeatable
+      // read snapshot is taken by the first statement, before the lock).
+      {"begin", "BEGIN ISOLATION LEVEL READ COMMITTED"},
       {"begin_ro", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
       {"commit", "COMMIT"},
       {"rollback", "ROLLBACK"},

@@ -8,6 +8,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "store/store_test_backends.h"
 #include "store/store_test_workload.h"
@@ -232,6 +235,40 @@ TEST_F(PgStoreTest, AGroupMixingARetryAndABadRequestOnKnownDocuments) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(*b, 11);
   EXPECT_GT(mixed_groups.load(), 0);
+}
+
+// The writers take a document's advisory lock and then read its last seq:
+// under a snapshot taken before the lock was granted (a server whose
+// default_transaction_isolation is repeatable read or serializable) they
+// would number from a stale seq. Their transactions say read committed.
+TEST_F(PgStoreTest, WritersAreReadCommittedWhateverTheServerDefault) {
+  opts_.conninfo += " options='-c default_transaction_isolation=serializable'";
+  auto a = OpenPgStore(opts_);
+  auto b = OpenPgStore(opts_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  constexpr std::uint64_t kEach = 25;
+  std::atomic<int> failures{0};
+  std::string first_error;
+  std::mutex mu;
+  std::vector<std::thread> writers;
+  for (std::uint64_t t = 0; t < 4; ++t) {
+    Store& store = (t % 2 == 0) ? **a : **b;
+    writers.emplace_back([&store, &failures, &first_error, &mu, t] {
+      for (std::uint64_t i = 0; i < kEach; ++i) {
+        auto r = store.Append("doc", std::vector<NewOp>{OpFor({t + 1, i})});
+        if (!r.ok()) {
+          std::lock_guard lock(mu);
+          if (failures++ == 0) first_error = r.status().ToString();
+        }
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failures.load(), 0) << first_error;
+  auto last = (*a)->LastSeq("doc");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, static_cast<std::int64_t>(4 * kEach));
+  EXPECT_TRUE((*a)->Verify(nullptr).ok());
 }
 
 TEST_F(PgStoreTest, FailsWithUnavailableWhenTheServerIsUnreachable) {
