@@ -58,7 +58,7 @@ TEST_F(PgStoreTest, ReconnectsAfterTheServerDropsItsConnections) {
   auto s = OpenPgStore(opts_);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Store& store = **s;
-  ASSERT_TRUE(store.Append("doc", std::vector<NewOp>{OpFor({1, 1})}).ok());
+  ASSERT_TRUE(AppendOp(store, "doc", {1, 1}).ok());
   ASSERT_TRUE(store.LastSeq("doc").ok());
   // Kill every other session of this database (ours, pooled and idle).
   ASSERT_TRUE(Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -97,13 +97,13 @@ TEST_F(PgStoreTest, AppendsAfterAnotherWritersOpsWithoutAGap) {
   std::int64_t expect = 0;
   for (std::uint64_t i = 1; i <= 6; ++i) {
     Store& writer = (i % 3 == 0) ? **b : **a;  // a, a, b, a, a, b
-    auto r = writer.Append("doc", std::vector<NewOp>{OpFor({i, 1})});
+    auto r = AppendOp(writer, "doc", {i, 1});
     ASSERT_TRUE(r.ok()) << "append " << i << ": " << r.status().ToString();
     EXPECT_EQ(r->seqs, std::vector<std::int64_t>{++expect}) << "append " << i;
     EXPECT_EQ(r->last_seq, expect);
   }
   // A retry of the other writer's op is recognised as a duplicate.
-  auto again = (*a)->Append("doc", std::vector<NewOp>{OpFor({3, 1})});
+  auto again = AppendOp(**a, "doc", {3, 1});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->seqs, std::vector<std::int64_t>{3});
   EXPECT_EQ(again->duplicate, std::vector<bool>{true});
@@ -193,7 +193,7 @@ TEST_F(PgStoreTest, AGroupMixingARetryAndABadRequestOnKnownDocuments) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Store& store = **s;
   for (const char* d : {"a", "b", "c", "z"}) {
-    ASSERT_TRUE(store.Append(d, std::vector<NewOp>{OpFor({9, 1})}).ok());
+    ASSERT_TRUE(AppendOp(store, d, {9, 1}).ok());
   }
   for (std::uint64_t round = 0; round < 20; ++round) {
     std::mutex mu;
@@ -255,7 +255,7 @@ TEST_F(PgStoreTest, WritersAreReadCommittedWhateverTheServerDefault) {
     Store& store = (t % 2 == 0) ? **a : **b;
     writers.emplace_back([&store, &failures, &first_error, &mu, t] {
       for (std::uint64_t i = 0; i < kEach; ++i) {
-        auto r = store.Append("doc", std::vector<NewOp>{OpFor({t + 1, i})});
+        auto r = AppendOp(store, "doc", {t + 1, i});
         if (!r.ok()) {
           std::lock_guard lock(mu);
           if (failures++ == 0) first_error = r.status().ToString();

@@ -275,15 +275,14 @@ TEST(SqliteWalTest, AFailedDeferredFsyncFailsItsAppendAndStopsTheStore) {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     // Opening synced the WAL (migrations), so these syncs are deferred.
     for (std::uint64_t i = 1; i <= 2; ++i) {
-      ASSERT_TRUE(
-          (*store)->Append("doc", std::vector<NewOp>{OpFor({1, i})}).ok());
+      ASSERT_TRUE(AppendOp(**store, "doc", {1, i}).ok());
     }
     vfs->FailNextWalSync();
-    auto failed = (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 3})});
+    auto failed = AppendOp(**store, "doc", {1, 3});
     ASSERT_FALSE(failed.ok());
     EXPECT_NE(failed.status().message().find("fsync"), std::string::npos)
         << failed.status().ToString();
-    auto later = (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 4})});
+    auto later = AppendOp(**store, "doc", {1, 4});
     ASSERT_FALSE(later.ok());
     EXPECT_EQ(later.status().code(), StatusCode::kUnavailable);
     EXPECT_FALSE((*store)->ReadOps("doc", 0).ok());
@@ -293,7 +292,7 @@ TEST(SqliteWalTest, AFailedDeferredFsyncFailsItsAppendAndStopsTheStore) {
   vfs->Reset();
   auto store = OpenSqliteStore(opts);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto r = (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 5})});
+  auto r = AppendOp(**store, "doc", {1, 5});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto ops = (*store)->ReadOps("doc", 0);
   ASSERT_TRUE(ops.ok()) << ops.status().ToString();
@@ -353,8 +352,7 @@ TEST(SqliteWalTest, TheWalHeaderIsSyncedBeforeTheFramesAfterIt) {
   auto store = OpenSqliteStore(opts);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   for (std::uint64_t i = 1; i <= 300; ++i) {
-    auto r = (*store)->Append("doc-" + std::to_string(i % 5),
-                              std::vector<NewOp>{OpFor({1, i})});
+    auto r = AppendOp(**store, "doc-" + std::to_string(i % 5), {1, i});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
   store->reset();
@@ -373,8 +371,7 @@ TEST(SqliteWalTest, WhatAReadReturnsIsDurable) {
   {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE(
-        (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 1})}).ok());
+    ASSERT_TRUE(AppendOp(**store, "doc", {1, 1}).ok());
     vfs->SetWalSyncDelay(std::chrono::milliseconds(300));
     (*store)->AppendAsync("doc", {OpFor({1, 2})}, [](Result<AppendResult>) {});
     bool seen = false;
@@ -406,18 +403,15 @@ TEST(SqliteWalTest, AFailedFsyncInsideACommitFailsEveryLaterCommit) {
   {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE(
-        (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 1})}).ok());
+    ASSERT_TRUE(AppendOp(**store, "doc", {1, 1}).ok());
     vfs->FailNextWalSync();
-    EXPECT_FALSE(
-        (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 2})}).ok());
-    EXPECT_FALSE(
-        (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 3})}).ok());
+    EXPECT_FALSE(AppendOp(**store, "doc", {1, 2}).ok());
+    EXPECT_FALSE(AppendOp(**store, "doc", {1, 3}).ok());
   }
   vfs->Reset();
   auto store = OpenSqliteStore(opts);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  ASSERT_TRUE((*store)->Append("doc", std::vector<NewOp>{OpFor({1, 4})}).ok());
+  ASSERT_TRUE(AppendOp(**store, "doc", {1, 4}).ok());
   auto ops = (*store)->ReadOps("doc", 0);
   ASSERT_TRUE(ops.ok()) << ops.status().ToString();
   // 2 and 3 were not acknowledged; their frames reached the file (the fault
@@ -453,8 +447,7 @@ TEST(SqliteWalTest, NewStoresUseSmallPagesAndOldOnesKeepTheirs) {
   {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE(
-        (*store)->Append("doc", std::vector<NewOp>{OpFor({1, 1})}).ok());
+    ASSERT_TRUE(AppendOp(**store, "doc", {1, 1}).ok());
   }
   EXPECT_EQ(PageSize(opts.path), 2048);
 
@@ -472,7 +465,7 @@ TEST(SqliteWalTest, NewStoresUseSmallPagesAndOldOnesKeepTheirs) {
   for (std::uint64_t i = 1; i <= 2; ++i) {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    auto r = (*store)->Append("doc", std::vector<NewOp>{OpFor({1, i})});
+    auto r = AppendOp(**store, "doc", {1, i});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->first_new_seq, static_cast<std::int64_t>(i));
   }
@@ -598,7 +591,7 @@ TEST(SqliteBackupTest, BacksUpALiveStoreConsistently) {
   std::vector<AckedOp> before;
   for (std::uint64_t i = 1; i <= 200; ++i) {
     const std::string& doc = docs[i % 2];
-    auto r = (*store)->Append(doc, std::vector<NewOp>{OpFor({1, i})});
+    auto r = AppendOp(**store, doc, {1, i});
     ASSERT_TRUE(r.ok());
     before.push_back({doc, {1, i}, r->seqs[0]});
   }
@@ -606,9 +599,7 @@ TEST(SqliteBackupTest, BacksUpALiveStoreConsistently) {
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     for (std::uint64_t i = 1; !stop; ++i) {
-      if (!(*store)
-               ->Append(docs[i % 2], std::vector<NewOp>{OpFor({2, i})})
-               .ok()) {
+      if (!AppendOp(**store, docs[i % 2], {2, i}).ok()) {
         return;
       }
     }
@@ -645,7 +636,7 @@ TEST(SqliteBackupTest, RestoreBringsBackTheBackedUpState) {
   {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Append("d", std::vector<NewOp>{OpFor({1, 1})}).ok());
+    ASSERT_TRUE(AppendOp(**store, "d", {1, 1}).ok());
     ASSERT_TRUE(
         (*store)->metadata().CreateUser({"u", "u@x", "U", "h", 1}).ok());
   }
@@ -653,7 +644,7 @@ TEST(SqliteBackupTest, RestoreBringsBackTheBackedUpState) {
   {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Append("d", std::vector<NewOp>{OpFor({1, 2})}).ok());
+    ASSERT_TRUE(AppendOp(**store, "d", {1, 2}).ok());
   }
   ASSERT_TRUE(RestoreSqlite(dir.path() + "/b.db", opts.path).ok());
   auto store = OpenSqliteStore(opts);

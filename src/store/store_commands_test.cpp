@@ -50,7 +50,7 @@ TEST(StoreCommandsTest, BackupAndRestoreShowProgress) {
   {
     auto s = OpenSqliteStore(At(db));
     ASSERT_TRUE(s.ok());
-    ASSERT_TRUE((*s)->Append("d", std::vector<NewOp>{OpFor({1, 1})}).ok());
+    ASSERT_TRUE(AppendOp(**s, "d", {1, 1}).ok());
   }
   std::ostringstream err;
   ASSERT_EQ(RunBackupCommand(db, bak, err), 0) << err.str();

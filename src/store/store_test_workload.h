@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/store.h"
@@ -31,6 +32,12 @@ inline NewOp OpFor(OpId id) {
   op.server_time_ms = static_cast<std::int64_t>(id.local_seq);
   op.payload = PayloadFor(id);
   return op;
+}
+
+// Appends the single op OpFor(id) to `doc`.
+inline Result<AppendResult> AppendOp(Store& store, std::string_view doc,
+                                     OpId id) {
+  return store.Append(doc, std::vector<NewOp>{OpFor(id)});
 }
 
 struct CheckReport {
