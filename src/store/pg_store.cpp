@@ -637,15 +637,6 @@ class PgStore final : public Store {
     docs.erase(std::unique(docs.begin(), docs.end()), docs.end());
     ArrayParam doc_ids(ArrayParam::kText);
     for (std::string_view d : docs) doc_ids.Bytes(d);
-    ArrayParam op_docs(ArrayParam::kText), op_clients(ArrayParam::kInt8),
-        op_locals(ArrayParam::kInt8);
-    for (const AppendRequest& req : group) {
-      for (const NewOp& op : req.ops) {
-        op_docs.Bytes(req.doc_id);
-        op_clients.Int(static_cast<std::int64_t>(op.id.client_id));
-        op_locals.Int(static_cast<std::int64_t>(op.id.local_seq));
-      }
-    }
     std::vector<std::int64_t> last(docs.size());  // running, per document
     std::vector<std::int64_t> stored(total, 0);   // by op, 0 = not stored
     bool fast = trust_heads;
@@ -660,6 +651,15 @@ class PgStore final : public Store {
       if (auto it = heads_.find(d); it != heads_.end()) heads_.erase(it);
     }
     if (!fast) {
+      ArrayParam op_docs(ArrayParam::kText), op_clients(ArrayParam::kInt8),
+          op_locals(ArrayParam::kInt8);
+      for (const AppendRequest& req : group) {
+        for (const NewOp& op : req.ops) {
+          op_docs.Bytes(req.doc_id);
+          op_clients.Int(static_cast<std::int64_t>(op.id.client_id));
+          op_locals.Int(static_cast<std::int64_t>(op.id.local_seq));
+        }
+      }
       bool sent = send("begin", Params()) &&
                   send("lock_docs", Params().Bytes(doc_ids.data())) &&
                   send("last_seqs", Params().Bytes(doc_ids.data())) &&
