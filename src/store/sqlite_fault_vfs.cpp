@@ -1,6 +1,8 @@
 #include "store/sqlite_fault_vfs.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -26,13 +28,25 @@ struct Undo {
   long seq;  // the file's count of changes when it was made
 };
 
+// What the "disk" knows of one file, shared by every handle open on it: an
+// fsync through any descriptor makes every write to the file durable, not
+// only the writes made through that descriptor (SQLite relies on this: a
+// checkpoint syncs the WAL through the checkpointing connection's handle
+// before it copies frames that another connection wrote).
+struct Inode {
+  std::string path;              // empty: an unnamed temporary file
+  std::vector<Undo> undo;        // unsynced changes, oldest first
+  long changes = 0;              // writes and truncates so far
+  bool header_unsynced = false;  // WAL: its header written since a sync
+  long header_writes = 0;        // WAL: writes to its header so far
+  int handles = 0;               // open handles
+  bool orphan = false;  // deleted or unnamed: freed with its last handle
+};
+
 struct File {
   vfs_shim::FileHead head;  // must be first
-  std::vector<Undo>* undo;  // owned; unsynced changes, oldest first
+  Inode* inode;             // owned by State::inodes, or by its handles
   bool wal;                 // opened as a WAL file
-  bool header_unsynced;     // WAL: its header written since the last sync
-  long header_writes;       // WAL: writes to its header so far
-  long changes;             // writes and truncates so far
 };
 
 struct State {
@@ -46,6 +60,7 @@ struct State {
   long frames_under_unsynced_header = 0;
   std::chrono::milliseconds wal_sync_delay{0};
   std::set<File*> open_files;
+  std::map<std::string, Inode*> inodes;  // by path; not orphans
   vfs_shim::VfsHead head{};
   sqlite3_vfs vfs{};
   sqlite3_io_methods methods{};
@@ -84,7 +99,7 @@ sqlite3_int64 RealSize(File* f) {
 // Remembers the bytes [offset, offset + n) and the size before a change.
 void Remember(File* f, sqlite3_int64 offset, sqlite3_int64 n) {
   sqlite3_int64 size = RealSize(f);
-  Undo u{offset, {}, size, f->changes++};
+  Undo u{offset, {}, size, f->inode->changes++};
   if (offset < size) {
     sqlite3_int64 len = std::min(n, size - offset);
     u.old.resize(static_cast<std::size_t>(len));
@@ -92,19 +107,39 @@ void Remember(File* f, sqlite3_int64 offset, sqlite3_int64 n) {
                                            static_cast<int>(len), offset);
     WEFT_CHECK(rc == SQLITE_OK || rc == SQLITE_IOERR_SHORT_READ);
   }
-  f->undo->push_back(std::move(u));
+  f->inode->undo.push_back(std::move(u));
 }
 
-void DropUnsynced(File* f) {
-  for (auto it = f->undo->rbegin(); it != f->undo->rend(); ++it) {
-    if (!it->old.empty()) {
-      f->head.real->pMethods->xWrite(f->head.real, it->old.data(),
-                                     static_cast<int>(it->old.size()),
-                                     it->offset);
+// Undoes the inode's unsynced changes, newest first, through `via` (an open
+// handle on it) or, when none is open, through its path.
+void DropUnsynced(Inode* inode, File* via) {
+  if (inode->undo.empty()) return;
+  int fd = -1;
+  if (via == nullptr) {
+    fd = ::open(inode->path.c_str(), O_RDWR);
+    if (fd < 0) {  // deleted behind the VFS's back: nothing to undo
+      inode->undo.clear();
+      return;
     }
-    f->head.real->pMethods->xTruncate(f->head.real, it->old_size);
   }
-  f->undo->clear();
+  for (auto it = inode->undo.rbegin(); it != inode->undo.rend(); ++it) {
+    if (via != nullptr) {
+      sqlite3_file* real = via->head.real;
+      if (!it->old.empty()) {
+        real->pMethods->xWrite(real, it->old.data(),
+                               static_cast<int>(it->old.size()), it->offset);
+      }
+      real->pMethods->xTruncate(real, it->old_size);
+    } else {
+      if (!it->old.empty()) {
+        WEFT_CHECK(::pwrite(fd, it->old.data(), it->old.size(), it->offset) ==
+                   static_cast<ssize_t>(it->old.size()));
+      }
+      WEFT_CHECK(::ftruncate(fd, it->old_size) == 0);
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  inode->undo.clear();
 }
 
 int Close(sqlite3_file* file) {
@@ -115,7 +150,13 @@ int Close(sqlite3_file* file) {
     std::lock_guard<std::mutex> lock(s->mu);
     s->open_files.erase(f);
     rc = f->head.real->pMethods->xClose(f->head.real);
-    delete f->undo;
+    // Closing does not sync: the inode keeps its unsynced changes (and the
+    // crash undoes them through the path) unless nothing can reach it.
+    Inode* i = f->inode;
+    if (--i->handles == 0 && (i->orphan || i->undo.empty())) {
+      if (!i->orphan) s->inodes.erase(i->path);
+      delete i;
+    }
   }
   std::lock_guard<std::mutex> lock(FileStatesMu());
   FileStates().erase(f);
@@ -140,15 +181,16 @@ int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
   }
   Remember(f, off, n);
   if (f->wal) {
+    Inode* i = f->inode;
     ++s->wal_writes;
     // A WAL's header is its first 32 bytes (wal.c: WAL_HDRSIZE).
     if (off < 32) ++s->wal_header_writes;
-    if ((off < 32 && off + n > 32) || (off >= 32 && f->header_unsynced)) {
+    if ((off < 32 && off + n > 32) || (off >= 32 && i->header_unsynced)) {
       ++s->frames_under_unsynced_header;
     }
     if (off < 32) {
-      f->header_unsynced = true;
-      ++f->header_writes;
+      i->header_unsynced = true;
+      ++i->header_writes;
     }
   }
   return f->head.real->pMethods->xWrite(f->head.real, buf, n, off);
@@ -167,15 +209,15 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
 int Sync(sqlite3_file* file, int flags) {
   File* f = reinterpret_cast<File*>(file);
   State* s = StateOfFile(f);
-  // A sync makes durable what was written before it was called: writes
-  // made while it is delayed stay undoable.
+  // A sync makes durable what was written to the file (through any handle)
+  // before it was called: writes made while it is delayed stay undoable.
   long covered;  // changes before this one are made durable by it
   long header_writes;
   std::chrono::milliseconds delay;
   {
     std::lock_guard<std::mutex> lock(s->mu);
-    covered = f->changes;
-    header_writes = f->header_writes;
+    covered = f->inode->changes;
+    header_writes = f->inode->header_writes;
     delay = f->wal ? s->wal_sync_delay : std::chrono::milliseconds(0);
   }
   std::this_thread::sleep_for(delay);
@@ -187,8 +229,9 @@ int Sync(sqlite3_file* file, int flags) {
   }
   int rc = f->head.real->pMethods->xSync(f->head.real, flags);
   if (rc == SQLITE_OK) {
-    std::erase_if(*f->undo, [&](const Undo& u) { return u.seq < covered; });
-    if (f->header_writes == header_writes) f->header_unsynced = false;
+    Inode* i = f->inode;
+    std::erase_if(i->undo, [&](const Undo& u) { return u.seq < covered; });
+    if (i->header_writes == header_writes) i->header_unsynced = false;
     ++s->syncs;
   }
   return rc;
@@ -205,17 +248,25 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   if (rc != SQLITE_OK || f->head.real->pMethods == nullptr) {
     return rc;
   }
-  f->undo = new std::vector<Undo>();
   f->wal = (flags & SQLITE_OPEN_WAL) != 0;
-  f->header_unsynced = false;
-  f->header_writes = 0;
-  f->changes = 0;
   {
     std::lock_guard<std::mutex> lock(FileStatesMu());
     FileStates()[f] = s;
   }
   {
     std::lock_guard<std::mutex> lock(s->mu);
+    if (name == nullptr) {
+      f->inode = new Inode();
+      f->inode->orphan = true;
+    } else {
+      Inode*& i = s->inodes[name];
+      if (i == nullptr) {
+        i = new Inode();
+        i->path = name;
+      }
+      f->inode = i;
+    }
+    ++f->inode->handles;
     s->open_files.insert(f);
   }
   f->head.base.pMethods = &s->methods;
@@ -227,6 +278,19 @@ int Delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
   {
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->crashed) return SQLITE_IOERR_DELETE;
+    // The file's unsynced changes go with it (a crash does not bring a
+    // deleted file back).
+    auto it = s->inodes.find(name);
+    if (it != s->inodes.end()) {
+      Inode* i = it->second;
+      s->inodes.erase(it);
+      i->undo.clear();
+      if (i->handles == 0) {
+        delete i;
+      } else {
+        i->orphan = true;
+      }
+    }
   }
   return s->head.real->xDelete(s->head.real, name, sync_dir);
 }
@@ -275,7 +339,10 @@ FaultVfs* FaultVfs::Get(const std::string& name) {
 void FaultVfs::Crash() {
   State* s = StateByName(name_);
   std::lock_guard<std::mutex> lock(s->mu);
-  for (File* f : s->open_files) DropUnsynced(f);
+  std::map<Inode*, File*> inodes;  // each with a handle open on it, if any
+  for (auto& [path, inode] : s->inodes) inodes.emplace(inode, nullptr);
+  for (File* f : s->open_files) inodes[f->inode] = f;
+  for (auto& [inode, via] : inodes) DropUnsynced(inode, via);
   s->crashed = true;
 }
 

@@ -4,10 +4,12 @@
 //
 // It wraps the default VFS. Every write and truncate goes to the real file
 // but is remembered (with the bytes it replaced) until the file is synced.
-// Crash() undoes, per file, everything written since that file's last
-// xSync, as a power loss would, and from then on fails every write, sync,
-// truncate and delete with SQLITE_IOERR until Reset(). Like LevelDB's
-// FaultInjectionTestEnv. Thread-safe. Test support only.
+// As with fsync(2), a sync through any handle makes durable every write to
+// the file made before it, whichever handle made it, and closing a handle
+// makes nothing durable. Crash() undoes, per file, everything written
+// before no sync, as a power loss would, and from then on fails every
+// write, sync, truncate and delete with SQLITE_IOERR until Reset(). Like
+// LevelDB's FaultInjectionTestEnv. Thread-safe. Test support only.
 
 #include <chrono>
 #include <string>
