@@ -213,7 +213,20 @@ Result<PGconn*> Pool::Connect() {
       // Server notices ("relation already exists, skipping") are not errors.
       PQsetNoticeProcessor(
           c, [](void*, const char*) {}, nullptr);
+      // Statements are planned at each execution, for the tables' sizes
+      // then. A generic plan is kept until the next ANALYZE of a table it
+      // reads, and one made while a table was small (just after an
+      // ANALYZE of the young table) goes on scanning it whole while it
+      // grows. A hot statement that reads no table by a planned path can
+      // opt back in for its transaction (set_config(..., true)).
+      {
+        Res r(PQexec(c, "SET plan_cache_mode = force_custom_plan"));
+        if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+          err = ErrorOf(c, r.get(), "set plan_cache_mode");
+        }
+      }
       for (const StatementDef& s : statements_) {
+        if (!err.ok()) break;
         Res r(PQprepare(c, s.name, s.sql, 0, nullptr));
         if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
           err = ErrorOf(c, r.get(), std::string("prepare ") + s.name);

@@ -9,6 +9,7 @@
 #include "store/group_commit.h"
 #include "store/pg_metadata.h"
 #include "store/pg_pool.h"
+#include "store/pg_statements.h"
 
 namespace weft::store {
 namespace {
@@ -58,6 +59,11 @@ const std::vector<pg::StatementDef>& Statements() {
       {"begin", "BEGIN ISOLATION LEVEL READ COMMITTED"},
       {"begin_ro", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
       {"commit", "COMMIT"},
+      // The pool plans every statement at each execution. The
+      // one-round-trip group's statements read no table through a planned
+      // path (advisory locks, inserts checked by their unique indexes), so
+      // they keep a cached plan for their transaction.
+      {"cached_plans", "SELECT set_config('plan_cache_mode', 'auto', true)"},
       {"rollback", "ROLLBACK"},
       {"lock_doc",
        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
@@ -74,8 +80,7 @@ const std::vector<pg::StatementDef>& Statements() {
        " ORDER BY t.i"},
       // A subquery per op rather than a join: one probe of the op-id index
       // per op with the statistics of a grown table. (Like last_seqs it is
-      // planned: a generic plan made while the table was small can scan it
-      // until the next ANALYZE of ops replans it; both run only when the
+      // planned at each execution, see the pool; both run only when the
       // committer does not know a document's last seq, see probe_heads.)
       {"find_ops",
        "SELECT (SELECT o.seq FROM ops o WHERE o.doc_id = t.d AND"
@@ -146,13 +151,6 @@ const std::vector<pg::StatementDef>& Statements() {
   return kStatements;
 }
 
-std::vector<pg::StatementDef> AllStatements() {
-  std::vector<pg::StatementDef> all = Statements();
-  const auto& meta = PgMetadataStatements();
-  all.insert(all.end(), meta.begin(), meta.end());
-  return all;
-}
-
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -189,7 +187,7 @@ class PgStore final : public Store {
   explicit PgStore(const PgOptions& options)
       : options_(options),
         pool_(options.conninfo, std::max<std::size_t>(options.pool_size, 2),
-              options.connect_timeout_ms, AllStatements()),
+              options.connect_timeout_ms, PgStatements()),
         metadata_(&pool_) {}
   ~PgStore() override {
     if (committer_) committer_->Stop();
@@ -758,7 +756,7 @@ class PgStore final : public Store {
         clients.Int(first_client[i]);
         locals.Int(first_local[i]);
       }
-      sent = send("begin", Params()) &&
+      sent = send("begin", Params()) && send("cached_plans", Params()) &&
              send("lock_docs", Params().Bytes(doc_ids.data())) &&
              send("probe_heads", Params()
                                      .Bytes(doc_ids.data())
@@ -782,6 +780,7 @@ class PgStore final : public Store {
     if (!sent) return pg::ErrorOf(conn, nullptr, "send group");
     if (fast) {
       next("begin");
+      next("cached_plans");
       next("lock_docs");
       next("probe_heads");
     }
@@ -864,6 +863,13 @@ Result<std::unique_ptr<Store>> OpenPgStore(const PgOptions& options) {
   auto store = std::make_unique<PgStore>(options);
   WEFT_RETURN_IF_ERROR(store->Open());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+std::vector<pg::StatementDef> PgStatements() {
+  std::vector<pg::StatementDef> all = Statements();
+  const auto& meta = PgMetadataStatements();
+  all.insert(all.end(), meta.begin(), meta.end());
+  return all;
 }
 
 }  // namespace weft::store

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "store/pg_pool.h"
+#include "store/pg_statements.h"
 #include "store/store_test_backends.h"
 #include "store/store_test_workload.h"
 
@@ -269,6 +271,55 @@ TEST_F(PgStoreTest, WritersAreReadCommittedWhateverTheServerDefault) {
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(*last, static_cast<std::int64_t>(4 * kEach));
   EXPECT_TRUE((*a)->Verify(nullptr).ok());
+}
+
+// A plan made while `ops` was small must not outlive its growth: the pool
+// plans each statement at its execution (plan_cache_mode), so a connection
+// whose statements ran against a one-row, freshly analysed table plans them
+// with indexes once it holds 20,000 rows. (With PostgreSQL's default, the
+// generic plan cached then scanned the whole table until the next ANALYZE:
+// minutes of a 1,000-op group probing each op id by a scan.)
+TEST_F(PgStoreTest, NoPlanMadeWhileTheLogWasSmallScansItOnceItGrew) {
+  auto s = OpenPgStore(opts_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE(AppendOp(**s, "r", {1, 1}).ok());
+  ASSERT_TRUE(Sql("ALTER TABLE ops SET (autovacuum_enabled = false)").ok());
+  ASSERT_TRUE(Sql("ANALYZE ops").ok());
+  const std::vector<std::string> reads = {
+      "last_seqs('{r}')",      "find_ops('{r}', '{1}', '{1}')",
+      "find_op('r', 1, 1)",    "last_seq('r')",
+      "read_ops('r', 0, 100)", "count_compacted_after('r', 0)",
+      "dump_ops('r')",         "compact_ops('r', 1)",
+  };
+  pg::Pool pool(opts_.conninfo, 1, 5000, PgStatements());
+  auto conn = pool.Acquire();
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto run = [&](const std::string& sql) {
+    pg::Res r(PQexec(conn->get(), sql.c_str()));
+    EXPECT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK)
+        << sql << ": " << PQerrorMessage(conn->get());
+    std::string text;
+    for (int i = 0; i < r.rows(); ++i) {
+      text += std::string(PQgetvalue(r.get(), i, 0)) + "\n";
+    }
+    return text;
+  };
+  // Enough executions for PostgreSQL to settle on a generic plan.
+  for (int i = 0; i < 8; ++i) {
+    for (const std::string& stmt : reads) run("EXPLAIN EXECUTE " + stmt);
+  }
+  for (std::uint64_t d = 0; d < 20; ++d) {
+    std::vector<NewOp> ops;
+    for (std::uint64_t k = 1; k <= 1000; ++k)
+      ops.push_back(OpFor({100 + d, k}));
+    ASSERT_TRUE((*s)->Append("g" + std::to_string(d), ops).ok());
+  }
+  for (const std::string& stmt : reads) {
+    std::string plan = run("EXPLAIN (COSTS OFF) EXECUTE " + stmt);
+    EXPECT_EQ(plan.find("Seq Scan on ops"), std::string::npos)
+        << stmt << " scans the log:\n"
+        << plan;
+  }
 }
 
 TEST_F(PgStoreTest, FailsWithUnavailableWhenTheServerIsUnreachable) {
