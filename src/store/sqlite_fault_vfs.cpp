@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -41,7 +42,29 @@ struct Inode {
   long header_writes = 0;        // WAL: writes to its header so far
   int handles = 0;               // open handles
   bool orphan = false;  // deleted or unnamed: freed with its last handle
+  // A named file's identity when it was first opened: a file removed and
+  // made again behind the VFS's back (a test's temporary directory) is
+  // another file, and the old one's undo records must not touch it.
+  std::string id;
 };
+
+// A file's identity: device, inode and, where the file system records it,
+// birth time (ext4 hands a removed file's inode number to the next file).
+// Empty when the file cannot be examined.
+std::string FileId(int dirfd, const char* path, int flags) {
+  struct statx st {};
+  if (::statx(dirfd, path, flags, STATX_INO | STATX_BTIME, &st) != 0) {
+    return {};
+  }
+  std::string id = std::to_string(st.stx_dev_major) + ":" +
+                   std::to_string(st.stx_dev_minor) + ":" +
+                   std::to_string(st.stx_ino);
+  if ((st.stx_mask & STATX_BTIME) != 0) {
+    id += ":" + std::to_string(st.stx_btime.tv_sec) + "." +
+          std::to_string(st.stx_btime.tv_nsec);
+  }
+  return id;
+}
 
 struct File {
   vfs_shim::FileHead head;  // must be first
@@ -110,26 +133,33 @@ void Remember(File* f, sqlite3_int64 offset, sqlite3_int64 n) {
   f->inode->undo.push_back(std::move(u));
 }
 
-// Undoes the inode's unsynced changes, newest first, through `via` (an open
-// handle on it) or, when none is open, through its path.
+// Undoes the inode's unsynced changes, newest first: a named file's
+// through its path (whatever mode its handles were opened in), an orphan's
+// through `via`, a handle open on it. A failed undo stops the test: it
+// would leave writes that a power loss takes away.
 void DropUnsynced(Inode* inode, File* via) {
   if (inode->undo.empty()) return;
   int fd = -1;
-  if (via == nullptr) {
+  if (!inode->orphan) {
     fd = ::open(inode->path.c_str(), O_RDWR);
-    if (fd < 0) {  // deleted behind the VFS's back: nothing to undo
+    if (fd < 0 || FileId(fd, "", AT_EMPTY_PATH) != inode->id) {
+      // Removed (or replaced) behind the VFS's back: nothing to undo.
+      if (fd >= 0) ::close(fd);
       inode->undo.clear();
       return;
     }
+  } else {
+    WEFT_CHECK_MSG(via != nullptr, "an orphan file without a handle");
   }
   for (auto it = inode->undo.rbegin(); it != inode->undo.rend(); ++it) {
-    if (via != nullptr) {
+    if (fd < 0) {
       sqlite3_file* real = via->head.real;
       if (!it->old.empty()) {
-        real->pMethods->xWrite(real, it->old.data(),
-                               static_cast<int>(it->old.size()), it->offset);
+        WEFT_CHECK(real->pMethods->xWrite(real, it->old.data(),
+                                          static_cast<int>(it->old.size()),
+                                          it->offset) == SQLITE_OK);
       }
-      real->pMethods->xTruncate(real, it->old_size);
+      WEFT_CHECK(real->pMethods->xTruncate(real, it->old_size) == SQLITE_OK);
     } else {
       if (!it->old.empty()) {
         WEFT_CHECK(::pwrite(fd, it->old.data(), it->old.size(), it->offset) ==
@@ -255,14 +285,27 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   }
   {
     std::lock_guard<std::mutex> lock(s->mu);
-    if (name == nullptr) {
+    std::string id = name == nullptr ? "" : FileId(AT_FDCWD, name, 0);
+    if (id.empty()) {
+      // Unnamed (a temporary file), or already gone: nobody else can reach
+      // it by its name.
       f->inode = new Inode();
       f->inode->orphan = true;
     } else {
       Inode*& i = s->inodes[name];
+      if (i != nullptr && i->id != id) {
+        // The file it tracked was removed behind the VFS's back.
+        if (i->handles == 0) {
+          delete i;
+        } else {
+          i->orphan = true;
+        }
+        i = nullptr;
+      }
       if (i == nullptr) {
         i = new Inode();
         i->path = name;
+        i->id = id;
       }
       f->inode = i;
     }
@@ -275,24 +318,26 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
 
 int Delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
   State* s = StateOf(vfs);
-  {
-    std::lock_guard<std::mutex> lock(s->mu);
-    if (s->crashed) return SQLITE_IOERR_DELETE;
-    // The file's unsynced changes go with it (a crash does not bring a
-    // deleted file back).
-    auto it = s->inodes.find(name);
-    if (it != s->inodes.end()) {
-      Inode* i = it->second;
-      s->inodes.erase(it);
-      i->undo.clear();
-      if (i->handles == 0) {
-        delete i;
-      } else {
-        i->orphan = true;
-      }
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (s->crashed) return SQLITE_IOERR_DELETE;
+  int rc = s->head.real->xDelete(s->head.real, name, sync_dir);
+  if (rc != SQLITE_OK) return rc;
+  // The file's unsynced changes go with it. (More lenient than a power
+  // loss, which can bring back a file whose deletion was not synced to its
+  // directory (sync_dir 0). SQLite deletes a WAL only after a complete,
+  // synced checkpoint, so what such a file held is in the database.)
+  auto it = s->inodes.find(name);
+  if (it != s->inodes.end()) {
+    Inode* i = it->second;
+    s->inodes.erase(it);
+    i->undo.clear();
+    if (i->handles == 0) {
+      delete i;
+    } else {
+      i->orphan = true;
     }
   }
-  return s->head.real->xDelete(s->head.real, name, sync_dir);
+  return rc;
 }
 State* StateByName(const std::string& name) {
   return Registry().at(name).get();
@@ -343,6 +388,12 @@ void FaultVfs::Crash() {
   for (auto& [path, inode] : s->inodes) inodes.emplace(inode, nullptr);
   for (File* f : s->open_files) inodes[f->inode] = f;
   for (auto& [inode, via] : inodes) DropUnsynced(inode, via);
+  // Files no handle holds have nothing left to track.
+  std::erase_if(s->inodes, [](const auto& entry) {
+    if (entry.second->handles > 0) return false;
+    delete entry.second;
+    return true;
+  });
   s->crashed = true;
 }
 

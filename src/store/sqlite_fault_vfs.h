@@ -6,10 +6,11 @@
 // but is remembered (with the bytes it replaced) until the file is synced.
 // As with fsync(2), a sync through any handle makes durable every write to
 // the file made before it, whichever handle made it, and closing a handle
-// makes nothing durable. Crash() undoes, per file, everything written
-// before no sync, as a power loss would, and from then on fails every
-// write, sync, truncate and delete with SQLITE_IOERR until Reset(). Like
-// LevelDB's FaultInjectionTestEnv. Thread-safe. Test support only.
+// makes nothing durable. Crash() undoes, per file, every write and
+// truncate that no later sync covered, as a power loss would, and from
+// then on fails every write, sync, truncate and delete with SQLITE_IOERR
+// until Reset(). A deleted file stays deleted. Like LevelDB's
+// FaultInjectionTestEnv. Thread-safe. Test support only.
 
 #include <chrono>
 #include <string>
@@ -21,7 +22,8 @@ class FaultVfs {
   // Registers (once) and returns the VFS named `name`.
   static FaultVfs* Get(const std::string& name);
 
-  // Drops unsynced writes of every open file and fails further I/O.
+  // Drops the unsynced writes of every file written through this VFS (open
+  // or closed since) and fails further I/O.
   void Crash();
   // Lets I/O through again (for the next round) and clears the injected
   // failures and delay.
