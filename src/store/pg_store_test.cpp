@@ -320,6 +320,24 @@ TEST_F(PgStoreTest, NoPlanMadeWhileTheLogWasSmallScansItOnceItGrew) {
         << stmt << " scans the log:\n"
         << plan;
   }
+  // The one-round-trip group's opt-out lasts for its transaction only,
+  // committed or rolled back (a collision aborts it before the retry's
+  // reads run on the same connection).
+  auto exec = [&](const char* sql) {
+    pg::Res r(PQexec(conn->get(), sql));
+    return PQresultStatus(r.get());
+  };
+  EXPECT_EQ(run("SHOW plan_cache_mode"), "force_custom_plan\n");
+  for (const char* end : {"COMMIT", "ROLLBACK"}) {
+    ASSERT_EQ(exec("BEGIN"), PGRES_COMMAND_OK);
+    run("EXECUTE cached_plans");
+    EXPECT_EQ(run("SHOW plan_cache_mode"), "auto\n");
+    if (std::string(end) == "ROLLBACK") {
+      EXPECT_EQ(exec("SELECT 1/0"), PGRES_FATAL_ERROR);  // aborts it
+    }
+    EXPECT_EQ(exec(end), PGRES_COMMAND_OK);
+    EXPECT_EQ(run("SHOW plan_cache_mode"), "force_custom_plan\n") << end;
+  }
 }
 
 TEST_F(PgStoreTest, FailsWithUnavailableWhenTheServerIsUnreachable) {
