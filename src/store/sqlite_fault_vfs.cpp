@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -34,6 +33,8 @@ struct Undo {
 // only the writes made through that descriptor (SQLite relies on this: a
 // checkpoint syncs the WAL through the checkpointing connection's handle
 // before it copies frames that another connection wrote).
+// An orphan (unnamed, deleted, or removed behind the VFS's back) cannot be
+// reached by its name after a power loss, so its writes are not undone.
 struct Inode {
   std::string path;              // empty: an unnamed temporary file
   std::vector<Undo> undo;        // unsynced changes, oldest first
@@ -66,8 +67,11 @@ std::string FileId(int dirfd, const char* path, int flags) {
   return id;
 }
 
+struct State;
+
 struct File {
   vfs_shim::FileHead head;  // must be first
+  State* state;             // the VFS it was opened through
   Inode* inode;             // owned by State::inodes, or by its handles
   bool wal;                 // opened as a WAL file
 };
@@ -82,7 +86,6 @@ struct State {
   long wal_header_writes = 0;
   long frames_under_unsynced_header = 0;
   std::chrono::milliseconds wal_sync_delay{0};
-  std::set<File*> open_files;
   std::map<std::string, Inode*> inodes;  // by path; not orphans
   vfs_shim::VfsHead head{};
   sqlite3_vfs vfs{};
@@ -99,28 +102,16 @@ State* StateOf(sqlite3_vfs* vfs) {
   return static_cast<State*>(vfs_shim::Head(vfs)->owner);
 }
 
-State* StateOfFile(File* f);
-std::map<File*, State*>& FileStates() {
-  static auto* m = new std::map<File*, State*>();
-  return *m;
-}
-std::mutex& FileStatesMu() {
-  static auto* m = new std::mutex();
-  return *m;
-}
-State* StateOfFile(File* f) {
-  std::lock_guard<std::mutex> lock(FileStatesMu());
-  return FileStates().at(f);
-}
-
 sqlite3_int64 RealSize(File* f) {
   sqlite3_int64 size = 0;
   f->head.real->pMethods->xFileSize(f->head.real, &size);
   return size;
 }
 
-// Remembers the bytes [offset, offset + n) and the size before a change.
+// Remembers the bytes [offset, offset + n) and the size before a change
+// (of a named file: an orphan's are never undone).
 void Remember(File* f, sqlite3_int64 offset, sqlite3_int64 n) {
+  if (f->inode->orphan) return;
   sqlite3_int64 size = RealSize(f);
   Undo u{offset, {}, size, f->inode->changes++};
   if (offset < size) {
@@ -133,76 +124,50 @@ void Remember(File* f, sqlite3_int64 offset, sqlite3_int64 n) {
   f->inode->undo.push_back(std::move(u));
 }
 
-// Undoes the inode's unsynced changes, newest first: a named file's
-// through its path (whatever mode its handles were opened in), an orphan's
-// through `via`, a handle open on it. A failed undo stops the test: it
-// would leave writes that a power loss takes away.
-void DropUnsynced(Inode* inode, File* via) {
+// Undoes a named file's unsynced changes, newest first, through its path
+// (whatever mode its handles were opened in). A failed undo stops the
+// test: it would leave writes that a power loss takes away.
+void DropUnsynced(Inode* inode) {
   if (inode->undo.empty()) return;
-  int fd = -1;
-  if (!inode->orphan) {
-    fd = ::open(inode->path.c_str(), O_RDWR);
-    if (fd < 0 || FileId(fd, "", AT_EMPTY_PATH) != inode->id) {
-      // Removed (or replaced) behind the VFS's back: nothing to undo.
-      if (fd >= 0) ::close(fd);
-      inode->undo.clear();
-      return;
-    }
-  } else {
-    WEFT_CHECK_MSG(via != nullptr, "an orphan file without a handle");
-  }
-  for (auto it = inode->undo.rbegin(); it != inode->undo.rend(); ++it) {
-    if (fd < 0) {
-      sqlite3_file* real = via->head.real;
-      if (!it->old.empty()) {
-        WEFT_CHECK(real->pMethods->xWrite(real, it->old.data(),
-                                          static_cast<int>(it->old.size()),
-                                          it->offset) == SQLITE_OK);
-      }
-      WEFT_CHECK(real->pMethods->xTruncate(real, it->old_size) == SQLITE_OK);
-    } else {
+  int fd = ::open(inode->path.c_str(), O_RDWR);
+  if (fd >= 0 && FileId(fd, "", AT_EMPTY_PATH) == inode->id) {
+    for (auto it = inode->undo.rbegin(); it != inode->undo.rend(); ++it) {
       if (!it->old.empty()) {
         WEFT_CHECK(::pwrite(fd, it->old.data(), it->old.size(), it->offset) ==
                    static_cast<ssize_t>(it->old.size()));
       }
       WEFT_CHECK(::ftruncate(fd, it->old_size) == 0);
     }
-  }
+  }  // else removed or replaced behind the VFS's back: nothing to undo
   if (fd >= 0) ::close(fd);
   inode->undo.clear();
 }
 
 int Close(sqlite3_file* file) {
   File* f = reinterpret_cast<File*>(file);
-  State* s = StateOfFile(f);
-  int rc;
-  {
-    std::lock_guard<std::mutex> lock(s->mu);
-    s->open_files.erase(f);
-    rc = f->head.real->pMethods->xClose(f->head.real);
-    // Closing does not sync: the inode keeps its unsynced changes (and the
-    // crash undoes them through the path) unless nothing can reach it.
-    Inode* i = f->inode;
-    if (--i->handles == 0 && (i->orphan || i->undo.empty())) {
-      if (!i->orphan) s->inodes.erase(i->path);
-      delete i;
-    }
+  State* s = f->state;
+  std::lock_guard<std::mutex> lock(s->mu);
+  int rc = f->head.real->pMethods->xClose(f->head.real);
+  // Closing does not sync: the inode keeps its unsynced changes (and the
+  // crash undoes them through the path) unless nothing can reach it.
+  Inode* i = f->inode;
+  if (--i->handles == 0 && (i->orphan || i->undo.empty())) {
+    if (!i->orphan) s->inodes.erase(i->path);
+    delete i;
   }
-  std::lock_guard<std::mutex> lock(FileStatesMu());
-  FileStates().erase(f);
   return rc;
 }
 
 int Read(sqlite3_file* file, void* buf, int n, sqlite3_int64 off) {
   File* f = reinterpret_cast<File*>(file);
-  State* s = StateOfFile(f);
+  State* s = f->state;
   std::lock_guard<std::mutex> lock(s->mu);
   return f->head.real->pMethods->xRead(f->head.real, buf, n, off);
 }
 
 int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
   File* f = reinterpret_cast<File*>(file);
-  State* s = StateOfFile(f);
+  State* s = f->state;
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->crashed) return SQLITE_IOERR_WRITE;
   if (f->wal && s->fail_next_wal_write) {
@@ -228,7 +193,7 @@ int Write(sqlite3_file* file, const void* buf, int n, sqlite3_int64 off) {
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   File* f = reinterpret_cast<File*>(file);
-  State* s = StateOfFile(f);
+  State* s = f->state;
   std::lock_guard<std::mutex> lock(s->mu);
   if (s->crashed) return SQLITE_IOERR_TRUNCATE;
   sqlite3_int64 old = RealSize(f);
@@ -238,7 +203,7 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
 
 int Sync(sqlite3_file* file, int flags) {
   File* f = reinterpret_cast<File*>(file);
-  State* s = StateOfFile(f);
+  State* s = f->state;
   // A sync makes durable what was written to the file (through any handle)
   // before it was called: writes made while it is delayed stay undoable.
   long covered;  // changes before this one are made durable by it
@@ -278,11 +243,8 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
   if (rc != SQLITE_OK || f->head.real->pMethods == nullptr) {
     return rc;
   }
+  f->state = s;
   f->wal = (flags & SQLITE_OPEN_WAL) != 0;
-  {
-    std::lock_guard<std::mutex> lock(FileStatesMu());
-    FileStates()[f] = s;
-  }
   {
     std::lock_guard<std::mutex> lock(s->mu);
     std::string id = name == nullptr ? "" : FileId(AT_FDCWD, name, 0);
@@ -310,7 +272,6 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
       f->inode = i;
     }
     ++f->inode->handles;
-    s->open_files.insert(f);
   }
   f->head.base.pMethods = &s->methods;
   return rc;
@@ -384,12 +345,10 @@ FaultVfs* FaultVfs::Get(const std::string& name) {
 void FaultVfs::Crash() {
   State* s = StateByName(name_);
   std::lock_guard<std::mutex> lock(s->mu);
-  std::map<Inode*, File*> inodes;  // each with a handle open on it, if any
-  for (auto& [path, inode] : s->inodes) inodes.emplace(inode, nullptr);
-  for (File* f : s->open_files) inodes[f->inode] = f;
-  for (auto& [inode, via] : inodes) DropUnsynced(inode, via);
-  // Files no handle holds have nothing left to track.
+  // Every named file loses its unsynced writes; those no handle holds have
+  // nothing left to track.
   std::erase_if(s->inodes, [](const auto& entry) {
+    DropUnsynced(entry.second);
     if (entry.second->handles > 0) return false;
     delete entry.second;
     return true;

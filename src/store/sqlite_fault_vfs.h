@@ -9,8 +9,9 @@
 // makes nothing durable. Crash() undoes, per file, every write and
 // truncate that no later sync covered, as a power loss would, and from
 // then on fails every write, sync, truncate and delete with SQLITE_IOERR
-// until Reset(). A deleted file stays deleted. Like LevelDB's
-// FaultInjectionTestEnv. Thread-safe. Test support only.
+// until Reset(). A deleted file stays deleted, and files no name reaches
+// any more (unnamed temporary files, deleted ones) are left as they are.
+// Like LevelDB's FaultInjectionTestEnv. Thread-safe. Test support only.
 
 #include <chrono>
 #include <string>
