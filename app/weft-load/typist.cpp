@@ -7,13 +7,10 @@ namespace weft::load {
 Typist::Typist(std::uint64_t seed, std::uint64_t max_length)
     : rng_(seed), max_length_(max_length) {}
 
-proto::Change LocalChange(const core::TextDoc& doc,
-                          const core::StateVector& before) {
+proto::Change LocalChange(const core::TextDoc& doc, std::uint32_t first) {
   std::uint64_t c = doc.client_id();
-  auto it = before.find(c);
-  std::uint64_t first = it == before.end() ? 0 : it->second;
-  auto after = doc.GetStateVector();
-  return proto::Change{c, first, after[c] - first, doc.EncodeDiff(before)};
+  return proto::Change{c, first, doc.OpCount(c) - first,
+                       doc.EncodeClientDiff(c, first)};
 }
 
 Result<proto::Change> Typist::Edit(core::TextDoc& doc) {
@@ -26,7 +23,7 @@ Result<proto::Change> Typist::Edit(core::TextDoc& doc) {
   if (p < 3 || (len > 0 && cursor_ == 0 && p < 10)) {
     cursor_ = std::uniform_int_distribution<std::uint64_t>(0, len)(rng_);
   }
-  auto before = doc.GetStateVector();
+  auto first = static_cast<std::uint32_t>(doc.OpCount(doc.client_id()));
   int delete_percent = len > max_length_ ? 70 : 12;
   if (cursor_ > 0 && percent(rng_) < delete_percent) {
     WEFT_RETURN_IF_ERROR(doc.Delete(cursor_ - 1, 1));
@@ -37,7 +34,7 @@ Result<proto::Change> Typist::Edit(core::TextDoc& doc) {
     WEFT_RETURN_IF_ERROR(doc.Insert(cursor_, kLetters.substr(i, 1)));
     ++cursor_;
   }
-  return LocalChange(doc, before);
+  return LocalChange(doc, first);
 }
 
 }  // namespace weft::load

@@ -30,9 +30,9 @@ class Typist {
   std::uint64_t cursor_ = 0;
 };
 
-// The change holding every operation `doc` has beyond `before` from its
-// own client (the local transaction just made).
-proto::Change LocalChange(const core::TextDoc& doc,
-                          const core::StateVector& before);
+// The change holding the operations of `doc`'s own client from seq
+// `first` on (the local transaction just made, `first` being its
+// OpCount before): costs what it holds, not the document's client count.
+proto::Change LocalChange(const core::TextDoc& doc, std::uint32_t first);
 
 }  // namespace weft::load

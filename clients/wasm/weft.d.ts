@@ -31,6 +31,15 @@ export declare class TextDoc {
   opCount(clientId: number): number;
   /** The update a peer at `stateVector` lacks. */
   diff(stateVector: Uint8Array): Uint8Array;
+  /** The state vector of `clientId` alone: with clientDiff, what a local
+   * change needs, at a cost that does not grow with the number of clients
+   * the document has had. */
+  clientStateVector(clientId: number): Uint8Array;
+  /** The update of `clientId`'s operations that `stateVector` lacks (other
+   * clients' entries are ignored). After local edits,
+   * clientDiff(me, clientStateVector(me) before) equals
+   * diff(stateVector() before). */
+  clientDiff(clientId: number, stateVector: Uint8Array): Uint8Array;
   /** Only the operations below `upto`, a causally closed state vector
    * (e.g. another replica's). */
   diffRange(have: Uint8Array, upto: Uint8Array): Uint8Array;
@@ -91,6 +100,15 @@ export declare class Doc {
   /** Operations of `clientId` over all parts: a sync change's first_seq. */
   opCount(clientId: number): number;
   diff(stateVector: Uint8Array): Uint8Array;
+  /** The state vector of `clientId` alone: with clientDiff, what a local
+   * change needs, at a cost that does not grow with the number of clients
+   * the document has had. */
+  clientStateVector(clientId: number): Uint8Array;
+  /** The update of `clientId`'s operations that `stateVector` lacks (other
+   * clients' entries are ignored). After local edits,
+   * clientDiff(me, clientStateVector(me) before) equals
+   * diff(stateVector() before). */
+  clientDiff(clientId: number, stateVector: Uint8Array): Uint8Array;
   /** Idempotent; any order. Returns what changed visibly. */
   applyUpdate(update: Uint8Array): StructChange[];
   snapshot(): Uint8Array;

@@ -94,6 +94,22 @@ class WasmTextDoc {
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
+  // A local change's pair (see weft.d.ts): the state vector of `client`
+  // alone, and the update of its operations that one lacks.
+  val ClientStateVector(double client) const {
+    const auto c = static_cast<uint64_t>(client);
+    const uint64_t n = doc_->OpCount(c);
+    weft::core::StateVector sv;
+    if (n > 0) sv[c] = static_cast<uint32_t>(n);
+    return Bytes(weft::core::EncodeStateVector(sv));
+  }
+  val ClientDiff(double client, const val& state_vector) const {
+    const auto c = static_cast<uint64_t>(client);
+    auto sv = weft::core::DecodeStateVector(FromBytes(state_vector));
+    if (!sv.ok()) Throw(sv.status());
+    auto it = sv->find(c);
+    return Bytes(doc_->EncodeClientDiff(c, it == sv->end() ? 0 : it->second));
+  }
   // Only operations below `upto` (a causally closed state vector).
   val DiffRange(const val& have, const val& upto) const {
     auto h = weft::core::DecodeStateVector(FromBytes(have));
@@ -389,6 +405,15 @@ class WasmDoc {
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
+  val ClientStateVector(double client) const {
+    return Bytes(doc_->EncodeClientStateVector(static_cast<uint64_t>(client)));
+  }
+  val ClientDiff(double client, const val& sv) const {
+    auto d =
+        doc_->EncodeClientDiff(static_cast<uint64_t>(client), FromBytes(sv));
+    if (!d.ok()) Throw(d.status());
+    return Bytes(*d);
+  }
   // What changed: {container, key} for maps, {container, item} for lists,
   // {container} for a text's content.
   val ApplyUpdate(const val& update) {
@@ -441,6 +466,8 @@ EMSCRIPTEN_BINDINGS(weft) {
       .function("stateVector", &WasmDoc::StateVector)
       .function("opCount", &WasmDoc::OpCount)
       .function("diff", &WasmDoc::Diff)
+      .function("clientStateVector", &WasmDoc::ClientStateVector)
+      .function("clientDiff", &WasmDoc::ClientDiff)
       .function("applyUpdate", &WasmDoc::ApplyUpdate)
       .function("snapshot", &WasmDoc::Snapshot)
       .class_function("load", &LoadDoc, emscripten::allow_raw_pointers());
@@ -454,6 +481,8 @@ EMSCRIPTEN_BINDINGS(weft) {
       .function("stateVector", &WasmTextDoc::StateVector)
       .function("opCount", &WasmTextDoc::OpCount)
       .function("diff", &WasmTextDoc::Diff)
+      .function("clientStateVector", &WasmTextDoc::ClientStateVector)
+      .function("clientDiff", &WasmTextDoc::ClientDiff)
       .function("diffRange", &WasmTextDoc::DiffRange)
       .function("applyUpdate", &WasmTextDoc::ApplyUpdate)
       .function("applyUpdateQuiet", &WasmTextDoc::ApplyUpdateQuiet)

@@ -149,30 +149,51 @@ std::map<uint64_t, uint64_t> Doc::OpCounts() const {
 }
 
 uint64_t Doc::OpCount(uint64_t client) const {
-  StateVector sv = structure_->GetStateVector();
-  auto it = sv.find(client);
-  uint64_t n = it == sv.end() ? 0 : it->second;
+  uint64_t n = structure_->OpCount(client);
   for (const auto& [ref, text] : texts_) n += text->OpCount(client);
   return n;
 }
 
 uint64_t Doc::TotalOpCount() const {
-  uint64_t n = 0;
-  for (const auto& [client, count] : structure_->GetStateVector()) n += count;
+  uint64_t n = structure_->TotalOpCount();
   for (const auto& [ref, text] : texts_) n += text->TotalOpCount();
   return n;
 }
 
-Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
-  ByteReader r(state_vector);
+std::string Doc::EncodeClientStateVector(uint64_t client) const {
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindDocStateVector);
+  StateVector sv;
+  if (uint64_t n = structure_->OpCount(client); n > 0) {
+    sv[client] = static_cast<uint32_t>(n);
+  }
+  w.LengthPrefixed(core::EncodeStateVector(sv));
+  uint64_t count = 0;
+  ByteWriter body;
+  for (const auto& [ref, text] : texts_) {
+    uint64_t n = text->OpCount(client);
+    if (n == 0) continue;
+    PutRef(&body, ref);
+    body.LengthPrefixed(
+        core::EncodeStateVector({{client, static_cast<uint32_t>(n)}}));
+    ++count;
+  }
+  w.VarUint(count);
+  w.buffer().append(body.buffer());
+  return w.Take();
+}
+
+Result<Doc::DocStateVector> Doc::DecodeDocStateVector(std::string_view bytes) {
+  ByteReader r(bytes);
   WEFT_RETURN_IF_ERROR(Header(&r, kKindDocStateVector));
   std::string_view struct_sv_bytes;
   WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&struct_sv_bytes));
   auto struct_sv = DecodeStateVector(struct_sv_bytes);
   if (!struct_sv.ok()) return struct_sv.status();
+  DocStateVector out{std::move(*struct_sv), {}};
   uint64_t n = 0;
   WEFT_RETURN_IF_ERROR(r.VarUintMax(r.remaining(), &n));
-  std::map<ContainerRef, StateVector> have;
   for (uint64_t i = 0; i < n; ++i) {
     ContainerRef ref;
     WEFT_RETURN_IF_ERROR(GetTextRef(&r, &ref));
@@ -180,21 +201,54 @@ Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
     WEFT_RETURN_IF_ERROR(r.LengthPrefixed(&sv_bytes));
     auto sv = DecodeStateVector(sv_bytes);
     if (!sv.ok()) return sv.status();
-    have[ref] = std::move(*sv);
+    out.texts[ref] = std::move(*sv);
   }
   if (!r.AtEnd()) return Status::Corruption("trailing bytes");
+  return out;
+}
+
+Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
+  auto have = DecodeDocStateVector(state_vector);
+  if (!have.ok()) return have.status();
   ByteWriter w;
   w.U8(kFormatVersion);
   w.U8(kKindDocUpdate);
-  w.LengthPrefixed(structure_->EncodeDiff(*struct_sv));
+  w.LengthPrefixed(structure_->EncodeDiff(have->structure));
   uint64_t count = 0;
   ByteWriter body;
   for (const auto& [ref, text] : texts_) {
-    auto h = have.find(ref);
-    StateVector peer = h == have.end() ? StateVector{} : h->second;
+    auto h = have->texts.find(ref);
+    StateVector peer = h == have->texts.end() ? StateVector{} : h->second;
     if (text->GetStateVector() == peer) continue;
     PutRef(&body, ref);
     body.LengthPrefixed(text->EncodeDiff(peer));
+    ++count;
+  }
+  w.VarUint(count);
+  w.buffer().append(body.buffer());
+  return w.Take();
+}
+
+Result<std::string> Doc::EncodeClientDiff(uint64_t client,
+                                          std::string_view state_vector) const {
+  auto have = DecodeDocStateVector(state_vector);
+  if (!have.ok()) return have.status();
+  auto from = [client](const StateVector& sv) {
+    auto it = sv.find(client);
+    return it == sv.end() ? 0u : it->second;
+  };
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindDocUpdate);
+  w.LengthPrefixed(structure_->EncodeClientDiff(client, from(have->structure)));
+  uint64_t count = 0;
+  ByteWriter body;
+  for (const auto& [ref, text] : texts_) {
+    auto h = have->texts.find(ref);
+    uint32_t peer = h == have->texts.end() ? 0 : from(h->second);
+    if (text->OpCount(client) <= peer) continue;
+    PutRef(&body, ref);
+    body.LengthPrefixed(text->EncodeClientDiff(client, peer));
     ++count;
   }
   w.VarUint(count);

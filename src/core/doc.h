@@ -53,6 +53,16 @@ class Doc {
   uint64_t TotalOpCount() const;
   // kCorruption if `state_vector` does not decode.
   Result<std::string> EncodeDiff(std::string_view state_vector) const;
+  // What a replica's local edits need, at a cost that does not grow with
+  // the number of clients the document has had: the state vector of
+  // `client` alone (a kind-7 message with only its entries), and the
+  // update of the operations of `client` that `state_vector` lacks (other
+  // clients' entries are ignored). After local edits,
+  // EncodeClientDiff(client_id(), EncodeClientStateVector(client_id())
+  // before) is the same bytes as EncodeDiff(EncodeStateVector() before).
+  std::string EncodeClientStateVector(uint64_t client) const;
+  Result<std::string> EncodeClientDiff(uint64_t client,
+                                       std::string_view state_vector) const;
   // Idempotent, any order. kCorruption on bad bytes (parts applied before
   // the bad one stay applied); text updates for texts whose creating
   // operation is missing wait (pending_texts()). With `changes`, appends
@@ -67,6 +77,11 @@ class Doc {
   size_t pending_texts() const { return pending_.size(); }
 
  private:
+  struct DocStateVector {
+    StateVector structure;
+    std::map<ContainerRef, StateVector> texts;
+  };
+  static Result<DocStateVector> DecodeDocStateVector(std::string_view bytes);
   Status ApplyText(const ContainerRef& ref, const std::string& update,
                    std::vector<StructChange>* changes);
   Status RetryPending(std::vector<StructChange>* changes);

@@ -144,6 +144,50 @@ TEST(DocTest, OpCountIsDensePerClientOverAllParts) {
   EXPECT_EQ(b.TotalOpCount(), counts[1] + counts[2]);
 }
 
+// What a client sends per local change: the update of its own operations
+// since its own state vector (which lists only it), the same bytes as the
+// diff since the document's whole state vector, over the structure, a new
+// nested text and a root text.
+TEST(DocTest, AClientDiffIsTheDiffSinceTheEditStarted) {
+  Doc a(50), other(3);
+  auto shapes = ContainerRef::RootMap("shapes");
+  ContainerRef notes{true, ContainerKind::kText, "notes", {}};
+  ASSERT_TRUE((*other.Text(notes))->Insert(0, "shared").ok());
+  ASSERT_TRUE(other.structure().MapSet(shapes, "k", Value::Int(1)).ok());
+  Sync(other, a);
+  Doc b(4);
+  Sync(a, b);
+  std::string own = a.EncodeClientStateVector(50);
+  std::string whole = a.EncodeStateVector();
+  EXPECT_LT(own.size(), whole.size());
+  auto shape = a.structure().MapSet(shapes, "s1", Value::NewMap());
+  ASSERT_TRUE(shape.ok());
+  auto label = a.structure().MapSet(**shape, "label", Value::NewText());
+  ASSERT_TRUE(label.ok() && label->has_value());
+  ASSERT_TRUE((*a.Text(**label))->Insert(0, "hi").ok());
+  ASSERT_TRUE((*a.Text(notes))->Insert(3, "ö").ok());
+  auto update = a.EncodeClientDiff(50, own);
+  auto expected = a.EncodeDiff(whole);
+  ASSERT_TRUE(update.ok() && expected.ok());
+  EXPECT_EQ(*update, *expected);
+  ASSERT_TRUE(b.ApplyUpdate(*update).ok());
+  EXPECT_EQ(b.ToJson(), a.ToJson());
+  // A second change, from the state vector after the first.
+  own = a.EncodeClientStateVector(50);
+  whole = a.EncodeStateVector();
+  ASSERT_TRUE((*a.Text(**label))->Delete(0, 1).ok());
+  update = a.EncodeClientDiff(50, own);
+  expected = a.EncodeDiff(whole);
+  ASSERT_TRUE(update.ok() && expected.ok());
+  EXPECT_EQ(*update, *expected);
+  ASSERT_TRUE(b.ApplyUpdate(*update).ok());
+  EXPECT_EQ(b.ToJson(), a.ToJson());
+  EXPECT_EQ(a.TotalOpCount(), b.TotalOpCount());
+  EXPECT_EQ(a.OpCount(50), 6u);
+  EXPECT_EQ(a.EncodeClientDiff(50, "\x01\x07").status().code(),
+            StatusCode::kCorruption);
+}
+
 TEST(DocTest, TextUpdatesWaitForTheirContainer) {
   Doc a(1), b(2);
   auto m = ContainerRef::RootMap("m");

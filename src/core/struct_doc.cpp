@@ -145,6 +145,7 @@ void StructDoc::Integrate(const Op& op, std::vector<StructChange>* changes) {
     }
   }
   log_[op.id.client].push_back(op);
+  ++total_ops_;
   if (changed && changes != nullptr) changes->push_back(std::move(ch));
 }
 
@@ -451,18 +452,38 @@ Status GetValue(ByteReader* r, Value* v) {
 
 }  // namespace
 
+uint64_t StructDoc::OpCount(uint64_t client) const {
+  auto it = log_.find(client);
+  return it == log_.end() ? 0 : it->second.size();
+}
+
 std::string StructDoc::EncodeDiff(const StateVector& have) const {
-  // The ops a peer at `have` lacks (per client, from which seq), and the
-  // clients they name: the table holds those only, in client order, so an
-  // update does not grow with every client the document has ever had.
-  std::vector<std::pair<const std::vector<Op>*, uint32_t>> missing;
-  std::map<uint64_t, uint32_t> index;
-  auto name = [&](OpId id) { index.emplace(id.client, 0); };
+  // The ops a peer at `have` lacks (per client, from which seq).
+  Missing missing;
   for (const auto& [client, ops] : log_) {
     auto h = have.find(client);
     uint32_t from = h == have.end() ? 0 : h->second;
-    if (from >= ops.size()) continue;
-    missing.emplace_back(&ops, from);
+    if (from < ops.size()) missing.emplace_back(&ops, from);
+  }
+  return EncodeMissing(missing);
+}
+
+std::string StructDoc::EncodeClientDiff(uint64_t client, uint32_t from) const {
+  Missing missing;
+  auto it = log_.find(client);
+  if (it != log_.end() && from < it->second.size()) {
+    missing.emplace_back(&it->second, from);
+  }
+  return EncodeMissing(missing);
+}
+
+std::string StructDoc::EncodeMissing(const Missing& missing) const {
+  // The clients the ops name: the table holds those only, in client order,
+  // so an update does not grow with every client the document has ever had.
+  std::map<uint64_t, uint32_t> index;
+  auto name = [&](OpId id) { index.emplace(id.client, 0); };
+  for (const auto& [log, from] : missing) {
+    const std::vector<Op>& ops = *log;
     for (size_t s = from; s < ops.size(); ++s) {
       const Op& op = ops[s];
       name(op.id);

@@ -165,7 +165,16 @@ class StructDoc {
   }
 
   StateVector GetStateVector() const;
+  // Operations of `client` held (its entry of the state vector, 0 for
+  // none) and of all clients together, without building the state vector.
+  uint64_t OpCount(uint64_t client) const;
+  uint64_t TotalOpCount() const { return total_ops_; }
   std::string EncodeDiff(const StateVector& have) const;
+  // The update holding the operations of `client` from seq `from` on: after
+  // local edits, EncodeClientDiff(client_id(), OpCount(client_id()) before)
+  // is the same bytes as EncodeDiff(GetStateVector() before), at a cost
+  // that does not grow with the number of clients the document has had.
+  std::string EncodeClientDiff(uint64_t client, uint32_t from) const;
   // kCorruption for bytes that do not decode or ops that contradict the
   // document (e.g. a list op on a map); ops applied before stay applied.
   Result<std::vector<StructChange>> ApplyUpdate(std::string_view update);
@@ -234,8 +243,13 @@ class StructDoc {
   void ContainerJson(const Container& c, const TextRenderer& text,
                      std::string* out) const;
 
+  // Ops to encode: a client's log, from which seq.
+  using Missing = std::vector<std::pair<const std::vector<Op>*, uint32_t>>;
+  std::string EncodeMissing(const Missing& missing) const;
+
   uint64_t client_;
   uint64_t lamport_ = 0;
+  uint64_t total_ops_ = 0;                   // ops in log_
   std::map<uint64_t, std::vector<Op>> log_;  // per client, by seq
   std::map<ContainerRef, Container> containers_;
   std::vector<Op> pending_;

@@ -44,6 +44,43 @@ TEST(StructDocTest, AnUpdateNamesOnlyTheClientsItUses) {
   EXPECT_EQ(static_cast<uint8_t>(doc.EncodeDiff({})[2]), 52);
 }
 
+// A local edit's update from its own client's range is the same bytes as
+// the diff since the edit started, and the op counts follow every op.
+TEST(StructDocTest, AClientDiffIsTheDiffSinceTheEditStarted) {
+  StructDoc doc(60);
+  auto shapes = ContainerRef::RootMap("shapes");
+  auto tasks = ContainerRef::RootList("tasks");
+  for (uint64_t c = 2; c < 30; ++c) {
+    StructDoc writer(c);
+    ASSERT_TRUE(
+        writer.MapSet(shapes, "k" + std::to_string(c), Value::Int(1)).ok());
+    ASSERT_TRUE(writer.ListInsert(tasks, 0, Value::Int(2)).ok());
+    Sync(writer, doc);
+  }
+  EXPECT_EQ(doc.TotalOpCount(), 56u);
+  EXPECT_EQ(doc.OpCount(60), 0u);
+  StructDoc replica(99);
+  Sync(doc, replica);
+  StateVector before = doc.GetStateVector();
+  auto first = static_cast<uint32_t>(doc.OpCount(60));
+  auto shape = doc.MapSet(shapes, "s", Value::NewMap());
+  ASSERT_TRUE(shape.ok() && shape->has_value());
+  ASSERT_TRUE(doc.MapSet(**shape, "x", Value::Int(5)).ok());
+  auto items = doc.ListItems(tasks);
+  ASSERT_EQ(items.size(), 28u);
+  ASSERT_TRUE(doc.ListMove(tasks, items[3].id, 20).ok());
+  ASSERT_TRUE(doc.ListDelete(tasks, items[7].id).ok());
+  EXPECT_EQ(doc.OpCount(60), 4u);
+  EXPECT_EQ(doc.TotalOpCount(), 60u);
+  std::string update = doc.EncodeClientDiff(60, first);
+  EXPECT_EQ(update, doc.EncodeDiff(before));
+  ASSERT_TRUE(replica.ApplyUpdate(update).ok());
+  EXPECT_EQ(replica.ToJson(), doc.ToJson());
+  EXPECT_EQ(doc.EncodeClientDiff(60, 4), doc.EncodeDiff(doc.GetStateVector()));
+  EXPECT_EQ(doc.EncodeClientDiff(12345, 0),
+            doc.EncodeDiff(doc.GetStateVector()));
+}
+
 TEST(StructDocTest, NestedMapsAndLists) {
   StructDoc d(1);
   auto shapes = ContainerRef::RootMap("shapes");

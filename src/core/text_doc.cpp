@@ -238,6 +238,7 @@ void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                            const std::string_view* content) {
   DropLoadedText();
   Agent& ag = agents_[agent];
+  total_ops_ += seq + len - ag.next_seq;
   ag.next_seq = seq + len;
   if (content != nullptr) {
     ag.text.Append(*content, len);
@@ -249,6 +250,7 @@ void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
 void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
   DropLoadedText();
   Agent& ag = agents_[agent];
+  total_ops_ += seq + r.len - ag.next_seq;
   ag.next_seq = seq + r.len;
   LogDelete(&ag.gaps, seq, r.len, r.reversed, r.a);
 }
@@ -348,11 +350,7 @@ uint64_t TextDoc::OpCount(uint64_t client) const {
   return it == agent_of_.end() ? 0 : agents_[it->second].next_seq;
 }
 
-uint64_t TextDoc::TotalOpCount() const {
-  uint64_t total = 0;
-  for (const Agent& ag : agents_) total += ag.next_seq;
-  return total;
-}
+uint64_t TextDoc::TotalOpCount() const { return total_ops_; }
 
 std::string TextDoc::EncodeStateVector() const {
   return core::EncodeStateVector(GetStateVector());
@@ -380,9 +378,20 @@ std::vector<uint32_t> ClientTable(const Agents& agents,
 // table holds those only, so an update's size does not grow with the number
 // of clients the document has ever had.
 struct TextDoc::UpdateTable {
-  std::vector<uint32_t> index;   // agent -> table index + 1; 0: not named
-  std::vector<uint32_t> agents;  // the table
+  // Looked up by a scan while the table is short (an update of a few local
+  // edits), so that encoding it does not cost the document's client count;
+  // by `index` once it is long.
+  static constexpr size_t kScan = 16;
+  explicit UpdateTable(size_t nagents) : nagents(nagents) {}
   uint32_t operator()(uint32_t agent) {
+    if (index.empty()) {
+      for (uint32_t i = 0; i < agents.size(); ++i) {
+        if (agents[i] == agent) return i;
+      }
+      agents.push_back(agent);
+      if (agents.size() > kScan) Reindex();
+      return static_cast<uint32_t>(agents.size() - 1);
+    }
     uint32_t& i = index[agent];
     if (i == 0) {
       agents.push_back(agent);
@@ -390,6 +399,15 @@ struct TextDoc::UpdateTable {
     }
     return i - 1;
   }
+  // After `agents` was reordered.
+  void Reindex() {
+    if (agents.size() <= kScan) return;
+    index.assign(nagents, 0);
+    for (uint32_t i = 0; i < agents.size(); ++i) index[agents[i]] = i + 1;
+  }
+  size_t nagents;
+  std::vector<uint32_t> index;   // agent -> table index + 1; 0: not named
+  std::vector<uint32_t> agents;  // the table
 };
 
 void TextDoc::EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from,
@@ -471,10 +489,7 @@ std::string TextDoc::EncodeDiff(const StateVector& have) const {
 std::string TextDoc::EncodeDiff(const StateVector& have,
                                 const StateVector& upto) const {
   // The clients with ids in [have, upto), in client order, with their range.
-  struct Range {
-    uint32_t agent, from, to;
-  };
-  std::vector<Range> ranges;
+  std::vector<DiffRange> ranges;
   for (uint32_t a = 0; a < agents_.size(); ++a) {
     const Agent& ag = agents_[a];
     auto hit = have.find(ag.client);
@@ -483,15 +498,29 @@ std::string TextDoc::EncodeDiff(const StateVector& have,
     uint32_t to = uit == upto.end() ? 0 : std::min(uit->second, ag.next_seq);
     if (from < to) ranges.push_back({a, from, to});
   }
+  std::sort(ranges.begin(), ranges.end(),
+            [&](const DiffRange& x, const DiffRange& y) {
+              return agents_[x.agent].client < agents_[y.agent].client;
+            });
+  return EncodeRanges(ranges);
+}
+
+std::string TextDoc::EncodeClientDiff(uint64_t client, uint32_t from) const {
+  std::vector<DiffRange> ranges;
+  auto it = agent_of_.find(client);
+  if (it != agent_of_.end() && from < agents_[it->second].next_seq) {
+    ranges.push_back({it->second, from, agents_[it->second].next_seq});
+  }
+  return EncodeRanges(ranges);
+}
+
+std::string TextDoc::EncodeRanges(const std::vector<DiffRange>& ranges) const {
   auto by_client = [&](uint32_t x, uint32_t y) {
     return agents_[x].client < agents_[y].client;
   };
-  std::sort(ranges.begin(), ranges.end(), [&](const Range& x, const Range& y) {
-    return by_client(x.agent, y.agent);
-  });
   auto encode_runs = [&](UpdateTable* table, std::string* runs) {
     uint32_t count = 0;
-    for (const Range& r : ranges) {
+    for (const DiffRange& r : ranges) {
       const Agent& ag = agents_[r.agent];
       // Gaps in order, and the inserts with text between them.
       auto it = std::upper_bound(
@@ -520,15 +549,13 @@ std::string TextDoc::EncodeDiff(const StateVector& have,
   // clients of origins and targets outside them. Only when one of those
   // breaks the order are the runs written again with the sorted table
   // (every client is in it by then, so it does not change).
-  UpdateTable table{std::vector<uint32_t>(agents_.size(), 0), {}};
-  for (const Range& r : ranges) table(r.agent);
+  UpdateTable table(agents_.size());
+  for (const DiffRange& r : ranges) table(r.agent);
   std::string runs;
   uint32_t count = encode_runs(&table, &runs);
   if (!std::is_sorted(table.agents.begin(), table.agents.end(), by_client)) {
     std::sort(table.agents.begin(), table.agents.end(), by_client);
-    for (uint32_t i = 0; i < table.agents.size(); ++i) {
-      table.index[table.agents[i]] = i + 1;
-    }
+    table.Reindex();
     runs.clear();
     count = encode_runs(&table, &runs);
   }
@@ -1339,6 +1366,7 @@ class TextDoc::SnapshotLoader {
     }
     Agent& ag = doc_->agents_[agent];
     ag.next_seq = static_cast<uint32_t>(expect);
+    doc_->total_ops_ += expect;
     ag.gaps = std::move(gaps);
     if (index_runs > 0) {
       tree_.BulkIndex(agent, index_seqs.get(), index_leaves.get(), index_runs,
@@ -1427,6 +1455,9 @@ Status TextDoc::CheckInvariants() const {
   if (has_loaded_text_ && loaded_text_ != TreeText()) {
     return Status::Internal("kept text differs from the tree's");
   }
+  uint64_t total = 0;
+  for (const Agent& ag : agents_) total += ag.next_seq;
+  if (total != total_ops_) return Status::Internal("total op count");
   for (uint32_t a = 0; a < agents_.size(); ++a) {
     const Agent& ag = agents_[a];
     // Inserts [s, e) must be in the tree (checked at both ends).

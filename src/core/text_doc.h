@@ -107,6 +107,11 @@ class TextDoc {
   std::string EncodeDiff(const StateVector& have) const;
   std::string EncodeDiff(const StateVector& have,
                          const StateVector& upto) const;
+  // The update holding the operations of `client` from seq `from` on. After
+  // local edits, EncodeClientDiff(client_id(), OpCount(client_id()) before)
+  // is the same bytes as EncodeDiff(GetStateVector() before), but it costs
+  // what it holds instead of the number of clients the document has had.
+  std::string EncodeClientDiff(uint64_t client, uint32_t from) const;
   // Same, with `have` as encoded state vector bytes (kCorruption if bad).
   Result<std::string> EncodeDiffBytes(std::string_view state_vector) const;
 
@@ -212,6 +217,12 @@ class TextDoc {
                            std::vector<TextChange>* changes);
   // An update's client table: the clients its runs name (text_doc.cpp).
   struct UpdateTable;
+  // Seqs [from, to) of one agent, for an update.
+  struct DiffRange {
+    uint32_t agent, from, to;
+  };
+  // The update of `ranges` (ascending client, one per agent).
+  std::string EncodeRanges(const std::vector<DiffRange>& ranges) const;
   // Appends to `out` the update runs of seqs [from, to) of `agent`, and
   // counts them in *count.
   void EncodeGap(uint32_t agent, const GapRun& gap, uint32_t from, uint32_t to,
@@ -226,6 +237,7 @@ class TextDoc {
   std::map<uint64_t, uint32_t> agent_of_;
   ContentTree tree_;
   std::vector<PendingRun> pending_;
+  uint64_t total_ops_ = 0;  // the sum of every agent's next_seq
   // The visible text as LoadSnapshot read it (LoadKeep::kText), so that
   // Text() right after a load is a copy rather than a walk of the tree;
   // dropped by the first operation (RecordInsert, RecordDelete).

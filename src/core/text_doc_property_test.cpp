@@ -83,6 +83,13 @@ void RunScenario(uint64_t seed, size_t nreplicas, size_t steps) {
   std::vector<RefOp> pool;
   std::vector<Message> net;
 
+  // A local edit's update by its own client's range is the same bytes as
+  // the diff against the version before the edit.
+  auto check_local = [&](Replica& r, const StateVector& before,
+                         uint32_t first) {
+    RC_ASSERT(r.doc->EncodeClientDiff(r.doc->client_id(), first) ==
+              r.doc->EncodeDiff(before));
+  };
   auto check = [&](Replica& r) {
     Status st = r.doc->CheckInvariants();
     RC_ASSERT(st.ok());
@@ -103,7 +110,10 @@ void RunScenario(uint64_t seed, size_t nreplicas, size_t steps) {
         for (size_t k = 0; k < n; ++k) s += kPieces[rng.Below(9)];
         size_t pos = rng.Below(r.doc->length() + 1);
         AlignReference(&r, pool);
+        StateVector before = r.doc->GetStateVector();
+        auto first = static_cast<uint32_t>(r.doc->OpCount(client));
         RC_ASSERT(r.doc->Insert(pos, s).ok());
+        check_local(r, before, first);
         std::u32string cps;
         RC_ASSERT(DecodeUtf8(s, &cps).ok());
         for (const RefOp& op : r.ref.Insert(client, pos, cps)) {
@@ -117,7 +127,10 @@ void RunScenario(uint64_t seed, size_t nreplicas, size_t steps) {
         size_t pos = rng.Below(r.doc->length());
         size_t len = 1 + rng.Below(std::min<size_t>(4, r.doc->length() - pos));
         AlignReference(&r, pool);
+        StateVector before = r.doc->GetStateVector();
+        auto first = static_cast<uint32_t>(r.doc->OpCount(client));
         RC_ASSERT(r.doc->Delete(pos, len).ok());
+        check_local(r, before, first);
         for (const RefOp& op : r.ref.Delete(client, pos, len)) {
           pool.push_back(op);
         }

@@ -95,6 +95,9 @@ TEST(TextDocTest, OpCountsMatchTheStateVector) {
   EXPECT_EQ(a.TotalOpCount(), total);
   EXPECT_EQ(a.OpCount(99), 0u);
   EXPECT_EQ(TextDoc(3).TotalOpCount(), 0u);
+  auto loaded = TextDoc::LoadSnapshot(a.EncodeSnapshot(), 3);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)->TotalOpCount(), total);
 }
 
 // A document that has seen many writers: one more keystroke's update names
@@ -120,6 +123,38 @@ TEST(TextDocTest, AnUpdateNamesOnlyTheClientsItsRunsUse) {
   EXPECT_EQ(replica.Text(), doc.Text());
   // The whole document still names all 51 clients.
   EXPECT_EQ(static_cast<uint8_t>(doc.EncodeDiff({})[2]), 51);
+}
+
+// A local edit's update taken from its own client's range (what a client
+// sends per keystroke, without building the document's state vector) is
+// the same bytes as the diff since the edit started. Here it deletes the
+// characters of 40 other clients, so its table outgrows the short scan and
+// is re-sorted (the targets' clients are below its own).
+TEST(TextDocTest, AClientDiffIsTheDiffSinceTheEditStarted) {
+  TextDoc doc(1000);
+  for (uint64_t c = 2; c < 42; ++c) {
+    TextDoc writer(c);
+    ASSERT_TRUE(writer.Insert(0, "x").ok());
+    ASSERT_TRUE(doc.ApplyUpdate(writer.EncodeDiff({})).ok());
+  }
+  TextDoc replica(7);
+  ASSERT_TRUE(replica.ApplyUpdate(doc.EncodeDiff({})).ok());
+  StateVector before = doc.GetStateVector();
+  auto first = static_cast<uint32_t>(doc.OpCount(1000));
+  ASSERT_TRUE(doc.Insert(20, "ab").ok());
+  ASSERT_TRUE(doc.Delete(0, 42).ok());
+  ASSERT_TRUE(doc.Insert(0, "é").ok());
+  std::string update = doc.EncodeClientDiff(1000, first);
+  EXPECT_EQ(update, doc.EncodeDiff(before));
+  EXPECT_EQ(static_cast<uint8_t>(update[2]), 41);  // 40 targets and itself
+  ASSERT_TRUE(replica.ApplyUpdate(update).ok());
+  EXPECT_EQ(replica.Text(), "é");
+  // Nothing new, or a client it does not know: an empty update.
+  std::string empty = doc.EncodeClientDiff(1000, first + 45);
+  EXPECT_EQ(empty, doc.EncodeDiff(doc.GetStateVector()));
+  EXPECT_EQ(doc.EncodeClientDiff(5555, 0), empty);
+  ASSERT_TRUE(replica.ApplyUpdate(empty).ok());
+  ASSERT_TRUE(doc.CheckInvariants().ok());
 }
 
 // A client typing after another's text names that client as the origin,

@@ -46,6 +46,9 @@ const kMaxOutOfOrder = 3;
 
 type Phase = 'offline' | 'subscribing' | 'synced' | 'closed';
 
+/** What a local change needs of an engine (Doc and TextDoc both have it). */
+type LocalEngine = Pick<EngineDoc, 'opCount' | 'clientStateVector' | 'clientDiff'>;
+
 /** `C` is the type of the handle's change events. */
 export abstract class DocSession<C> {
   readonly presence: PresenceHandle;
@@ -255,9 +258,11 @@ export abstract class DocSession<C> {
    * Runs a local edit on the engine and turns the operations it added into
    * one change: queued, stored, sent. Returns the edit's result.
    */
-  protected commit<T>(engine: { stateVector(): Uint8Array; opCount(c: number): number; diff(sv: Uint8Array): Uint8Array }, edit: () => T): T {
+  protected commit<T>(engine: LocalEngine, edit: () => T): T {
     this.checkWritable();
-    const before = engine.stateVector();
+    // This client's own state vector, not the document's: a keystroke then
+    // costs what it changes, not the number of clients the document has had.
+    const before = engine.clientStateVector(this.clientId);
     const first = engine.opCount(this.clientId);
     try {
       return edit();
@@ -268,13 +273,13 @@ export abstract class DocSession<C> {
   }
 
   private queueLocal(
-    engine: { opCount(c: number): number; diff(sv: Uint8Array): Uint8Array },
+    engine: LocalEngine,
     before: Uint8Array,
     first: number,
   ): void {
     const span = engine.opCount(this.clientId) - first;
     if (span > 0) {
-      const change: Change = { clientId: this.clientId, firstSeq: first, span, update: engine.diff(before) };
+      const change: Change = { clientId: this.clientId, firstSeq: first, span, update: engine.clientDiff(this.clientId, before) };
       this.queue.add(change);
       const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id };
       void this.ctx.store?.addPending(rec).catch((e) => console.error('weft: storing an edit failed', e));

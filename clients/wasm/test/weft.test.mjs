@@ -191,3 +191,47 @@ test('text() decodes every script, before and after edits of a loaded doc', () =
   loaded.delete();
   assert.throws(() => loaded.text(), /deleted/);
 });
+
+test('a local change from its own client state vector equals the whole diff', () => {
+  // A document 60 other clients wrote to, for Doc and TextDoc.
+  const doc = new weft.Doc(1);
+  const text = new weft.TextDoc(1);
+  for (let c = 2; c < 62; c++) {
+    const o = new weft.Doc(c);
+    o.textInsert('text:body', 0, 'x');
+    o.mapSet('map:m', `k${c}`, c);
+    doc.applyUpdate(o.diff(doc.stateVector()));
+    o.delete();
+    const t = new weft.TextDoc(c);
+    t.insert(0, 'y');
+    text.applyUpdate(t.diff(text.stateVector()));
+    t.delete();
+  }
+  const peer = new weft.Doc(99);
+  peer.applyUpdate(doc.diff(peer.stateVector()));
+  for (let round = 0; round < 3; round++) {
+    const own = doc.clientStateVector(1);
+    const whole = doc.stateVector();
+    assert.ok(own.length * 4 < whole.length, 'it lists only the client itself');
+    const shape = doc.mapSet('map:shapes', `s${round}`, { new: 'map' });
+    const label = doc.mapSet(shape, 'label', { new: 'text' });
+    doc.textInsert(label, 0, 'é€😀');
+    doc.textInsert('text:body', 10 + round, 'ab');
+    doc.textRemove('text:body', 0, 2);
+    const update = doc.clientDiff(1, own);
+    assert.deepEqual(update, doc.diff(whole));
+    peer.applyUpdate(update);
+    assert.equal(peer.toJson(), doc.toJson());
+
+    const tOwn = text.clientStateVector(1);
+    const tWhole = text.stateVector();
+    text.insert(5, 'zz');
+    text.remove(0, 3);
+    assert.deepEqual(text.clientDiff(1, tOwn), text.diff(tWhole));
+  }
+  assert.deepEqual(doc.clientDiff(12345, doc.clientStateVector(12345)),
+    doc.diff(doc.stateVector()), 'a client with nothing new: an empty update');
+  assert.throws(() => doc.clientDiff(1, new Uint8Array([1, 7])), /corruption/);
+  assert.throws(() => text.clientDiff(1, new Uint8Array([1, 3, 5])), /corruption/);
+  [doc, text, peer].forEach((d) => d.delete());
+});
