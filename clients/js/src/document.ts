@@ -671,11 +671,14 @@ export class StructHandle extends DocSession<StructChangeEvent> {
       done = true;
       return r;
     } finally {
-      // Also when a later step of a transaction threw: the steps before it
-      // were applied (and are sent), so the UI hears of them.
-      if (done || this.touched.length > 0) this.events.emit('change', { origin: 'local', changes: this.touched });
+      const changes = this.touched;
       this.touched = [];
       this.depth--;
+      // Also when a later step of a transaction threw: the steps before it
+      // were applied (and are sent), so the UI hears of them. Emitted after
+      // the transaction has ended, so that an edit made by a listener is a
+      // change of its own (inside it, it would be applied but never sent).
+      if (done || changes.length > 0) this.events.emit('change', { origin: 'local', changes });
     }
   }
 

@@ -221,6 +221,28 @@ test('boards converge as structured documents', async () => {
   assert.deepEqual(content, da.toJSON());
 });
 
+test("an edit made by a board's local change listener is sent as a change of its own", async () => {
+  const t = await server.team('editor', 'board');
+  const a = await clientFor(t.alice);
+  const b = await clientFor(t.bob);
+  const da = await a.openDoc(t.doc);
+  const db = await b.openDoc(t.doc);
+  let echoed = false;
+  da.on('change', (ev) => {
+    if (ev.origin !== 'local' || echoed) return;
+    echoed = true;
+    da.mapSet('map:meta', 'echo', 1); // e.g. a "last edited" stamp
+  });
+  da.mapSet('map:meta', 'first', 1);
+  assert.ok(echoed);
+  da.mapSet('map:meta', 'after', 1);
+  await within(da.whenSynced(), 'alice to sync');
+  const sorted = (o) => JSON.stringify(Object.entries(o ?? {}).sort());
+  await eventually(() => sorted(db.toJSON()['map:meta']) === sorted({ first: 1, echo: 1, after: 1 }),
+    'bob to see all three keys');
+  assert.deepEqual(await a.api.documents.content(t.doc), da.toJSON());
+});
+
 test('REST wrappers: workspaces, documents, members, invitations, activity; errors carry the server code', async () => {
   const c = await clientFor(null);
   const email = `dora${Date.now()}@example.com`;
