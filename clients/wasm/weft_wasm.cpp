@@ -4,6 +4,7 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,11 +48,38 @@ std::string FromBytes(const val& bytes) {
   __builtin_unreachable();
 }
 
-// Client ids travel as JS numbers (integers below 2^53).
+// Client ids, positions and lengths travel as JS numbers: integers below
+// 2^53, checked before the conversion (a negative, fractional, NaN or larger
+// number would be undefined behaviour, or quietly another id or position:
+// insert(-1, ...) used to insert at 0).
+bool IsIndex(double v) {
+  return v >= 0 && v <= 9007199254740991.0 && v == std::floor(v);
+}
+uint64_t ClientId(double v) {
+  if (!IsIndex(v)) {
+    Throw(weft::Status::InvalidArgument(
+        "client id must be an integer from 0 to 2^53 - 1"));
+  }
+  return static_cast<uint64_t>(v);
+}
+weft::Status ToIndex(double v, uint64_t* out) {
+  if (!IsIndex(v)) {
+    return weft::Status::InvalidArgument(
+        "positions and lengths must be integers from 0 to 2^53 - 1");
+  }
+  *out = static_cast<uint64_t>(v);
+  return weft::Status::Ok();
+}
+uint64_t Index(double v) {
+  uint64_t out = 0;
+  if (weft::Status s = ToIndex(v, &out); !s.ok()) Throw(s);
+  return out;
+}
+
 class WasmTextDoc {
  public:
   explicit WasmTextDoc(double client)
-      : doc_(std::make_unique<TextDoc>(static_cast<uint64_t>(client))) {}
+      : doc_(std::make_unique<TextDoc>(ClientId(client))) {}
   explicit WasmTextDoc(std::unique_ptr<TextDoc> d) : doc_(std::move(d)) {}
 
   void Insert(double pos, const std::string& text) {
@@ -72,22 +100,28 @@ class WasmTextDoc {
         code_point != static_cast<double>(static_cast<uint32_t>(code_point))) {
       return weft::Status::InvalidArgument("not a Unicode code point");
     }
+    uint64_t at = 0;
+    WEFT_RETURN_IF_ERROR(ToIndex(pos, &at));
     std::string utf8;
     weft::core::AppendUtf8(static_cast<char32_t>(code_point), &utf8);
-    return doc_->Insert(static_cast<uint64_t>(pos),
-                        utf8);  // rejects surrogates
+    return doc_->Insert(at, utf8);  // rejects surrogates
   }
   weft::Status InsertUtf8Status(double pos, std::string_view utf8) {
-    return doc_->Insert(static_cast<uint64_t>(pos), utf8);
+    uint64_t at = 0;
+    WEFT_RETURN_IF_ERROR(ToIndex(pos, &at));
+    return doc_->Insert(at, utf8);
   }
   weft::Status DeleteStatus(double pos, double len) {
-    return doc_->Delete(static_cast<uint64_t>(pos), static_cast<uint64_t>(len));
+    uint64_t at = 0, n = 0;
+    WEFT_RETURN_IF_ERROR(ToIndex(pos, &at));
+    WEFT_RETURN_IF_ERROR(ToIndex(len, &n));
+    return doc_->Delete(at, n);
   }
   std::string Text() const { return doc_->Text(); }
   double Length() const { return static_cast<double>(doc_->length()); }
   val StateVector() const { return Bytes(doc_->EncodeStateVector()); }
   double OpCount(double client) const {
-    return static_cast<double>(OpCountOf(*doc_, static_cast<uint64_t>(client)));
+    return static_cast<double>(OpCountOf(*doc_, ClientId(client)));
   }
   val Diff(const val& state_vector) const {
     auto d = doc_->EncodeDiffBytes(FromBytes(state_vector));
@@ -97,14 +131,14 @@ class WasmTextDoc {
   // A local change's pair (see weft.d.ts): the state vector of `client`
   // alone, and the update of its operations that one lacks.
   val ClientStateVector(double client) const {
-    const auto c = static_cast<uint64_t>(client);
+    const auto c = ClientId(client);
     const uint64_t n = doc_->OpCount(c);
     weft::core::StateVector sv;
     if (n > 0) sv[c] = static_cast<uint32_t>(n);
     return Bytes(weft::core::EncodeStateVector(sv));
   }
   val ClientDiff(double client, const val& state_vector) const {
-    const auto c = static_cast<uint64_t>(client);
+    const auto c = ClientId(client);
     auto sv = weft::core::DecodeStateVector(FromBytes(state_vector));
     if (!sv.ok()) Throw(sv.status());
     auto it = sv->find(c);
@@ -140,7 +174,7 @@ class WasmTextDoc {
   // [client, seq, 1] after the last character at the end, or null for an
   // empty text.
   val AnchorAt(double pos) {
-    auto a = doc_->AnchorAt(static_cast<uint64_t>(pos));
+    auto a = doc_->AnchorAt(Index(pos));
     if (!a.ok()) Throw(a.status());
     if (a->end) return val::null();
     val out = val::array();
@@ -151,7 +185,7 @@ class WasmTextDoc {
   }
   // Where that position is now, or -1 if this replica lacks the character.
   double ResolveAnchor(double client, double seq, bool after) const {
-    if (!(seq >= 0 && seq < 4294967296.0) || !(client >= 0)) return -1;
+    if (!IsIndex(seq) || seq >= 4294967296.0 || !IsIndex(client)) return -1;
     auto pos = doc_->ResolveAnchor({static_cast<uint64_t>(client),
                                     static_cast<uint32_t>(seq), after, false});
     return pos ? static_cast<double>(*pos) : -1;
@@ -217,21 +251,20 @@ namespace {
 
 WasmTextDoc* Load(const val& snapshot, double client) {
   // Kept text: a loaded document is usually shown at once (text()).
-  auto d =
-      TextDoc::LoadSnapshot(FromBytes(snapshot), static_cast<uint64_t>(client),
-                            {}, TextDoc::LoadKeep::kText);
+  auto d = TextDoc::LoadSnapshot(FromBytes(snapshot), ClientId(client), {},
+                                 TextDoc::LoadKeep::kText);
   if (!d.ok()) Throw(d.status());
   return new WasmTextDoc(std::move(*d));
 }
 
 double Utf16ToCodePoint(const std::string& text, double off) {
-  auto r = weft::core::Utf16ToCodePointOffset(text, static_cast<uint64_t>(off));
+  auto r = weft::core::Utf16ToCodePointOffset(text, Index(off));
   if (!r.ok()) Throw(r.status());
   return static_cast<double>(*r);
 }
 
 double CodePointToUtf16(const std::string& text, double off) {
-  auto r = weft::core::CodePointToUtf16Offset(text, static_cast<uint64_t>(off));
+  auto r = weft::core::CodePointToUtf16Offset(text, Index(off));
   if (!r.ok()) Throw(r.status());
   return static_cast<double>(*r);
 }
@@ -332,8 +365,7 @@ Value ToValue(const val& v) {
 class WasmDoc {
  public:
   explicit WasmDoc(double client)
-      : doc_(std::make_unique<weft::core::Doc>(static_cast<uint64_t>(client))) {
-  }
+      : doc_(std::make_unique<weft::core::Doc>(ClientId(client))) {}
   explicit WasmDoc(std::unique_ptr<weft::core::Doc> d) : doc_(std::move(d)) {}
 
   val MapSet(const std::string& map, const std::string& key, const val& v) {
@@ -347,14 +379,14 @@ class WasmDoc {
   }
   std::string ListInsert(const std::string& list, double index, const val& v) {
     auto r = doc_->structure().ListInsert(
-        ParseRef(list), static_cast<size_t>(index), ToValue(v));
+        ParseRef(list), static_cast<size_t>(Index(index)), ToValue(v));
     if (!r.ok()) Throw(r.status());
     return IdString(*r);
   }
   void ListMove(const std::string& list, const std::string& item,
                 double index) {
-    weft::Status s = doc_->structure().ListMove(ParseRef(list), ParseId(item),
-                                                static_cast<size_t>(index));
+    weft::Status s = doc_->structure().ListMove(
+        ParseRef(list), ParseId(item), static_cast<size_t>(Index(index)));
     if (!s.ok()) Throw(s);
   }
   void ListSet(const std::string& list, const std::string& item, const val& v) {
@@ -386,19 +418,18 @@ class WasmDoc {
     return *t;
   }
   void TextInsert(const std::string& text, double pos, const std::string& s) {
-    weft::Status st = TextOf(text)->Insert(static_cast<uint64_t>(pos), s);
+    weft::Status st = TextOf(text)->Insert(Index(pos), s);
     if (!st.ok()) Throw(st);
   }
   void TextRemove(const std::string& text, double pos, double len) {
-    weft::Status st = TextOf(text)->Delete(static_cast<uint64_t>(pos),
-                                           static_cast<uint64_t>(len));
+    weft::Status st = TextOf(text)->Delete(Index(pos), Index(len));
     if (!st.ok()) Throw(st);
   }
   std::string Text(const std::string& text) { return TextOf(text)->Text(); }
   std::string ToJson() const { return doc_->ToJson(); }
   val StateVector() const { return Bytes(doc_->EncodeStateVector()); }
   double OpCount(double client) const {
-    return static_cast<double>(OpCountOf(*doc_, static_cast<uint64_t>(client)));
+    return static_cast<double>(OpCountOf(*doc_, ClientId(client)));
   }
   val Diff(const val& sv) const {
     auto d = doc_->EncodeDiff(FromBytes(sv));
@@ -406,11 +437,10 @@ class WasmDoc {
     return Bytes(*d);
   }
   val ClientStateVector(double client) const {
-    return Bytes(doc_->EncodeClientStateVector(static_cast<uint64_t>(client)));
+    return Bytes(doc_->EncodeClientStateVector(ClientId(client)));
   }
   val ClientDiff(double client, const val& sv) const {
-    auto d =
-        doc_->EncodeClientDiff(static_cast<uint64_t>(client), FromBytes(sv));
+    auto d = doc_->EncodeClientDiff(ClientId(client), FromBytes(sv));
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
@@ -440,8 +470,7 @@ class WasmDoc {
 };
 
 WasmDoc* LoadDoc(const val& snapshot, double client) {
-  auto d = weft::core::Doc::LoadSnapshot(FromBytes(snapshot),
-                                         static_cast<uint64_t>(client));
+  auto d = weft::core::Doc::LoadSnapshot(FromBytes(snapshot), ClientId(client));
   if (!d.ok()) Throw(d.status());
   return new WasmDoc(std::move(*d));
 }

@@ -235,3 +235,30 @@ test('a local change from its own client state vector equals the whole diff', ()
   assert.throws(() => text.clientDiff(1, new Uint8Array([1, 3, 5])), /corruption/);
   [doc, text, peer].forEach((d) => d.delete());
 });
+
+test('numbers that are not ids, positions or lengths are refused, not rounded', () => {
+  const d = new weft.TextDoc(5);
+  d.insert(0, 'hello');
+  const bad = [-1, NaN, 1.5, Infinity, 2 ** 53];
+  for (const v of bad) {
+    assert.throws(() => new weft.TextDoc(v), /invalid_argument/, `TextDoc(${v})`);
+    assert.throws(() => new weft.Doc(v), /invalid_argument/, `Doc(${v})`);
+    assert.throws(() => d.insert(v, 'x'), /invalid_argument/, `insert(${v}, one code point)`);
+    assert.throws(() => d.insert(v, 'xy'), /invalid_argument/, `insert(${v}, text)`);
+    assert.throws(() => d.remove(v, 1), /invalid_argument/, `remove(${v}, 1)`);
+    assert.throws(() => d.remove(0, v), /invalid_argument/, `remove(0, ${v})`);
+    assert.throws(() => d.anchorAt(v), /invalid_argument/, `anchorAt(${v})`);
+    assert.throws(() => d.opCount(v), /invalid_argument/, `opCount(${v})`);
+    assert.throws(() => d.clientStateVector(v), /invalid_argument/);
+    assert.throws(() => weft.utf16ToCodePoint('abc', v), /invalid_argument/);
+    assert.equal(d.resolveAnchor(v, 0, false), -1);
+  }
+  assert.equal(d.text(), 'hello', 'nothing was inserted or removed');
+  const doc = new weft.Doc(3);
+  assert.throws(() => doc.textInsert('text:a', -1, 'x'), /invalid_argument/);
+  assert.throws(() => doc.textRemove('text:a', 0, -1), /invalid_argument/);
+  assert.throws(() => doc.listInsert('list:l', -1, 1), /invalid_argument/);
+  assert.throws(() => doc.clientDiff(NaN, doc.clientStateVector(3)), /invalid_argument/);
+  assert.equal(doc.toJson(), '{}');
+  [d, doc].forEach((x) => x.delete());
+});
