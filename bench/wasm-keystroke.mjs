@@ -3,10 +3,12 @@
 // What one local keystroke costs the WASM build in a document that CLIENTS
 // other clients have written to (each one character of a root text and
 // one map key): the keystroke plus the update a client sends for it, taken
-// two ways, in alternating blocks of 25 in one process: the whole state vector before the
-// edit and diff() against it (what the SDK did until 2026-12-06), and the
-// client's own state vector and clientDiff() (what it does now). Prints a
-// Markdown table of medians over RUNS keystrokes (default 300) per way,
+// two ways, in alternating blocks of 25 in one process: the whole state
+// vector before the edit and diff() against it (what the SDK did until
+// 2026-12-06; run in this build, whose opCount and update table are
+// already the cheap ones), and the client's own state vector and
+// clientDiff() (what it does now). Prints a Markdown table of medians over
+// RUNS keystrokes per way (default 300, rounded up to a multiple of 25),
 // and whether the two give the same bytes for one more keystroke.
 // Environment: WEFT_WASM (default build/wasm/weft.js), RUNS.
 import path from 'node:path';

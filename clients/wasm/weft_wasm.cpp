@@ -55,26 +55,20 @@ std::string FromBytes(const val& bytes) {
 bool IsIndex(double v) {
   return v >= 0 && v <= 9007199254740991.0 && v == std::floor(v);
 }
-uint64_t ClientId(double v) {
-  if (!IsIndex(v)) {
-    Throw(weft::Status::InvalidArgument(
-        "client id must be an integer from 0 to 2^53 - 1"));
-  }
-  return static_cast<uint64_t>(v);
-}
-weft::Status ToIndex(double v, uint64_t* out) {
+weft::Status ToIndex(double v, uint64_t* out, const char* what = "position") {
   if (!IsIndex(v)) {
     return weft::Status::InvalidArgument(
-        "positions and lengths must be integers from 0 to 2^53 - 1");
+        std::string(what) + " must be an integer from 0 to 2^53 - 1");
   }
   *out = static_cast<uint64_t>(v);
   return weft::Status::Ok();
 }
-uint64_t Index(double v) {
+uint64_t Index(double v, const char* what = "position") {
   uint64_t out = 0;
-  if (weft::Status s = ToIndex(v, &out); !s.ok()) Throw(s);
+  if (weft::Status s = ToIndex(v, &out, what); !s.ok()) Throw(s);
   return out;
 }
+uint64_t ClientId(double v) { return Index(v, "client id"); }
 
 class WasmTextDoc {
  public:
@@ -114,7 +108,7 @@ class WasmTextDoc {
   weft::Status DeleteStatus(double pos, double len) {
     uint64_t at = 0, n = 0;
     WEFT_RETURN_IF_ERROR(ToIndex(pos, &at));
-    WEFT_RETURN_IF_ERROR(ToIndex(len, &n));
+    WEFT_RETURN_IF_ERROR(ToIndex(len, &n, "length"));
     return doc_->Delete(at, n);
   }
   std::string Text() const { return doc_->Text(); }
@@ -128,21 +122,15 @@ class WasmTextDoc {
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
-  // A local change's pair (see weft.d.ts): the state vector of `client`
-  // alone, and the update of its operations that one lacks.
+  // A local change's pair (see weft.d.ts).
   val ClientStateVector(double client) const {
-    const auto c = ClientId(client);
-    const uint64_t n = doc_->OpCount(c);
-    weft::core::StateVector sv;
-    if (n > 0) sv[c] = static_cast<uint32_t>(n);
-    return Bytes(weft::core::EncodeStateVector(sv));
+    return Bytes(doc_->EncodeClientStateVector(ClientId(client)));
   }
   val ClientDiff(double client, const val& state_vector) const {
-    const auto c = ClientId(client);
-    auto sv = weft::core::DecodeStateVector(FromBytes(state_vector));
-    if (!sv.ok()) Throw(sv.status());
-    auto it = sv->find(c);
-    return Bytes(doc_->EncodeClientDiff(c, it == sv->end() ? 0 : it->second));
+    auto d =
+        doc_->EncodeClientDiffBytes(ClientId(client), FromBytes(state_vector));
+    if (!d.ok()) Throw(d.status());
+    return Bytes(*d);
   }
   // Only operations below `upto` (a causally closed state vector).
   val DiffRange(const val& have, const val& upto) const {
@@ -379,14 +367,15 @@ class WasmDoc {
   }
   std::string ListInsert(const std::string& list, double index, const val& v) {
     auto r = doc_->structure().ListInsert(
-        ParseRef(list), static_cast<size_t>(Index(index)), ToValue(v));
+        ParseRef(list), static_cast<size_t>(Index(index, "index")), ToValue(v));
     if (!r.ok()) Throw(r.status());
     return IdString(*r);
   }
   void ListMove(const std::string& list, const std::string& item,
                 double index) {
-    weft::Status s = doc_->structure().ListMove(
-        ParseRef(list), ParseId(item), static_cast<size_t>(Index(index)));
+    weft::Status s =
+        doc_->structure().ListMove(ParseRef(list), ParseId(item),
+                                   static_cast<size_t>(Index(index, "index")));
     if (!s.ok()) Throw(s);
   }
   void ListSet(const std::string& list, const std::string& item, const val& v) {
@@ -422,7 +411,7 @@ class WasmDoc {
     if (!st.ok()) Throw(st);
   }
   void TextRemove(const std::string& text, double pos, double len) {
-    weft::Status st = TextOf(text)->Delete(Index(pos), Index(len));
+    weft::Status st = TextOf(text)->Delete(Index(pos), Index(len, "length"));
     if (!st.ok()) Throw(st);
   }
   std::string Text(const std::string& text) { return TextOf(text)->Text(); }

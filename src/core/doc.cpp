@@ -1,5 +1,7 @@
 #include "core/doc.h"
 
+#include <optional>
+
 #include "core/byte_io.h"
 
 namespace weft::core {
@@ -63,6 +65,60 @@ void Quoted(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
+using Texts = std::map<ContainerRef, std::unique_ptr<TextDoc>>;
+
+// A kind-7 message: the structure's state vector, then `text_sv` of each
+// text, leaving out texts whose one is empty.
+template <typename TextSv>
+std::string EncodeDocStateVector(const StateVector& structure,
+                                 const Texts& texts, TextSv text_sv) {
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindDocStateVector);
+  w.LengthPrefixed(EncodeStateVector(structure));
+  uint64_t n = 0;
+  ByteWriter body;
+  for (const auto& [ref, text] : texts) {
+    StateVector sv = text_sv(*text);
+    if (sv.empty()) continue;
+    PutRef(&body, ref);
+    body.LengthPrefixed(EncodeStateVector(sv));
+    ++n;
+  }
+  w.VarUint(n);
+  w.buffer().append(body.buffer());
+  return w.Take();
+}
+
+// A kind-6 message: the structure's update, then `text_update` of each text
+// that has one (nullopt: nothing to send for it).
+template <typename TextUpdate>
+std::string EncodeDocUpdate(const std::string& structure, const Texts& texts,
+                            TextUpdate text_update) {
+  ByteWriter w;
+  w.U8(kFormatVersion);
+  w.U8(kKindDocUpdate);
+  w.LengthPrefixed(structure);
+  uint64_t count = 0;
+  ByteWriter body;
+  for (const auto& [ref, text] : texts) {
+    std::optional<std::string> update = text_update(ref, *text);
+    if (!update) continue;
+    PutRef(&body, ref);
+    body.LengthPrefixed(*update);
+    ++count;
+  }
+  w.VarUint(count);
+  w.buffer().append(body.buffer());
+  return w.Take();
+}
+
+// The state vector of `client` alone, given how many operations it has.
+StateVector OnlyClient(uint64_t client, uint64_t n) {
+  if (n == 0) return {};
+  return {{client, static_cast<uint32_t>(n)}};
+}
+
 Status Header(ByteReader* r, uint8_t want) {
   uint8_t version = 0, kind = 0;
   WEFT_RETURN_IF_ERROR(r->U8(&version));
@@ -119,22 +175,9 @@ std::string Doc::ToJson() const {
 }
 
 std::string Doc::EncodeStateVector() const {
-  ByteWriter w;
-  w.U8(kFormatVersion);
-  w.U8(kKindDocStateVector);
-  w.LengthPrefixed(core::EncodeStateVector(structure_->GetStateVector()));
-  uint64_t n = 0;
-  ByteWriter body;
-  for (const auto& [ref, text] : texts_) {
-    StateVector sv = text->GetStateVector();
-    if (sv.empty()) continue;
-    PutRef(&body, ref);
-    body.LengthPrefixed(core::EncodeStateVector(sv));
-    ++n;
-  }
-  w.VarUint(n);
-  w.buffer().append(body.buffer());
-  return w.Take();
+  return EncodeDocStateVector(
+      structure_->GetStateVector(), texts_,
+      [](const TextDoc& text) { return text.GetStateVector(); });
 }
 
 std::map<uint64_t, uint64_t> Doc::OpCounts() const {
@@ -161,27 +204,10 @@ uint64_t Doc::TotalOpCount() const {
 }
 
 std::string Doc::EncodeClientStateVector(uint64_t client) const {
-  ByteWriter w;
-  w.U8(kFormatVersion);
-  w.U8(kKindDocStateVector);
-  StateVector sv;
-  if (uint64_t n = structure_->OpCount(client); n > 0) {
-    sv[client] = static_cast<uint32_t>(n);
-  }
-  w.LengthPrefixed(core::EncodeStateVector(sv));
-  uint64_t count = 0;
-  ByteWriter body;
-  for (const auto& [ref, text] : texts_) {
-    uint64_t n = text->OpCount(client);
-    if (n == 0) continue;
-    PutRef(&body, ref);
-    body.LengthPrefixed(
-        core::EncodeStateVector({{client, static_cast<uint32_t>(n)}}));
-    ++count;
-  }
-  w.VarUint(count);
-  w.buffer().append(body.buffer());
-  return w.Take();
+  return EncodeDocStateVector(OnlyClient(client, structure_->OpCount(client)),
+                              texts_, [client](const TextDoc& text) {
+                                return OnlyClient(client, text.OpCount(client));
+                              });
 }
 
 Result<Doc::DocStateVector> Doc::DecodeDocStateVector(std::string_view bytes) {
@@ -210,23 +236,15 @@ Result<Doc::DocStateVector> Doc::DecodeDocStateVector(std::string_view bytes) {
 Result<std::string> Doc::EncodeDiff(std::string_view state_vector) const {
   auto have = DecodeDocStateVector(state_vector);
   if (!have.ok()) return have.status();
-  ByteWriter w;
-  w.U8(kFormatVersion);
-  w.U8(kKindDocUpdate);
-  w.LengthPrefixed(structure_->EncodeDiff(have->structure));
-  uint64_t count = 0;
-  ByteWriter body;
-  for (const auto& [ref, text] : texts_) {
-    auto h = have->texts.find(ref);
-    StateVector peer = h == have->texts.end() ? StateVector{} : h->second;
-    if (text->GetStateVector() == peer) continue;
-    PutRef(&body, ref);
-    body.LengthPrefixed(text->EncodeDiff(peer));
-    ++count;
-  }
-  w.VarUint(count);
-  w.buffer().append(body.buffer());
-  return w.Take();
+  return EncodeDocUpdate(
+      structure_->EncodeDiff(have->structure), texts_,
+      [&](const ContainerRef& ref,
+          const TextDoc& text) -> std::optional<std::string> {
+        auto h = have->texts.find(ref);
+        StateVector peer = h == have->texts.end() ? StateVector{} : h->second;
+        if (text.GetStateVector() == peer) return std::nullopt;
+        return text.EncodeDiff(peer);
+      });
 }
 
 Result<std::string> Doc::EncodeClientDiff(uint64_t client,
@@ -237,23 +255,15 @@ Result<std::string> Doc::EncodeClientDiff(uint64_t client,
     auto it = sv.find(client);
     return it == sv.end() ? 0u : it->second;
   };
-  ByteWriter w;
-  w.U8(kFormatVersion);
-  w.U8(kKindDocUpdate);
-  w.LengthPrefixed(structure_->EncodeClientDiff(client, from(have->structure)));
-  uint64_t count = 0;
-  ByteWriter body;
-  for (const auto& [ref, text] : texts_) {
-    auto h = have->texts.find(ref);
-    uint32_t peer = h == have->texts.end() ? 0 : from(h->second);
-    if (text->OpCount(client) <= peer) continue;
-    PutRef(&body, ref);
-    body.LengthPrefixed(text->EncodeClientDiff(client, peer));
-    ++count;
-  }
-  w.VarUint(count);
-  w.buffer().append(body.buffer());
-  return w.Take();
+  return EncodeDocUpdate(
+      structure_->EncodeClientDiff(client, from(have->structure)), texts_,
+      [&](const ContainerRef& ref,
+          const TextDoc& text) -> std::optional<std::string> {
+        auto h = have->texts.find(ref);
+        uint32_t peer = h == have->texts.end() ? 0 : from(h->second);
+        if (text.OpCount(client) <= peer) return std::nullopt;
+        return text.EncodeClientDiff(client, peer);
+      });
 }
 
 Status Doc::ApplyText(const ContainerRef& ref, const std::string& update,

@@ -576,6 +576,22 @@ Result<std::string> TextDoc::EncodeDiffBytes(
   return EncodeDiff(*sv);
 }
 
+std::string TextDoc::EncodeClientStateVector(uint64_t client) const {
+  StateVector sv;
+  if (uint64_t n = OpCount(client); n > 0) {
+    sv[client] = static_cast<uint32_t>(n);
+  }
+  return core::EncodeStateVector(sv);
+}
+
+Result<std::string> TextDoc::EncodeClientDiffBytes(
+    uint64_t client, std::string_view state_vector) const {
+  auto sv = DecodeStateVector(state_vector);
+  if (!sv.ok()) return sv.status();
+  auto it = sv->find(client);
+  return EncodeClientDiff(client, it == sv->end() ? 0 : it->second);
+}
+
 int TextDoc::CompareIds(Id a, Id b) const {
   auto ca = tree_.FindId(a);
   auto cb = tree_.FindId(b);

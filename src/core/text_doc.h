@@ -114,6 +114,12 @@ class TextDoc {
   std::string EncodeClientDiff(uint64_t client, uint32_t from) const;
   // Same, with `have` as encoded state vector bytes (kCorruption if bad).
   Result<std::string> EncodeDiffBytes(std::string_view state_vector) const;
+  // The pair in bytes, as Doc has it: the state vector of `client` alone,
+  // and EncodeClientDiff from that client's entry in `state_vector` (other
+  // entries are ignored; kCorruption if it does not decode).
+  std::string EncodeClientStateVector(uint64_t client) const;
+  Result<std::string> EncodeClientDiffBytes(
+      uint64_t client, std::string_view state_vector) const;
 
   // Applies an update (any order, duplicates allowed). Returns the visible
   // changes. kCorruption if the bytes do not decode or name ids that do not

@@ -141,11 +141,18 @@ TEST(TextDocTest, AClientDiffIsTheDiffSinceTheEditStarted) {
   ASSERT_TRUE(replica.ApplyUpdate(doc.EncodeDiff({})).ok());
   StateVector before = doc.GetStateVector();
   auto first = static_cast<uint32_t>(doc.OpCount(1000));
+  std::string own = doc.EncodeClientStateVector(1000);
+  EXPECT_EQ(own, EncodeStateVector({}));  // nothing of its own yet
   ASSERT_TRUE(doc.Insert(20, "ab").ok());
   ASSERT_TRUE(doc.Delete(0, 42).ok());
   ASSERT_TRUE(doc.Insert(0, "é").ok());
   std::string update = doc.EncodeClientDiff(1000, first);
   EXPECT_EQ(update, doc.EncodeDiff(before));
+  EXPECT_EQ(*doc.EncodeClientDiffBytes(1000, own), update);
+  EXPECT_EQ(doc.EncodeClientStateVector(1000),
+            EncodeStateVector({{1000, first + 45}}));
+  EXPECT_EQ(doc.EncodeClientDiffBytes(1000, "\x01\x03\x05").status().code(),
+            StatusCode::kCorruption);
   EXPECT_EQ(static_cast<uint8_t>(update[2]), 41);  // 40 targets and itself
   ASSERT_TRUE(replica.ApplyUpdate(update).ok());
   EXPECT_EQ(replica.Text(), "é");

@@ -174,12 +174,16 @@ test('presence reaches the other client, follows the text, and disappears on dis
   await eventually(() => tb.presence.peers().length === 0, 'alice gone');
 });
 
-test('boards converge as structured documents', async () => {
+// Alice and Bob, editors of one board, each with it open.
+async function twoOnABoard() {
   const t = await server.team('editor', 'board');
   const a = await clientFor(t.alice);
   const b = await clientFor(t.bob);
-  const da = await a.openDoc(t.doc);
-  const db = await b.openDoc(t.doc);
+  return { t, a, da: await a.openDoc(t.doc), db: await b.openDoc(t.doc) };
+}
+
+test('boards converge as structured documents', async () => {
+  const { t, a, da, db } = await twoOnABoard();
   const remote = [];
   const touched = [];
   db.on('change', (ev) => {
@@ -222,11 +226,7 @@ test('boards converge as structured documents', async () => {
 });
 
 test("an edit made by a board's local change listener is sent as a change of its own", async () => {
-  const t = await server.team('editor', 'board');
-  const a = await clientFor(t.alice);
-  const b = await clientFor(t.bob);
-  const da = await a.openDoc(t.doc);
-  const db = await b.openDoc(t.doc);
+  const { t, a, da, db } = await twoOnABoard();
   let echoed = false;
   da.on('change', (ev) => {
     if (ev.origin !== 'local' || echoed) return;

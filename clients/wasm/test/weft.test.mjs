@@ -245,6 +245,7 @@ test('numbers that are not ids, positions or lengths are refused, not rounded', 
     assert.throws(() => new weft.Doc(v), /invalid_argument/, `Doc(${v})`);
     assert.throws(() => d.insert(v, 'x'), /invalid_argument/, `insert(${v}, one code point)`);
     assert.throws(() => d.insert(v, 'xy'), /invalid_argument/, `insert(${v}, text)`);
+    assert.throws(() => d.insertCodePoint(v, 120), /invalid_argument/, `insertCodePoint(${v})`);
     assert.throws(() => d.remove(v, 1), /invalid_argument/, `remove(${v}, 1)`);
     assert.throws(() => d.remove(0, v), /invalid_argument/, `remove(0, ${v})`);
     assert.throws(() => d.anchorAt(v), /invalid_argument/, `anchorAt(${v})`);
