@@ -100,8 +100,63 @@ void BoardChange(benchmark::State& state) {
   ApplyChanges(state, &writer, &model);
 }
 
+// A canvas of `texts` shapes, each a root-map entry holding a text label
+// with one character (written by the shape's creator, one client per 100
+// shapes); the writer types into the first label.
+struct LabelWriter {
+  core::Doc doc{kWriter};
+  core::ContainerRef label;
+  proto::Change Next() {
+    std::string own = doc.EncodeClientStateVector(kWriter);
+    std::uint64_t first = doc.OpCount(kWriter);
+    core::TextDoc* text = *doc.Text(label);
+    (void)text->Insert(text->length(), "a");
+    return {kWriter, first, 1, *doc.EncodeClientDiff(kWriter, own)};
+  }
+};
+
+// Fills `doc` with the canvas: `texts` shapes, one client per 100 of them.
+// Returns the first label.
+core::ContainerRef BuildCanvas(std::uint64_t texts, core::Doc* doc) {
+  auto shapes = core::ContainerRef::RootMap("shapes");
+  core::ContainerRef first_label;
+  for (std::uint64_t c = 0; c * 100 < texts; ++c) {
+    core::Doc o(1000 + c);
+    for (std::uint64_t i = c * 100; i < texts && i < (c + 1) * 100; ++i) {
+      auto label = o.structure().MapSet(shapes, "s" + std::to_string(i),
+                                        core::Value::NewText());
+      (void)(*o.Text(**label))->Insert(0, "x");
+      if (i == 0) first_label = **label;
+    }
+    (void)doc->ApplyUpdate(*o.EncodeDiff(doc->EncodeStateVector()));
+  }
+  return first_label;
+}
+
+void CanvasChange(benchmark::State& state) {
+  auto server = std::make_unique<core::Doc>(0);
+  LabelWriter writer;
+  writer.label =
+      BuildCanvas(static_cast<std::uint64_t>(state.range(0)), server.get());
+  (void)writer.doc.ApplyUpdate(
+      *server->EncodeDiff(writer.doc.EncodeStateVector()));
+  StructDocumentModel model(std::move(server));
+  ApplyChanges(state, &writer, &model);
+}
+
+// What the writer spends forming one change in the same canvas (the
+// SDK's commit: own state vector, op count, edit, client diff).
+void CanvasLocalChange(benchmark::State& state) {
+  LabelWriter writer;
+  writer.label =
+      BuildCanvas(static_cast<std::uint64_t>(state.range(0)), &writer.doc);
+  for (auto _ : state) benchmark::DoNotOptimize(writer.Next());
+}
+
 BENCHMARK(TextChange)->Arg(10)->Arg(1000)->Arg(10000)->Iterations(20000);
 BENCHMARK(BoardChange)->Arg(10)->Arg(1000)->Arg(10000)->Iterations(20000);
+BENCHMARK(CanvasChange)->Arg(10)->Arg(1000)->Arg(10000)->Iterations(20000);
+BENCHMARK(CanvasLocalChange)->Arg(10)->Arg(1000)->Arg(10000)->Iterations(20000);
 
 }  // namespace
 }  // namespace weft::server

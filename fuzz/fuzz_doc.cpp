@@ -19,6 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   WEFT_CHECK(t.ok());
   WEFT_CHECK((*doc.Text(**t))->Insert(0, "abc").ok());
   (void)doc.ApplyUpdate(bytes);
+  // The kept op counts agree with the state vectors, whatever part of the
+  // update was applied.
+  uint64_t total = 0;
+  for (const auto& [client, n] : doc.OpCounts()) {
+    WEFT_CHECK(doc.OpCount(client) == n);
+    total += n;
+  }
+  WEFT_CHECK(doc.TotalOpCount() == total);
   (void)doc.EncodeDiff(bytes);
   auto loaded = Doc::LoadSnapshot(doc.EncodeSnapshot(), 2);
   WEFT_CHECK(loaded.ok());

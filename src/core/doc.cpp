@@ -1,5 +1,6 @@
 #include "core/doc.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "core/byte_io.h"
@@ -65,20 +66,28 @@ void Quoted(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
-using Texts = std::map<ContainerRef, std::unique_ptr<TextDoc>>;
+// The texts a message covers: all of Doc's texts_ (its entries), or some
+// of them (iterators into it), in texts_ order either way.
+using TextEntry = std::pair<const ContainerRef, std::unique_ptr<TextDoc>>;
+const TextEntry& Entry(const TextEntry& e) { return e; }
+template <typename Iterator>
+const TextEntry& Entry(const Iterator& it) {
+  return *it;
+}
 
 // A kind-7 message: the structure's state vector, then `text_sv` of each
 // text, leaving out texts whose one is empty.
-template <typename TextSv>
+template <typename TextRange, typename TextSv>
 std::string EncodeDocStateVector(const StateVector& structure,
-                                 const Texts& texts, TextSv text_sv) {
+                                 const TextRange& texts, TextSv text_sv) {
   ByteWriter w;
   w.U8(kFormatVersion);
   w.U8(kKindDocStateVector);
   w.LengthPrefixed(EncodeStateVector(structure));
   uint64_t n = 0;
   ByteWriter body;
-  for (const auto& [ref, text] : texts) {
+  for (const auto& entry : texts) {
+    const auto& [ref, text] = Entry(entry);
     StateVector sv = text_sv(*text);
     if (sv.empty()) continue;
     PutRef(&body, ref);
@@ -92,16 +101,17 @@ std::string EncodeDocStateVector(const StateVector& structure,
 
 // A kind-6 message: the structure's update, then `text_update` of each text
 // that has one (nullopt: nothing to send for it).
-template <typename TextUpdate>
-std::string EncodeDocUpdate(const std::string& structure, const Texts& texts,
-                            TextUpdate text_update) {
+template <typename TextRange, typename TextUpdate>
+std::string EncodeDocUpdate(const std::string& structure,
+                            const TextRange& texts, TextUpdate text_update) {
   ByteWriter w;
   w.U8(kFormatVersion);
   w.U8(kKindDocUpdate);
   w.LengthPrefixed(structure);
   uint64_t count = 0;
   ByteWriter body;
-  for (const auto& [ref, text] : texts) {
+  for (const auto& entry : texts) {
+    const auto& [ref, text] = Entry(entry);
     std::optional<std::string> update = text_update(ref, *text);
     if (!update) continue;
     PutRef(&body, ref);
@@ -146,10 +156,36 @@ Result<TextDoc*> Doc::Text(const ContainerRef& text) {
   if (!structure_->HasContainer(key)) {
     return Status::NotFound("no such text");
   }
-  auto doc = std::make_unique<TextDoc>(client_);
-  TextDoc* raw = doc.get();
-  texts_.emplace(key, std::move(doc));
-  return raw;
+  auto added = texts_.emplace(key, std::make_unique<TextDoc>(client_)).first;
+  Attach(added);
+  return added->second.get();
+}
+
+void Doc::Attach(Texts::iterator it) {
+  for (const auto& [client, n] : it->second->GetStateVector()) {
+    CountTextOps(it, client, n, true);
+  }
+  it->second->SetOpsListener(
+      [this, it](uint64_t client, uint64_t n, bool first) {
+        CountTextOps(it, client, n, first);
+      });
+}
+
+void Doc::CountTextOps(Texts::const_iterator it, uint64_t client, uint64_t n,
+                       bool first) {
+  if (n == 0) return;
+  text_ops_ += n;
+  ClientTexts& c = by_client_[client];
+  c.ops += n;
+  if (!first) return;
+  // Texts gain their first operations of a client mostly in texts_ order
+  // (a client's new texts are named by its growing seqs): usually appended.
+  auto at =
+      std::upper_bound(c.texts.begin(), c.texts.end(), it,
+                       [](Texts::const_iterator a, Texts::const_iterator b) {
+                         return a->first < b->first;
+                       });
+  c.texts.insert(at, it);
 }
 
 std::string Doc::ToJson() const {
@@ -192,20 +228,25 @@ std::map<uint64_t, uint64_t> Doc::OpCounts() const {
 }
 
 uint64_t Doc::OpCount(uint64_t client) const {
-  uint64_t n = structure_->OpCount(client);
-  for (const auto& [ref, text] : texts_) n += text->OpCount(client);
-  return n;
+  auto it = by_client_.find(client);
+  return structure_->OpCount(client) +
+         (it == by_client_.end() ? 0 : it->second.ops);
 }
 
 uint64_t Doc::TotalOpCount() const {
-  uint64_t n = structure_->TotalOpCount();
-  for (const auto& [ref, text] : texts_) n += text->TotalOpCount();
-  return n;
+  return structure_->TotalOpCount() + text_ops_;
+}
+
+const std::vector<Doc::Texts::const_iterator>& Doc::TextsOf(
+    uint64_t client) const {
+  static const std::vector<Texts::const_iterator> kNone;
+  auto it = by_client_.find(client);
+  return it == by_client_.end() ? kNone : it->second.texts;
 }
 
 std::string Doc::EncodeClientStateVector(uint64_t client) const {
   return EncodeDocStateVector(OnlyClient(client, structure_->OpCount(client)),
-                              texts_, [client](const TextDoc& text) {
+                              TextsOf(client), [client](const TextDoc& text) {
                                 return OnlyClient(client, text.OpCount(client));
                               });
 }
@@ -256,7 +297,8 @@ Result<std::string> Doc::EncodeClientDiff(uint64_t client,
     return it == sv.end() ? 0u : it->second;
   };
   return EncodeDocUpdate(
-      structure_->EncodeClientDiff(client, from(have->structure)), texts_,
+      structure_->EncodeClientDiff(client, from(have->structure)),
+      TextsOf(client),
       [&](const ContainerRef& ref,
           const TextDoc& text) -> std::optional<std::string> {
         auto h = have->texts.find(ref);
@@ -362,7 +404,7 @@ Result<std::unique_ptr<Doc>> Doc::LoadSnapshot(std::string_view snapshot,
     if (doc->texts_.count(ref)) return Status::Corruption("duplicate text");
     auto text = TextDoc::LoadSnapshot(bytes, client_id);
     if (!text.ok()) return text.status();
-    doc->texts_.emplace(ref, std::move(*text));
+    doc->Attach(doc->texts_.emplace(ref, std::move(*text)).first);
   }
   if (!r.AtEnd()) return Status::Corruption("trailing bytes");
   return doc;

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -29,6 +30,9 @@ namespace weft::core {
 class Doc {
  public:
   explicit Doc(uint64_t client_id);
+  // Its texts' listeners point at it.
+  Doc(const Doc&) = delete;
+  Doc& operator=(const Doc&) = delete;
 
   uint64_t client_id() const { return client_; }
   // Maps and lists (edit them directly; see StructDoc).
@@ -47,14 +51,16 @@ class Doc {
   // is dense per client: a sync change's ids are (client, OpCount before)
   // .. (client, OpCount after - 1).
   uint64_t OpCount(uint64_t client) const;
+  // OpCount and TotalOpCount cost one lookup, not a visit of every text.
   // OpCount of every client that has operations here.
   std::map<uint64_t, uint64_t> OpCounts() const;
   // The sum of OpCounts(), without building it.
   uint64_t TotalOpCount() const;
   // kCorruption if `state_vector` does not decode.
   Result<std::string> EncodeDiff(std::string_view state_vector) const;
-  // What a replica's local edits need, at a cost that does not grow with
-  // the number of clients the document has had: the state vector of
+  // What a replica's local edits need, at a cost that grows neither with
+  // the number of clients the document has had nor with its texts (only
+  // with the texts `client` has written to): the state vector of
   // `client` alone (a kind-7 message with only its entries), and the
   // update of the operations of `client` that `state_vector` lacks (other
   // clients' entries are ignored). After local edits,
@@ -82,14 +88,31 @@ class Doc {
     std::map<ContainerRef, StateVector> texts;
   };
   static Result<DocStateVector> DecodeDocStateVector(std::string_view bytes);
+  using Texts = std::map<ContainerRef, std::unique_ptr<TextDoc>>;
+  // Per client, over every text: its operations, and the texts it has
+  // operations in, ordered like texts_ (map iterators stay valid: texts
+  // are never removed). Kept by each text's OpsListener.
+  struct ClientTexts {
+    uint64_t ops = 0;
+    std::vector<Texts::const_iterator> texts;
+  };
   Status ApplyText(const ContainerRef& ref, const std::string& update,
                    std::vector<StructChange>* changes);
   Status RetryPending(std::vector<StructChange>* changes);
+  // Sets the listener of a text just added to texts_, after counting the
+  // operations it already holds.
+  void Attach(Texts::iterator it);
+  void CountTextOps(Texts::const_iterator it, uint64_t client, uint64_t n,
+                    bool first);
+  // The texts `client` has operations in, in texts_ order.
+  const std::vector<Texts::const_iterator>& TextsOf(uint64_t client) const;
 
   uint64_t client_;
   std::unique_ptr<StructDoc> structure_;
-  std::map<ContainerRef, std::unique_ptr<TextDoc>> texts_;
+  Texts texts_;
   std::vector<std::pair<ContainerRef, std::string>> pending_;
+  std::unordered_map<uint64_t, ClientTexts> by_client_;
+  uint64_t text_ops_ = 0;  // every text's TotalOpCount, summed
 };
 
 }  // namespace weft::core

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace weft::core {
 namespace {
 
@@ -186,6 +189,108 @@ TEST(DocTest, AClientDiffIsTheDiffSinceTheEditStarted) {
   EXPECT_EQ(a.OpCount(50), 6u);
   EXPECT_EQ(a.EncodeClientDiff(50, "\x01\x07").status().code(),
             StatusCode::kCorruption);
+}
+
+// OpCount and TotalOpCount are kept as texts gain operations; OpCounts()
+// still walks every state vector, so it is the reference.
+void ExpectCountsAgree(const Doc& d) {
+  uint64_t total = 0;
+  for (const auto& [client, n] : d.OpCounts()) {
+    EXPECT_EQ(d.OpCount(client), n) << "client " << client;
+    total += n;
+  }
+  EXPECT_EQ(d.TotalOpCount(), total);
+}
+
+// Three replicas create labelled shapes and type into labels and root
+// texts in no particular order (so a client's texts gain its first
+// operations out of the document's text order, and a change may span
+// several texts), each change delivered to
+// the others at random, late and twice (so text updates wait for their
+// container). After every step the kept counts agree with the state
+// vectors and each change equals the diff since the whole state vector;
+// at the end everything converges, also through snapshots.
+TEST(DocTest, KeptCountsAndClientDiffsHoldUnderRandomDelivery) {
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    uint64_t state = seed;  // splitmix64 (src/core has no <random>)
+    auto pick = [&](size_t n) {
+      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      return static_cast<size_t>((z ^ (z >> 31)) % n);
+    };
+    std::vector<std::unique_ptr<Doc>> docs;
+    for (uint64_t c = 11; c <= 13; ++c)
+      docs.push_back(std::make_unique<Doc>(c));
+    std::vector<ContainerRef> texts = {
+        {true, ContainerKind::kText, "notes", {}},
+        {true, ContainerKind::kText, "title", {}}};
+    std::vector<std::vector<std::string>> inbox(docs.size());
+    auto shapes = ContainerRef::RootMap("shapes");
+    for (int step = 0; step < 150; ++step) {
+      const size_t r = pick(docs.size());
+      Doc& d = *docs[r];
+      const std::string own = d.EncodeClientStateVector(d.client_id());
+      const std::string whole = d.EncodeStateVector();
+      if (!inbox[r].empty() && pick(3) == 0) {  // deliver a waiting change
+        const size_t m = pick(inbox[r].size());
+        ASSERT_TRUE(d.ApplyUpdate(inbox[r][m]).ok());
+        if (pick(3) != 0) inbox[r].erase(inbox[r].begin() + m);  // else again
+        ExpectCountsAgree(d);
+        continue;
+      }
+      // A local change of one to three edits, in any of the texts.
+      for (size_t e = 1 + pick(3); e > 0; --e) {
+        if (pick(4) == 0) {
+          auto label = d.structure().MapSet(
+              shapes, "s" + std::to_string(texts.size()), Value::NewText());
+          ASSERT_TRUE(label.ok() && label->has_value());
+          texts.push_back(**label);
+          continue;
+        }
+        auto text = d.Text(texts[pick(texts.size())]);
+        if (!text.ok()) continue;  // its container has not reached d yet
+        TextDoc& t = **text;
+        if (t.length() > 0 && pick(4) == 0) {
+          ASSERT_TRUE(t.Delete(pick(t.length()), 1).ok());
+        } else {
+          ASSERT_TRUE(
+              t.Insert(pick(t.length() + 1), pick(2) ? "ab" : "é").ok());
+        }
+      }
+      auto change = d.EncodeClientDiff(d.client_id(), own);
+      auto expected = d.EncodeDiff(whole);
+      ASSERT_TRUE(change.ok() && expected.ok());
+      ASSERT_EQ(*change, *expected);
+      for (size_t o = 0; o < docs.size(); ++o) {
+        if (o != r) inbox[o].push_back(*change);
+      }
+      ExpectCountsAgree(d);
+    }
+    for (size_t r = 0; r < docs.size(); ++r) {
+      for (const std::string& u : inbox[r]) {
+        ASSERT_TRUE(docs[r]->ApplyUpdate(u).ok());
+      }
+      EXPECT_EQ(docs[r]->pending_texts(), 0u);
+      ExpectCountsAgree(*docs[r]);
+    }
+    for (size_t r = 1; r < docs.size(); ++r) {
+      EXPECT_EQ(docs[r]->ToJson(), docs[0]->ToJson());
+      EXPECT_EQ(docs[r]->OpCounts(), docs[0]->OpCounts());
+    }
+    auto loaded = Doc::LoadSnapshot(docs[0]->EncodeSnapshot(), 12);
+    ASSERT_TRUE(loaded.ok());
+    ExpectCountsAgree(**loaded);
+    EXPECT_EQ((*loaded)->OpCounts(), docs[0]->OpCounts());
+    // The loaded replica's own change still equals the whole diff.
+    const std::string own = (*loaded)->EncodeClientStateVector(12);
+    const std::string whole = (*loaded)->EncodeStateVector();
+    ASSERT_TRUE((*(*loaded)->Text(texts[0]))->Insert(0, "z").ok());
+    EXPECT_EQ(*(*loaded)->EncodeClientDiff(12, own),
+              *(*loaded)->EncodeDiff(whole));
+    ExpectCountsAgree(**loaded);
+  }
 }
 
 TEST(DocTest, TextUpdatesWaitForTheirContainer) {

@@ -234,12 +234,20 @@ void TextDoc::DropLoadedText() {
   std::string().swap(loaded_text_);
 }
 
+void TextDoc::CountOps(Agent& ag, uint32_t next_seq) {
+  const uint32_t added = next_seq - ag.next_seq;
+  if (ops_listener_ && added != 0) {
+    ops_listener_(ag.client, added, ag.next_seq == 0);
+  }
+  total_ops_ += added;
+  ag.next_seq = next_seq;
+}
+
 void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
                            const std::string_view* content) {
   DropLoadedText();
   Agent& ag = agents_[agent];
-  total_ops_ += seq + len - ag.next_seq;
-  ag.next_seq = seq + len;
+  CountOps(ag, seq + len);
   if (content != nullptr) {
     ag.text.Append(*content, len);
     return;
@@ -250,8 +258,7 @@ void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,
 void TextDoc::RecordDelete(uint32_t agent, uint32_t seq, OpRun r) {
   DropLoadedText();
   Agent& ag = agents_[agent];
-  total_ops_ += seq + r.len - ag.next_seq;
-  ag.next_seq = seq + r.len;
+  CountOps(ag, seq + r.len);
   LogDelete(&ag.gaps, seq, r.len, r.reversed, r.a);
 }
 

@@ -19,6 +19,7 @@
 // Not thread-safe: confine a TextDoc to one thread or strand.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,6 +101,16 @@ class TextDoc {
   // none) and of all clients together, without building the state vector.
   uint64_t OpCount(uint64_t client) const;
   uint64_t TotalOpCount() const;
+  // Told of the operations a client gains here from now on, local or
+  // remote, in the order they are recorded: `n` operations of `client`,
+  // `first` when they are its first in this text. For a holder of many
+  // texts (Doc) that keeps per-client totals without visiting each text.
+  // One listener; an empty one removes it.
+  using OpsListener =
+      std::function<void(uint64_t client, uint64_t n, bool first)>;
+  void SetOpsListener(OpsListener listener) {
+    ops_listener_ = std::move(listener);
+  }
 
   // The update holding every operation this document has and a peer at
   // `have` lacks; with `upto`, only operations below it (which must be
@@ -210,6 +221,9 @@ class TextDoc {
                     const std::string_view* content);
   void RecordDelete(uint32_t agent, uint32_t seq, OpRun run);
   void DropLoadedText();  // before any operation changes the document
+  // Advances `ag` to `next_seq` (its ops are dense), keeping total_ops_
+  // and telling the listener.
+  void CountOps(Agent& ag, uint32_t next_seq);
   // The gap log's part of RecordInsert (`content` absent) and RecordDelete:
   // appends the run, or grows the last one when it continues it.
   static void LogElided(std::vector<GapRun>* gaps, uint32_t seq, uint32_t len);
@@ -244,6 +258,7 @@ class TextDoc {
   ContentTree tree_;
   std::vector<PendingRun> pending_;
   uint64_t total_ops_ = 0;  // the sum of every agent's next_seq
+  OpsListener ops_listener_;
   // The visible text as LoadSnapshot read it (LoadKeep::kText), so that
   // Text() right after a load is a copy rather than a walk of the tree;
   // dropped by the first operation (RecordInsert, RecordDelete).
