@@ -13,14 +13,8 @@ import { ReadOnlyError, SyncError } from './errors.js';
 import { PresenceHandle, type PresenceHost, type WireAnchor } from './presence.js';
 import { PendingQueue } from './queue.js';
 import type { LocalStore, PendingRecord } from './storage.js';
-import {
-  codePointLength,
-  codePointToUtf16,
-  diffStrings,
-  mapPosition,
-  utf16ToCodePoint,
-  type TextChange,
-} from './unicode.js';
+import { TextRope } from './rope.js';
+import { codePointLength, diffStrings, mapPosition, PositionIndex, type TextChange } from './unicode.js';
 
 export type Origin = 'local' | 'remote';
 
@@ -475,11 +469,13 @@ export interface TextChangeEvent {
 export class TextHandle extends DocSession<TextChangeEvent> {
   readonly kind = 'text';
   private doc!: EngineTextDoc;
-  /** The text as a JS string, kept equal to doc.text(). */
-  private str = '';
+  /** The text as JS sees it, kept equal to doc.text(). */
+  private str = new TextRope();
+  /** Code point ↔ UTF-16 offsets of str, kept with it. */
+  private at = new PositionIndex();
 
   value(): string {
-    return this.str;
+    return this.str.toString();
   }
 
   get length(): number {
@@ -488,7 +484,7 @@ export class TextHandle extends DocSession<TextChangeEvent> {
 
   insert(pos: number, s: string): void {
     if (s.length === 0) return;
-    const cp = utf16ToCodePoint(this.str, pos);
+    const cp = this.at.toCodePoint(pos);
     this.checkWritable();
     this.commit(this.doc, () => this.doc.insert(cp, s));
     this.local([{ pos, deleted: 0, inserted: s }], cp, 0, codePointLength(s));
@@ -496,8 +492,8 @@ export class TextHandle extends DocSession<TextChangeEvent> {
 
   delete(pos: number, len: number): void {
     if (len <= 0) return;
-    const cp = utf16ToCodePoint(this.str, pos);
-    const cpLen = utf16ToCodePoint(this.str, pos + len) - cp;
+    const cp = this.at.toCodePoint(pos);
+    const cpLen = this.at.toCodePoint(pos + len) - cp;
     this.checkWritable();
     this.commit(this.doc, () => this.doc.remove(cp, cpLen));
     this.local([{ pos, deleted: len, inserted: '' }], cp, cpLen, 0);
@@ -505,7 +501,8 @@ export class TextHandle extends DocSession<TextChangeEvent> {
 
   private local(changes: TextChange[], cp: number, deleted: number, insertedLength: number): void {
     const c = changes[0];
-    this.str = this.str.slice(0, c.pos) + c.inserted + this.str.slice(c.pos + c.deleted);
+    this.str.splice(c.pos, c.pos + c.deleted, c.inserted);
+    this.at.splice(cp, deleted, c.inserted);
     this.presence.mapPositions((p) => mapPosition(p, { pos: cp, deleted, insertedLength }));
     this.presence.positionsMoved();
     this.events.emit('change', { changes, origin: 'local' });
@@ -515,7 +512,9 @@ export class TextHandle extends DocSession<TextChangeEvent> {
     this.doc = snapshot
       ? this.ctx.engine.TextDoc.load(snapshot, this.clientId)
       : new this.ctx.engine.TextDoc(this.clientId);
-    this.str = this.doc.text();
+    const text = this.doc.text();
+    this.str.reset(text);
+    this.at = PositionIndex.of(text);
   }
 
   protected applyRemote(update: Uint8Array): void {
@@ -527,9 +526,10 @@ export class TextHandle extends DocSession<TextChangeEvent> {
     }
     const changes: TextChange[] = [];
     for (const c of engineChanges) {
-      const pos = codePointToUtf16(this.str, c.pos);
-      const end = codePointToUtf16(this.str, c.pos + c.deleted, pos, c.pos);
-      this.str = this.str.slice(0, pos) + c.inserted + this.str.slice(end);
+      const pos = this.at.toUtf16(c.pos);
+      const end = this.at.toUtf16(c.pos + c.deleted);
+      this.str.splice(pos, end, c.inserted);
+      this.at.splice(c.pos, c.deleted, c.inserted);
       changes.push({ pos, deleted: end - pos, inserted: c.inserted });
       const insertedLength = codePointLength(c.inserted);
       this.presence.mapPositions((p) => mapPosition(p, { pos: c.pos, deleted: c.deleted, insertedLength }));
@@ -553,10 +553,12 @@ export class TextHandle extends DocSession<TextChangeEvent> {
   }
 
   private replaceText(next: string): void {
-    const c = diffStrings(this.str, next);
-    this.str = next;
+    const c = diffStrings(this.str.toString(), next);
+    this.str.reset(next);
+    this.at = PositionIndex.of(next);
     if (!c) return;
-    this.presence.mapPositions((p) => Math.min(p, codePointLength(next)));
+    const cps = this.at.codePoints;
+    this.presence.mapPositions((p) => Math.min(p, cps));
     this.presence.positionsMoved();
     this.events.emit('change', { changes: [c], origin: 'remote' });
   }
@@ -570,11 +572,11 @@ export class TextHandle extends DocSession<TextChangeEvent> {
   }
 
   protected presenceToWire(p: number): number {
-    return utf16ToCodePoint(this.str, Math.max(0, Math.min(p, this.str.length)));
+    return this.at.toCodePoint(Math.max(0, Math.min(p, this.str.length)));
   }
 
   protected presenceFromWire(p: number): number {
-    return codePointToUtf16(this.str, p);
+    return this.at.toUtf16(p);
   }
 
   protected override presenceAnchor(p: number): WireAnchor {

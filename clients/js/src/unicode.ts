@@ -75,3 +75,96 @@ export function mapPosition(p: number, c: { pos: number; deleted: number; insert
   if (p >= c.pos + c.deleted) return p - c.deleted + c.insertedLength;
   return c.pos;
 }
+
+/** How many of the ascending numbers `a` are below `x`. */
+function countBelow(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Code point ↔ UTF-16 offsets of a text that changes by splices, without
+ * walking the text: it keeps the code point index of each astral character
+ * (a surrogate pair), so a conversion is a binary search over those, and in
+ * a text without any it is the identity. A splice costs the astral
+ * characters after it, not the text's length. A lone surrogate counts as
+ * one code point.
+ */
+export class PositionIndex {
+  /** Code point index of each astral character, ascending. */
+  private astral: number[] = [];
+  private cps = 0;
+  private units = 0;
+
+  static of(s: string): PositionIndex {
+    const p = new PositionIndex();
+    p.splice(0, 0, s);
+    return p;
+  }
+
+  /** Code points in the text. */
+  get codePoints(): number {
+    return this.cps;
+  }
+
+  /** UTF-16 offset of code point `cp`. RangeError beyond the text. */
+  toUtf16(cp: number): number {
+    if (!Number.isInteger(cp) || cp < 0 || cp > this.cps) {
+      throw new RangeError(`code point ${cp} beyond the text`);
+    }
+    return cp + countBelow(this.astral, cp);
+  }
+
+  /** Code point at UTF-16 offset `u`. RangeError outside the text or inside a surrogate pair. */
+  toCodePoint(u: number): number {
+    if (!Number.isInteger(u) || u < 0 || u > this.units) {
+      throw new RangeError(`position ${u} outside 0..${this.units}`);
+    }
+    // Astral character k starts at UTF-16 offset astral[k] + k.
+    const a = this.astral;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid] + mid < u) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && a[lo - 1] + lo - 1 === u - 1) {
+      throw new RangeError(`position ${u} splits a surrogate pair`);
+    }
+    return u - lo;
+  }
+
+  /** The text changed: `deleted` code points at code point `cp` were replaced by `inserted`. */
+  splice(cp: number, deleted: number, inserted: string): void {
+    if (!Number.isInteger(cp) || !Number.isInteger(deleted) || cp < 0 || deleted < 0 || cp + deleted > this.cps) {
+      throw new RangeError(`splice ${cp}+${deleted} outside 0..${this.cps}`);
+    }
+    const a = this.astral;
+    const from = countBelow(a, cp);
+    const to = countBelow(a, cp + deleted);
+    const added: number[] = [];
+    let n = 0;
+    for (let i = 0; i < inserted.length; i++, n++) {
+      const c = inserted.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < inserted.length) {
+        const d = inserted.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          added.push(cp + n);
+          i++;
+        }
+      }
+    }
+    const shift = n - deleted;
+    if (shift !== 0) for (let k = to; k < a.length; k++) a[k] += shift;
+    if (added.length > 0 || to > from) this.astral = a.slice(0, from).concat(added, a.slice(to));
+    this.cps += shift;
+    this.units += inserted.length - deleted - (to - from);
+  }
+}

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { decodeServer, encodeClient, encodeServer, decodeClient, CodecError } from '../dist/codec.js';
 import { PendingQueue, kMaxChangesPerSubmit } from '../dist/queue.js';
-import { utf16ToCodePoint, codePointToUtf16, diffStrings, mapPosition } from '../dist/unicode.js';
+import { utf16ToCodePoint, codePointToUtf16, diffStrings, mapPosition, PositionIndex } from '../dist/unicode.js';
 import { IndexedDbStore, MemoryStore } from '../dist/storage.js';
+import { TextRope } from '../dist/rope.js';
 
 const bytes = (...b) => new Uint8Array(b);
 
@@ -102,6 +103,79 @@ test('UTF-16 offsets and code points convert both ways', () => {
   assert.equal(mapPosition(6, { pos: 5, deleted: 0, insertedLength: 3 }), 9);
   assert.equal(mapPosition(6, { pos: 5, deleted: 4, insertedLength: 0 }), 5);
   assert.equal(mapPosition(10, { pos: 5, deleted: 4, insertedLength: 1 }), 7);
+});
+
+/** A seeded generator of integers in [0, n), so a failure names its seed. */
+function seeded(seed) {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % n;
+  };
+}
+
+test('the position index agrees with walking the text through random splices', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rand = seeded(seed);
+    const pieces = ['a', 'bc', '😀', 'x😀y', '\u{1F469}\u200D\u{1F4BB}', 'é', ''];
+    let s = pieces[rand(pieces.length)];
+    let at = PositionIndex.of(s);
+    for (let step = 0; step < 200; step++) {
+      const cps = [...s].length;
+      assert.equal(at.codePoints, cps, `seed ${seed}`);
+      const cp = rand(cps + 1);
+      const del = rand(Math.min(3, cps - cp) + 1);
+      const ins = pieces[rand(pieces.length)];
+      const u = codePointToUtf16(s, cp);
+      const end = codePointToUtf16(s, cp + del);
+      assert.equal(at.toUtf16(cp), u, `seed ${seed} step ${step}`);
+      assert.equal(at.toUtf16(cp + del), end);
+      for (const probe of [u, end, rand(s.length + 1)]) {
+        let expected;
+        try {
+          expected = utf16ToCodePoint(s, probe);
+        } catch {
+          expected = RangeError;
+        }
+        if (expected === RangeError) assert.throws(() => at.toCodePoint(probe), RangeError);
+        else assert.equal(at.toCodePoint(probe), expected);
+      }
+      s = s.slice(0, u) + ins + s.slice(end);
+      at.splice(cp, del, ins);
+      if (rand(50) === 0) at = PositionIndex.of(s); // rebuilt agrees too
+    }
+    assert.throws(() => at.toUtf16(at.codePoints + 1), RangeError);
+    assert.throws(() => at.toCodePoint(s.length + 1), RangeError);
+    assert.throws(() => at.toCodePoint(0.5), RangeError);
+    assert.throws(() => at.splice(at.codePoints, 1, ''), RangeError);
+  }
+});
+
+test('the rope holds what splicing a plain string gives, over chunk boundaries', () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const rand = seeded(seed);
+    const start = 'abcdefghij'.repeat(rand(3) * 700);
+    let plain = start;
+    const rope = new TextRope(start);
+    for (let step = 0; step < 3000; step++) {
+      const from = rand(plain.length + 1);
+      // Mostly typing and small deletes, some long deletes and pastes, so
+      // chunks split, empty and fold.
+      const long = rand(40) === 0;
+      const to = from + rand(Math.min(long ? 5000 : 3, plain.length - from) + 1);
+      const ins = long && rand(2) ? 'xyz'.repeat(rand(2000)) : ['', 'a', 'bc', '😀'][rand(4)];
+      plain = plain.slice(0, from) + ins + plain.slice(to);
+      rope.splice(from, to, ins);
+      assert.equal(rope.length, plain.length, `seed ${seed} step ${step}`);
+      if (rand(10) === 0) assert.equal(rope.toString(), plain, `seed ${seed} step ${step}`);
+    }
+    assert.equal(rope.toString(), plain);
+    assert.throws(() => rope.splice(plain.length + 1, plain.length + 1, 'x'), RangeError);
+    assert.throws(() => rope.splice(2, 1, ''), RangeError);
+    rope.reset('');
+    rope.splice(0, 0, 'q');
+    assert.equal(rope.toString(), 'q');
+  }
 });
 
 for (const [name, make] of [
