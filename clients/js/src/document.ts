@@ -11,7 +11,7 @@ import { randomClientId } from './engine.js';
 import { Emitter } from './emitter.js';
 import { ReadOnlyError, SyncError } from './errors.js';
 import { PresenceHandle, type PresenceHost, type WireAnchor } from './presence.js';
-import { PendingQueue } from './queue.js';
+import { kMaxChangeBytes, PendingQueue } from './queue.js';
 import type { LocalStore, PendingRecord } from './storage.js';
 import { TextRope } from './rope.js';
 import { codePointLength, diffStrings, mapPosition, PositionIndex, type TextChange } from './unicode.js';
@@ -48,8 +48,6 @@ export abstract class DocSession<C> {
   readonly presence: PresenceHandle;
   role: Role | null = null;
   protected clientId = randomClientId();
-  /** Client ids whose changes this replica made (this session and queued older ones). */
-  protected ownClients = new Set<number>();
   protected readonly queue = new PendingQueue();
   protected lastSeq = 0;
   protected phase: Phase = 'offline';
@@ -70,7 +68,6 @@ export abstract class DocSession<C> {
     readonly id: string,
     protected readonly ctx: SessionContext,
   ) {
-    this.ownClients.add(this.clientId);
     const host: PresenceHost = {
       toWire: (p) => this.presenceToWire(p),
       fromWire: (p) => this.presenceFromWire(p),
@@ -148,7 +145,6 @@ export abstract class DocSession<C> {
     }
     for (const p of saved?.pending ?? []) {
       const change: Change = { clientId: p.clientId, firstSeq: p.firstSeq, span: p.span, update: p.update };
-      this.ownClients.add(change.clientId);
       this.applyRemote(change.update); // usually already in the snapshot: a no-op
       this.queue.add(change);
     }
@@ -192,7 +188,10 @@ export abstract class DocSession<C> {
   }
 
   handle(m: ServerMessage): void {
-    if (this.phase === 'closed') return;
+    // Offline, this session has no subscription: what arrives (say, the
+    // answers to an earlier session's subscribe of the same document while
+    // this one still loads its local copy) is not for it.
+    if (this.phase === 'closed' || this.phase === 'offline') return;
     if (this.awaitingSubscribed && (m.type === 'ops' || m.type === 'snapshot' || m.type === 'synced')) return;
     switch (m.type) {
       case 'subscribed':
@@ -226,8 +225,18 @@ export abstract class DocSession<C> {
         this.presence.gone(m.sessionId);
         break;
       case 'unsubscribed': {
+        if (m.code === 429 || m.code === 503) {
+          // Nothing was lost and the code says retry: subscribe again
+          // after a backoff; the queue is kept.
+          this.phase = 'subscribing';
+          this.awaitingSubscribed = true;
+          this.retryLater(true);
+          break;
+        }
         const e = new SyncError(m.code, m.message, this.id);
-        this.discardLocal();
+        // Deleted, or access removed: what is queued can never be sent.
+        // Any other code closes the handle but keeps the queue stored.
+        if (m.code === 404 || m.code === 410) this.discardLocal();
         this.events.emit('rejected', e);
         this.finish(e);
         break;
@@ -305,7 +314,9 @@ export abstract class DocSession<C> {
       const seq = firstSeq + i;
       if (seq <= this.lastSeq) return; // already have it (resent after resume)
       this.lastSeq = seq;
-      if (this.ownClients.has(c.clientId)) return; // our own change, already applied
+      // Our own changes too: the engine skips what it holds, and a replica
+      // restored from an older local copy (or another tab's) may lack some
+      // of a client id's changes that the server has.
       try {
         this.applyRemote(c.update);
       } catch (e) {
@@ -354,23 +365,32 @@ export abstract class DocSession<C> {
         this.rollback(e);
         return;
       case 429:
-      case 503: {
+      case 503:
         // Try again later: the subscribe itself when it was refused (the
         // document could not be loaded), else what is queued.
-        const resubscribe = this.phase === 'subscribing';
-        this.queue.markAllUnsent();
-        clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          if (!resubscribe) this.flush();
-          else if (this.phase === 'subscribing') this.subscribe();
-        }, this.retryDelay);
-        this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+        this.retryLater(this.phase === 'subscribing');
         return;
-      }
       default:
         this.ctx.error(e);
     }
+  }
+
+  /**
+   * Resends the queue after a backoff, or subscribes again when the
+   * subscription was refused. Which one is decided when the timer fires:
+   * an error that came while a resubscribe was on its way may have been
+   * the answer to an earlier submit, and the subscription may be live by
+   * then.
+   */
+  private retryLater(resubscribe: boolean): void {
+    this.queue.markAllUnsent();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.phase === 'synced') this.flush();
+      else if (resubscribe && this.phase === 'subscribing' && this.awaitingSubscribed) this.subscribe();
+    }, this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
   }
 
   /**
@@ -382,7 +402,6 @@ export abstract class DocSession<C> {
     this.outOfOrder = 0;
     void this.ctx.store?.clearDoc(this.ctx.userId, this.id).catch(() => undefined);
     this.clientId = randomClientId();
-    this.ownClients = new Set([this.clientId]);
     this.reset(this.clientId);
     this.lastSeq = 0;
     this.resubscribe();
@@ -400,6 +419,12 @@ export abstract class DocSession<C> {
   protected flush(): void {
     if (this.phase !== 'synced' || this.retryTimer) return;
     for (const batch of this.queue.takeUnsent()) {
+      if (batch.length === 1 && batch[0].update.length > kMaxChangeBytes) {
+        // The server would close the connection (1009) on every resend:
+        // refuse it here, as the server's too_large would.
+        this.rollback(new SyncError(413, `a change of ${batch[0].update.length} bytes is over the message size limit`, this.id));
+        return;
+      }
       if (!this.ctx.conn.send({ type: 'submit', doc: this.id, changes: batch })) {
         this.queue.markAllUnsent();
         return;

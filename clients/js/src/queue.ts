@@ -11,6 +11,8 @@ import type { AckEntry, Change } from './codec.js';
 /** Limits of one `submit` (docs/protocol.md §5, with room below 1 MiB). */
 export const kMaxChangesPerSubmit = 1024;
 export const kMaxSubmitBytes = 512 * 1024;
+/** The largest change a submit can carry under the server's default 1 MiB message limit. */
+export const kMaxChangeBytes = 1024 * 1024 - 4096;
 
 interface Entry {
   change: Change;

@@ -311,3 +311,32 @@ test('a refreshed access token reaches the open connection without a reconnect',
   assert.equal(b.auth.user, null);
   await eventually(() => b.status === 'offline', 'the connection closed on sign-out');
 });
+
+test('two tabs sharing local storage converge, texts and boards', async () => {
+  // Tab 2 restores tab 1's queued change from the shared storage (and so
+  // holds some, not all, of tab 1's client id's changes); tab 1's later
+  // edits must still reach it.
+  for (const kind of ['text', 'board']) {
+    const t = await server.team('editor', kind);
+    const idb = new IDBFactory();
+    const tab1 = await clientFor(t.bob, { indexedDB: idb });
+    const h1 = kind === 'text' ? await tab1.openText(t.doc) : await tab1.openDoc(t.doc);
+    const edit = (k, v) => (kind === 'text' ? h1.insert(h1.length, `[${k}]`) : h1.mapSet('map:meta', k, v));
+    const state = (h) => (kind === 'text' ? h.value() : JSON.stringify(h.toJSON()));
+    edit('base', 0);
+    await within(h1.whenSynced(), 'tab 1 synced');
+    tab1.setOnline(false);
+    await eventually(() => tab1.status === 'offline', 'tab 1 offline');
+    edit('queued', 1);
+    await new Promise((r) => setTimeout(r, 400)); // queue and local copy stored
+    const tab2 = await clientFor(null, { indexedDB: idb });
+    const h2 = kind === 'text' ? await tab2.openText(t.doc) : await tab2.openDoc(t.doc);
+    await within(h2.whenSynced(), 'tab 2 synced');
+    tab1.setOnline(true);
+    await within(h1.whenSynced(), 'tab 1 synced again');
+    edit('later', 2);
+    await within(h1.whenSynced(), 'tab 1 synced after its later edit');
+    await eventually(() => state(h2) === state(h1), `tab 2 converges (${kind}): ${state(h2)} vs ${state(h1)}`);
+  }
+});
+

@@ -21,7 +21,7 @@ const DOC = 'doc-1';
 
 async function setup(opts = {}) {
   const fake = new FakeServer();
-  const idb = new IDBFactory();
+  const idb = opts.idb ?? new IDBFactory();
   const client = await WeftClient.create({
     url: 'http://127.0.0.1:9',
     storage: opts.storage ?? 'indexeddb',
@@ -45,6 +45,14 @@ async function serveSubscribe(fake, { role = 'editor', changes = [], from = 0 } 
   if (changes.length) fake.send(fake.socket, { type: 'ops', doc: sub.doc, firstSeq: sub.sinceSeq + 1, changes });
   fake.send(fake.socket, { type: 'synced', doc: sub.doc, seq: head });
   return sub;
+}
+
+/** A client with DOC open as a text, subscribed and synced. */
+async function openSynced(opts = {}) {
+  const env = await setup(opts);
+  const opening = env.client.openText(DOC);
+  await serveSubscribe(env.fake);
+  return { ...env, text: await opening };
 }
 
 /** A remote change made with the engine: `text` typed by client `clientId`. */
@@ -437,3 +445,126 @@ test('rate_limited resends after a pause; too_large rolls back', async () => {
   assert.equal(text.value(), '');
   await client.close();
 });
+
+test('a replica restored from an older local copy applies its own client id\'s changes from the server', async () => {
+  // The page dies after an ack but before the local copy is saved again:
+  // the reloaded replica has the queued change "b" of client X but not the
+  // acknowledged "a" of the same client, which the server sends back.
+  const idb = new IDBFactory();
+  const { fake, client, text } = await openSynced({ idb });
+  await text.save(); // the copy at seq 0
+  client.store.saveDoc = async () => {}; // no later save lands
+  text.insert(0, 'a');
+  const c1 = (await fake.next((m) => m.type === 'submit', 'submit a')).changes[0];
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: c1.clientId, firstSeq: c1.firstSeq, serverSeq: 1 }] });
+  await eventually(() => text.pending === 0, 'ack of a');
+  const n = fake.received.length;
+  text.insert(1, 'b');
+  await fake.next((m) => m.type === 'submit', 'submit b', 3000, n);
+  await new Promise((r) => setTimeout(r, 50)); // the pending record lands
+  client.setOnline(false);
+
+  const second = await setup({ idb });
+  const opening2 = second.client.openText(DOC);
+  const sub = await second.fake.next((m) => m.type === 'subscribe', 'subscribe');
+  assert.equal(sub.sinceSeq, 0);
+  second.fake.send(second.fake.socket, { type: 'subscribed', doc: DOC, role: 'editor', headSeq: 1 });
+  second.fake.send(second.fake.socket, { type: 'ops', doc: DOC, firstSeq: 1, changes: [c1] });
+  second.fake.send(second.fake.socket, { type: 'synced', doc: DOC, seq: 1 });
+  const t2 = await opening2;
+  const c2 = (await second.fake.next((m) => m.type === 'submit', 'resend of b')).changes[0];
+  second.fake.send(second.fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: c2.clientId, firstSeq: c2.firstSeq, serverSeq: 2 }] });
+  await within(t2.whenSynced(), 'synced');
+  assert.equal(t2.value(), 'ab', 'the server holds "ab"');
+  await second.client.close();
+  await client.close();
+});
+
+test('unsubscribed as unavailable (503) keeps the queue and subscribes again after a backoff', async () => {
+  const { fake, client, idb, text } = await openSynced();
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e.code));
+  text.insert(0, 'precious');
+  await fake.next((m) => m.type === 'submit', 'submit');
+  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'stored');
+  const n = fake.received.length;
+  // The server could not rebuild the document's durable state.
+  fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 503, message: 'storage failing' });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'still queued');
+  assert.deepEqual(rejected, []);
+  await serveSubscribe(fake, { from: n }); // after the 1 s backoff
+  const resent = await fake.next((m) => m.type === 'submit', 'the queue again', 3000, n);
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: resent.changes[0].clientId, firstSeq: 0, serverSeq: 1 }] });
+  await within(text.whenSynced(), 'synced');
+  assert.equal(text.value(), 'precious');
+  store.close();
+  await client.close();
+});
+
+test('a retryable error that arrives while resubscribing still resends the queue', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  text.insert(0, 'x');
+  const sent = (await fake.next((m) => m.type === 'submit', 'submit')).changes[0];
+  const n = fake.received.length;
+  // A gap in the server's sequence makes the client resubscribe; then the
+  // answer to its earlier submit arrives: not stored, retry.
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 5, changes: [remoteChange(9, 'p')] });
+  fake.send(fake.socket, { type: 'error', code: 503, doc: DOC, message: 'not stored', expectedSeq: 0 });
+  await serveSubscribe(fake, { from: n });
+  const again = await fake.next((m) => m.type === 'submit', 'the queue after the backoff', 3000, n);
+  assert.deepEqual([again.changes[0].clientId, again.changes[0].firstSeq], [sent.clientId, sent.firstSeq]);
+  assert.equal(text.pending, 1);
+  await client.close();
+});
+
+test('a document reopened while the closed session\'s subscribe is still answered subscribes itself', async () => {
+  const { fake, client, text: first } = await openSynced();
+  await first.save();
+  first.close();
+  const n0 = fake.received.length;
+  const h1 = await client.openText(DOC); // from the local copy
+  const sub1 = await fake.next((m) => m.type === 'subscribe', 'subscribe 1', 3000, n0);
+  h1.close();
+  const n = fake.received.length;
+  // Reading the local copy takes a while; meanwhile the answers to the
+  // first subscribe arrive (sent before the server read the unsubscribe).
+  const load = client.store.loadDoc.bind(client.store);
+  client.store.loadDoc = async (u, d) => {
+    await new Promise((r) => setTimeout(r, 50));
+    return load(u, d);
+  };
+  const h2p = client.openText(DOC);
+  fake.send(fake.socket, { type: 'subscribed', doc: DOC, role: 'editor', headSeq: sub1.sinceSeq + 1 });
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: sub1.sinceSeq + 1, changes: [remoteChange(9, 'p')] });
+  fake.send(fake.socket, { type: 'synced', doc: DOC, seq: sub1.sinceSeq + 1 });
+  const h2 = await h2p;
+  const errors = [];
+  client.on('error', (e) => errors.push(e.code));
+  const sub2 = await fake.next((m) => m.type === 'subscribe', 'the reopened handle\'s subscribe', 3000, n);
+  assert.equal(sub2.sinceSeq, sub1.sinceSeq);
+  await serveSubscribe(fake, { from: n, changes: [remoteChange(9, 'p')] });
+  await within(h2.whenSynced(), 'synced');
+  assert.equal(h2.value(), 'p');
+  h2.insert(1, '!');
+  await fake.next((m) => m.type === 'submit', 'its edit goes out', 3000, n);
+  assert.deepEqual(errors, [], 'no change was applied to an engine that was not loaded yet');
+  await client.close();
+});
+
+test('a change over the message size limit is refused and rolled back before it is sent', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e.code));
+  const n = fake.received.length;
+  text.insert(0, 'x'.repeat(1_200_000));
+  await serveSubscribe(fake, { from: n }); // the rollback's subscribe from 0
+  await within(text.whenSynced(), 'synced');
+  assert.deepEqual(rejected, [413]);
+  assert.equal(text.value(), '');
+  assert.equal(fake.received.slice(n).filter((m) => m.type === 'submit').length, 0, 'nothing the server would close on');
+  assert.equal(fake.sockets.length, 1, 'the connection stays');
+  await client.close();
+});
+
