@@ -236,11 +236,11 @@ void TextDoc::DropLoadedText() {
 
 void TextDoc::CountOps(Agent& ag, uint32_t next_seq) {
   const uint32_t added = next_seq - ag.next_seq;
-  if (ops_listener_ && added != 0) {
-    ops_listener_(ag.client, added, ag.next_seq == 0);
-  }
+  const bool first = ag.next_seq == 0;
   total_ops_ += added;
   ag.next_seq = next_seq;
+  // Told last: the text is whole whatever the listener does.
+  if (ops_listener_ && added != 0) ops_listener_(ag.client, added, first);
 }
 
 void TextDoc::RecordInsert(uint32_t agent, uint32_t seq, uint32_t len,

@@ -105,7 +105,8 @@ class TextDoc {
   // remote, in the order they are recorded: `n` operations of `client`,
   // `first` when they are its first in this text. For a holder of many
   // texts (Doc) that keeps per-client totals without visiting each text.
-  // One listener; an empty one removes it.
+  // One listener; an empty one removes it. Doc sets it on each of its
+  // texts: replacing it on a text a Doc handed out breaks the Doc's counts.
   using OpsListener =
       std::function<void(uint64_t client, uint64_t n, bool first)>;
   void SetOpsListener(OpsListener listener) {

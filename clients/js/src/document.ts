@@ -14,7 +14,7 @@ import { PresenceHandle, type PresenceHost, type WireAnchor } from './presence.j
 import { kMaxChangeBytes, PendingQueue } from './queue.js';
 import type { LocalStore, PendingRecord } from './storage.js';
 import { TextRope } from './rope.js';
-import { codePointLength, diffStrings, mapPosition, PositionIndex, type TextChange } from './unicode.js';
+import { codePointLength, diffStrings, mapPosition, PositionIndex, type TextChange, wellFormed } from './unicode.js';
 
 export type Origin = 'local' | 'remote';
 
@@ -507,8 +507,11 @@ export class TextHandle extends DocSession<TextChangeEvent> {
     return this.str.length;
   }
 
-  insert(pos: number, s: string): void {
-    if (s.length === 0) return;
+  insert(pos: number, text: string): void {
+    if (text.length === 0) return;
+    // A lone surrogate has no UTF-8 form: the engine would mangle it (and
+    // the next character), so it goes in as U+FFFD on both sides.
+    const s = wellFormed(text);
     const cp = this.at.toCodePoint(pos);
     this.checkWritable();
     this.commit(this.doc, () => this.doc.insert(cp, s));
@@ -668,7 +671,7 @@ export class StructHandle extends DocSession<StructChangeEvent> {
     return this.doc.listIds(list);
   }
   textInsert(text: ContainerRef, pos: number, s: string): void {
-    this.edit(() => this.doc.textInsert(text, pos, s), { container: text });
+    this.edit(() => this.doc.textInsert(text, pos, wellFormed(s)), { container: text });
   }
   textRemove(text: ContainerRef, pos: number, len: number): void {
     this.edit(() => this.doc.textRemove(text, pos, len), { container: text });

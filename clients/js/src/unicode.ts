@@ -92,8 +92,9 @@ function countBelow(a: readonly number[], x: number): number {
  * Code point ↔ UTF-16 offsets of a text that changes by splices, without
  * walking the text: it keeps the code point index of each astral character
  * (a surrogate pair), so a conversion is a binary search over those, and in
- * a text without any it is the identity. A splice costs the astral
- * characters after it, not the text's length. A lone surrogate counts as
+ * a text without any it is the identity. A splice shifts the entries of the
+ * astral characters after it (a pass over an array of numbers; about
+ * 0.1 ms for 100,000 of them), not the text. A lone surrogate counts as
  * one code point.
  */
 export class PositionIndex {
@@ -163,8 +164,20 @@ export class PositionIndex {
     }
     const shift = n - deleted;
     if (shift !== 0) for (let k = to; k < a.length; k++) a[k] += shift;
-    if (added.length > 0 || to > from) this.astral = a.slice(0, from).concat(added, a.slice(to));
+    if (added.length <= 1024) a.splice(from, to - from, ...added);
+    else this.astral = a.slice(0, from).concat(added, a.slice(to));
     this.cps += shift;
     this.units += inserted.length - deleted - (to - from);
   }
+}
+
+/** `s` with each lone surrogate replaced by U+FFFD, as UTF-8 (and the engine) would have it. */
+export function wellFormed(s: string): string {
+  const f = (s as { toWellFormed?: () => string }).toWellFormed;
+  return f ? f.call(s) : replaceLoneSurrogates(s);
+}
+
+/** wellFormed where String.prototype.toWellFormed is missing (browsers before 2023). */
+export function replaceLoneSurrogates(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }

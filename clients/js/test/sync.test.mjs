@@ -568,3 +568,18 @@ test('a change over the message size limit is refused and rolled back before it 
   await client.close();
 });
 
+test('a lone surrogate is typed as U+FFFD, in the handle and the engine alike', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  // Without the replacement the engine read "\uD83Da" as one astral
+  // character, swallowing the "a", and the handle's next append failed.
+  text.insert(0, '\uD83Da');
+  text.insert(text.length, 'z');
+  assert.equal(text.value(), '\uFFFDaz');
+  const c = (await fake.next((m) => m.type === 'submit', 'submit')).changes[0];
+  const peer = new engine.TextDoc(3);
+  peer.applyUpdate(c.update);
+  assert.equal(peer.text(), '\uFFFDa');
+  peer.delete();
+  await client.close();
+});
+

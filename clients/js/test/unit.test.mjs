@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { decodeServer, encodeClient, encodeServer, decodeClient, CodecError } from '../dist/codec.js';
 import { PendingQueue, kMaxChangesPerSubmit } from '../dist/queue.js';
-import { utf16ToCodePoint, codePointToUtf16, diffStrings, mapPosition, PositionIndex } from '../dist/unicode.js';
+import {
+  utf16ToCodePoint,
+  codePointToUtf16,
+  diffStrings,
+  mapPosition,
+  PositionIndex,
+  replaceLoneSurrogates,
+  wellFormed,
+} from '../dist/unicode.js';
 import { IndexedDbStore, MemoryStore } from '../dist/storage.js';
 import { TextRope } from '../dist/rope.js';
 
@@ -149,6 +157,19 @@ test('the position index agrees with walking the text through random splices', (
     assert.throws(() => at.toCodePoint(0.5), RangeError);
     assert.throws(() => at.splice(at.codePoints, 1, ''), RangeError);
   }
+});
+
+test('lone surrogates become U+FFFD, pairs stay', () => {
+  const rand = seeded(7);
+  const units = ['a', '\uD83D', '\uDE00', '😀', 'é'];
+  for (let i = 0; i < 500; i++) {
+    let s = '';
+    for (let k = rand(8); k > 0; k--) s += units[rand(units.length)];
+    assert.equal(replaceLoneSurrogates(s), s.toWellFormed(), JSON.stringify(s));
+    assert.equal(wellFormed(s), s.toWellFormed());
+  }
+  assert.equal(wellFormed('\uD83Da'), '\uFFFDa');
+  assert.equal(wellFormed('x\uDE00\uD83D'), 'x\uFFFD\uFFFD');
 });
 
 test('the rope holds what splicing a plain string gives, over chunk boundaries', () => {
