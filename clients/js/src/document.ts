@@ -197,6 +197,11 @@ export abstract class DocSession<C> {
       case 'subscribed':
         this.awaitingSubscribed = false;
         this.role = m.role;
+        // The server holds less than we do (restored from a backup, or a
+        // store that lost its data): it resends from its snapshot or from
+        // 0, and will number new changes with seqs we think we hold. Take
+        // everything it sends; the engine skips what it has.
+        if (m.headSeq < this.lastSeq) this.lastSeq = 0;
         break;
       case 'snapshot':
         this.mergeSnapshot(m.state);

@@ -583,3 +583,22 @@ test('a lone surrogate is typed as U+FFFD, in the handle and the engine alike', 
   await client.close();
 });
 
+test('a server behind the local copy (restored from a backup) is followed again, not skipped', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  const history = ['a', 'b', 'c', 'd'].map((ch, i) => remoteChange(20 + i, ch));
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 1, changes: history });
+  await eventually(() => text.value().length === 4, 'four changes');
+  // The server comes back with only the first two (its backup), and a new
+  // change numbered 3, as weftd sends it: from its base, then synced.
+  fake.drop();
+  const n = fake.received.length;
+  const sub = await fake.next((m) => m.type === 'subscribe', 'resubscribe', 3000, n);
+  assert.equal(sub.sinceSeq, 4);
+  const fresh = remoteChange(30, 'N');
+  fake.send(fake.socket, { type: 'subscribed', doc: DOC, role: 'editor', headSeq: 3 });
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 1, changes: [history[0], history[1], fresh] });
+  fake.send(fake.socket, { type: 'synced', doc: DOC, seq: 3 });
+  await eventually(() => text.value().includes('N'), `the new change 3 is applied: ${text.value()}`);
+  await client.close();
+});
+
