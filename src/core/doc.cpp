@@ -179,13 +179,15 @@ void Doc::CountTextOps(Texts::const_iterator it, uint64_t client, uint64_t n,
   c.ops += n;
   if (!first) return;
   // Texts gain their first operations of a client mostly in texts_ order
-  // (a client's new texts are named by its growing seqs): usually appended.
-  auto at =
-      std::upper_bound(c.texts.begin(), c.texts.end(), it,
-                       [](Texts::const_iterator a, Texts::const_iterator b) {
-                         return a->first < b->first;
-                       });
-  c.texts.insert(at, it);
+  // (a client's new texts are named by its growing seqs), so the list
+  // stays sorted by appending; otherwise it is sorted when next read (an
+  // update listing thousands of new texts in reverse stays n log n).
+  if (!c.texts.empty() && ByRef(it, c.texts.back())) c.unsorted = true;
+  c.texts.push_back(it);
+}
+
+bool Doc::ByRef(Texts::const_iterator a, Texts::const_iterator b) {
+  return a->first < b->first;
 }
 
 std::string Doc::ToJson() const {
@@ -241,7 +243,13 @@ const std::vector<Doc::Texts::const_iterator>& Doc::TextsOf(
     uint64_t client) const {
   static const std::vector<Texts::const_iterator> kNone;
   auto it = by_client_.find(client);
-  return it == by_client_.end() ? kNone : it->second.texts;
+  if (it == by_client_.end()) return kNone;
+  ClientTexts& c = it->second;
+  if (c.unsorted) {
+    std::sort(c.texts.begin(), c.texts.end(), ByRef);
+    c.unsorted = false;
+  }
+  return c.texts;
 }
 
 std::string Doc::EncodeClientStateVector(uint64_t client) const {

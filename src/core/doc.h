@@ -90,12 +90,14 @@ class Doc {
   static Result<DocStateVector> DecodeDocStateVector(std::string_view bytes);
   using Texts = std::map<ContainerRef, std::unique_ptr<TextDoc>>;
   // Per client, over every text: its operations, and the texts it has
-  // operations in, ordered like texts_ (map iterators stay valid: texts
-  // are never removed). Kept by each text's OpsListener.
+  // operations in, ordered like texts_ when read (map iterators stay
+  // valid: texts are never removed). Kept by each text's OpsListener.
   struct ClientTexts {
     uint64_t ops = 0;
     std::vector<Texts::const_iterator> texts;
+    bool unsorted = false;  // texts gained out of order since last read
   };
+  static bool ByRef(Texts::const_iterator a, Texts::const_iterator b);
   Status ApplyText(const ContainerRef& ref, const std::string& update,
                    std::vector<StructChange>* changes);
   Status RetryPending(std::vector<StructChange>* changes);
@@ -111,7 +113,9 @@ class Doc {
   std::unique_ptr<StructDoc> structure_;
   Texts texts_;
   std::vector<std::pair<ContainerRef, std::string>> pending_;
-  std::unordered_map<uint64_t, ClientTexts> by_client_;
+  // Mutable: TextsOf sorts a client's list on first read after it grew out
+  // of order.
+  mutable std::unordered_map<uint64_t, ClientTexts> by_client_;
   uint64_t text_ops_ = 0;  // every text's TotalOpCount, summed
 };
 
