@@ -277,6 +277,23 @@ std::optional<proto::Error> DocumentHub::Submit(
                            " changes in one submit");
     }
     Live::Batch batch{it->second.sub, it->second.sub->user_id(), {}};
+    // Refuses the change: the model may hold part of it, so it is rebuilt
+    // from what is durable and what others submitted. False when even
+    // that fails (the document was dropped; `error` says so).
+    auto refuse = [&](const Status& why) {
+      error = MakeError(proto::ErrorCode::kInvalidUpdate, doc, why.message());
+      if (!batch.changes.empty()) {
+        live->queued.push_back(batch);
+        batch.changes.clear();
+      }
+      if (Status r = live->Rebuild(models_, true); !r.ok()) {
+        // Durable state no longer loads: nothing can be trusted here.
+        Drop(*live, proto::ErrorCode::kUnavailable, r.message());
+        error = MakeError(proto::ErrorCode::kUnavailable, doc, r.message());
+        return false;
+      }
+      return true;
+    };
     for (proto::Change& c : changes) {
       if (c.span == 0 || c.first_seq > UINT64_MAX - c.span) {
         error = MakeError(proto::ErrorCode::kInvalidUpdate, doc,
@@ -285,7 +302,17 @@ std::optional<proto::Error> DocumentHub::Submit(
       }
       std::uint64_t next = live->model->NextSeq(c.client_id);
       if (c.first_seq + c.span <= next) {
-        batch.changes.push_back(std::move(c));  // a retry: ack it again
+        // A retry: acknowledged again, not applied. Its update must hold
+        // nothing new: one that starts inside an earlier change is logged
+        // and broadcast under a new seq, so other bytes there (garbage, or
+        // operations of other ids) would reach every replica and the log
+        // but not this model.
+        Status same = live->model->CheckRetry(c);
+        if (!same.ok()) {
+          if (!refuse(same)) return error;
+          break;
+        }
+        batch.changes.push_back(std::move(c));
         continue;
       }
       if (c.first_seq != next) {
@@ -300,19 +327,7 @@ std::optional<proto::Error> DocumentHub::Submit(
       }
       Status applied = live->model->Apply(c);
       if (!applied.ok()) {
-        error =
-            MakeError(proto::ErrorCode::kInvalidUpdate, doc, applied.message());
-        // The model may hold part of the bad change: rebuild it from what
-        // is durable and what others submitted.
-        if (!batch.changes.empty()) {
-          live->queued.push_back(batch);
-          batch.changes.clear();
-        }
-        if (Status r = live->Rebuild(models_, true); !r.ok()) {
-          // Durable state no longer loads: nothing can be trusted here.
-          Drop(*live, proto::ErrorCode::kUnavailable, r.message());
-          return MakeError(proto::ErrorCode::kUnavailable, doc, r.message());
-        }
+        if (!refuse(applied)) return error;
         break;
       }
       batch.changes.push_back(std::move(c));

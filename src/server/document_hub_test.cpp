@@ -189,6 +189,25 @@ TEST_F(DocumentHubTest, RetriedChangeGetsItsOriginalSeqAndIsNotBroadcast) {
   EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");
 }
 
+// A "retry" that starts inside an earlier change is no change the log
+// holds: the store would log it under a new seq and every subscriber would
+// get its bytes. Its update is checked like any other.
+TEST_F(DocumentHubTest, ARetryWhoseUpdateTheModelRefusesIsRefused) {
+  auto a = Join(1);
+  auto b = Join(2);
+  hub_.Submit("doc", a.get(), {C(1, 0, "x", 5)});
+  auto err = hub_.Submit("doc", a.get(), {C(1, 2, "bad")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kInvalidUpdate));
+  EXPECT_EQ(log_.EntryCount("doc"), 1u);
+  EXPECT_EQ(b->All<proto::Ops>().size(), 1u);
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");
+  // The honest retry is still acknowledged with its seq.
+  EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(1, 0, "x", 5)}));
+  EXPECT_EQ(a->All<proto::Ack>().back().entries[0].server_seq, 1u);
+}
+
 TEST_F(DocumentHubTest, GapIsRefusedWithTheSeqToResumeFrom) {
   auto a = Join(1);
   auto err = hub_.Submit("doc", a.get(), {C(1, 0, "x"), C(1, 5, "y")});

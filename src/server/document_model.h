@@ -28,6 +28,14 @@ class DocumentModel {
   // be partly changed and the caller must discard it.
   virtual Status Apply(const proto::Change& change) = 0;
 
+  // Checks a change whose ids the model already holds (a retry): its
+  // update must decode and hold nothing the model lacks — an exact retry
+  // changes nothing. kInvalidArgument or kCorruption otherwise (bytes
+  // that do not decode, operations of other ids); after an error the
+  // model may be partly changed and the caller must discard it, as after
+  // Apply.
+  virtual Status CheckRetry(const proto::Change& change) = 0;
+
   // The engine's snapshot of everything applied.
   virtual std::string EncodeSnapshot() const = 0;
 

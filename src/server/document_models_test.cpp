@@ -144,6 +144,43 @@ TEST(DocumentModelsTest, TextRefusesChangesThatLieAboutTheirIds) {
             StatusCode::kInvalidArgument);
 }
 
+// A retried change (ids the model holds) must hold nothing new: not
+// garbage, not operations of another client under the cover of the retry.
+TEST(DocumentModelsTest, RetriesHoldNothingTheModelLacks) {
+  core::TextDoc alice(7);
+  ASSERT_TRUE(alice.Insert(0, "abc").ok());
+  const std::string update = alice.EncodeDiff({});
+  auto text = Empty("text");
+  ASSERT_TRUE(text->Apply({7, 0, 3, update}).ok());
+  EXPECT_TRUE(text->CheckRetry({7, 0, 3, update}).ok());
+  EXPECT_TRUE(text->CheckRetry({7, 1, 1, update}).ok());  // known ops only
+  EXPECT_FALSE(text->CheckRetry({7, 1, 1, "\xde\xad\xbe\xef"}).ok());
+  // Alice's next operations, forged by client 9 as its "retry".
+  core::TextDoc forger(7);
+  ASSERT_TRUE(forger.ApplyUpdate(update).ok());
+  ASSERT_TRUE(forger.Insert(3, "EVIL").ok());
+  EXPECT_EQ(text->CheckRetry({9, 0, 1, forger.EncodeClientDiff(7, 3)}).code(),
+            StatusCode::kInvalidArgument);
+
+  auto board = Empty("board");
+  core::Doc a(7);
+  std::string sv0 = a.EncodeStateVector();
+  ASSERT_TRUE(a.structure()
+                  .MapSet(ContainerRef::RootMap("m"), "k", Value::Int(1))
+                  .ok());
+  auto first = ChangeOf(a, 7, sv0, 0);
+  ASSERT_TRUE(board->Apply(first).ok());
+  EXPECT_TRUE(board->CheckRetry(first).ok());
+  std::string sv1 = a.EncodeStateVector();
+  ASSERT_TRUE(a.structure()
+                  .MapSet(ContainerRef::RootMap("m"), "k", Value::Int(2))
+                  .ok());
+  auto next = ChangeOf(a, 7, sv1, 1);
+  next.first_seq = 0;  // new operations passed off as a retry
+  EXPECT_EQ(board->CheckRetry(next).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Empty("board")->CheckRetry({7, 0, 1, "\x01\x06junk"}).ok());
+}
+
 TEST(DocumentModelsTest, LoadsByTheDocumentsKind) {
   DocumentModels models([](const std::string& id) -> Result<std::string> {
     if (id == "b") return std::string("board");

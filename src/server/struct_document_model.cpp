@@ -28,6 +28,17 @@ Status StructDocumentModel::Apply(const proto::Change& change) {
                         change);
 }
 
+Status StructDocumentModel::CheckRetry(const proto::Change& change) {
+  const std::uint64_t total_before = doc_->TotalOpCount();
+  WEFT_RETURN_IF_ERROR(doc_->ApplyUpdate(change.update));
+  if (doc_->pending_texts() != 0 || doc_->structure().pending_ops() != 0 ||
+      doc_->TotalOpCount() != total_before) {
+    return Status::InvalidArgument(
+        "a retried change holds operations the document does not have");
+  }
+  return Status::Ok();
+}
+
 std::string StructDocumentModel::EncodeSnapshot() const {
   return doc_->EncodeSnapshot();
 }

@@ -19,6 +19,7 @@ class StructDocumentModel : public DocumentModel {
 
   std::uint64_t NextSeq(std::uint64_t client_id) const override;
   Status Apply(const proto::Change& change) override;
+  Status CheckRetry(const proto::Change& change) override;
   std::string EncodeSnapshot() const override;
   // The engine's deterministic JSON of the document: root maps and lists
   // as "map:NAME" / "list:NAME", texts as strings.

@@ -28,6 +28,17 @@ Status TextDocumentModel::Apply(const proto::Change& change) {
                         doc_->TotalOpCount() - total_before, change);
 }
 
+Status TextDocumentModel::CheckRetry(const proto::Change& change) {
+  const std::uint64_t total_before = doc_->TotalOpCount();
+  auto applied = doc_->ApplyUpdate(change.update, /*report_changes=*/false);
+  if (!applied.ok()) return applied.status();
+  if (doc_->pending_runs() != 0 || doc_->TotalOpCount() != total_before) {
+    return Status::InvalidArgument(
+        "a retried change holds operations the document does not have");
+  }
+  return Status::Ok();
+}
+
 std::string TextDocumentModel::EncodeSnapshot() const {
   return doc_->EncodeSnapshot();
 }

@@ -18,6 +18,7 @@ class TextDocumentModel : public DocumentModel {
 
   std::uint64_t NextSeq(std::uint64_t client_id) const override;
   Status Apply(const proto::Change& change) override;
+  Status CheckRetry(const proto::Change& change) override;
   std::string EncodeSnapshot() const override;
   // {"text": "..."}
   std::string ContentJson() const override;

@@ -72,6 +72,10 @@ class ListModel : public server::DocumentModel {
     items_.push_back(c.update);
     return Status::Ok();
   }
+  Status CheckRetry(const proto::Change& c) override {
+    if (c.update == "bad") return Status::Corruption("bad update");
+    return Status::Ok();
+  }
   std::string EncodeSnapshot() const override {
     ByteWriter w;
     w.VarUint(next_.size());
