@@ -5,8 +5,22 @@
 // the call is repeated through embind, which throws the usual Error.
 // TextDoc.text decodes the UTF-8 text with a TextDecoder straight from wasm
 // memory (embind's std::string return scans it byte by byte in JS).
+// TextDoc.insert and Doc.textInsert replace lone surrogates (below).
 addOnPostRun(function () {
   var proto = Module['TextDoc'].prototype;
+  // A lone surrogate has no UTF-8 form, and emscripten's conversion reads
+  // it and the next unit as one astral character (swallowing that unit):
+  // text goes in with U+FFFD for each, as TextEncoder would encode it.
+  function wellFormed(s) {
+    if (typeof s !== 'string') return s;
+    if (s.toWellFormed) return s.toWellFormed();
+    return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  }
+  var docProto = Module['Doc'].prototype;
+  var slowTextInsert = docProto['textInsert'];
+  docProto['textInsert'] = function (ref, pos, text) {
+    return slowTextInsert.call(this, ref, pos, wellFormed(text));
+  };
   var slowInsert = proto['insert'];
   var slowRemove = proto['remove'];
   var slowText = proto['text'];
@@ -23,6 +37,7 @@ addOnPostRun(function () {
       if (n === 1 && (c < 0xd800 || c > 0xdfff)) {
         if (_weft_text_insert_code_point(ptr, pos, c) === 0) return;
       } else {
+        text = wellFormed(text);
         var max = n * 3 + 1;  // UTF-8 bytes per UTF-16 unit, and a NUL
         if (max > scratchBytes) {
           scratchBytes = Math.max(max, 1024);
@@ -32,7 +47,7 @@ addOnPostRun(function () {
         if (_weft_text_insert_utf8(ptr, pos, scratch, bytes) === 0) return;
       }
     }
-    return slowInsert.call(this, pos, text);
+    return slowInsert.call(this, pos, wellFormed(text));
   };
   var decoder = typeof TextDecoder !== 'undefined' ? new TextDecoder() : null;
   if (decoder) {

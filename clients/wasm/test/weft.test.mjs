@@ -263,3 +263,21 @@ test('numbers that are not ids, positions or lengths are refused, not rounded', 
   assert.equal(doc.toJson(), '{}');
   [d, doc].forEach((x) => x.delete());
 });
+
+test('a lone surrogate goes in as U+FFFD and takes nothing with it', () => {
+  // Emscripten's UTF-8 conversion used to read "\uD83Da" as one astral
+  // character: the "a" vanished and positions after it were off by one.
+  const t = new weft.TextDoc(1);
+  t.insert(0, '\uD83Da');
+  assert.equal(t.text(), '\uFFFDa');
+  t.insert(t.length(), 'z\uDE00');
+  assert.equal(t.text(), '\uFFFDaz\uFFFD');
+  t.insert(1, '😀'); // a pair stays a pair
+  assert.equal(t.text(), '\uFFFD😀az\uFFFD');
+  t.delete();
+  const d = new weft.Doc(2);
+  d.textInsert('text:t', 0, 'x\uD83Dy');
+  assert.equal(d.text('text:t'), 'x\uFFFDy');
+  d.delete();
+});
+
