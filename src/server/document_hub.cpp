@@ -239,6 +239,13 @@ Status DocumentHub::Subscribe(const std::string& doc, std::uint64_t since_seq,
   }
 }
 
+bool DocumentHub::HasSubscriber(const std::string& doc, const Subscriber* sub) {
+  auto live = Find(doc);
+  if (!live) return false;
+  std::lock_guard lock(live->mu);
+  return !live->unloaded && live->subs.count(sub) != 0;
+}
+
 void DocumentHub::Unsubscribe(const std::string& doc, const Subscriber* sub) {
   auto live = Find(doc);
   if (!live) return;

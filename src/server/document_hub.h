@@ -111,6 +111,9 @@ class DocumentHub {
 
   // Ends a subscription; others get `presence_gone` for it.
   void Unsubscribe(const std::string& doc, const Subscriber* sub);
+  // Whether `sub` is subscribed to `doc`: false after the hub dropped the
+  // document (unsubscribed 503), which its connection learns only here.
+  bool HasSubscriber(const std::string& doc, const Subscriber* sub);
 
   // Validates and queues `changes` from `sub`. Returns an error frame to
   // send now (forbidden, not subscribed, out_of_order, invalid_update, too

@@ -207,6 +207,33 @@ TEST_F(SyncConnectionTest, LiveDowngradeAndRemoval) {
   EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 404u);
 }
 
+// When the hub drops a document (its durable state no longer loads), its
+// subscribers get unsubscribed 503, which allows subscribing again: the
+// connection must not answer "already subscribed", nor a submit that
+// crossed the drop with "not found" (a client forgets its edits on 404).
+TEST_F(SyncConnectionTest, ADroppedDocumentCanBeSubscribedAgain) {
+  auto alice = Connect();
+  alice.Do(proto::Subscribe{"d1", 0});
+  alice.Do(proto::Submit{"d1", {{1, 0, 1, "x"}}});
+  ASSERT_EQ(alice.transport->All<proto::Ack>().size(), 1u);
+  log_.FailNextAppends(1);
+  models_.fail_loads = 1;  // the rebuild after the failed append fails too
+  alice.Do(proto::Submit{"d1", {{1, 1, 1, "y"}}});
+  auto u = alice.transport->All<proto::Unsubscribed>();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].code, 503u);
+  // A submit sent before the client saw that: retryable.
+  alice.Do(proto::Submit{"d1", {{1, 1, 1, "y"}}});
+  EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 503u);
+  alice.Do(proto::Subscribe{"d1", 1});
+  ASSERT_EQ(alice.transport->All<proto::Subscribed>().size(), 2u);
+  for (const auto& e : alice.transport->All<proto::Error>()) {
+    EXPECT_NE(e.message, "already subscribed");
+  }
+  alice.Do(proto::Submit{"d1", {{1, 1, 1, "y"}}});
+  EXPECT_EQ(alice.transport->All<proto::Ack>().size(), 2u);
+}
+
 TEST_F(SyncConnectionTest, SubmitFloodIsRateLimited) {
   auto c = Connect();
   c.Do(proto::Subscribe{"d1", 0});

@@ -121,11 +121,16 @@ class ListModelFactory : public server::DocumentModelFactory {
   Result<std::unique_ptr<server::DocumentModel>> Load(
       const std::string&, std::optional<std::string_view> snapshot) override {
     ++loads;
+    if (fail_loads > 0) {
+      --fail_loads;
+      return Status::Corruption("model load failed (injected)");
+    }
     if (!snapshot)
       return std::unique_ptr<server::DocumentModel>(new ListModel());
     return ListModel::Load(*snapshot);
   }
   int loads = 0;
+  int fail_loads = 0;  // the next n loads fail
 };
 
 }  // namespace weft::testing
