@@ -5,7 +5,7 @@
 // the call is repeated through embind, which throws the usual Error.
 // TextDoc.text decodes the UTF-8 text with a TextDecoder straight from wasm
 // memory (embind's std::string return scans it byte by byte in JS).
-// TextDoc.insert and Doc.textInsert replace lone surrogates (below).
+// TextDoc.insert and Doc's methods replace lone surrogates (below).
 addOnPostRun(function () {
   var proto = Module['TextDoc'].prototype;
   // A lone surrogate has no UTF-8 form, and emscripten's conversion reads
@@ -16,11 +16,18 @@ addOnPostRun(function () {
     if (s.toWellFormed) return s.toWellFormed();
     return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   }
+  // Every string a Doc method takes (container names, keys, values, text)
+  // crosses the same way, so writes and lookups agree.
   var docProto = Module['Doc'].prototype;
-  var slowTextInsert = docProto['textInsert'];
-  docProto['textInsert'] = function (ref, pos, text) {
-    return slowTextInsert.call(this, ref, pos, wellFormed(text));
-  };
+  ['mapSet', 'mapDelete', 'mapContainer', 'listInsert', 'listMove', 'listSet',
+   'listDelete', 'listIds', 'textInsert', 'textRemove', 'text'].forEach(function (name) {
+    var slow = docProto[name];
+    docProto[name] = function () {
+      var args = new Array(arguments.length);
+      for (var i = 0; i < arguments.length; i++) args[i] = wellFormed(arguments[i]);
+      return slow.apply(this, args);
+    };
+  });
   var slowInsert = proto['insert'];
   var slowRemove = proto['remove'];
   var slowText = proto['text'];

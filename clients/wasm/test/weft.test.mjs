@@ -278,6 +278,14 @@ test('a lone surrogate goes in as U+FFFD and takes nothing with it', () => {
   const d = new weft.Doc(2);
   d.textInsert('text:t', 0, 'x\uD83Dy');
   assert.equal(d.text('text:t'), 'x\uFFFDy');
+  // Keys and values of maps and lists too.
+  d.mapSet('map:m', 'k\uD83D', 'v\uDE00w');
+  d.listInsert('list:l', 0, '\uD83Dz');
+  const json = JSON.parse(d.toJson());
+  assert.deepEqual(json['map:m'], { 'k\uFFFD': 'v\uFFFDw' });
+  assert.deepEqual(json['list:l'], ['\uFFFDz']);
+  d.mapDelete('map:m', 'k\uD83D'); // the same key as it was written
+  assert.deepEqual(JSON.parse(d.toJson())['map:m'], {});
   d.delete();
 });
 
