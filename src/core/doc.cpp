@@ -123,12 +123,6 @@ std::string EncodeDocUpdate(const std::string& structure,
   return w.Take();
 }
 
-// The state vector of `client` alone, given how many operations it has.
-StateVector OnlyClient(uint64_t client, uint64_t n) {
-  if (n == 0) return {};
-  return {{client, static_cast<uint32_t>(n)}};
-}
-
 Status Header(ByteReader* r, uint8_t want) {
   uint8_t version = 0, kind = 0;
   WEFT_RETURN_IF_ERROR(r->U8(&version));
@@ -253,10 +247,11 @@ const std::vector<Doc::Texts::const_iterator>& Doc::TextsOf(
 }
 
 std::string Doc::EncodeClientStateVector(uint64_t client) const {
-  return EncodeDocStateVector(OnlyClient(client, structure_->OpCount(client)),
-                              TextsOf(client), [client](const TextDoc& text) {
-                                return OnlyClient(client, text.OpCount(client));
-                              });
+  return EncodeDocStateVector(
+      SingleClientStateVector(client, structure_->OpCount(client)),
+      TextsOf(client), [client](const TextDoc& text) {
+        return SingleClientStateVector(client, text.OpCount(client));
+      });
 }
 
 Result<Doc::DocStateVector> Doc::DecodeDocStateVector(std::string_view bytes) {

@@ -50,11 +50,11 @@ class Doc {
   // and every text. Each local edit adds to exactly one part, so this count
   // is dense per client: a sync change's ids are (client, OpCount before)
   // .. (client, OpCount after - 1).
+  // One lookup (Doc keeps the texts' totals), not a visit of every text.
   uint64_t OpCount(uint64_t client) const;
-  // OpCount and TotalOpCount cost one lookup, not a visit of every text.
   // OpCount of every client that has operations here.
   std::map<uint64_t, uint64_t> OpCounts() const;
-  // The sum of OpCounts(), without building it.
+  // The sum of OpCounts(), kept like OpCount.
   uint64_t TotalOpCount() const;
   // kCorruption if `state_vector` does not decode.
   Result<std::string> EncodeDiff(std::string_view state_vector) const;

@@ -584,11 +584,8 @@ Result<std::string> TextDoc::EncodeDiffBytes(
 }
 
 std::string TextDoc::EncodeClientStateVector(uint64_t client) const {
-  StateVector sv;
-  if (uint64_t n = OpCount(client); n > 0) {
-    sv[client] = static_cast<uint32_t>(n);
-  }
-  return core::EncodeStateVector(sv);
+  return core::EncodeStateVector(
+      SingleClientStateVector(client, OpCount(client)));
 }
 
 Result<std::string> TextDoc::EncodeClientDiffBytes(

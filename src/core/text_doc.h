@@ -35,6 +35,11 @@ namespace weft::core {
 
 // client id -> number of operations seen from it (its next seq).
 using StateVector = std::map<uint64_t, uint32_t>;
+// The state vector of `client` alone, holding `n` operations (empty for 0).
+inline StateVector SingleClientStateVector(uint64_t client, uint64_t n) {
+  if (n == 0) return {};
+  return {{client, static_cast<uint32_t>(n)}};
+}
 
 std::string EncodeStateVector(const StateVector& sv);
 // kCorruption on malformed bytes or clients listed out of order.

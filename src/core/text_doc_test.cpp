@@ -100,16 +100,21 @@ TEST(TextDocTest, OpCountsMatchTheStateVector) {
   EXPECT_EQ((*loaded)->TotalOpCount(), total);
 }
 
+// Clients [first, end) each type an "x" at the start of `doc`.
+void EachTypesAnX(TextDoc* doc, uint64_t first, uint64_t end) {
+  for (uint64_t c = first; c < end; ++c) {
+    TextDoc writer(c);
+    ASSERT_TRUE(writer.Insert(0, "x").ok());
+    ASSERT_TRUE(doc->ApplyUpdate(writer.EncodeDiff({})).ok());
+  }
+}
+
 // A document that has seen many writers: one more keystroke's update names
 // only the clients its runs use (its own, and its origin's), not every client
 // the document knows, and still applies on a replica.
 TEST(TextDocTest, AnUpdateNamesOnlyTheClientsItsRunsUse) {
   TextDoc doc(1);
-  for (uint64_t c = 2; c < 52; ++c) {
-    TextDoc writer(c);
-    ASSERT_TRUE(writer.Insert(0, "x").ok());
-    ASSERT_TRUE(doc.ApplyUpdate(writer.EncodeDiff({})).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(EachTypesAnX(&doc, 2, 52));
   TextDoc replica(99);
   ASSERT_TRUE(replica.ApplyUpdate(doc.EncodeDiff({})).ok());
   StateVector before = doc.GetStateVector();
@@ -132,11 +137,7 @@ TEST(TextDocTest, AnUpdateNamesOnlyTheClientsItsRunsUse) {
 // is re-sorted (the targets' clients are below its own).
 TEST(TextDocTest, AClientDiffIsTheDiffSinceTheEditStarted) {
   TextDoc doc(1000);
-  for (uint64_t c = 2; c < 42; ++c) {
-    TextDoc writer(c);
-    ASSERT_TRUE(writer.Insert(0, "x").ok());
-    ASSERT_TRUE(doc.ApplyUpdate(writer.EncodeDiff({})).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(EachTypesAnX(&doc, 2, 42));
   TextDoc replica(7);
   ASSERT_TRUE(replica.ApplyUpdate(doc.EncodeDiff({})).ok());
   StateVector before = doc.GetStateVector();

@@ -32,4 +32,20 @@ inline Status CheckChangeIds(std::uint64_t client_before,
   return Status::Ok();
 }
 
+// A retried change must add nothing (its ids are already held).
+inline Status CheckNothingNew(std::uint64_t total_before,
+                              std::uint64_t total_after) {
+  if (total_after != total_before) {
+    return Status::InvalidArgument(
+        "a retried change holds operations the document does not have");
+  }
+  return Status::Ok();
+}
+
+// The update waits for operations the model lacks.
+inline Status DependsOnMissing() {
+  return Status::InvalidArgument(
+      "the update depends on operations the server does not have");
+}
+
 }  // namespace weft::server

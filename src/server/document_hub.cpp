@@ -22,6 +22,15 @@ proto::Error MakeError(proto::ErrorCode code, const std::string& doc,
                       expected};
 }
 
+// The answer to a subscriber's message for a document the hub no longer
+// holds: its connection saw a subscription, so the hub dropped the document
+// (unsubscribed 503). Retryable, not "no such document", on which a client
+// forgets its edits.
+proto::Error Unloaded(const std::string& doc) {
+  return MakeError(proto::ErrorCode::kUnavailable, doc,
+                   "the document was unloaded; subscribe again");
+}
+
 }  // namespace
 
 struct DocumentHub::Live {
@@ -262,15 +271,14 @@ std::optional<proto::Error> DocumentHub::Submit(
     const std::string& doc, const Subscriber* sub,
     std::vector<proto::Change> changes) {
   auto live = Find(doc);
-  if (!live) {
-    return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
-  }
+  if (!live) return Unloaded(doc);
   std::optional<proto::Error> error;
   bool start = false;
   {
     std::lock_guard lock(live->mu);
+    if (live->unloaded) return Unloaded(doc);
     auto it = live->subs.find(sub);
-    if (live->unloaded || it == live->subs.end()) {
+    if (it == live->subs.end()) {
       return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
     }
     if (it->second.role == proto::Role::kViewer) {
@@ -534,9 +542,9 @@ std::optional<proto::Error> DocumentHub::SetPresence(const std::string& doc,
                          std::to_string(config_.max_presence_bytes) + " bytes");
   }
   auto live = Find(doc);
-  if (!live)
-    return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
+  if (!live) return Unloaded(doc);
   std::lock_guard lock(live->mu);
+  if (live->unloaded) return Unloaded(doc);
   auto it = live->subs.find(sub);
   if (it == live->subs.end()) {
     return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");

@@ -117,7 +117,8 @@ class DocumentHub {
 
   // Validates and queues `changes` from `sub`. Returns an error frame to
   // send now (forbidden, not subscribed, out_of_order, invalid_update, too
-  // many changes); changes before the refused one are still processed.
+  // many changes, or unavailable for a document the hub dropped); changes
+  // before the refused one are still processed.
   // Accepted changes are acknowledged later by `ack` frames.
   std::optional<proto::Error> Submit(const std::string& doc,
                                      const Subscriber* sub,

@@ -18,11 +18,7 @@ Status StructDocumentModel::Apply(const proto::Change& change) {
     return std::pair{doc_->OpCount(change.client_id), doc_->TotalOpCount()};
   };
   auto [client_before, total_before] = client_and_total();
-  WEFT_RETURN_IF_ERROR(doc_->ApplyUpdate(change.update));
-  if (doc_->pending_texts() != 0 || doc_->structure().pending_ops() != 0) {
-    return Status::InvalidArgument(
-        "the update depends on operations the server does not have");
-  }
+  WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
   auto [client_after, total_after] = client_and_total();
   return CheckChangeIds(client_before, client_after, total_after - total_before,
                         change);
@@ -30,11 +26,14 @@ Status StructDocumentModel::Apply(const proto::Change& change) {
 
 Status StructDocumentModel::CheckRetry(const proto::Change& change) {
   const std::uint64_t total_before = doc_->TotalOpCount();
-  WEFT_RETURN_IF_ERROR(doc_->ApplyUpdate(change.update));
-  if (doc_->pending_texts() != 0 || doc_->structure().pending_ops() != 0 ||
-      doc_->TotalOpCount() != total_before) {
-    return Status::InvalidArgument(
-        "a retried change holds operations the document does not have");
+  WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
+  return CheckNothingNew(total_before, doc_->TotalOpCount());
+}
+
+Status StructDocumentModel::ApplyComplete(std::string_view update) {
+  WEFT_RETURN_IF_ERROR(doc_->ApplyUpdate(update));
+  if (doc_->pending_texts() != 0 || doc_->structure().pending_ops() != 0) {
+    return DependsOnMissing();
   }
   return Status::Ok();
 }

@@ -208,17 +208,6 @@ void SyncConnection::OnMessage(std::string_view bytes) {
               return;
             }
             auto error = hub_.Submit(m.doc, this, m.changes);
-            if (error && error->code == static_cast<std::uint64_t>(
-                                            proto::ErrorCode::kNotFound)) {
-              // Subscribed here but not in the hub: it dropped the document
-              // (unsubscribed 503 is on its way or arrived). Retryable, not
-              // "no such document", which would make the client forget its
-              // edits.
-              subscriptions_.erase(m.doc);
-              error = proto::Error{
-                  static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable),
-                  m.doc, "the document was unloaded; subscribe again", 0};
-            }
             if (error) SendMessage(*error);
           },
           [&](const proto::Presence& m) {

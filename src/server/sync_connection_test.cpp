@@ -209,8 +209,9 @@ TEST_F(SyncConnectionTest, LiveDowngradeAndRemoval) {
 
 // When the hub drops a document (its durable state no longer loads), its
 // subscribers get unsubscribed 503, which allows subscribing again: the
-// connection must not answer "already subscribed", nor a submit that
-// crossed the drop with "not found" (a client forgets its edits on 404).
+// connection must not answer "already subscribed", nor a submit or
+// presence that crossed the drop with "not found" (a client forgets its
+// edits on 404).
 TEST_F(SyncConnectionTest, ADroppedDocumentCanBeSubscribedAgain) {
   auto alice = Connect();
   alice.Do(proto::Subscribe{"d1", 0});
@@ -222,8 +223,10 @@ TEST_F(SyncConnectionTest, ADroppedDocumentCanBeSubscribedAgain) {
   auto u = alice.transport->All<proto::Unsubscribed>();
   ASSERT_EQ(u.size(), 1u);
   EXPECT_EQ(u[0].code, 503u);
-  // A submit sent before the client saw that: retryable.
+  // A submit or presence sent before the client saw that: retryable.
   alice.Do(proto::Submit{"d1", {{1, 1, 1, "y"}}});
+  EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 503u);
+  alice.Do(proto::Presence{"d1", "{}"});
   EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 503u);
   alice.Do(proto::Subscribe{"d1", 1});
   ASSERT_EQ(alice.transport->All<proto::Subscribed>().size(), 2u);

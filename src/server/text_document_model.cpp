@@ -17,25 +17,21 @@ Status TextDocumentModel::Apply(const proto::Change& change) {
   }
   std::uint64_t client_before = doc_->OpCount(change.client_id);
   std::uint64_t total_before = doc_->TotalOpCount();
-  auto applied = doc_->ApplyUpdate(change.update, /*report_changes=*/false);
-  if (!applied.ok()) return applied.status();
-  if (doc_->pending_runs() != 0) {
-    return Status::InvalidArgument(
-        "the update depends on operations the "
-        "server does not have");
-  }
+  WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
   return CheckChangeIds(client_before, doc_->OpCount(change.client_id),
                         doc_->TotalOpCount() - total_before, change);
 }
 
 Status TextDocumentModel::CheckRetry(const proto::Change& change) {
   const std::uint64_t total_before = doc_->TotalOpCount();
-  auto applied = doc_->ApplyUpdate(change.update, /*report_changes=*/false);
+  WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
+  return CheckNothingNew(total_before, doc_->TotalOpCount());
+}
+
+Status TextDocumentModel::ApplyComplete(std::string_view update) {
+  auto applied = doc_->ApplyUpdate(update, /*report_changes=*/false);
   if (!applied.ok()) return applied.status();
-  if (doc_->pending_runs() != 0 || doc_->TotalOpCount() != total_before) {
-    return Status::InvalidArgument(
-        "a retried change holds operations the document does not have");
-  }
+  if (doc_->pending_runs() != 0) return DependsOnMissing();
   return Status::Ok();
 }
 

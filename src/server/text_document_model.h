@@ -24,6 +24,9 @@ class TextDocumentModel : public DocumentModel {
   std::string ContentJson() const override;
 
  private:
+  // Applies `update`, refusing one that leaves operations waiting for
+  // dependencies the model lacks.
+  Status ApplyComplete(std::string_view update);
   std::unique_ptr<core::TextDoc> doc_;
 };
 

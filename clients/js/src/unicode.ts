@@ -76,16 +76,21 @@ export function mapPosition(p: number, c: { pos: number; deleted: number; insert
   return c.pos;
 }
 
-/** How many of the ascending numbers `a` are below `x`. */
-function countBelow(a: readonly number[], x: number): number {
+/** How many of indexes 0..n-1 satisfy `below`, which holds for a prefix of them. */
+function countWhile(n: number, below: (i: number) => boolean): number {
   let lo = 0;
-  let hi = a.length;
+  let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (a[mid] < x) lo = mid + 1;
+    if (below(mid)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** How many of the ascending numbers `a` are below `x`. */
+function countBelow(a: readonly number[], x: number): number {
+  return countWhile(a.length, (i) => a[i] < x);
 }
 
 /**
@@ -129,17 +134,11 @@ export class PositionIndex {
     }
     // Astral character k starts at UTF-16 offset astral[k] + k.
     const a = this.astral;
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid] + mid < u) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0 && a[lo - 1] + lo - 1 === u - 1) {
+    const before = countWhile(a.length, (k) => a[k] + k < u);
+    if (before > 0 && a[before - 1] + before - 1 === u - 1) {
       throw new RangeError(`position ${u} splits a surrogate pair`);
     }
-    return u - lo;
+    return u - before;
   }
 
   /** The text changed: `deleted` code points at code point `cp` were replaced by `inserted`. */
