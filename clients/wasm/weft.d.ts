@@ -17,6 +17,7 @@ export interface TextChange {
 export declare class TextDoc {
   /** clientId: unique per replica, an integer below 2^53. */
   constructor(clientId: number);
+  /** A lone surrogate in `text` is stored as U+FFFD. */
   insert(pos: number, text: string): void;
   /** Inserts one code point (e.g. a typed key's `codePointAt(0)`) without
    * converting a string; throws invalid_argument for surrogates and values

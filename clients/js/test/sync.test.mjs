@@ -602,3 +602,21 @@ test('a server behind the local copy (restored from a backup) is followed again,
   await client.close();
 });
 
+test('unsubscribed with a code that is neither retryable nor a deletion closes the handle but keeps its queue', async () => {
+  const { fake, client, idb, text } = await openSynced();
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e.code));
+  text.insert(0, 'kept');
+  await fake.next((m) => m.type === 'submit', 'submit');
+  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'stored');
+  fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 400, message: 'something else' });
+  await eventually(() => rejected.length === 1, 'rejected');
+  assert.deepEqual(rejected, [400]);
+  assert.throws(() => text.insert(0, 'x'), /closed/);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'the queue stays stored');
+  store.close();
+  await client.close();
+});
+
