@@ -403,9 +403,11 @@ export abstract class DocSession<C> {
    * resubscribe from 0, so the replica is exactly the server's state again.
    */
   private rollback(e: SyncError): void {
-    this.queue.clear();
+    const dropped = this.queue.clear();
     this.outOfOrder = 0;
-    void this.ctx.store?.clearDoc(this.ctx.userId, this.id).catch(() => undefined);
+    // Only what this session drops: another tab on the same storage may
+    // have queued changes since this one loaded, and still owes them.
+    void this.ctx.store?.dropDoc(this.ctx.userId, this.id, dropped).catch(() => undefined);
     this.clientId = randomClientId();
     this.reset(this.clientId);
     this.lastSeq = 0;

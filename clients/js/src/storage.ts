@@ -39,6 +39,12 @@ export interface LocalStore {
   removePending(userId: string, docId: string, clientId: number, firstSeq: number): Promise<void>;
   /** Forgets a document: its state and its queue. */
   clearDoc(userId: string, docId: string): Promise<void>;
+  /**
+   * A rollback: forgets the document's state and the named queued changes,
+   * and only those. Other tabs sharing the store may have queued changes
+   * of their own since; those stay.
+   */
+  dropDoc(userId: string, docId: string, changes: { clientId: number; firstSeq: number }[]): Promise<void>;
   /** Forgets everything of a user (sign-out with discardOffline). */
   clearUser(userId: string): Promise<void>;
 }
@@ -75,6 +81,10 @@ export class MemoryStore implements LocalStore {
     const prefix = JSON.stringify([userId, docId]).slice(0, -1) + ',';
     this.docs.delete(JSON.stringify([userId, docId]));
     for (const k of [...this.pending.keys()]) if (k.startsWith(prefix)) this.pending.delete(k);
+  }
+  async dropDoc(userId: string, docId: string, changes: { clientId: number; firstSeq: number }[]) {
+    this.docs.delete(JSON.stringify([userId, docId]));
+    for (const c of changes) this.pending.delete(JSON.stringify([userId, docId, c.clientId, c.firstSeq]));
   }
   async clearUser(userId: string) {
     const prefix = JSON.stringify([userId]).slice(0, -1) + ',';
@@ -157,6 +167,12 @@ export class IndexedDbStore implements LocalStore {
     return this.run(['docs', 'pending'], 'readwrite', (tx) => {
       tx.objectStore('docs').delete([userId, docId]);
       tx.objectStore('pending').delete(this.range.bound([userId, docId], [userId, docId, []]));
+    });
+  }
+  dropDoc(userId: string, docId: string, changes: { clientId: number; firstSeq: number }[]) {
+    return this.run(['docs', 'pending'], 'readwrite', (tx) => {
+      tx.objectStore('docs').delete([userId, docId]);
+      for (const c of changes) tx.objectStore('pending').delete([userId, docId, c.clientId, c.firstSeq]);
     });
   }
   clearUser(userId: string) {

@@ -620,3 +620,37 @@ test('unsubscribed with a code that is neither retryable nor a deletion closes t
   await client.close();
 });
 
+
+test('a rollback in one tab keeps the queued edits another tab stored after it opened', async () => {
+  // Two tabs share one IndexedDB. Tab B types "b" while offline; tab A's
+  // edit is then refused (422) and rolled back. B's stored edit must stay
+  // stored: a reload after B closes sends it.
+  const idb = new IDBFactory();
+  const a = await openSynced({ idb });
+  const b = await openSynced({ idb });
+  b.client.setOnline(false);
+  b.text.insert(0, 'b');
+  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'B\'s edit stored');
+  a.text.insert(0, 'a');
+  await a.fake.next((m) => m.type === 'submit', 'submit a');
+  const rejected = new Promise((resolve) => a.text.on('rejected', resolve));
+  a.fake.send(a.fake.socket, { type: 'error', code: 422, doc: DOC, message: 'invalid update', expectedSeq: 0 });
+  await within(rejected, 'the rollback');
+  await new Promise((r) => setTimeout(r, 100)); // the rollback's storage writes land
+  const left = (await store.loadDoc('u1', DOC)).pending;
+  assert.equal(left.length, 1, 'B\'s edit is still stored');
+  assert.equal(left[0].clientId, b.text.clientId);
+  await b.client.close();
+  await a.client.close();
+
+  const reload = await setup({ idb });
+  const opening = reload.client.openText(DOC);
+  await serveSubscribe(reload.fake);
+  const t = await opening;
+  const sent = (await reload.fake.next((m) => m.type === 'submit', 'B\'s edit resent')).changes;
+  assert.deepEqual(sent.map((c) => c.clientId), [left[0].clientId]);
+  assert.equal(t.value(), 'b');
+  store.close();
+  await reload.client.close();
+});

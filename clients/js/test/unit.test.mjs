@@ -203,7 +203,7 @@ for (const [name, make] of [
   ['memory', async () => new MemoryStore()],
   ['IndexedDB', async () => IndexedDbStore.open(new IDBFactory(), 'weft:test', IDBKeyRange)],
 ]) {
-  test(`${name} store: documents and queues per user, cleared per document and per user`, async () => {
+  test(`${name} store: documents and queues per user, dropped per change, cleared per document and per user`, async () => {
     const s = await make();
     const change = (docId, userId, firstSeq) => ({ userId, docId, clientId: 4, firstSeq, span: 1, update: bytes(firstSeq) });
     assert.equal(await s.loadSession(), null);
@@ -220,6 +220,12 @@ for (const [name, make] of [
     assert.deepEqual(got.pending.map((p) => p.firstSeq), [0, 1], 'in seq order');
     await s.removePending('u', 'd', 4, 0);
     assert.deepEqual((await s.loadDoc('u', 'd')).pending.map((p) => p.firstSeq), [1]);
+    await s.addPending(change('d', 'u', 5));
+    await s.dropDoc('u', 'd', [{ clientId: 4, firstSeq: 1 }]);
+    got = await s.loadDoc('u', 'd');
+    assert.equal(got.doc, null, 'a rollback forgets the copy');
+    assert.deepEqual(got.pending.map((p) => p.firstSeq), [5], 'and only the named changes');
+    await s.saveDoc({ userId: 'u', docId: 'd', snapshot: bytes(1, 2), seq: 7, role: 'editor' });
     await s.clearDoc('u', 'd');
     got = await s.loadDoc('u', 'd');
     assert.equal(got.doc, null);
