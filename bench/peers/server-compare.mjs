@@ -24,7 +24,8 @@
 // hundreds of clients the per-edit bookkeeping of all C x C pairs would
 // otherwise make the single-threaded harness the bottleneck.
 //
-// Environment: WEFTD (default build/release/app/weftd), WEFT_WASM (default
+// Environment: WEFTD (default build/release/app/weftd), WEFTD_ARGS (more
+// weftd arguments, space separated, e.g. `--threads 1`), WEFT_WASM (default
 // build/wasm/weft.js), DURATION (s), RATE (edits/s per client, 10),
 // DRAIN (s to wait for late deliveries, 5), WARMUP (s, 2), SERVERS
 // (hocuspocus,weftd; weftd-memory is weftd on its memory store, which like
@@ -122,7 +123,8 @@ async function startWeftd(memory) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-compare-'));
   const bin = process.env.WEFTD ?? path.join(root, 'build/release/app/weftd');
   const child = spawn(bin, ['--port', String(port), '--data-dir', path.join(dir, 'data'),
-    '--auth-rate-limit', '100000', '--api-rate-limit', '100000', ...(memory ? ['--store', 'memory'] : [])],
+    '--auth-rate-limit', '100000', '--api-rate-limit', '100000', ...(memory ? ['--store', 'memory'] : []),
+    ...(process.env.WEFTD_ARGS ?? '').split(' ').filter(Boolean)],
   { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, WEFT_PASSWORD_HASH_COST: 'test' } });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${base}/livez`)).ok, 'weftd');
