@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "proto/codec.h"
+#include "server/client_owners.h"
 
 namespace weft::server {
 namespace {
@@ -44,6 +45,8 @@ struct DocumentHub::Live {
   std::vector<LogEntry> entries;           // durable entries after it
   // When the first of `entries` was logged (meaningless while empty).
   std::chrono::steady_clock::time_point oldest_entry_at;
+  // Whose each client id is: from the log, then as changes are applied.
+  ClientOwners owners;
 
   struct Sub {
     std::shared_ptr<Subscriber> sub;
@@ -191,6 +194,9 @@ Result<std::shared_ptr<DocumentHub::Live>> DocumentHub::GetOrLoad(
     // When they were logged is not known: count their age from now.
     live->oldest_entry_at = std::chrono::steady_clock::now();
     live->head = history->head_seq;
+    for (const auto& [client, user] : history->writers) {
+      live->owners.Add(client, user);
+    }
     status = live->Rebuild(models_, false);
   }
   if (!status.ok()) {
@@ -315,6 +321,12 @@ std::optional<proto::Error> DocumentHub::Submit(
                           "change ids out of range");
         break;
       }
+      if (!live->owners.MayWrite(c.client_id, batch.user_id)) {
+        error = MakeError(proto::ErrorCode::kInvalidUpdate, doc,
+                          "client id " + std::to_string(c.client_id) +
+                              " belongs to another user");
+        break;
+      }
       std::uint64_t next = live->model->NextSeq(c.client_id);
       if (c.first_seq + c.span <= next) {
         // A retry: acknowledged again, not applied. Its update must hold
@@ -345,6 +357,7 @@ std::optional<proto::Error> DocumentHub::Submit(
         if (!refuse(applied)) return error;
         break;
       }
+      live->owners.Add(c.client_id, batch.user_id);
       batch.changes.push_back(std::move(c));
     }
     if (!batch.changes.empty()) live->queued.push_back(std::move(batch));

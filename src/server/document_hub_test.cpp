@@ -48,7 +48,9 @@ class HeldLog : public DocumentLog {
 
 class Recorder : public Subscriber {
  public:
-  explicit Recorder(std::uint64_t session) : session_(session) {}
+  explicit Recorder(std::uint64_t session, std::string user = "")
+      : session_(session), user_(std::move(user)) {}
+  std::string user_id() const override { return user_; }
   void Send(std::shared_ptr<const std::string> frame) override {
     auto m = proto::Decode(*frame);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -72,6 +74,7 @@ class Recorder : public Subscriber {
 
  private:
   std::uint64_t session_;
+  std::string user_;
 };
 
 proto::Change C(std::uint64_t client, std::uint64_t seq, std::string update,
@@ -82,8 +85,9 @@ proto::Change C(std::uint64_t client, std::uint64_t seq, std::string update,
 class DocumentHubTest : public ::testing::Test {
  protected:
   std::shared_ptr<Recorder> Join(std::uint64_t session, std::uint64_t since = 0,
-                                 proto::Role role = proto::Role::kEditor) {
-    auto r = std::make_shared<Recorder>(session);
+                                 proto::Role role = proto::Role::kEditor,
+                                 std::string user = "") {
+    auto r = std::make_shared<Recorder>(session, std::move(user));
     EXPECT_TRUE(hub_.Subscribe("doc", since, role, r).ok());
     return r;
   }
@@ -206,6 +210,38 @@ TEST_F(DocumentHubTest, ARetryWhoseUpdateTheModelRefusesIsRefused) {
   // The honest retry is still acknowledged with its seq.
   EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(1, 0, "x", 5)}));
   EXPECT_EQ(a->All<proto::Ack>().back().entries[0].server_seq, 1u);
+}
+
+TEST_F(DocumentHubTest, AClientIdBelongsToTheUserWhoFirstWroteWithIt) {
+  auto alice = Join(1, 0, proto::Role::kEditor, "alice");
+  auto mallory = Join(2, 0, proto::Role::kEditor, "mallory");
+  EXPECT_FALSE(hub_.Submit("doc", alice.get(), {C(7, 0, "a", 2)}));
+  // Mallory writes alice's next seq: refused, so alice's own next change
+  // is not then refused as overlapping. Nor may she resend alice's change.
+  for (const auto& forged : {C(7, 2, "m"), C(7, 0, "a", 2)}) {
+    auto err = hub_.Submit("doc", mallory.get(), {C(9, 0, "ok"), forged});
+    ASSERT_TRUE(err);
+    EXPECT_EQ(err->code,
+              static_cast<std::uint64_t>(proto::ErrorCode::kInvalidUpdate));
+    EXPECT_NE(err->message.find("belongs to another user"), std::string::npos)
+        << err->message;
+  }
+  EXPECT_FALSE(hub_.Submit("doc", alice.get(), {C(7, 2, "b")}));
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"a\",\"ok\",\"b\"]");
+  // Client 9 is mallory's now, also for alice.
+  EXPECT_TRUE(hub_.Submit("doc", alice.get(), {C(9, 1, "x")}));
+
+  // The same after the document is unloaded and loaded again from the log.
+  hub_.Unsubscribe("doc", alice.get());
+  hub_.Unsubscribe("doc", mallory.get());
+  ASSERT_EQ(hub_.UnloadIdle(), 1u);
+  mallory = Join(3, 0, proto::Role::kEditor, "mallory");
+  alice = Join(4, 0, proto::Role::kEditor, "alice");
+  EXPECT_TRUE(hub_.Submit("doc", mallory.get(), {C(7, 3, "m")}));
+  EXPECT_TRUE(hub_.Submit("doc", alice.get(), {C(9, 1, "x")}));
+  EXPECT_FALSE(hub_.Submit("doc", alice.get(), {C(7, 3, "c")}));
+  EXPECT_FALSE(hub_.Submit("doc", mallory.get(), {C(9, 1, "n")}));
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"a\",\"ok\",\"b\",\"c\",\"n\"]");
 }
 
 TEST_F(DocumentHubTest, GapIsRefusedWithTheSeqToResumeFrom) {

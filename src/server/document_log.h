@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -30,6 +31,9 @@ struct DocumentHistory {
   std::optional<StoredSnapshot> snapshot;
   std::vector<LogEntry> entries;
   std::uint64_t head_seq = 0;
+  // (client id, user id): every client id with a logged change starting at
+  // seq 0 (compacted or not) and who logged it, in no particular order.
+  std::vector<std::pair<std::uint64_t, std::string>> writers;
 };
 
 // A change to log and who made it.
@@ -68,7 +72,7 @@ class DocumentLog {
   virtual void SaveSnapshot(const std::string& doc, StoredSnapshot snapshot,
                             SnapshotDone done) = 0;
 
-  // The latest snapshot and the entries after it. Blocking.
+  // The latest snapshot, the entries after it and the writers. Blocking.
   virtual Result<DocumentHistory> Read(const std::string& doc) = 0;
 };
 

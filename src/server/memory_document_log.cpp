@@ -29,6 +29,7 @@ void MemoryDocumentLog::Append(const std::string& doc,
         }
         std::uint64_t seq = ++d.head;
         d.ids.emplace(key, seq);
+        if (c.first_seq == 0) d.writers.emplace_back(c.client_id, user);
         d.entries.push_back(LogEntry{seq, std::move(c)});
         seqs.push_back(seq);
       }
@@ -70,6 +71,7 @@ Result<DocumentHistory> MemoryDocumentLog::Read(const std::string& doc) {
   h.snapshot = it->second.snapshot;
   h.entries = it->second.entries;
   h.head_seq = it->second.head;
+  h.writers = it->second.writers;
   return h;
 }
 

@@ -32,6 +32,7 @@ class MemoryDocumentLog : public DocumentLog {
     std::optional<StoredSnapshot> snapshot;
     std::vector<LogEntry> entries;  // after the snapshot
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> ids;
+    std::vector<std::pair<std::uint64_t, std::string>> writers;
   };
   std::mutex mu_;
   std::map<std::string, Doc> docs_;  // guarded by mu_

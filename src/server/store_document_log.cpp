@@ -133,6 +133,10 @@ Result<DocumentHistory> StoreDocumentLog::Read(const std::string& doc) {
         LogEntry{static_cast<std::uint64_t>(op.seq), std::move(*change)});
   }
   h.head_seq = static_cast<std::uint64_t>(loaded->last_seq);
+  h.writers.reserve(loaded->writers.size());
+  for (auto& w : loaded->writers) {
+    h.writers.emplace_back(w.client_id, std::move(w.user_id));
+  }
   return h;
 }
 

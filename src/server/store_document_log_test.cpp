@@ -79,6 +79,9 @@ TEST(StoreDocumentLogTest, AppendsAreDurableSequencedAndIdempotent) {
   EXPECT_EQ(history->head_seq, 2u);
   ASSERT_EQ(history->entries.size(), 2u);
   EXPECT_EQ(history->entries[0].change, (proto::Change{1, 0, 2, "a"}));
+  // Who client 1 belongs to: the user of its change at seq 0.
+  EXPECT_EQ(history->writers,
+            (std::vector<std::pair<std::uint64_t, std::string>>{{1, "u1"}}));
   EXPECT_EQ(log.Read("unknown")->head_seq, 0u);
 }
 

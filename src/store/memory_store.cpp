@@ -125,6 +125,17 @@ class MemoryStore final : public Store {
       out.ops.push_back(doc->ops[i].op);
     }
     out.last_seq = static_cast<std::int64_t>(doc->ops.size());
+    // One step per client id: its first op, then on to the next client.
+    for (auto it = doc->ids.begin(); it != doc->ids.end();) {
+      const std::uint64_t client = it->first.client_id;
+      if (it->first.local_seq == 0) {
+        out.writers.push_back(Writer{
+            client,
+            doc->ops[static_cast<std::size_t>(it->second - 1)].op.user_id});
+      }
+      if (client == UINT64_MAX) break;
+      it = doc->ids.lower_bound(OpId{client + 1, 0});
+    }
     return out;
   }
 

@@ -43,6 +43,11 @@ CREATE TABLE snapshots (
 )sql",
     // 2: account metadata (pg_metadata.cpp).
     kPgMetadataSchema,
+    // 3: who each client id belongs to: the user of its first op.
+    R"sql(
+CREATE INDEX ops_first_of_client ON ops (doc_id, client_id, user_id)
+  WHERE local_seq = 0;
+)sql",
 };
 constexpr int kSchemaVersion =
     static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -108,6 +113,9 @@ const std::vector<pg::StatementDef>& Statements() {
        " AND local_seq = $3::bigint"},
       {"last_seq",
        "SELECT coalesce(max(seq), 0)::bigint FROM ops WHERE doc_id = $1::text"},
+      {"writers",
+       "SELECT client_id, user_id FROM ops WHERE doc_id = $1::text"
+       " AND local_seq = 0"},
       {"read_ops",
        "SELECT seq, client_id, local_seq, user_id, server_time_ms, parents,"
        " payload FROM ops WHERE doc_id = $1::text AND seq > $2::bigint"
@@ -296,6 +304,14 @@ class PgStore final : public Store {
     auto ops = ReadOpsOn(*c, doc_id, from, 0, true);
     if (!ops.ok()) return ops.status();
     out.ops = std::move(*ops);
+    auto writers = c->Exec("writers", Params().Text(doc_id));
+    if (!writers.ok()) return writers.status();
+    out.writers.reserve(static_cast<std::size_t>(writers->rows()));
+    for (int i = 0; i < writers->rows(); ++i) {
+      out.writers.push_back(
+          Writer{static_cast<std::uint64_t>(writers->Int(i, 0)),
+                 writers->Bytes(i, 1)});
+    }
     WEFT_RETURN_IF_ERROR(txn.Commit());
     return out;
   }

@@ -51,6 +51,11 @@ CREATE TABLE snapshots (
 )sql",
     // 2: account metadata (sqlite_metadata.cpp).
     kSqliteMetadataSchema,
+    // 3: who each client id belongs to: the user of its first op.
+    R"sql(
+CREATE INDEX ops_first_of_client ON ops (doc_id, client_id, user_id)
+  WHERE local_seq = 0;
+)sql",
 };
 constexpr int kSchemaVersion =
     static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -224,6 +229,15 @@ class SqliteStore final : public Store {
     auto ops = ReadOpsLocked(doc_id, from, 0, /*compacted_is_corrupt=*/true);
     if (!ops.ok()) return ops.status();
     out.ops = std::move(*ops);
+    Use u(stmts_->writers);
+    u.Text(1, doc_id);
+    for (;;) {
+      auto row = u.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.writers.push_back(
+          Writer{static_cast<std::uint64_t>(u.ColInt(0)), u.ColText(1)});
+    }
     return out;
   }
 
@@ -412,7 +426,7 @@ class SqliteStore final : public Store {
     Stmt begin, commit, rollback, insert_op, find_op, last_seq, read_ops,
         save_snapshot, latest_snapshot, has_snapshot, compact_ops,
         drop_old_snapshots, count_compacted_after, list_docs, dump_ops,
-        import_op;
+        import_op, writers;
   };
 
   Status StartCheckpointer() {
@@ -509,6 +523,10 @@ class SqliteStore final : public Store {
         db_,
         "SELECT seq FROM ops WHERE doc_id = ? AND client_id = ? AND "
         "local_seq = ?"));
+    WEFT_RETURN_IF_ERROR(s.writers.Prepare(
+        db_,
+        "SELECT client_id, user_id FROM ops INDEXED BY ops_first_of_client "
+        "WHERE doc_id = ? AND local_seq = 0"));
     WEFT_RETURN_IF_ERROR(s.last_seq.Prepare(
         db_, "SELECT coalesce(max(seq), 0) FROM ops WHERE doc_id = ?"));
     WEFT_RETURN_IF_ERROR(s.read_ops.Prepare(

@@ -75,12 +75,22 @@ struct Snapshot {
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 
+// A client id and the user who wrote its first op (local_seq 0).
+struct Writer {
+  std::uint64_t client_id = 0;
+  std::string user_id;
+  friend bool operator==(const Writer&, const Writer&) = default;
+};
+
 // What a document loads from: the latest snapshot (if any) and every op
-// after it, from one consistent view.
+// after it, from one consistent view, and who each client id belongs to.
 struct LoadedDocument {
   std::optional<Snapshot> snapshot;
   std::vector<StoredOp> ops;  // seq > snapshot->last_included_seq (or > 0)
   std::int64_t last_seq = 0;
+  // Every client id with an op stored at local_seq 0 (compacted or not),
+  // once each, in no particular order.
+  std::vector<Writer> writers;
 };
 
 // Returns ok when `state` (the latest snapshot of `doc_id`) decodes. Given by

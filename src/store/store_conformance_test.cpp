@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
@@ -334,6 +335,32 @@ TYPED_TEST(StoreConformanceTest, LoadsLatestSnapshotPlusTrailingOps) {
   ASSERT_EQ(loaded->ops.size(), 3u);
   EXPECT_EQ(loaded->ops[0].seq, 8);
   EXPECT_EQ(loaded->last_seq, 10);
+}
+
+TYPED_TEST(StoreConformanceTest, LoadsTheUserOfEachClientIdsFirstOp) {
+  // Client 1's first op is compacted below; client 2 writes as another
+  // user later (that does not change whose client id 2 is); client 3 has
+  // no op at local_seq 0; client 2^64 - 1 is stored bit-for-bit.
+  NewOp other = MakeOp(2, 1);
+  other.user_id = "someone else";
+  ASSERT_TRUE(
+      this->Append("d", {MakeOp(1, 0), MakeOp(2, 0), MakeOp(1, 1)}).ok());
+  ASSERT_TRUE(
+      this->Append("d", {other, MakeOp(3, 5), MakeOp(UINT64_MAX, 0)}).ok());
+  ASSERT_TRUE(this->Append("e", {MakeOp(4, 0)}).ok());
+  ASSERT_TRUE(this->store_->SaveSnapshot({"d", 3, 0, "s3"}).ok());
+  ASSERT_TRUE(this->store_->Compact("d", 3).ok());
+  auto loaded = this->store_->LoadDocument("d");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  std::vector<Writer> writers = loaded->writers;
+  std::sort(writers.begin(), writers.end(),
+            [](const Writer& a, const Writer& b) {
+              return a.client_id < b.client_id;
+            });
+  EXPECT_EQ(
+      writers,
+      (std::vector<Writer>{
+          {1, "u1"}, {2, "u2"}, {UINT64_MAX, MakeOp(UINT64_MAX, 0).user_id}}));
 }
 
 TYPED_TEST(StoreConformanceTest, RejectsSnapshotsOutsideTheLog) {

@@ -571,5 +571,36 @@ TEST_F(WeftdSyncTest, UpdateThatLiesAboutItsIdsIsRefused) {
   EXPECT_EQ(b.doc->Text(), "");
 }
 
+TEST_F(WeftdSyncTest, AnotherUsersClientIdIsRefusedAlsoAfterARestart) {
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);
+  a.Insert(doc_, 0, "Hello");
+  a.Await<proto::Ack>();
+  for (int round = 0; round < 2; ++round) {
+    // Bob writes the next operations of alice's client id: refused, so
+    // that alice's own next change is not then refused as overlapping.
+    Editor b = Connect(bob_, 11);
+    ASSERT_EQ(b.doc->Text(), round == 0 ? "Hello" : "Hello!");
+    b.Insert(doc_, 0, "X");
+    auto err = b.Await<proto::Error>();
+    EXPECT_EQ(err.code, 422u) << err.message;
+    EXPECT_NE(err.message.find("belongs to another user"), std::string::npos)
+        << err.message;
+    a.Insert(doc_, a.doc->length(), round == 0 ? "!" : "?");
+    auto ack = a.Await<proto::Ack>();
+    EXPECT_EQ(ack.entries.size(), 1u);
+    if (round == 0) {
+      // Loaded again from the store, the document still knows whose
+      // client id 11 is.
+      Kill();
+      Start();
+      a = Connect(alice_, 11);
+    }
+  }
+  auto content = Call("GET", "/api/v1/documents/" + doc_ + "/content", {},
+                      bob_.token, 200);
+  EXPECT_EQ(content.at("text").as_string(), "Hello!?");
+}
+
 }  // namespace
 }  // namespace weft::testing
