@@ -150,6 +150,10 @@ DocumentHub::DocumentHub(DocumentLog& log, DocumentModelFactory& models,
 DocumentHub::~DocumentHub() {
   // Appends in flight call back into the hub: wait for them (they end
   // within a commit) so that shutdown drains accepted work.
+  WaitForAppends();
+}
+
+void DocumentHub::WaitForAppends() {
   for (int i = 0; i < 30000; ++i) {
     std::vector<std::shared_ptr<Live>> all = AllLive();
     bool busy = false;
@@ -157,8 +161,22 @@ DocumentHub::~DocumentHub() {
       std::lock_guard doc_lock(live->mu);
       busy = busy || live->appending;
     }
-    if (!busy) return;
+    // Read after `appending`: a callback counts itself before it clears
+    // that flag, and until it has returned.
+    if (!busy && in_callbacks_.load() == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void DocumentHub::Shutdown() {
+  WaitForAppends();
+  for (auto& live : AllLive()) {
+    std::map<const Subscriber*, Live::Sub> subs;
+    {
+      std::lock_guard lock(live->mu);
+      subs.swap(live->subs);
+    }
+    // Released outside the lock: a subscriber's last reference may go here.
   }
 }
 
@@ -398,6 +416,13 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
 
 void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
                              Result<std::vector<std::uint64_t>> result) {
+  // Counted before `appending` is cleared below, so WaitForAppends also
+  // waits for the snapshot this may start after it.
+  in_callbacks_.fetch_add(1);
+  struct Uncount {
+    std::atomic<int>& n;
+    ~Uncount() { n.fetch_sub(1); }
+  } uncount{in_callbacks_};
   bool again = false;
   {
     std::lock_guard lock(live->mu);

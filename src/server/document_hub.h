@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -100,7 +101,16 @@ class DocumentHub {
 
   // Documents with at least one subscriber.
   std::size_t subscribed_documents() const;
+  // Waits for the appends in flight (see ~DocumentHub).
   ~DocumentHub();
+
+  // For the server's shutdown, once its I/O threads have stopped and
+  // before the sockets subscribers write to are destroyed: waits for the
+  // appends in flight (they end within a commit), then forgets every
+  // subscriber, so that nothing writes to them any more and none outlives
+  // its I/O context here. Sessions still open when the grace period ended
+  // are subscribed then.
+  void Shutdown();
 
   // Subscribes `sub` with `role`, loading the document if needed, and sends
   // it `subscribed`, what it misses after `since_seq` (the stored snapshot
@@ -173,6 +183,9 @@ class DocumentHub {
   std::shared_ptr<Live> Find(const std::string& doc) const;
   // Every loaded document, copied out under mu_.
   std::vector<std::shared_ptr<Live>> AllLive() const;
+  // Until no append is in flight and no append callback still runs (up
+  // to 30 s).
+  void WaitForAppends();
   void StartAppend(const std::shared_ptr<Live>& live);
   void OnAppended(const std::shared_ptr<Live>& live,
                   Result<std::vector<std::uint64_t>> result);
@@ -186,6 +199,9 @@ class DocumentHub {
   // (its durable state does not load) and forgets it. Under live.mu.
   void Drop(Live& live, proto::ErrorCode code, const std::string& message);
 
+  // Append callbacks running: one may still be at work (it snapshots)
+  // after its document no longer counts as appending.
+  std::atomic<int> in_callbacks_{0};
   Counter* ops_total_ = nullptr;
   Histogram* ack_latency_ = nullptr;
   Histogram* append_seconds_ = nullptr;

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
+#include <thread>
 
 #include "proto/codec.h"
 #include "server/memory_document_log.h"
@@ -145,6 +147,28 @@ TEST_F(DocumentHubTest, NothingIsAcknowledgedOrBroadcastBeforeDurable) {
   EXPECT_EQ(a->All<proto::Ack>().size(), 2u);
   EXPECT_EQ(b->All<proto::Ops>().back().first_seq, 2u);
   EXPECT_FALSE(held.Release());
+}
+
+TEST_F(DocumentHubTest, ShutdownWaitsForAppendsThenLetsGoOfSubscribers) {
+  HeldLog held;
+  DocumentHub hub(held, models_);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
+  EXPECT_GT(a.use_count(), 1);
+  // The commit ends on the store's thread while the server shuts down.
+  std::atomic<bool> committed{false};
+  std::thread store([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    held.Release();
+    committed = true;
+  });
+  hub.Shutdown();
+  EXPECT_TRUE(committed.load()) << "returned before the append ended";
+  store.join();
+  EXPECT_EQ(a->All<proto::Ack>().size(), 1u);
+  EXPECT_EQ(a.use_count(), 1) << "the hub holds no subscriber any more";
+  EXPECT_EQ(held.inner.EntryCount("doc"), 1u);
 }
 
 TEST_F(DocumentHubTest, AFloodIsAppendedInBoundedSlices) {

@@ -525,6 +525,9 @@ void HttpServer::Run() {
     pool.emplace_back([&s] { s.ioc.run(); });
   s.ioc.run();
   for (auto& t : pool) t.join();
+  // Sessions cut off by the grace period are still subscribed; their
+  // sockets go with the I/O context, before the hub.
+  if (s.sync) s.sync->hub.Shutdown();
   s.log.Info("stopped");
 }
 

@@ -602,5 +602,29 @@ TEST_F(WeftdSyncTest, AnotherUsersClientIdIsRefusedAlsoAfterARestart) {
   EXPECT_EQ(content.at("text").as_string(), "Hello!?");
 }
 
+TEST_F(WeftdSyncTest, ShutdownPastTheGracePeriodWithALiveSessionExitsCleanly) {
+  // A client that neither reads nor answers the close frame keeps its
+  // subscription until the grace period ends and the I/O threads stop;
+  // the hub must then let go of it before its socket's I/O context goes.
+  Kill();
+  std::ofstream(dir_ + "/weftd.toml") << "[server]\nshutdown_grace_s = 1\n";
+  extra_args_ = {"--config", dir_ + "/weftd.toml"};
+  Start();
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);
+  Editor b = Connect(bob_, 22);
+  a.Insert(doc_, 0, "Hello");
+  a.Await<proto::Ack>();
+  int status = StopProcess(pid_, SIGTERM, 20s);
+  pid_ = -1;
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream in(dir_ + "/weftd.log");
+  std::string log((std::istreambuf_iterator<char>(in)),
+                  std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("shutdown grace period over"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace weft::testing
