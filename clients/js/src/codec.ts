@@ -153,6 +153,16 @@ class Reader {
   }
 }
 
+/**
+ * A text engine's state vector (docs/format.md, kind 3) naming `entries`:
+ * (client id, operations held), client ids ascending.
+ */
+export function encodeTextStateVector(entries: [number, number][]): Uint8Array {
+  const w = new Writer().u8(1).u8(3).varuint(entries.length);
+  for (const [clientId, seq] of entries) w.varuint(clientId).varuint(seq);
+  return w.done();
+}
+
 export function encodeClient(m: ClientMessage): Uint8Array {
   const w = new Writer().u8(kClientTypes[m.type]);
   switch (m.type) {

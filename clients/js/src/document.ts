@@ -4,7 +4,7 @@
 // rollback); TextHandle and StructHandle add the engine-specific edits and
 // events. README.md, "Offline edits and sync semantics", is the contract.
 
-import type { Change, Role, ServerMessage } from './codec.js';
+import { type Change, encodeTextStateVector, type Role, type ServerMessage } from './codec.js';
 import type { Connection } from './connection.js';
 import type { ContainerRef, EngineDoc, EngineTextDoc, ItemId, StructChange, Value, WeftModule } from './engine.js';
 import { randomClientId } from './engine.js';
@@ -56,6 +56,8 @@ export abstract class DocSession<C> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryDelay = 1000;
   private outOfOrder = 0;
+  /** (client id, seq) pairs resendLost has answered, so it never loops. */
+  private readonly resent = new Set<string>();
   private flushQueued = false;
   /** A subscribe is on its way: what arrives before its `subscribed` belongs to an older subscription. */
   private awaitingSubscribed = false;
@@ -353,11 +355,15 @@ export abstract class DocSession<C> {
         this.finish(e);
         return;
       case 409: // out_of_order: resend what is queued
+        if (this.resendLost(expectedSeq)) {
+          this.queue.markAllUnsent();
+          this.flush();
+          return;
+        }
         if (++this.outOfOrder > kMaxOutOfOrder) {
           this.rollback(e);
           return;
         }
-        void expectedSeq;
         this.queue.markAllUnsent();
         this.flush();
         return;
@@ -396,6 +402,39 @@ export abstract class DocSession<C> {
       else if (resubscribe && this.phase === 'subscribing' && this.awaitingSubscribed) this.subscribe();
     }, this.retryDelay);
     this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+  }
+
+  /**
+   * out_of_order with `expected` below where our queue starts: the server
+   * lost operations it had acknowledged (restored from a backup). When one
+   * client id of the queue is the one that can be behind and the replica
+   * still holds its operations from `expected` on, they go out again as one
+   * change in front of the queue (the queued ones then count as resends).
+   * Once per (client id, seq); false when it does not apply.
+   */
+  private resendLost(expected: number): boolean {
+    const firstOf = new Map<number, number>();
+    for (const c of this.queue.changes()) firstOf.set(c.clientId, Math.min(firstOf.get(c.clientId) ?? Infinity, c.firstSeq));
+    const behind = [...firstOf].filter(([, first]) => first > expected);
+    if (behind.length !== 1) return false;
+    const clientId = behind[0][0];
+    const key = `${clientId}:${expected}`;
+    if (this.resent.has(key)) return false;
+    const change = this.changeFrom(clientId, expected);
+    if (!change) return false;
+    this.resent.add(key);
+    this.queue.addFirst(change);
+    const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id };
+    void this.ctx.store?.addPending(rec).catch((e) => console.error('weft: storing an edit failed', e));
+    return true;
+  }
+
+  /**
+   * The operations of `clientId` from `seq` on that the replica holds, as
+   * one change; null when it holds none or cannot encode them.
+   */
+  protected changeFrom(_clientId: number, _seq: number): Change | null {
+    return null;
   }
 
   /**
@@ -550,6 +589,13 @@ export class TextHandle extends DocSession<TextChangeEvent> {
     const text = this.doc.text();
     this.str.reset(text);
     this.at = PositionIndex.of(text);
+  }
+
+  protected override changeFrom(clientId: number, seq: number): Change | null {
+    const have = this.doc.opCount(clientId);
+    if (have <= seq) return null;
+    const update = this.doc.clientDiff(clientId, encodeTextStateVector(seq > 0 ? [[clientId, seq]] : []));
+    return { clientId, firstSeq: seq, span: have - seq, update };
   }
 
   protected applyRemote(update: Uint8Array): void {

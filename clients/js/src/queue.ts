@@ -35,6 +35,12 @@ export class PendingQueue {
     this.entries.push({ change, sent: false });
   }
 
+  /** Puts `change` before everything queued: it goes out first. */
+  addFirst(change: Change): void {
+    if (change.span < 1) throw new RangeError('a change holds at least one operation');
+    this.entries.unshift({ change, sent: false });
+  }
+
   /** Removes the acknowledged changes; returns them. Unknown entries are ignored (a resend's second ack). */
   ack(acks: AckEntry[]): Change[] {
     const done = new Set(acks.map((a) => `${a.clientId}:${a.firstSeq}`));

@@ -1,6 +1,8 @@
 // Integration tests of the SDK against a real weftd (see weftd.mjs).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { WeftClient, ReadOnlyError } from '../dist/index.js';
 import { Weftd, eventually, within } from './weftd.mjs';
@@ -112,6 +114,33 @@ test('edits made while the server is down survive a reload and are delivered onc
   const ta = await a.openText(t.doc);
   await eventually(() => ta.value() === 'before.[down]', 'alice to see the offline edit');
   assert.equal((await a.api.documents.content(t.doc)).text, 'before.[down]');
+});
+
+test('edits the server lost when restored from a backup are sent again by the client that made them', async () => {
+  const t = await server.team('editor');
+  const b = await clientFor(t.bob);
+  const tb = await b.openText(t.doc);
+  await within(tb.whenSynced(), 'tb to sync');
+  const data = path.join(server.dir, 'data');
+  const backup = path.join(server.dir, 'backup');
+  await server.stop('SIGTERM');
+  fs.cpSync(data, backup, { recursive: true }); // the backup: an empty document
+  await server.start();
+  tb.insert(0, 'abc');
+  await within(tb.whenSynced(), '"abc" acknowledged');
+
+  await server.stop('SIGTERM');
+  fs.rmSync(data, { recursive: true, force: true });
+  fs.cpSync(backup, data, { recursive: true }); // restored: "abc" is gone
+  await server.start();
+  await eventually(() => b.status === 'online', 'reconnected');
+  const rejected = [];
+  tb.on('rejected', (e) => rejected.push(e.code));
+  tb.insert(3, 'd');
+  await within(tb.whenSynced(), '"d" acknowledged');
+  assert.deepEqual(rejected, [], 'nothing rolled back');
+  assert.equal(tb.value(), 'abcd');
+  assert.equal((await b.api.documents.content(t.doc)).text, 'abcd', 'the server has "abc" again');
 });
 
 test("a viewer's edits are refused: locally, and by the server after a downgrade while offline", async () => {

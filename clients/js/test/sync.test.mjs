@@ -654,3 +654,46 @@ test('a rollback in one tab keeps the queued edits another tab stored after it o
   store.close();
   await reload.client.close();
 });
+
+test('edits the server lost (restored from a backup) are sent again from the replica, not rolled back', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e.code));
+  text.insert(0, 'abc');
+  const c1 = (await fake.next((m) => m.type === 'submit', 'submit abc')).changes[0];
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: c1.clientId, firstSeq: 0, serverSeq: 1 }] });
+  fake.send(fake.socket, { type: 'ops', doc: DOC, firstSeq: 1, changes: [c1] });
+  await eventually(() => text.pending === 0, 'abc acknowledged');
+  // The server comes back from a backup that has none of it.
+  fake.drop();
+  let n = fake.received.length;
+  await fake.next((m) => m.type === 'subscribe', 'resubscribe', 3000, n);
+  fake.send(fake.socket, { type: 'subscribed', doc: DOC, role: 'editor', headSeq: 0 });
+  fake.send(fake.socket, { type: 'synced', doc: DOC, seq: 0 });
+  text.insert(3, 'd');
+  const first = await fake.next((m) => m.type === 'submit', 'submit d', 3000, n);
+  assert.deepEqual(first.changes.map((c) => [c.firstSeq, c.span]), [[3, 1]]);
+  n = fake.received.length;
+  fake.send(fake.socket, { type: 'error', code: 409, doc: DOC, message: 'expected seq 0 from this client', expectedSeq: 0 });
+  const again = await fake.next((m) => m.type === 'submit', 'the resend', 3000, n);
+  assert.deepEqual(again.changes.map((c) => [c.clientId, c.firstSeq, c.span]), [[c1.clientId, 0, 4], [c1.clientId, 3, 1]]);
+  // The first change holds all four operations: a fresh replica shows them.
+  const check = new engine.TextDoc(77);
+  check.applyUpdate(again.changes[0].update);
+  assert.equal(check.text(), 'abcd');
+  check.delete();
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: c1.clientId, firstSeq: 0, serverSeq: 1 }, { clientId: c1.clientId, firstSeq: 3, serverSeq: 2 }] });
+  await within(text.whenSynced(), 'synced');
+  assert.equal(text.value(), 'abcd');
+  assert.deepEqual(rejected, []);
+  // A second out_of_order at the same seq is not answered the same way again.
+  text.insert(4, 'e');
+  n = fake.received.length;
+  await fake.next((m) => m.type === 'submit', 'submit e', 3000, n - 1);
+  for (let i = 0; i < 5 && rejected.length === 0; i++) {
+    fake.send(fake.socket, { type: 'error', code: 409, doc: DOC, message: 'expected seq 0', expectedSeq: 0 });
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  assert.deepEqual(rejected, [409], 'it rolls back as before');
+  await client.close();
+});
