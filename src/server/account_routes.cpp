@@ -69,6 +69,10 @@ HttpResponse NewSession(ApiContext& api, const store::User& user,
   row.token_hash = token.hash;
   row.created_ms = ToMs(now);
   row.expires_ms = ToMs(family.token_expires_at);
+  // The password this login proved: a refresh answers only while it is
+  // still the user's, so a login that raced a password change or reset
+  // gets nothing from its family afterwards.
+  row.token_version = TokenVersion(user);
   if (Status s = api.metadata->CreateRefreshFamily(row); !s.ok()) {
     return StatusError(s, request);
   }
@@ -183,9 +187,14 @@ HttpResponse Refresh(ApiContext& api, ApiCall& call) {
   if (family->revoked) return SessionEnded(call.request);
   auto now = api.clock->Now();
   std::int64_t now_ms = ToMs(now);
-  // Reuse is checked before expiry: a stale copy is a stolen token.
+  // Reuse is checked before expiry: a stale copy is a stolen token. Only
+  // the token the current one replaced counts as reuse; any other (never
+  // issued, say, made by someone who read the family id in an access
+  // token) is refused without ending the session.
   if (family->token_hash != hash) {
-    (void)api.metadata->RevokeRefreshFamily(family_id);
+    if (!family->prev_token_hash.empty() && family->prev_token_hash == hash) {
+      (void)api.metadata->RevokeRefreshFamily(family_id);
+    }
     return SessionEnded(call.request);
   }
   std::int64_t family_end_ms =
@@ -212,10 +221,17 @@ HttpResponse Refresh(ApiContext& api, ApiCall& call) {
     }
     return SessionEnded(call.request);
   }
+  // Read after the rotation: a password change that came before it shows
+  // here; one that comes after revokes the family, and the access token
+  // below, of the family's version, dies with the old password.
   auto user = api.metadata->GetUser(family->user_id);
   if (!user.ok()) return SessionEnded(call.request);
+  if (TokenVersion(*user) != family->token_version) {
+    (void)api.metadata->RevokeRefreshFamily(family_id);
+    return SessionEnded(call.request);
+  }
   auto claims = api.access_tokens->NewClaims(user->id, family_id,
-                                             TokenVersion(*user), now);
+                                             family->token_version, now);
   return JsonResponse(json::object{
       {"user", UserJson(*user)},
       {"access_token", api.access_tokens->Sign(claims)},
@@ -266,7 +282,9 @@ HttpResponse ResetRequest(ApiContext& api, ApiCall& call) {
   return accepted;
 }
 
-// Stores `password` as the user's new one and ends every session.
+// Stores `password` as the user's new one and ends every session: the
+// refresh families, and the live sync sessions (their access tokens carry
+// the old version).
 Status ReplacePassword(ApiContext& api, store::User& user,
                        std::string_view password) {
   auto hash = api.hasher->Hash(password);
@@ -275,7 +293,9 @@ Status ReplacePassword(ApiContext& api, store::User& user,
     return s;
   }
   user.password_hash = *hash;
-  return api.metadata->RevokeUserRefreshFamilies(user.id);
+  Status revoked = api.metadata->RevokeUserRefreshFamilies(user.id);
+  NotifyAccessChanged(api, user.id);
+  return revoked;
 }
 
 HttpResponse ResetConfirm(ApiContext& api, ApiCall& call) {

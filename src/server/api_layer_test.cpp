@@ -124,6 +124,62 @@ TEST_F(ApiLayerTest, RefreshTokensExpireAndSessionsHaveAnEnd) {
             401);
 }
 
+// A login that proved the old password while it was being changed starts
+// its family after the change revoked every family: it must still not
+// outlive the change. (Here the change is made behind the routes' back,
+// after the family started, which is what that race leaves.)
+TEST_F(ApiLayerTest, AFamilyStartedUnderAnOlderPasswordCannotRefresh) {
+  auto s = Register("ann");
+  std::string user_id = Str(s.at("user").as_object(), "id");
+  std::string refresh = Str(s, "refresh_token");
+  ASSERT_TRUE(metadata_.SetPasswordHash(user_id, "argon2id$changed").ok());
+  auto r = Call("POST", "/api/v1/auth/refresh",
+                R"({"refresh_token":")" + refresh + R"("})");
+  EXPECT_EQ(r.status, 401) << r.body;
+  auto family =
+      metadata_.GetRefreshFamily(refresh.substr(0, refresh.find('.')));
+  ASSERT_TRUE(family.ok());
+  EXPECT_TRUE(family->revoked);
+}
+
+TEST_F(ApiLayerTest, ATokenNeverIssuedDoesNotEndTheSession) {
+  auto s = Register("ann");
+  // Auth routes are rate limited (3, then one per 20 s): space the calls.
+  auto refresh_with = [&](const std::string& token) {
+    clock_.Advance(std::chrono::seconds(21));
+    return Call("POST", "/api/v1/auth/refresh",
+                R"({"refresh_token":")" + token + R"("})");
+  };
+  std::string refresh = Str(s, "refresh_token");
+  std::string family = refresh.substr(0, refresh.find('.'));
+  // The family id is in every access token (`sid`); the rest is made up.
+  std::string forged = family + ".wrt_" + std::string(43, 'A');
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(refresh_with(forged).status, 401);
+    auto r = refresh_with(refresh);
+    ASSERT_EQ(r.status, 200) << "round " << i << ": " << r.body;
+    std::string next = Str(json::parse(r.body).as_object(), "refresh_token");
+    if (i == 1) {
+      // The token just replaced is reuse: that ends the session.
+      EXPECT_EQ(refresh_with(refresh).status, 401);
+      EXPECT_EQ(refresh_with(next).status, 401);
+    }
+    refresh = next;
+  }
+}
+
+TEST_F(ApiLayerTest, APasswordChangeTellsTheUsersLiveSessions) {
+  auto s = Register("ann");
+  std::string user_id = Str(s.at("user").as_object(), "id");
+  changed_.clear();
+  auto r = Call("POST", "/api/v1/me/password",
+                R"({"current_password":"correct horse battery",)"
+                R"("new_password":"a much better passphrase"})",
+                Str(s, "access_token"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(changed_, std::vector<std::string>{user_id});
+}
+
 TEST_F(ApiLayerTest, RateLimitComesBeforeAuthenticationOnAuthRoutes) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 400);

@@ -13,6 +13,9 @@ namespace weft::server {
 struct Identity {
   std::string user_id;
   std::chrono::system_clock::time_point expires_at;
+  // The user's token version the access token was issued under (a digest
+  // of the password hash): a password change retires it.
+  std::int64_t token_version = 0;
 };
 
 // Checks access tokens for the sync endpoint. Thread-safe.
@@ -21,6 +24,10 @@ class SyncAuthenticator {
   virtual ~SyncAuthenticator() = default;
   // kUnauthenticated for a bad, tampered or expired token.
   virtual Result<Identity> Authenticate(std::string_view access_token) = 0;
+  // Whether an identity Authenticate gave still holds: kUnauthenticated
+  // once its user is gone or its password changed. (Expiry is the
+  // connection's own check.)
+  virtual Status StillValid(const Identity&) { return Status::Ok(); }
 };
 
 // Answers which role a user has on a document. Thread-safe.

@@ -25,7 +25,22 @@ Result<Identity> JwtSyncAuthenticator::Authenticate(
   }
   return Identity{claims->subject,
                   std::chrono::system_clock::time_point(
-                      std::chrono::seconds(claims->expires_at))};
+                      std::chrono::seconds(claims->expires_at)),
+                  claims->version};
+}
+
+Status JwtSyncAuthenticator::StillValid(const Identity& identity) {
+  auto user = metadata_.GetUser(identity.user_id);
+  if (!user.ok()) {
+    if (user.status().code() == StatusCode::kNotFound) {
+      return Status::Unauthenticated("the user no longer exists");
+    }
+    return user.status();
+  }
+  if (TokenVersion(*user) != identity.token_version) {
+    return Status::Unauthenticated("the password was changed; sign in again");
+  }
+  return Status::Ok();
 }
 
 Result<proto::Role> MetadataDocumentAccess::RoleFor(const std::string& user_id,

@@ -15,6 +15,7 @@ class JwtSyncAuthenticator : public SyncAuthenticator {
                        store::MetadataStore& metadata)
       : codec_(codec), metadata_(metadata) {}
   Result<Identity> Authenticate(std::string_view access_token) override;
+  Status StillValid(const Identity& identity) override;
 
  private:
   const auth::AccessTokenCodec& codec_;

@@ -158,6 +158,7 @@ void SyncConnection::OnMessage(std::string_view bytes) {
               return;
             }
             identity_.expires_at = identity->expires_at;
+            identity_.token_version = identity->token_version;
             auto left = std::chrono::duration_cast<std::chrono::seconds>(
                 identity_.expires_at - clock_());
             SendMessage(proto::Welcome{
@@ -277,8 +278,16 @@ void SyncConnection::CheckDeadlines(
 }
 
 void SyncConnection::RecheckAccess() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (!ready_ || closed_) return;
+  // The credential first: a password change or reset (or the account
+  // gone) ends the session, as it ends every refresh family.
+  if (Status valid = auth_.StillValid(identity_);
+      valid.code() == StatusCode::kUnauthenticated) {
+    lock.unlock();
+    Fail(proto::ErrorCode::kUnauthenticated, valid.message());
+    return;
+  }
   std::vector<std::string> removed;
   for (auto& [doc, role] : subscriptions_) {
     auto now = access_.RoleFor(identity_.user_id, doc);

@@ -207,6 +207,17 @@ TEST_F(SyncConnectionTest, LiveDowngradeAndRemoval) {
   EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 404u);
 }
 
+TEST_F(SyncConnectionTest, APasswordChangeEndsTheUsersLiveSessions) {
+  auto alice = Connect("alice-1");
+  auto bob = Connect("bob");
+  alice.Do(proto::Subscribe{"d1", 0});
+  auth_.Retire("alice");
+  registry_.AccessChanged("alice");
+  EXPECT_EQ(alice.transport->close_code, 4401);
+  EXPECT_NE(alice.transport->close_reason.find("password"), std::string::npos);
+  EXPECT_EQ(bob.transport->close_code, 0);
+}
+
 // When the hub drops a document (its durable state no longer loads), its
 // subscribers get unsubscribed 503, which allows subscribing again: the
 // connection must not answer "already subscribed", nor a submit or

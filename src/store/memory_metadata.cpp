@@ -82,12 +82,16 @@ Result<RefreshTokenFamily> MemoryMetadata::RotateRefreshToken(
   if (f == nullptr) return Missing("refresh family");
   if (f->revoked) return Status::FailedPrecondition("refresh family revoked");
   if (f->token_hash != presented_hash) {
+    if (f->prev_token_hash.empty() || f->prev_token_hash != presented_hash) {
+      return Status::PermissionDenied("not the family's current token");
+    }
     f->revoked = true;
     return Status::Aborted("stale refresh token presented; family revoked");
   }
   for (const auto& [id, other] : families_) {
     if (other.token_hash == new_hash) return Taken("refresh token");
   }
+  f->prev_token_hash = f->token_hash;
   f->token_hash = new_hash;
   f->generation += 1;
   f->expires_ms = expires_ms;

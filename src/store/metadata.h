@@ -29,8 +29,8 @@ struct User {
   friend bool operator==(const User&, const User&) = default;
 };
 
-// A chain of refresh tokens issued from one login; only the hash of the
-// current token is kept.
+// A chain of refresh tokens issued from one login; only the hashes of the
+// current token and the one before it are kept.
 struct RefreshTokenFamily {
   std::string id;
   std::string user_id;
@@ -39,6 +39,12 @@ struct RefreshTokenFamily {
   std::int64_t created_ms = 0;
   std::int64_t expires_ms = 0;
   bool revoked = false;
+  // The user's token version (a digest of the password hash) when the
+  // login started the family; 0 for families older than schema version 4.
+  std::int64_t token_version = 0;
+  // Hash of the token the current one replaced ("" before the first
+  // rotation): presenting it again is reuse.
+  std::string prev_token_hash;
   friend bool operator==(const RefreshTokenFamily&,
                          const RefreshTokenFamily&) = default;
 };
@@ -136,10 +142,13 @@ class MetadataStore {
   virtual Status CreateRefreshFamily(const RefreshTokenFamily& family) = 0;
   virtual Result<RefreshTokenFamily> GetRefreshFamily(std::string_view id) = 0;
   // Compare-and-swap: if the family is live and its current token hash is
-  // `presented_hash`, replaces it with `new_hash`, bumps the generation and
-  // sets expires_ms. Otherwise (a stale token was presented: reuse) revokes
-  // the family and returns kAborted. kNotFound for an unknown family;
-  // kFailedPrecondition for a revoked one.
+  // `presented_hash`, replaces it with `new_hash` (the current one becomes
+  // prev_token_hash), bumps the generation and sets expires_ms. If
+  // `presented_hash` is the previous token's (reuse: one of two holders
+  // was a thief), revokes the family and returns kAborted. Any other hash
+  // (never issued, or older) changes nothing: kPermissionDenied, so that
+  // knowing a family id is not enough to end its session. kNotFound for
+  // an unknown family; kFailedPrecondition for a revoked one.
   virtual Result<RefreshTokenFamily> RotateRefreshToken(
       std::string_view family_id, std::string_view presented_hash,
       std::string_view new_hash, std::int64_t expires_ms) = 0;

@@ -75,17 +75,29 @@ TYPED_TEST(MetadataConformanceTest, UsersHaveUniqueIdsAndEmails) {
 TYPED_TEST(MetadataConformanceTest, RefreshTokenRotationDetectsReuse) {
   auto& m = this->m();
   this->Seed();
-  RefreshTokenFamily f{"f1", "u-alice", "hash0", 0, 100, 1000, false};
-  EXPECT_CODE(m.CreateRefreshFamily({"f0", "nobody", "h", 0, 0, 0, false}),
-              kInvalidArgument);
+  RefreshTokenFamily f{"f1", "u-alice", "hash0", 0, 100, 1000, false, 42, ""};
+  EXPECT_CODE(
+      m.CreateRefreshFamily({"f0", "nobody", "h", 0, 0, 0, false, 0, ""}),
+      kInvalidArgument);
   ASSERT_TRUE(m.CreateRefreshFamily(f).ok());
-  EXPECT_CODE(m.CreateRefreshFamily({"f2", "u-bob", "hash0", 0, 0, 0, false}),
-              kAlreadyExists);
+  EXPECT_CODE(
+      m.CreateRefreshFamily({"f2", "u-bob", "hash0", 0, 0, 0, false, 0, ""}),
+      kAlreadyExists);
+  EXPECT_EQ(*m.GetRefreshFamily("f1"), f);
+  // A token never issued (anyone who saw the family id can make one)
+  // changes nothing, before and after a rotation.
+  EXPECT_RCODE(m.RotateRefreshToken("f1", "forged", "x", 2000),
+               kPermissionDenied);
   auto r = m.RotateRefreshToken("f1", "hash0", "hash1", 2000);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->generation, 1);
   EXPECT_EQ(r->token_hash, "hash1");
+  EXPECT_EQ(r->prev_token_hash, "hash0");
+  EXPECT_EQ(r->token_version, 42);
   EXPECT_EQ(*m.GetRefreshFamily("f1"), *r);
+  EXPECT_RCODE(m.RotateRefreshToken("f1", "forged", "x", 2000),
+               kPermissionDenied);
+  EXPECT_FALSE(m.GetRefreshFamily("f1")->revoked);
   // The old token again: reuse. The family is revoked for good.
   EXPECT_RCODE(m.RotateRefreshToken("f1", "hash0", "hash2", 3000), kAborted);
   EXPECT_TRUE(m.GetRefreshFamily("f1")->revoked);
@@ -94,9 +106,9 @@ TYPED_TEST(MetadataConformanceTest, RefreshTokenRotationDetectsReuse) {
   EXPECT_RCODE(m.RotateRefreshToken("nope", "a", "b", 0), kNotFound);
 
   ASSERT_TRUE(
-      m.CreateRefreshFamily({"f3", "u-bob", "b0", 0, 0, 9, false}).ok());
+      m.CreateRefreshFamily({"f3", "u-bob", "b0", 0, 0, 9, false, 0, ""}).ok());
   ASSERT_TRUE(
-      m.CreateRefreshFamily({"f4", "u-bob", "b1", 0, 0, 9, false}).ok());
+      m.CreateRefreshFamily({"f4", "u-bob", "b1", 0, 0, 9, false, 0, ""}).ok());
   ASSERT_TRUE(m.RevokeUserRefreshFamilies("u-bob").ok());
   EXPECT_TRUE(m.GetRefreshFamily("f3")->revoked);
   EXPECT_TRUE(m.GetRefreshFamily("f4")->revoked);

@@ -102,18 +102,21 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
        "UPDATE users SET password_hash = $2::text WHERE id = $1::text"},
       {"m_create_family",
        "INSERT INTO refresh_token_families (id, user_id, token_hash,"
-       " generation, created_ms, expires_ms, revoked) VALUES ($1::text,"
-       " $2::text, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::bigint"
-       " <> 0)"},
+       " generation, created_ms, expires_ms, revoked, token_version,"
+       " prev_token_hash) VALUES ($1::text, $2::text, $3::text, $4::bigint,"
+       " $5::bigint, $6::bigint, $7::bigint <> 0, $8::bigint, $9::text)"},
       {"m_get_family",
        "SELECT id, user_id, token_hash, generation, created_ms, expires_ms,"
-       " revoked FROM refresh_token_families WHERE id = $1::text"},
+       " revoked, token_version, prev_token_hash FROM refresh_token_families"
+       " WHERE id = $1::text"},
       {"m_get_family_for_update",
        "SELECT id, user_id, token_hash, generation, created_ms, expires_ms,"
-       " revoked FROM refresh_token_families WHERE id = $1::text FOR UPDATE"},
+       " revoked, token_version, prev_token_hash FROM refresh_token_families"
+       " WHERE id = $1::text FOR UPDATE"},
       {"m_rotate_family",
-       "UPDATE refresh_token_families SET token_hash = $2::text, generation ="
-       " generation + 1, expires_ms = $3::bigint WHERE id = $1::text"},
+       "UPDATE refresh_token_families SET prev_token_hash = token_hash,"
+       " token_hash = $2::text, generation = generation + 1, expires_ms ="
+       " $3::bigint WHERE id = $1::text"},
       {"m_revoke_family",
        "UPDATE refresh_token_families SET revoked = true WHERE id = $1::text"},
       {"m_revoke_user_families",
@@ -233,8 +236,9 @@ User ReadUser(const Res& r, int i) {
           r.Int(i, 4)};
 }
 RefreshTokenFamily ReadFamily(const Res& r, int i) {
-  return {r.Bytes(i, 0), r.Bytes(i, 1), r.Bytes(i, 2),   r.Int(i, 3),
-          r.Int(i, 4),   r.Int(i, 5),   r.Int(i, 6) != 0};
+  return {r.Bytes(i, 0),    r.Bytes(i, 1), r.Bytes(i, 2),
+          r.Int(i, 3),      r.Int(i, 4),   r.Int(i, 5),
+          r.Int(i, 6) != 0, r.Int(i, 7),   r.Bytes(i, 8)};
 }
 Workspace ReadWorkspace(const Res& r, int i) {
   return {r.Bytes(i, 0), r.Bytes(i, 1), r.Bytes(i, 2), r.Bytes(i, 3),
@@ -321,7 +325,9 @@ Status PgMetadata::CreateRefreshFamily(const RefreshTokenFamily& f) {
                                     .Int(f.generation)
                                     .Int(f.created_ms)
                                     .Int(f.expires_ms)
-                                    .Int(f.revoked ? 1 : 0))
+                                    .Int(f.revoked ? 1 : 0)
+                                    .Int(f.token_version)
+                                    .Text(f.prev_token_hash))
       .status();
 }
 
@@ -351,6 +357,10 @@ Result<RefreshTokenFamily> PgMetadata::RotateRefreshToken(
     return rollback(Status::FailedPrecondition("refresh family revoked"));
   }
   if (fam.token_hash != presented_hash) {
+    if (fam.prev_token_hash.empty() || fam.prev_token_hash != presented_hash) {
+      return rollback(
+          Status::PermissionDenied("not the family's current token"));
+    }
     auto v = c->Exec("m_revoke_family", Params().Text(family_id));
     if (!v.ok()) return rollback(v.status());
     auto commit = c->Exec("commit");
@@ -362,6 +372,7 @@ Result<RefreshTokenFamily> PgMetadata::RotateRefreshToken(
   if (!u.ok()) return rollback(u.status());
   auto commit = c->Exec("commit");
   if (!commit.ok()) return commit.status();
+  fam.prev_token_hash = fam.token_hash;
   fam.token_hash = new_hash;
   fam.generation += 1;
   fam.expires_ms = expires_ms;

@@ -92,14 +92,16 @@ namespace {
 constexpr const char* kUserCols =
     "id, email, display_name, password_hash, created_ms";
 constexpr const char* kFamilyCols =
-    "id, user_id, token_hash, generation, created_ms, expires_ms, revoked";
+    "id, user_id, token_hash, generation, created_ms, expires_ms, revoked, "
+    "token_version, prev_token_hash";
 
 User ReadUser(Use& u) {
   return {u.ColText(0), u.ColText(1), u.ColText(2), u.ColText(3), u.ColInt(4)};
 }
 RefreshTokenFamily ReadFamily(Use& u) {
-  return {u.ColText(0), u.ColText(1), u.ColText(2),    u.ColInt(3),
-          u.ColInt(4),  u.ColInt(5),  u.ColInt(6) != 0};
+  return {u.ColText(0),     u.ColText(1), u.ColText(2),
+          u.ColInt(3),      u.ColInt(4),  u.ColInt(5),
+          u.ColInt(6) != 0, u.ColInt(7),  u.ColText(8)};
 }
 Workspace ReadWorkspace(Use& u) {
   return {u.ColText(0), u.ColText(1), u.ColText(2), u.ColText(3), u.ColInt(4)};
@@ -217,8 +219,8 @@ Status SqliteMetadata::CreateRefreshFamily(const RefreshTokenFamily& f) {
   std::lock_guard<std::mutex> lock(*mu_);
   return Write(
       "INSERT INTO refresh_token_families (id, user_id, token_hash, "
-      "generation, created_ms, expires_ms, revoked) VALUES (?, ?, ?, ?, ?, ?, "
-      "?)",
+      "generation, created_ms, expires_ms, revoked, token_version, "
+      "prev_token_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       [&](Use& u) {
         u.Text(1, f.id)
             .Text(2, f.user_id)
@@ -226,7 +228,9 @@ Status SqliteMetadata::CreateRefreshFamily(const RefreshTokenFamily& f) {
             .Int(4, f.generation)
             .Int(5, f.created_ms)
             .Int(6, f.expires_ms)
-            .Int(7, f.revoked ? 1 : 0);
+            .Int(7, f.revoked ? 1 : 0)
+            .Int(8, f.token_version)
+            .Text(9, f.prev_token_hash);
       },
       false, "refresh family");
 }
@@ -283,6 +287,10 @@ Result<RefreshTokenFamily> SqliteMetadata::RotateRefreshToken(
     return Status::FailedPrecondition("refresh family revoked");
   }
   if (fam.token_hash != presented_hash) {
+    if (fam.prev_token_hash.empty() || fam.prev_token_hash != presented_hash) {
+      (void)finish(false);
+      return Status::PermissionDenied("not the family's current token");
+    }
     Status s = Write(
         "UPDATE refresh_token_families SET revoked = 1 WHERE id = ?",
         [&](Use& u) { u.Text(1, family_id); }, true, "refresh family");
@@ -294,8 +302,9 @@ Result<RefreshTokenFamily> SqliteMetadata::RotateRefreshToken(
     return Status::Aborted("stale refresh token presented; family revoked");
   }
   Status s = Write(
-      "UPDATE refresh_token_families SET token_hash = ?, generation = "
-      "generation + 1, expires_ms = ? WHERE id = ?",
+      "UPDATE refresh_token_families SET prev_token_hash = token_hash, "
+      "token_hash = ?, generation = generation + 1, expires_ms = ? WHERE id "
+      "= ?",
       [&](Use& u) {
         u.Text(1, new_hash).Int(2, expires_ms).Text(3, family_id);
       },
@@ -305,6 +314,7 @@ Result<RefreshTokenFamily> SqliteMetadata::RotateRefreshToken(
     return s;
   }
   WEFT_RETURN_IF_ERROR(finish(true));
+  fam.prev_token_hash = fam.token_hash;
   fam.token_hash = new_hash;
   fam.generation += 1;
   fam.expires_ms = expires_ms;

@@ -56,6 +56,14 @@ CREATE TABLE snapshots (
 CREATE INDEX ops_first_of_client ON ops (doc_id, client_id, user_id)
   WHERE local_seq = 0;
 )sql",
+    // 4: refresh families remember the password version they started
+    // under and the token before the current one.
+    R"sql(
+ALTER TABLE refresh_token_families ADD COLUMN token_version INTEGER NOT NULL
+  DEFAULT 0;
+ALTER TABLE refresh_token_families ADD COLUMN prev_token_hash TEXT NOT NULL
+  DEFAULT '';
+)sql",
 };
 constexpr int kSchemaVersion =
     static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -602,6 +602,28 @@ TEST_F(WeftdSyncTest, AnotherUsersClientIdIsRefusedAlsoAfterARestart) {
   EXPECT_EQ(content.at("text").as_string(), "Hello!?");
 }
 
+TEST_F(WeftdSyncTest, APasswordChangeEndsTheLiveSessionsOfTheOldPassword) {
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);  // a session with a token of the old password
+  Editor b = Connect(bob_, 22);
+  auto changed = Call("POST", "/api/v1/me/password",
+                      {{"current_password", "correct horse battery"},
+                       {"new_password", "a much better passphrase"}},
+                      alice_.token, 200);
+  // Closed at once (4401: sign in again), not when the token expires.
+  for (int i = 0; i < 20 && !a.conn->close_code(); ++i) {
+    (void)a.conn->Receive(100ms);
+  }
+  EXPECT_EQ(a.conn->close_code(), 4401);
+  EXPECT_FALSE(b.conn->close_code().has_value());
+  // The new password's token works.
+  User fresh = alice_;
+  fresh.token = std::string(changed.at("access_token").as_string());
+  Editor again = Connect(fresh, 33);
+  again.Insert(doc_, 0, "hi");
+  EXPECT_EQ(again.Await<proto::Ack>().entries.size(), 1u);
+}
+
 TEST_F(WeftdSyncTest, ShutdownPastTheGracePeriodWithALiveSessionExitsCleanly) {
   // A client that neither reads nor answers the close frame keeps its
   // subscription until the grace period ends and the I/O threads stop;

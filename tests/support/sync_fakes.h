@@ -6,6 +6,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,23 @@ class TokenTable : public server::SyncAuthenticator {
     if (it == tokens_.end()) return Status::Unauthenticated("bad token");
     return it->second;
   }
+  // Every identity of `user` stops being valid (a password change).
+  void Retire(const std::string& user) {
+    std::lock_guard lock(mu_);
+    retired_.insert(user);
+  }
+  Status StillValid(const server::Identity& identity) override {
+    std::lock_guard lock(mu_);
+    if (retired_.count(identity.user_id)) {
+      return Status::Unauthenticated("the password was changed");
+    }
+    return Status::Ok();
+  }
 
  private:
   std::mutex mu_;
   std::map<std::string, server::Identity> tokens_;
+  std::set<std::string> retired_;
 };
 
 class RoleTable : public server::DocumentAccess {

@@ -21,6 +21,8 @@ type AuthEvents = { change: User | null; token: string };
 export class Auth implements TokenSource {
   private session: StoredSession | null = null;
   private refreshing: Promise<boolean> | null = null;
+  /** A password change on its way (it ends and replaces the session). */
+  private changing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly events = new Emitter<AuthEvents>();
   /** Called before the user changes (sign-out, another user): closes handles. */
@@ -84,10 +86,21 @@ export class Auth implements TokenSource {
 
   /** Changes the password; the server ends every session and starts a new one for us. */
   async changePassword(current: string, next: string): Promise<void> {
-    const s = await this.http.request<Session>('POST', '/api/v1/me/password', {
-      body: { current_password: current, new_password: next },
-    });
-    await this.start(s);
+    const run = (async () => {
+      const s = await this.http.request<Session>('POST', '/api/v1/me/password', {
+        body: { current_password: current, new_password: next },
+      });
+      await this.start(s);
+    })();
+    // The server also ends this client's sessions (the sync connection
+    // closes with 4401, whose refresh would present the revoked token):
+    // a refresh waits for the new session instead.
+    this.changing = run;
+    try {
+      await run;
+    } finally {
+      if (this.changing === run) this.changing = null;
+    }
   }
 
   /** A valid access token (refreshed first when it is about to expire), or null when signed out. */
@@ -120,6 +133,11 @@ export class Auth implements TokenSource {
   }
 
   private async rotate(): Promise<boolean> {
+    if (this.changing) {
+      const before = this.session;
+      await this.changing.catch(() => undefined);
+      if (this.session !== before) return this.session !== null; // the change's session
+    }
     const mine = this.session;
     if (!mine) return false;
     const stored = await this.store?.loadSession();
@@ -127,7 +145,8 @@ export class Auth implements TokenSource {
       this.adopt(stored); // another tab rotated it already
       if (Date.now() < stored.expiresAt - kRefreshMarginMs) return true;
     }
-    const token = this.session!.refreshToken;
+    const presented = this.session!;
+    const token = presented.refreshToken;
     try {
       const s = await this.http.request<Session>('POST', '/api/v1/auth/refresh', {
         auth: false,
@@ -137,6 +156,8 @@ export class Auth implements TokenSource {
       return true;
     } catch (e) {
       if (e instanceof WeftApiError && (e.status === 401 || e.status === 400)) {
+        // A newer session arrived meanwhile (a password change): keep it.
+        if (this.session !== presented) return this.session !== null;
         await this.beforeChange(null, {});
         await this.set(null);
         return false;

@@ -119,15 +119,21 @@ test('edits made while the server is down survive a reload and are delivered onc
 test('edits the server lost when restored from a backup are sent again by the client that made them', async () => {
   const t = await server.team('editor');
   const b = await clientFor(t.bob);
+  const seen = [];
+  b.on('error', (e) => seen.push(`error ${e.code} ${e.message}`));
   const tb = await b.openText(t.doc);
+  tb.on('rejected', (e) => seen.push(`rejected ${e.code} ${e.message}`));
   await within(tb.whenSynced(), 'tb to sync');
   const data = path.join(server.dir, 'data');
   const backup = path.join(server.dir, 'backup');
   await server.stop('SIGTERM');
   fs.cpSync(data, backup, { recursive: true }); // the backup: an empty document
   await server.start();
+  await eventually(() => b.status === 'online', 'reconnected', 10000);
   tb.insert(0, 'abc');
-  await within(tb.whenSynced(), '"abc" acknowledged');
+  await within(tb.whenSynced(), '"abc" acknowledged').catch((e) => {
+    throw new Error(`${e.message}; status ${b.status}, pending ${tb.pending}, events ${JSON.stringify(seen)}\n${server.log().slice(-3000)}`);
+  });
 
   await server.stop('SIGTERM');
   fs.rmSync(data, { recursive: true, force: true });
@@ -141,6 +147,25 @@ test('edits the server lost when restored from a backup are sent again by the cl
   assert.deepEqual(rejected, [], 'nothing rolled back');
   assert.equal(tb.value(), 'abcd');
   assert.equal((await b.api.documents.content(t.doc)).text, 'abcd', 'the server has "abc" again');
+});
+
+test('changing the password keeps this client signed in and syncing; other sessions end', async () => {
+  const t = await server.team('editor');
+  const mine = await clientFor(t.bob);
+  const other = await clientFor(t.bob); // another device of the same user
+  const tm = await mine.openText(t.doc);
+  const to = await other.openText(t.doc);
+  await within(Promise.all([tm.whenSynced(), to.whenSynced()]), 'both synced');
+  // The server ends every session of the old password, this connection's
+  // too (4401); the client must carry on with the session the change
+  // answered with, not sign out on the way.
+  await mine.auth.changePassword(t.bob.password, 'a much better passphrase');
+  await eventually(() => other.auth.user === null, 'the other device signed out');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(mine.auth.user?.email, t.bob.email, 'still signed in');
+  tm.insert(0, 'after');
+  await within(tm.whenSynced(), 'an edit after the change');
+  assert.equal((await mine.api.documents.content(t.doc)).text, 'after');
 });
 
 test("a viewer's edits are refused: locally, and by the server after a downgrade while offline", async () => {

@@ -697,3 +697,50 @@ test('edits the server lost (restored from a backup) are sent again from the rep
   assert.deepEqual(rejected, [409], 'it rolls back as before');
   await client.close();
 });
+
+test('a refresh that races a password change keeps the session the change started', async () => {
+  // The server ends every session on a password change, the connection of
+  // this client too (4401, whose handling refreshes). Whichever answer
+  // comes first, the client ends up with the change's new session.
+  for (const order of ['refresh during the change', 'refresh sent before the change']) {
+    const fake = new FakeServer();
+    let answerChange, answerRefresh;
+    const fetch = async (url, init = {}) => {
+      const p = new URL(url).pathname;
+      const body = init.body ? JSON.parse(init.body) : {};
+      const session = (n) => new Response(JSON.stringify({ user: { id: 'u1', email: 'a@example.com', display_name: 'A' }, access_token: `token-${n}`, refresh_token: `wrt_${n}`, expires_in: 900 }), { status: 200, headers: { 'Content-Type': 'application/json' } });
+      if (p === '/api/v1/auth/login') return session('old');
+      if (p === '/api/v1/me/password') return new Promise((r) => { answerChange = () => r(session('new')); });
+      if (p === '/api/v1/auth/refresh') {
+        if (body.refresh_token === 'wrt_new') return session('newer');
+        // The old token: revoked by the change.
+        return new Promise((r) => { answerRefresh = () => r(new Response(JSON.stringify({ error: { code: 'invalid_refresh_token', message: 'ended', details: {}, request_id: 'x' } }), { status: 401, headers: { 'Content-Type': 'application/json' } })); });
+      }
+      return fake.fetch(url, init);
+    };
+    const client = await WeftClient.create({ url: 'http://127.0.0.1:9', storage: 'memory', WebSocket: fake.WebSocket, fetch, loadEngine: async () => engine });
+    await client.auth.signIn({ email: 'a@example.com', password: 'x' });
+    let change, refreshed;
+    if (order === 'refresh during the change') {
+      change = client.auth.changePassword('x', 'a much better passphrase');
+      await eventually(() => answerChange, 'the change sent');
+      refreshed = client.auth.refresh(); // as the 4401 close does
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(answerRefresh, undefined, 'it waits instead of presenting the old token');
+      answerChange();
+      await change;
+    } else {
+      refreshed = client.auth.refresh();
+      await eventually(() => answerRefresh, 'the refresh sent');
+      change = client.auth.changePassword('x', 'a much better passphrase');
+      await eventually(() => answerChange, 'the change sent');
+      answerChange();
+      await change;
+      answerRefresh(); // 401 for the old token, after the new session came
+    }
+    assert.equal(await refreshed, true, order);
+    assert.equal(client.auth.user?.email, 'a@example.com', `${order}: still signed in`);
+    assert.equal(await client.auth.accessToken(), 'token-new', order);
+    await client.close();
+  }
+});

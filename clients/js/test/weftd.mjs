@@ -44,6 +44,7 @@ export class Weftd {
   /** Starts weftd (again on the same port and data directory when restarted). */
   async start() {
     if (!this.port) this.port = await freePort();
+    this.starts = (this.starts ?? 0) + 1;
     const log = fs.openSync(path.join(this.dir, 'weftd.log'), 'a');
     this.proc = spawn(
       weftdPath,
@@ -54,7 +55,9 @@ export class Weftd {
     for (let i = 0; i < 500; i++) {
       try {
         const r = await fetch(`${this.url}/livez`);
-        if (r.ok) return;
+        // Ours, not another process that took the port while we were
+        // stopped: ours would have exited (address in use).
+        if (r.ok && this.proc.exitCode === null && (await this.ours())) return;
       } catch {
         /* not yet */
       }
@@ -76,6 +79,12 @@ export class Weftd {
       if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     }
     await exited;
+  }
+
+  /** Whether this run of weftd logged that it listens (the log is appended across restarts). */
+  async ours() {
+    const lines = this.log().trim().split('\n').filter((l) => l.includes('"msg":"listening"'));
+    return lines.length >= this.starts;
   }
 
   log() {
