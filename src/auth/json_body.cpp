@@ -141,6 +141,10 @@ std::optional<std::string> JsonBodyValidator::CheckString(
     errors_.Add(field, "too_long");
     return std::nullopt;
   }
+  if (rule.visible && !HasVisibleCharacter(text)) {
+    errors_.Add(field, "blank");
+    return std::nullopt;
+  }
   return std::string(text);
 }
 

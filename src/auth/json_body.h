@@ -28,6 +28,10 @@ struct StringRule {
   std::size_t max_chars = 256;
   bool trim = true;            // strip surrounding ASCII whitespace first
   bool allow_control = false;  // allow U+0000..U+001F and DEL (multi-line)
+  // Must hold a character that shows (auth/utf8.h, HasVisibleCharacter):
+  // names and titles, which would otherwise be blank or look like
+  // someone else's.
+  bool visible = false;
 };
 
 // Reads the fields of a parsed JSON request body, checking each, and

@@ -95,6 +95,24 @@ TEST(JsonBodyTest, LengthsCountCharactersAfterTrim) {
   EXPECT_EQ(errors.ReasonFor("d"), "");
 }
 
+TEST(JsonBodyTest, VisibleNamesRefuseBlankOnes) {
+  StringRule rule{1, 100, true, false, true};
+  auto body = Parse(
+      R"({"a":"\u200b\u202e\ufeff","b":"\u3000","c":"\u200bAnn","d":"x"})");
+  JsonBodyValidator v(body);
+  EXPECT_EQ(v.RequiredString("a", rule), "");
+  EXPECT_EQ(v.RequiredString("b", rule), "");
+  EXPECT_EQ(v.RequiredString("c", rule),
+            "\xE2\x80\x8B"
+            "Ann");
+  EXPECT_EQ(v.RequiredString("d", rule), "x");
+  FieldErrors errors = v.Finish();
+  EXPECT_EQ(errors.ReasonFor("a"), "blank");
+  EXPECT_EQ(errors.ReasonFor("b"), "blank");
+  EXPECT_EQ(errors.ReasonFor("c"), "");
+  EXPECT_EQ(errors.ReasonFor("d"), "");
+}
+
 TEST(JsonBodyTest, NoTrimKeepsSpaces) {
   StringRule rule;
   rule.trim = false;

@@ -35,5 +35,29 @@ TEST(Utf8Test, ControlCharacters) {
   EXPECT_TRUE(HasControlCharacter("a\x7F"));
 }
 
+TEST(Utf8Test, VisibleCharacters) {
+  for (const char* blank : {
+           "", " ", "\xE2\x80\x8B",             // U+200B zero width space
+           "\xE2\x80\xAE",                      // U+202E right-to-left override
+           "\xEF\xBB\xBF",                      // U+FEFF
+           "\xC2\xAD",                          // U+00AD soft hyphen
+           "\xE3\x80\x80",                      // U+3000 ideographic space
+           "\xC2\xA0\xE2\x80\x8D\xE2\x81\xA0",  // NBSP, ZWJ, word joiner
+           "\xE2\xA0\x80",                      // U+2800 braille blank
+           "\xE3\x85\xA4",                      // U+3164 hangul filler
+           "\xF3\xA0\x80\x81",                  // U+E0001 language tag
+       }) {
+    EXPECT_FALSE(HasVisibleCharacter(blank)) << blank;
+  }
+  EXPECT_TRUE(HasVisibleCharacter("a"));
+  EXPECT_TRUE(
+      HasVisibleCharacter("\xE2\x80\x8B"
+                          "b"));                         // ZWSP then b
+  EXPECT_TRUE(HasVisibleCharacter("\xC3\xA9"));          // é
+  EXPECT_TRUE(HasVisibleCharacter("\xE6\x97\xA5"));      // 日
+  EXPECT_TRUE(HasVisibleCharacter("\xF0\x9F\x98\x80"));  // emoji
+  EXPECT_FALSE(HasVisibleCharacter("\xC3"));             // ill-formed
+}
+
 }  // namespace
 }  // namespace weft::auth

@@ -84,39 +84,44 @@ Status ByteReader::Finish() {
   return status_;
 }
 
+std::optional<std::uint32_t> DecodeUtf8(std::string_view s, std::size_t* i) {
+  auto c = static_cast<std::uint8_t>(s[*i]);
+  if (c < 0x80) {
+    ++*i;
+    return c;
+  }
+  int n;
+  std::uint32_t cp;
+  if ((c & 0xe0) == 0xc0) {
+    n = 1;
+    cp = c & 0x1f;
+  } else if ((c & 0xf0) == 0xe0) {
+    n = 2;
+    cp = c & 0x0f;
+  } else if ((c & 0xf8) == 0xf0) {
+    n = 3;
+    cp = c & 0x07;
+  } else {
+    return std::nullopt;
+  }
+  // The last continuation byte is at *i + n.
+  if (*i + static_cast<std::size_t>(n) >= s.size()) return std::nullopt;
+  for (int k = 1; k <= n; ++k) {
+    auto cc = static_cast<std::uint8_t>(s[*i + static_cast<std::size_t>(k)]);
+    if ((cc & 0xc0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return std::nullopt;
+  }
+  *i += static_cast<std::size_t>(n) + 1;
+  return cp;
+}
+
 bool IsValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<std::uint8_t>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int n;
-    std::uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    // The last continuation byte is at i + n.
-    if (i + static_cast<std::size_t>(n) >= s.size()) return false;
-    for (int k = 1; k <= n; ++k) {
-      auto cc = static_cast<std::uint8_t>(s[i + static_cast<std::size_t>(k)]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += static_cast<std::size_t>(n) + 1;
+  for (std::size_t i = 0; i < s.size();) {
+    if (!DecodeUtf8(s, &i)) return false;
   }
   return true;
 }

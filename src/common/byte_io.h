@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,5 +61,9 @@ class ByteReader {
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or values
 // above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+
+// Decodes the code point at s[*i] (*i < s.size()) and moves *i past it;
+// nullopt, *i unchanged, where `s` is not well-formed UTF-8 there.
+std::optional<std::uint32_t> DecodeUtf8(std::string_view s, std::size_t* i);
 
 }  // namespace weft

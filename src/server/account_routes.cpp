@@ -25,7 +25,7 @@ namespace {
 namespace json = boost::json;
 using auth::RouteRequirement;
 
-constexpr auth::StringRule kDisplayName{1, 100};
+constexpr auth::StringRule kDisplayName{1, 100, true, false, true};
 // Passwords are checked by CheckPasswordPolicy, not by length rules here.
 constexpr auth::StringRule kPasswordField{0, 100000, false, true};
 

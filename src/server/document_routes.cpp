@@ -19,7 +19,7 @@ namespace json = boost::json;
 using auth::Role;
 using auth::RouteRequirement;
 
-constexpr auth::StringRule kTitle{1, 200};
+constexpr auth::StringRule kTitle{1, 200, true, false, true};
 
 json::object DocumentJson(const store::DocumentInfo& d) {
   json::object o{{"id", d.id},

@@ -25,7 +25,7 @@ namespace json = boost::json;
 using auth::Role;
 using auth::RouteRequirement;
 
-constexpr auth::StringRule kWorkspaceName{1, 100};
+constexpr auth::StringRule kWorkspaceName{1, 100, true, false, true};
 
 json::object WorkspaceJson(const store::Workspace& w, Role role) {
   return {{"id", w.id},
