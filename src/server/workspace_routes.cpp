@@ -393,6 +393,14 @@ HttpResponse AcceptInvitation(ApiContext& api, ApiCall& call) {
                          call.request.request_id);
   }
   if (outcome != auth::SingleUseOutcome::kAccept) return not_found();
+  // For the address it was sent to (both are stored lower-cased): a link
+  // that reaches someone else, forwarded or leaked, lets nobody else in.
+  if (call.user->email != inv->email) {
+    return ErrorResponse(403, "invitation_for_another_account",
+                         "this invitation was sent to another email "
+                         "address; sign in with that one",
+                         call.request.request_id);
+  }
   Status s = api.metadata->AcceptInvitation(*hash, call.user_id(), NowMs(api));
   if (s.code() == StatusCode::kAlreadyExists) {
     return ErrorResponse(409, "already_member",

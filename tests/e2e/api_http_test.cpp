@@ -688,6 +688,9 @@ TEST_F(ApiTest, InvitationsAreAcceptedOnceAndRevocable) {
   ASSERT_EQ(inv.status, 201);
   std::string accept = "/api/v1/invitations/" + inv.Str("token") + "/accept";
   ExpectError(Call("POST", accept), 401, "unauthenticated");
+  // Only the account of the address it was sent to may use it.
+  ExpectError(Call("POST", accept, "", cat.access), 403,
+              "invitation_for_another_account");
   auto joined = Call("POST", accept, "", bob.access);
   ASSERT_EQ(joined.status, 200) << joined.body;
   EXPECT_EQ(joined.Str("role"), "editor");
