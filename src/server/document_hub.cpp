@@ -436,8 +436,8 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
           " sequence numbers for " + std::to_string(total) + " changes");
     }
     if (!result.ok()) {
-      // Nothing of the batch is durable: take it out of the model and tell
-      // the submitters; their clients resend (ids make that idempotent).
+      // Not acknowledged: tell the submitters; their clients resend (ids
+      // make that idempotent).
       for (auto& b : done) {
         if (auto s = b.from.lock()) {
           s->Send(
@@ -445,9 +445,16 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
                                 "not stored: " + result.status().message())));
         }
       }
-      if (Status r = live->Rebuild(models_, false); !r.ok()) {
-        Drop(*live, proto::ErrorCode::kUnavailable, r.message());
-      }
+      // Some or all of the batch may be durable all the same (a
+      // connection lost during COMMIT): only the log knows. Carrying on
+      // from memory would number later changes past a hole and snapshot
+      // a model without changes the log holds. So the document is
+      // dropped (every subscriber gets unsubscribed 503 and subscribes
+      // again) and loaded again from the log; resends are then
+      // acknowledged with the seqs the log gave them, if it did.
+      Drop(*live, proto::ErrorCode::kUnavailable,
+           "a write failed and its outcome is unknown; subscribe again and "
+           "resend what is not acknowledged");
     } else {
       const auto& seqs = *result;
       std::size_t k = 0;

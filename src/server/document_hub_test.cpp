@@ -17,8 +17,21 @@ namespace {
 
 using testing::ListModelFactory;
 
+// A memory log whose appends a subclass intercepts.
+class WrappedLog : public DocumentLog {
+ public:
+  void SaveSnapshot(const std::string& doc, StoredSnapshot s,
+                    SnapshotDone done) override {
+    inner.SaveSnapshot(doc, std::move(s), std::move(done));
+  }
+  Result<DocumentHistory> Read(const std::string& doc) override {
+    return inner.Read(doc);
+  }
+  MemoryDocumentLog inner;
+};
+
 // Holds appends until Release(), to see what happens before durability.
-class HeldLog : public DocumentLog {
+class HeldLog : public WrappedLog {
  public:
   void Append(const std::string& doc, std::vector<ChangeToLog> changes,
               AppendDone done) override {
@@ -26,13 +39,6 @@ class HeldLog : public DocumentLog {
                      done = std::move(done)]() mutable {
       inner.Append(doc, std::move(changes), std::move(done));
     });
-  }
-  void SaveSnapshot(const std::string& doc, StoredSnapshot s,
-                    SnapshotDone done) override {
-    inner.SaveSnapshot(doc, std::move(s), std::move(done));
-  }
-  Result<DocumentHistory> Read(const std::string& doc) override {
-    return inner.Read(doc);
   }
   // Completes the oldest held append; false when none is held.
   bool Release() {
@@ -42,7 +48,6 @@ class HeldLog : public DocumentLog {
     f();
     return true;
   }
-  MemoryDocumentLog inner;
 
  private:
   std::deque<std::function<void()>> held_;
@@ -320,11 +325,73 @@ TEST_F(DocumentHubTest, FailedAppendAcknowledgesNothingAndRetrySucceeds) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].code,
             static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
-  // The model forgot the change, so the client's resend is accepted.
+  // The document is loaded again from the log, which does not have it:
+  // everyone subscribes again, and the client's resend is accepted.
+  for (auto* r : {a.get(), b.get()}) {
+    ASSERT_EQ(r->All<proto::Unsubscribed>().size(), 1u);
+    EXPECT_EQ(r->All<proto::Unsubscribed>()[0].code,
+              static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
+  }
   EXPECT_EQ(*hub_.ContentJson("doc"), "[]");
+  a = Join(3);
+  b = Join(4);
   EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(1, 0, "x")}));
   EXPECT_EQ(a->All<proto::Ack>().at(0).entries[0].server_seq, 1u);
   EXPECT_EQ(b->All<proto::Ops>().size(), 1u);
+}
+
+// A log that stores the first batch and reports a failure all the same,
+// as a connection lost while COMMIT was on its way does.
+class UnknownOutcomeLog : public WrappedLog {
+ public:
+  void Append(const std::string& doc, std::vector<ChangeToLog> changes,
+              AppendDone done) override {
+    bool lie = !lied_;
+    lied_ = true;
+    inner.Append(
+        doc, std::move(changes),
+        [lie, done = std::move(done)](Result<std::vector<std::uint64_t>> r) {
+          if (lie) {
+            done(Status::Unavailable("commit: server closed the connection"));
+          } else {
+            done(std::move(r));
+          }
+        });
+  }
+
+ private:
+  bool lied_ = false;
+};
+
+TEST_F(DocumentHubTest, AnAppendOfUnknownOutcomeIsReadBackFromTheLog) {
+  UnknownOutcomeLog log;
+  DocumentHub hub(log, models_);
+  auto a = std::make_shared<Recorder>(1);
+  auto b = std::make_shared<Recorder>(2);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // stored at 1
+  EXPECT_EQ(a->All<proto::Error>().size(), 1u);
+  EXPECT_EQ(b->All<proto::Unsubscribed>().size(), 1u);
+  // b carries on (subscribing again) before a resends: its change comes
+  // after x in the log, and the hub must know x is there.
+  b = std::make_shared<Recorder>(3);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  EXPECT_EQ(b->All<proto::Ops>().at(0).changes, std::vector{C(1, 0, "x")});
+  EXPECT_FALSE(hub.Submit("doc", b.get(), {C(2, 0, "y")}));
+  EXPECT_EQ(b->All<proto::Ack>().at(0).entries[0].server_seq, 2u);
+  a = std::make_shared<Recorder>(4);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // the resend
+  EXPECT_EQ(a->All<proto::Ack>().at(0).entries[0].server_seq, 1u);
+  EXPECT_EQ(*hub.ContentJson("doc"), "[\"x\",\"y\"]");
+  // A newcomer gets the log's two changes under their seqs.
+  auto c = std::make_shared<Recorder>(5);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, c).ok());
+  auto ops = c->All<proto::Ops>();
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].first_seq, 1u);
+  EXPECT_EQ(ops[0].changes, (std::vector{C(1, 0, "x"), C(2, 0, "y")}));
 }
 
 TEST_F(DocumentHubTest, ResumeSendsExactlyWhatIsMissing) {

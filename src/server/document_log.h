@@ -59,8 +59,10 @@ class DocumentLog {
   // (client_id, first_seq) is not yet logged gets the next sequence number,
   // contiguous and gap-free; one already logged is not stored again and
   // keeps its original number. `done` runs exactly once, only after the
-  // batch is durable, with one sequence number per change in order; on
-  // failure nothing of the batch is durable. Appends to one document
+  // batch is durable, with one sequence number per change in order. On
+  // failure the outcome may be unknown: a connection lost during COMMIT
+  // leaves the batch durable or not, so the caller must read the log
+  // again before it trusts what it holds. Appends to one document
   // complete in the order they were called.
   virtual void Append(const std::string& doc, std::vector<ChangeToLog> changes,
                       AppendDone done) = 0;
