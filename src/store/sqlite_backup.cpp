@@ -27,8 +27,22 @@ Status Open(const std::string& path, int flags, int busy_ms, Db& out) {
   return Status::Ok();
 }
 
-// Copies every page of `from` into `to` in steps.
+// Copies every page of `from` into `to` in steps, all from one read
+// transaction of `from`: a live store (WAL) keeps taking commits meanwhile,
+// and without it every step that saw one would start the copy again (a
+// busy server's backup never finished).
 Status Copy(sqlite3* from, sqlite3* to, const BackupOptions& options) {
+  char* err = nullptr;
+  int begun = sqlite3_exec(from, "BEGIN; SELECT count(*) FROM sqlite_schema",
+                           nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (begun != SQLITE_OK) {
+    return sqlite::Error(from, begun, "read transaction on the source");
+  }
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+  } end_read{from};
   sqlite3_backup* b = sqlite3_backup_init(to, "main", from, "main");
   if (b == nullptr) {
     return sqlite::Error(to, sqlite3_extended_errcode(to), "backup init");
@@ -57,6 +71,20 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
   if (std::filesystem::exists(dest)) {
     return Status::AlreadyExists("backup target " + dest + " exists");
   }
+  // A failed backup leaves no partial file behind (the next attempt would
+  // refuse the name).
+  struct RemoveUnlessKept {
+    const std::string& path;
+    bool keep = false;
+    ~RemoveUnlessKept() {
+      if (keep) return;
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+      std::filesystem::remove(path + "-journal", ec);
+      std::filesystem::remove(path + "-wal", ec);
+      std::filesystem::remove(path + "-shm", ec);
+    }
+  } partial{dest};
   {
     Db from, to;
     WEFT_RETURN_IF_ERROR(
@@ -85,7 +113,9 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
   check.path = dest;
   check.verify_on_open = true;
   auto store = OpenSqliteStore(check);
-  return store.ok() ? Status::Ok() : store.status();
+  if (!store.ok()) return store.status();
+  partial.keep = true;
+  return Status::Ok();
 }
 
 Status RestoreSqlite(const std::string& backup, const std::string& dest,
@@ -118,6 +148,13 @@ Status RestoreSqlite(const std::string& backup, const std::string& dest,
                                " is in use (stop weftd first)");
   }
   sqlite3_busy_timeout(to.db, options.busy_timeout_ms);
+  // A target in WAL mode cannot take pages of another size (a store made
+  // with other settings than the backup's): copy in rollback mode; weftd
+  // puts it back in WAL mode when it opens it.
+  rc =
+      sqlite3_exec(to.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return sqlite::Error(to.db, rc, "journal mode");
   return Copy(from.db, to.db, options);
 }
 

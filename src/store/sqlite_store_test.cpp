@@ -695,11 +695,16 @@ TEST(SqliteBackupTest, BacksUpALiveStoreConsistently) {
     }
   });
   int calls = 0;
+  int last_done = 0;
   BackupOptions bo;
   bo.pages_per_step = 1;
   bo.progress = [&](int done, int total) {
     ++calls;
     EXPECT_LE(done, total);
+    // The copy never goes back to the start (on a busy weftd every commit
+    // between two steps did that, and the backup never finished).
+    EXPECT_GE(done, last_done);
+    last_done = done;
   };
   Status s = BackupSqlite(opts.path, dir.path() + "/backup.db", bo);
   stop = true;
@@ -717,6 +722,43 @@ TEST(SqliteBackupTest, BacksUpALiveStoreConsistently) {
   auto report = CheckAcknowledged(**copy, docs, before);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->missing, 0u) << report->first_problem;
+}
+
+TEST(SqliteBackupTest, AFailedBackupLeavesNoFileBehind) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/garbage.db") << std::string(8192, 'x');
+  Status s = BackupSqlite(dir.path() + "/garbage.db", dir.path() + "/b.db");
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/b.db"));
+}
+
+TEST(SqliteBackupTest, RestoresABackupWithOtherPagesIntoAStoreInWalMode) {
+  TempDir dir;
+  SqliteOptions old_opts;
+  old_opts.path = dir.path() + "/old.db";
+  {
+    // A store made with 4 KiB pages (what weft made before 2 KiB).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old_opts.path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; "
+                           "CREATE TABLE t(x); DROP TABLE t;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = OpenSqliteStore(old_opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE(AppendOp(**store, "d", {1, 1}).ok());
+  }
+  ASSERT_TRUE(BackupSqlite(old_opts.path, dir.path() + "/b.db").ok());
+  SqliteOptions opts;  // a store the current weftd made, then stopped
+  opts.path = dir.path() + "/new.db";
+  ASSERT_TRUE(OpenSqliteStore(opts).ok());
+  Status s = RestoreSqlite(dir.path() + "/b.db", opts.path);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(*(*store)->LastSeq("d"), 1);
 }
 
 TEST(SqliteBackupTest, RestoreBringsBackTheBackedUpState) {
