@@ -167,7 +167,15 @@ class MemoryStore final : public Store {
                                     std::to_string(i + 1));
         }
       }
-      if (doc.snapshots.empty()) continue;
+      if (doc.snapshots.empty()) {
+        for (const MemOp& op : doc.ops) {
+          if (op.compacted) {
+            return CompactedWithoutSnapshot(
+                id, Status::NotFound("no snapshot of " + id));
+          }
+        }
+        continue;
+      }
       const Snapshot& s = doc.snapshots.rbegin()->second;
       for (std::size_t i = static_cast<std::size_t>(s.last_included_seq);
            i < doc.ops.size(); ++i) {

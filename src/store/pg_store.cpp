@@ -149,7 +149,8 @@ const std::vector<pg::StatementDef>& Statements() {
        "SELECT count(*)::bigint FROM ops WHERE doc_id = $1::text AND"
        " seq > $2::bigint AND payload IS NULL"},
       {"ops_shape",
-       "SELECT doc_id, count(*)::bigint, min(seq), max(seq) FROM ops"
+       "SELECT doc_id, count(*)::bigint, min(seq), max(seq),"
+       " (count(*) - count(payload))::bigint FROM ops"
        " GROUP BY doc_id ORDER BY doc_id"},
       {"snapshot_docs",
        "SELECT DISTINCT doc_id FROM snapshots ORDER BY doc_id"},
@@ -360,6 +361,10 @@ class PgStore final : public Store {
             "document " + doc + ": seqs not contiguous (" + std::to_string(n) +
             " ops, seq " + std::to_string(lo) + ".." + std::to_string(hi) +
             ")");
+      }
+      if (shape->Int(i, 4) > 0) {
+        auto snap = LatestSnapshotOn(*c, doc);
+        if (!snap.ok()) return CompactedWithoutSnapshot(doc, snap.status());
       }
     }
     auto docs = c->Exec("snapshot_docs");

@@ -283,7 +283,8 @@ class SqliteStore final : public Store {
     Stmt shape;
     WEFT_RETURN_IF_ERROR(shape.Prepare(db_,
                                        "SELECT doc_id, count(*), min(seq), "
-                                       "max(seq) FROM ops GROUP BY doc_id"));
+                                       "max(seq), count(*) - count(payload) "
+                                       "FROM ops GROUP BY doc_id"));
     Use u(shape);
     for (;;) {
       auto row = u.Step();
@@ -296,6 +297,10 @@ class SqliteStore final : public Store {
             "document " + doc + ": seqs not contiguous (" + std::to_string(n) +
             " ops, seq " + std::to_string(lo) + ".." + std::to_string(hi) +
             ")");
+      }
+      if (u.ColInt(4) > 0) {
+        auto snap = LatestSnapshotLocked(doc);
+        if (!snap.ok()) return CompactedWithoutSnapshot(doc, snap.status());
       }
     }
     Stmt docs;

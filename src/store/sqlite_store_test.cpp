@@ -724,6 +724,34 @@ TEST(SqliteBackupTest, BacksUpALiveStoreConsistently) {
   EXPECT_EQ(report->missing, 0u) << report->first_problem;
 }
 
+TEST(SqliteStoreTest, VerifyFindsCompactedOpsWithoutASnapshot) {
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/s.db";
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(AppendOp(**store, "d", {1, 1}).ok());
+    ASSERT_TRUE(AppendOp(**store, "d", {1, 2}).ok());
+    ASSERT_TRUE((*store)->SaveSnapshot({"d", 1, 0, "s1"}).ok());
+    ASSERT_TRUE((*store)->Compact("d", 1).ok());
+    EXPECT_TRUE((*store)->Verify(nullptr).ok());
+  }
+  // The snapshot row lost (damage, or a bad manual edit): op 1 can no
+  // longer be loaded, which the check on open must say.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(opts.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "DELETE FROM snapshots", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok());
+  Status s = (*store)->Verify(nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_NE(s.message().find("no snapshot"), std::string::npos) << s.message();
+}
+
 TEST(SqliteBackupTest, AFailedBackupLeavesNoFileBehind) {
   TempDir dir;
   std::ofstream(dir.path() + "/garbage.db") << std::string(8192, 'x');

@@ -11,6 +11,14 @@ Status CheckAppendArguments(std::string_view doc_id,
   return Status::Ok();
 }
 
+Status CompactedWithoutSnapshot(const std::string& doc,
+                                const Status& no_snapshot) {
+  if (no_snapshot.code() != StatusCode::kNotFound) return no_snapshot;
+  return Status::Corruption("document " + doc +
+                            ": ops are compacted but it has no snapshot to "
+                            "load them from");
+}
+
 Status CheckDocumentDump(const DocumentDump& dump) {
   if (dump.doc_id.empty()) return Status::InvalidArgument("empty document id");
   if (dump.compacted.size() != dump.ops.size()) {

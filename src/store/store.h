@@ -109,6 +109,12 @@ struct DocumentDump {
   friend bool operator==(const DocumentDump&, const DocumentDump&) = default;
 };
 
+// What Verify answers for a document whose ops are compacted while
+// `no_snapshot` (LatestSnapshot's answer) says it has no snapshot to load
+// them from: kCorruption, or that error when it is not kNotFound.
+Status CompactedWithoutSnapshot(const std::string& doc,
+                                const Status& no_snapshot);
+
 // kInvalidArgument unless `dump` is self-consistent: seqs 1..n, unique op
 // ids, compacted ops a prefix covered by the snapshot, snapshot within 1..n.
 Status CheckDocumentDump(const DocumentDump& dump);
