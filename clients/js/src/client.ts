@@ -31,7 +31,7 @@ export interface WeftClientOptions {
   indexedDB?: IDBFactory;
   /** The IDBKeyRange that goes with `indexedDB` (default globalThis.IDBKeyRange). */
   IDBKeyRange?: typeof IDBKeyRange;
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; welcomeTimeoutMs?: number };
   presenceThrottleMs?: number;
   persistSession?: boolean;
 }
@@ -74,6 +74,7 @@ export class WeftClient {
         refresh: () => this.auth.refresh(),
         initialDelayMs: opts.reconnect?.initialDelayMs ?? 500,
         maxDelayMs: opts.reconnect?.maxDelayMs ?? 30_000,
+        welcomeTimeoutMs: opts.reconnect?.welcomeTimeoutMs,
       },
       {
         open: () => {

@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   refresh(): Promise<boolean>;
   initialDelayMs: number;
   maxDelayMs: number;
+  /** A connection not welcomed this long after it was opened is dropped and tried again. */
+  welcomeTimeoutMs?: number;
 }
 
 export interface ConnectionEvents {
@@ -29,6 +31,8 @@ export interface ConnectionEvents {
 }
 
 const kPingEveryMs = 20_000;
+/** Default of ConnectionOptions.welcomeTimeoutMs. */
+const kWelcomeTimeoutMs = 15_000;
 /** No message for this long (pings included): the connection is dead. */
 const kSilenceMs = 50_000;
 
@@ -100,6 +104,15 @@ export class Connection {
     const ws = new this.opts.WebSocket(this.opts.url, 'weft.v1');
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    // Until `welcome` nothing else watches the connection (the pings start
+    // then): a handshake that hangs (a half-open TCP connection, a proxy,
+    // a server going down) would keep the client offline for good.
+    const welcomeTimer = setTimeout(() => {
+      if (this.ws !== ws || this.welcomed) return;
+      this.drop(4000);
+      this.scheduleRetry();
+    }, this.opts.welcomeTimeoutMs ?? kWelcomeTimeoutMs);
+    (welcomeTimer as { unref?: () => void }).unref?.();
     ws.onopen = () => {
       ws.send(encodeClient({ type: 'hello', version: PROTOCOL_VERSION, token, clientName: this.opts.clientName }));
     };
@@ -117,6 +130,7 @@ export class Connection {
       this.handle(m);
     };
     ws.onclose = (ev: CloseEvent) => {
+      clearTimeout(welcomeTimer);
       if (this.ws !== ws) return;
       void this.closed(ev.code);
     };

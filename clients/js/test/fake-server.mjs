@@ -11,6 +11,8 @@ export class FakeServer {
     this.received = [];
     this.waiters = [];
     this.sessionId = 0;
+    /** Sockets opened while this is above 0 never open (a hanging handshake); each takes one. */
+    this.hangNext = 0;
     this.WebSocket = this.makeWebSocketClass();
     this.fetch = this.fakeFetch.bind(this);
   }
@@ -25,6 +27,10 @@ export class FakeServer {
         this.open = true;
         this.index = server.sockets.length;
         server.sockets.push(this);
+        if (server.hangNext > 0) {
+          server.hangNext--;
+          return;
+        }
         setTimeout(() => this.onopen?.({}), 0);
       }
       send(bytes) {

@@ -126,24 +126,26 @@ test('edits the server lost when restored from a backup are sent again by the cl
   await within(tb.whenSynced(), 'tb to sync');
   const data = path.join(server.dir, 'data');
   const backup = path.join(server.dir, 'backup');
-  await server.stop('SIGTERM');
+  const diagnose = (e) => {
+    throw new Error(`${e.message}; status ${b.status}, pending ${tb.pending}, events ${JSON.stringify(seen)}\n${server.log().slice(-3000)}`);
+  };
+  // Copies of a stopped (killed: crash-consistent) store.
+  await server.stop();
   fs.cpSync(data, backup, { recursive: true }); // the backup: an empty document
   await server.start();
-  await eventually(() => b.status === 'online', 'reconnected', 10000);
+  await eventually(() => b.status === 'online', 'reconnected', 20000).catch(diagnose);
   tb.insert(0, 'abc');
-  await within(tb.whenSynced(), '"abc" acknowledged').catch((e) => {
-    throw new Error(`${e.message}; status ${b.status}, pending ${tb.pending}, events ${JSON.stringify(seen)}\n${server.log().slice(-3000)}`);
-  });
+  await within(tb.whenSynced(), '"abc" acknowledged').catch(diagnose);
 
-  await server.stop('SIGTERM');
+  await server.stop();
   fs.rmSync(data, { recursive: true, force: true });
   fs.cpSync(backup, data, { recursive: true }); // restored: "abc" is gone
   await server.start();
-  await eventually(() => b.status === 'online', 'reconnected');
+  await eventually(() => b.status === 'online', 'reconnected', 20000).catch(diagnose);
   const rejected = [];
   tb.on('rejected', (e) => rejected.push(e.code));
   tb.insert(3, 'd');
-  await within(tb.whenSynced(), '"d" acknowledged');
+  await within(tb.whenSynced(), '"d" acknowledged').catch(diagnose);
   assert.deepEqual(rejected, [], 'nothing rolled back');
   assert.equal(tb.value(), 'abcd');
   assert.equal((await b.api.documents.content(t.doc)).text, 'abcd', 'the server has "abc" again');

@@ -744,3 +744,21 @@ test('a refresh that races a password change keeps the session the change starte
     await client.close();
   }
 });
+
+test('a connection whose handshake hangs is dropped and tried again', async () => {
+  const fake = new FakeServer();
+  fake.hangNext = 1;
+  const client = await WeftClient.create({
+    url: 'http://127.0.0.1:9',
+    storage: 'memory',
+    WebSocket: fake.WebSocket,
+    fetch: fake.fetch,
+    loadEngine: async () => engine,
+    reconnect: { initialDelayMs: 10, maxDelayMs: 20, welcomeTimeoutMs: 100 },
+  });
+  await client.auth.signIn({ email: 'a@example.com', password: 'x' });
+  await eventually(() => client.status === 'online', 'online through a second socket', 3000);
+  assert.equal(fake.sockets.length, 2);
+  assert.equal(fake.sockets[0].open, false, 'the hanging one was closed');
+  await client.close();
+});
