@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <mutex>
@@ -120,7 +121,8 @@ std::optional<HttpResponse> LookUpScope(ApiContext& api, ApiScope scope,
 }
 
 HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
-                           const ApiHandler& handler) {
+                           const ApiHandler& handler,
+                           const std::vector<std::string>& secret_fields) {
   std::string key = call.request.Header("idempotency-key");
   if (key.empty() || !call.principal) return handler(api, call);
   if (key.size() > 255) {
@@ -173,6 +175,17 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
     record.request_hash = hash;
     record.status_code = response.status;
     record.response_body = response.body;
+    if (!secret_fields.empty()) {
+      boost::system::error_code ec;
+      boost::json::value body = boost::json::parse(response.body, ec);
+      if (!ec && body.is_object()) {
+        for (const auto& field : secret_fields) {
+          if (body.as_object().contains(field))
+            body.as_object()[field] = nullptr;
+        }
+        record.response_body = boost::json::serialize(body);
+      }
+    }
     record.created_ms = NowMs(api);
     // A concurrent twin may have stored first (kAlreadyExists); both
     // created something then. Rare, and the first record wins for retries.
@@ -256,7 +269,9 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
       }
       call.body = std::move(*body);
     }
-    if (spec.idempotent) return RunIdempotent(api, call, handler);
+    if (spec.idempotent) {
+      return RunIdempotent(api, call, handler, spec.secret_fields);
+    }
     return handler(api, call);
   };
   HttpResponse response = answer();

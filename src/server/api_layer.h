@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/authorize.h"
 #include "auth/field_errors.h"
@@ -56,6 +57,10 @@ struct ApiRouteSpec {
   ApiLimit limit = ApiLimit::kPerUser;
   // Honour Idempotency-Key (POSTs that create something).
   bool idempotent = false;
+  // Top-level response fields that hold a secret (an invitation's token
+  // and link): the stored copy for Idempotency-Key replays has them as
+  // null, so the secret is never at rest in the database.
+  std::vector<std::string> secret_fields = {};
 };
 
 // Everything the layer established about an authorised call.

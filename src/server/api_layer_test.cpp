@@ -251,6 +251,34 @@ TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
       201);
 }
 
+TEST_F(ApiLayerTest, AnInvitationsTokenIsNotStoredForReplays) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  auto ws = Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token);
+  ASSERT_EQ(ws.status, 201);
+  std::string path = "/api/v1/workspaces/" +
+                     Str(json::parse(ws.body).as_object(), "id") +
+                     "/invitations";
+  HeaderMap key{{"idempotency-key", "inv"}};
+  std::string body = R"({"email":"bob@example.com","role":"editor"})";
+  auto first = Call("POST", path, body, token, key);
+  ASSERT_EQ(first.status, 201) << first.body;
+  std::string secret = Str(json::parse(first.body).as_object(), "token");
+  ASSERT_FALSE(secret.empty());
+  auto record = metadata_.GetIdempotencyRecord(
+      Str(ann.at("user").as_object(), "id"), path + "#inv");
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->response_body.find(secret), std::string::npos);
+  // The replay is the same invitation, without its token (it went by mail).
+  auto again = Call("POST", path, body, token, key);
+  ASSERT_EQ(again.status, 201);
+  auto replayed = json::parse(again.body).as_object();
+  EXPECT_TRUE(replayed.at("token").is_null());
+  EXPECT_TRUE(replayed.at("url").is_null());
+  EXPECT_EQ(Str(replayed, "id"),
+            Str(json::parse(first.body).as_object(), "id"));
+}
+
 TEST_F(ApiLayerTest, IdempotencyKeysAreForgottenAfterADay) {
   auto ann = Register("ann");
   std::string token = Str(ann, "access_token");

@@ -504,10 +504,15 @@ void AddWorkspaceRoutes(Router& router, ApiContext& api) {
       router, api,
       {"POST", "/api/v1/workspaces/{id}/transfer-ownership", owner, kWs},
       TransferOwnership);
-  AddApiRoute(
-      router, api,
-      {"POST", "/api/v1/workspaces/{id}/invitations", owner, kWs, kUser, true},
-      CreateInvitation);
+  AddApiRoute(router, api,
+              {"POST",
+               "/api/v1/workspaces/{id}/invitations",
+               owner,
+               kWs,
+               kUser,
+               true,
+               {"token", "url"}},
+              CreateInvitation);
   AddApiRoute(router, api,
               {"GET", "/api/v1/workspaces/{id}/invitations", owner, kWs},
               ListInvitations);

@@ -40,8 +40,9 @@ export interface Invitation {
 }
 export interface InvitationCreated {
   id: string;
-  token: string;
-  url: string;
+  /** Null in a replayed answer (Idempotency-Key): the token is never stored; the invitation mail has it. */
+  token: string | null;
+  url: string | null;
   role: Role;
   expires_at: string;
 }

@@ -31,6 +31,13 @@ export async function members(app: HTMLElement, wsId: string): Promise<void> {
     err.clear();
     try {
       const inv = await api.members.invite(wsId, email.value, role.value as api.Role);
+      if (inv.token === null) {
+        // A replayed answer (the first was lost): the link went by mail only.
+        mount(link, h('p', {}, `Invitation for ${email.value} (${inv.role}) sent by email.`));
+        email.value = '';
+        await refresh();
+        return;
+      }
       const url = `${location.origin}/invitations/${inv.token}`;
       const out = h('input', { readOnly: true, value: url, 'aria-label': 'Invitation link', class: 'grow' });
       const copy = h('button', { type: 'button' }, 'Copy link');
