@@ -54,6 +54,11 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   api.context.document_content = [h = rt->hub.get()](const std::string& id) {
     return h->ContentJson(id);
   };
+  api.context.purge_document = [h = rt->hub.get(),
+                                s = api.store.get()](const std::string& id) {
+    h->Forget(id);
+    return s->DeleteDocument(id);
+  };
   return rt;
 }
 

@@ -61,6 +61,10 @@ struct ApiContext {
   // (GET /api/v1/documents/{id}/content). Empty = not served (503).
   std::function<Result<std::string>(const std::string& doc_id)>
       document_content;
+  // Deletes a document's content for good (its workspace was deleted):
+  // the sync layer forgets it, then the store drops its ops and
+  // snapshots. Empty = the content stays in the store.
+  std::function<Status(const std::string& doc_id)> purge_document;
   // Whether the store is reachable and migrated (GET /readyz). Empty =
   // always ready.
   std::function<Status()> check_ready;

@@ -229,6 +229,50 @@ TEST_F(ApiLayerTest, MembershipChangesAreReportedToTheHook) {
   EXPECT_EQ(changed_.size(), 2u) << "both members";
 }
 
+TEST_F(ApiLayerTest, DeletingAWorkspaceDeletesTheContentOfEveryDocument) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  std::vector<std::string> purged;
+  api_.purge_document = [&](const std::string& id) {
+    purged.push_back(id);
+    return Status::Ok();
+  };
+  std::string ws =
+      Str(json::parse(
+              Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token).body)
+              .as_object(),
+          "id");
+  std::vector<std::string> docs;
+  for (const char* title : {"a", "b"}) {
+    auto d = Call("POST", "/api/v1/workspaces/" + ws + "/documents",
+                  std::string(R"({"kind":"text","title":")") + title + R"("})",
+                  token);
+    ASSERT_EQ(d.status, 201) << d.body;
+    docs.push_back(Str(json::parse(d.body).as_object(), "id"));
+  }
+  // One in the trash: its content goes too.
+  ASSERT_EQ(Call("DELETE", "/api/v1/documents/" + docs[1], "", token).status,
+            204);
+  ASSERT_EQ(Call("DELETE", "/api/v1/workspaces/" + ws, "", token).status, 204);
+  std::sort(purged.begin(), purged.end());
+  std::sort(docs.begin(), docs.end());
+  EXPECT_EQ(purged, docs);
+  // A failure is not hidden behind a 204.
+  std::string ws2 =
+      Str(json::parse(
+              Call("POST", "/api/v1/workspaces", R"({"name":"V"})", token).body)
+              .as_object(),
+          "id");
+  ASSERT_EQ(Call("POST", "/api/v1/workspaces/" + ws2 + "/documents",
+                 R"({"kind":"text","title":"c"})", token)
+                .status,
+            201);
+  api_.purge_document = [](const std::string&) {
+    return Status::Unavailable("store down");
+  };
+  EXPECT_EQ(Call("DELETE", "/api/v1/workspaces/" + ws2, "", token).status, 500);
+}
+
 TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
   auto ann = Register("ann");
   std::string token = Str(ann, "access_token");

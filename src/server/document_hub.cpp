@@ -168,6 +168,24 @@ void DocumentHub::WaitForAppends() {
   }
 }
 
+void DocumentHub::Forget(const std::string& doc) {
+  auto live = Find(doc);
+  if (!live) return;
+  {
+    std::lock_guard lock(live->mu);
+    if (!live->unloaded) {
+      Drop(*live, proto::ErrorCode::kAccessRemoved, "the document was deleted");
+    }
+  }
+  for (int i = 0; i < 30000; ++i) {
+    {
+      std::lock_guard lock(live->mu);
+      if (!live->appending) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 void DocumentHub::Shutdown() {
   WaitForAppends();
   for (auto& live : AllLive()) {

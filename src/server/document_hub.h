@@ -112,6 +112,12 @@ class DocumentHub {
   // are subscribed then.
   void Shutdown();
 
+  // For a document whose content is about to be deleted (its workspace
+  // was): unsubscribes whoever is still subscribed (410), forgets it, and
+  // returns once no append of it is in flight (up to 30 s), so that
+  // nothing writes to it after the caller deletes it.
+  void Forget(const std::string& doc);
+
   // Subscribes `sub` with `role`, loading the document if needed, and sends
   // it `subscribed`, what it misses after `since_seq` (the stored snapshot
   // when it is further behind than the log kept in memory), and `synced`.

@@ -154,6 +154,20 @@ TEST_F(DocumentHubTest, NothingIsAcknowledgedOrBroadcastBeforeDurable) {
   EXPECT_FALSE(held.Release());
 }
 
+// Completes the held append from another thread 50 ms from now, as a
+// store's commit would; `done` once it has.
+struct LateCommit {
+  explicit LateCommit(HeldLog& held)
+      : thread([this, &held] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          held.Release();
+          done = true;
+        }) {}
+  ~LateCommit() { thread.join(); }
+  std::atomic<bool> done{false};
+  std::thread thread;
+};
+
 TEST_F(DocumentHubTest, ShutdownWaitsForAppendsThenLetsGoOfSubscribers) {
   HeldLog held;
   DocumentHub hub(held, models_);
@@ -162,18 +176,33 @@ TEST_F(DocumentHubTest, ShutdownWaitsForAppendsThenLetsGoOfSubscribers) {
   EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
   EXPECT_GT(a.use_count(), 1);
   // The commit ends on the store's thread while the server shuts down.
-  std::atomic<bool> committed{false};
-  std::thread store([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    held.Release();
-    committed = true;
-  });
-  hub.Shutdown();
-  EXPECT_TRUE(committed.load()) << "returned before the append ended";
-  store.join();
+  {
+    LateCommit commit(held);
+    hub.Shutdown();
+    EXPECT_TRUE(commit.done.load()) << "returned before the append ended";
+  }
   EXPECT_EQ(a->All<proto::Ack>().size(), 1u);
   EXPECT_EQ(a.use_count(), 1) << "the hub holds no subscriber any more";
   EXPECT_EQ(held.inner.EntryCount("doc"), 1u);
+}
+
+TEST_F(DocumentHubTest, ForgetUnsubscribesAndWaitsForTheAppendInFlight) {
+  HeldLog held;
+  DocumentHub hub(held, models_);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
+  {
+    LateCommit commit(held);
+    hub.Forget("doc");
+    EXPECT_TRUE(commit.done.load()) << "returned before the append ended";
+  }
+  auto u = a->All<proto::Unsubscribed>();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kAccessRemoved));
+  EXPECT_EQ(hub.loaded_documents(), 0u);
+  hub.Forget("never loaded");  // nothing to do
 }
 
 TEST_F(DocumentHubTest, AFloodIsAppendedInBoundedSlices) {

@@ -134,10 +134,26 @@ HttpResponse RenameWorkspace(ApiContext& api, ApiCall& call) {
 HttpResponse DeleteWorkspace(ApiContext& api, ApiCall& call) {
   auto members = api.metadata->ListMembers(call.workspace_id);
   if (!members.ok()) return StatusError(members.status(), call.request);
+  auto docs = api.metadata->ListDocuments(call.workspace_id, true);
+  if (!docs.ok()) return StatusError(docs.status(), call.request);
   if (Status s = api.metadata->DeleteWorkspace(call.workspace_id); !s.ok()) {
     return StatusError(s, call.request);
   }
   for (const auto& m : *members) NotifyAccessChanged(api, m.user_id);
+  // The content goes too (after the metadata: nobody can subscribe any
+  // more). A failure leaves content no document row points to: the
+  // answer says so (500, in the request log), the workspace is gone.
+  if (api.purge_document) {
+    for (const auto& d : *docs) {
+      if (Status s = api.purge_document(d.id); !s.ok()) {
+        return ErrorResponse(500, "internal",
+                             "the workspace was deleted, but the content of "
+                             "document " +
+                                 d.id + " was not: " + s.message(),
+                             call.request.request_id);
+      }
+    }
+  }
   return NoContent();
 }
 

@@ -139,6 +139,12 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  Status DeleteDocument(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (MemDoc* doc = Find(doc_id)) *doc = MemDoc{};
+    return Status::Ok();
+  }
+
   Status Compact(std::string_view doc_id, std::int64_t through_seq) override {
     std::lock_guard<std::mutex> lock(mu_);
     MemDoc* doc = Find(doc_id);

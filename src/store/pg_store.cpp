@@ -139,6 +139,8 @@ const std::vector<pg::StatementDef>& Statements() {
       {"has_snapshot",
        "SELECT 1 FROM snapshots WHERE doc_id = $1::text AND"
        " last_included_seq = $2::bigint"},
+      {"delete_doc_ops", "DELETE FROM ops WHERE doc_id = $1::text"},
+      {"delete_doc_snapshots", "DELETE FROM snapshots WHERE doc_id = $1::text"},
       {"compact_ops",
        "UPDATE ops SET payload = NULL, parents = NULL WHERE doc_id = $1::text"
        " AND seq <= $2::bigint AND payload IS NOT NULL"},
@@ -323,6 +325,20 @@ class PgStore final : public Store {
     }
     WEFT_RETURN_IF_ERROR(txn.Commit());
     return out;
+  }
+
+  Status DeleteDocument(std::string_view doc_id) override {
+    auto c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    Txn txn(*c);
+    WEFT_RETURN_IF_ERROR(txn.Begin());
+    auto lock = c->Exec("lock_doc", Params().Text(doc_id));
+    if (!lock.ok()) return lock.status();
+    auto a = c->Exec("delete_doc_ops", Params().Text(doc_id));
+    if (!a.ok()) return a.status();
+    auto b = c->Exec("delete_doc_snapshots", Params().Text(doc_id));
+    if (!b.ok()) return b.status();
+    return txn.Commit();
   }
 
   Status Compact(std::string_view doc_id, std::int64_t through_seq) override {

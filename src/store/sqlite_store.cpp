@@ -249,6 +249,28 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Status DeleteDocument(std::string_view doc_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    WEFT_RETURN_IF_ERROR(SyncCommits());
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      for (const char* sql : {"DELETE FROM ops WHERE doc_id = ?",
+                              "DELETE FROM snapshots WHERE doc_id = ?"}) {
+        Stmt st;
+        WEFT_RETURN_IF_ERROR(st.Prepare(db_, sql));
+        Use u(st);
+        u.Text(1, doc_id);
+        WEFT_RETURN_IF_ERROR(u.Run());
+      }
+      return Status::Ok();
+    }();
+    if (!s.ok()) {
+      (void)Exec("ROLLBACK");
+      return s;
+    }
+    return Exec("COMMIT");
+  }
+
   Status Compact(std::string_view doc_id, std::int64_t through_seq) override {
     std::lock_guard<std::mutex> lock(mu_);
     WEFT_RETURN_IF_ERROR(SyncCommits());

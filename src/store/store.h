@@ -178,6 +178,11 @@ class Store {
   // snapshot with last_included_seq == through_seq is stored.
   virtual Status Compact(std::string_view doc_id, std::int64_t through_seq) = 0;
 
+  // Deletes every op row and snapshot of `doc_id`: its content, for good
+  // (its workspace was deleted). Ok when there is none. The caller makes
+  // sure nothing appends to it meanwhile.
+  virtual Status DeleteDocument(std::string_view doc_id) = 0;
+
   // --- recovery ---
 
   // Checks every document: seqs contiguous from 1, nothing after the latest

@@ -375,6 +375,27 @@ TYPED_TEST(StoreConformanceTest, RejectsSnapshotsOutsideTheLog) {
             StatusCode::kNotFound);
 }
 
+TYPED_TEST(StoreConformanceTest, DeleteDocumentRemovesItsContentOnly) {
+  std::vector<NewOp> batch;
+  for (std::uint64_t i = 1; i <= 6; ++i) batch.push_back(MakeOp(1, i));
+  ASSERT_TRUE(this->Append("gone", batch).ok());
+  ASSERT_TRUE(this->Append("kept", {MakeOp(1, 1)}).ok());
+  ASSERT_TRUE(this->store_->SaveSnapshot({"gone", 4, 0, "s4"}).ok());
+  ASSERT_TRUE(this->store_->Compact("gone", 4).ok());
+  ASSERT_TRUE(this->store_->DeleteDocument("gone").ok());
+  EXPECT_EQ(this->store_->LoadDocument("gone").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(*this->store_->LastSeq("gone"), 0);
+  EXPECT_EQ(this->store_->FindOp("gone", {1, 1}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(this->store_->LatestSnapshot("gone").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_TRUE(this->store_->DeleteDocument("gone").ok());   // again
+  EXPECT_TRUE(this->store_->DeleteDocument("never").ok());  // unknown
+  EXPECT_EQ(*this->store_->LastSeq("kept"), 1);
+  EXPECT_TRUE(this->store_->Verify(nullptr).ok());
+}
+
 TYPED_TEST(StoreConformanceTest, CompactionKeepsRetriesRecognised) {
   std::vector<NewOp> batch;
   for (std::uint64_t i = 1; i <= 6; ++i) batch.push_back(MakeOp(1, i));

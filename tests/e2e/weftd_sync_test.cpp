@@ -16,6 +16,7 @@
 #include "core/text_doc.h"
 #include "http_client.h"
 #include "process.h"
+#include "store/sqlite_store.h"
 
 namespace weft::testing {
 namespace {
@@ -622,6 +623,22 @@ TEST_F(WeftdSyncTest, APasswordChangeEndsTheLiveSessionsOfTheOldPassword) {
   Editor again = Connect(fresh, 33);
   again.Insert(doc_, 0, "hi");
   EXPECT_EQ(again.Await<proto::Ack>().entries.size(), 1u);
+}
+
+TEST_F(WeftdSyncTest, DeletingAWorkspaceDeletesItsDocumentsContent) {
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);
+  a.Insert(doc_, 0, "TOP-SECRET-CONTENT");
+  a.Await<proto::Ack>();
+  Call("DELETE", "/api/v1/workspaces/" + ws_, {}, alice_.token, 204);
+  Kill();
+  store::SqliteOptions opts;
+  opts.path = dir_ + "/data/weft.db";
+  auto store = store::OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(*(*store)->LastSeq(doc_), 0);
+  EXPECT_EQ((*store)->LoadDocument(doc_).status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(WeftdSyncTest, ShutdownPastTheGracePeriodWithALiveSessionExitsCleanly) {
