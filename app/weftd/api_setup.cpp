@@ -158,7 +158,8 @@ void AddApiOptions(CLI::App& app, weft::server::ServerConfig& config) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--document-retention", api.document_retention_s,
-                 "Seconds a deleted document can be restored")
+                 "Seconds a deleted document can be restored (then it is "
+                 "purged, content included)")
       ->envname("WEFT_DOCUMENT_RETENTION")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

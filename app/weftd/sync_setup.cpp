@@ -1,5 +1,7 @@
 #include "sync_setup.h"
 
+#include "server/api_routes.h"
+
 namespace weftd {
 
 std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
@@ -53,6 +55,10 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   };
   api.context.document_content = [h = rt->hub.get()](const std::string& id) {
     return h->ContentJson(id);
+  };
+  // Deleted documents past their retention go with the unload sweep.
+  rt->service->housekeeping = [ctx = &api.context] {
+    (void)weft::server::PurgeExpiredDocuments(*ctx);
   };
   api.context.purge_document = [h = rt->hub.get(),
                                 s = api.store.get()](const std::string& id) {

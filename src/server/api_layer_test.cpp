@@ -74,6 +74,31 @@ class ApiLayerTest : public ::testing::Test {
     return std::string(o.at(key).as_string());
   }
 
+  // A new workspace of the token's user, with a text document per title.
+  std::pair<std::string, std::vector<std::string>> WorkspaceWithDocs(
+      const std::string& token, std::vector<std::string> titles) {
+    auto w = Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token);
+    EXPECT_EQ(w.status, 201) << w.body;
+    std::string ws = Str(json::parse(w.body).as_object(), "id");
+    std::vector<std::string> ids;
+    for (const auto& title : titles) {
+      auto d = Call("POST", "/api/v1/workspaces/" + ws + "/documents",
+                    R"({"kind":"text","title":")" + title + R"("})", token);
+      EXPECT_EQ(d.status, 201) << d.body;
+      ids.push_back(Str(json::parse(d.body).as_object(), "id"));
+    }
+    return {ws, ids};
+  }
+
+  // Records the documents whose content the API purges.
+  std::vector<std::string> purged_;
+  void RecordPurges() {
+    api_.purge_document = [this](const std::string& id) {
+      purged_.push_back(id);
+      return Status::Ok();
+    };
+  }
+
   store::MemoryMetadata metadata_;
   auth::PasswordHasher hasher_;
   auth::AccessTokenCodec access_;
@@ -230,47 +255,50 @@ TEST_F(ApiLayerTest, MembershipChangesAreReportedToTheHook) {
 }
 
 TEST_F(ApiLayerTest, DeletingAWorkspaceDeletesTheContentOfEveryDocument) {
-  auto ann = Register("ann");
-  std::string token = Str(ann, "access_token");
-  std::vector<std::string> purged;
-  api_.purge_document = [&](const std::string& id) {
-    purged.push_back(id);
-    return Status::Ok();
-  };
-  std::string ws =
-      Str(json::parse(
-              Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token).body)
-              .as_object(),
-          "id");
-  std::vector<std::string> docs;
-  for (const char* title : {"a", "b"}) {
-    auto d = Call("POST", "/api/v1/workspaces/" + ws + "/documents",
-                  std::string(R"({"kind":"text","title":")") + title + R"("})",
-                  token);
-    ASSERT_EQ(d.status, 201) << d.body;
-    docs.push_back(Str(json::parse(d.body).as_object(), "id"));
-  }
+  std::string token = Str(Register("ann"), "access_token");
+  RecordPurges();
+  auto [ws, docs] = WorkspaceWithDocs(token, {"a", "b"});
   // One in the trash: its content goes too.
   ASSERT_EQ(Call("DELETE", "/api/v1/documents/" + docs[1], "", token).status,
             204);
   ASSERT_EQ(Call("DELETE", "/api/v1/workspaces/" + ws, "", token).status, 204);
-  std::sort(purged.begin(), purged.end());
+  std::sort(purged_.begin(), purged_.end());
   std::sort(docs.begin(), docs.end());
-  EXPECT_EQ(purged, docs);
+  EXPECT_EQ(purged_, docs);
   // A failure is not hidden behind a 204.
-  std::string ws2 =
-      Str(json::parse(
-              Call("POST", "/api/v1/workspaces", R"({"name":"V"})", token).body)
-              .as_object(),
-          "id");
-  ASSERT_EQ(Call("POST", "/api/v1/workspaces/" + ws2 + "/documents",
-                 R"({"kind":"text","title":"c"})", token)
-                .status,
-            201);
+  auto [ws2, docs2] = WorkspaceWithDocs(token, {"c"});
   api_.purge_document = [](const std::string&) {
     return Status::Unavailable("store down");
   };
   EXPECT_EQ(Call("DELETE", "/api/v1/workspaces/" + ws2, "", token).status, 500);
+}
+
+TEST_F(ApiLayerTest, DocumentsPastTheirRetentionArePurged) {
+  std::string token = Str(Register("ann"), "access_token");
+  RecordPurges();
+  auto [ws, ids] = WorkspaceWithDocs(token, {"old", "young", "kept"});
+  ASSERT_EQ(Call("DELETE", "/api/v1/documents/" + ids[0], "", token).status,
+            204);
+  clock_.Advance(api_.document_retention - std::chrono::hours(1));
+  token = Str(json::parse(Call("POST", "/api/v1/auth/login",
+                               R"({"email":"ann@example.com",)"
+                               R"("password":"correct horse battery"})")
+                              .body)
+                  .as_object(),
+              "access_token");
+  ASSERT_EQ(Call("DELETE", "/api/v1/documents/" + ids[1], "", token).status,
+            204);
+  auto none = PurgeExpiredDocuments(api_);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0u);
+  clock_.Advance(std::chrono::hours(2));  // the first is past its retention
+  auto one = PurgeExpiredDocuments(api_);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(*one, 1u);
+  EXPECT_EQ(purged_, std::vector<std::string>{ids[0]});
+  EXPECT_RCODE_NOT_FOUND(metadata_.GetDocument(ids[0]));
+  EXPECT_TRUE(metadata_.GetDocument(ids[1]).ok());  // still restorable
+  EXPECT_TRUE(metadata_.GetDocument(ids[2]).ok());
 }
 
 TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {

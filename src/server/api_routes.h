@@ -23,4 +23,11 @@ void AddApiSystemRoutes(Router& router, ApiContext& api,
 // All of the above. `api` must outlive `router`.
 void AddApiRoutes(Router& router, ApiContext& api, std::string openapi_json);
 
+// Deletes for good the documents soft-deleted longer ago than the
+// retention (they can no longer be restored): their content
+// (ApiContext::purge_document), then their row. Up to `limit` per call,
+// oldest first; returns how many went, or the first error.
+Result<std::size_t> PurgeExpiredDocuments(ApiContext& api,
+                                          std::size_t limit = 100);
+
 }  // namespace weft::server

@@ -475,6 +475,7 @@ void HttpServer::Run() {
             if (ec || s.stopping) co_return;
             s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
             if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
+            if (s.sync->housekeeping) s.sync->housekeeping();
           }
         },
         asio::detached);

@@ -51,6 +51,9 @@ struct SyncService {
   // "network", "idle_timeout", "slow_consumer", "token_expired",
   // "unauthenticated", "protocol_error", "too_large", "shutdown", "other".
   std::function<void(std::string_view reason)> on_disconnect;
+  // Run with every unload sweep (weftd: the retention purge of deleted
+  // documents). May be empty.
+  std::function<void()> housekeeping;
 };
 
 }  // namespace weft::server

@@ -284,6 +284,28 @@ Status MemoryMetadata::SoftDeleteDocument(std::string_view id,
   return Status::Ok();
 }
 
+Result<std::vector<DocumentInfo>> MemoryMetadata::ListDeletedBefore(
+    std::int64_t before_ms, std::size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DocumentInfo> out;
+  for (const auto& [id, d] : documents_) {
+    if (d.deleted_ms && *d.deleted_ms < before_ms) out.push_back(d);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return *a.deleted_ms < *b.deleted_ms;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Status MemoryMetadata::PurgeDocument(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto* d = FindIn(documents_, id);
+  if (d == nullptr || !d->deleted_ms) return Missing("deleted document");
+  documents_.erase(documents_.find(std::string(id)));
+  return Status::Ok();
+}
+
 Status MemoryMetadata::RestoreDocument(std::string_view id,
                                        std::int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -214,6 +214,13 @@ class MetadataStore {
   virtual Status SoftDeleteDocument(std::string_view id,
                                     std::int64_t now_ms) = 0;
   virtual Status RestoreDocument(std::string_view id, std::int64_t now_ms) = 0;
+  // Soft-deleted documents of every workspace deleted before `before_ms`,
+  // oldest first, at most `limit` (the retention purge).
+  virtual Result<std::vector<DocumentInfo>> ListDeletedBefore(
+      std::int64_t before_ms, std::size_t limit) = 0;
+  // Removes the row of a soft-deleted document for good. kNotFound when
+  // no soft-deleted document has that id (a restored one is kept).
+  virtual Status PurgeDocument(std::string_view id) = 0;
 
   // Activity. Returns the assigned id.
   virtual Result<std::int64_t> RecordActivity(const Activity& activity) = 0;

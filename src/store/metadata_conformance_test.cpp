@@ -292,6 +292,24 @@ TYPED_TEST(MetadataConformanceTest, DocumentsSoftDeleteAndRestore) {
   EXPECT_CODE(m.SoftDeleteDocument("nope", 1), kNotFound);
   EXPECT_CODE(m.RenameDocument("nope", "t", 1), kNotFound);
   EXPECT_RCODE(m.GetDocument("nope"), kNotFound);
+
+  // The retention purge: deleted before a time, oldest first, then gone.
+  ASSERT_TRUE(m.SoftDeleteDocument("d-c", 80).ok());
+  ASSERT_TRUE(m.SoftDeleteDocument("d-a", 90).ok());
+  auto old = m.ListDeletedBefore(85, 10);
+  ASSERT_TRUE(old.ok());
+  ASSERT_EQ(old->size(), 1u);
+  EXPECT_EQ((*old)[0].id, "d-c");
+  auto both = m.ListDeletedBefore(100, 10);
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0].id, "d-c");
+  EXPECT_EQ((*both)[1].id, "d-a");
+  EXPECT_EQ(m.ListDeletedBefore(100, 1)->size(), 1u);
+  EXPECT_CODE(m.PurgeDocument("d-b"), kNotFound);  // not deleted: kept
+  ASSERT_TRUE(m.PurgeDocument("d-c").ok());
+  EXPECT_RCODE(m.GetDocument("d-c"), kNotFound);
+  EXPECT_CODE(m.PurgeDocument("d-c"), kNotFound);
+  EXPECT_EQ(m.ListDocuments("w1", true)->size(), 2u);
 }
 
 TYPED_TEST(MetadataConformanceTest, ActivityPagesNewestFirst) {

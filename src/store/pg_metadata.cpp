@@ -198,6 +198,12 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
       {"m_delete_document",
        "UPDATE documents SET deleted_ms = $2::bigint, updated_ms = $2::bigint"
        " WHERE id = $1::text"},
+      {"m_list_deleted_before",
+       "SELECT id, workspace_id, kind, title, created_by, created_ms,"
+       " updated_ms, deleted_ms FROM documents WHERE deleted_ms < $1::bigint"
+       " ORDER BY deleted_ms LIMIT $2::bigint"},
+      {"m_purge_document",
+       "DELETE FROM documents WHERE id = $1::text AND deleted_ms IS NOT NULL"},
       {"m_restore_document",
        "UPDATE documents SET deleted_ms = NULL, updated_ms = $2::bigint WHERE"
        " id = $1::text"},
@@ -258,6 +264,20 @@ Result<Invitation> ReadInvitation(const Res& r, int i) {
   if (!r.IsNull(i, 8)) inv.accepted_ms = r.Int(i, 8);
   return inv;
 }
+Result<DocumentInfo> ReadDocument(const Res& r, int i);
+
+// Every row of a documents SELECT.
+Result<std::vector<DocumentInfo>> ReadDocuments(const Result<Res>& r) {
+  if (!r.ok()) return r.status();
+  std::vector<DocumentInfo> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    auto d = ReadDocument(*r, i);
+    if (!d.ok()) return d.status();
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
 Result<DocumentInfo> ReadDocument(const Res& r, int i) {
   auto kind = ParseDocumentKind(r.Bytes(i, 2));
   if (!kind.ok()) return kind.status();
@@ -536,16 +556,20 @@ Result<DocumentInfo> PgMetadata::GetDocument(std::string_view id) {
 
 Result<std::vector<DocumentInfo>> PgMetadata::ListDocuments(
     std::string_view workspace_id, bool include_deleted) {
-  auto r = Run("m_list_documents",
-               Params().Text(workspace_id).Int(include_deleted ? 1 : 0));
-  if (!r.ok()) return r.status();
-  std::vector<DocumentInfo> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    auto d = ReadDocument(*r, i);
-    if (!d.ok()) return d.status();
-    out.push_back(std::move(*d));
-  }
-  return out;
+  return ReadDocuments(
+      Run("m_list_documents",
+          Params().Text(workspace_id).Int(include_deleted ? 1 : 0)));
+}
+
+Result<std::vector<DocumentInfo>> PgMetadata::ListDeletedBefore(
+    std::int64_t before_ms, std::size_t limit) {
+  return ReadDocuments(
+      Run("m_list_deleted_before",
+          Params().Int(before_ms).Int(static_cast<std::int64_t>(limit))));
+}
+
+Status PgMetadata::PurgeDocument(std::string_view id) {
+  return RunOne("m_purge_document", Params().Text(id), "deleted document");
 }
 
 Status PgMetadata::RenameDocument(std::string_view id, std::string_view title,

@@ -72,6 +72,9 @@ class PgMetadata final : public MetadataStore {
                         std::int64_t now_ms) override;
   Status SoftDeleteDocument(std::string_view id, std::int64_t now_ms) override;
   Status RestoreDocument(std::string_view id, std::int64_t now_ms) override;
+  Result<std::vector<DocumentInfo>> ListDeletedBefore(
+      std::int64_t before_ms, std::size_t limit) override;
+  Status PurgeDocument(std::string_view id) override;
 
   Result<std::int64_t> RecordActivity(const Activity& activity) override;
   Result<std::vector<Activity>> ListActivity(std::string_view workspace_id,

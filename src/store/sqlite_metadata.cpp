@@ -120,6 +120,21 @@ Result<Invitation> ReadInvitation(Use& u) {
   if (!u.ColNull(8)) i.accepted_ms = u.ColInt(8);
   return i;
 }
+Result<DocumentInfo> ReadDocument(Use& u);
+
+// Every row `u` (a documents SELECT) gives.
+Result<std::vector<DocumentInfo>> ReadDocuments(Use& u) {
+  std::vector<DocumentInfo> out;
+  for (;;) {
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    auto d = ReadDocument(u);
+    if (!d.ok()) return d.status();
+    out.push_back(std::move(*d));
+  }
+}
+
 Result<DocumentInfo> ReadDocument(Use& u) {
   auto kind = ParseDocumentKind(u.ColText(2));
   if (!kind.ok()) return kind.status();
@@ -567,15 +582,7 @@ Result<std::vector<DocumentInfo>> SqliteMetadata::ListDocuments(
   if (!st.ok()) return st.status();
   Use u(**st);
   u.Text(1, workspace_id).Int(2, include_deleted ? 1 : 0);
-  std::vector<DocumentInfo> out;
-  for (;;) {
-    auto row = u.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto d = ReadDocument(u);
-    if (!d.ok()) return d.status();
-    out.push_back(std::move(*d));
-  }
+  return ReadDocuments(u);
 }
 
 Status SqliteMetadata::RenameDocument(std::string_view id,
@@ -595,6 +602,26 @@ Status SqliteMetadata::SoftDeleteDocument(std::string_view id,
       "UPDATE documents SET deleted_ms = ?, updated_ms = ? WHERE id = ?",
       [&](Use& u) { u.Int(1, now_ms).Int(2, now_ms).Text(3, id); }, true,
       "document");
+}
+
+Result<std::vector<DocumentInfo>> SqliteMetadata::ListDeletedBefore(
+    std::int64_t before_ms, std::size_t limit) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  auto st = Prep(
+      "SELECT id, workspace_id, kind, title, created_by, created_ms, "
+      "updated_ms, deleted_ms FROM documents WHERE deleted_ms < ? ORDER BY "
+      "deleted_ms LIMIT ?");
+  if (!st.ok()) return st.status();
+  Use u(**st);
+  u.Int(1, before_ms).Int(2, static_cast<std::int64_t>(limit));
+  return ReadDocuments(u);
+}
+
+Status SqliteMetadata::PurgeDocument(std::string_view id) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  return Write(
+      "DELETE FROM documents WHERE id = ? AND deleted_ms IS NOT NULL",
+      [&](Use& u) { u.Text(1, id); }, true, "deleted document");
 }
 
 Status SqliteMetadata::RestoreDocument(std::string_view id,

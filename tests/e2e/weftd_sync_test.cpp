@@ -641,6 +641,44 @@ TEST_F(WeftdSyncTest, DeletingAWorkspaceDeletesItsDocumentsContent) {
             StatusCode::kNotFound);
 }
 
+TEST_F(WeftdSyncTest, ADeletedDocumentPastItsRetentionIsPurged) {
+  Kill();
+  extra_args_ = {"--document-retention", "1", "--unload-interval", "1"};
+  Start();
+  SetUpTeam("editor");
+  {
+    Editor a = Connect(alice_, 11);
+    a.Insert(doc_, 0, "TOP-SECRET-CONTENT");
+    a.Await<proto::Ack>();
+  }
+  Call("DELETE", "/api/v1/documents/" + doc_, {}, alice_.token, 204);
+  // In the trash for a second; gone with a sweep after that.
+  std::string trash = "/api/v1/workspaces/" + ws_ + "/documents?deleted=true";
+  auto in_trash = [&] {
+    auto r = HttpCall(port_, "GET", trash, "", alice_.token);
+    return r.body.find(doc_) != std::string::npos;
+  };
+  EXPECT_TRUE(in_trash());
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    std::this_thread::sleep_for(100ms);
+    gone = !in_trash();
+  }
+  if (!gone) {
+    std::ifstream in(dir_ + "/weftd.log");
+    std::string log((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+    ADD_FAILURE() << "the document row is still there; weftd log:\n"
+                  << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+  }
+  Kill();
+  store::SqliteOptions opts;
+  opts.path = dir_ + "/data/weft.db";
+  auto store = store::OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(*(*store)->LastSeq(doc_), 0);
+}
+
 TEST_F(WeftdSyncTest, ShutdownPastTheGracePeriodWithALiveSessionExitsCleanly) {
   // A client that neither reads nor answers the close frame keeps its
   // subscription until the grace period ends and the I/O threads stop;
