@@ -134,6 +134,17 @@ class WeftdSyncTest : public ::testing::Test {
     StopProcess(pid_, SIGKILL, 1s);
     pid_ = -1;
   }
+  // Stops weftd and checks its SQLite store holds no op or snapshot of `doc`.
+  void ExpectNoContentStored(const std::string& doc) {
+    Kill();
+    store::SqliteOptions opts;
+    opts.path = dir_ + "/data/weft.db";
+    auto store = store::OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ(*(*store)->LastSeq(doc), 0);
+    EXPECT_EQ((*store)->LoadDocument(doc).status().code(),
+              StatusCode::kNotFound);
+  }
 
   json::value Call(const std::string& method, const std::string& path,
                    const json::object& body, const std::string& token,
@@ -631,14 +642,7 @@ TEST_F(WeftdSyncTest, DeletingAWorkspaceDeletesItsDocumentsContent) {
   a.Insert(doc_, 0, "TOP-SECRET-CONTENT");
   a.Await<proto::Ack>();
   Call("DELETE", "/api/v1/workspaces/" + ws_, {}, alice_.token, 204);
-  Kill();
-  store::SqliteOptions opts;
-  opts.path = dir_ + "/data/weft.db";
-  auto store = store::OpenSqliteStore(opts);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ(*(*store)->LastSeq(doc_), 0);
-  EXPECT_EQ((*store)->LoadDocument(doc_).status().code(),
-            StatusCode::kNotFound);
+  ExpectNoContentStored(doc_);
 }
 
 TEST_F(WeftdSyncTest, ADeletedDocumentPastItsRetentionIsPurged) {
@@ -671,12 +675,7 @@ TEST_F(WeftdSyncTest, ADeletedDocumentPastItsRetentionIsPurged) {
     ADD_FAILURE() << "the document row is still there; weftd log:\n"
                   << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
   }
-  Kill();
-  store::SqliteOptions opts;
-  opts.path = dir_ + "/data/weft.db";
-  auto store = store::OpenSqliteStore(opts);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ(*(*store)->LastSeq(doc_), 0);
+  ExpectNoContentStored(doc_);
 }
 
 TEST_F(WeftdSyncTest, ShutdownPastTheGracePeriodWithALiveSessionExitsCleanly) {
