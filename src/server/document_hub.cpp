@@ -153,19 +153,29 @@ DocumentHub::~DocumentHub() {
   WaitForAppends();
 }
 
+namespace {
+
+// Polls `busy` every millisecond until it is false, for at most 30 s.
+template <typename F>
+void WaitWhile(F busy) {
+  for (int i = 0; i < 30000 && busy(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace
+
 void DocumentHub::WaitForAppends() {
-  for (int i = 0; i < 30000; ++i) {
-    std::vector<std::shared_ptr<Live>> all = AllLive();
+  WaitWhile([this] {
     bool busy = false;
-    for (auto& live : all) {
+    for (auto& live : AllLive()) {
       std::lock_guard doc_lock(live->mu);
       busy = busy || live->appending;
     }
     // Read after `appending`: a callback counts itself before it clears
     // that flag, and until it has returned.
-    if (!busy && in_callbacks_.load() == 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+    return busy || in_callbacks_.load() != 0;
+  });
 }
 
 void DocumentHub::Forget(const std::string& doc) {
@@ -177,13 +187,10 @@ void DocumentHub::Forget(const std::string& doc) {
       Drop(*live, proto::ErrorCode::kAccessRemoved, "the document was deleted");
     }
   }
-  for (int i = 0; i < 30000; ++i) {
-    {
-      std::lock_guard lock(live->mu);
-      if (!live->appending) return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  WaitWhile([&] {
+    std::lock_guard lock(live->mu);
+    return live->appending;
+  });
 }
 
 void DocumentHub::Shutdown() {
@@ -393,7 +400,9 @@ std::optional<proto::Error> DocumentHub::Submit(
         if (!refuse(applied)) return error;
         break;
       }
-      live->owners.Add(c.client_id, batch.user_id);
+      // A client id's first change makes it the submitter's (the others
+      // find it owned, or it was known from the log already).
+      if (next == 0) live->owners.Add(c.client_id, batch.user_id);
       batch.changes.push_back(std::move(c));
     }
     if (!batch.changes.empty()) live->queued.push_back(std::move(batch));

@@ -332,6 +332,22 @@ TEST_F(DocumentHubTest, InvalidUpdateIsRefusedAndLeavesOthersIntact) {
   EXPECT_EQ(log_.EntryCount("doc"), 2u);
 }
 
+TEST_F(DocumentHubTest, ARefusalWhoseRebuildFailsDropsTheDocument) {
+  auto a = Join(1);
+  hub_.Submit("doc", a.get(), {C(1, 0, "x")});
+  models_.fail_loads = 1;  // durable state no longer loads
+  auto err = hub_.Submit("doc", a.get(), {C(2, 0, "bad")});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
+  auto u = a->All<proto::Unsubscribed>();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
+  EXPECT_EQ(hub_.loaded_documents(), 0u);
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\"]");  // loaded again
+}
+
 TEST_F(DocumentHubTest, RefusedFirstChangeAppendsNothing) {
   auto a = Join(1);
   auto err = hub_.Submit("doc", a.get(), {C(3, 0, "bad")});

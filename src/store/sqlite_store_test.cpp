@@ -528,6 +528,16 @@ std::int64_t PageSize(const std::string& path) {
   return size;
 }
 
+// Runs `sql` on the database file at `path` through a connection of its own
+// (what a damaged or older file looks like); SQLite's result code.
+int ExecSql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open(path.c_str(), &db);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc;
+}
+
 // New stores use 2 KiB pages (fewer bytes per commit); a store created with
 // SQLite's default 4 KiB pages keeps them and keeps working.
 TEST(SqliteWalTest, NewStoresUseSmallPagesAndOldOnesKeepTheirs) {
@@ -542,16 +552,9 @@ TEST(SqliteWalTest, NewStoresUseSmallPagesAndOldOnesKeepTheirs) {
   EXPECT_EQ(PageSize(opts.path), 2048);
 
   opts.path = dir.path() + "/old.db";
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(opts.path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "PRAGMA page_size=4096; CREATE TABLE t (x); "
-                           "DROP TABLE t",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  ASSERT_EQ(ExecSql(opts.path,
+                    "PRAGMA page_size=4096; CREATE TABLE t (x); DROP TABLE t"),
+            SQLITE_OK);
   for (std::uint64_t i = 1; i <= 2; ++i) {
     auto store = OpenSqliteStore(opts);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -739,12 +742,7 @@ TEST(SqliteStoreTest, VerifyFindsCompactedOpsWithoutASnapshot) {
   }
   // The snapshot row lost (damage, or a bad manual edit): op 1 can no
   // longer be loaded, which the check on open must say.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(opts.path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "DELETE FROM snapshots", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_EQ(ExecSql(opts.path, "DELETE FROM snapshots"), SQLITE_OK);
   auto store = OpenSqliteStore(opts);
   ASSERT_TRUE(store.ok());
   Status s = (*store)->Verify(nullptr);
@@ -766,14 +764,10 @@ TEST(SqliteBackupTest, RestoresABackupWithOtherPagesIntoAStoreInWalMode) {
   old_opts.path = dir.path() + "/old.db";
   {
     // A store made with 4 KiB pages (what weft made before 2 KiB).
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(old_opts.path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; "
-                           "CREATE TABLE t(x); DROP TABLE t;",
-                           nullptr, nullptr, nullptr),
+    ASSERT_EQ(ExecSql(old_opts.path,
+                      "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; "
+                      "CREATE TABLE t(x); DROP TABLE t;"),
               SQLITE_OK);
-    sqlite3_close(db);
     auto store = OpenSqliteStore(old_opts);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     ASSERT_TRUE(AppendOp(**store, "d", {1, 1}).ok());

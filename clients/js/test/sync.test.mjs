@@ -55,6 +55,23 @@ async function openSynced(opts = {}) {
   return { ...env, text: await opening };
 }
 
+/** The IndexedDB store a client of `setup` keeps in `idb`. */
+function storeIn(idb) {
+  return IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+}
+
+/** A synced text with `typed` typed and submitted, and its record stored; `rejected` collects codes. */
+async function openWithStoredEdit(typed) {
+  const env = await openSynced();
+  const rejected = [];
+  env.text.on('rejected', (e) => rejected.push(e.code));
+  env.text.insert(0, typed);
+  await env.fake.next((m) => m.type === 'submit', 'submit');
+  const store = await storeIn(env.idb);
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'stored');
+  return { ...env, rejected, store };
+}
+
 /** A remote change made with the engine: `text` typed by client `clientId`. */
 function remoteChange(clientId, text) {
   const d = new engine.TextDoc(clientId);
@@ -146,7 +163,7 @@ test('an unacknowledged change is resent after a reconnect, resuming from the la
   assert.equal(change.span, 1);
   assert.equal(client.pending, 1);
   assert.equal(client.status, 'syncing');
-  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  const store = await storeIn(idb);
   assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'the edit is stored until acknowledged');
 
   fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode('{"name":"Bo","cursor":1}') });
@@ -414,7 +431,7 @@ test('unsubscribed (access removed) closes the handle and forgets its local copy
   await assert.rejects(waiting, (e) => e.code === 410);
   assert.equal(client.pending, 0);
   assert.throws(() => text.insert(0, 'x'), /closed/);
-  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  const store = await storeIn(idb);
   await eventually(async () => {
     const got = await store.loadDoc('u1', DOC);
     return got.doc === null && got.pending.length === 0;
@@ -481,13 +498,7 @@ test('a replica restored from an older local copy applies its own client id\'s c
 });
 
 test('unsubscribed as unavailable (503) keeps the queue and subscribes again after a backoff', async () => {
-  const { fake, client, idb, text } = await openSynced();
-  const rejected = [];
-  text.on('rejected', (e) => rejected.push(e.code));
-  text.insert(0, 'precious');
-  await fake.next((m) => m.type === 'submit', 'submit');
-  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
-  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'stored');
+  const { fake, client, text, rejected, store } = await openWithStoredEdit('precious');
   const n = fake.received.length;
   // The server could not rebuild the document's durable state.
   fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 503, message: 'storage failing' });
@@ -603,13 +614,7 @@ test('a server behind the local copy (restored from a backup) is followed again,
 });
 
 test('unsubscribed with a code that is neither retryable nor a deletion closes the handle but keeps its queue', async () => {
-  const { fake, client, idb, text } = await openSynced();
-  const rejected = [];
-  text.on('rejected', (e) => rejected.push(e.code));
-  text.insert(0, 'kept');
-  await fake.next((m) => m.type === 'submit', 'submit');
-  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
-  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'stored');
+  const { fake, client, text, rejected, store } = await openWithStoredEdit('kept');
   fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 400, message: 'something else' });
   await eventually(() => rejected.length === 1, 'rejected');
   assert.deepEqual(rejected, [400]);
@@ -630,7 +635,7 @@ test('a rollback in one tab keeps the queued edits another tab stored after it o
   const b = await openSynced({ idb });
   b.client.setOnline(false);
   b.text.insert(0, 'b');
-  const store = await IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
+  const store = await storeIn(idb);
   await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'B\'s edit stored');
   a.text.insert(0, 'a');
   await a.fake.next((m) => m.type === 'submit', 'submit a');
