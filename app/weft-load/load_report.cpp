@@ -53,6 +53,7 @@ std::string ReportJson(const LoadResult& r) {
       {"gaps", r.gaps},
       {"lost_ops", r.lost_ops},
       {"reconnects", r.reconnects},
+      {"resubscribes", r.resubscribes},
       {"skipped_edits", r.skipped_edits},
       {"docs_checked", r.docs_checked},
       {"docs_converged", r.docs_converged},
@@ -93,7 +94,8 @@ std::string ReportMarkdown(const LoadResult& r) {
      << r.docs_checked << " |\n";
   md << "| lost / duplicated / gaps | " << r.lost_ops << " / " << r.duplicates
      << " / " << r.gaps << " |\n";
-  md << "| reconnects | " << r.reconnects << " |\n";
+  md << "| reconnects / resubscribes | " << r.reconnects << " / "
+     << r.resubscribes << " |\n";
   md << "| errors | " << r.errors << " |\n";
   if (r.server_rss_after > 0) {
     md << "| weftd RSS before → after | "

@@ -28,6 +28,9 @@ struct LoadResult {
   std::uint64_t gaps = 0;        // sequence numbers skipped in a stream
   std::uint64_t lost_ops = 0;    // acknowledged but missing from the doc
   std::uint64_t reconnects = 0;
+  // Subscriptions the server ended or refused with `unavailable` (503)
+  // and that the user made again on the same connection.
+  std::uint64_t resubscribes = 0;
   std::uint64_t skipped_edits = 0;  // ticks while disconnected
   std::uint64_t docs_checked = 0;
   std::uint64_t docs_converged = 0;

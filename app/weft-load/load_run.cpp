@@ -49,6 +49,8 @@ using asio::awaitable;
 using asio::use_awaitable;
 using Clock = std::chrono::steady_clock;
 using Strand = asio::strand<asio::io_context::executor_type>;
+constexpr auto kUnavailable =
+    static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable);
 
 std::int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -83,8 +85,8 @@ struct Shared {
   std::atomic<std::int64_t> typing_start_ns{0};
   std::atomic<std::int64_t> typing_end_ns{0};
   std::atomic<std::uint64_t> sent{0}, acked{0}, remote{0}, errors{0},
-      reconnects{0}, synced{0}, connect_failures{0}, duplicates{0}, gaps{0},
-      skipped{0}, opening{0};
+      reconnects{0}, resubscribes{0}, synced{0}, connect_failures{0},
+      duplicates{0}, gaps{0}, skipped{0}, opening{0};
   std::atomic<std::int64_t> last_ack_ns{0};  // when the latest ack arrived
   // client id -> its session, for the send-time table (built before start).
   std::unordered_map<std::uint64_t, Session*> by_client;
@@ -327,6 +329,7 @@ class Session {
   void Handle(proto::Message m) {
     if (std::get_if<proto::Welcome>(&m)) {
       Send(proto::Encode(proto::Subscribe{doc_, last_seq_}));
+      resubscribe_backoff_ = std::chrono::milliseconds(100);
     } else if (auto* snap = std::get_if<proto::Snapshot>(&m)) {
       OnSnapshot(*snap);
     } else if (auto* ops = std::get_if<proto::Ops>(&m)) {
@@ -336,11 +339,44 @@ class Session {
     } else if (auto* ack = std::get_if<proto::Ack>(&m)) {
       OnAck(*ack);
     } else if (auto* e = std::get_if<proto::Error>(&m)) {
+      if (e->code == kUnavailable && e->doc == doc_) {
+        // A subscribe the server could not serve (its store is failing):
+        // try again. A submit that crossed an `unsubscribed` gets this too;
+        // what it carried is resent after the next `synced`.
+        if (!synced_) Resubscribe();
+        return;
+      }
       sh_.Error("error " + std::to_string(e->code) + " on " + e->doc + ": " +
                 e->message);
     } else if (auto* u = std::get_if<proto::Unsubscribed>(&m)) {
+      if (u->code == kUnavailable && u->doc == doc_) {
+        // A write failed and its outcome is unknown: the server kept
+        // nothing unacknowledged and reads the document again from its
+        // log. Subscribe again and resend (protocol.md, `unsubscribed`).
+        synced_ = false;
+        Resubscribe();
+        return;
+      }
       sh_.Error("unsubscribed " + std::to_string(u->code) + " from " + u->doc);
     }
+  }
+
+  // Subscribes again on the same connection after a back-off.
+  void Resubscribe() {
+    sh_.resubscribes.fetch_add(1, std::memory_order_relaxed);
+    auto delay = resubscribe_backoff_;
+    resubscribe_backoff_ =
+        std::min(resubscribe_backoff_ * 2, std::chrono::milliseconds(2000));
+    asio::co_spawn(
+        strand_,
+        [this, c = conn_, delay]() -> awaitable<void> {
+          co_await Sleep(delay);
+          if (c != conn_ || c->closed || synced_ || sh_.stopping.load()) {
+            co_return;
+          }
+          Send(proto::Encode(proto::Subscribe{doc_, last_seq_}));
+        },
+        asio::detached);
   }
 
   void OnSnapshot(const proto::Snapshot& snap) {
@@ -424,6 +460,7 @@ class Session {
 
   void OnSynced() {
     synced_ = true;
+    resubscribe_backoff_ = std::chrono::milliseconds(100);
     if (!reported_) {
       if (kind_ != Kind::kVerifier) {
         sh_.synced.fetch_add(1, std::memory_order_relaxed);
@@ -556,6 +593,7 @@ class Session {
   std::shared_ptr<Conn> conn_;
   std::uint64_t last_seq_ = 0;
   bool synced_ = false;
+  std::chrono::milliseconds resubscribe_backoff_{100};
   bool reported_ = false;
   bool truth_set_ = false;
   bool verifier_done_ = false;
@@ -696,6 +734,7 @@ void CopyShared(Shared& sh, LoadResult* r) {
   r->duplicates = sh.duplicates.load();
   r->gaps = sh.gaps.load();
   r->reconnects = sh.reconnects.load();
+  r->resubscribes = sh.resubscribes.load();
   r->skipped_edits = sh.skipped.load();
   r->errors += sh.errors.load();
   std::lock_guard lock(sh.error_mu);
@@ -916,7 +955,7 @@ Result<LoadResult> RunLoad(const LoadOptions& opt, const Endpoint& endpoint,
   if (r.unacked_ops > 0) {
     AddError(&r, std::to_string(r.unacked_ops) + " ops never acknowledged");
   }
-  if (!opt.idle && r.reconnects == 0 &&
+  if (!opt.idle && r.reconnects == 0 && r.resubscribes == 0 &&
       r.remote_deliveries != r.expected_remote_deliveries) {
     AddError(&r, "delivered " + std::to_string(r.remote_deliveries) + " of " +
                      std::to_string(r.expected_remote_deliveries) +

@@ -93,29 +93,42 @@ Result<std::unique_ptr<PgServer>> PgServer::Start() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto port = FreeLoopbackPort();
     if (!port.ok()) return port.status();
-    SpawnOptions opts;
-    opts.user = RunAs();
-    opts.log_path = server->dir_ + "/server.log";
-    opts.parent_death_signal = SIGQUIT;  // immediate shutdown
-    auto pid = Spawn({BinDir() + "/postgres", "-D", server->dir_ + "/data",
-                      "-p", std::to_string(*port), "-k", server->dir_, "-c",
-                      "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c",
-                      "max_connections=200", "-c", "shared_buffers=32MB"},
-                     opts);
-    if (!pid.ok()) return pid.status();
-    server->pid_ = *pid;
-    server->port_ = *port;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (PQping(server->ConnInfo().c_str()) == PQPING_OK) return server;
-      if (HasExited(server->pid_)) break;  // port taken? try another
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    StopProcess(server->pid_, SIGQUIT, std::chrono::seconds(5));
-    server->pid_ = -1;
+    if (server->Launch(*port).ok()) return server;  // else port taken? retry
   }
   return Status::Unavailable("PostgreSQL did not start; see " + server->dir_ +
                              "/server.log");
+}
+
+Status PgServer::Launch(std::uint16_t port) {
+  SpawnOptions opts;
+  opts.user = RunAs();
+  opts.log_path = dir_ + "/server.log";
+  opts.parent_death_signal = SIGQUIT;  // immediate shutdown
+  auto pid = Spawn(
+      {BinDir() + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port),
+       "-k", dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c",
+       "max_connections=200", "-c", "shared_buffers=32MB"},
+      opts);
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
+  port_ = port;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (PQping(ConnInfo().c_str()) == PQPING_OK) return Status::Ok();
+    if (HasExited(pid_)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  StopProcess(pid_, SIGQUIT, std::chrono::seconds(5));
+  pid_ = -1;
+  return Status::Unavailable("PostgreSQL did not start on port " +
+                             std::to_string(port) + "; see " + dir_ +
+                             "/server.log");
+}
+
+Status PgServer::Restart() {
+  if (pid_ > 0) StopProcess(pid_, SIGINT, std::chrono::seconds(10));
+  pid_ = -1;
+  return Launch(port_);
 }
 
 PgServer::~PgServer() {

@@ -36,9 +36,13 @@ class PgServer {
                        bool unix_socket = false) const;
   // Creates a fresh database and returns its name.
   Result<std::string> CreateDatabase(const std::string& prefix = "weft_test");
+  // Stops the server with a fast shutdown (sessions are terminated, what
+  // is committed stays) and starts it again on the same port and data.
+  Status Restart();
 
  private:
   PgServer() = default;
+  Status Launch(std::uint16_t port);
   std::string dir_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
