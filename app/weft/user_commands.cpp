@@ -118,6 +118,17 @@ void ResetPassword(const UserFlags& f) {
       !s.ok()) {
     Fail(s.ToString());
   }
+  // A running weftd reads the feed every second and closes the user's
+  // live sync sessions (their tokens are now stale).
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  if (auto id = store->metadata().RecordAccessChange(user->id, now); !id.ok()) {
+    Fail(
+        "password replaced, but running servers were not told to end the "
+        "live sessions (they end when their access token expires): " +
+        id.status().ToString());
+  }
   std::cout << "password replaced; every session of " << user->email
             << " has ended\n";
 }

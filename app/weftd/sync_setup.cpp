@@ -1,5 +1,6 @@
 #include "sync_setup.h"
 
+#include "server/api_layer.h"
 #include "server/api_routes.h"
 
 namespace weftd {
@@ -56,9 +57,19 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   api.context.document_content = [h = rt->hub.get()](const std::string& id) {
     return h->ContentJson(id);
   };
-  // Deleted documents past their retention go with the unload sweep.
-  rt->service->housekeeping = [ctx = &api.context] {
+  // A password reset by `weft` (another process) reaches the user's live
+  // sessions through the store's access change feed within a poll.
+  rt->access_feed = std::make_unique<weft::server::AccessChangeFeed>(
+      api.store->metadata(),
+      [r = &rt->registry](const std::string& user) { r->AccessChanged(user); });
+  (void)rt->access_feed->Start();  // else the first poll starts it
+  rt->service->poll = [f = rt->access_feed.get()] { (void)f->Poll(); };
+  // Deleted documents past their retention go with the unload sweep, and
+  // feed entries older than a day (read within a second) too.
+  rt->service->housekeeping = [ctx = &api.context, f = rt->access_feed.get()] {
     (void)weft::server::PurgeExpiredDocuments(*ctx);
+    constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000;
+    (void)f->Prune(weft::server::NowMs(*ctx) - kDayMs);
   };
   api.context.purge_document = [h = rt->hub.get(),
                                 s = api.store.get()](const std::string& id) {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "api_setup.h"
+#include "server/access_change_feed.h"
 #include "server/connection_registry.h"
 #include "server/document_hub.h"
 #include "server/document_models.h"
@@ -26,6 +27,7 @@ struct SyncRuntime {
   std::unique_ptr<weft::server::MetadataDocumentAccess> access;
   weft::server::ConnectionRegistry registry;
   std::unique_ptr<weft::server::SyncService> service;
+  std::unique_ptr<weft::server::AccessChangeFeed> access_feed;
 };
 
 // Builds the sync runtime over the API's store and token codec, exports its

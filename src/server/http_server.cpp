@@ -20,6 +20,7 @@
 #include <chrono>
 #include <csignal>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <set>
@@ -118,6 +119,7 @@ struct HttpServer::Impl {
   asio::steady_timer housekeeping{control};
   asio::steady_timer presence_timer{control};
   asio::steady_timer broadcast_timer{control};
+  asio::steady_timer poll_timer{control};
   std::atomic<bool> stopping{false};
   // Sync sessions running (they left `connections` at the upgrade).
   std::atomic<std::int64_t> sync_sessions{0};
@@ -129,6 +131,9 @@ struct HttpServer::Impl {
   HttpResponse Handle(const http::request<http::string_body>& msg,
                       HttpRequest& request, std::string& route);
   void BeginShutdown();
+  void Every(asio::steady_timer& timer,
+             std::chrono::steady_clock::duration interval,
+             std::function<void()> tick);
   void MaybeFinish();
   void Record(const HttpRequest& req, const std::string& route, int status,
               std::size_t bytes_out,
@@ -371,6 +376,25 @@ asio::awaitable<void> HttpServer::Impl::Serve(
   conn->stream.socket().close(ignored);
 }
 
+// Runs `tick` on the control strand every `interval` until shutdown
+// (BeginShutdown cancels the timers).
+void HttpServer::Impl::Every(asio::steady_timer& timer,
+                             std::chrono::steady_clock::duration interval,
+                             std::function<void()> tick) {
+  asio::co_spawn(
+      control,
+      [this, &timer, interval,
+       tick = std::move(tick)]() -> asio::awaitable<void> {
+        while (!stopping) {
+          timer.expires_after(interval);
+          auto [ec] = co_await timer.async_wait(kTuple);
+          if (ec || stopping) co_return;
+          tick();
+        }
+      },
+      asio::detached);
+}
+
 void HttpServer::Impl::BeginShutdown() {
   if (stopping.exchange(true)) return;
   log.Info("shutting down", {{"grace_s", config.shutdown_grace.count()}});
@@ -380,6 +404,7 @@ void HttpServer::Impl::BeginShutdown() {
   housekeeping.cancel();
   presence_timer.cancel();
   broadcast_timer.cancel();
+  poll_timer.cancel();
   if (sync) {
     // Held-back changes go out before the close frames.
     sync->shutting_down.store(true);
@@ -466,54 +491,31 @@ void HttpServer::Run() {
   if (s.sync != nullptr) {
     // Documents nobody is subscribed to are folded into a snapshot and
     // then unloaded, returning their memory.
-    asio::co_spawn(
-        s.control,
-        [&s]() -> asio::awaitable<void> {
-          while (!s.stopping) {
-            s.housekeeping.expires_after(s.sync->unload_interval);
-            auto [ec] = co_await s.housekeeping.async_wait(kTuple);
-            if (ec || s.stopping) co_return;
-            s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
-            if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
-            if (s.sync->housekeeping) s.sync->housekeeping();
-          }
-        },
-        asio::detached);
+    s.Every(s.housekeeping, s.sync->unload_interval, [&s] {
+      s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
+      if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
+      if (s.sync->housekeeping) s.sync->housekeeping();
+    });
+    if (s.sync->poll)
+      s.Every(s.poll_timer, s.sync->poll_interval, s.sync->poll);
     // Changes documents held back while edits streamed in go out together.
     if (s.sync->hub.broadcast_interval().count() > 0) {
-      asio::co_spawn(
-          s.control,
-          [&s]() -> asio::awaitable<void> {
-            while (!s.stopping) {
-              s.broadcast_timer.expires_after(s.sync->hub.broadcast_interval());
-              auto [ec] = co_await s.broadcast_timer.async_wait(kTuple);
-              if (ec || s.stopping) co_return;
-              s.sync->hub.FlushBroadcasts();
-            }
-          },
-          asio::detached);
+      s.Every(s.broadcast_timer, s.sync->hub.broadcast_interval(),
+              [&s] { s.sync->hub.FlushBroadcasts(); });
     }
     // Presence goes out coalesced, at most once per session per interval;
     // once a second, sessions that went silent lose theirs, and sessions
     // without hello past its deadline or with an expired token are closed.
-    asio::co_spawn(
-        s.control,
-        [&s]() -> asio::awaitable<void> {
-          auto last_expiry = std::chrono::steady_clock::now();
-          while (!s.stopping) {
-            s.presence_timer.expires_after(s.sync->presence_interval);
-            auto [ec] = co_await s.presence_timer.async_wait(kTuple);
-            if (ec || s.stopping) co_return;
-            s.sync->hub.FlushPresence();
-            auto now = std::chrono::steady_clock::now();
-            if (now - last_expiry >= std::chrono::seconds(1)) {
-              s.sync->hub.ExpirePresence(now);
-              s.sync->registry.CheckDeadlines(now, s.sync->hello_timeout);
-              last_expiry = now;
-            }
-          }
-        },
-        asio::detached);
+    s.Every(s.presence_timer, s.sync->presence_interval,
+            [&s, last_expiry = std::chrono::steady_clock::now()]() mutable {
+              s.sync->hub.FlushPresence();
+              auto now = std::chrono::steady_clock::now();
+              if (now - last_expiry >= std::chrono::seconds(1)) {
+                s.sync->hub.ExpirePresence(now);
+                s.sync->registry.CheckDeadlines(now, s.sync->hello_timeout);
+                last_expiry = now;
+              }
+            });
   }
   s.log.Info(
       "listening",

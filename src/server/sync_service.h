@@ -54,6 +54,10 @@ struct SyncService {
   // Run with every unload sweep (weftd: the retention purge of deleted
   // documents). May be empty.
   std::function<void()> housekeeping;
+  // Run every `poll_interval` (weftd: the access change feed, so that a
+  // password reset made by `weft` reaches live sessions). May be empty.
+  std::function<void()> poll;
+  std::chrono::milliseconds poll_interval{1000};
 };
 
 }  // namespace weft::server

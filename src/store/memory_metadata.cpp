@@ -337,6 +337,38 @@ Result<std::vector<Activity>> MemoryMetadata::ListActivity(
   return out;
 }
 
+Result<std::int64_t> MemoryMetadata::RecordAccessChange(
+    std::string_view user_id, std::int64_t at_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::int64_t id = ++last_access_change_;
+  access_changes_.emplace(id, AccessChange{id, std::string(user_id), at_ms});
+  return id;
+}
+
+Result<std::vector<AccessChange>> MemoryMetadata::ListAccessChangesAfter(
+    std::int64_t after_id, std::size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AccessChange> out;
+  for (auto it = access_changes_.upper_bound(after_id);
+       it != access_changes_.end() && out.size() < limit; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+Result<std::int64_t> MemoryMetadata::LastAccessChangeId() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_access_change_;
+}
+
+Result<std::int64_t> MemoryMetadata::PruneAccessChanges(
+    std::int64_t cutoff_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<std::int64_t>(std::erase_if(
+      access_changes_,
+      [&](const auto& kv) { return kv.second.at_ms < cutoff_ms; }));
+}
+
 Status MemoryMetadata::PutIdempotencyRecord(const IdempotencyRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!idempotency_.emplace(Key2{record.user_id, record.key}, record).second) {

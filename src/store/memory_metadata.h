@@ -73,6 +73,12 @@ class MemoryMetadata final : public MetadataStore {
                                              std::int64_t before_id,
                                              std::size_t limit) override;
 
+  Result<std::int64_t> RecordAccessChange(std::string_view user_id,
+                                          std::int64_t at_ms) override;
+  Result<std::vector<AccessChange>> ListAccessChangesAfter(
+      std::int64_t after_id, std::size_t limit) override;
+  Result<std::int64_t> LastAccessChangeId() override;
+  Result<std::int64_t> PruneAccessChanges(std::int64_t cutoff_ms) override;
   Status PutIdempotencyRecord(const IdempotencyRecord& record) override;
   Result<IdempotencyRecord> GetIdempotencyRecord(std::string_view user_id,
                                                  std::string_view key) override;
@@ -90,6 +96,8 @@ class MemoryMetadata final : public MetadataStore {
   std::map<std::string, Invitation, std::less<>> invitations_;
   std::map<std::string, DocumentInfo, std::less<>> documents_;
   std::map<std::int64_t, Activity> activity_;
+  std::map<std::int64_t, AccessChange> access_changes_;
+  std::int64_t last_access_change_ = 0;  // ids are never reused
   std::map<Key2, IdempotencyRecord> idempotency_;
 };
 

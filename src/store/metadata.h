@@ -124,6 +124,15 @@ struct IdempotencyRecord {
                          const IdempotencyRecord&) = default;
 };
 
+// An entry of the access change feed: the access of `user_id` changed
+// (password replaced, sessions ended) in another process.
+struct AccessChange {
+  std::int64_t id = 0;  // assigned by the store, increasing in commit order
+  std::string user_id;
+  std::int64_t at_ms = 0;
+  friend bool operator==(const AccessChange&, const AccessChange&) = default;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -228,6 +237,21 @@ class MetadataStore {
   virtual Result<std::vector<Activity>> ListActivity(
       std::string_view workspace_id, std::int64_t before_id,
       std::size_t limit) = 0;
+
+  // The access change feed: processes that change a user's access outside
+  // the running server (`weft user reset-password`) record it here, and
+  // the server polls the feed so that the user's live sessions learn it.
+  // Ids increase in commit order and are never reused, so a reader that
+  // remembers the last id it saw misses nothing. Returns the new id.
+  virtual Result<std::int64_t> RecordAccessChange(std::string_view user_id,
+                                                  std::int64_t at_ms) = 0;
+  // Entries with id > after_id, oldest first, at most `limit`.
+  virtual Result<std::vector<AccessChange>> ListAccessChangesAfter(
+      std::int64_t after_id, std::size_t limit) = 0;
+  // The newest entry's id; 0 when none was ever recorded.
+  virtual Result<std::int64_t> LastAccessChangeId() = 0;
+  // Deletes entries recorded before `cutoff_ms`; returns how many.
+  virtual Result<std::int64_t> PruneAccessChanges(std::int64_t cutoff_ms) = 0;
 
   // Idempotency keys. kAlreadyExists if (user_id, key) is taken: the caller
   // then reads the stored record and replays or rejects.

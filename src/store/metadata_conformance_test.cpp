@@ -362,6 +362,41 @@ TYPED_TEST(MetadataConformanceTest, IdempotencyKeysAreUniquePerUser) {
   EXPECT_TRUE(m.GetIdempotencyRecord("u2", "key-1").ok());
 }
 
+TYPED_TEST(MetadataConformanceTest, AccessChangesAreReadInOrderAfterAnId) {
+  auto& m = this->m();
+  EXPECT_EQ(*m.LastAccessChangeId(), 0);
+  EXPECT_TRUE(m.ListAccessChangesAfter(0, 10)->empty());
+  auto a = m.RecordAccessChange("u1", 100);
+  auto b = m.RecordAccessChange("u2", 200);
+  auto c = m.RecordAccessChange("u1", 300);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_LT(*a, *b);
+  EXPECT_LT(*b, *c);
+  EXPECT_EQ(*m.LastAccessChangeId(), *c);
+  auto after_a = m.ListAccessChangesAfter(*a, 10);
+  ASSERT_TRUE(after_a.ok());
+  EXPECT_EQ(*after_a,
+            (std::vector<AccessChange>{{*b, "u2", 200}, {*c, "u1", 300}}));
+  auto first_two = m.ListAccessChangesAfter(0, 2);
+  ASSERT_TRUE(first_two.ok());
+  ASSERT_EQ(first_two->size(), 2u);
+  EXPECT_EQ(first_two->back().id, *b);
+  EXPECT_TRUE(m.ListAccessChangesAfter(*c, 10)->empty());
+
+  EXPECT_EQ(*m.PruneAccessChanges(250), 2);
+  EXPECT_EQ(*m.ListAccessChangesAfter(0, 10),
+            (std::vector<AccessChange>{{*c, "u1", 300}}));
+  // Pruning every entry does not make an id come back: a reader that saw
+  // the newest one must see the next one.
+  EXPECT_EQ(*m.PruneAccessChanges(1000), 1);
+  EXPECT_EQ(*m.LastAccessChangeId(), *c);
+  auto d = m.RecordAccessChange("u3", 400);
+  ASSERT_TRUE(d.ok());
+  EXPECT_GT(*d, *c);
+  EXPECT_EQ(*m.ListAccessChangesAfter(*c, 10),
+            (std::vector<AccessChange>{{*d, "u3", 400}}));
+}
+
 // What only a durable backend can do: survive being closed and reopened.
 template <typename Backend>
 class DurableMetadataTest : public MetadataConformanceTest<Backend> {};
@@ -376,6 +411,20 @@ TYPED_TEST(DurableMetadataTest, MetadataSurvivesReopen) {
   this->store_ = std::move(*s);
   EXPECT_EQ(*this->m().GetUser("u-bob"), this->Bob());
   EXPECT_EQ(*this->m().GetWorkspace("w1"), this->Ws());
+}
+
+TYPED_TEST(DurableMetadataTest, AccessChangeIdsAreNotReusedAfterReopen) {
+  auto first = this->m().RecordAccessChange("u1", 100);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(*this->m().PruneAccessChanges(1000), 1);
+  this->store_.reset();
+  auto s = this->backend_.OpenAgain();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  this->store_ = std::move(*s);
+  EXPECT_EQ(*this->m().LastAccessChangeId(), *first);
+  auto next = this->m().RecordAccessChange("u1", 200);
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(*next, *first);
 }
 
 }  // namespace

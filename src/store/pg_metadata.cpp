@@ -1,6 +1,7 @@
 #include "store/pg_metadata.h"
 
 #include <cstdlib>
+#include <functional>
 
 namespace weft::store {
 
@@ -226,6 +227,21 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
        " idem_key = $2::text"},
       {"m_expire_idempotency",
        "DELETE FROM idempotency_keys WHERE created_ms < $1::bigint"},
+      // Entries are written one at a time under this lock, so that their
+      // ids become visible in order (a reader remembers the last id).
+      {"m_lock_access_changes",
+       "SELECT pg_advisory_xact_lock(8603110946617401346)"},
+      {"m_record_access_change",
+       "INSERT INTO access_changes (user_id, at_ms) VALUES ($1::text,"
+       " $2::bigint) RETURNING id"},
+      {"m_list_access_changes",
+       "SELECT id, user_id, at_ms FROM access_changes WHERE id > $1::bigint"
+       " ORDER BY id LIMIT $2::bigint"},
+      {"m_last_access_change",
+       "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM"
+       " access_changes_id_seq"},
+      {"m_prune_access_changes",
+       "DELETE FROM access_changes WHERE at_ms < $1::bigint"},
   };
   return kStatements;
 }
@@ -289,6 +305,21 @@ Result<DocumentInfo> ReadDocument(const Res& r, int i) {
 
 Status NotFound(std::string_view what) {
   return Status::NotFound(std::string(what) + " not found");
+}
+
+// Runs `body` between begin and commit on one leased connection, and
+// rolls back when it fails.
+Status InTransaction(pg::Pool& pool,
+                     const std::function<Status(pg::Conn&)>& body) {
+  auto c = pool.Acquire();
+  if (!c.ok()) return c.status();
+  auto b = c->Exec("begin");
+  if (!b.ok()) return b.status();
+  if (Status s = body(*c); !s.ok()) {
+    (void)c->Exec("rollback");
+    return s;
+  }
+  return c->Exec("commit").status();
 }
 
 }  // namespace
@@ -498,12 +529,8 @@ Result<Invitation> PgMetadata::GetInvitationByToken(
 Status PgMetadata::AcceptInvitation(std::string_view token_hash,
                                     std::string_view user_id,
                                     std::int64_t now_ms) {
-  auto c = pool_->Acquire();
-  if (!c.ok()) return c.status();
-  auto b = c->Exec("begin");
-  if (!b.ok()) return b.status();
-  Status s = [&]() -> Status {
-    auto r = c->Exec("m_get_invitation_for_update", Params().Text(token_hash));
+  return InTransaction(*pool_, [&](pg::Conn& c) -> Status {
+    auto r = c.Exec("m_get_invitation_for_update", Params().Text(token_hash));
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return NotFound("invitation");
     auto inv = ReadInvitation(*r, 0);
@@ -514,20 +541,15 @@ Status PgMetadata::AcceptInvitation(std::string_view token_hash,
     if (inv->expires_ms <= now_ms) {
       return Status::FailedPrecondition("invitation expired");
     }
-    auto m = c->Exec("m_add_member", Params()
-                                         .Text(inv->workspace_id)
-                                         .Text(user_id)
-                                         .Text(RoleName(inv->role))
-                                         .Int(now_ms));
+    auto m = c.Exec("m_add_member", Params()
+                                        .Text(inv->workspace_id)
+                                        .Text(user_id)
+                                        .Text(RoleName(inv->role))
+                                        .Int(now_ms));
     if (!m.ok()) return m.status();
-    auto a = c->Exec("m_accept_invitation", Params().Text(inv->id).Int(now_ms));
+    auto a = c.Exec("m_accept_invitation", Params().Text(inv->id).Int(now_ms));
     return a.status();
-  }();
-  if (!s.ok()) {
-    (void)c->Exec("rollback");
-    return s;
-  }
-  return c->Exec("commit").status();
+  });
 }
 
 Status PgMetadata::CreateDocument(const DocumentInfo& d) {
@@ -617,6 +639,45 @@ Result<std::vector<Activity>> PgMetadata::ListActivity(
     out.push_back(std::move(a));
   }
   return out;
+}
+
+Result<std::int64_t> PgMetadata::RecordAccessChange(std::string_view user_id,
+                                                    std::int64_t at_ms) {
+  std::int64_t id = 0;
+  WEFT_RETURN_IF_ERROR(InTransaction(*pool_, [&](pg::Conn& c) -> Status {
+    auto lock = c.Exec("m_lock_access_changes");
+    if (!lock.ok()) return lock.status();
+    auto r =
+        c.Exec("m_record_access_change", Params().Text(user_id).Int(at_ms));
+    if (!r.ok()) return r.status();
+    id = r->Int(0, 0);
+    return Status::Ok();
+  }));
+  return id;
+}
+
+Result<std::vector<AccessChange>> PgMetadata::ListAccessChangesAfter(
+    std::int64_t after_id, std::size_t limit) {
+  auto r = Run("m_list_access_changes",
+               Params().Int(after_id).Int(static_cast<std::int64_t>(limit)));
+  if (!r.ok()) return r.status();
+  std::vector<AccessChange> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back(AccessChange{r->Int(i, 0), r->Bytes(i, 1), r->Int(i, 2)});
+  }
+  return out;
+}
+
+Result<std::int64_t> PgMetadata::LastAccessChangeId() {
+  auto r = Run("m_last_access_change", Params());
+  if (!r.ok()) return r.status();
+  return r->Int(0, 0);
+}
+
+Result<std::int64_t> PgMetadata::PruneAccessChanges(std::int64_t cutoff_ms) {
+  auto r = Run("m_prune_access_changes", Params().Int(cutoff_ms));
+  if (!r.ok()) return r.status();
+  return Affected(*r);
 }
 
 Status PgMetadata::PutIdempotencyRecord(const IdempotencyRecord& rec) {

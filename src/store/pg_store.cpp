@@ -55,6 +55,14 @@ ALTER TABLE refresh_token_families ADD COLUMN token_version bigint NOT NULL
   DEFAULT 0;
 ALTER TABLE refresh_token_families ADD COLUMN prev_token_hash text NOT NULL
   DEFAULT '';
+)sql",  // 5: the access change feed (MetadataStore::RecordAccessChange).
+    R"sql(
+CREATE TABLE access_changes (
+  id      bigserial PRIMARY KEY,
+  user_id text   NOT NULL,
+  at_ms   bigint NOT NULL
+);
+CREATE INDEX access_changes_at ON access_changes (at_ms);
 )sql",
 };
 constexpr int kSchemaVersion =

@@ -674,6 +674,56 @@ Result<std::vector<Activity>> SqliteMetadata::ListActivity(
   }
 }
 
+Result<std::int64_t> SqliteMetadata::RecordAccessChange(
+    std::string_view user_id, std::int64_t at_ms) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  WEFT_RETURN_IF_ERROR(Write(
+      "INSERT INTO access_changes (user_id, at_ms) VALUES (?, ?)",
+      [&](Use& u) { u.Text(1, user_id).Int(2, at_ms); }, false,
+      "access change"));
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Result<std::vector<AccessChange>> SqliteMetadata::ListAccessChangesAfter(
+    std::int64_t after_id, std::size_t limit) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  auto st = Prep(
+      "SELECT id, user_id, at_ms FROM access_changes WHERE id > ? "
+      "ORDER BY id LIMIT ?");
+  if (!st.ok()) return st.status();
+  Use u(**st);
+  u.Int(1, after_id).Int(2, static_cast<std::int64_t>(limit));
+  std::vector<AccessChange> out;
+  for (;;) {
+    auto row = u.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(AccessChange{u.ColInt(0), u.ColText(1), u.ColInt(2)});
+  }
+}
+
+Result<std::int64_t> SqliteMetadata::LastAccessChangeId() {
+  std::lock_guard<std::mutex> lock(*mu_);
+  // AUTOINCREMENT keeps the largest id ever used in sqlite_sequence, also
+  // after its row is pruned.
+  auto st = Prep(
+      "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+      "'access_changes'), 0)");
+  if (!st.ok()) return st.status();
+  Use u(**st);
+  WEFT_RETURN_IF_ERROR(Row(u, "access change"));
+  return u.ColInt(0);
+}
+
+Result<std::int64_t> SqliteMetadata::PruneAccessChanges(
+    std::int64_t cutoff_ms) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  WEFT_RETURN_IF_ERROR(Write(
+      "DELETE FROM access_changes WHERE at_ms < ?",
+      [&](Use& u) { u.Int(1, cutoff_ms); }, false, "access change"));
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
 Status SqliteMetadata::PutIdempotencyRecord(const IdempotencyRecord& r) {
   std::lock_guard<std::mutex> lock(*mu_);
   return Write(

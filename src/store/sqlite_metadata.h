@@ -89,6 +89,12 @@ class SqliteMetadata final : public MetadataStore {
                                              std::int64_t before_id,
                                              std::size_t limit) override;
 
+  Result<std::int64_t> RecordAccessChange(std::string_view user_id,
+                                          std::int64_t at_ms) override;
+  Result<std::vector<AccessChange>> ListAccessChangesAfter(
+      std::int64_t after_id, std::size_t limit) override;
+  Result<std::int64_t> LastAccessChangeId() override;
+  Result<std::int64_t> PruneAccessChanges(std::int64_t cutoff_ms) override;
   Status PutIdempotencyRecord(const IdempotencyRecord& record) override;
   Result<IdempotencyRecord> GetIdempotencyRecord(std::string_view user_id,
                                                  std::string_view key) override;

@@ -63,6 +63,14 @@ ALTER TABLE refresh_token_families ADD COLUMN token_version INTEGER NOT NULL
   DEFAULT 0;
 ALTER TABLE refresh_token_families ADD COLUMN prev_token_hash TEXT NOT NULL
   DEFAULT '';
+)sql",  // 5: the access change feed (MetadataStore::RecordAccessChange).
+    R"sql(
+CREATE TABLE access_changes (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id TEXT    NOT NULL,
+  at_ms   INTEGER NOT NULL
+);
+CREATE INDEX access_changes_at ON access_changes (at_ms);
 )sql",
 };
 constexpr int kSchemaVersion =

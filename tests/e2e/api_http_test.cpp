@@ -161,13 +161,12 @@ class ApiTest : public ::testing::Test {
     std::vector<std::string> all = args;
     all.insert(all.end(), store_args_.begin(), store_args_.end());
     all.insert(all.end(), {"--data-dir", dir_ + "/data"});
-    std::string cmd = "printf '%s\\n' \"$PW\" | \"$0\" user \"$@\"";
-    std::vector<std::string> argv = {"/bin/sh", "-c", cmd, WEFT_PATH};
+    std::vector<std::string> argv = {WEFT_PATH, "user"};
     argv.insert(argv.end(), all.begin(), all.end());
     SpawnOptions opts;
     opts.log_path = dir_ + "/weft.log";
-    opts.env = {"WEFT_PASSWORD_HASH_COST=test", "PW=" + password};
-    auto code = RunToCompletion(argv, opts);
+    opts.env = {"WEFT_PASSWORD_HASH_COST=test"};
+    auto code = RunWithStdinLine(argv, password, opts);
     EXPECT_TRUE(code.ok());
     return code.ok() ? *code : -1;
   }

@@ -636,6 +636,29 @@ TEST_F(WeftdSyncTest, APasswordChangeEndsTheLiveSessionsOfTheOldPassword) {
   EXPECT_EQ(again.Await<proto::Ack>().entries.size(), 1u);
 }
 
+TEST_F(WeftdSyncTest, APasswordResetByTheCommandLineEndsLiveSessions) {
+  SetUpTeam("editor");
+  Editor a = Connect(alice_, 11);
+  Editor b = Connect(bob_, 22);
+  // `weft` is another process: weftd learns it from the store's access
+  // change feed, which it reads every second.
+  SpawnOptions opts;
+  opts.log_path = dir_ + "/weft.log";
+  opts.env = {"WEFT_PASSWORD_HASH_COST=test"};
+  auto code = RunWithStdinLine({WEFT_PATH, "user", "reset-password", "--email",
+                                alice_.email, "--data-dir", dir_ + "/data"},
+                               "a much better passphrase", opts);
+  ASSERT_TRUE(code.ok());
+  ASSERT_EQ(*code, 0) << "see " << opts.log_path;
+  for (int i = 0; i < 50 && !a.conn->close_code(); ++i) {
+    (void)a.conn->Receive(100ms);
+  }
+  EXPECT_EQ(a.conn->close_code(), 4401);
+  b.Insert(doc_, 0, "still here");
+  EXPECT_EQ(b.Await<proto::Ack>().entries.size(), 1u);
+  EXPECT_FALSE(b.conn->close_code().has_value());
+}
+
 TEST_F(WeftdSyncTest, DeletingAWorkspaceDeletesItsDocumentsContent) {
   SetUpTeam("editor");
   Editor a = Connect(alice_, 11);

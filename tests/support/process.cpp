@@ -124,6 +124,16 @@ Result<int> RunToCompletion(const std::vector<std::string>& argv,
   return 128 + WTERMSIG(status);
 }
 
+Result<int> RunWithStdinLine(const std::vector<std::string>& argv,
+                             const std::string& line, SpawnOptions options) {
+  std::vector<std::string> sh = {"/bin/sh", "-c",
+                                 "printf '%s\\n' \"$WEFT_STDIN_LINE\" | "
+                                 "\"$0\" \"$@\""};
+  sh.insert(sh.end(), argv.begin(), argv.end());
+  options.env.push_back("WEFT_STDIN_LINE=" + line);
+  return RunToCompletion(sh, options);
+}
+
 bool HasExited(pid_t pid) {
   int status = 0;
   return ::waitpid(pid, &status, WNOHANG) == pid;

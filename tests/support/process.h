@@ -44,6 +44,10 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv,
 Result<int> RunToCompletion(const std::vector<std::string>& argv,
                             const SpawnOptions& options);
 
+// Runs a command to completion with `line` and a newline on its stdin.
+Result<int> RunWithStdinLine(const std::vector<std::string>& argv,
+                             const std::string& line, SpawnOptions options);
+
 // Sends `signo`, waits up to `grace` for the child to exit, then SIGKILLs.
 // Returns the exit status as waitpid reports it.
 int StopProcess(pid_t pid, int signo, std::chrono::milliseconds grace);
