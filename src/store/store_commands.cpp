@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -45,7 +46,8 @@ Result<std::unique_ptr<Store>> Open(const StoreTarget& t) {
 }
 
 // Writes `bytes` to `path` via a temporary file, fsync and rename, so a
-// crash leaves either no file or the whole file.
+// crash leaves either no file or the whole file; then fsyncs the directory,
+// so that once this returns the file survives a power loss.
 Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -64,6 +66,16 @@ Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return Status::Unavailable("cannot rename " + tmp + " to " + path);
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd < 0) {
+    return Status::Unavailable("cannot open the directory of " + path);
+  }
+  int rc = ::fsync(dfd);
+  ::close(dfd);
+  if (rc != 0) {
+    return Status::Unavailable("cannot fsync the directory of " + path);
   }
   return Status::Ok();
 }
