@@ -329,7 +329,10 @@ class Session {
   void Handle(proto::Message m) {
     if (std::get_if<proto::Welcome>(&m)) {
       Send(proto::Encode(proto::Subscribe{doc_, last_seq_}));
+      sub_ = Sub::kSent;
       resubscribe_backoff_ = std::chrono::milliseconds(100);
+    } else if (auto* sub = std::get_if<proto::Subscribed>(&m)) {
+      if (sub->doc == doc_) sub_ = Sub::kSubscribed;
     } else if (auto* snap = std::get_if<proto::Snapshot>(&m)) {
       OnSnapshot(*snap);
     } else if (auto* ops = std::get_if<proto::Ops>(&m)) {
@@ -341,9 +344,11 @@ class Session {
     } else if (auto* e = std::get_if<proto::Error>(&m)) {
       if (e->code == kUnavailable && e->doc == doc_) {
         // A subscribe the server could not serve (its store is failing):
-        // try again. A submit that crossed an `unsubscribed` gets this too;
-        // what it carried is resent after the next `synced`.
-        if (!synced_) Resubscribe();
+        // try again. A submit that crossed an `unsubscribed` gets this too
+        // (what it carried is resent after the next `synced`); if that
+        // arrives after the new subscribe went out, the retry armed here
+        // finds the document subscribed and does nothing.
+        if (sub_ == Sub::kSent) Resubscribe();
         return;
       }
       sh_.Error("error " + std::to_string(e->code) + " on " + e->doc + ": " +
@@ -354,16 +359,19 @@ class Session {
         // nothing unacknowledged and reads the document again from its
         // log. Subscribe again and resend (protocol.md, `unsubscribed`).
         synced_ = false;
-        Resubscribe();
+        if (sub_ != Sub::kWaiting) Resubscribe();
         return;
       }
       sh_.Error("unsubscribed " + std::to_string(u->code) + " from " + u->doc);
     }
   }
 
-  // Subscribes again on the same connection after a back-off.
+  // Subscribes again on the same connection after a back-off: at most one
+  // subscribe is pending or in flight at a time (a second one would be
+  // refused as "already subscribed").
   void Resubscribe() {
     sh_.resubscribes.fetch_add(1, std::memory_order_relaxed);
+    sub_ = Sub::kWaiting;
     auto delay = resubscribe_backoff_;
     resubscribe_backoff_ =
         std::min(resubscribe_backoff_ * 2, std::chrono::milliseconds(2000));
@@ -371,10 +379,12 @@ class Session {
         strand_,
         [this, c = conn_, delay]() -> awaitable<void> {
           co_await Sleep(delay);
-          if (c != conn_ || c->closed || synced_ || sh_.stopping.load()) {
+          if (c != conn_ || c->closed || sub_ != Sub::kWaiting ||
+              sh_.stopping.load()) {
             co_return;
           }
           Send(proto::Encode(proto::Subscribe{doc_, last_seq_}));
+          sub_ = Sub::kSent;
         },
         asio::detached);
   }
@@ -593,6 +603,10 @@ class Session {
   std::shared_ptr<Conn> conn_;
   std::uint64_t last_seq_ = 0;
   bool synced_ = false;
+  // The subscription on the current connection: a subscribe waiting for
+  // its back-off, sent and unanswered, or answered with `subscribed`.
+  enum class Sub { kNone, kWaiting, kSent, kSubscribed };
+  Sub sub_ = Sub::kNone;
   std::chrono::milliseconds resubscribe_backoff_{100};
   bool reported_ = false;
   bool truth_set_ = false;
