@@ -58,10 +58,11 @@ struct DocumentHub::Live {
   bool presence_queued = false;  // in the hub's presence_dirty_
 
   // Durable changes not broadcast yet (HubConfig::broadcast_interval),
-  // contiguous from outbox.first_seq, and when the last broadcast went out.
+  // contiguous from outbox.first_seq, and when the last broadcast went out
+  // (none yet: not the clock's epoch, which is the machine's boot).
   proto::Ops outbox;
   bool broadcast_queued = false;  // in the hub's broadcast_dirty_
-  std::chrono::steady_clock::time_point last_broadcast;
+  std::optional<std::chrono::steady_clock::time_point> last_broadcast;
 
   // Sends what the outbox holds to every subscriber. Under mu.
   void FlushOutbox(std::chrono::steady_clock::time_point now) {
@@ -519,7 +520,8 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
         auto now = std::chrono::steady_clock::now();
         bool paced = config_.broadcast_interval.count() > 0 &&
                      (!live->outbox.changes.empty() ||
-                      now - live->last_broadcast < config_.broadcast_interval);
+                      (live->last_broadcast && now - *live->last_broadcast <
+                                                   config_.broadcast_interval));
         if (live->outbox.changes.empty()) {
           live->outbox.first_seq = ops.first_seq;
           live->outbox.changes = std::move(ops.changes);
