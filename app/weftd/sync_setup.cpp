@@ -36,7 +36,8 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
       static_cast<std::size_t>(config.max_outbound_bytes);
   metrics.AddCallbackGauge(
       "weft_sync_outbound_queued_bytes",
-      "Bytes queued for sync clients, over every connection.",
+      "Bytes queued for sync clients, over every connection (payloads plus "
+      "128 per frame).",
       [svc = rt->service.get()] {
         return static_cast<double>(svc->outbound_bytes.load());
       });

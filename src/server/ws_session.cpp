@@ -40,6 +40,12 @@ constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
 // before a client is closed as a slow consumer.
 constexpr std::size_t kCatchUpFactor = 8;
 constexpr std::size_t kMinTotalQueue = 64 * 1024 * 1024;
+// What a queued frame costs beyond its payload (its queue entry, shared
+// string and allocations), counted against the limits with the payload:
+// otherwise a client that sends tiny messages answered by tiny frames
+// (pings) and never reads could queue hundreds of MiB under an 8 MiB
+// limit.
+constexpr std::int64_t kFrameCost = 128;
 // Once closing, the server waits this long for its queue and close frame
 // to go out and for the client's close frame.
 constexpr std::chrono::seconds kCloseTimeout{5};
@@ -232,7 +238,7 @@ class WsTransport : public SyncTransport,
   // On the strand: queues a frame and starts writing if idle.
   void Push(Frame frame, WsOpcode opcode, bool counted) {
     if (closing_) return;
-    Queued(static_cast<std::int64_t>(frame->size()), counted);
+    Queued(Cost(*frame), counted);
     largest_queued_ = std::max(largest_queued_, frame->size());
     queue_.push_back({std::move(frame), opcode, counted});
     // Catch-up is not counted against the limit (a far-behind client must
@@ -268,7 +274,7 @@ class WsTransport : public SyncTransport,
     while (head_ < queue_.size() && held_.size() < kMaxFramesPerWrite &&
            bytes < kMaxBytesPerWrite) {
       Out out = std::move(queue_[head_++]);
-      Queued(-static_cast<std::int64_t>(out.payload->size()), out.counted);
+      Queued(-Cost(*out.payload), out.counted);
       if (out.opcode == WsOpcode::kPong) pong_queued_ = false;
       // `ops` queued behind one another go out as one message: the client
       // handles one message instead of many (protocol.md: any split).
@@ -283,8 +289,7 @@ class WsTransport : public SyncTransport,
             queue_[head_].opcode == WsOpcode::kBinary &&
             proto::AppendOps(merged, *queue_[head_].payload, kMaxMergedBytes)) {
           Out& next = queue_[head_++];
-          Queued(-static_cast<std::int64_t>(next.payload->size()),
-                 next.counted);
+          Queued(-Cost(*next.payload), next.counted);
           next.payload.reset();
         }
         out.payload = std::make_shared<const std::string>(std::move(merged));
@@ -369,6 +374,9 @@ class WsTransport : public SyncTransport,
     socket_.close(ignored);
   }
 
+  static std::int64_t Cost(const std::string& payload) {
+    return static_cast<std::int64_t>(payload.size()) + kFrameCost;
+  }
   void Queued(std::int64_t delta, bool counted) {
     queued_bytes_ = static_cast<std::size_t>(
         static_cast<std::int64_t>(queued_bytes_) + delta);

@@ -400,6 +400,27 @@ TEST_F(SyncWsTest, APingFloodIsAnsweredWithTheLatestPongOnly) {
   ExpectServerAlive();
 }
 
+TEST_F(SyncWsTest, TinyFramesCountWhatTheyCostAgainstTheOutboundLimit) {
+  // A million application pings, never reading. Their pongs are ~6 MB on
+  // the wire, of which the kernel buffers up to ~4 MB (tcp_wmem), so at
+  // most ~4 MB of payload waits in the server's queue: under the 8 MiB
+  // limit. But each queued frame costs far more memory than its few
+  // bytes; counted by payload alone, such a client held ~120 bytes of
+  // server memory per 8-byte ping, without bound.
+  auto c = SyncClient::Connect("127.0.0.1", server_->port(), "/api/v1/sync",
+                               kWait, /*receive_buffer=*/4096);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send(proto::Hello{1, "alice", "test"}).ok());
+  ASSERT_TRUE((*c)->ReceiveUntil<proto::Welcome>(kWait).ok());
+  for (std::uint64_t i = 0; i < 1000000; ++i) {
+    if (!(*c)->Send(proto::Ping{i}).ok()) break;  // closed meanwhile
+  }
+  auto end = (*c)->ReceiveUntil<proto::Welcome>(15s);  // reads to the close
+  EXPECT_FALSE(end.ok());
+  EXPECT_EQ((*c)->close_code(), 4508);
+  ExpectServerAlive();
+}
+
 TEST_F(SyncWsTest, AClientThatNeverAnswersACloseIsDisconnectedByTheTimeout) {
   service_.idle_timeout = 600s;  // only the close timeout can end it
   std::string head, in;
