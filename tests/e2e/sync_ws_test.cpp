@@ -77,7 +77,13 @@ class SyncWsTest : public ::testing::Test {
 
   MemoryDocumentLog doc_log_;
   testing::ListModelFactory models_;
-  DocumentHub hub_{doc_log_, models_};
+  // Presence of a silent session goes after 4 s instead of 30.
+  static HubConfig ShortPresenceTimeout() {
+    HubConfig c;
+    c.presence_timeout = 4s;
+    return c;
+  }
+  DocumentHub hub_{doc_log_, models_, ShortPresenceTimeout()};
   testing::TokenTable tokens_;
   testing::RoleTable roles_;
   ConnectionRegistry registry_;
@@ -476,6 +482,31 @@ TEST_F(SyncWsTest, KeepAlivePingsKeepAnAnsweringClientOpen) {
   auto pong = a->ReceiveUntil<proto::Pong>(kWait);
   ASSERT_TRUE(pong.ok()) << pong.status().ToString();
   EXPECT_EQ(pong->nonce, 7u);
+}
+
+TEST_F(SyncWsTest, AClientThatAnswersKeepAlivePingsKeepsItsPresence) {
+  // Presence goes after 4 s of silence (the fixture's hub), the socket
+  // after 8. The server's keep-alive ping must come early enough that a
+  // client answering it is never silent for the presence timeout: it
+  // pinged only after half the idle timeout (4 s here, 30 of 60 s by
+  // default), as the presence timed out.
+  service_.idle_timeout = 8s;
+  auto a = Join("alice");
+  auto b = Join("bob");
+  ASSERT_TRUE(a->Send(proto::Presence{"doc", R"({"name":"A"})"}).ok());
+  ASSERT_TRUE(b->ReceiveUntil<proto::PresenceOf>(kWait).ok());
+  // Alice sends nothing for 7 s; her WebSocket layer answers pings while
+  // she waits for messages.
+  auto until = std::chrono::steady_clock::now() + 7s;
+  while (std::chrono::steady_clock::now() < until) {
+    (void)a->Receive(100ms);
+    auto m = b->Receive(100ms);
+    if (m.ok()) {
+      EXPECT_FALSE(std::holds_alternative<proto::PresenceGone>(*m))
+          << "presence lost although the client answered every ping";
+    }
+  }
+  EXPECT_TRUE(a->is_open());
 }
 
 TEST_F(SyncWsTest, ASilentClientIsClosedAfterTheIdleTimeout) {
