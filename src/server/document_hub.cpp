@@ -328,9 +328,10 @@ std::optional<proto::Error> DocumentHub::Submit(
     std::lock_guard lock(live->mu);
     if (live->unloaded) return Unloaded(doc);
     auto it = live->subs.find(sub);
-    if (it == live->subs.end()) {
-      return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
-    }
+    // The connection checked that it subscribed: this subscription went
+    // with a Drop (unsubscribed 503) and another session loaded the
+    // document again since.
+    if (it == live->subs.end()) return Unloaded(doc);
     if (it->second.role == proto::Role::kViewer) {
       return MakeError(proto::ErrorCode::kForbidden, doc,
                        "viewers cannot change this document");
@@ -620,9 +621,7 @@ std::optional<proto::Error> DocumentHub::SetPresence(const std::string& doc,
   std::lock_guard lock(live->mu);
   if (live->unloaded) return Unloaded(doc);
   auto it = live->subs.find(sub);
-  if (it == live->subs.end()) {
-    return MakeError(proto::ErrorCode::kNotFound, doc, "not subscribed");
-  }
+  if (it == live->subs.end()) return Unloaded(doc);  // as in Submit
   it->second.presence = std::move(state);
   it->second.presence_dirty = true;
   if (!live->presence_queued) {

@@ -132,8 +132,9 @@ class DocumentHub {
   bool HasSubscriber(const std::string& doc, const Subscriber* sub);
 
   // Validates and queues `changes` from `sub`. Returns an error frame to
-  // send now (forbidden, not subscribed, out_of_order, invalid_update, too
-  // many changes, or unavailable for a document the hub dropped); changes
+  // send now (forbidden, out_of_order, invalid_update, too many changes,
+  // or unavailable when `sub` is not subscribed: the caller checks that it
+  // subscribed, so its subscription went with a dropped document); changes
   // before the refused one are still processed.
   // Accepted changes are acknowledged later by `ack` frames.
   std::optional<proto::Error> Submit(const std::string& doc,

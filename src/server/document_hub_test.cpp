@@ -385,6 +385,27 @@ TEST_F(DocumentHubTest, FailedAppendAcknowledgesNothingAndRetrySucceeds) {
   EXPECT_EQ(b->All<proto::Ops>().size(), 1u);
 }
 
+TEST_F(DocumentHubTest, WhatCrossedADropIsUnavailableAlsoAfterAReload) {
+  auto a = Join(1);
+  auto b = Join(2);
+  log_.FailNextAppends(1);
+  EXPECT_FALSE(hub_.Submit("doc", b.get(), {C(2, 0, "x")}));  // dropped
+  // B subscribes again at once and so loads the document again; A's
+  // submit and presence were on their way before its `unsubscribed`
+  // reached it. They must be retryable (503), not "not subscribed" (404),
+  // on which a client gives the document up.
+  auto b2 = Join(3);
+  auto submit = hub_.Submit("doc", a.get(), {C(1, 0, "y")});
+  ASSERT_TRUE(submit.has_value());
+  EXPECT_EQ(submit->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
+  auto presence = hub_.SetPresence("doc", a.get(), "{}");
+  ASSERT_TRUE(presence.has_value());
+  EXPECT_EQ(presence->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[]");
+}
+
 // A log that stores the first batch and reports a failure all the same,
 // as a connection lost while COMMIT was on its way does.
 class UnknownOutcomeLog : public WrappedLog {
@@ -667,9 +688,15 @@ TEST_F(DocumentHubTest, LivePermissionChanges) {
   auto unsub = a->All<proto::Unsubscribed>();
   ASSERT_EQ(unsub.size(), 1u);
   EXPECT_EQ(unsub[0].code, 410u);
+  // The hub no longer has the subscription; its connection, which ended
+  // the subscription too (SyncConnection::RecheckAccess), answers 404 for
+  // the document before asking the hub. The hub itself cannot tell this
+  // from a subscription that a Drop ended, which must stay retryable.
   err = hub_.Submit("doc", a.get(), {C(1, 0, "x")});
   ASSERT_TRUE(err);
-  EXPECT_EQ(err->code, static_cast<std::uint64_t>(proto::ErrorCode::kNotFound));
+  EXPECT_EQ(err->code,
+            static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable));
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[]");
 }
 
 }  // namespace

@@ -205,6 +205,8 @@ TEST_F(SyncConnectionTest, LiveDowngradeAndRemoval) {
   EXPECT_EQ(u[0].code, 410u);
   alice.Do(proto::Submit{"d1", {{1, 0, 1, "x"}}});
   EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 404u);
+  alice.Do(proto::Presence{"d1", "{}"});
+  EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 404u);
 }
 
 TEST_F(SyncConnectionTest, APasswordChangeEndsTheUsersLiveSessions) {
