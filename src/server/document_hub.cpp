@@ -286,8 +286,10 @@ Status DocumentHub::Subscribe(const std::string& doc, std::uint64_t since_seq,
       sub->SendCatchUp(ToFrame(ops));
     }
     sub->Send(ToFrame(proto::Synced{doc, live->head}));
+    // Current presences; one waiting for the flush comes with it (the
+    // newcomer is a subscriber by then), so it is not sent twice.
     for (const auto& [ptr, other] : live->subs) {
-      if (!other.presence.empty()) {
+      if (!other.presence.empty() && !other.presence_dirty) {
         sub->Send(ToFrame(
             proto::PresenceOf{doc, other.sub->session_id(), other.presence}));
       }

@@ -629,6 +629,21 @@ TEST_F(DocumentHubTest, PresenceIsForwardedAndGoneOnUnsubscribe) {
   EXPECT_EQ(big->code, static_cast<std::uint64_t>(proto::ErrorCode::kTooLarge));
 }
 
+TEST_F(DocumentHubTest, ANewcomerGetsAPresenceWaitingForTheFlushOnce) {
+  auto a = Join(1);
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":1}"));
+  EXPECT_EQ(hub_.FlushPresence(), 1u);
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":2}"));
+  // b joins between an update and its flush: the flush brings it, so the
+  // join does not send it too.
+  auto b = Join(2);
+  EXPECT_TRUE(b->All<proto::PresenceOf>().empty());
+  EXPECT_EQ(hub_.FlushPresence(), 1u);
+  auto seen = b->All<proto::PresenceOf>();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].state, "{\"cursor\":2}");
+}
+
 TEST_F(DocumentHubTest, PresenceCoalescesToTheLatestStatePerFlush) {
   auto a = Join(1);
   auto b = Join(2);
