@@ -13,6 +13,7 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/detail/sha1.hpp>
 #include <chrono>
+#include <deque>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -34,12 +35,9 @@ constexpr std::size_t kMaxMergedBytes = 64 * 1024;
 // One write (one sendmsg, mostly) carries at most this much.
 constexpr std::size_t kMaxFramesPerWrite = 64;
 constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
-// All queued bytes, catch-up included, may reach this many times the
-// outbound limit (and at least kMinTotalQueue, and twice the largest frame
-// queued, so that one snapshot of any size with the ops after it fits)
-// before a client is closed as a slow consumer.
-constexpr std::size_t kCatchUpFactor = 8;
-constexpr std::size_t kMinTotalQueue = 64 * 1024 * 1024;
+// While more catch-up than the outbound limit waits for a connection, the
+// reader looks every this long whether it drained (ReadFrames).
+constexpr std::chrono::milliseconds kCatchUpPoll{5};
 // What a queued frame costs beyond its payload (its queue entry, shared
 // string and allocations), counted against the limits with the payload:
 // otherwise a client that sends tiny messages answered by tiny frames
@@ -120,9 +118,25 @@ class WsTransport : public SyncTransport,
   void Send(Frame frame) override {
     Enqueue(std::move(frame), WsOpcode::kBinary, true);
   }
+  // Catch-up is not counted against the limit (a far-behind client must
+  // be able to resume, however large the document); instead the reader
+  // handles no further message while more than the limit of it waits
+  // (CatchUpBacklog), so a connection holds at most one subscription's
+  // catch-up beyond the limit.
   void SendCatchUp(Frame frame) override {
-    Enqueue(std::move(frame), WsOpcode::kBinary, false);
+    catch_up_posted_.fetch_add(Cost(*frame), std::memory_order_relaxed);
+    asio::post(socket_.get_executor(), [self = shared_from_this(),
+                                        frame = std::move(frame)]() mutable {
+      self->catch_up_posted_.fetch_sub(Cost(*frame), std::memory_order_relaxed);
+      self->Push(std::move(frame), WsOpcode::kBinary, false, true);
+    });
   }
+  // On the strand: catch-up bytes queued or on their way to the queue.
+  std::int64_t CatchUpBacklog() const {
+    return static_cast<std::int64_t>(catch_up_bytes_) +
+           catch_up_posted_.load(std::memory_order_relaxed);
+  }
+  std::size_t max_outbound() const { return max_outbound_; }
 
   void Close(std::uint16_t code, std::string reason) override {
     asio::post(socket_.get_executor(),
@@ -222,7 +236,8 @@ class WsTransport : public SyncTransport,
   struct Out {
     Frame payload;
     WsOpcode opcode;
-    bool counted;  // live traffic, against max_outbound_
+    bool counted;   // live traffic, against max_outbound_
+    bool catch_up;  // a subscription's catch-up (CatchUpBacklog)
   };
   struct Held {
     Frame payload;
@@ -238,18 +253,13 @@ class WsTransport : public SyncTransport,
   }
 
   // On the strand: queues a frame and starts writing if idle.
-  void Push(Frame frame, WsOpcode opcode, bool counted) {
+  void Push(Frame frame, WsOpcode opcode, bool counted, bool catch_up = false) {
     if (closing_) return;
-    Queued(Cost(*frame), counted);
-    largest_queued_ = std::max(largest_queued_, frame->size());
-    queue_.push_back({std::move(frame), opcode, counted});
-    // Catch-up is not counted against the limit (a far-behind client must
-    // be able to resume), but everything together is bounded too, so a
-    // client re-subscribing to a large document without reading cannot
-    // queue snapshot after snapshot.
-    bool over = counted_bytes_ > max_outbound_ ||
-                queued_bytes_ > std::max({kCatchUpFactor * max_outbound_,
-                                          kMinTotalQueue, 2 * largest_queued_});
+    Queued(Cost(*frame), counted, catch_up);
+    queue_.push_back({std::move(frame), opcode, counted, catch_up});
+    // Only live traffic counts (catch-up is bounded by the reader, pongs
+    // by coalescing, pings by the sweep).
+    bool over = counted_bytes_ > max_outbound_;
     if (over && queue_.size() - head_ > 1) {
       // A slow consumer: drop what is queued and close; the client
       // resumes from its last sequence number. (One frame alone may
@@ -276,7 +286,7 @@ class WsTransport : public SyncTransport,
     while (head_ < queue_.size() && held_.size() < kMaxFramesPerWrite &&
            bytes < kMaxBytesPerWrite) {
       Out out = std::move(queue_[head_++]);
-      Queued(-Cost(*out.payload), out.counted);
+      Queued(-Cost(*out.payload), out.counted, out.catch_up);
       if (out.opcode == WsOpcode::kPong) pong_queued_ = false;
       // `ops` queued behind one another go out as one message: the client
       // handles one message instead of many (protocol.md: any split).
@@ -291,7 +301,7 @@ class WsTransport : public SyncTransport,
             queue_[head_].opcode == WsOpcode::kBinary &&
             proto::AppendOps(merged, *queue_[head_].payload, kMaxMergedBytes)) {
           Out& next = queue_[head_++];
-          Queued(-Cost(*next.payload), next.counted);
+          Queued(-Cost(*next.payload), next.counted, next.catch_up);
           next.payload.reset();
         }
         out.payload = std::make_shared<const std::string>(std::move(merged));
@@ -304,7 +314,6 @@ class WsTransport : public SyncTransport,
       // (a few slots stay, so that steady traffic does not allocate).
       ShrinkOrClear(queue_, 4);
       head_ = 0;
-      largest_queued_ = 0;
       if (closing_ && close_code_ != 0) {
         Hold(std::make_shared<const std::string>(
                  proto::WsClosePayload(close_code_, close_reason_)),
@@ -379,12 +388,16 @@ class WsTransport : public SyncTransport,
   static std::int64_t Cost(const std::string& payload) {
     return static_cast<std::int64_t>(payload.size()) + kFrameCost;
   }
-  void Queued(std::int64_t delta, bool counted) {
+  void Queued(std::int64_t delta, bool counted, bool catch_up = false) {
     queued_bytes_ = static_cast<std::size_t>(
         static_cast<std::int64_t>(queued_bytes_) + delta);
     if (counted) {
       counted_bytes_ = static_cast<std::size_t>(
           static_cast<std::int64_t>(counted_bytes_) + delta);
+    }
+    if (catch_up) {
+      catch_up_bytes_ = static_cast<std::size_t>(
+          static_cast<std::int64_t>(catch_up_bytes_) + delta);
     }
     all_queued_.fetch_add(delta, std::memory_order_relaxed);
   }
@@ -393,7 +406,7 @@ class WsTransport : public SyncTransport,
                           std::memory_order_relaxed);
     queued_bytes_ = 0;
     counted_bytes_ = 0;
-    largest_queued_ = 0;
+    catch_up_bytes_ = 0;
     std::vector<Out>().swap(queue_);
     head_ = 0;
   }
@@ -410,8 +423,10 @@ class WsTransport : public SyncTransport,
   std::vector<Held> held_;
   std::vector<asio::const_buffer> buffers_;
   std::size_t queued_bytes_ = 0;
-  std::size_t largest_queued_ = 0;  // since the queue last drained
   std::size_t counted_bytes_ = 0;
+  std::size_t catch_up_bytes_ = 0;
+  // Catch-up posted to the strand and not queued yet (any thread).
+  std::atomic<std::int64_t> catch_up_posted_{0};
   std::size_t max_outbound_;
   std::atomic<std::int64_t>& all_queued_;  // every connection's queue
   SteadyTime LastRx() const {
@@ -442,13 +457,28 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
   tcp::socket& socket = transport.socket();
   proto::WsFrameReader reader(max_message_bytes);
   bool failed = false;
+  // Messages read while more catch-up than the outbound limit waits for
+  // the client: handled in order once it drained, and nothing more is
+  // read meanwhile. So three large documents subscribed at once are
+  // caught up one after the other, and a client cannot make the server
+  // queue catch-up after catch-up without reading.
+  std::deque<std::string> waiting;
+  auto backlogged = [&] {
+    return transport.CatchUpBacklog() >
+           static_cast<std::int64_t>(transport.max_outbound());
+  };
   auto on_event = [&](const proto::WsEvent& e) {
     if (transport.peer_closed()) return;  // nothing counts after close
     switch (e.opcode) {
       case WsOpcode::kBinary:
         // Once the server closes (an expired token, a protocol error,
         // shutdown), what the client still sends is read and dropped.
-        if (!transport.closing()) conn.OnMessage(e.payload);
+        if (transport.closing()) break;
+        if (!waiting.empty() || backlogged()) {
+          waiting.emplace_back(e.payload);
+        } else {
+          conn.OnMessage(e.payload);
+        }
         break;
       case WsOpcode::kText:
         if (!transport.closing()) conn.OnTextMessage();
@@ -481,7 +511,29 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
   socket.non_blocking(true, ec);
   if (ec) co_return;
   auto& first = transport.read_slot();
+  asio::steady_timer drained(socket.get_executor());
   for (;;) {
+    std::int64_t before = transport.CatchUpBacklog();
+    while (!waiting.empty()) {
+      if (transport.closing() || !socket.is_open()) {
+        waiting.clear();
+        break;
+      }
+      if (backlogged()) {
+        drained.expires_after(kCatchUpPoll);
+        co_await drained.async_wait(kTuple);
+        // A client that takes its catch-up is alive, though it sends
+        // nothing while the server reads nothing from it.
+        std::int64_t now = transport.CatchUpBacklog();
+        if (now < before) transport.Received();
+        before = now;
+        continue;
+      }
+      std::string m = std::move(waiting.front());
+      waiting.pop_front();
+      conn.OnMessage(m);
+    }
+    if (!socket.is_open()) co_return;
     // A real read, not a readiness wait: Asio tries it at once if data came
     // since the last one, so no wake-up is lost between our draining reads
     // and this wait (epoll is edge-triggered). Into the connection's small
@@ -490,7 +542,7 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
         co_await socket.async_read_some(asio::buffer(first), kTuple);
     if (rec) co_return;
     feed(first.data(), n);
-    if (n < first.size()) continue;
+    if (n < first.size() || !waiting.empty()) continue;
     // At most a few buffers per wake-up: then the next read goes through
     // the reactor again, so one fast sender cannot hold its thread.
     for (int reads = 0; reads < 4; ++reads) {
@@ -501,7 +553,7 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
       }
       if (ec) co_return;  // end of stream, reset, or closed here
       feed(buffer.data(), m);
-      if (m < buffer.size()) break;
+      if (m < buffer.size() || !waiting.empty()) break;
     }
   }
 }
