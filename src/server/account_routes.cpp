@@ -386,8 +386,11 @@ void AddAccountRoutes(Router& router, ApiContext& api) {
   auth_route("/api/v1/auth/password-reset/confirm", ResetConfirm);
   AddApiRoute(router, api, {"GET", "/api/v1/me", signed_in}, GetMe);
   AddApiRoute(router, api, {"PATCH", "/api/v1/me", signed_in}, PatchMe);
-  // Hashes twice: limited like the auth routes, but per user.
-  AddApiRoute(router, api, {"POST", "/api/v1/me/password", signed_in},
+  // Checks a password (a guess each time, and an argon2 hash or two):
+  // limited like the auth routes, but per user.
+  AddApiRoute(router, api,
+              {"POST", "/api/v1/me/password", signed_in, ApiScope::kNone,
+               ApiLimit::kAuthPerUser},
               ChangePassword);
 }
 

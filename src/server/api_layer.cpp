@@ -130,13 +130,23 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
                          "Idempotency-Key must be 1 to 255 characters",
                          call.request.request_id);
   }
+  // The path as the router sees it (empty segments dropped), so that
+  // "/api/v1/workspaces/" and "//api/v1/workspaces" are one request.
+  std::string path;
+  for (std::string_view rest = call.request.path; !rest.empty();) {
+    std::size_t slash = rest.find('/');
+    std::string_view segment = rest.substr(0, slash);
+    if (!segment.empty()) path.append("/").append(segment);
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
   char hash[17];
-  std::snprintf(hash, sizeof(hash), "%016llx",
-                static_cast<unsigned long long>(
-                    Fnv1a(call.request.method + " " + call.request.path + "\n" +
-                          call.request.body)));
+  std::snprintf(
+      hash, sizeof(hash), "%016llx",
+      static_cast<unsigned long long>(
+          Fnv1a(call.request.method + " " + path + "\n" + call.request.body)));
   // Scope the key to the route so one key cannot replay another route.
-  std::string stored_key = call.request.path + "#" + key;
+  std::string stored_key = path + "#" + key;
   auto previous =
       api.metadata->GetIdempotencyRecord(call.principal->user_id, stored_key);
   if (previous.ok() &&
@@ -201,6 +211,19 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
   return response;
 }
 
+// The weft_rate_limited_total label of a route's limit.
+const char* LimitName(ApiLimit limit) {
+  switch (limit) {
+    case ApiLimit::kAuthPerIp:
+      return "auth_per_ip";
+    case ApiLimit::kAuthPerUser:
+      return "auth_per_user";
+    case ApiLimit::kPerUser:
+      break;
+  }
+  return "api_per_user";
+}
+
 HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
                      const ApiHandler& handler, const HttpRequest& request,
                      const PathParams& params) {
@@ -213,10 +236,9 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
     if (limit->allowed) return std::nullopt;
     if (api.metrics != nullptr) {
       api.metrics
-          ->GetCounter(
-              "weft_rate_limited_total", "Requests refused by a rate limit.",
-              {{"limit", spec.limit == ApiLimit::kAuthPerIp ? "auth_per_ip"
-                                                            : "api_per_user"}})
+          ->GetCounter("weft_rate_limited_total",
+                       "Requests refused by a rate limit.",
+                       {{"limit", LimitName(spec.limit)}})
           .Inc();
     }
     HttpResponse r =
@@ -235,12 +257,26 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
       }
     }
     if (spec.requirement.audience != auth::Audience::kAnyone) {
-      if (auto failed = Authenticate(api, call)) return *failed;
+      if (auto failed = Authenticate(api, call)) {
+        // A bad token is limited like an anonymous caller: per IP.
+        if (spec.limit != ApiLimit::kAuthPerIp) {
+          if (auto refused = take(api.api_limiter, "ip:" + ClientIp(request))) {
+            return *refused;
+          }
+        }
+        return *failed;
+      }
     }
     if (spec.limit == ApiLimit::kPerUser) {
       std::string key = call.principal ? "user:" + call.principal->user_id
                                        : "ip:" + ClientIp(request);
       if (auto refused = take(api.api_limiter, key)) return *refused;
+    }
+    if (spec.limit == ApiLimit::kAuthPerUser) {
+      if (auto refused =
+              take(api.auth_limiter, "user:" + call.principal->user_id)) {
+        return *refused;
+      }
     }
     if (auto failed = LookUpScope(api, spec.scope, call)) return *failed;
     Status allowed =

@@ -6,8 +6,9 @@
 // it honours Idempotency-Key; AddApiRoute() wraps the handler so that, in
 // this order:
 //   1. the rate limit is taken (per client IP on auth routes, per user
-//      elsewhere) -> 429 `rate_limited` with Retry-After, and every answer
-//      carries X-RateLimit-Limit/Remaining/Reset;
+//      elsewhere, per IP for a bad token) -> 429 `rate_limited` with
+//      Retry-After, and every answer carries X-RateLimit-Limit/Remaining/
+//      Reset;
 //   2. a Bearer access token is verified (signature, expiry, and its `ver`
 //      against the user's current password) -> 401 `unauthenticated`;
 //   3. the membership of the addressed workspace is looked up and
@@ -45,8 +46,11 @@ enum class ApiScope {
 };
 
 enum class ApiLimit {
-  kAuthPerIp,  // the auth routes: per client IP
-  kPerUser,    // per signed-in user (anonymous callers: per IP)
+  kAuthPerIp,    // the auth routes: per client IP
+  kPerUser,      // per signed-in user (anonymous callers and bad tokens:
+                 // per IP)
+  kAuthPerUser,  // the auth limit, per signed-in user (a route that checks
+                 // a password), after the per-IP API limit for bad tokens
 };
 
 struct ApiRouteSpec {

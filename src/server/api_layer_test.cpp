@@ -301,6 +301,56 @@ TEST_F(ApiLayerTest, DocumentsPastTheirRetentionArePurged) {
   EXPECT_TRUE(metadata_.GetDocument(ids[2]).ok());
 }
 
+TEST_F(ApiLayerTest, PasswordGuessesThroughAPasswordChangeAreLimited) {
+  auto s = Register("ann");
+  std::string token = Str(s, "access_token");
+  auto guess = [&] {
+    return Call("POST", "/api/v1/me/password",
+                R"({"current_password":"not the password at all",)"
+                R"("new_password":"a much better passphrase"})",
+                token)
+        .status;
+  };
+  // The auth limit (a burst of 3 here), per user: not the API's 1,000.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(guess(), 403);
+  EXPECT_EQ(guess(), 429);
+  // Other routes of the user are not held up by it.
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", token).status, 200);
+}
+
+TEST_F(ApiLayerTest, BadTokensAreRateLimitedPerIp) {
+  int refused_at = 0;
+  for (int i = 1; i <= 1001 && refused_at == 0; ++i) {
+    auto r = Call("GET", "/api/v1/me", "", "x.y.z");
+    bool headers = false;
+    for (const auto& [name, value] : r.headers) {
+      headers = headers || name == "X-RateLimit-Limit";
+    }
+    EXPECT_TRUE(headers) << "request " << i;
+    if (r.status == 429) {
+      refused_at = i;
+    } else {
+      EXPECT_EQ(r.status, 401);
+    }
+  }
+  EXPECT_EQ(refused_at, 1001);  // the API limit's burst is 1,000
+}
+
+TEST_F(ApiLayerTest, AnIdempotencyKeyIsForTheRouteHoweverItsPathIsSpelt) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  HeaderMap key{{"idempotency-key", "k"}};
+  auto first =
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  ASSERT_EQ(first.status, 201);
+  for (const char* path :
+       {"/api/v1/workspaces/", "//api/v1/workspaces", "/api/v1//workspaces/"}) {
+    auto again = Call("POST", path, R"({"name":"W"})", token, key);
+    EXPECT_EQ(again.status, 201) << path;
+    EXPECT_EQ(again.body, first.body) << path << ": created another";
+  }
+}
+
 TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
   auto ann = Register("ann");
   std::string token = Str(ann, "access_token");
