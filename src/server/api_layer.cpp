@@ -120,6 +120,10 @@ std::optional<HttpResponse> LookUpScope(ApiContext& api, ApiScope scope,
   return std::nullopt;
 }
 
+// A reservation older than this is taken for one whose request never
+// finished (the server stopped while running it).
+constexpr std::int64_t kAbandonedReservationMs = 60'000;
+
 HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
                            const ApiHandler& handler,
                            const std::vector<std::string>& secret_fields) {
@@ -147,25 +151,52 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
           Fnv1a(call.request.method + " " + path + "\n" + call.request.body)));
   // Scope the key to the route so one key cannot replay another route.
   std::string stored_key = path + "#" + key;
-  auto previous =
-      api.metadata->GetIdempotencyRecord(call.principal->user_id, stored_key);
-  if (previous.ok() &&
-      previous->created_ms <
-          NowMs(api) - std::chrono::duration_cast<std::chrono::milliseconds>(
-                           api.idempotency_ttl)
-                           .count()) {
-    // Too old to replay; the sweep below will drop it. Refuse rather than
-    // run twice under one key.
-    return ErrorResponse(409, "idempotency_key_expired",
-                         "this Idempotency-Key is too old to replay; use a "
-                         "new key",
-                         call.request.request_id);
-  }
-  if (previous.ok()) {
+  const std::string& user = call.principal->user_id;
+  const std::int64_t now = NowMs(api);
+  const std::int64_t ttl_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(api.idempotency_ttl)
+          .count();
+  // The key is reserved (a record with status 0) before the handler runs,
+  // so that concurrent twins do not both run it: the one whose reservation
+  // is taken first runs, the others are told to retry.
+  store::IdempotencyRecord record;
+  record.user_id = user;
+  record.key = stored_key;
+  record.request_hash = hash;
+  record.status_code = 0;
+  record.created_ms = now;
+  for (int attempt = 0;; ++attempt) {
+    Status reserved = api.metadata->PutIdempotencyRecord(record);
+    if (reserved.ok()) break;
+    if (reserved.code() != StatusCode::kAlreadyExists || attempt > 0) {
+      return StatusError(reserved, call.request);
+    }
+    auto previous = api.metadata->GetIdempotencyRecord(user, stored_key);
+    if (previous.status().code() == StatusCode::kNotFound) continue;  // gone
+    if (!previous.ok()) return StatusError(previous.status(), call.request);
     if (previous->request_hash != hash) {
       return ErrorResponse(409, "idempotency_key_reused",
                            "this Idempotency-Key was used with another "
                            "request body; use a new key",
+                           call.request.request_id);
+    }
+    if (previous->status_code == 0) {
+      if (previous->created_ms >= now - kAbandonedReservationMs) {
+        return ErrorResponse(409, "idempotency_key_in_use",
+                             "a request with this Idempotency-Key is still "
+                             "running; retry shortly",
+                             call.request.request_id);
+      }
+      // Its request never finished (the server stopped): run it again.
+      (void)api.metadata->DeleteIdempotencyRecord(user, stored_key);
+      continue;
+    }
+    if (previous->created_ms < now - ttl_ms) {
+      // Too old to replay; the sweep below will drop it. Refuse rather
+      // than run twice under one key.
+      return ErrorResponse(409, "idempotency_key_expired",
+                           "this Idempotency-Key is too old to replay; use a "
+                           "new key",
                            call.request.request_id);
     }
     HttpResponse replay;
@@ -174,40 +205,28 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
     replay.headers.emplace_back("Idempotent-Replayed", "true");
     return replay;
   }
-  if (previous.status().code() != StatusCode::kNotFound) {
-    return StatusError(previous.status(), call.request);
-  }
   HttpResponse response = handler(api, call);
-  if (response.status >= 200 && response.status < 300) {
-    store::IdempotencyRecord record;
-    record.user_id = call.principal->user_id;
-    record.key = stored_key;
-    record.request_hash = hash;
-    record.status_code = response.status;
-    record.response_body = response.body;
-    if (!secret_fields.empty()) {
-      boost::system::error_code ec;
-      boost::json::value body = boost::json::parse(response.body, ec);
-      if (!ec && body.is_object()) {
-        for (const auto& field : secret_fields) {
-          if (body.as_object().contains(field))
-            body.as_object()[field] = nullptr;
-        }
-        record.response_body = boost::json::serialize(body);
-      }
-    }
-    record.created_ms = NowMs(api);
-    // A concurrent twin may have stored first (kAlreadyExists); both
-    // created something then. Rare, and the first record wins for retries.
-    (void)api.metadata->PutIdempotencyRecord(record);
-    // Forget keys past their time (an indexed delete, cheap next to the
-    // insert above).
-    (void)api.metadata->ExpireIdempotencyRecords(
-        record.created_ms -
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            api.idempotency_ttl)
-            .count());
+  if (response.status < 200 || response.status >= 300) {
+    // Not stored: fixing the request and sending it with the same key runs.
+    (void)api.metadata->DeleteIdempotencyRecord(user, stored_key);
+    return response;
   }
+  std::string stored_body = response.body;
+  if (!secret_fields.empty()) {
+    boost::system::error_code ec;
+    boost::json::value body = boost::json::parse(response.body, ec);
+    if (!ec && body.is_object()) {
+      for (const auto& field : secret_fields) {
+        if (body.as_object().contains(field)) body.as_object()[field] = nullptr;
+      }
+      stored_body = boost::json::serialize(body);
+    }
+  }
+  (void)api.metadata->FinishIdempotencyRecord(user, stored_key, response.status,
+                                              stored_body);
+  // Forget keys past their time (an indexed delete, cheap next to the
+  // writes above).
+  (void)api.metadata->ExpireIdempotencyRecords(now - ttl_ms);
   return response;
 }
 

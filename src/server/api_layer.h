@@ -15,12 +15,13 @@
 //      auth::Authorize() decides -> 401, 404 `not_found` (non-members and
 //      missing ids alike), 403 `forbidden`;
 //   4. the JSON body is parsed as one object -> 400 `invalid_json`;
-//   5. for idempotent creating POSTs with an Idempotency-Key header, a
-//      stored answer is replayed (same body) or refused (409
-//      `idempotency_key_reused`); otherwise the handler runs and a 2xx
-//      answer is stored for api.idempotency_ttl (a key older than that is
-//      409 `idempotency_key_expired`). Two identical requests racing with
-//      one key may both run: the key is checked, not locked.
+//   5. for idempotent creating POSTs with an Idempotency-Key header, the
+//      key is reserved before the handler runs (409 `idempotency_key_in_use`
+//      for a twin while it runs; a reservation a minute old is taken for
+//      one whose server stopped, and run again); a stored answer is
+//      replayed (same body) or refused (409 `idempotency_key_reused`);
+//      a 2xx answer is stored for api.idempotency_ttl (a key older than
+//      that is 409 `idempotency_key_expired`), anything else frees the key.
 // Handlers never compare roles or check credentials themselves.
 
 #include <boost/json/object.hpp>

@@ -401,6 +401,41 @@ TEST_F(ApiLayerTest, AnInvitationsTokenIsNotStoredForReplays) {
             Str(json::parse(first.body).as_object(), "id"));
 }
 
+TEST_F(ApiLayerTest, AKeyWhoseRequestIsStillRunningIsNotRunAgain) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  std::string user = Str(ann.at("user").as_object(), "id");
+  HeaderMap key{{"idempotency-key", "k"}};
+  auto first =
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  ASSERT_EQ(first.status, 201);
+  // Make it look as if that request were still running: its key is
+  // reserved (status 0) until the answer is stored. A concurrent twin
+  // used to run the handler too (one more workspace).
+  auto record = metadata_.GetIdempotencyRecord(user, "/api/v1/workspaces#k");
+  ASSERT_TRUE(record.ok());
+  ASSERT_TRUE(
+      metadata_.DeleteIdempotencyRecord(user, "/api/v1/workspaces#k").ok());
+  record->status_code = 0;
+  record->response_body.clear();
+  record->created_ms = NowMs(api_);
+  ASSERT_TRUE(metadata_.PutIdempotencyRecord(*record).ok());
+  auto twin = Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  EXPECT_EQ(twin.status, 409);
+  EXPECT_NE(twin.body.find("idempotency_key_in_use"), std::string::npos);
+  EXPECT_EQ(metadata_.ListUserMemberships(user)->size(), 1u);
+  // A reservation a minute old belongs to a request that never finished
+  // (the server stopped): the retry runs.
+  clock_.Advance(std::chrono::seconds(61));
+  auto retry =
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  EXPECT_EQ(retry.status, 201);
+  EXPECT_EQ(metadata_.ListUserMemberships(user)->size(), 2u);
+  auto replay =
+      Call("POST", "/api/v1/workspaces", R"({"name":"W"})", token, key);
+  EXPECT_EQ(replay.body, retry.body);
+}
+
 TEST_F(ApiLayerTest, IdempotencyKeysAreForgottenAfterADay) {
   auto ann = Register("ann");
   std::string token = Str(ann, "access_token");

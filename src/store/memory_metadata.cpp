@@ -385,6 +385,29 @@ Result<IdempotencyRecord> MemoryMetadata::GetIdempotencyRecord(
   return it->second;
 }
 
+Status MemoryMetadata::FinishIdempotencyRecord(std::string_view user_id,
+                                               std::string_view key,
+                                               int status_code,
+                                               std::string_view response_body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = idempotency_.find({std::string(user_id), std::string(key)});
+  if (it == idempotency_.end() || it->second.status_code != 0) {
+    return Missing("pending idempotency key");
+  }
+  it->second.status_code = status_code;
+  it->second.response_body = response_body;
+  return Status::Ok();
+}
+
+Status MemoryMetadata::DeleteIdempotencyRecord(std::string_view user_id,
+                                               std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (idempotency_.erase({std::string(user_id), std::string(key)}) == 0) {
+    return Missing("idempotency key");
+  }
+  return Status::Ok();
+}
+
 Result<std::int64_t> MemoryMetadata::ExpireIdempotencyRecords(
     std::int64_t cutoff_ms) {
   std::lock_guard<std::mutex> lock(mu_);

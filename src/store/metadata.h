@@ -258,6 +258,16 @@ class MetadataStore {
   virtual Status PutIdempotencyRecord(const IdempotencyRecord& record) = 0;
   virtual Result<IdempotencyRecord> GetIdempotencyRecord(
       std::string_view user_id, std::string_view key) = 0;
+  // Completes a reservation (a record put with status_code 0 before the
+  // request ran) with the answer. kNotFound when no reservation of that
+  // key is pending (it completed, or was deleted).
+  virtual Status FinishIdempotencyRecord(std::string_view user_id,
+                                         std::string_view key, int status_code,
+                                         std::string_view response_body) = 0;
+  // Deletes the record of a key (a reservation whose request failed, or
+  // one abandoned by a crash); kNotFound when there is none.
+  virtual Status DeleteIdempotencyRecord(std::string_view user_id,
+                                         std::string_view key) = 0;
   // Deletes records created before `cutoff_ms`; returns how many.
   virtual Result<std::int64_t> ExpireIdempotencyRecords(
       std::int64_t cutoff_ms) = 0;

@@ -362,6 +362,27 @@ TYPED_TEST(MetadataConformanceTest, IdempotencyKeysAreUniquePerUser) {
   EXPECT_TRUE(m.GetIdempotencyRecord("u2", "key-1").ok());
 }
 
+TYPED_TEST(MetadataConformanceTest, AnIdempotencyReservationIsFinishedOnce) {
+  auto& m = this->m();
+  IdempotencyRecord pending{"u1", "k", "h", 0, "", 100};
+  ASSERT_TRUE(m.PutIdempotencyRecord(pending).ok());
+  EXPECT_CODE(m.PutIdempotencyRecord(pending), kAlreadyExists);  // reserved
+  EXPECT_EQ(m.GetIdempotencyRecord("u1", "k")->status_code, 0);
+  ASSERT_TRUE(m.FinishIdempotencyRecord("u1", "k", 201, "{\"id\":1}").ok());
+  auto done = m.GetIdempotencyRecord("u1", "k");
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(*done, (IdempotencyRecord{"u1", "k", "h", 201, "{\"id\":1}", 100}));
+  // Finished: not pending any more.
+  EXPECT_CODE(m.FinishIdempotencyRecord("u1", "k", 500, "x"), kNotFound);
+  EXPECT_CODE(m.FinishIdempotencyRecord("u2", "k", 201, "x"), kNotFound);
+  // A reservation whose request failed is deleted, and the key is free.
+  ASSERT_TRUE(m.PutIdempotencyRecord({"u1", "k2", "h", 0, "", 100}).ok());
+  ASSERT_TRUE(m.DeleteIdempotencyRecord("u1", "k2").ok());
+  EXPECT_RCODE(m.GetIdempotencyRecord("u1", "k2"), kNotFound);
+  EXPECT_CODE(m.DeleteIdempotencyRecord("u1", "k2"), kNotFound);
+  EXPECT_TRUE(m.PutIdempotencyRecord({"u1", "k2", "h2", 0, "", 200}).ok());
+}
+
 TYPED_TEST(MetadataConformanceTest, AccessChangesAreReadInOrderAfterAnId) {
   auto& m = this->m();
   EXPECT_EQ(*m.LastAccessChangeId(), 0);

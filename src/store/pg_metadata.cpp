@@ -225,6 +225,14 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
        "SELECT user_id, idem_key, request_hash, status_code, response_body,"
        " created_ms FROM idempotency_keys WHERE user_id = $1::text AND"
        " idem_key = $2::text"},
+      {"m_finish_idempotency",
+       "UPDATE idempotency_keys SET status_code = $3::bigint::int, "
+       "response_body ="
+       " $4::bytea WHERE user_id = $1::text AND idem_key = $2::text AND"
+       " status_code = 0"},
+      {"m_delete_idempotency",
+       "DELETE FROM idempotency_keys WHERE user_id = $1::text AND idem_key ="
+       " $2::text"},
       {"m_expire_idempotency",
        "DELETE FROM idempotency_keys WHERE created_ms < $1::bigint"},
       // Entries are written one at a time under this lock, so that their
@@ -699,6 +707,22 @@ Result<IdempotencyRecord> PgMetadata::GetIdempotencyRecord(
   return IdempotencyRecord{r->Bytes(0, 0), r->Bytes(0, 1),
                            r->Bytes(0, 2), static_cast<int>(r->Int(0, 3)),
                            r->Bytes(0, 4), r->Int(0, 5)};
+}
+
+Status PgMetadata::FinishIdempotencyRecord(std::string_view user_id,
+                                           std::string_view key,
+                                           int status_code,
+                                           std::string_view response_body) {
+  return RunOne(
+      "m_finish_idempotency",
+      Params().Text(user_id).Text(key).Int(status_code).Bytes(response_body),
+      "pending idempotency key");
+}
+
+Status PgMetadata::DeleteIdempotencyRecord(std::string_view user_id,
+                                           std::string_view key) {
+  return RunOne("m_delete_idempotency", Params().Text(user_id).Text(key),
+                "idempotency key");
 }
 
 Result<std::int64_t> PgMetadata::ExpireIdempotencyRecords(

@@ -755,6 +755,32 @@ Result<IdempotencyRecord> SqliteMetadata::GetIdempotencyRecord(
                            u.ColText(4), u.ColInt(5)};
 }
 
+Status SqliteMetadata::FinishIdempotencyRecord(std::string_view user_id,
+                                               std::string_view key,
+                                               int status_code,
+                                               std::string_view response_body) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  return Write(
+      "UPDATE idempotency_keys SET status_code = ?, response_body = ? "
+      "WHERE user_id = ? AND idem_key = ? AND status_code = 0",
+      [&](Use& u) {
+        u.Int(1, status_code)
+            .Blob(2, response_body)
+            .Text(3, user_id)
+            .Text(4, key);
+      },
+      true, "pending idempotency key");
+}
+
+Status SqliteMetadata::DeleteIdempotencyRecord(std::string_view user_id,
+                                               std::string_view key) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  return Write(
+      "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
+      [&](Use& u) { u.Text(1, user_id).Text(2, key); }, true,
+      "idempotency key");
+}
+
 Result<std::int64_t> SqliteMetadata::ExpireIdempotencyRecords(
     std::int64_t cutoff_ms) {
   std::lock_guard<std::mutex> lock(*mu_);

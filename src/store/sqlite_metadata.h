@@ -98,6 +98,11 @@ class SqliteMetadata final : public MetadataStore {
   Status PutIdempotencyRecord(const IdempotencyRecord& record) override;
   Result<IdempotencyRecord> GetIdempotencyRecord(std::string_view user_id,
                                                  std::string_view key) override;
+  Status FinishIdempotencyRecord(std::string_view user_id, std::string_view key,
+                                 int status_code,
+                                 std::string_view response_body) override;
+  Status DeleteIdempotencyRecord(std::string_view user_id,
+                                 std::string_view key) override;
   Result<std::int64_t> ExpireIdempotencyRecords(
       std::int64_t cutoff_ms) override;
 
