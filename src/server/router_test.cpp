@@ -64,6 +64,24 @@ TEST(RouterTest, UnknownPathIsJson404WithStableCode) {
   EXPECT_FALSE(error.at("message").as_string().empty());
 }
 
+TEST(RouterTest, AnAnswerQuotingAPathThatIsNotUtf8IsStillJson) {
+  Router router;
+  router.Add("GET", "/a", [](const HttpRequest&, const PathParams&) {
+    return HttpResponse{};
+  });
+  for (std::string method : {"GET", "PUT"}) {
+    HttpRequest r;
+    r.method = method;
+    r.path = method == "GET" ? "/\xff\xfe/x" : "/a\xc3";
+    auto response = router.Dispatch(r);
+    boost::system::error_code ec;
+    auto body = boost::json::parse(response.body, ec);  // checks UTF-8
+    ASSERT_FALSE(ec) << method << ": " << ec.message();
+    std::string message(body.at("error").at("message").as_string());
+    EXPECT_NE(message.find("\xEF\xBF\xBD"), std::string::npos) << message;
+  }
+}
+
 TEST(RouterTest, ParameterDoesNotMatchExtraSegments) {
   EXPECT_EQ(MakeRouter().Dispatch(Req("GET", "/api/v1/documents/a/b")).status,
             404);
