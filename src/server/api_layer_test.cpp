@@ -70,6 +70,15 @@ class ApiLayerTest : public ::testing::Test {
     return json::parse(r.body).as_object();
   }
 
+  // Signs `name` in again (access tokens expire as the clock advances).
+  std::string Login(const std::string& name) {
+    auto r = Call("POST", "/api/v1/auth/login",
+                  R"({"email":")" + name +
+                      R"(@example.com","password":"correct horse battery"})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Str(json::parse(r.body).as_object(), "access_token");
+  }
+
   static std::string Str(const json::object& o, const char* key) {
     return std::string(o.at(key).as_string());
   }
@@ -280,18 +289,23 @@ TEST_F(ApiLayerTest, DocumentsPastTheirRetentionArePurged) {
   ASSERT_EQ(Call("DELETE", "/api/v1/documents/" + ids[0], "", token).status,
             204);
   clock_.Advance(api_.document_retention - std::chrono::hours(1));
-  token = Str(json::parse(Call("POST", "/api/v1/auth/login",
-                               R"({"email":"ann@example.com",)"
-                               R"("password":"correct horse battery"})")
-                              .body)
-                  .as_object(),
-              "access_token");
+  token = Login("ann");
   ASSERT_EQ(Call("DELETE", "/api/v1/documents/" + ids[1], "", token).status,
             204);
   auto none = PurgeExpiredDocuments(api_);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, 0u);
   clock_.Advance(std::chrono::hours(2));  // the first is past its retention
+  // Before the purge has run, the trash no longer lists it: it can no
+  // longer be restored.
+  token = Login("ann");
+  auto trash = Call(
+      "GET", "/api/v1/workspaces/" + ws + "/documents?deleted=true", "", token);
+  ASSERT_EQ(trash.status, 200) << trash.body;
+  auto trash_json = json::parse(trash.body);
+  const auto& listed = trash_json.at("items").as_array();
+  ASSERT_EQ(listed.size(), 1u) << trash.body;
+  EXPECT_EQ(listed[0].at("id").as_string(), ids[1]);
   auto one = PurgeExpiredDocuments(api_);
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(*one, 1u);
@@ -349,6 +363,25 @@ TEST_F(ApiLayerTest, AnIdempotencyKeyIsForTheRouteHoweverItsPathIsSpelt) {
     EXPECT_EQ(again.status, 201) << path;
     EXPECT_EQ(again.body, first.body) << path << ": created another";
   }
+}
+
+TEST_F(ApiLayerTest, AFullLastPageOfActivityHasNoNextCursor) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  auto [ws, docs] = WorkspaceWithDocs(token, {"A"});  // two entries
+  auto page = [&](const std::string& query) {
+    auto r = Call("GET", "/api/v1/workspaces/" + ws + "/activity?" + query, "",
+                  token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body).as_object();
+  };
+  auto first = page("limit=1");
+  ASSERT_EQ(first.at("items").as_array().size(), 1u);
+  ASSERT_TRUE(first.at("next_cursor").is_string());
+  auto last = page("limit=1&cursor=" + Str(first, "next_cursor"));
+  ASSERT_EQ(last.at("items").as_array().size(), 1u);
+  EXPECT_TRUE(last.at("next_cursor").is_null()) << "an empty page follows";
+  EXPECT_TRUE(page("limit=2").at("next_cursor").is_null());
 }
 
 TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {

@@ -53,6 +53,15 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// A document deleted at `deleted_ms` can no longer be restored at `now_ms`.
+bool PastRetention(const ApiContext& api, std::int64_t deleted_ms,
+                   std::int64_t now_ms) {
+  return now_ms >=
+         deleted_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
+                          api.document_retention)
+                          .count();
+}
+
 HttpResponse NotFound(const HttpRequest& request) {
   return ErrorResponse(404, "not_found", "no such resource",
                        request.request_id);
@@ -100,6 +109,7 @@ HttpResponse ListDocuments(ApiContext& api, ApiCall& call) {
   if (q.size() > 200) errors.Add("q", "too_long");
   if (!errors.empty()) return ValidationError(errors, call.request);
   bool want_deleted = deleted == "true";
+  const std::int64_t now_ms = NowMs(api);
   auto all = api.metadata->ListDocuments(call.workspace_id, want_deleted);
   if (!all.ok()) return StatusError(all.status(), call.request);
   // The cursor compares ids bytewise; PostgreSQL orders text by its
@@ -114,6 +124,9 @@ HttpResponse ListDocuments(ApiContext& api, ApiCall& call) {
   for (const auto& d : *all) {  // ordered by id: the cursor is the last id
     if (!cursor.empty() && d.id <= cursor) continue;
     if (d.deleted_ms.has_value() != want_deleted) continue;
+    // Past its retention it can no longer be restored; the purge removes
+    // it within an unload interval.
+    if (d.deleted_ms && PastRetention(api, *d.deleted_ms, now_ms)) continue;
     if (!q.empty() && Lower(d.title).find(q) == std::string::npos) continue;
     if (items.size() == limit) {
       more = true;
@@ -188,12 +201,8 @@ HttpResponse RestoreDocument(ApiContext& api, ApiCall& call) {
     return ErrorResponse(409, "not_deleted", "the document is not deleted",
                          call.request.request_id);
   }
-  std::int64_t now_ms = NowMs(api);
-  std::int64_t retention_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          api.document_retention)
-          .count();
-  if (now_ms >= *call.document->deleted_ms + retention_ms) {
+  const std::int64_t now_ms = NowMs(api);
+  if (PastRetention(api, *call.document->deleted_ms, now_ms)) {
     return ErrorResponse(410, "retention_expired",
                          "the document was deleted too long ago to restore",
                          call.request.request_id);

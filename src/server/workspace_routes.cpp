@@ -461,8 +461,13 @@ HttpResponse ListActivity(ApiContext& api, ApiCall& call) {
     }
   }
   if (!errors.empty()) return ValidationError(errors, call.request);
-  auto entries = api.metadata->ListActivity(call.workspace_id, before, limit);
+  // One more than asked: whether a next page exists, without an empty
+  // page behind a cursor when the last one is exactly full.
+  auto entries =
+      api.metadata->ListActivity(call.workspace_id, before, limit + 1);
   if (!entries.ok()) return StatusError(entries.status(), call.request);
+  const bool more = entries->size() > limit;
+  if (more) entries->pop_back();
   json::array items;
   for (const auto& a : *entries) {
     boost::system::error_code ec;
@@ -478,7 +483,7 @@ HttpResponse ListActivity(ApiContext& api, ApiCall& call) {
                      {"created_at", FormatTime(a.created_ms)}});
   }
   json::value next = nullptr;
-  if (entries->size() == limit) next = std::to_string(entries->back().id);
+  if (more) next = std::to_string(entries->back().id);
   return JsonResponse(
       json::object{{"items", std::move(items)}, {"next_cursor", next}});
 }
