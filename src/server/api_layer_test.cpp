@@ -384,6 +384,25 @@ TEST_F(ApiLayerTest, AFullLastPageOfActivityHasNoNextCursor) {
   EXPECT_TRUE(page("limit=2").at("next_cursor").is_null());
 }
 
+TEST_F(ApiLayerTest, TitleSearchIgnoresCaseBeyondAsciiAndCountsCharacters) {
+  std::string token = Str(Register("ann"), "access_token");
+  auto [ws, ids] = WorkspaceWithDocs(token, {"Über Plan", "ÉCOLE notes", "x"});
+  auto found = [&](const std::string& q) {
+    auto r = Call("GET", "/api/v1/workspaces/" + ws + "/documents?q=" + q, "",
+                  token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto body = json::parse(r.body);
+    return body.at("items").as_array().size();
+  };
+  EXPECT_EQ(found("%C3%BCber"), 1u);   // über
+  EXPECT_EQ(found("%C3%A9cole"), 1u);  // école
+  EXPECT_EQ(found("PLAN"), 1u);
+  // 200 characters are allowed, also when each takes two bytes.
+  std::string cyrillic;
+  for (int i = 0; i < 150; ++i) cyrillic += "%D0%96";  // Ж
+  EXPECT_EQ(found(cyrillic), 0u);
+}
+
 TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
   auto ann = Register("ann");
   std::string token = Str(ann, "access_token");

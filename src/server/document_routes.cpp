@@ -8,9 +8,11 @@
 #include <charconv>
 
 #include "auth/json_body.h"
+#include "auth/utf8.h"
 #include "server/api_error.h"
 #include "server/api_layer.h"
 #include "server/api_routes.h"
+#include "server/case_fold.h"
 
 namespace weft::server {
 namespace {
@@ -43,14 +45,6 @@ void Record(ApiContext& api, const ApiCall& call, const store::DocumentInfo& d,
   a.detail = json::serialize(detail);
   a.created_ms = NowMs(api);
   (void)api.metadata->RecordActivity(a);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
 }
 
 // A document deleted at `deleted_ms` can no longer be restored at `now_ms`.
@@ -90,7 +84,7 @@ HttpResponse CreateDocument(ApiContext& api, ApiCall& call) {
 
 HttpResponse ListDocuments(ApiContext& api, ApiCall& call) {
   std::string cursor = QueryParam(call.request, "cursor");
-  std::string q = Lower(QueryParam(call.request, "q"));
+  std::string q = FoldCase(QueryParam(call.request, "q"));
   std::string limit_text = QueryParam(call.request, "limit");
   std::string deleted = QueryParam(call.request, "deleted");
   auth::FieldErrors errors;
@@ -106,7 +100,9 @@ HttpResponse ListDocuments(ApiContext& api, ApiCall& call) {
   if (!deleted.empty() && deleted != "true" && deleted != "false") {
     errors.Add("deleted", "must_be_boolean");
   }
-  if (q.size() > 200) errors.Add("q", "too_long");
+  if (auto n = auth::Utf8Length(q); !n || *n > 200) {
+    errors.Add("q", n ? "too_long" : "invalid_utf8");
+  }
   if (!errors.empty()) return ValidationError(errors, call.request);
   bool want_deleted = deleted == "true";
   const std::int64_t now_ms = NowMs(api);
@@ -127,7 +123,7 @@ HttpResponse ListDocuments(ApiContext& api, ApiCall& call) {
     // Past its retention it can no longer be restored; the purge removes
     // it within an unload interval.
     if (d.deleted_ms && PastRetention(api, *d.deleted_ms, now_ms)) continue;
-    if (!q.empty() && Lower(d.title).find(q) == std::string::npos) continue;
+    if (!q.empty() && FoldCase(d.title).find(q) == std::string::npos) continue;
     if (items.size() == limit) {
       more = true;
       break;
