@@ -1,6 +1,7 @@
 #include "server/case_fold.h"
 
 #include "common/byte_io.h"
+#include "core/utf.h"
 
 namespace weft::server {
 namespace {
@@ -28,24 +29,6 @@ char32_t Fold(char32_t c) {
   return c;
 }
 
-void Append(char32_t c, std::string* out) {
-  if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
 }  // namespace
 
 std::string FoldCase(std::string_view utf8) {
@@ -54,7 +37,7 @@ std::string FoldCase(std::string_view utf8) {
   for (std::size_t i = 0; i < utf8.size();) {
     std::size_t start = i;
     if (auto c = DecodeUtf8(utf8, &i)) {
-      Append(Fold(*c), &out);
+      core::AppendUtf8(Fold(*c), &out);
     } else {
       out.push_back(utf8[start]);  // not UTF-8: kept
       i = start + 1;
