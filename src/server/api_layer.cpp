@@ -324,6 +324,14 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
       }
       call.body = std::move(*body);
     }
+    if (spec.method == "DELETE") {
+      // No DELETE takes a body: any field in one is unknown (a client
+      // that sends {"confirm":false} must not see the delete done).
+      auth::JsonBodyValidator none(call.body);
+      if (auto errors = none.Finish(); !errors.empty()) {
+        return ValidationError(errors, request);
+      }
+    }
     if (spec.idempotent) {
       return RunIdempotent(api, call, handler, spec.secret_fields);
     }

@@ -403,6 +403,24 @@ TEST_F(ApiLayerTest, TitleSearchIgnoresCaseBeyondAsciiAndCountsCharacters) {
   EXPECT_EQ(found(cyrillic), 0u);
 }
 
+TEST_F(ApiLayerTest, ADeleteWithFieldsInItsBodyIsRefusedAndNotDone) {
+  std::string token = Str(Register("ann"), "access_token");
+  auto [ws, ids] = WorkspaceWithDocs(token, {"A"});
+  auto refused = Call("DELETE", "/api/v1/documents/" + ids[0],
+                      R"({"confirm":false})", token);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("unknown_field"), std::string::npos)
+      << refused.body;
+  EXPECT_FALSE(metadata_.GetDocument(ids[0])->deleted_ms.has_value());
+  EXPECT_EQ(Call("DELETE", "/api/v1/workspaces/" + ws, R"({"bogus":1})", token)
+                .status,
+            400);
+  EXPECT_TRUE(metadata_.GetWorkspace(ws).ok());
+  // An empty object, or no body, is fine.
+  EXPECT_EQ(Call("DELETE", "/api/v1/documents/" + ids[0], "{}", token).status,
+            204);
+}
+
 TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
   auto ann = Register("ann");
   std::string token = Str(ann, "access_token");
