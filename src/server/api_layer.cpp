@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <utility>
@@ -59,9 +60,13 @@ HttpResponse Unauthenticated(const HttpRequest& request,
 std::optional<HttpResponse> Authenticate(ApiContext& api, ApiCall& call) {
   std::string header = call.request.Header("authorization");
   if (header.empty()) return std::nullopt;  // anonymous
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() ||
-      header.compare(0, kBearer.size(), kBearer) != 0) {
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  constexpr std::string_view kBearer = "bearer ";
+  bool bearer = header.size() > kBearer.size();
+  for (std::size_t i = 0; bearer && i < kBearer.size(); ++i) {
+    bearer = std::tolower(static_cast<unsigned char>(header[i])) == kBearer[i];
+  }
+  if (!bearer) {
     return Unauthenticated(call.request,
                            "the Authorization header must be 'Bearer <token>'");
   }

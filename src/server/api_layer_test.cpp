@@ -421,6 +421,21 @@ TEST_F(ApiLayerTest, ADeleteWithFieldsInItsBodyIsRefusedAndNotDone) {
             204);
 }
 
+TEST_F(ApiLayerTest, TheAuthorizationSchemeIsCaseInsensitive) {
+  std::string token = Str(Register("ann"), "access_token");
+  for (const char* scheme : {"Bearer ", "bearer ", "BEARER "}) {
+    EXPECT_EQ(
+        Call("GET", "/api/v1/me", "", "", {{"authorization", scheme + token}})
+            .status,
+        200)
+        << scheme;
+  }
+  EXPECT_EQ(
+      Call("GET", "/api/v1/me", "", "", {{"authorization", "Basic " + token}})
+          .status,
+      401);
+}
+
 TEST_F(ApiLayerTest, IdempotencyKeysAreScopedToTheRoute) {
   auto ann = Register("ann");
   std::string token = Str(ann, "access_token");
