@@ -694,17 +694,28 @@ TEST_F(WeftdSyncTest, ADeletedDocumentPastItsRetentionIsPurged) {
     a.Await<proto::Ack>();
   }
   Call("DELETE", "/api/v1/documents/" + doc_, {}, alice_.token, 204);
-  // In the trash for a second; gone with a sweep after that.
+  // In the trash for a second; past its retention it is listed no more
+  // and cannot be restored (410), and a sweep then removes its row
+  // (restore: 404) and its content.
   std::string trash = "/api/v1/workspaces/" + ws_ + "/documents?deleted=true";
-  auto in_trash = [&] {
-    auto r = HttpCall(port_, "GET", trash, "", alice_.token);
-    return r.body.find(doc_) != std::string::npos;
+  EXPECT_NE(HttpCall(port_, "GET", trash, "", alice_.token).body.find(doc_),
+            std::string::npos);
+  auto listed = [&] {
+    return HttpCall(port_, "GET", trash, "", alice_.token).body.find(doc_) !=
+           std::string::npos;
   };
-  EXPECT_TRUE(in_trash());
+  for (int i = 0; i < 100 && listed(); ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_FALSE(listed());
+  // Only now: a restore within the retention would bring it back.
+  std::string restore = "/api/v1/documents/" + doc_ + "/restore";
   bool gone = false;
   for (int i = 0; i < 100 && !gone; ++i) {
-    std::this_thread::sleep_for(100ms);
-    gone = !in_trash();
+    int status = HttpCall(port_, "POST", restore, "", alice_.token).status;
+    EXPECT_TRUE(status == 410 || status == 404) << status;
+    gone = status == 404;
+    if (!gone) std::this_thread::sleep_for(100ms);
   }
   if (!gone) {
     std::ifstream in(dir_ + "/weftd.log");
