@@ -727,6 +727,37 @@ TEST(SqliteBackupTest, BacksUpALiveStoreConsistently) {
   EXPECT_EQ(report->missing, 0u) << report->first_problem;
 }
 
+TEST(SqliteBackupTest, ACommitBetweenTwoStepsDoesNotRestartTheCopy) {
+  TempDir dir;
+  SqliteOptions opts;
+  opts.path = dir.path() + "/live.db";
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok());
+  for (std::uint64_t i = 1; i <= 200; ++i) {
+    ASSERT_TRUE(AppendOp(**store, "a", {1, i}).ok());
+  }
+  // A commit after every step of one page, as on a busy server. Each one
+  // used to start the copy again from its first page, so it never ended
+  // while the commits went on (here it took ~7,000 steps for ~350 pages,
+  // once the writes below stopped).
+  int steps = 0;
+  int most_pages = 0;
+  std::uint64_t next = 1;
+  BackupOptions bo;
+  bo.pages_per_step = 1;
+  bo.progress = [&](int, int total) {
+    ++steps;
+    most_pages = std::max(most_pages, total);
+    if (steps < 20 * total) {  // bounded, so that a restarting copy ends
+      ASSERT_TRUE(AppendOp(**store, "b", {2, next++}).ok());
+    }
+  };
+  Status s = BackupSqlite(opts.path, dir.path() + "/backup.db", bo);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_GT(next, 10u);  // commits did come between the steps
+  EXPECT_LE(steps, most_pages + 1) << "the copy started over";
+}
+
 TEST(SqliteStoreTest, VerifyFindsCompactedOpsWithoutASnapshot) {
   TempDir dir;
   SqliteOptions opts;
