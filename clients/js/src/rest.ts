@@ -85,6 +85,12 @@ export interface TokenSource {
   refreshAfter401(rejected: string): Promise<boolean>;
 }
 
+/** Resends of a creation (same Idempotency-Key) after a lost answer. */
+const kIdempotentRetries = 3;
+const kRetryDelayMs = 250;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 function idempotencyKey(): string {
   const c = globalThis.crypto;
   if (c?.randomUUID) return c.randomUUID();
@@ -104,9 +110,24 @@ export class Http {
     const key = opts.idempotent ? idempotencyKey() : undefined;
     let token = auth ? await this.tokens?.accessToken() : null;
     if (auth && !token) throw new WeftApiError(401, 'unauthenticated', 'not signed in');
-    for (let attempt = 0; ; attempt++) {
-      const res = await this.send(method, path, opts, token ?? null, key);
-      if (res.status === 401 && auth && attempt === 0 && (await this.tokens!.refreshAfter401(token!))) {
+    let refreshed = false;
+    let retries = 0;
+    for (;;) {
+      let res: Response;
+      try {
+        res = await this.send(method, path, opts, token ?? null, key);
+      } catch (e) {
+        // A creation whose answer was lost may have happened: resend it
+        // under the same key, which replays the answer instead of creating
+        // a second one.
+        if (key && e instanceof WeftApiError && e.code === 'network_error' && retries < kIdempotentRetries) {
+          await sleep(kRetryDelayMs * 2 ** retries++);
+          continue;
+        }
+        throw e;
+      }
+      if (res.status === 401 && auth && !refreshed && (await this.tokens!.refreshAfter401(token!))) {
+        refreshed = true;
         token = await this.tokens!.accessToken();
         if (token) continue;
       }
@@ -114,6 +135,12 @@ export class Http {
       const body = text ? JSON.parse(text) : undefined;
       if (res.ok) return body as T;
       const e = body?.error ?? {};
+      // The same key still running on the server (an earlier attempt):
+      // wait for it, then get its answer.
+      if (key && res.status === 409 && e.code === 'idempotency_key_in_use' && retries < kIdempotentRetries) {
+        await sleep(kRetryDelayMs * 2 ** retries++);
+        continue;
+      }
       const retry = res.headers.get('Retry-After');
       throw new WeftApiError(
         res.status,

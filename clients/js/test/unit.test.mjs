@@ -256,3 +256,33 @@ test('the browser copy of the engine (dist/engine/weft.mjs) loads as an ES modul
   assert.equal(d.text(), 'hé😀');
   d.delete();
 });
+
+test('a creation whose answer is lost is resent under the same Idempotency-Key', async () => {
+  const { Http } = await import('../dist/rest.js');
+  const calls = [];
+  const answers = [
+    () => { throw new TypeError('fetch failed'); },  // the answer is lost
+    () => new Response(JSON.stringify({ error: { code: 'idempotency_key_in_use' } }), { status: 409 }),
+    () => new Response(JSON.stringify({ id: 'w1' }), { status: 201 }),
+  ];
+  const http = new Http('http://weft.test', async (url, init) => {
+    calls.push(init.headers['Idempotency-Key']);
+    return answers[calls.length - 1]();
+  });
+  http.tokens = { accessToken: async () => 't', refreshAfter401: async () => false };
+  const body = await http.request('POST', '/api/v1/workspaces', { body: { name: 'W' }, idempotent: true });
+  assert.deepEqual(body, { id: 'w1' });
+  assert.equal(calls.length, 3);
+  assert.ok(calls[0]);
+  assert.ok(calls.every((k) => k === calls[0]), 'one key for every attempt');
+
+  // Without a key (not a creation) nothing is resent.
+  let plain = 0;
+  const once = new Http('http://weft.test', async () => {
+    plain++;
+    throw new TypeError('fetch failed');
+  });
+  once.tokens = http.tokens;
+  await assert.rejects(once.request('PATCH', '/api/v1/me', { body: { display_name: 'x' } }), { code: 'network_error' });
+  assert.equal(plain, 1);
+});
