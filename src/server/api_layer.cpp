@@ -170,12 +170,20 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
   record.request_hash = hash;
   record.status_code = 0;
   record.created_ms = now;
+  auto in_use = [&] {
+    return ErrorResponse(409, "idempotency_key_in_use",
+                         "a request with this Idempotency-Key is still "
+                         "running; retry shortly",
+                         call.request.request_id);
+  };
   for (int attempt = 0;; ++attempt) {
     Status reserved = api.metadata->PutIdempotencyRecord(record);
     if (reserved.ok()) break;
-    if (reserved.code() != StatusCode::kAlreadyExists || attempt > 0) {
+    if (reserved.code() != StatusCode::kAlreadyExists) {
       return StatusError(reserved, call.request);
     }
+    // Taken again after we found it gone or released it: a twin got it.
+    if (attempt > 0) return in_use();
     auto previous = api.metadata->GetIdempotencyRecord(user, stored_key);
     if (previous.status().code() == StatusCode::kNotFound) continue;  // gone
     if (!previous.ok()) return StatusError(previous.status(), call.request);
@@ -187,13 +195,16 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
     }
     if (previous->status_code == 0) {
       if (previous->created_ms >= now - kAbandonedReservationMs) {
-        return ErrorResponse(409, "idempotency_key_in_use",
-                             "a request with this Idempotency-Key is still "
-                             "running; retry shortly",
-                             call.request.request_id);
+        return in_use();
       }
       // Its request never finished (the server stopped): run it again.
-      (void)api.metadata->DeleteIdempotencyRecord(user, stored_key);
+      // Released only as that reservation, so of two takers one wins.
+      if (!api.metadata
+               ->ReleaseIdempotencyReservation(user, stored_key,
+                                               previous->created_ms)
+               .ok()) {
+        return in_use();
+      }
       continue;
     }
     if (previous->created_ms < now - ttl_ms) {
@@ -210,12 +221,24 @@ HttpResponse RunIdempotent(ApiContext& api, ApiCall& call,
     replay.headers.emplace_back("Idempotent-Replayed", "true");
     return replay;
   }
+  // Released unless the answer is stored: a failed answer (or a handler
+  // that throws) leaves the key free, so a fixed request with it runs.
+  struct Reservation {
+    ApiContext& api;
+    const std::string& user;
+    const std::string& key;
+    std::int64_t created_ms;
+    bool held = true;
+    ~Reservation() {
+      if (held) {
+        (void)api.metadata->ReleaseIdempotencyReservation(user, key,
+                                                          created_ms);
+      }
+    }
+  } reservation{api, user, stored_key, now};
   HttpResponse response = handler(api, call);
-  if (response.status < 200 || response.status >= 300) {
-    // Not stored: fixing the request and sending it with the same key runs.
-    (void)api.metadata->DeleteIdempotencyRecord(user, stored_key);
-    return response;
-  }
+  if (response.status < 200 || response.status >= 300) return response;
+  reservation.held = false;
   std::string stored_body = response.body;
   if (!secret_fields.empty()) {
     boost::system::error_code ec;

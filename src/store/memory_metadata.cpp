@@ -399,12 +399,16 @@ Status MemoryMetadata::FinishIdempotencyRecord(std::string_view user_id,
   return Status::Ok();
 }
 
-Status MemoryMetadata::DeleteIdempotencyRecord(std::string_view user_id,
-                                               std::string_view key) {
+Status MemoryMetadata::ReleaseIdempotencyReservation(std::string_view user_id,
+                                                     std::string_view key,
+                                                     std::int64_t created_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (idempotency_.erase({std::string(user_id), std::string(key)}) == 0) {
-    return Missing("idempotency key");
+  auto it = idempotency_.find({std::string(user_id), std::string(key)});
+  if (it == idempotency_.end() || it->second.status_code != 0 ||
+      it->second.created_ms != created_ms) {
+    return Missing("idempotency reservation");
   }
+  idempotency_.erase(it);
   return Status::Ok();
 }
 

@@ -85,8 +85,9 @@ class MemoryMetadata final : public MetadataStore {
   Status FinishIdempotencyRecord(std::string_view user_id, std::string_view key,
                                  int status_code,
                                  std::string_view response_body) override;
-  Status DeleteIdempotencyRecord(std::string_view user_id,
-                                 std::string_view key) override;
+  Status ReleaseIdempotencyReservation(std::string_view user_id,
+                                       std::string_view key,
+                                       std::int64_t created_ms) override;
   Result<std::int64_t> ExpireIdempotencyRecords(
       std::int64_t cutoff_ms) override;
 

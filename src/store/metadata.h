@@ -264,10 +264,13 @@ class MetadataStore {
   virtual Status FinishIdempotencyRecord(std::string_view user_id,
                                          std::string_view key, int status_code,
                                          std::string_view response_body) = 0;
-  // Deletes the record of a key (a reservation whose request failed, or
-  // one abandoned by a crash); kNotFound when there is none.
-  virtual Status DeleteIdempotencyRecord(std::string_view user_id,
-                                         std::string_view key) = 0;
+  // Deletes the reservation of `key` made at `created_ms` (status 0): one
+  // whose request failed, or one abandoned by a crash. kNotFound when there
+  // is none (it finished, was released, or is another request's), so that
+  // of two requests taking over one abandoned reservation, only one can.
+  virtual Status ReleaseIdempotencyReservation(std::string_view user_id,
+                                               std::string_view key,
+                                               std::int64_t created_ms) = 0;
   // Deletes records created before `cutoff_ms`; returns how many.
   virtual Result<std::int64_t> ExpireIdempotencyRecords(
       std::int64_t cutoff_ms) = 0;

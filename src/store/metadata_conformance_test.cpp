@@ -375,11 +375,15 @@ TYPED_TEST(MetadataConformanceTest, AnIdempotencyReservationIsFinishedOnce) {
   // Finished: not pending any more.
   EXPECT_CODE(m.FinishIdempotencyRecord("u1", "k", 500, "x"), kNotFound);
   EXPECT_CODE(m.FinishIdempotencyRecord("u2", "k", 201, "x"), kNotFound);
-  // A reservation whose request failed is deleted, and the key is free.
+  // A finished record is not a reservation.
+  EXPECT_CODE(m.ReleaseIdempotencyReservation("u1", "k", 100), kNotFound);
+  // A reservation whose request failed is released, and the key is free;
+  // only by the request that made it (its time), once.
   ASSERT_TRUE(m.PutIdempotencyRecord({"u1", "k2", "h", 0, "", 100}).ok());
-  ASSERT_TRUE(m.DeleteIdempotencyRecord("u1", "k2").ok());
+  EXPECT_CODE(m.ReleaseIdempotencyReservation("u1", "k2", 99), kNotFound);
+  ASSERT_TRUE(m.ReleaseIdempotencyReservation("u1", "k2", 100).ok());
   EXPECT_RCODE(m.GetIdempotencyRecord("u1", "k2"), kNotFound);
-  EXPECT_CODE(m.DeleteIdempotencyRecord("u1", "k2"), kNotFound);
+  EXPECT_CODE(m.ReleaseIdempotencyReservation("u1", "k2", 100), kNotFound);
   EXPECT_TRUE(m.PutIdempotencyRecord({"u1", "k2", "h2", 0, "", 200}).ok());
 }
 

@@ -230,9 +230,9 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
        "response_body ="
        " $4::bytea WHERE user_id = $1::text AND idem_key = $2::text AND"
        " status_code = 0"},
-      {"m_delete_idempotency",
+      {"m_release_idempotency",
        "DELETE FROM idempotency_keys WHERE user_id = $1::text AND idem_key ="
-       " $2::text"},
+       " $2::text AND status_code = 0 AND created_ms = $3::bigint"},
       {"m_expire_idempotency",
        "DELETE FROM idempotency_keys WHERE created_ms < $1::bigint"},
       // Entries are written one at a time under this lock, so that their
@@ -719,10 +719,12 @@ Status PgMetadata::FinishIdempotencyRecord(std::string_view user_id,
       "pending idempotency key");
 }
 
-Status PgMetadata::DeleteIdempotencyRecord(std::string_view user_id,
-                                           std::string_view key) {
-  return RunOne("m_delete_idempotency", Params().Text(user_id).Text(key),
-                "idempotency key");
+Status PgMetadata::ReleaseIdempotencyReservation(std::string_view user_id,
+                                                 std::string_view key,
+                                                 std::int64_t created_ms) {
+  return RunOne("m_release_idempotency",
+                Params().Text(user_id).Text(key).Int(created_ms),
+                "idempotency reservation");
 }
 
 Result<std::int64_t> PgMetadata::ExpireIdempotencyRecords(

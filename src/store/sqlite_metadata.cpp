@@ -772,13 +772,15 @@ Status SqliteMetadata::FinishIdempotencyRecord(std::string_view user_id,
       true, "pending idempotency key");
 }
 
-Status SqliteMetadata::DeleteIdempotencyRecord(std::string_view user_id,
-                                               std::string_view key) {
+Status SqliteMetadata::ReleaseIdempotencyReservation(std::string_view user_id,
+                                                     std::string_view key,
+                                                     std::int64_t created_ms) {
   std::lock_guard<std::mutex> lock(*mu_);
   return Write(
-      "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
-      [&](Use& u) { u.Text(1, user_id).Text(2, key); }, true,
-      "idempotency key");
+      "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND "
+      "status_code = 0 AND created_ms = ?",
+      [&](Use& u) { u.Text(1, user_id).Text(2, key).Int(3, created_ms); }, true,
+      "idempotency reservation");
 }
 
 Result<std::int64_t> SqliteMetadata::ExpireIdempotencyRecords(
