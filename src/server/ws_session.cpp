@@ -1,6 +1,10 @@
 #include "server/ws_session.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <algorithm>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -36,8 +40,27 @@ constexpr std::size_t kMaxMergedBytes = 64 * 1024;
 constexpr std::size_t kMaxFramesPerWrite = 64;
 constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
 // While more catch-up than the outbound limit waits for a connection, the
-// reader looks every this long whether it drained (ReadFrames).
+// reader looks whether it drained (ReadFrames): after this long, doubling
+// up to kCatchUpPollMax while nothing moves.
 constexpr std::chrono::milliseconds kCatchUpPoll{5};
+constexpr std::chrono::milliseconds kCatchUpPollMax{200};
+
+// Bytes of this connection the peer's TCP has acknowledged (Linux
+// tcpi_bytes_acked; glibc's struct tcp_info stops before it). 0 when the
+// kernel does not say.
+std::uint64_t BytesAcked(tcp::socket& socket) {
+  struct {
+    tcp_info base;
+    std::uint64_t pacing_rate, max_pacing_rate, bytes_acked;
+  } info{};
+  socklen_t len = sizeof(info);
+  if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info,
+                   &len) != 0 ||
+      len < sizeof(info)) {
+    return 0;
+  }
+  return info.bytes_acked;
+}
 // What a queued frame costs beyond its payload (its queue entry, shared
 // string and allocations), counted against the limits with the payload:
 // otherwise a client that sends tiny messages answered by tiny frames
@@ -514,19 +537,30 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
   asio::steady_timer drained(socket.get_executor());
   for (;;) {
     std::int64_t before = transport.CatchUpBacklog();
+    std::uint64_t acked = waiting.empty() ? 0 : BytesAcked(socket);
+    auto poll = kCatchUpPoll;
     while (!waiting.empty()) {
       if (transport.closing() || !socket.is_open()) {
         waiting.clear();
         break;
       }
       if (backlogged()) {
-        drained.expires_after(kCatchUpPoll);
+        drained.expires_after(poll);
         co_await drained.async_wait(kTuple);
-        // A client that takes its catch-up is alive, though it sends
-        // nothing while the server reads nothing from it.
+        // A client that takes its catch-up is alive (for the idle timeout
+        // and its presence), though nothing of it is read meanwhile: the
+        // backlog shrank, or its TCP acknowledged more of a large write.
         std::int64_t now = transport.CatchUpBacklog();
-        if (now < before) transport.Received();
+        std::uint64_t now_acked = BytesAcked(socket);
+        if (now < before || now_acked > acked) {
+          transport.Received();
+          conn.Heard();
+          poll = kCatchUpPoll;
+        } else {
+          poll = std::min(poll * 2, kCatchUpPollMax);
+        }
         before = now;
+        acked = now_acked;
         continue;
       }
       std::string m = std::move(waiting.front());

@@ -427,6 +427,55 @@ TEST_F(SyncWsTest, TinyFramesCountWhatTheyCostAgainstTheOutboundLimit) {
   ExpectServerAlive();
 }
 
+TEST_F(SyncWsTest, AClientTakingALongCatchUpIsNotClosedAsIdle) {
+  // A catch-up of two `ops` frames (1,000 changes, then 200) of 10 KB
+  // changes: while the first, ~10 MB, is written to a client that reads
+  // ~3 MB/s, the second keeps more than the outbound limit of catch-up
+  // waiting, so the server reads nothing of this client (its ping waits).
+  // The idle timeout (1 s here) must not close a client that takes its
+  // catch-up: it did, every time, so it could never catch up.
+  service_.idle_timeout = 1s;
+  service_.max_message_bytes = 1024 * 1024;
+  {
+    auto writer = Join("alice");
+    const std::string big(10000, 'x');
+    for (std::uint64_t first = 0; first < 1200; first += 100) {
+      proto::Submit submit{"doc", {}};
+      for (std::uint64_t i = first; i < first + 100; ++i) {
+        submit.changes.push_back({7, i, 1, big});
+      }
+      ASSERT_TRUE(writer->Send(submit).ok());
+      ASSERT_TRUE(writer->ReceiveUntil<proto::Ack>(kWait).ok());
+    }
+  }
+  service_.max_outbound_bytes = 64 * 1024;  // for the connection below
+  std::string head, in;
+  int fd = RawUpgrade(server_->port(), 5, &head, &in);
+  ASSERT_GE(fd, 0);
+  int small = 16 * 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  std::string hello =
+      ClientFrame(0x82, proto::Encode(proto::Hello{1, "bob", "raw"})) +
+      ClientFrame(0x82, proto::Encode(proto::Subscribe{"doc", 0})) +
+      ClientFrame(0x82, proto::Encode(proto::Ping{42}));
+  ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+  std::size_t total = in.size();
+  std::size_t since_pause = 0;
+  char buf[4096];
+  while (total < 1200 * 10000) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;  // closed
+    total += static_cast<std::size_t>(n);
+    since_pause += static_cast<std::size_t>(n);
+    if (since_pause >= 16 * 1024) {  // ~16 KB per 5 ms
+      std::this_thread::sleep_for(5ms);
+      since_pause = 0;
+    }
+  }
+  ::close(fd);
+  EXPECT_GE(total, 1200u * 10000u) << "closed after " << total << " bytes";
+}
+
 TEST_F(SyncWsTest, AClientThatNeverAnswersACloseIsDisconnectedByTheTimeout) {
   service_.idle_timeout = 600s;  // only the close timeout can end it
   std::string head, in;
