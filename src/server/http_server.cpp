@@ -389,7 +389,13 @@ void HttpServer::Impl::Every(asio::steady_timer& timer,
           timer.expires_after(interval);
           auto [ec] = co_await timer.async_wait(kTuple);
           if (ec || stopping) co_return;
-          tick();
+          try {
+            tick();
+          } catch (const std::exception& e) {
+            // One failed round (a store error thrown through) must not end
+            // the loop for the rest of the server's life.
+            log.Error("periodic task failed", {{"error", e.what()}});
+          }
         }
       },
       asio::detached);

@@ -677,9 +677,18 @@ Result<std::vector<AccessChange>> PgMetadata::ListAccessChangesAfter(
 }
 
 Result<std::int64_t> PgMetadata::LastAccessChangeId() {
-  auto r = Run("m_last_access_change", Params());
-  if (!r.ok()) return r.status();
-  return r->Int(0, 0);
+  // Under the writers' lock: an id a writer took but has not committed
+  // yet would otherwise count as read, and its entry would never be.
+  std::int64_t id = 0;
+  WEFT_RETURN_IF_ERROR(InTransaction(*pool_, [&](pg::Conn& c) -> Status {
+    auto lock = c.Exec("m_lock_access_changes");
+    if (!lock.ok()) return lock.status();
+    auto r = c.Exec("m_last_access_change");
+    if (!r.ok()) return r.status();
+    id = r->Int(0, 0);
+    return Status::Ok();
+  }));
+  return id;
 }
 
 Result<std::int64_t> PgMetadata::PruneAccessChanges(std::int64_t cutoff_ms) {
