@@ -477,7 +477,10 @@ TEST(DocumentHubPacingTest, ChangesFollowingABroadcastWaitForTheFlush) {
   MemoryDocumentLog log;
   ListModelFactory models;
   HubConfig config;
-  config.broadcast_interval = std::chrono::hours(1);  // only flushes send
+  // Only flushes send; and longer than any machine is up, so that a
+  // document that never broadcast is told apart from one that did at the
+  // steady clock's epoch (its boot) on every machine.
+  config.broadcast_interval = std::chrono::hours(24 * 365 * 100);
   DocumentHub hub(log, models, config);
   auto a = std::make_shared<Recorder>(1);
   auto b = std::make_shared<Recorder>(2);
