@@ -1,5 +1,6 @@
-// Fuzz target: TextDoc::LoadSnapshot on hostile bytes. A snapshot that
-// loads must pass the invariant checker, re-encode, and accept an edit.
+// Fuzz target: TextDoc::LoadSnapshot and PeekSnapshotText on hostile
+// bytes. A snapshot that loads must peek to the same text, pass the
+// invariant checker, re-encode, and accept an edit.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,9 +14,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   // Odd sizes keep the snapshot's text (as the WASM build loads).
   using Keep = weft::core::TextDoc::LoadKeep;
+  // The peek checks a subset of what the load checks.
+  auto peeked = weft::core::TextDoc::PeekSnapshotText(bytes);
   auto doc = weft::core::TextDoc::LoadSnapshot(
       bytes, 42, {}, size % 2 != 0 ? Keep::kText : Keep::kNothing);
   if (!doc.ok()) return 0;
+  WEFT_CHECK(peeked.ok());
+  WEFT_CHECK(peeked->utf8 == (*doc)->Text());
+  WEFT_CHECK(peeked->length == (*doc)->length());
   // Origins are validated lazily, so the checker may report them; it must
   // not crash either way.
   (void)(*doc)->CheckInvariants();

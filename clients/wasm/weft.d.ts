@@ -62,6 +62,11 @@ export declare class TextDoc {
   resolveAnchor(clientId: number, seq: number, after: boolean): number;
   /** Frees the WASM memory of this document. */
   delete(): void;
+  /** Checks the snapshot's header and text and keeps the text: text() and
+   * length() answer at once. The document itself is built on the first
+   * other call (an edit, applyUpdate, stateVector, ...), which then throws
+   * "corruption: ..." if the rest of the snapshot is bad, as does every
+   * later call on this document. */
   static load(snapshot: Uint8Array, clientId: number): TextDoc;
 }
 

@@ -74,7 +74,34 @@ class WasmTextDoc {
  public:
   explicit WasmTextDoc(double client)
       : doc_(std::make_unique<TextDoc>(ClientId(client))) {}
-  explicit WasmTextDoc(std::unique_ptr<TextDoc> d) : doc_(std::move(d)) {}
+  // A loaded snapshot: text() and length() answer from what
+  // TextDoc::PeekSnapshotText read; the document is built from the
+  // snapshot on the first call that needs it (see Built).
+  WasmTextDoc(std::string snapshot, uint64_t client, TextDoc::PeekedText text)
+      : deferred_(std::make_unique<Deferred>(
+            Deferred{std::move(snapshot), client, std::move(text), {}})) {}
+
+  // The document, built now if it was deferred. A snapshot that fails the
+  // build's checks leaves an error that every later call returns.
+  weft::Status Built() const {
+    if (doc_ != nullptr) return weft::Status::Ok();
+    if (!deferred_->error.ok()) return deferred_->error;
+    auto d = TextDoc::LoadSnapshot(deferred_->snapshot, deferred_->client, {},
+                                   TextDoc::LoadKeep::kText);
+    if (!d.ok()) {
+      deferred_->error = d.status();
+      deferred_->snapshot = std::string();
+      deferred_->text = {};
+      return d.status();
+    }
+    doc_ = std::move(*d);
+    deferred_.reset();
+    return weft::Status::Ok();
+  }
+  TextDoc& doc() const {
+    if (weft::Status s = Built(); !s.ok()) Throw(s);
+    return *doc_;
+  }
 
   void Insert(double pos, const std::string& text) {
     weft::Status s = InsertUtf8Status(pos, text);
@@ -96,39 +123,48 @@ class WasmTextDoc {
     }
     uint64_t at = 0;
     WEFT_RETURN_IF_ERROR(ToIndex(pos, &at));
+    WEFT_RETURN_IF_ERROR(Built());
     std::string utf8;
     weft::core::AppendUtf8(static_cast<char32_t>(code_point), &utf8);
-    return doc_->Insert(at, utf8);  // rejects surrogates
+    return doc().Insert(at, utf8);  // rejects surrogates
   }
   weft::Status InsertUtf8Status(double pos, std::string_view utf8) {
     uint64_t at = 0;
     WEFT_RETURN_IF_ERROR(ToIndex(pos, &at));
-    return doc_->Insert(at, utf8);
+    WEFT_RETURN_IF_ERROR(Built());
+    return doc().Insert(at, utf8);
   }
   weft::Status DeleteStatus(double pos, double len) {
     uint64_t at = 0, n = 0;
     WEFT_RETURN_IF_ERROR(ToIndex(pos, &at));
     WEFT_RETURN_IF_ERROR(ToIndex(len, &n, "length"));
-    return doc_->Delete(at, n);
+    WEFT_RETURN_IF_ERROR(Built());
+    return doc().Delete(at, n);
   }
-  std::string Text() const { return doc_->Text(); }
-  double Length() const { return static_cast<double>(doc_->length()); }
-  val StateVector() const { return Bytes(doc_->EncodeStateVector()); }
+  std::string Text() const {
+    if (Peeked() != nullptr) return Peeked()->utf8;
+    return doc().Text();
+  }
+  double Length() const {
+    if (Peeked() != nullptr) return static_cast<double>(Peeked()->length);
+    return static_cast<double>(doc().length());
+  }
+  val StateVector() const { return Bytes(doc().EncodeStateVector()); }
   double OpCount(double client) const {
-    return static_cast<double>(OpCountOf(*doc_, ClientId(client)));
+    return static_cast<double>(OpCountOf(doc(), ClientId(client)));
   }
   val Diff(const val& state_vector) const {
-    auto d = doc_->EncodeDiffBytes(FromBytes(state_vector));
+    auto d = doc().EncodeDiffBytes(FromBytes(state_vector));
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
   // A local change's pair (see weft.d.ts).
   val ClientStateVector(double client) const {
-    return Bytes(doc_->EncodeClientStateVector(ClientId(client)));
+    return Bytes(doc().EncodeClientStateVector(ClientId(client)));
   }
   val ClientDiff(double client, const val& state_vector) const {
     auto d =
-        doc_->EncodeClientDiffBytes(ClientId(client), FromBytes(state_vector));
+        doc().EncodeClientDiffBytes(ClientId(client), FromBytes(state_vector));
     if (!d.ok()) Throw(d.status());
     return Bytes(*d);
   }
@@ -138,10 +174,10 @@ class WasmTextDoc {
     if (!h.ok()) Throw(h.status());
     auto u = weft::core::DecodeStateVector(FromBytes(upto));
     if (!u.ok()) Throw(u.status());
-    return Bytes(doc_->EncodeDiff(*h, *u));
+    return Bytes(doc().EncodeDiff(*h, *u));
   }
   val ApplyUpdate(const val& update) {
-    auto r = doc_->ApplyUpdate(FromBytes(update));
+    auto r = doc().ApplyUpdate(FromBytes(update));
     if (!r.ok()) Throw(r.status());
     val out = val::array();
     for (const auto& c : *r) {
@@ -155,14 +191,14 @@ class WasmTextDoc {
   }
   // Same as ApplyUpdate without building change events (bulk loading).
   void ApplyUpdateQuiet(const val& update) {
-    auto r = doc_->ApplyUpdate(FromBytes(update), false);
+    auto r = doc().ApplyUpdate(FromBytes(update), false);
     if (!r.ok()) Throw(r.status());
   }
   // [client, seq] of the character at `pos` (the position is before it),
   // [client, seq, 1] after the last character at the end, or null for an
   // empty text.
   val AnchorAt(double pos) {
-    auto a = doc_->AnchorAt(Index(pos));
+    auto a = doc().AnchorAt(Index(pos));
     if (!a.ok()) Throw(a.status());
     if (a->end) return val::null();
     val out = val::array();
@@ -174,17 +210,30 @@ class WasmTextDoc {
   // Where that position is now, or -1 if this replica lacks the character.
   double ResolveAnchor(double client, double seq, bool after) const {
     if (!IsIndex(seq) || seq >= 4294967296.0 || !IsIndex(client)) return -1;
-    auto pos = doc_->ResolveAnchor({static_cast<uint64_t>(client),
+    auto pos = doc().ResolveAnchor({static_cast<uint64_t>(client),
                                     static_cast<uint32_t>(seq), after, false});
     return pos ? static_cast<double>(*pos) : -1;
   }
-  val Snapshot() const { return Bytes(doc_->EncodeSnapshot()); }
+  val Snapshot() const { return Bytes(doc().EncodeSnapshot()); }
   double PendingRuns() const {
-    return static_cast<double>(doc_->pending_runs());
+    return static_cast<double>(doc().pending_runs());
   }
 
  private:
-  std::unique_ptr<TextDoc> doc_;
+  struct Deferred {
+    std::string snapshot;
+    uint64_t client;
+    TextDoc::PeekedText text;
+    weft::Status error;
+  };
+  // The text read from a snapshot not yet built, or null.
+  const TextDoc::PeekedText* Peeked() const {
+    return deferred_ != nullptr && deferred_->error.ok() ? &deferred_->text
+                                                         : nullptr;
+  }
+
+  mutable std::unique_ptr<TextDoc> doc_;
+  mutable std::unique_ptr<Deferred> deferred_;  // set while doc_ is null
 };
 
 }  // namespace
@@ -237,12 +286,16 @@ EMSCRIPTEN_KEEPALIVE void weft_text_release() {
 
 namespace {
 
+// A loaded document is usually shown at once and edited later, if at all:
+// the load checks the snapshot's header, spans and text and keeps the text
+// (text() needs nothing more); the document itself is built on the first
+// call that needs it (WasmTextDoc::Built).
 WasmTextDoc* Load(const val& snapshot, double client) {
-  // Kept text: a loaded document is usually shown at once (text()).
-  auto d = TextDoc::LoadSnapshot(FromBytes(snapshot), ClientId(client), {},
-                                 TextDoc::LoadKeep::kText);
-  if (!d.ok()) Throw(d.status());
-  return new WasmTextDoc(std::move(*d));
+  const uint64_t id = ClientId(client);
+  std::string bytes = FromBytes(snapshot);
+  auto text = TextDoc::PeekSnapshotText(bytes);
+  if (!text.ok()) Throw(text.status());
+  return new WasmTextDoc(std::move(bytes), id, std::move(*text));
 }
 
 double Utf16ToCodePoint(const std::string& text, double off) {

@@ -14,6 +14,10 @@ namespace weft::core {
 namespace {
 
 constexpr uint8_t kFormatVersion = 1;
+// Snapshots: version 2 stores the visible text before the spans (a reader
+// that only shows the text stops there); version 1 after them. Both load.
+constexpr uint8_t kSnapshotVersion = 2;
+constexpr uint8_t kSnapshotVersionTextLast = 1;
 constexpr uint8_t kKindUpdate = 1;
 constexpr uint8_t kKindSnapshot = 2;
 constexpr uint8_t kKindStateVector = 3;
@@ -900,10 +904,21 @@ std::string TextDoc::EncodeSnapshot() const {
   std::vector<uint32_t> table_index;
   std::vector<uint32_t> order = ClientTable(agents_, &table_index);
   ByteWriter w;
-  w.U8(kFormatVersion);
+  w.U8(kSnapshotVersion);
   w.U8(kKindSnapshot);
   w.VarUint(order.size());
   for (uint32_t a : order) w.VarUint(agents_[a].client);
+  std::string text = Text();
+  std::string packed = LzCompress(text);
+  if (packed.size() < text.size() &&
+      text.size() <= MaxLzExpansion(packed.size())) {
+    w.U8(kTextLz);
+    w.VarUint(text.size());
+    w.LengthPrefixed(packed);
+  } else {
+    w.U8(kTextRaw);
+    w.LengthPrefixed(text);
+  }
 
   // Spans in document order, merged into maximal runs (canonical form).
   std::vector<Span> spans;
@@ -949,17 +964,6 @@ std::string TextDoc::EncodeSnapshot() const {
     if (or_mode == 3) {
       PutRelId(&w, s.origin_right, s.id.seq, table_index, order.size());
     }
-  }
-  std::string text = Text();
-  std::string packed = LzCompress(text);
-  if (packed.size() < text.size() &&
-      text.size() <= MaxLzExpansion(packed.size())) {
-    w.U8(kTextLz);
-    w.VarUint(text.size());
-    w.LengthPrefixed(packed);
-  } else {
-    w.U8(kTextRaw);
-    w.LengthPrefixed(text);
   }
 
   ByteWriter d;
@@ -1054,8 +1058,14 @@ class TextDoc::SnapshotLoader {
 
   Status Load() {
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadHeader))());
-    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadSpans))());
-    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadText))());
+    if (version_ == kSnapshotVersionTextLast) {
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadSpans<true>))());
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadText))());
+    } else {
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadText))());
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadSpans<true>))());
+    }
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::MatchText))());
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadDeletes))());
     if (!r_.AtEnd()) return Status::Corruption("trailing bytes");
     WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::BuildClients))());
@@ -1069,6 +1079,27 @@ class TextDoc::SnapshotLoader {
       }
       doc_->has_loaded_text_ = true;
     }
+    return Status::Ok();
+  }
+
+  // The header and the text (and, in version 1, where the spans come
+  // first, the spans' checks): no build.
+  Status PeekText(PeekedText* out) {
+    WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadHeader))());
+    if (version_ == kSnapshotVersionTextLast) {
+      WEFT_RETURN_IF_ERROR(
+          (this->*Opaque(&SnapshotLoader::ReadSpans<false>))());
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadText))());
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::MatchText))());
+    } else {
+      WEFT_RETURN_IF_ERROR((this->*Opaque(&SnapshotLoader::ReadText))());
+    }
+    if (text_.data() == unpacked_.data()) {
+      out->utf8 = std::move(unpacked_);
+    } else {
+      out->utf8.assign(text_);
+    }
+    out->length = text_code_points_;
     return Status::Ok();
   }
 
@@ -1091,9 +1122,9 @@ class TextDoc::SnapshotLoader {
   }
 
   [[gnu::noinline]] Status ReadHeader() {
-    const uint8_t version = r_.U8();
+    version_ = r_.U8();
     if (r_.failed()) return r_.status();
-    if (version != kFormatVersion) {
+    if (version_ != kSnapshotVersion && version_ != kSnapshotVersionTextLast) {
       return Status::Corruption("unsupported format version");
     }
     const uint8_t kind = r_.U8();
@@ -1115,17 +1146,21 @@ class TextDoc::SnapshotLoader {
     return Status::Ok();
   }
 
+  // kBuild false: the same checks, nothing stored (PeekText).
+  template <bool kBuild>
   [[gnu::noinline]] Status ReadSpans() {
     BulkReader r = r_;  // local copies stay in registers
     nspans_ = r.VarUintMax(r.remaining() / 2);
     if (r.failed()) return r.status();
     const uint64_t n = nspans_;
     if (n > 0 && nclients_ == 0) return Status::Corruption("no clients");
-    if (nclients_ > 1) table_of_ = Uninitialized<uint32_t>(n);
-    keys_ = Uninitialized<uint64_t>(n);
-    len_del_ = Uninitialized<uint32_t>(n);
-    leaf_of_ = Uninitialized<ContentTree::Leaf*>(n);
-    text_at_ = Uninitialized<uint64_t>(n + 1);
+    if (kBuild) {
+      if (nclients_ > 1) table_of_ = Uninitialized<uint32_t>(n);
+      keys_ = Uninitialized<uint64_t>(n);
+      len_del_ = Uninitialized<uint32_t>(n);
+      leaf_of_ = Uninitialized<ContentTree::Leaf*>(n);
+      text_at_ = Uninitialized<uint64_t>(n + 1);
+    }
     spans_of_.assign(nclients_, 0);
     deleted_spans_of_.assign(nclients_, 0);
     std::vector<uint32_t> prev_end_of(nclients_, 0);
@@ -1180,25 +1215,27 @@ class TextDoc::SnapshotLoader {
         s.origin_right = RelId(r, s.id.seq);
       }
       if (r.failed()) return r.status();
-      if (i > 0) {
+      if (kBuild && i > 0) {
         if (prev_or_next) prev.origin_right = s.id;
         leaf_of[i - 1] = tree_.BulkAppend(prev);
       }
       prev = s;
       prev_or_next = or_mode == 1;
-      if (!one_client) table_of[i] = a;
-      keys[i] = uint64_t{s.id.seq} << 32 | i;
-      len_del[i] = s.len_del;
-      text_at[i] = visible;
+      if (kBuild) {
+        if (!one_client) table_of[i] = a;
+        keys[i] = uint64_t{s.id.seq} << 32 | i;
+        len_del[i] = s.len_del;
+        text_at[i] = visible;
+      }
       visible += s.visible_len();
       ++spans_of[a];
       deleted_spans_of[a] += s.len_del & 1;
     }
     if (n > 0) {
       if (prev_or_next) return Status::Corruption("no next span");
-      leaf_of[n - 1] = tree_.BulkAppend(prev);
+      if (kBuild) leaf_of[n - 1] = tree_.BulkAppend(prev);
     }
-    text_at[n] = visible;
+    if (kBuild) text_at[n] = visible;
     visible_ = visible;
     r_ = r;
     return Status::Ok();
@@ -1223,11 +1260,18 @@ class TextDoc::SnapshotLoader {
       return Status::Corruption("unknown text encoding");
     }
     if (r_.failed()) return r_.status();
-    if (visible_ > text_.size()) return Status::Corruption("text too short");
     auto count = CountCodePoints(text_);
     if (!count.ok()) return count.status();
-    if (*count != visible_) return Status::Corruption("text length");
-    if (text_.size() != visible_) {  // not ASCII: code points -> bytes
+    text_code_points_ = *count;
+    return Status::Ok();
+  }
+
+  // The spans' visible lengths against the text; their text offsets from
+  // code points to bytes.
+  [[gnu::noinline]] Status MatchText() {
+    if (text_code_points_ != visible_) return Status::Corruption("text length");
+    if (text_at_ != nullptr &&
+        text_.size() != visible_) {  // not ASCII: code points -> bytes
       uint64_t cp = 0, byte = 0;
       for (uint64_t i = 0; i <= nspans_; ++i) {
         byte = Utf8Text::Skip(text_, byte, text_at_[i] - cp);
@@ -1401,6 +1445,7 @@ class TextDoc::SnapshotLoader {
   TextDoc* doc_;
   ContentTree& tree_;
   bool keep_text_;
+  uint8_t version_ = 0;
   uint64_t nclients_ = 0;
   std::vector<uint32_t> local_;  // table index -> the document's agent
   // Per span in document order: its client (table index, kept only with
@@ -1419,6 +1464,7 @@ class TextDoc::SnapshotLoader {
   std::vector<uint32_t> deleted_spans_of_;
   std::vector<uint32_t> dels_of_;
   std::string_view text_;  // the visible text, UTF-8
+  uint64_t text_code_points_ = 0;
   std::string unpacked_;
   uint64_t ndels_ = 0;
   std::unique_ptr<Del[]> dels_;  // grouped by client
@@ -1431,6 +1477,15 @@ Result<std::unique_ptr<TextDoc>> TextDoc::LoadSnapshot(
   WEFT_RETURN_IF_ERROR(
       SnapshotLoader(snapshot, doc.get(), keep == LoadKeep::kText).Load());
   return doc;
+}
+
+Result<TextDoc::PeekedText> TextDoc::PeekSnapshotText(
+    std::string_view snapshot) {
+  TextDoc scratch(0);
+  PeekedText out;
+  WEFT_RETURN_IF_ERROR(
+      SnapshotLoader(snapshot, &scratch, false).PeekText(&out));
+  return out;
 }
 
 size_t TextDoc::MemoryBytes() const {

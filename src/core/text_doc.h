@@ -159,6 +159,17 @@ class TextDoc {
       std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {},
       LoadKeep keep = LoadKeep::kNothing);
 
+  // The visible text of a snapshot, after the checks of its header, spans
+  // and text that LoadSnapshot makes, without building the document (a
+  // replica that shows a document before it edits it); LoadSnapshot may
+  // still find the snapshot inconsistent (its delete runs, or ids that do
+  // not tile each client's operations).
+  struct PeekedText {
+    std::string utf8;
+    uint64_t length = 0;  // code points
+  };
+  static Result<PeekedText> PeekSnapshotText(std::string_view snapshot);
+
   size_t pending_runs() const { return pending_.size(); }
   // Approximate heap bytes held (tree, id index, gap logs, inserted text).
   size_t MemoryBytes() const;

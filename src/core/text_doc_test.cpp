@@ -331,6 +331,39 @@ TEST(TextDocTest, LoadsSnapshotWithDeleteRunsOutOfClientOrder) {
   EXPECT_TRUE((*loaded)->CheckInvariants().ok());
 }
 
+TEST(TextDocTest, PeekChecksTheHeaderAndTheTextAndLeavesTheRestToTheLoad) {
+  TextDoc a(7);
+  ASSERT_TRUE(a.Insert(0, "h\xC3\xA9llo world").ok());
+  ASSERT_TRUE(a.Delete(2, 4).ok());
+  const std::string snap = a.EncodeSnapshot();
+  ASSERT_EQ(snap[0], '\x02');  // format version 2: the text first
+  auto peeked = TextDoc::PeekSnapshotText(snap);
+  ASSERT_TRUE(peeked.ok()) << peeked.status().ToString();
+  EXPECT_EQ(peeked->utf8, a.Text());
+  EXPECT_EQ(peeked->length, a.length());
+  // Spans and delete runs come after the text: a cut there is found by
+  // the load, not by the peek.
+  const std::string cut = snap.substr(0, snap.size() - 1);
+  EXPECT_TRUE(TextDoc::PeekSnapshotText(cut).ok());
+  auto loaded = TextDoc::LoadSnapshot(cut, 8);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kCorruption);
+  // The header and the text are the peek's to check.
+  const size_t at = snap.find("world");
+  ASSERT_NE(at, std::string::npos);  // a short text is stored raw
+  std::string bad_utf8 = snap;
+  bad_utf8[at] = '\xFF';
+  std::string bad_version = snap;
+  bad_version[0] = '\x03';
+  for (const std::string& bad :
+       {bad_utf8, bad_version, snap.substr(0, at), std::string("\x02\x01")}) {
+    auto p = TextDoc::PeekSnapshotText(bad);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().code(), StatusCode::kCorruption);
+    EXPECT_FALSE(TextDoc::LoadSnapshot(bad, 8).ok());
+  }
+}
+
 TEST(TextDocTest, RejectsGarbage) {
   TextDoc d(1);
   for (std::string bad :
