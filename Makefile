@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build web run test lint format debug asan clean
+.PHONY: all deps configure build web run test lint format debug asan fuzz clean
 
 all: build
 
@@ -29,9 +29,19 @@ run: build web
 	@$(BUILD_DIR)/app/weftd --web-dir web/dist
 
 # Builds everything (the WebAssembly engine too, with its Node tests),
-# checks formatting, runs every test except `slow`.
+# checks formatting, runs every test except `slow`, then fuzzes.
 test: lint build wasm
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
+	@$(MAKE) --no-print-directory fuzz
+
+# Coverage-guided fuzzing (clang 14's libFuzzer, ASan+UBSan) of every
+# decoder of untrusted bytes, FUZZ_SECONDS each, from the seeds in
+# tests/vectors (fuzz/CMakeLists.txt).
+FUZZ_SECONDS ?= 15
+fuzz: deps
+	@cmake --preset fuzz -DWEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@cd build/fuzz/fuzz && ctest --output-on-failure --no-tests=error -j $(JOBS) -L fuzz
 
 # The slow-labelled tests too (longer crash and fuzz runs).
 test-all: lint build
