@@ -12,7 +12,8 @@
 // sequential *.json.gz directly in $WEFT_TRACES_DIR (../shared/traces
 // next to the repository). RUNS (default 5) sets the repetitions, after
 // one untimed load per engine; automerge runs once per trace (it takes
-// seconds) and gets no untimed load.
+// seconds) and gets no untimed load. ENGINES (comma-separated name
+// prefixes) picks some engines only.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -67,6 +68,11 @@ const engines = [
     edit: (d, p) => A.change(d, (x) => A.splice(x, ['text'], p, 0, 'x')),
   },
 ];
+// ENGINES=weft,diamond-types-node: only the engines whose names start
+// with one of these (default: all).
+const wanted = process.env.ENGINES?.split(',').filter(Boolean);
+const selected = wanted ? engines.filter((e) => wanted.some((w) => e.name.startsWith(w))) : engines;
+if (selected.length === 0) { console.error(`ENGINES=${process.env.ENGINES} names no engine`); process.exit(2); }
 
 function tracesFromArgs() {
   const args = process.argv.slice(2);
@@ -93,7 +99,7 @@ for (const file of tracesFromArgs()) {
   const trace = JSON.parse(raw.toString('utf8'));
   if (trace.kind === 'concurrent') continue;
   const patches = trace.txns.flatMap((t) => t.patches);
-  for (const e of engines) {
+  for (const e of selected) {
     const apply = [], load = [], loadRead = [], loadEdit = [];
     let doc = null, bytes = null, ok = true;
     for (let i = 0; i < e.runs; i++) {
