@@ -229,6 +229,51 @@ TEST_F(WeftdTest, OversizeBodyIs413) {
   EXPECT_EQ(Get(port_, "/livez").status, 200);
 }
 
+// Sends `head`, then reads what the server answers before any body is
+// sent (until a blank line or 10 s without data).
+std::string AnswerToHeader(int fd, const std::string& head) {
+  EXPECT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head.size()));
+  std::string got;
+  char buf[4096];
+  while (got.find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+TEST_F(WeftdTest, ExpectContinueGetsA100BeforeTheBodyIsSent) {
+  Start();
+  const std::string body = "{}";
+  int fd = ConnectLoopback(port_, 10);
+  ASSERT_GE(fd, 0);
+  std::string interim = AnswerToHeader(
+      fd,
+      "POST /livez HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Connection: close\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n");
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_EQ(::send(fd, body.data(), body.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(body.size()));
+  std::string rest;
+  ReadUntilClosed(fd, &rest);
+  // Then the request itself is answered as usual.
+  ExpectError(Parse(rest), 405, "method_not_allowed");
+
+  // A body over the limit is refused at once, without a 100.
+  fd = ConnectLoopback(port_, 10);
+  ASSERT_GE(fd, 0);
+  std::string refused = AnswerToHeader(
+      fd,
+      "POST /livez HTTP/1.1\r\nHost: x\r\n"
+      "Expect: 100-continue\r\nContent-Length: 999999999\r\n\r\n");
+  ::close(fd);
+  EXPECT_EQ(Parse(refused).status, 413) << refused;
+}
+
 TEST_F(WeftdTest, LogsOneJsonLinePerRequestWithRequestId) {
   Start();
   auto r = Get(port_, "/version", "X-Request-Id: trace-abc.123\r\n");
