@@ -62,6 +62,7 @@ addOnPostRun(function () {
       var ptr = ptrOf(this);
       if (!ptr) return slowText.call(this);
       var n = _weft_text_utf8(ptr) >>> 0;
+      if (n === 0xffffffff) return slowText.call(this);  // throws the error
       var at = _weft_text_data();
       var s = decoder.decode(HEAPU8.subarray(at, at + n));
       _weft_text_release();

@@ -98,6 +98,8 @@ class WasmTextDoc {
     deferred_.reset();
     return weft::Status::Ok();
   }
+  // A loaded document whose build failed (every call throws).
+  bool Failed() const { return deferred_ != nullptr && !deferred_->error.ok(); }
   TextDoc& doc() const {
     if (weft::Status s = Built(); !s.ok()) Throw(s);
     return *doc_;
@@ -245,8 +247,9 @@ std::string text_buffer;  // see weft_text_utf8
 // Entry points for the typing wrapper of weft_post.js: plain wasm exports
 // with number arguments, which skip embind's argument conversion and the
 // JS string -> std::string copy. They return 0 on success; on failure the
-// document is unchanged and the wrapper repeats the call through embind,
-// which throws the error. Not part of the documented API (weft.d.ts).
+// text is unchanged (a loaded document whose build failed keeps that
+// error) and the wrapper repeats the call through embind, which throws
+// the error. Not part of the documented API (weft.d.ts).
 extern "C" {
 EMSCRIPTEN_KEEPALIVE int weft_text_insert_code_point(WasmTextDoc* doc,
                                                      double pos, double cp) {
@@ -274,7 +277,10 @@ EMSCRIPTEN_KEEPALIVE char* weft_scratch(uint32_t bytes) {
 // bytes with a TextDecoder straight from wasm memory (embind's std::string
 // return copies it once more and scans it byte by byte in JS), then
 // frees the buffer with weft_text_release.
+// UINT32_MAX when the document failed to build: the wrapper then calls
+// through embind, which throws that error.
 EMSCRIPTEN_KEEPALIVE uint32_t weft_text_utf8(const WasmTextDoc* doc) {
+  if (doc->Failed()) return UINT32_MAX;
   text_buffer = doc->Text();
   return static_cast<uint32_t>(text_buffer.size());
 }
@@ -287,7 +293,7 @@ EMSCRIPTEN_KEEPALIVE void weft_text_release() {
 namespace {
 
 // A loaded document is usually shown at once and edited later, if at all:
-// the load checks the snapshot's header, spans and text and keeps the text
+// the load checks the snapshot's header and text and keeps the text
 // (text() needs nothing more); the document itself is built on the first
 // call that needs it (WasmTextDoc::Built).
 WasmTextDoc* Load(const val& snapshot, double client) {

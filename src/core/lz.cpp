@@ -172,7 +172,7 @@ Status Decompress(std::string_view in, size_t max_out, std::string* out,
 }  // namespace
 
 // Through a raw pointer into a buffer reserved once (max_out, which
-// callers bound, and 8 bytes of slack for WildCopy) and grown by doubling
+// callers bound, and 16 bytes of slack for Copy16) and grown by doubling
 // (only bytes that are written get touched), then cut to the bytes
 // written, on success and on failure alike; BulkReader checks each token
 // once instead of each field.

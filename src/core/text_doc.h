@@ -159,11 +159,13 @@ class TextDoc {
       std::string_view snapshot, uint64_t client_id, TextDocLimits limits = {},
       LoadKeep keep = LoadKeep::kNothing);
 
-  // The visible text of a snapshot, after the checks of its header, spans
-  // and text that LoadSnapshot makes, without building the document (a
-  // replica that shows a document before it edits it); LoadSnapshot may
-  // still find the snapshot inconsistent (its delete runs, or ids that do
-  // not tile each client's operations).
+  // The visible text of a snapshot, after the checks of its header and
+  // text that LoadSnapshot makes (for a version 1 snapshot, where the spans
+  // come first, of its spans too), without building the document: for a
+  // replica that shows a document before it edits it. LoadSnapshot may
+  // still find the rest inconsistent (spans, delete runs, ids that do not
+  // tile each client's operations); every snapshot it loads peeks to the
+  // same text.
   struct PeekedText {
     std::string utf8;
     uint64_t length = 0;  // code points

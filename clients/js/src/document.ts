@@ -583,9 +583,19 @@ export class TextHandle extends DocSession<TextChangeEvent> {
   }
 
   protected load(snapshot: Uint8Array | null): void {
-    this.doc = snapshot
+    const doc = snapshot
       ? this.ctx.engine.TextDoc.load(snapshot, this.clientId)
       : new this.ctx.engine.TextDoc(this.clientId);
+    // The engine builds a loaded document on first use; build it now, so
+    // that a bad local copy is refused here, where it is expected, and not
+    // by the first remote change or keystroke.
+    try {
+      doc.opCount(this.clientId);
+    } catch (e) {
+      doc.delete();
+      throw e;
+    }
+    this.doc = doc;
     const text = this.doc.text();
     this.str.reset(text);
     this.at = PositionIndex.of(text);
@@ -621,7 +631,12 @@ export class TextHandle extends DocSession<TextChangeEvent> {
 
   protected mergeSnapshot(state: Uint8Array): void {
     const next = this.ctx.engine.TextDoc.load(state, this.clientId);
-    next.applyUpdateQuiet(this.doc.diff(next.stateVector()));
+    try {
+      next.applyUpdateQuiet(this.doc.diff(next.stateVector()));
+    } catch (e) {
+      next.delete(); // a snapshot that fails to build
+      throw e;
+    }
     this.doc.delete();
     this.doc = next;
     this.replaceText(next.text());

@@ -226,6 +226,25 @@ test('a document whose local copy loads while the connection comes up subscribes
   await client.close();
 });
 
+test('a local copy that is bad past its text is refused when the document opens', async () => {
+  const { client } = await setup({ storage: 'memory' });
+  const good = new engine.TextDoc(5);
+  good.insert(0, 'hello');
+  good.remove(0, 1);
+  const snapshot = good.snapshot();
+  good.delete();
+  // The engine's load reads only the header and the text; the cut is in
+  // the delete runs after them.
+  const store = client.store;
+  const load = store.loadDoc.bind(store);
+  store.loadDoc = async (userId, docId) => {
+    const saved = await load(userId, docId);
+    return { ...saved, doc: { snapshot: snapshot.subarray(0, snapshot.length - 1), seq: 3 } };
+  };
+  await assert.rejects(client.openText(DOC), /corruption/);
+  await client.close();
+});
+
 test('presence cursors travel as character anchors and stay on their characters', async () => {
   const { fake, client } = await setup({ storage: 'memory' });
   const opening = client.openText(DOC);

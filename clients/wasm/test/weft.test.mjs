@@ -141,9 +141,12 @@ test('a loaded document is built when first needed, and a bad one fails then for
   // first call that needs the document throws, and so does every later one.
   const cut = weft.TextDoc.load(snap.subarray(0, snap.length - 1), 2);
   assert.equal(cut.text(), doc.text());
+  assert.equal(cut.text(), doc.text());  // reading does not build
+  assert.equal(cut.length(), 10);
   assert.throws(() => cut.insert(0, 'a'), /^Error: corruption/);
   assert.throws(() => cut.insert(0, 'a'), /^Error: corruption/);
   assert.throws(() => cut.insertCodePoint(0, 97), /^Error: corruption/);
+  assert.throws(() => cut.text(), /^Error: corruption/);
   assert.throws(() => cut.text(), /^Error: corruption/);
   assert.throws(() => cut.length(), /^Error: corruption/);
   assert.throws(() => cut.stateVector(), /^Error: corruption/);
