@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -126,15 +127,24 @@ struct HttpServer::Impl {
   std::atomic<std::int64_t> sync_sessions{0};
   std::mutex mu;
   std::set<std::shared_ptr<Connection>> connections;  // guarded by mu
+  // Periodic work that calls the store (which can block for as long as a
+  // database takes to answer or to refuse a connection) runs here, not on
+  // the control strand, so that accepting, paced broadcasts, presence
+  // and signals go on meanwhile. One thread: such ticks never overlap.
+  // Declared last: joined before the members its ticks use go.
+  asio::thread_pool background{1};
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
   HttpResponse Handle(const http::request<http::string_body>& msg,
                       HttpRequest& request, std::string& route);
   void BeginShutdown();
+  // Where a periodic tick runs: on the control strand, or on `background`
+  // (the loop waits for the tick either way before the next interval).
+  enum class TickOn { kControl, kBackground };
   void Every(asio::steady_timer& timer,
              std::chrono::steady_clock::duration interval,
-             std::function<void()> tick);
+             std::function<void()> tick, TickOn on = TickOn::kControl);
   void MaybeFinish();
   void Record(const HttpRequest& req, const std::string& route, int status,
               std::size_t bytes_out,
@@ -395,21 +405,36 @@ asio::awaitable<void> HttpServer::Impl::Serve(
 // (BeginShutdown cancels the timers).
 void HttpServer::Impl::Every(asio::steady_timer& timer,
                              std::chrono::steady_clock::duration interval,
-                             std::function<void()> tick) {
+                             std::function<void()> tick, TickOn on) {
   asio::co_spawn(
       control,
-      [this, &timer, interval,
-       tick = std::move(tick)]() -> asio::awaitable<void> {
-        while (!stopping) {
-          timer.expires_after(interval);
-          auto [ec] = co_await timer.async_wait(kTuple);
-          if (ec || stopping) co_return;
+      [this, &timer, interval, tick = std::move(tick),
+       on]() -> asio::awaitable<void> {
+        auto run = [this, &tick] {
           try {
             tick();
           } catch (const std::exception& e) {
             // One failed round (a store error thrown through) must not end
             // the loop for the rest of the server's life.
             log.Error("periodic task failed", {{"error", e.what()}});
+          }
+        };
+        while (!stopping) {
+          timer.expires_after(interval);
+          auto [ec] = co_await timer.async_wait(kTuple);
+          if (ec || stopping) co_return;
+          if (on == TickOn::kControl) {
+            run();
+          } else {
+            // The awaiting coroutine holds the I/O context's work, so a
+            // tick still running keeps Run() from returning.
+            co_await asio::co_spawn(
+                background,
+                [&run]() -> asio::awaitable<void> {
+                  run();
+                  co_return;
+                },
+                asio::use_awaitable);
           }
         }
       },
@@ -512,13 +537,19 @@ void HttpServer::Run() {
   if (s.sync != nullptr) {
     // Documents nobody is subscribed to are folded into a snapshot and
     // then unloaded, returning their memory.
-    s.Every(s.housekeeping, s.sync->unload_interval, [&s] {
-      s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
-      if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
-      if (s.sync->housekeeping) s.sync->housekeeping();
-    });
-    if (s.sync->poll)
-      s.Every(s.poll_timer, s.sync->poll_interval, s.sync->poll);
+    // Both call the store: off the control strand (see `background`).
+    s.Every(
+        s.housekeeping, s.sync->unload_interval,
+        [&s] {
+          s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
+          if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
+          if (s.sync->housekeeping) s.sync->housekeeping();
+        },
+        Impl::TickOn::kBackground);
+    if (s.sync->poll) {
+      s.Every(s.poll_timer, s.sync->poll_interval, s.sync->poll,
+              Impl::TickOn::kBackground);
+    }
     // Changes documents held back while edits streamed in go out together.
     if (s.sync->hub.broadcast_interval().count() > 0) {
       s.Every(s.broadcast_timer, s.sync->hub.broadcast_interval(),

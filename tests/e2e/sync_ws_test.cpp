@@ -2,7 +2,10 @@
 // HttpServer (memory log, list model, token and role tables).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -404,6 +407,50 @@ TEST_F(SyncWsTest, APingFloodIsAnsweredWithTheLatestPongOnly) {
   EXPECT_EQ(last, "ping0999");
   EXPECT_LT(pongs, 100);  // one per ping would be 1,000
   ExpectServerAlive();
+}
+
+TEST_F(SyncWsTest, APeriodicStoreCallThatHangsDoesNotStopTheServer) {
+  // weftd's poll reads the access change feed from the store, which can
+  // block for as long as a database takes to answer. Meanwhile the server
+  // must still accept connections and answer them.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> polls{0};
+  SyncService service{hub_, tokens_, roles_, registry_};
+  service.poll_interval = 10ms;
+  service.poll = [&] {
+    ++polls;
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+  };
+  HttpServer server(config_, router_, log_, metrics_, &service);
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread run([&] { server.Run(); });
+  // Released and stopped however the test ends.
+  struct Finish {
+    std::function<void()> f;
+    ~Finish() { f(); }
+  } finish{[&] {
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    server.Stop();
+    run.join();
+  }};
+  for (int i = 0; i < 1000 && polls.load() == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(polls.load(), 1);  // hanging
+  auto c = SyncClient::Connect("127.0.0.1", server.port());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE((*c)->Send(proto::Hello{1, "alice", "test"}).ok());
+  EXPECT_TRUE((*c)->ReceiveUntil<proto::Welcome>(kWait).ok());
+  EXPECT_EQ(weft::testing::HttpCall(server.port(), "GET", "/livez").status,
+            200);
+  c->reset();
 }
 
 TEST_F(SyncWsTest, TinyFramesCountWhatTheyCostAgainstTheOutboundLimit) {
