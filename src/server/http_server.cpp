@@ -122,6 +122,7 @@ struct HttpServer::Impl {
   asio::steady_timer presence_timer{control};
   asio::steady_timer broadcast_timer{control};
   asio::steady_timer poll_timer{control};
+  asio::steady_timer store_housekeeping{control};
   std::atomic<bool> stopping{false};
   // Sync sessions running (they left `connections` at the upgrade).
   std::atomic<std::int64_t> sync_sessions{0};
@@ -448,6 +449,7 @@ void HttpServer::Impl::BeginShutdown() {
   acceptor.close(ignored);
   signals.cancel(ignored);
   housekeeping.cancel();
+  store_housekeeping.cancel();
   presence_timer.cancel();
   broadcast_timer.cancel();
   poll_timer.cancel();
@@ -537,15 +539,21 @@ void HttpServer::Run() {
   if (s.sync != nullptr) {
     // Documents nobody is subscribed to are folded into a snapshot and
     // then unloaded, returning their memory.
-    // Both call the store: off the control strand (see `background`).
-    s.Every(
-        s.housekeeping, s.sync->unload_interval,
-        [&s] {
-          s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
-          if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
-          if (s.sync->housekeeping) s.sync->housekeeping();
-        },
-        Impl::TickOn::kBackground);
+    // The hub's side of the sweep stays here: it only starts snapshots
+    // (the document log writes them on its own thread). What it allocates
+    // (the snapshots' bytes) is freed by a later unload and must then come
+    // back through malloc_trim; allocated on a thread of its own (a glibc
+    // arena of its own) it did not, and unloaded documents kept their
+    // memory.
+    s.Every(s.housekeeping, s.sync->unload_interval, [&s] {
+      s.sync->hub.SnapshotStale(std::chrono::steady_clock::now());
+      if (s.sync->hub.UnloadIdle() > 0) ReleaseFreeMemory();
+    });
+    // These call the store: off the control strand (see `background`).
+    if (s.sync->housekeeping) {
+      s.Every(s.store_housekeeping, s.sync->unload_interval,
+              s.sync->housekeeping, Impl::TickOn::kBackground);
+    }
     if (s.sync->poll) {
       s.Every(s.poll_timer, s.sync->poll_interval, s.sync->poll,
               Impl::TickOn::kBackground);
@@ -580,6 +588,9 @@ void HttpServer::Run() {
     pool.emplace_back([&s] { s.ioc.run(); });
   s.ioc.run();
   for (auto& t : pool) t.join();
+  // A store call still running in a periodic tick (the I/O context stops
+  // without it when the grace period ends) finishes before the hub shuts.
+  s.background.join();
   // Sessions cut off by the grace period are still subscribed; their
   // sockets go with the I/O context, before the hub.
   if (s.sync) s.sync->hub.Shutdown();
