@@ -58,7 +58,9 @@ export declare class TextDoc {
   anchorAt(pos: number): [number, number] | [number, number, 1] | null;
   /** Where such a position is now in code points (`after`: the anchor's
    * third element; a deleted character's position is where it was), or -1
-   * if this replica does not hold the character. */
+   * if this replica does not hold the character. Like every call that needs
+   * the document, it throws "corruption: ..." on a loaded document whose
+   * snapshot failed to build (see load). */
   resolveAnchor(clientId: number, seq: number, after: boolean): number;
   /** Frees the WASM memory of this document. */
   delete(): void;
