@@ -82,6 +82,10 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Connect(
     return Status::Unavailable("connect " + host + ":" + std::to_string(port) +
                                ": " + (done ? ec.message() : "timeout"));
   }
+  // Each message goes out at once: with Nagle's algorithm the tail of a
+  // message that takes several writes (Beast masks in chunks) waits for
+  // the server's delayed ACK, up to 40 ms per message.
+  lowest.socket().set_option(tcp::no_delay(true), ec);
   impl->ws.set_option(
       websocket::stream_base::decorator([](websocket::request_type& req) {
         req.set(beast::http::field::sec_websocket_protocol, "weft.v1");
