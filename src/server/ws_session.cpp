@@ -67,8 +67,11 @@ std::uint64_t BytesAcked(tcp::socket& socket) {
 // (pings) and never reads could queue hundreds of MiB under an 8 MiB
 // limit.
 constexpr std::int64_t kFrameCost = 128;
-// Once closing, the server waits this long for its queue and close frame
-// to go out and for the client's close frame.
+// Once its close frame is written, the server waits this long for the
+// client's. Until it is written (behind a write a client that stopped
+// reading holds up), it waits up to the idle timeout: a client that reads
+// again within that still learns why it was closed (a slow consumer's
+// 4508) instead of finding the connection reset.
 constexpr std::chrono::seconds kCloseTimeout{5};
 
 // The buffer every read of this thread goes into. Messages are handled
@@ -376,8 +379,12 @@ class WsTransport : public SyncTransport,
       return;
     }
     if (close_sent_) {
-      // Then the client's close frame ends it, or BeginClose's timer.
-      if (peer_closed_ || unreadable_) CloseSocket();
+      // Then the client's close frame ends it, or the timeout.
+      if (peer_closed_ || unreadable_) {
+        CloseSocket();
+      } else if (socket_.is_open()) {
+        ArmCloseTimer(kCloseTimeout);
+      }
       return;
     }
     StartWrite();
@@ -390,14 +397,18 @@ class WsTransport : public SyncTransport,
     by_server_ = by_server;
     close_code_ = code;
     close_reason_ = reason;  // WsClosePayload cuts it to fit
-    // Whatever happens next (a client that stops reading never lets the
-    // queue or the close frame out), the socket closes within the timeout.
-    close_timer_.expires_after(kCloseTimeout);
+    // Whatever happens next (a client that never reads again never lets
+    // the close frame out), the socket closes within the idle timeout.
+    ArmCloseTimer(std::max<std::chrono::seconds>(kCloseTimeout, idle_timeout_));
+    StartWrite();
+  }
+
+  void ArmCloseTimer(std::chrono::seconds after) {
+    close_timer_.expires_after(after);  // cancels an earlier wait
     close_timer_.async_wait(
         [self = shared_from_this()](boost::system::error_code tec) {
           if (!tec) self->CloseSocket();
         });
-    StartWrite();
   }
 
   void CloseSocket() {
