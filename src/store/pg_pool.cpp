@@ -146,10 +146,11 @@ Status Conn::ExecScript(const std::string& sql) {
 }
 
 Pool::Pool(std::string conninfo, std::size_t size, int connect_timeout_ms,
-           std::vector<StatementDef> statements)
+           std::vector<StatementDef> statements, int acquire_timeout_ms)
     : conninfo_(std::move(conninfo)),
       size_(std::max<std::size_t>(size, 1)),
       connect_timeout_ms_(connect_timeout_ms),
+      acquire_timeout_ms_(acquire_timeout_ms),
       statements_(std::move(statements)) {}
 
 Pool::~Pool() {
@@ -164,7 +165,15 @@ Result<Conn> Pool::Acquire() {
   PGconn* conn = nullptr;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return !idle_.empty() || leased_ < size_; });
+    // Callers are request handlers on I/O threads: a pool held by calls
+    // that do not return (a server that stopped answering) must not hold
+    // them all for good.
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(acquire_timeout_ms_),
+                      [this] { return !idle_.empty() || leased_ < size_; })) {
+      return Status::Unavailable("postgres: all " + std::to_string(size_) +
+                                 " pooled connections stayed busy for " +
+                                 std::to_string(acquire_timeout_ms_) + " ms");
+    }
     if (!idle_.empty()) {
       conn = idle_.back();
       idle_.pop_back();
@@ -206,8 +215,19 @@ Result<PGconn*> Pool::Connect() {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(connect_timeout_ms_);
   auto backoff = std::chrono::milliseconds(50);
+  // Defaults first, then the conninfo (expanded from dbname), whose own
+  // settings override them: libpq keeps the last value of a key word.
+  static constexpr const char* kKeys[] = {"keepalives",
+                                          "keepalives_idle",
+                                          "keepalives_interval",
+                                          "keepalives_count",
+                                          "tcp_user_timeout",
+                                          "dbname",
+                                          nullptr};
+  const char* values[] = {"1",    "30", "10", "3", "30000", conninfo_.c_str(),
+                          nullptr};
   for (;;) {
-    PGconn* c = PQconnectdb(conninfo_.c_str());
+    PGconn* c = PQconnectdbParams(kKeys, values, /*expand_dbname=*/1);
     Status err;
     if (PQstatus(c) == CONNECTION_OK) {
       // Server notices ("relation already exists, skipping") are not errors.

@@ -110,13 +110,20 @@ class Conn {
   PGconn* conn_;
 };
 
+// Every connection keeps TCP keep-alives on (after 30 s idle, every 10 s,
+// 3 probes) and a TCP user timeout (30 s), so that a server that vanished
+// without closing (a dead host, a partition) fails a call within about a
+// minute instead of hanging it for hours; the conninfo may set each of
+// them otherwise.
 class Pool {
  public:
   Pool(std::string conninfo, std::size_t size, int connect_timeout_ms,
-       std::vector<StatementDef> statements);
+       std::vector<StatementDef> statements, int acquire_timeout_ms = 10'000);
   ~Pool();
 
-  // Waits for a free connection; (re)connects with backoff if needed.
+  // Waits up to the acquire timeout for a free connection (then
+  // kUnavailable: every connection is busy); (re)connects with backoff if
+  // needed.
   Result<Conn> Acquire();
 
  private:
@@ -127,6 +134,7 @@ class Pool {
   const std::string conninfo_;
   const std::size_t size_;
   const int connect_timeout_ms_;
+  const int acquire_timeout_ms_;
   const std::vector<StatementDef> statements_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -214,7 +214,8 @@ class PgStore final : public Store {
   explicit PgStore(const PgOptions& options)
       : options_(options),
         pool_(options.conninfo, std::max<std::size_t>(options.pool_size, 2),
-              options.connect_timeout_ms, PgStatements()),
+              options.connect_timeout_ms, PgStatements(),
+              options.acquire_timeout_ms),
         metadata_(&pool_) {}
   ~PgStore() override {
     if (committer_) committer_->Stop();

@@ -14,7 +14,10 @@
 // with out-of-line parameters; migrations (DDL) run once at open.
 //
 // Connections come from a bounded pool (PgOptions::pool_size); a caller
-// waits for a free one. A broken connection is dropped and re-established
+// waits for a free one up to acquire_timeout_ms, then fails with
+// kUnavailable. Connections use TCP keep-alives and a TCP user timeout
+// (pg_pool.h), so a call to a server that vanished fails within about a
+// minute. A broken connection is dropped and re-established
 // on next use, retrying with exponential backoff (50 ms doubling to 2 s) up
 // to connect_timeout_ms; then the call fails with kUnavailable. If the
 // connection breaks during COMMIT the outcome is unknown and the append
@@ -36,6 +39,9 @@ struct PgOptions {
   std::size_t pool_size = 4;
   // How long to keep retrying to (re)connect before kUnavailable. Default 10 s.
   int connect_timeout_ms = 10'000;
+  // How long a call waits for a free pooled connection before kUnavailable.
+  // Default 10 s.
+  int acquire_timeout_ms = 10'000;
   // Upper bound on operations per group commit. Default 8192.
   std::size_t max_group_ops = 8192;
   // Called after each group commit (see CommitObserver); may be empty.

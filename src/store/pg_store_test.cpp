@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -347,6 +349,80 @@ TEST_F(PgStoreTest, FailsWithUnavailableWhenTheServerIsUnreachable) {
   auto s = OpenPgStore(bad);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
+}
+
+// Calls come from request handlers on I/O threads: while every pooled
+// connection is held by calls that do not return, another call fails once
+// the acquire timeout passes instead of waiting for good.
+TEST_F(PgStoreTest, ACallWaitsForABusyPoolOnlyUntilTheAcquireTimeout) {
+  using namespace std::chrono_literals;
+  pg::Pool pool(opts_.conninfo, 1, 5000, {}, /*acquire_timeout_ms=*/300);
+  std::optional<Result<pg::Conn>> held(pool.Acquire());
+  ASSERT_TRUE(held->ok()) << held->status().ToString();
+  auto start = std::chrono::steady_clock::now();
+  auto waiter = std::async(std::launch::async, [&] { return pool.Acquire(); });
+  bool returned = waiter.wait_for(10s) == std::future_status::ready;
+  auto waited = std::chrono::steady_clock::now() - start;
+  held.reset();  // lets a waiter that would not give up finish
+  ASSERT_TRUE(returned) << "still waiting for a connection after 10 s";
+  auto second = waiter.get();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("busy"), std::string::npos)
+      << second.status().ToString();
+  EXPECT_GE(waited, 300ms);
+  // The connection given back serves the next call.
+  EXPECT_TRUE(pool.Acquire().ok());
+}
+
+// A server that vanishes without closing (a dead host, a partition) must
+// fail calls within about a minute: pooled connections use TCP keep-alives
+// and a TCP user timeout, unless the conninfo (key words or URI) sets them.
+TEST_F(PgStoreTest, ConnectionsUseKeepAlivesUnlessTheConninfoSaysOtherwise) {
+  auto option = [](const pg::Conn& c, std::string_view key) {
+    std::string value;
+    PQconninfoOption* opts = PQconninfo(c.get());
+    for (PQconninfoOption* o = opts; o != nullptr && o->keyword; ++o) {
+      if (key == o->keyword && o->val != nullptr) value = o->val;
+    }
+    PQconninfoFree(opts);
+    return value;
+  };
+  auto db = PgBackend::server()->CreateDatabase();
+  ASSERT_TRUE(db.ok());
+  std::string port;
+  {
+    pg::Pool pool(PgBackend::server()->ConnInfo(*db), 1, 5000, {});
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(option(*c, "keepalives"), "1");
+    EXPECT_EQ(option(*c, "keepalives_idle"), "30");
+    EXPECT_EQ(option(*c, "keepalives_interval"), "10");
+    EXPECT_EQ(option(*c, "keepalives_count"), "3");
+    EXPECT_EQ(option(*c, "tcp_user_timeout"), "30000");
+    EXPECT_EQ(std::string(PQdb(c->get())), *db);
+    port = option(*c, "port");
+  }
+  {
+    pg::Pool pool(PgBackend::server()->ConnInfo(*db) +
+                      " keepalives_idle=77 tcp_user_timeout=1234",
+                  1, 5000, {});
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(option(*c, "keepalives_idle"), "77");
+    EXPECT_EQ(option(*c, "tcp_user_timeout"), "1234");
+    EXPECT_EQ(option(*c, "keepalives_count"), "3");
+  }
+  {
+    pg::Pool pool("postgresql://postgres@127.0.0.1:" + port + "/" + *db +
+                      "?tcp_user_timeout=4321",
+                  1, 5000, {});
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(option(*c, "tcp_user_timeout"), "4321");
+    EXPECT_EQ(option(*c, "keepalives_idle"), "30");
+    EXPECT_EQ(std::string(PQdb(c->get())), *db);
+  }
 }
 
 TEST_F(PgStoreTest, AppliesMigrationsOnce) {
