@@ -135,12 +135,7 @@ class WsTransport : public SyncTransport,
         idle_timeout_(idle_timeout),
         max_outbound_(max_outbound),
         all_queued_(all_queued),
-        last_rx_(std::chrono::steady_clock::now().time_since_epoch().count()) {
-    // StartWrite writes directly and must never block.
-    boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
-    if (ec) CloseSocket();
-  }
+        last_rx_(std::chrono::steady_clock::now().time_since_epoch().count()) {}
 
   tcp::socket& socket() { return socket_; }
   // Where the pending read of this connection puts its first bytes.
@@ -312,48 +307,13 @@ class WsTransport : public SyncTransport,
   // Writes what is queued (many frames in one gather write), then the close
   // frame once closing and drained. One write in flight at a time.
   void StartWrite() {
-    while (TakeNextWrite()) {
-      writing_ = true;
-      // Written here when the socket takes it all, as it nearly always
-      // does: the write then needs no completion through the scheduler (a
-      // post, and often another thread's wake-up, per subscriber of every
-      // broadcast). The rest, if any, goes out asynchronously. A pong
-      // always goes asynchronously: while it is in flight the pongs for a
-      // burst of pings replace one another, instead of one send per ping.
-      boost::system::error_code ec;
-      std::size_t n = 0;
-      if (!write_has_pong_) n = socket_.write_some(buffers_, ec);
-      if (write_has_pong_ || ec == asio::error::would_block ||
-          ec == asio::error::try_again) {
-        n = 0;
-      } else if (ec || n == asio::buffer_size(buffers_)) {
-        if (!FinishWrite(ec)) return;
-        continue;
-      }
-      Consume(n);
-      asio::async_write(socket_, buffers_,
-                        [self = shared_from_this()](
-                            boost::system::error_code ec, std::size_t) {
-                          if (self->FinishWrite(ec)) self->StartWrite();
-                        });
-      return;
-    }
-  }
-
-  // Moves the next frames (up to a write's worth) from the queue into
-  // held_ and buffers_; false when there is nothing to write now.
-  bool TakeNextWrite() {
-    if (writing_ || close_sent_ || !socket_.is_open()) return false;
+    if (writing_ || close_sent_ || !socket_.is_open()) return;
     std::size_t bytes = 0;
-    write_has_pong_ = false;
     while (head_ < queue_.size() && held_.size() < kMaxFramesPerWrite &&
            bytes < kMaxBytesPerWrite) {
       Out out = std::move(queue_[head_++]);
       Queued(-Cost(*out.payload), out.counted, out.catch_up);
-      if (out.opcode == WsOpcode::kPong) {
-        pong_queued_ = false;
-        write_has_pong_ = true;
-      }
+      if (out.opcode == WsOpcode::kPong) pong_queued_ = false;
       // `ops` queued behind one another go out as one message: the client
       // handles one message instead of many (protocol.md: any split).
       // (Copied only once the next one is known to merge.)
@@ -393,26 +353,22 @@ class WsTransport : public SyncTransport,
                    queue_.begin() + static_cast<std::ptrdiff_t>(head_));
       head_ = 0;
     }
-    if (held_.empty()) return false;
+    if (held_.empty()) return;
     buffers_.clear();
     buffers_.reserve(held_.size() * 2);
     for (const Held& h : held_) {
       buffers_.emplace_back(h.header.data(), h.header_len);
       if (!h.payload->empty()) buffers_.emplace_back(asio::buffer(*h.payload));
     }
-    return true;
+    writing_ = true;
+    asio::async_write(
+        socket_, buffers_,
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+          self->WriteDone(ec);
+        });
   }
 
-  // Drops the first n bytes of buffers_ (written already).
-  void Consume(std::size_t n) {
-    auto done = buffers_.begin();
-    while (n > 0 && n >= done->size()) n -= (done++)->size();
-    buffers_.erase(buffers_.begin(), done);
-    if (n > 0) buffers_.front() += n;
-  }
-
-  // After a write: whether to go on writing.
-  bool FinishWrite(boost::system::error_code ec) {
+  void WriteDone(boost::system::error_code ec) {
     writing_ = false;
     ShrinkOrClear(held_, 4);
     ShrinkOrClear(buffers_, 8);
@@ -420,7 +376,7 @@ class WsTransport : public SyncTransport,
       closing_ = true;
       DropQueue();
       CloseSocket();
-      return false;
+      return;
     }
     if (close_sent_) {
       // Then the client's close frame ends it, or the timeout.
@@ -429,9 +385,9 @@ class WsTransport : public SyncTransport,
       } else if (socket_.is_open()) {
         ArmCloseTimer(kCloseTimeout);
       }
-      return false;
+      return;
     }
-    return true;
+    StartWrite();
   }
 
   void BeginClose(std::uint16_t code, const std::string& reason,
@@ -522,8 +478,7 @@ class WsTransport : public SyncTransport,
   bool idle_timed_out_ = false;
   bool unreadable_ = false;  // the reader gave up (ReadFailed)
   bool ping_outstanding_ = false;
-  bool pong_queued_ = false;     // a pong waits in queue_
-  bool write_has_pong_ = false;  // the write being started carries one
+  bool pong_queued_ = false;  // a pong waits in queue_
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
 };
