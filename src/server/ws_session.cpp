@@ -67,11 +67,12 @@ std::uint64_t BytesAcked(tcp::socket& socket) {
 // (pings) and never reads could queue hundreds of MiB under an 8 MiB
 // limit.
 constexpr std::int64_t kFrameCost = 128;
-// Once its close frame is written, the server waits this long for the
-// client's. Until it is written (behind a write a client that stopped
-// reading holds up), it waits up to the idle timeout: a client that reads
-// again within that still learns why it was closed (a slow consumer's
-// 4508) instead of finding the connection reset.
+// A close the server starts ends within this long, and once its close
+// frame is written the server waits this long for the client's. A slow
+// consumer's close (4508) waits behind a write the stalled client holds
+// up: it gets up to the idle timeout to go out, so that a client that
+// reads again within that still learns why it was closed instead of
+// finding the connection ended.
 constexpr std::chrono::seconds kCloseTimeout{5};
 
 // The buffer every read of this thread goes into. Messages are handled
@@ -398,8 +399,9 @@ class WsTransport : public SyncTransport,
     close_code_ = code;
     close_reason_ = reason;  // WsClosePayload cuts it to fit
     // Whatever happens next (a client that never reads again never lets
-    // the close frame out), the socket closes within the idle timeout.
-    ArmCloseTimer(std::max<std::chrono::seconds>(kCloseTimeout, idle_timeout_));
+    // the queue or the close frame out), the socket closes in time.
+    ArmCloseTimer(code == 4508 ? std::max(kCloseTimeout, idle_timeout_)
+                               : kCloseTimeout);
     StartWrite();
   }
 

@@ -491,14 +491,15 @@ TEST_F(SyncWsTest, TinyFramesCountWhatTheyCostAgainstTheOutboundLimit) {
 }
 
 TEST_F(SyncWsTest, ASlowConsumerThatReadsAgainLaterStillLearnsWhyItWasClosed) {
-  // A subscriber stops reading while ~6 MB of changes stream in: beyond
-  // what the kernel buffers (~4 MB) its queue passes the limit and the
-  // server closes it with 4508. That close frame waits behind the write
-  // the stalled client holds up. The client reads again after 7 s, longer
-  // than the 5 s the server waits for a written close frame's answer: it
-  // must still find the 4508, not a connection that just ends (the server
-  // used to give up on the close frame after 5 s).
+  // A subscriber stops reading while more changes stream in than the
+  // kernel can buffer between the two sockets: beyond that its queue
+  // passes the limit and the server closes it with 4508. That close frame waits
+  // behind the write the stalled client holds up. The client reads again after
+  // 7 s, longer than the 5 s the server waits for a written close frame's
+  // answer: it must still find the 4508, not a connection that just ends (the
+  // server used to give up on the close frame after 5 s).
   service_.max_message_bytes = 1024 * 1024;
+  service_.limits.submits_per_second = 1e6;  // over a thousand submits
   auto writer = Join("alice");
   service_.max_outbound_bytes = 64 * 1024;  // for the connection below
   std::string head, in;
@@ -508,8 +509,21 @@ TEST_F(SyncWsTest, ASlowConsumerThatReadsAgainLaterStillLearnsWhyItWasClosed) {
       ClientFrame(0x82, proto::Encode(proto::Hello{1, "bob", "raw"})) +
       ClientFrame(0x82, proto::Encode(proto::Subscribe{"doc", 0}));
   ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+  // The most the server's send buffer and this socket's receive buffer
+  // can grow to, and 2 MiB more.
+  auto max_of = [](const char* path) {
+    std::uint64_t min = 0, def = 0, max = 4u << 20;
+    if (FILE* f = std::fopen(path, "r")) {
+      if (std::fscanf(f, "%lu %lu %lu", &min, &def, &max) != 3) max = 4u << 20;
+      std::fclose(f);
+    }
+    return max;
+  };
+  const std::uint64_t total = max_of("/proc/sys/net/ipv4/tcp_wmem") +
+                              max_of("/proc/sys/net/ipv4/tcp_rmem") +
+                              (2u << 20);
   const std::string big(30000, 'x');  // one frame each, under 64 KiB
-  for (std::uint64_t i = 0; i < 200; ++i) {
+  for (std::uint64_t i = 0; i < total / big.size() + 1; ++i) {
     ASSERT_TRUE(writer->Send(proto::Submit{"doc", {{7, i, 1, big}}}).ok());
     ASSERT_TRUE(writer->ReceiveUntil<proto::Ack>(kWait).ok());
   }
