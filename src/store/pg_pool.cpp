@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -14,6 +15,24 @@ std::uint64_t ToBigEndian(std::uint64_t v) {
   return (static_cast<std::uint64_t>(htonl(static_cast<std::uint32_t>(v)))
           << 32) |
          htonl(static_cast<std::uint32_t>(v >> 32));
+}
+
+// Whether libpq would read a service file for this conninfo.
+bool NamesAService(const std::string& conninfo) {
+  const char* env = std::getenv("PGSERVICE");
+  if (env != nullptr && *env != '\0') return true;
+  char* error = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  bool service = false;
+  for (PQconninfoOption* o = opts; o != nullptr && o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "service") == 0 && o->val != nullptr &&
+        *o->val != '\0') {
+      service = true;
+    }
+  }
+  PQconninfoFree(opts);
+  return service;
 }
 
 }  // namespace
@@ -161,15 +180,19 @@ Pool::~Pool() {
   }
 }
 
-Result<Conn> Pool::Acquire() {
+Result<Conn> Pool::Acquire(Wait wait) {
   PGconn* conn = nullptr;
   {
     std::unique_lock<std::mutex> lock(mu_);
+    auto free = [this] { return !idle_.empty() || leased_ < size_; };
     // Callers are request handlers on I/O threads: a pool held by calls
     // that do not return (a server that stopped answering) must not hold
     // them all for good.
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(acquire_timeout_ms_),
-                      [this] { return !idle_.empty() || leased_ < size_; })) {
+    if (wait == Wait::kUnbounded || acquire_timeout_ms_ <= 0) {
+      cv_.wait(lock, free);
+    } else if (!cv_.wait_for(lock,
+                             std::chrono::milliseconds(acquire_timeout_ms_),
+                             free)) {
       return Status::Unavailable("postgres: all " + std::to_string(size_) +
                                  " pooled connections stayed busy for " +
                                  std::to_string(acquire_timeout_ms_) + " ms");
@@ -216,7 +239,9 @@ Result<PGconn*> Pool::Connect() {
                   std::chrono::milliseconds(connect_timeout_ms_);
   auto backoff = std::chrono::milliseconds(50);
   // Defaults first, then the conninfo (expanded from dbname), whose own
-  // settings override them: libpq keeps the last value of a key word.
+  // settings override them: libpq keeps the last value of a key word. A
+  // service file's settings would not (libpq fills in only what is unset),
+  // so a conninfo that uses one gets no defaults.
   static constexpr const char* kKeys[] = {"keepalives",
                                           "keepalives_idle",
                                           "keepalives_interval",
@@ -226,8 +251,10 @@ Result<PGconn*> Pool::Connect() {
                                           nullptr};
   const char* values[] = {"1",    "30", "10", "3", "30000", conninfo_.c_str(),
                           nullptr};
+  const int first = NamesAService(conninfo_) ? 5 : 0;  // from "dbname"
   for (;;) {
-    PGconn* c = PQconnectdbParams(kKeys, values, /*expand_dbname=*/1);
+    PGconn* c =
+        PQconnectdbParams(kKeys + first, values + first, /*expand_dbname=*/1);
     Status err;
     if (PQstatus(c) == CONNECTION_OK) {
       // Server notices ("relation already exists, skipping") are not errors.

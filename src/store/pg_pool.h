@@ -113,18 +113,23 @@ class Conn {
 // Every connection keeps TCP keep-alives on (after 30 s idle, every 10 s,
 // 3 probes) and a TCP user timeout (30 s), so that a server that vanished
 // without closing (a dead host, a partition) fails a call within about a
-// minute instead of hanging it for hours; the conninfo may set each of
-// them otherwise.
+// minute instead of hanging it for hours. The conninfo may set each of
+// them otherwise; a conninfo that names a service (or PGSERVICE) gets no
+// defaults, so the service file's settings apply as they are.
 class Pool {
  public:
   Pool(std::string conninfo, std::size_t size, int connect_timeout_ms,
        std::vector<StatementDef> statements, int acquire_timeout_ms = 10'000);
   ~Pool();
 
-  // Waits up to the acquire timeout for a free connection (then
-  // kUnavailable: every connection is busy); (re)connects with backoff if
-  // needed.
-  Result<Conn> Acquire();
+  // How long Acquire waits for a free connection.
+  enum class Wait {
+    kBounded,    // up to the acquire timeout (none if it is <= 0)
+    kUnbounded,  // until one is free (the group committer's own thread)
+  };
+  // Waits for a free connection (kUnavailable once a bounded wait passes:
+  // every connection stayed busy); (re)connects with backoff if needed.
+  Result<Conn> Acquire(Wait wait = Wait::kBounded);
 
  private:
   friend class Conn;

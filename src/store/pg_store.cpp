@@ -860,7 +860,9 @@ class PgStore final : public Store {
 
   Result<std::vector<Result<AppendResult>>> WriteGroup(
       std::span<AppendRequest> group) {
-    auto c = pool_.Acquire();
+    // The committer's own thread: a group waits for a connection rather
+    // than fail because reads keep the pool busy.
+    auto c = pool_.Acquire(pg::Pool::Wait::kUnbounded);
     if (!c.ok()) return c.status();
     bool retry = false;
     auto results = WriteGroupBatched(*c, group, true, &retry);

@@ -15,12 +15,12 @@
 //
 // Connections come from a bounded pool (PgOptions::pool_size); a caller
 // waits for a free one up to acquire_timeout_ms, then fails with
-// kUnavailable. Connections use TCP keep-alives and a TCP user timeout
-// (pg_pool.h), so a call to a server that vanished fails within about a
-// minute. A broken connection is dropped and re-established
-// on next use, retrying with exponential backoff (50 ms doubling to 2 s) up
-// to connect_timeout_ms; then the call fails with kUnavailable. If the
-// connection breaks during COMMIT the outcome is unknown and the append
+// kUnavailable (the group committer waits as long as it takes). Connections use
+// TCP keep-alives and a TCP user timeout (pg_pool.h), so a call to a server
+// that vanished fails within about a minute. A broken connection is dropped and
+// re-established on next use, retrying with exponential backoff (50 ms doubling
+// to 2 s) up to connect_timeout_ms; then the call fails with kUnavailable. If
+// the connection breaks during COMMIT the outcome is unknown and the append
 // fails with kUnavailable: retrying it is safe (op ids are idempotent).
 // Thread-safe.
 
@@ -39,8 +39,8 @@ struct PgOptions {
   std::size_t pool_size = 4;
   // How long to keep retrying to (re)connect before kUnavailable. Default 10 s.
   int connect_timeout_ms = 10'000;
-  // How long a call waits for a free pooled connection before kUnavailable.
-  // Default 10 s.
+  // How long a call waits for a free pooled connection before kUnavailable
+  // (<= 0: no limit). The group commit always waits. Default 10 s.
   int acquire_timeout_ms = 10'000;
   // Upper bound on operations per group commit. Default 8192.
   std::size_t max_group_ops = 8192;

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -375,6 +377,27 @@ TEST_F(PgStoreTest, ACallWaitsForABusyPoolOnlyUntilTheAcquireTimeout) {
   EXPECT_TRUE(pool.Acquire().ok());
 }
 
+// The group committer's thread waits for a connection as long as it takes
+// (a group must not fail because reads keep the pool busy), and so does
+// every caller when the acquire timeout is 0.
+TEST_F(PgStoreTest, AnUnboundedAcquireWaitsPastTheAcquireTimeout) {
+  using namespace std::chrono_literals;
+  for (int timeout_ms : {100, 0}) {
+    pg::Pool pool(opts_.conninfo, 1, 5000, {}, timeout_ms);
+    std::optional<Result<pg::Conn>> held(pool.Acquire());
+    ASSERT_TRUE(held->ok()) << held->status().ToString();
+    auto wait =
+        timeout_ms > 0 ? pg::Pool::Wait::kUnbounded : pg::Pool::Wait::kBounded;
+    auto waiter =
+        std::async(std::launch::async, [&] { return pool.Acquire(wait); });
+    bool returned = waiter.wait_for(600ms) == std::future_status::ready;
+    held.reset();
+    EXPECT_FALSE(returned) << "gave up with a timeout of " << timeout_ms;
+    auto got = waiter.get();
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+  }
+}
+
 // A server that vanishes without closing (a dead host, a partition) must
 // fail calls within about a minute: pooled connections use TCP keep-alives
 // and a TCP user timeout, unless the conninfo (key words or URI) sets them.
@@ -421,6 +444,26 @@ TEST_F(PgStoreTest, ConnectionsUseKeepAlivesUnlessTheConninfoSaysOtherwise) {
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     EXPECT_EQ(option(*c, "tcp_user_timeout"), "4321");
     EXPECT_EQ(option(*c, "keepalives_idle"), "30");
+    EXPECT_EQ(std::string(PQdb(c->get())), *db);
+  }
+  {
+    // A service file's settings apply as they are: libpq fills them in
+    // only where nothing is set, so the defaults would hide them.
+    std::string file = ::testing::TempDir() + "pg_service_test.conf";
+    if (FILE* f = std::fopen(file.c_str(), "w")) {
+      std::fprintf(f,
+                   "[weft]\nhost=127.0.0.1\nport=%s\nuser=postgres\n"
+                   "dbname=%s\nkeepalives_idle=99\n",
+                   port.c_str(), db->c_str());
+      std::fclose(f);
+    }
+    ::setenv("PGSERVICEFILE", file.c_str(), 1);
+    pg::Pool pool("service=weft", 1, 5000, {});
+    auto c = pool.Acquire();
+    ::unsetenv("PGSERVICEFILE");
+    std::remove(file.c_str());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(option(*c, "keepalives_idle"), "99");
     EXPECT_EQ(std::string(PQdb(c->get())), *db);
   }
 }
