@@ -67,12 +67,11 @@ std::uint64_t BytesAcked(tcp::socket& socket) {
 // (pings) and never reads could queue hundreds of MiB under an 8 MiB
 // limit.
 constexpr std::int64_t kFrameCost = 128;
-// A close the server starts ends within this long, and once its close
-// frame is written the server waits this long for the client's. A slow
-// consumer's close (4508) waits behind a write the stalled client holds
-// up: it gets up to the idle timeout to go out, so that a client that
-// reads again within that still learns why it was closed instead of
-// finding the connection ended.
+// A close the server starts ends within this long. A slow consumer's
+// close (4508) waits behind a write the stalled client holds up: it gets
+// up to the idle timeout to go out, so that a client that reads again
+// within that still learns why it was closed instead of finding the
+// connection ended; then this long for the client's answer.
 constexpr std::chrono::seconds kCloseTimeout{5};
 
 // The buffer every read of this thread goes into. Messages are handled
@@ -383,8 +382,8 @@ class WsTransport : public SyncTransport,
       // Then the client's close frame ends it, or the timeout.
       if (peer_closed_ || unreadable_) {
         CloseSocket();
-      } else if (socket_.is_open()) {
-        ArmCloseTimer(kCloseTimeout);
+      } else if (slow_consumer_close_ && socket_.is_open()) {
+        ArmCloseTimer(kCloseTimeout);  // the rest keep BeginClose's deadline
       }
       return;
     }
@@ -400,8 +399,9 @@ class WsTransport : public SyncTransport,
     close_reason_ = reason;  // WsClosePayload cuts it to fit
     // Whatever happens next (a client that never reads again never lets
     // the queue or the close frame out), the socket closes in time.
-    ArmCloseTimer(code == 4508 ? std::max(kCloseTimeout, idle_timeout_)
-                               : kCloseTimeout);
+    slow_consumer_close_ = by_server && code == 4508;
+    ArmCloseTimer(slow_consumer_close_ ? std::max(kCloseTimeout, idle_timeout_)
+                                       : kCloseTimeout);
     StartWrite();
   }
 
@@ -478,7 +478,8 @@ class WsTransport : public SyncTransport,
   bool peer_closed_ = false;
   bool by_server_ = false;
   bool idle_timed_out_ = false;
-  bool unreadable_ = false;  // the reader gave up (ReadFailed)
+  bool slow_consumer_close_ = false;  // a 4508 of ours: the longer wait
+  bool unreadable_ = false;           // the reader gave up (ReadFailed)
   bool ping_outstanding_ = false;
   bool pong_queued_ = false;  // a pong waits in queue_
   std::uint16_t close_code_ = 0;

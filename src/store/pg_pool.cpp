@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
 namespace weft::store::pg {
@@ -251,6 +252,7 @@ Result<PGconn*> Pool::Connect() {
                                           nullptr};
   const char* values[] = {"1",    "30", "10", "3", "30000", conninfo_.c_str(),
                           nullptr};
+  static_assert(std::string_view(kKeys[5]) == "dbname");
   const int first = NamesAService(conninfo_) ? 5 : 0;  // from "dbname"
   for (;;) {
     PGconn* c =

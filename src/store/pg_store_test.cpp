@@ -411,6 +411,21 @@ TEST_F(PgStoreTest, ConnectionsUseKeepAlivesUnlessTheConninfoSaysOtherwise) {
     PQconninfoFree(opts);
     return value;
   };
+  // The machine's own service settings stay out of it, and come back.
+  auto saved = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  const auto service_env = saved("PGSERVICE");
+  const auto service_file_env = saved("PGSERVICEFILE");
+  auto restore = [](const char* name, const std::optional<std::string>& v) {
+    if (v) {
+      ::setenv(name, v->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  };
+  ::unsetenv("PGSERVICE");
   auto db = PgBackend::server()->CreateDatabase();
   ASSERT_TRUE(db.ok());
   std::string port;
@@ -446,26 +461,29 @@ TEST_F(PgStoreTest, ConnectionsUseKeepAlivesUnlessTheConninfoSaysOtherwise) {
     EXPECT_EQ(option(*c, "keepalives_idle"), "30");
     EXPECT_EQ(std::string(PQdb(c->get())), *db);
   }
-  {
-    // A service file's settings apply as they are: libpq fills them in
-    // only where nothing is set, so the defaults would hide them.
-    std::string file = ::testing::TempDir() + "pg_service_test.conf";
-    if (FILE* f = std::fopen(file.c_str(), "w")) {
-      std::fprintf(f,
-                   "[weft]\nhost=127.0.0.1\nport=%s\nuser=postgres\n"
-                   "dbname=%s\nkeepalives_idle=99\n",
-                   port.c_str(), db->c_str());
-      std::fclose(f);
-    }
-    ::setenv("PGSERVICEFILE", file.c_str(), 1);
-    pg::Pool pool("service=weft", 1, 5000, {});
+  // A service file's settings apply as they are, named in the conninfo
+  // or by PGSERVICE: libpq fills them in only where nothing is set, so
+  // the defaults would hide them.
+  std::string file = ::testing::TempDir() + *db + ".pg_service.conf";
+  if (FILE* f = std::fopen(file.c_str(), "w")) {
+    std::fprintf(f,
+                 "[weft]\nhost=127.0.0.1\nport=%s\nuser=postgres\n"
+                 "dbname=%s\nkeepalives_idle=99\n",
+                 port.c_str(), db->c_str());
+    std::fclose(f);
+  }
+  ::setenv("PGSERVICEFILE", file.c_str(), 1);
+  for (bool by_env : {false, true}) {
+    if (by_env) ::setenv("PGSERVICE", "weft", 1);
+    pg::Pool pool(by_env ? "" : "service=weft", 1, 5000, {});
     auto c = pool.Acquire();
-    ::unsetenv("PGSERVICEFILE");
-    std::remove(file.c_str());
     ASSERT_TRUE(c.ok()) << c.status().ToString();
-    EXPECT_EQ(option(*c, "keepalives_idle"), "99");
+    EXPECT_EQ(option(*c, "keepalives_idle"), "99") << "by_env " << by_env;
     EXPECT_EQ(std::string(PQdb(c->get())), *db);
   }
+  restore("PGSERVICE", service_env);
+  restore("PGSERVICEFILE", service_file_env);
+  std::remove(file.c_str());
 }
 
 TEST_F(PgStoreTest, AppliesMigrationsOnce) {
