@@ -9,6 +9,7 @@
 #include <charconv>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 #include "auth/json_body.h"
 #include "auth/mail_templates.h"
@@ -67,6 +68,21 @@ std::unique_lock<std::mutex> LockOwners(const std::string& workspace_id) {
   static std::array<std::mutex, 64> stripes;
   return std::unique_lock<std::mutex>(
       stripes[std::hash<std::string>{}(workspace_id) % stripes.size()]);
+}
+
+// The route checked the caller's role before the lock: a change that held
+// it meanwhile (their own concurrent transfer, another owner demoting
+// them) may have taken it since. Changes of owners check it again under
+// the lock; nullopt when the caller is still an owner.
+std::optional<HttpResponse> UnlessStillOwner(ApiContext& api, ApiCall& call) {
+  auto me = api.metadata->GetMembership(call.workspace_id, call.user_id());
+  if (me.ok() && me->role == store::Role::kOwner) return std::nullopt;
+  if (!me.ok() && me.status().code() != StatusCode::kNotFound) {
+    return StatusError(me.status(), call.request);
+  }
+  return ErrorResponse(403, "forbidden",
+                       "you are no longer an owner of this workspace",
+                       call.request.request_id);
 }
 
 HttpResponse LastOwner(const HttpRequest& request) {
@@ -186,6 +202,7 @@ HttpResponse ChangeRole(ApiContext& api, ApiCall& call) {
   }
   Role role = *auth::ParseRole(role_name);
   auto lock = LockOwners(call.workspace_id);
+  if (auto refused = UnlessStillOwner(api, call)) return *refused;
   auto target = TargetMember(api, call);
   if (!target.ok()) return StatusError(target.status(), call.request);
   if (target->role == store::Role::kOwner && role != Role::kOwner) {
@@ -211,11 +228,15 @@ HttpResponse ChangeRole(ApiContext& api, ApiCall& call) {
                                    {"role", role_name}});
 }
 
-// Removes `user_id` unless they are the last owner.
+// Removes `user_id` unless they are the last owner; `by_owner`: only
+// while the caller is still an owner.
 HttpResponse RemoveMembership(ApiContext& api, ApiCall& call,
-                              const store::Membership& member,
-                              std::string kind) {
+                              const store::Membership& member, std::string kind,
+                              bool by_owner) {
   auto lock = LockOwners(call.workspace_id);
+  if (by_owner) {
+    if (auto refused = UnlessStillOwner(api, call)) return *refused;
+  }
   // Re-read under the lock: the role may have changed since.
   auto current = api.metadata->GetMembership(call.workspace_id, member.user_id);
   if (!current.ok()) return StatusError(current.status(), call.request);
@@ -237,7 +258,8 @@ HttpResponse RemoveMembership(ApiContext& api, ApiCall& call,
 HttpResponse RemoveMember(ApiContext& api, ApiCall& call) {
   auto target = TargetMember(api, call);
   if (!target.ok()) return StatusError(target.status(), call.request);
-  return RemoveMembership(api, call, *target, "member.removed");
+  return RemoveMembership(api, call, *target, "member.removed",
+                          /*by_owner=*/true);
 }
 
 HttpResponse Leave(ApiContext& api, ApiCall& call) {
@@ -247,7 +269,7 @@ HttpResponse Leave(ApiContext& api, ApiCall& call) {
   }
   auto me = api.metadata->GetMembership(call.workspace_id, call.user_id());
   if (!me.ok()) return StatusError(me.status(), call.request);
-  return RemoveMembership(api, call, *me, "member.left");
+  return RemoveMembership(api, call, *me, "member.left", /*by_owner=*/false);
 }
 
 HttpResponse TransferOwnership(ApiContext& api, ApiCall& call) {
@@ -261,6 +283,7 @@ HttpResponse TransferOwnership(ApiContext& api, ApiCall& call) {
                          call.request.request_id);
   }
   auto lock = LockOwners(call.workspace_id);
+  if (auto refused = UnlessStillOwner(api, call)) return *refused;
   auto target = api.metadata->GetMembership(call.workspace_id, user_id);
   if (!target.ok()) {
     auth::FieldErrors errors;

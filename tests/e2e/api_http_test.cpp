@@ -640,6 +640,52 @@ TEST_F(ApiTest, WorkspacesMembersAndOwnership) {
                   .empty());
 }
 
+// Owner changes check the caller's role again under the workspace's lock.
+// Checked only before it, an owner's concurrent transfers to several
+// members each went through (the later ones made by someone who was no
+// longer an owner), leaving several owners. (A race: without the check a
+// round ended with two owners about two times in five here; three rounds.)
+TEST_F(ApiTest, ConcurrentTransfersFromOneOwnerMakeOneNewOwner) {
+  Start();
+  for (int round = 0; round < 3; ++round) {
+    std::string r = std::to_string(round);
+    Session ann = Register("ann" + r);
+    std::string ws = CreateWorkspace(ann, "Team");
+    std::vector<Session> members;
+    for (int i = 0; i < 8; ++i) {
+      members.push_back(Register("member" + r + "-" + std::to_string(i)));
+      Join(ann, ws, members.back(), "editor");
+    }
+    std::vector<Response> answers(members.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      threads.emplace_back([&, i] {
+        answers[i] =
+            Call("POST", "/api/v1/workspaces/" + ws + "/transfer-ownership",
+                 json::object{{"user_id", members[i].user_id}}, ann.access);
+      });
+    }
+    for (auto& t : threads) t.join();
+    int transferred = 0;
+    for (const auto& a : answers) {
+      if (a.status == 204) {
+        ++transferred;
+      } else {
+        ExpectError(a, 403, "forbidden");
+      }
+    }
+    EXPECT_EQ(transferred, 1);
+    auto list = Call("GET", "/api/v1/workspaces/" + ws + "/members", "",
+                     members[0].access);
+    ASSERT_EQ(list.status, 200) << list.body;
+    int owners = 0;
+    for (const auto& m : list.obj().at("items").as_array()) {
+      if (m.at("role").as_string() == "owner") ++owners;
+    }
+    EXPECT_EQ(owners, 1) << "round " << round << ": " << list.body;
+  }
+}
+
 TEST_F(ApiTest, InvitationsExpireAndAreSingleUse) {
   Start({"--invitation-ttl", "1"});
   Session ann = Register("ann"), bob = Register("bob"), cat = Register("cat");
