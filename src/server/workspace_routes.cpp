@@ -71,15 +71,19 @@ std::unique_lock<std::mutex> LockOwners(const std::string& workspace_id) {
 }
 
 // The route checked the caller's role before the lock: a change that held
-// it meanwhile (their own concurrent transfer, another owner demoting
-// them) may have taken it since. Changes of owners check it again under
-// the lock; nullopt when the caller is still an owner.
+// it meanwhile (their own concurrent transfer, another owner demoting or
+// removing them) may have taken it since. Role changes, removals and
+// transfers check it again under the lock; nullopt when the caller is
+// still an owner. Answers as the route would have: 404 to a caller who is
+// no longer a member, 403 to one who is no longer an owner.
 std::optional<HttpResponse> UnlessStillOwner(ApiContext& api, ApiCall& call) {
   auto me = api.metadata->GetMembership(call.workspace_id, call.user_id());
   if (me.ok() && me->role == store::Role::kOwner) return std::nullopt;
-  if (!me.ok() && me.status().code() != StatusCode::kNotFound) {
-    return StatusError(me.status(), call.request);
+  if (!me.ok() && me.status().code() == StatusCode::kNotFound) {
+    return ErrorResponse(404, "not_found", "no such resource",
+                         call.request.request_id);
   }
+  if (!me.ok()) return StatusError(me.status(), call.request);
   return ErrorResponse(403, "forbidden",
                        "you are no longer an owner of this workspace",
                        call.request.request_id);
