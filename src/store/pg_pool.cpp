@@ -138,6 +138,9 @@ Status ErrorOf(PGconn* conn, const PGresult* res, std::string_view what) {
   if (s.starts_with("08") || s.starts_with("57P") || s.starts_with("53")) {
     return Status::Unavailable(msg);
   }
+  // Canceled after waiting too long (an operator's statement_timeout, or
+  // a cancel request) or for a lock (lock_timeout): worth a retry.
+  if (s == "57014" || s == "55P03") return Status::Unavailable(msg);
   if (s == "XX001" || s == "XX002") return Status::Corruption(msg);
   return Status::Internal(msg);
 }

@@ -486,6 +486,37 @@ TEST_F(PgStoreTest, ConnectionsUseKeepAlivesUnlessTheConninfoSaysOtherwise) {
   std::remove(file.c_str());
 }
 
+// An operator's lock_timeout or statement_timeout (ALTER ROLE ... SET, or
+// options in the conninfo) cancels a statement that waits too long with
+// 55P03 or 57014: that is a dependency unavailable for now (503, retry),
+// not an internal error, and the retry goes through once the wait is over.
+TEST_F(PgStoreTest, AStatementTheServerCancelsForItsTimeoutIsUnavailable) {
+  for (const char* setting : {"lock_timeout", "statement_timeout"}) {
+    auto db = PgBackend::server()->CreateDatabase();
+    ASSERT_TRUE(db.ok());
+    std::string conninfo = PgBackend::server()->ConnInfo(*db);
+    PgOptions o = opts_;
+    o.conninfo = conninfo + " options='-c " + setting + "=300'";
+    auto s = OpenPgStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_TRUE(AppendOp(**s, "doc", {1, 1}).ok());
+    // Another session holds the document's advisory lock meanwhile.
+    PGconn* other = PQconnectdb(conninfo.c_str());
+    pg::Res held(
+        PQexec(other, "SELECT pg_advisory_lock(hashtextextended('doc', 0))"));
+    ASSERT_EQ(PQresultStatus(held.get()), PGRES_TUPLES_OK)
+        << PQerrorMessage(other);
+    auto waited = AppendOp(**s, "doc", {1, 2});
+    ASSERT_FALSE(waited.ok()) << setting;
+    EXPECT_EQ(waited.status().code(), StatusCode::kUnavailable)
+        << setting << ": " << waited.status().ToString();
+    pg::Res unlocked(PQexec(other, "SELECT pg_advisory_unlock_all()"));
+    PQfinish(other);
+    auto retried = AppendOp(**s, "doc", {1, 2});
+    EXPECT_TRUE(retried.ok()) << setting << ": " << retried.status().ToString();
+  }
+}
+
 TEST_F(PgStoreTest, AppliesMigrationsOnce) {
   Seed();
   ASSERT_TRUE(OpenPgStore(opts_).ok());
