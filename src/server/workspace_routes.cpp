@@ -79,14 +79,13 @@ std::unique_lock<std::mutex> LockOwners(const std::string& workspace_id) {
 std::optional<HttpResponse> UnlessStillOwner(ApiContext& api, ApiCall& call) {
   auto me = api.metadata->GetMembership(call.workspace_id, call.user_id());
   if (me.ok() && me->role == store::Role::kOwner) return std::nullopt;
-  if (!me.ok() && me.status().code() == StatusCode::kNotFound) {
-    return ErrorResponse(404, "not_found", "no such resource",
-                         call.request.request_id);
+  Status why = me.ok() ? Status::PermissionDenied(
+                             "you are no longer an owner of this workspace")
+                       : me.status();
+  if (why.code() == StatusCode::kNotFound) {
+    why = Status::NotFound("no such resource");
   }
-  if (!me.ok()) return StatusError(me.status(), call.request);
-  return ErrorResponse(403, "forbidden",
-                       "you are no longer an owner of this workspace",
-                       call.request.request_id);
+  return StatusError(why, call.request);
 }
 
 HttpResponse LastOwner(const HttpRequest& request) {

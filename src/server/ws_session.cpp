@@ -382,7 +382,7 @@ class WsTransport : public SyncTransport,
       // Then the client's close frame ends it, or the timeout.
       if (peer_closed_ || unreadable_) {
         CloseSocket();
-      } else if (slow_consumer_close_ && socket_.is_open()) {
+      } else if (SlowConsumerClose() && socket_.is_open()) {
         ArmCloseTimer(kCloseTimeout);  // the rest keep BeginClose's deadline
       }
       return;
@@ -399,11 +399,13 @@ class WsTransport : public SyncTransport,
     close_reason_ = reason;  // WsClosePayload cuts it to fit
     // Whatever happens next (a client that never reads again never lets
     // the queue or the close frame out), the socket closes in time.
-    slow_consumer_close_ = by_server && code == 4508;
-    ArmCloseTimer(slow_consumer_close_ ? std::max(kCloseTimeout, idle_timeout_)
-                                       : kCloseTimeout);
+    ArmCloseTimer(SlowConsumerClose() ? std::max(kCloseTimeout, idle_timeout_)
+                                      : kCloseTimeout);
     StartWrite();
   }
+
+  // A 4508 of ours: the close that waits longer.
+  bool SlowConsumerClose() const { return by_server_ && close_code_ == 4508; }
 
   void ArmCloseTimer(std::chrono::seconds after) {
     close_timer_.expires_after(after);  // cancels an earlier wait
@@ -478,8 +480,7 @@ class WsTransport : public SyncTransport,
   bool peer_closed_ = false;
   bool by_server_ = false;
   bool idle_timed_out_ = false;
-  bool slow_consumer_close_ = false;  // a 4508 of ours: the longer wait
-  bool unreadable_ = false;           // the reader gave up (ReadFailed)
+  bool unreadable_ = false;  // the reader gave up (ReadFailed)
   bool ping_outstanding_ = false;
   bool pong_queued_ = false;  // a pong waits in queue_
   std::uint16_t close_code_ = 0;

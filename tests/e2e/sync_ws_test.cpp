@@ -359,6 +359,22 @@ std::string ClientFrame(std::uint8_t first_byte, const std::string& payload) {
   return f;
 }
 
+// A raw connection with its receive buffer capped at `rcvbuf` (before
+// anything arrives, so the kernel does not grow it) that says hello as bob,
+// subscribes to "doc" and sends `more`; -1 if the upgrade failed.
+int RawSubscriber(std::uint16_t port, int timeout_s, int rcvbuf,
+                  std::string* in, const std::string& more = "") {
+  std::string head;
+  int fd = RawUpgrade(port, timeout_s, &head, in);
+  if (fd < 0) return -1;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  std::string hello =
+      ClientFrame(0x82, proto::Encode(proto::Hello{1, "bob", "raw"})) +
+      ClientFrame(0x82, proto::Encode(proto::Subscribe{"doc", 0})) + more;
+  ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
 TEST_F(SyncWsTest, NothingAClientSendsAfterTheServerClosesIsActedOn) {
   // In one burst: hello, subscribe, a text frame (a protocol error: close
   // 4400), then a submit the server must not apply.
@@ -503,18 +519,13 @@ TEST_F(SyncWsTest, ASlowConsumerThatReadsAgainLaterStillLearnsWhyItWasClosed) {
   service_.limits.submits_per_second = 1e6;  // over a thousand submits
   auto writer = Join("alice");
   service_.max_outbound_bytes = 64 * 1024;  // for the connection below
-  std::string head, in;
-  int fd = RawUpgrade(server_->port(), 15, &head, &in);
-  ASSERT_GE(fd, 0);
   // Capped, so that what sits between the sockets does not depend on how
   // far the host lets a receive buffer grow (big enough to read it back
   // at loopback speed: a few KB took minutes).
-  int rcvbuf = 256 * 1024;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  std::string hello =
-      ClientFrame(0x82, proto::Encode(proto::Hello{1, "bob", "raw"})) +
-      ClientFrame(0x82, proto::Encode(proto::Subscribe{"doc", 0}));
-  ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+  const int rcvbuf = 256 * 1024;
+  std::string in;
+  int fd = RawSubscriber(server_->port(), 15, rcvbuf, &in);
+  ASSERT_GE(fd, 0);
   // The most the server's send buffer can grow to (tcp_wmem), this
   // socket's receive buffer (the kernel doubles what is asked) and 2 MiB
   // more.
@@ -570,16 +581,10 @@ TEST_F(SyncWsTest, AClientTakingALongCatchUpIsNotClosedAsIdle) {
     }
   }
   service_.max_outbound_bytes = 64 * 1024;  // for the connection below
-  std::string head, in;
-  int fd = RawUpgrade(server_->port(), 5, &head, &in);
+  std::string in;
+  int fd = RawSubscriber(server_->port(), 5, 16 * 1024, &in,
+                         ClientFrame(0x82, proto::Encode(proto::Ping{42})));
   ASSERT_GE(fd, 0);
-  int small = 16 * 1024;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-  std::string hello =
-      ClientFrame(0x82, proto::Encode(proto::Hello{1, "bob", "raw"})) +
-      ClientFrame(0x82, proto::Encode(proto::Subscribe{"doc", 0})) +
-      ClientFrame(0x82, proto::Encode(proto::Ping{42}));
-  ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
   std::size_t total = in.size();
   std::size_t since_pause = 0;
   char buf[4096];
