@@ -24,6 +24,15 @@
 // hundreds of clients the per-edit bookkeeping of all C x C pairs would
 // otherwise make the single-threaded harness the bottleneck.
 //
+// HARNESS=native (the default when build/release/bench/compare_clients
+// exists; `cmake --build --preset release --target compare_clients`) runs
+// the same clients, message for message, in native code
+// (bench/compare_clients.cpp: raw sockets, one thread, epoll), so that with
+// hundreds of clients the harness takes about half the CPU the Node clients
+// take; its "loop lag" column is then how late edits were sent against
+// their schedule (p99). HARNESS=node keeps the clients below. This script
+// still starts the servers, sets weftd up and prints the table either way.
+//
 // Environment: WEFTD (default build/release/app/weftd), WEFTD_ARGS (more
 // weftd arguments, space separated, e.g. `--threads 1`), WEFT_WASM (default
 // build/wasm/weft.js), DURATION (s), RATE (edits/s per client, 10),
@@ -58,6 +67,11 @@ const WARMUP = Number(process.env.WARMUP ?? 2);
 const SERVERS = (process.env.SERVERS ?? 'hocuspocus,weftd').split(',');
 const SAMPLE = Number(process.env.SAMPLE ?? 0);
 const SWEEP = process.argv.slice(2).map(Number);
+const NATIVE_BIN = process.env.COMPARE_CLIENTS ?? path.join(root, 'build/release/bench/compare_clients');
+const HARNESS = process.env.HARNESS ?? (fs.existsSync(NATIVE_BIN) ? 'native' : 'node');
+if (HARNESS !== 'native' && HARNESS !== 'node') throw new Error(`HARNESS must be native or node, not ${HARNESS}`);
+if (HARNESS === 'native' && !fs.existsSync(NATIVE_BIN)) throw new Error(`${NATIVE_BIN} is missing: cmake --build --preset release --target compare_clients`);
+const NATIVE = HARNESS === 'native' ? NATIVE_BIN : null;
 const CLIENTS = SWEEP.length ? SWEEP : [25, 50, 75, 100, 200, 400, 600, 1000];
 const weft = await require(process.env.WEFT_WASM ?? path.join(root, 'build/wasm/weft.js'))();
 const pkgVersion = (name) => JSON.parse(fs.readFileSync(
@@ -270,7 +284,28 @@ class WeftClient {
 }
 
 // ---- one run ------------------------------------------------------------
+// HARNESS=native: the same clients in native code (bench/compare_clients.cpp),
+// one process on one thread, printing one JSON object.
+async function runNative(server, C) {
+  const weftd = server.name.startsWith('weftd');
+  const doc = weftd ? await server.newDoc(`bench-${C}-${Date.now()}`) : `bench-${C}-${Date.now()}`;
+  const args = [`kind=${weftd ? 'weftd' : 'hocuspocus'}`, `port=${server.port}`,
+    `path=${weftd ? '/api/v1/sync' : '/'}`, `doc=${doc}`, `clients=${C}`, `sample=${SAMPLE}`,
+    `rate=${RATE}`, `duration=${DURATION}`, `warmup=${WARMUP}`, `drain=${DRAIN}`,
+    `server_pid=${server.pid}`, ...(weftd ? [`token=${server.token}`] : [])];
+  const child = spawn(NATIVE, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  await new Promise((resolve) => child.on('close', resolve));
+  const r = JSON.parse(out);
+  if (r.error) throw new Error(`${server.name} ${C}: ${r.error}`);
+  if (r.lastError) console.error(`${server.name} ${C}: ${r.lastError}`);
+  await new Promise((res) => setTimeout(res, 500));
+  return { server: server.name, C, ...r, rss: rssMiB(server.pid) };
+}
+
 async function runOne(server, C) {
+  if (NATIVE) return runNative(server, C);
   const perClient = Math.ceil(RATE * (DURATION + WARMUP)) + 8;
   const sampled = SAMPLE > 0 && SAMPLE < C ? SAMPLE : C;
   const measures = new Uint8Array(C);
@@ -345,6 +380,7 @@ for (const s of SERVERS) {
 }
 const results = [];
 const collapsed = new Set();
+console.log(`Harness: ${HARNESS}${NATIVE ? ` (${path.relative(root, NATIVE)})` : ' (ws clients in this process)'}\n`);
 console.log(`| server | clients | sampled | edits | delivered | p50 ms | p99 ms | max ms | server CPU % | harness CPU % | harness loop lag p99 ms | server RSS MiB | load avg |`);
 console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
 for (const C of CLIENTS) {
