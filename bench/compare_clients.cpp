@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -132,6 +133,7 @@ class Run {
   void Connect(Conn& c);
   void OnEvent(Conn& c, uint32_t events);
   void OnReadable(Conn& c);
+  void ParseInput(Conn& c);
   void Flush(Conn& c);
   void SendWs(Conn& c, uint8_t opcode, std::string_view payload);
   void Close(Conn& c, const char* why);
@@ -157,6 +159,10 @@ class Run {
 
 void Run::Connect(Conn& c) {
   c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) {
+    Close(c, "socket failed (too many open files?)");
+    return;
+  }
   int one = 1;
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in a{};
@@ -271,20 +277,26 @@ void Run::OnEvent(Conn& c, uint32_t events) {
 
 void Run::OnReadable(Conn& c) {
   static char buf[256 * 1024];
+  const char* ended = nullptr;  // the stream ended: after what came before
   for (;;) {
     ssize_t n = read(c.fd, buf, sizeof buf);
     if (n == 0) {
-      Close(c, "server closed the connection");
-      return;
+      ended = "server closed the connection";
+      break;
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
-      Close(c, "read failed");
-      return;
+      ended = "read failed";
+      break;
     }
     c.in.append(buf, static_cast<size_t>(n));
     if (static_cast<size_t>(n) < sizeof buf) break;
   }
+  ParseInput(c);
+  if (ended != nullptr) Close(c, ended);
+}
+
+void Run::ParseInput(Conn& c) {
   size_t p = 0;
   if (c.state == State::kHandshake) {
     auto end = c.in.find("\r\n\r\n");
@@ -486,6 +498,16 @@ uint32_t Run::Edit(Conn& c) {
   return clock;
 }
 
+// The resident size of process `pid` in MiB (0 if unknown).
+double RssMiB(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024;
+  }
+  return 0;
+}
+
 double CpuSeconds(int pid) {
   if (pid <= 0) {
     rusage u{};
@@ -572,8 +594,10 @@ int Run::Main() {
     for (int i = 0; i < n; ++i) {
       Conn& c = conns_[static_cast<size_t>(i)];
       double& due = next[static_cast<size_t>(i)];
-      while (due <= now && c.edits < per_client && c.state == State::kOpen) {
-        if (due >= measure_from) lag_.Add(now - due);
+      // A connection closed early still "types" (its edits go nowhere),
+      // so they count as lost, as with the Node clients.
+      while (due <= now && c.edits < per_client) {
+        if (due >= measure_from) lag_.Add(NowMs() - due);
         uint32_t seq = Edit(c);
         if (due >= measure_from) {
           sent_at_[static_cast<size_t>(i)][seq] = NowMs();
@@ -588,21 +612,22 @@ int Run::Main() {
   }
   double drain_end = NowMs() + o_.drain * 1000;
   while (delivered_ < expected && NowMs() < drain_end) poll(5);
-  double wall = (NowMs() - measure_from) / 1000;
+  double wall = std::max(1e-3, (NowMs() - measure_from) / 1000);
   double cpu = CpuSeconds(0) - cpu0;
   double srv = CpuSeconds(o_.server_pid) - srv0;
+  double rss = RssMiB(o_.server_pid);  // with every connection still open
   ending_ = true;
   for (Conn& c : conns_) Close(c, "");
   std::printf(
       "{\"sampled\":%d,\"edits\":%llu,\"expected\":%llu,\"delivered\":%llu,"
       "\"closedEarly\":%d,\"errors\":%llu,\"p50\":%.3f,\"p99\":%.3f,"
       "\"max\":%.3f,\"harnessCpu\":%.1f,\"serverCpu\":%.1f,\"lagP99\":%.3f,"
-      "\"lastError\":\"%s\"}\n",
+      "\"rss\":%.1f,\"lastError\":\"%s\"}\n",
       sampled, static_cast<unsigned long long>(edits),
       static_cast<unsigned long long>(expected),
       static_cast<unsigned long long>(delivered_), closed_early_,
       static_cast<unsigned long long>(errors_), hist_.Q(0.5), hist_.Q(0.99),
-      hist_.max(), 100 * cpu / wall, 100 * srv / wall, lag_.Q(0.99),
+      hist_.max(), 100 * cpu / wall, 100 * srv / wall, lag_.Q(0.99), rss,
       last_error_.c_str());
   return 0;
 }
@@ -647,6 +672,15 @@ bool ParseOptions(int argc, char** argv, Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write to a connection the server closed fails with EPIPE, not a
+  // signal; and one socket per client may need more than 1,024 files.
+  signal(SIGPIPE, SIG_IGN);
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   Options o;
   if (!ParseOptions(argc, argv, o)) {
     std::fprintf(stderr,

@@ -296,12 +296,18 @@ async function runNative(server, C) {
   const child = spawn(NATIVE, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
-  await new Promise((resolve) => child.on('close', resolve));
-  const r = JSON.parse(out);
-  if (r.error) throw new Error(`${server.name} ${C}: ${r.error}`);
+  const [code, signal] = await new Promise((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  let r;
+  try { r = JSON.parse(out); } catch { r = { error: `no report (exit ${code ?? signal})` }; }
+  if (r.error || code !== 0) {  // (a throw would print the WASM module's source)
+    console.error(`${server.name} ${C}: ${r.error ?? `exit ${code ?? signal}`}`);
+    for (const s of Object.values(servers)) s.stop();
+    process.exit(1);
+  }
   if (r.lastError) console.error(`${server.name} ${C}: ${r.lastError}`);
+  if (r.errors) console.error(`${server.name} ${C}: ${r.errors} error messages from the server`);
   await new Promise((res) => setTimeout(res, 500));
-  return { server: server.name, C, ...r, rss: rssMiB(server.pid) };
+  return { server: server.name, C, ...r };
 }
 
 async function runOne(server, C) {
