@@ -1,11 +1,8 @@
 #include "store/pg_pool.h"
 
 #include <arpa/inet.h>
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -153,62 +150,13 @@ Conn::~Conn() {
 }
 
 Result<Res> Conn::Exec(const char* name, const Params& params) {
-  const int timeout_ms = pool_ != nullptr ? pool_->statement_timeout_ms_ : 0;
-  Res r;
-  if (timeout_ms <= 0) {
-    r = Res(PQexecPrepared(conn_, name, params.size(), params.values(),
-                           params.lengths(), params.formats(), 1));
-  } else {
-    auto got = ExecWithin(name, params, timeout_ms);
-    if (!got.ok()) return got.status();
-    r = std::move(*got);
-  }
+  Res r(PQexecPrepared(conn_, name, params.size(), params.values(),
+                       params.lengths(), params.formats(), 1));
   ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     return ErrorOf(conn_, r.get(), name);
   }
   return r;
-}
-
-// PQexecPrepared, but waiting for the answer at most `timeout_ms`. The
-// request is small and goes out at once; the wait is for the server. The
-// first result is kept and the rest read until libpq's end of the command,
-// as PQexec does.
-Result<Res> Conn::ExecWithin(const char* name, const Params& params,
-                             int timeout_ms) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  if (PQsendQueryPrepared(conn_, name, params.size(), params.values(),
-                          params.lengths(), params.formats(), 1) != 1) {
-    return ErrorOf(conn_, nullptr, name);
-  }
-  Res first;
-  for (;;) {
-    while (PQisBusy(conn_) != 0) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        // Nothing to wait for on this connection any more: shut it down
-        // so that what follows on it fails at once (a cancel request
-        // could hang on the same server), and Release drops it.
-        ::shutdown(PQsocket(conn_), SHUT_RDWR);
-        return Status::Unavailable(
-            std::string("postgres: ") + name + ": no answer within " +
-            std::to_string(timeout_ms) + " ms (statement timeout)");
-      }
-      pollfd p{PQsocket(conn_), POLLIN, 0};
-      int n = ::poll(&p, 1, static_cast<int>(left.count()));
-      if (n < 0 && errno != EINTR) return ErrorOf(conn_, nullptr, name);
-      if (n > 0 && PQconsumeInput(conn_) != 1) {
-        return ErrorOf(conn_, nullptr, name);
-      }
-    }
-    Res next(PQgetResult(conn_));
-    if (next.get() == nullptr) break;
-    if (first.get() == nullptr) first = std::move(next);
-  }
-  if (first.get() == nullptr) return ErrorOf(conn_, nullptr, name);
-  return first;
 }
 
 Status Conn::ExecScript(const std::string& sql) {
@@ -221,13 +169,11 @@ Status Conn::ExecScript(const std::string& sql) {
 }
 
 Pool::Pool(std::string conninfo, std::size_t size, int connect_timeout_ms,
-           std::vector<StatementDef> statements, int acquire_timeout_ms,
-           int statement_timeout_ms)
+           std::vector<StatementDef> statements, int acquire_timeout_ms)
     : conninfo_(std::move(conninfo)),
       size_(std::max<std::size_t>(size, 1)),
       connect_timeout_ms_(connect_timeout_ms),
       acquire_timeout_ms_(acquire_timeout_ms),
-      statement_timeout_ms_(statement_timeout_ms),
       statements_(std::move(statements)) {}
 
 Pool::~Pool() {

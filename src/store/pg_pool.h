@@ -100,17 +100,12 @@ class Conn {
 
   PGconn* get() const { return conn_; }
   // Runs a prepared statement; ok results only (TUPLES_OK / COMMAND_OK).
-  // Fails kUnavailable when no answer came within the pool's statement
-  // timeout; the connection is then shut down (any later call on it fails
-  // at once) and not given back to the pool.
   Result<Res> Exec(const char* name, const Params& params);
   Result<Res> Exec(const char* name) { return Exec(name, Params()); }
   // Runs SQL text without parameters (DDL at migration time only).
   Status ExecScript(const std::string& sql);
 
  private:
-  Result<Res> ExecWithin(const char* name, const Params& params,
-                         int timeout_ms);
   Pool* pool_;
   PGconn* conn_;
 };
@@ -120,15 +115,11 @@ class Conn {
 // without closing (a dead host, a partition) fails a call within about a
 // minute instead of hanging it for hours. The conninfo may set each of
 // them otherwise; a conninfo that names a service (or PGSERVICE) gets no
-// defaults, so the service file's settings apply as they are. A server
-// that is there but does not answer (stopped, swapping, its disk hung)
-// keeps TCP alive; Conn::Exec gives up on it after statement_timeout_ms
-// (<= 0: never).
+// defaults, so the service file's settings apply as they are.
 class Pool {
  public:
   Pool(std::string conninfo, std::size_t size, int connect_timeout_ms,
-       std::vector<StatementDef> statements, int acquire_timeout_ms = 10'000,
-       int statement_timeout_ms = 30'000);
+       std::vector<StatementDef> statements, int acquire_timeout_ms = 10'000);
   ~Pool();
 
   // How long Acquire waits for a free connection.
@@ -149,7 +140,6 @@ class Pool {
   const std::size_t size_;
   const int connect_timeout_ms_;
   const int acquire_timeout_ms_;
-  const int statement_timeout_ms_;
   const std::vector<StatementDef> statements_;
   std::mutex mu_;
   std::condition_variable cv_;

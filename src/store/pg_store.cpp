@@ -215,7 +215,7 @@ class PgStore final : public Store {
       : options_(options),
         pool_(options.conninfo, std::max<std::size_t>(options.pool_size, 2),
               options.connect_timeout_ms, PgStatements(),
-              options.acquire_timeout_ms, options.statement_timeout_ms),
+              options.acquire_timeout_ms),
         metadata_(&pool_) {}
   ~PgStore() override {
     if (committer_) committer_->Stop();

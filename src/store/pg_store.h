@@ -42,11 +42,6 @@ struct PgOptions {
   // How long a call waits for a free pooled connection before kUnavailable
   // (<= 0: no limit). The group commit always waits. Default 10 s.
   int acquire_timeout_ms = 10'000;
-  // How long a call waits for the answer to a statement before
-  // kUnavailable (<= 0: no limit), for a server that keeps its connections
-  // but stopped answering. The group commit's pipelined statements are not
-  // bounded by it. Default 30 s.
-  int statement_timeout_ms = 30'000;
   // Upper bound on operations per group commit. Default 8192.
   std::size_t max_group_ops = 8192;
   // Called after each group commit (see CommitObserver); may be empty.

@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
-#include <signal.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -377,79 +375,6 @@ TEST_F(PgStoreTest, ACallWaitsForABusyPoolOnlyUntilTheAcquireTimeout) {
   EXPECT_GE(waited, 300ms);
   // The connection given back serves the next call.
   EXPECT_TRUE(pool.Acquire().ok());
-}
-
-// A server that keeps its connections but does not answer (a stopped
-// process, a hung disk) keeps TCP alive, so keep-alives never fire: a
-// call gives up after the statement timeout instead of holding its I/O
-// thread, and the connection it leaves is never handed out again.
-TEST_F(PgStoreTest, AStatementWithoutAnAnswerFailsAtTheStatementTimeout) {
-  using namespace std::chrono_literals;
-  pg::Pool pool(opts_.conninfo, 2, 5000,
-                {{"slow", "SELECT pg_sleep(20)"}, {"one", "SELECT 1"}},
-                /*acquire_timeout_ms=*/10'000, /*statement_timeout_ms=*/300);
-  auto timed = [](auto&& call) {
-    auto start = std::chrono::steady_clock::now();
-    auto r = std::async(std::launch::async, call);
-    bool done = r.wait_for(10s) == std::future_status::ready;
-    return std::make_pair(done ? std::optional(r.get()) : std::nullopt,
-                          std::chrono::steady_clock::now() - start);
-  };
-  int abandoned_pid = 0;
-  {
-    auto c = pool.Acquire();
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    abandoned_pid = PQbackendPID(c->get());
-    auto [slow, took] = timed([&] { return c->Exec("slow"); });
-    ASSERT_TRUE(slow.has_value()) << "a 20 s statement held the call 10 s";
-    ASSERT_FALSE(slow->ok());
-    EXPECT_EQ(slow->status().code(), StatusCode::kUnavailable);
-    EXPECT_NE(slow->status().message().find("statement timeout"),
-              std::string::npos)
-        << slow->status().ToString();
-    EXPECT_GE(took, 300ms);
-    // The same lease fails at once from now on instead of waiting for
-    // the abandoned statement.
-    auto [again, again_took] = timed([&] { return c->Exec("one"); });
-    ASSERT_TRUE(again.has_value());
-    EXPECT_FALSE(again->ok());
-  }
-  // A stopped server process: its socket is open and the kernel still
-  // acknowledges, but nothing answers.
-  {
-    auto c = pool.Acquire();
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    int pid = PQbackendPID(c->get());
-    EXPECT_NE(pid, abandoned_pid) << "the abandoned connection came back";
-    ASSERT_TRUE(c->Exec("one").ok());
-    ASSERT_EQ(::kill(pid, SIGSTOP), 0) << "cannot stop backend " << pid;
-    auto start = std::chrono::steady_clock::now();
-    auto call = std::async(std::launch::async, [&] { return c->Exec("one"); });
-    bool done = call.wait_for(10s) == std::future_status::ready;
-    auto took = std::chrono::steady_clock::now() - start;
-    ::kill(pid, SIGCONT);  // before the call is waited for, should it hang
-    auto stuck = call.get();
-    ASSERT_TRUE(done) << "a stopped server held the call 10 s";
-    ASSERT_FALSE(stuck.ok());
-    EXPECT_EQ(stuck.status().code(), StatusCode::kUnavailable);
-    EXPECT_GE(took, 300ms);
-  }
-  // Fresh connections serve the next calls.
-  auto c = pool.Acquire();
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  auto one = c->Exec("one");
-  ASSERT_TRUE(one.ok()) << one.status().ToString();
-  EXPECT_EQ(one->Int(0, 0), 1);
-}
-
-// Without a statement timeout a call waits for the answer, however long.
-TEST_F(PgStoreTest, WithoutAStatementTimeoutACallWaitsForTheAnswer) {
-  pg::Pool pool(opts_.conninfo, 1, 5000, {{"nap", "SELECT pg_sleep(0.6)"}},
-                /*acquire_timeout_ms=*/10'000, /*statement_timeout_ms=*/0);
-  auto c = pool.Acquire();
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  auto r = c->Exec("nap");
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
 }
 
 // The group committer's thread waits for a connection as long as it takes
