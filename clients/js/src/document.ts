@@ -11,6 +11,7 @@ import { randomClientId } from './engine.js';
 import { Emitter } from './emitter.js';
 import { ReadOnlyError, SyncError } from './errors.js';
 import { PresenceHandle, type PresenceHost, type WireAnchor } from './presence.js';
+import { resendOrder } from './pending_order.js';
 import { kMaxChangeBytes, PendingQueue } from './queue.js';
 import type { LocalStore, PendingRecord } from './storage.js';
 import { TextRope } from './rope.js';
@@ -145,7 +146,7 @@ export abstract class DocSession<C> {
       this.lastSeq = saved.doc.seq;
       this.role = saved.doc.role ?? null;
     }
-    for (const p of saved?.pending ?? []) {
+    for (const p of resendOrder(saved?.pending ?? [])) {
       const change: Change = { clientId: p.clientId, firstSeq: p.firstSeq, span: p.span, update: p.update };
       this.applyRemote(change.update); // usually already in the snapshot: a no-op
       this.queue.add(change);
@@ -291,7 +292,7 @@ export abstract class DocSession<C> {
     if (span > 0) {
       const change: Change = { clientId: this.clientId, firstSeq: first, span, update: engine.clientDiff(this.clientId, before) };
       this.queue.add(change);
-      const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id };
+      const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now() };
       void this.ctx.store?.addPending(rec).catch((e) => console.error('weft: storing an edit failed', e));
       this.scheduleSave();
       this.flushSoon();
@@ -424,7 +425,7 @@ export abstract class DocSession<C> {
     if (!change) return false;
     this.resent.add(key);
     this.queue.addFirst(change);
-    const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id };
+    const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now() };
     void this.ctx.store?.addPending(rec).catch((e) => console.error('weft: storing an edit failed', e));
     return true;
   }

@@ -28,6 +28,8 @@ export interface DocRecord {
 export interface PendingRecord extends Change {
   userId: string;
   docId: string;
+  /** Date.now() when the change was queued (resendOrder); absent in records of older SDKs. */
+  at?: number;
 }
 
 export interface LocalStore {

@@ -116,6 +116,44 @@ test('edits made while the server is down survive a reload and are delivered onc
   assert.equal((await a.api.documents.content(t.doc)).text, 'before.[down]');
 });
 
+test('offline edits of several reloads go out in the order they were typed, whatever the client ids', async () => {
+  const t = await server.team('editor');
+  const idb = new IDBFactory();
+  const b1 = await clientFor(t.bob, { indexedDB: idb });
+  const tb1 = await b1.openText(t.doc);
+  tb1.insert(0, 'A');
+  await within(tb1.whenSynced(), 'tb1 to sync');
+  await server.stop();
+  await eventually(() => b1.status === 'offline', 'offline after the server stopped');
+  tb1.insert(1, 'B');
+  const firstId = tb1.clientId;
+  await b1.close();
+  // Reloads, still offline, each typing after the last, until a session
+  // gets a smaller client id than the first one: a store hands changes
+  // back by client id, and that session's change depends on the first's.
+  let text = 'AB';
+  for (let n = 0; ; n++) {
+    assert.ok(n < 40, 'no session with a smaller client id in 40 reloads');
+    const b = await clientFor(null, { indexedDB: idb });
+    const tb = await b.openText(t.doc);
+    assert.equal(tb.value(), text, 'the local copy opens offline');
+    tb.insert(text.length, String(n % 10));
+    text += String(n % 10);
+    const id = tb.clientId;
+    await b.close();
+    if (id < firstId) break;
+  }
+  await server.start();
+  const b9 = await clientFor(null, { indexedDB: idb });
+  let rejected = null;
+  const tb9 = await b9.openText(t.doc);
+  tb9.on('rejected', (e) => (rejected = e));
+  await within(tb9.whenSynced(), 'the offline edits to be acknowledged');
+  assert.equal(rejected, null, 'the server refused the offline edits');
+  assert.equal(tb9.value(), text);
+  assert.equal((await b9.api.documents.content(t.doc)).text, text);
+});
+
 test('edits the server lost when restored from a backup are sent again by the client that made them', async () => {
   const t = await server.team('editor');
   const b = await clientFor(t.bob);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { decodeServer, encodeClient, encodeServer, decodeClient, CodecError } from '../dist/codec.js';
 import { PendingQueue, kMaxChangesPerSubmit } from '../dist/queue.js';
+import { resendOrder } from '../dist/pending_order.js';
 import {
   utf16ToCodePoint,
   codePointToUtf16,
@@ -95,6 +96,27 @@ test('the queue leaves only on ack, resends when told, and batches within the li
   q.add(c(3, 5000, 600 * 1024));
   batches = q.takeUnsent();
   assert.deepEqual(batches.map((b) => b.length), [kMaxChangesPerSubmit, 5, 1]);
+});
+
+test('stored changes go out again in the order they were made, each session in its own order', () => {
+  const rec = (clientId, firstSeq, at) => ({ userId: 'u', docId: 'd', clientId, firstSeq, span: 1, update: new Uint8Array(), ...(at === undefined ? {} : { at }) });
+  const order = (list) => resendOrder(list).map((r) => `${r.clientId}:${r.firstSeq}`);
+  // A reload offline: the second session (a smaller client id) typed
+  // after the first, on top of its text; a store sorts by client id.
+  assert.deepEqual(order([rec(5, 0, 200), rec(5, 1, 201), rec(9, 0, 100), rec(9, 3, 101)]),
+    ['9:0', '9:3', '5:0', '5:1']);
+  // Three sessions, interleaved in time (two tabs, then a reload).
+  assert.deepEqual(order([rec(1, 0, 30), rec(2, 0, 10), rec(3, 0, 20), rec(2, 1, 40), rec(3, 1, 50)]),
+    ['2:0', '3:0', '1:0', '2:1', '3:1']);
+  // A change sent again later (the server lost it) keeps its place before
+  // the later changes of its own session.
+  assert.deepEqual(order([rec(4, 2, 300), rec(4, 1, 100), rec(7, 0, 200)]),
+    ['4:1', '7:0', '4:2']);
+  assert.deepEqual(order([rec(4, 1, 500), rec(4, 2, 300), rec(7, 0, 400)]),
+    ['4:1', '4:2', '7:0']);
+  // Records of an older SDK (no time) keep the old order, before any timed one.
+  assert.deepEqual(order([rec(8, 1), rec(3, 0), rec(8, 0), rec(1, 0, 5)]), ['3:0', '8:0', '8:1', '1:0']);
+  assert.deepEqual(order([]), []);
 });
 
 test('UTF-16 offsets and code points convert both ways', () => {
