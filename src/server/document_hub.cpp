@@ -110,11 +110,15 @@ struct DocumentHub::Live {
   Status Rebuild(DocumentModelFactory& models, bool keep_in_flight);
 };
 
-Status DocumentHub::Live::Rebuild(DocumentModelFactory& models,
-                                  bool keep_in_flight) {
-  std::optional<std::string_view> snap;
-  if (snapshot) snap = snapshot->state;
-  auto fresh = models.Load(id, snap);
+namespace {
+
+// The durable document alone, in a model of its own: the snapshot `base`
+// plus the durable entries after it.
+Result<std::unique_ptr<DocumentModel>> LoadDurable(
+    DocumentModelFactory& models, const std::string& id,
+    std::optional<std::string_view> base,
+    const std::vector<LogEntry>& entries) {
+  auto fresh = models.Load(id, base);
   if (!fresh.ok()) return fresh.status();
   for (const LogEntry& e : entries) {
     if (e.change.first_seq + e.change.span <=
@@ -123,6 +127,17 @@ Status DocumentHub::Live::Rebuild(DocumentModelFactory& models,
     }
     WEFT_RETURN_IF_ERROR((*fresh)->Apply(e.change));
   }
+  return fresh;
+}
+
+}  // namespace
+
+Status DocumentHub::Live::Rebuild(DocumentModelFactory& models,
+                                  bool keep_in_flight) {
+  std::optional<std::string_view> snap;
+  if (snapshot) snap = snapshot->state;
+  auto fresh = LoadDurable(models, id, snap, entries);
+  if (!fresh.ok()) return fresh.status();
   auto replay = [&](std::vector<Batch>& batches) {
     for (Batch& b : batches) {
       std::vector<proto::Change> kept;
@@ -548,29 +563,57 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
       live->appending = false;
     }
   }
-  if (again) {
-    StartAppend(live);
-  } else {
-    TrySnapshot(live, config_.snapshot_every);
-  }
+  if (again) StartAppend(live);
+  // Also while the next append runs (TrySnapshot: then only a long log).
+  TrySnapshot(live, config_.snapshot_every);
 }
 
 bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
                               std::size_t min_entries,
                               std::chrono::steady_clock::time_point now) {
   StoredSnapshot snap;
+  // Busy: the live model also holds changes not durable yet.
+  std::optional<std::string> base;
+  std::vector<LogEntry> durable;
   {
     std::lock_guard lock(live->mu);
-    if (live->unloaded || !live->model || live->appending ||
-        live->snapshotting || !live->queued.empty() || live->entries.empty()) {
+    if (live->unloaded || !live->model || live->snapshotting ||
+        live->entries.empty()) {
       return false;
     }
     bool stale = config_.snapshot_after.count() > 0 &&
                  now - live->oldest_entry_at >= config_.snapshot_after;
-    if (live->entries.size() < min_entries && !stale) return false;
-    // Quiet: the model holds exactly the durable entries.
-    live->snapshotting = true;
-    snap = StoredSnapshot{live->head, live->model->EncodeSnapshot()};
+    bool quiet = !live->appending && live->queued.empty();
+    if (quiet) {
+      if (live->entries.size() < min_entries && !stale) return false;
+      // Quiet: the model holds exactly the durable entries.
+      live->snapshotting = true;
+      snap = StoredSnapshot{live->head, live->model->EncodeSnapshot()};
+    } else {
+      // A document edited without pause may never be quiet when an append
+      // ends: once its log is twice the snapshot interval long (or stale),
+      // the durable part is snapshotted from a model of its own, so that
+      // the log in memory and in the store stays bounded.
+      if (live->entries.size() < 2 * config_.snapshot_every && !stale) {
+        return false;
+      }
+      live->snapshotting = true;
+      snap.last_included_seq = live->head;
+      if (live->snapshot) base = live->snapshot->state;
+      durable = live->entries;
+    }
+  }
+  if (!durable.empty()) {
+    // Outside the lock: submits go on meanwhile.
+    std::optional<std::string_view> from;
+    if (base) from = *base;
+    auto model = LoadDurable(models_, live->id, from, durable);
+    if (!model.ok()) {
+      std::lock_guard lock(live->mu);
+      live->snapshotting = false;
+      return false;
+    }
+    snap.state = (*model)->EncodeSnapshot();
   }
   auto saved = std::make_shared<StoredSnapshot>(snap);
   auto started = std::chrono::steady_clock::now();

@@ -539,6 +539,46 @@ TEST(DocumentHubSnapshotTest, FarBehindClientGetsSnapshotThenTrailingOps) {
   EXPECT_EQ(ops[0].first_seq, 4u);
 }
 
+// Edits that never pause: every append ends with the next one queued, so
+// the document is never quiet when an append ends. Its durable part is
+// snapshotted all the same once the log is twice the interval long, and
+// the snapshot holds only durable changes.
+TEST(DocumentHubSnapshotTest, ADocumentEditedWithoutPauseIsSnapshottedAnyway) {
+  HeldLog held;
+  ListModelFactory models;
+  HubConfig config;
+  config.snapshot_every = 3;
+  DocumentHub hub(held, models, config);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  hub.Submit("doc", a.get(), {C(1, 0, "c0")});  // the append in flight
+  for (std::uint64_t i = 1; i <= 20; ++i) {
+    hub.Submit("doc", a.get(), {C(1, i, "c" + std::to_string(i))});
+    ASSERT_TRUE(held.Release());  // durable; change i starts the next append
+  }
+  // 20 durable, c20 in flight: the log was cut at least twice.
+  EXPECT_EQ(a->All<proto::Ack>().size(), 20u);
+  EXPECT_LT(held.inner.EntryCount("doc"), 2 * config.snapshot_every);
+  auto b = std::make_shared<Recorder>(2);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  auto snaps = b->All<proto::Snapshot>();
+  ASSERT_EQ(snaps.size(), 1u);
+  std::uint64_t upto = snaps[0].last_included_seq;
+  EXPECT_GE(upto, 2 * config.snapshot_every);
+  EXPECT_LE(upto, 20u);
+  // Exactly the durable changes up to it: c0 .. c(upto-1), not c20.
+  auto loaded = models.Load("doc", snaps[0].state);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->NextSeq(1), upto);
+  // The rest follows the snapshot, and everything is there once c20 is.
+  ASSERT_TRUE(held.Release());
+  EXPECT_FALSE(held.Release());
+  std::string want = "[";
+  for (int i = 0; i <= 20; ++i)
+    want += (i ? ",\"c" : "\"c") + std::to_string(i) + "\"";
+  EXPECT_EQ(*hub.ContentJson("doc"), want + "]");
+}
+
 TEST(DocumentHubSnapshotTest, SlowlyEditedDocumentIsSnapshottedAfterATime) {
   MemoryDocumentLog log;
   ListModelFactory models;
