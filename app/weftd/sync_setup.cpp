@@ -64,7 +64,12 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
       api.store->metadata(),
       [r = &rt->registry](const std::string& user) { r->AccessChanged(user); });
   (void)rt->access_feed->Start();  // else the first poll starts it
-  rt->service->poll = [f = rt->access_feed.get()] { (void)f->Poll(); };
+  // Each poll also asks again for the sessions whose last access check
+  // could not reach the store, so a removal seen then is not lost.
+  rt->service->poll = [f = rt->access_feed.get(), r = &rt->registry] {
+    (void)f->Poll();
+    r->RetryRechecks();
+  };
   // Deleted documents past their retention go with the unload sweep, and
   // feed entries older than a day (read within a second) too.
   rt->service->housekeeping = [ctx = &api.context, f = rt->access_feed.get()] {

@@ -28,6 +28,12 @@ void ConnectionRegistry::AccessChanged(const std::string& user_id) {
   }
 }
 
+void ConnectionRegistry::RetryRechecks() {
+  for (auto& c : Snapshot()) {
+    if (c->recheck_due()) c->RecheckAccess();
+  }
+}
+
 void ConnectionRegistry::AccessChangedForAll() {
   for (auto& c : Snapshot()) c->RecheckAccess();
 }

@@ -24,6 +24,10 @@ class ConnectionRegistry {
   void AccessChanged(const std::string& user_id);
   // Re-checks every connection (e.g. a whole workspace changed).
   void AccessChangedForAll();
+  // Re-checks the connections whose last check could not reach the store
+  // (SyncConnection::recheck_due); weftd calls it with each access feed
+  // poll, once a second, off the control strand (it calls the store).
+  void RetryRechecks();
   // SyncConnection::CheckDeadlines on every connection: one sweep a second
   // for the whole node instead of a timer per connection.
   void CheckDeadlines(std::chrono::steady_clock::time_point now,

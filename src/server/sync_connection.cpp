@@ -279,15 +279,19 @@ void SyncConnection::CheckDeadlines(
 
 void SyncConnection::RecheckAccess() {
   std::unique_lock lock(mu_);
+  recheck_due_ = false;
   if (!ready_ || closed_) return;
   // The credential first: a password change or reset (or the account
   // gone) ends the session, as it ends every refresh family.
-  if (Status valid = auth_.StillValid(identity_);
-      valid.code() == StatusCode::kUnauthenticated) {
+  Status valid = auth_.StillValid(identity_);
+  if (valid.code() == StatusCode::kUnauthenticated) {
     lock.unlock();
     Fail(proto::ErrorCode::kUnauthenticated, valid.message());
     return;
   }
+  // The store could not say (down): the change that asked for this check
+  // is not seen again (the access feed has moved past it), so ask again.
+  if (!valid.ok()) recheck_due_ = true;
   std::vector<std::string> removed;
   for (auto& [doc, role] : subscriptions_) {
     auto now = access_.RoleFor(identity_.user_id, doc);
@@ -301,9 +305,11 @@ void SyncConnection::RecheckAccess() {
       hub_.SetRole(doc, this, std::nullopt,
                    static_cast<std::uint64_t>(proto::ErrorCode::kAccessRemoved),
                    "your access to this document was removed");
+    } else {
+      // Other failures (store down): keep the current role for now and
+      // ask again (RetryRechecks), not only on the next change.
+      recheck_due_ = true;
     }
-    // Other failures (store down): keep the current role; checked again
-    // on the next change.
   }
   for (const auto& doc : removed) subscriptions_.erase(doc);
 }

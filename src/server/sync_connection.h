@@ -78,7 +78,11 @@ class SyncConnection : public Subscriber,
                       std::chrono::steady_clock::duration hello_timeout);
   // Live permissions: asks DocumentAccess again for every subscription and
   // downgrades or removes it (`unsubscribed(access_removed)`) as needed.
+  // When the store could not answer (the credential or a role), the
+  // connection keeps what it had and recheck_due() says so until a later
+  // call got every answer (ConnectionRegistry::RetryRechecks).
   void RecheckAccess();
+  bool recheck_due() const { return recheck_due_.load(); }
 
   // The authenticated user, or empty before `hello`.
   std::string user_id() const override;
@@ -106,6 +110,8 @@ class SyncConnection : public Subscriber,
   std::atomic<std::chrono::steady_clock::rep> last_heard_;
   // Close() was called: later messages are ignored.
   std::atomic<bool> closing_{false};
+  // The last RecheckAccess missed an answer; it is to be asked again.
+  std::atomic<bool> recheck_due_{false};
   std::shared_ptr<SyncTransport> transport_;
   DocumentHub& hub_;
   SyncAuthenticator& auth_;

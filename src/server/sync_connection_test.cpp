@@ -209,6 +209,38 @@ TEST_F(SyncConnectionTest, LiveDowngradeAndRemoval) {
   EXPECT_EQ(alice.transport->All<proto::Error>().back().code, 404u);
 }
 
+// A check that could not reach the store keeps the session as it was and
+// is made again with the next retry sweep: a removal or a password reset
+// made while the store was down still takes effect once it answers (the
+// change that asked for the check is not announced again).
+TEST_F(SyncConnectionTest, AnAccessCheckTheStoreCouldNotAnswerIsMadeAgain) {
+  auto alice = Connect("alice-1");
+  alice.Do(proto::Subscribe{"d1", 0});
+  access_.Remove("alice", "d1");
+  access_.Fail(Status::Unavailable("store down"));
+  registry_.AccessChanged("alice");
+  EXPECT_TRUE(alice.transport->All<proto::Unsubscribed>().empty());
+  EXPECT_TRUE(alice.conn->recheck_due());
+  registry_.RetryRechecks();  // still down: still due
+  EXPECT_TRUE(alice.conn->recheck_due());
+  EXPECT_TRUE(alice.transport->All<proto::Unsubscribed>().empty());
+  access_.Fail(Status::Ok());
+  registry_.RetryRechecks();
+  auto u = alice.transport->All<proto::Unsubscribed>();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].code, 410u);
+  EXPECT_FALSE(alice.conn->recheck_due());
+
+  auto again = Connect("alice-2");
+  auth_.Fail(Status::Unavailable("store down"));
+  auth_.Retire("alice");
+  registry_.AccessChanged("alice");
+  EXPECT_EQ(again.transport->close_code, 0);
+  auth_.Fail(Status::Ok());
+  registry_.RetryRechecks();
+  EXPECT_EQ(again.transport->close_code, 4401);
+}
+
 TEST_F(SyncConnectionTest, APasswordChangeEndsTheUsersLiveSessions) {
   auto alice = Connect("alice-1");
   auto bob = Connect("bob");

@@ -33,8 +33,14 @@ class TokenTable : public server::SyncAuthenticator {
     std::lock_guard lock(mu_);
     retired_.insert(user);
   }
+  // StillValid fails with `s` (a store that is down) until Fail(Ok()).
+  void Fail(Status s) {
+    std::lock_guard lock(mu_);
+    failure_ = std::move(s);
+  }
   Status StillValid(const server::Identity& identity) override {
     std::lock_guard lock(mu_);
+    if (!failure_.ok()) return failure_;
     if (retired_.count(identity.user_id)) {
       return Status::Unauthenticated("the password was changed");
     }
@@ -45,6 +51,7 @@ class TokenTable : public server::SyncAuthenticator {
   std::mutex mu_;
   std::map<std::string, server::Identity> tokens_;
   std::set<std::string> retired_;
+  Status failure_;
 };
 
 class RoleTable : public server::DocumentAccess {
@@ -57,9 +64,15 @@ class RoleTable : public server::DocumentAccess {
     std::lock_guard lock(mu_);
     roles_.erase(user + "/" + doc);
   }
+  // RoleFor fails with `s` (a store that is down) until Fail(Ok()).
+  void Fail(Status s) {
+    std::lock_guard lock(mu_);
+    failure_ = std::move(s);
+  }
   Result<proto::Role> RoleFor(const std::string& user,
                               const std::string& doc) override {
     std::lock_guard lock(mu_);
+    if (!failure_.ok()) return failure_;
     auto it = roles_.find(user + "/" + doc);
     if (it == roles_.end()) return Status::NotFound("no such document");
     return it->second;
@@ -68,6 +81,7 @@ class RoleTable : public server::DocumentAccess {
  private:
   std::mutex mu_;
   std::map<std::string, proto::Role> roles_;
+  Status failure_;
 };
 
 // Updates must arrive in seq order per client; an update "bad" does not
