@@ -65,6 +65,16 @@ struct DocumentHub::Live {
   std::optional<std::chrono::steady_clock::time_point> last_broadcast;
 
   // Sends what the outbox holds to every subscriber. Under mu.
+  // Adds durable changes, contiguous after what it holds, to the outbox.
+  void HoldBack(proto::Ops ops) {
+    if (ops.changes.empty()) return;
+    if (outbox.changes.empty()) {
+      outbox.first_seq = ops.first_seq;
+      outbox.changes = std::move(ops.changes);
+    } else {
+      for (auto& c : ops.changes) outbox.changes.push_back(std::move(c));
+    }
+  }
   void FlushOutbox(std::chrono::steady_clock::time_point now) {
     if (outbox.changes.empty()) return;
     last_broadcast = now;
@@ -505,11 +515,17 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
       const auto& seqs = *result;
       std::size_t k = 0;
       proto::Ops ops{live->id, 0, {}};
+      // A seq past head + 1: the log holds changes this document never
+      // sequenced (a commit of unknown outcome that landed after the
+      // document was loaded again, another writer). Memory lacks them.
+      bool gap = false;
       for (auto& b : done) {
         proto::Ack ack{live->id, {}};
         for (auto& c : b.changes) {
           std::uint64_t seq = seqs[k++];
           ack.entries.push_back({c.client_id, c.first_seq, seq});
+          if (seq > live->head + 1) gap = true;
+          if (gap) continue;  // acknowledged (durable), not broadcast
           if (seq > live->head) {
             if (ops.changes.empty()) ops.first_seq = seq;
             live->head = seq;
@@ -529,7 +545,18 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
         }
       }
       if (ops_total_) ops_total_->Inc(ops.changes.size());
-      if (!ops.changes.empty()) {
+      if (gap) {
+        // Broadcasting past the hole, or snapshotting a model without what
+        // fills it, would lose those changes for every replica: what is
+        // held back goes out, then the document is loaded again from the
+        // log (subscribers get unsubscribed 503 and resume from their
+        // last seq, which the log now answers in full).
+        live->HoldBack(std::move(ops));
+        live->FlushOutbox(std::chrono::steady_clock::now());
+        Drop(*live, proto::ErrorCode::kUnavailable,
+             "the log holds changes this server did not sequence; "
+             "subscribe again");
+      } else if (!ops.changes.empty()) {
         // A document whose last broadcast is recent collects what follows
         // into its outbox, which FlushBroadcasts sends within the interval:
         // under a stream of edits each subscriber then gets one message
@@ -540,13 +567,7 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
                      (!live->outbox.changes.empty() ||
                       (live->last_broadcast && now - *live->last_broadcast <
                                                    config_.broadcast_interval));
-        if (live->outbox.changes.empty()) {
-          live->outbox.first_seq = ops.first_seq;
-          live->outbox.changes = std::move(ops.changes);
-        } else {
-          for (auto& c : ops.changes)
-            live->outbox.changes.push_back(std::move(c));
-        }
+        live->HoldBack(std::move(ops));
         if (!paced) {
           live->FlushOutbox(now);
         } else if (!live->broadcast_queued) {

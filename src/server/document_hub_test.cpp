@@ -460,6 +460,39 @@ TEST_F(DocumentHubTest, AnAppendOfUnknownOutcomeIsReadBackFromTheLog) {
   EXPECT_EQ(ops[0].changes, (std::vector{C(1, 0, "x"), C(2, 0, "y")}));
 }
 
+// The log numbers a change past the document's head (another writer, or a
+// commit of unknown outcome that landed after a reload): the hub must not
+// broadcast over the hole, nor keep a model without what fills it.
+TEST_F(DocumentHubTest, AChangeTheLogNumbersPastAHoleReloadsTheDocument) {
+  auto a = Join(1);
+  auto b = Join(2);
+  EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(1, 0, "x")}));  // seq 1
+  // Seq 2 is written behind the hub's back.
+  log_.Append("doc", {ChangeToLog{C(9, 0, "w"), "u"}},
+              [](Result<std::vector<std::uint64_t>> r) {
+                ASSERT_TRUE(r.ok());
+                EXPECT_EQ(r->at(0), 2u);
+              });
+  EXPECT_FALSE(hub_.Submit("doc", a.get(), {C(1, 1, "y")}));  // seq 3
+  // Acknowledged with its durable seq, but not broadcast past the hole.
+  EXPECT_EQ(a->All<proto::Ack>().back().entries.at(0).server_seq, 3u);
+  for (auto* r : {a.get(), b.get()}) {
+    for (const auto& ops : r->All<proto::Ops>()) {
+      EXPECT_EQ(ops.first_seq + ops.changes.size() - 1, 1u)
+          << "ops past seq 1 reached a subscriber";
+    }
+    ASSERT_EQ(r->All<proto::Unsubscribed>().size(), 1u);
+    EXPECT_EQ(r->All<proto::Unsubscribed>()[0].code, 503u);
+  }
+  // Resuming from seq 1 gets the whole log, hole filled.
+  auto again = Join(3, /*since=*/1);
+  auto ops = again->All<proto::Ops>();
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].first_seq, 2u);
+  EXPECT_EQ(ops[0].changes, (std::vector{C(9, 0, "w"), C(1, 1, "y")}));
+  EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\",\"w\",\"y\"]");
+}
+
 TEST_F(DocumentHubTest, ResumeSendsExactlyWhatIsMissing) {
   auto a = Join(1);
   for (std::uint64_t i = 0; i < 5; ++i)
