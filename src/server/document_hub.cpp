@@ -749,7 +749,8 @@ std::size_t DocumentHub::ExpirePresence(
   std::vector<std::shared_ptr<Live>> all = AllLive();
   std::size_t cleared = 0;
   for (auto& live : all) {
-    std::lock_guard lock(live->mu);
+    std::unique_lock lock(live->mu, std::try_to_lock);  // see SnapshotStale
+    if (!lock.owns_lock()) continue;
     for (auto& [ptr, sub] : live->subs) {
       if (sub.presence.empty()) continue;
       auto heard = sub.sub->last_heard();
@@ -805,6 +806,13 @@ std::size_t DocumentHub::SnapshotStale(
   std::vector<std::shared_ptr<Live>> all = AllLive();
   std::size_t started = 0;
   for (auto& live : all) {
+    // The sweeps run on the server's control strand, with the broadcasts
+    // and the accept loop: they do not wait for a document being loaded,
+    // whose lock is held across the store's read (the next sweep looks).
+    {
+      std::unique_lock lock(live->mu, std::try_to_lock);
+      if (!lock.owns_lock() || !live->loaded || live->unloaded) continue;
+    }
     if (TrySnapshot(live, std::numeric_limits<std::size_t>::max(), now))
       ++started;
   }
@@ -817,7 +825,8 @@ std::size_t DocumentHub::UnloadIdle() {
   for (auto& live : all) {
     bool fold = false;
     {
-      std::lock_guard lock(live->mu);
+      std::unique_lock lock(live->mu, std::try_to_lock);  // see SnapshotStale
+      if (!lock.owns_lock()) continue;
       if (!live->loaded || live->unloaded || !live->subs.empty() ||
           live->appending || live->snapshotting || !live->queued.empty()) {
         continue;
@@ -865,8 +874,10 @@ std::size_t DocumentHub::subscribed_documents() const {
   }
   std::size_t n = 0;
   for (const auto& live : all) {
-    std::lock_guard lock(live->mu);
-    if (!live->subs.empty()) ++n;
+    // A metrics scrape does not wait for a document being loaded (it has
+    // no subscriber yet).
+    std::unique_lock lock(live->mu, std::try_to_lock);
+    if (lock.owns_lock() && !live->subs.empty()) ++n;
   }
   return n;
 }

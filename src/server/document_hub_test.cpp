@@ -5,6 +5,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -663,6 +664,50 @@ TEST_F(DocumentHubTest, IdleDocumentsUnloadAndReloadWithTheirContent) {
   ASSERT_TRUE(content.ok());
   EXPECT_EQ(content->substr(0, 9), "[\"x\",\"y\",");
   EXPECT_EQ(models_.loads, loads + 1);
+}
+
+// Reads of document "slow" wait at a gate.
+class SlowReadLog : public WrappedLog {
+ public:
+  void Append(const std::string& doc, std::vector<ChangeToLog> changes,
+              AppendDone done) override {
+    inner.Append(doc, std::move(changes), std::move(done));
+  }
+  Result<DocumentHistory> Read(const std::string& doc) override {
+    if (doc == "slow") gate.Pass();
+    return inner.Read(doc);
+  }
+  testing::Gate gate;
+};
+
+// The sweeps run on the server's control strand, which also broadcasts and
+// accepts connections: a document whose load waits on the store must not
+// hold them (nor a metrics scrape).
+TEST(DocumentHubSweepTest, SweepsDoNotWaitForADocumentBeingLoaded) {
+  using namespace std::chrono_literals;
+  SlowReadLog log;
+  ListModelFactory models;
+  DocumentHub hub(log, models);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  auto b = std::make_shared<Recorder>(2);
+  auto loading = std::async(std::launch::async, [&] {
+    return hub.Subscribe("slow", 0, proto::Role::kEditor, b);
+  });
+  log.gate.Entered();
+  auto now = std::chrono::steady_clock::now();
+  auto sweeps = std::async(std::launch::async, [&] {
+    hub.ExpirePresence(now + 1h);
+    hub.SnapshotStale(now + 1h);
+    hub.UnloadIdle();
+    return hub.subscribed_documents();
+  });
+  bool done = sweeps.wait_for(5s) == std::future_status::ready;
+  log.gate.Open();
+  EXPECT_TRUE(done) << "a sweep waited for the document being loaded";
+  EXPECT_EQ(sweeps.get(), 1u);  // "doc"; "slow" is counted once loaded
+  EXPECT_TRUE(loading.get().ok());
+  EXPECT_EQ(hub.subscribed_documents(), 2u);
 }
 
 TEST(DocumentHubMetricsTest, CountsDurableOpsAndLoadedDocuments) {

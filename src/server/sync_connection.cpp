@@ -245,12 +245,18 @@ void SyncConnection::OnClosed() {
   for (const auto& [doc, role] : subs) hub_.Unsubscribe(doc, this);
 }
 
+namespace {
+constexpr const char* kNoHello = "no hello before the deadline";
+constexpr const char* kExpired =
+    "access token expired; refresh it and reconnect";
+}  // namespace
+
 void SyncConnection::OnHelloDeadline() {
   {
     std::lock_guard lock(mu_);
     if (ready_ || closed_) return;
   }
-  Fail(proto::ErrorCode::kUnauthenticated, "no hello before the deadline");
+  Fail(proto::ErrorCode::kUnauthenticated, kNoHello);
 }
 
 void SyncConnection::Close(std::uint16_t code, const std::string& reason) {
@@ -265,15 +271,27 @@ void SyncConnection::CheckExpiry() {
     std::lock_guard lock(mu_);
     if (!ready_ || closed_ || clock_() < identity_.expires_at) return;
   }
-  Fail(proto::ErrorCode::kTokenExpired,
-       "access token expired; refresh it and reconnect");
+  Fail(proto::ErrorCode::kTokenExpired, kExpired);
 }
 
 void SyncConnection::CheckDeadlines(
     std::chrono::steady_clock::time_point now,
     std::chrono::steady_clock::duration hello_timeout) {
-  if (now - opened_at_ > hello_timeout) OnHelloDeadline();
-  CheckExpiry();
+  // The control strand sweeps every connection: it does not wait for one
+  // that is handling a message, which may be waiting on the store (a
+  // subscribe loading a document); that one is checked at the next sweep.
+  std::optional<std::pair<proto::ErrorCode, const char*>> fail;
+  {
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (lock.owns_lock() && !closed_) {
+      if (!ready_ && now - opened_at_ > hello_timeout) {
+        fail.emplace(proto::ErrorCode::kUnauthenticated, kNoHello);
+      } else if (ready_ && clock_() >= identity_.expires_at) {
+        fail.emplace(proto::ErrorCode::kTokenExpired, kExpired);
+      }
+    }
+  }
+  if (fail) Fail(fail->first, fail->second);
   transport_->CheckIdle(now);
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "proto/codec.h"
@@ -115,6 +116,41 @@ TEST_F(SyncConnectionTest, RegistrySweepClosesExpiredTokens) {
   registry_.CheckDeadlines(std::chrono::steady_clock::now(), 10s);
   EXPECT_EQ(c.transport->close_code, 4402);
   now_value = saved;
+}
+
+// A connection handling a message that waits on the store (a subscribe
+// asking for the role) does not hold the once-a-second sweep of every
+// connection; its own checks come at the next sweep.
+TEST_F(SyncConnectionTest, TheDeadlineSweepDoesNotWaitForABusyConnection) {
+  struct GatedAccess : DocumentAccess {
+    testing::RoleTable& roles;
+    testing::Gate gate;
+    explicit GatedAccess(testing::RoleTable& r) : roles(r) {}
+    Result<proto::Role> RoleFor(const std::string& user,
+                                const std::string& doc) override {
+      gate.Pass();
+      return roles.RoleFor(user, doc);
+    }
+  } access(access_);
+  auto transport = std::make_shared<FakeTransport>();
+  auto conn = std::make_shared<SyncConnection>(
+      ++sessions_, transport, hub_, auth_, access, [] { return now_value; });
+  registry_.Add(conn);
+  conn->OnMessage(proto::Encode(proto::Hello{1, "alice-1", "test"}));
+  auto busy = std::async(std::launch::async, [&] {
+    conn->OnMessage(proto::Encode(proto::Subscribe{"d1", 0}));
+  });
+  access.gate.Entered();
+  auto sweep = std::async(std::launch::async, [&] {
+    registry_.CheckDeadlines(std::chrono::steady_clock::now() + 1h, 10s);
+  });
+  bool done = sweep.wait_for(5s) == std::future_status::ready;
+  access.gate.Open();
+  busy.get();
+  sweep.get();
+  EXPECT_TRUE(done) << "the sweep waited for a connection busy on the store";
+  EXPECT_EQ(transport->All<proto::Subscribed>().size(), 1u);
+  registry_.Remove(conn.get());
 }
 
 TEST_F(SyncConnectionTest, BadTokenCloses4401) {

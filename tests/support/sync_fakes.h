@@ -4,6 +4,7 @@
 // a token table for authentication, a role table for access, and a list
 // model (the content is the updates in the order applied).
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,6 +16,33 @@
 #include "server/sync_access.h"
 
 namespace weft::testing {
+
+// Holds the threads that Pass() it until Open(); Entered() waits until one
+// is held. For "this must not wait for that" tests.
+class Gate {
+ public:
+  void Pass() {
+    std::unique_lock lock(mu_);
+    ++held_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void Entered() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return held_ > 0; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int held_ = 0;
+  bool open_ = false;
+};
 
 class TokenTable : public server::SyncAuthenticator {
  public:
