@@ -172,6 +172,9 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
     class {
       private readonly off: (() => void)[] = [];
       private dead = false;
+      // This editor's own transaction is being applied to the handle: its
+      // 'change' events are already on screen.
+      private applying = false;
       private typingTimer: ReturnType<typeof setTimeout> | undefined;
 
       constructor(private readonly view: EditorView) {
@@ -180,8 +183,11 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
           this.view.dispatch({ effects: [setReadOnly.of(text.readOnly), setPeers.of(text.presence.peers())] });
         });
         this.off.push(
+          // Every change of the text but this editor's own: remote ones, and
+          // local ones made through the handle by the app (a toolbar button)
+          // or by another editor bound to the same handle.
           text.on('change', (ev) => {
-            if (ev.origin !== 'remote') return;
+            if (this.applying) return;
             for (const spec of editsToSpecs(ev.changes)) {
               this.view.dispatch({ changes: spec, annotations: weftRemote.of(true) });
             }
@@ -195,12 +201,15 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
         for (const tr of u.transactions) {
           if (!tr.docChanged || tr.annotation(weftRemote)) continue;
           try {
+            this.applying = true;
             applyToHandle(text, tr.changes);
           } catch (e) {
             // Refused (read-only now, or closed): show weft's text again.
             console.error('weft: edit not applied', e);
             this.later(() => this.resync());
             return;
+          } finally {
+            this.applying = false;
           }
         }
         if (sendPresence && (u.selectionSet || u.docChanged || u.focusChanged)) {

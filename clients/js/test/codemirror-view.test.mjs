@@ -71,6 +71,27 @@ test('two bound editors exchange typing, and peers show as labelled carets', asy
   await eventually(() => ta.presence.peers()[0]?.typing === false, 'bob’s typing to stop', 4000);
 });
 
+test('edits the app makes through the handle, and those of another editor bound to it, show in the editor', async () => {
+  const t = await server.team('editor');
+  const ta = await open(t.alice, t.doc);
+  const a = editor(ta.value(), [weftCollab(ta)]);
+  const a2 = editor(ta.value(), [weftCollab(ta)]);
+  ta.insert(0, '# Title\n');  // a toolbar button, say
+  assert.equal(a.state.doc.toString(), '# Title\n');
+  assert.equal(a2.state.doc.toString(), '# Title\n');
+  a.dispatch({ changes: { from: a.state.doc.length, insert: 'body' } });
+  assert.equal(ta.value(), '# Title\nbody');
+  assert.equal(a2.state.doc.toString(), '# Title\nbody', 'the other editor on the handle');
+  assert.equal(a.state.doc.toString(), '# Title\nbody', 'not applied twice in its own editor');
+  // Typing goes on at the right place in both.
+  a2.dispatch({ changes: { from: 2, insert: 'My ' } });
+  assert.equal(ta.value(), '# My Title\nbody');
+  assert.equal(a.state.doc.toString(), ta.value());
+  await within(ta.whenSynced(), 'alice to sync');
+  const tb = await open(t.bob, t.doc);
+  await eventually(() => tb.value() === '# My Title\nbody', 'bob to get the text');
+});
+
 test("a viewer's editor is read-only", async () => {
   const t = await server.team('viewer');
   const tb = await open(t.bob, t.doc);
