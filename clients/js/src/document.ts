@@ -141,6 +141,8 @@ export abstract class DocSession<C> {
   /** Restores the local copy and queue; true when there was a local copy. */
   async init(): Promise<boolean> {
     const saved = this.ctx.store ? await this.ctx.store.loadDoc(this.ctx.userId, this.id) : null;
+    // Closed meanwhile (the app closed it, signed out): open* rejects.
+    if (this.phase === 'closed') throw new SyncError(0, 'document closed', this.id);
     this.load(saved?.doc?.snapshot ?? null);
     if (saved?.doc) {
       this.lastSeq = saved.doc.seq;
@@ -158,6 +160,7 @@ export abstract class DocSession<C> {
   /** Resolves on the first `synced`, rejects when the server refuses the subscription. */
   firstSynced(): Promise<void> {
     if (this.phase === 'synced') return Promise.resolve();
+    if (this.phase === 'closed') return Promise.reject(new SyncError(0, 'document closed', this.id));
     return new Promise((resolve, reject) => (this.firstSync = { resolve, reject }));
   }
 
@@ -496,7 +499,9 @@ export abstract class DocSession<C> {
 
   /** Writes the local copy now (also on close). */
   async save(): Promise<void> {
-    if (!this.ctx.store || this.phase === 'closed') return;
+    // Not before init() restored the copy: there is nothing new to write
+    // (closing or signing out while the document is still opening).
+    if (!this.ctx.store || this.phase === 'closed' || !this.initialized) return;
     await this.ctx.store
       .saveDoc({ userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role })
       .catch((e) => console.error('weft: saving a document failed', e));
@@ -665,7 +670,7 @@ export class TextHandle extends DocSession<TextChangeEvent> {
   }
 
   protected free(): void {
-    this.doc.delete();
+    this.doc?.delete(); // none yet when closed while still opening
   }
 
   protected presenceToWire(p: number): number {
@@ -809,7 +814,7 @@ export class StructHandle extends DocSession<StructChangeEvent> {
   }
 
   protected free(): void {
-    this.doc.delete();
+    this.doc?.delete(); // none yet when closed while still opening
   }
 
   protected presenceToWire(p: number): number {

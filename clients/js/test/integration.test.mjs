@@ -154,6 +154,19 @@ test('offline edits of several reloads go out in the order they were typed, what
   assert.equal((await b9.api.documents.content(t.doc)).text, text);
 });
 
+test('signing out or closing while a document is still opening', async () => {
+  const t = await server.team('editor');
+  const c = await clientFor(t.bob);
+  const opening = c.openText(t.doc).catch((e) => e);  // init() is reading the store
+  await c.auth.signOut();
+  assert.equal(c.auth.user, null, 'still signed in');
+  assert.match(String((await within(opening, 'openText to settle'))?.message), /closed/);
+  const d = await clientFor(t.bob);
+  const again = d.openText(t.doc).catch((e) => e);
+  await d.close();
+  assert.match(String((await within(again, 'openText to settle'))?.message), /closed/);
+});
+
 test('edits the server lost when restored from a backup are sent again by the client that made them', async () => {
   const t = await server.team('editor');
   const b = await clientFor(t.bob);
