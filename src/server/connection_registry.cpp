@@ -30,7 +30,7 @@ void ConnectionRegistry::AccessChanged(const std::string& user_id) {
 
 void ConnectionRegistry::RetryRechecks() {
   for (auto& c : Snapshot()) {
-    if (c->recheck_due()) c->RecheckAccess();
+    if (c->recheck_due()) c->RecheckAccess(/*wait=*/false);
   }
 }
 

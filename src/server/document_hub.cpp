@@ -1,5 +1,7 @@
 #include "server/document_hub.h"
 
+#include <atomic>
+
 #include <chrono>
 #include <limits>
 #include <thread>
@@ -37,7 +39,9 @@ proto::Error Unloaded(const std::string& doc) {
 struct DocumentHub::Live {
   std::mutex mu;
   std::string id;
-  bool loaded = false;
+  // Set (under mu) once loaded; read without it by the sweeps, which must
+  // not wait for a load: GetOrLoad holds mu across the store's read.
+  std::atomic<bool> loaded{false};
   bool unloaded = false;  // removed from the hub; reload on next use
   std::unique_ptr<DocumentModel> model;
   std::uint64_t head = 0;                  // last durable sequence number
@@ -122,22 +126,17 @@ struct DocumentHub::Live {
 
 namespace {
 
-// The durable document alone, in a model of its own: the snapshot `base`
-// plus the durable entries after it.
-Result<std::unique_ptr<DocumentModel>> LoadDurable(
-    DocumentModelFactory& models, const std::string& id,
-    std::optional<std::string_view> base,
-    const std::vector<LogEntry>& entries) {
-  auto fresh = models.Load(id, base);
-  if (!fresh.ok()) return fresh.status();
+// Applies the durable entries after a snapshot to a model loaded from it.
+Status ReplayDurable(DocumentModel& fresh,
+                     const std::vector<LogEntry>& entries) {
   for (const LogEntry& e : entries) {
     if (e.change.first_seq + e.change.span <=
-        (*fresh)->NextSeq(e.change.client_id)) {
+        fresh.NextSeq(e.change.client_id)) {
       continue;  // folded into the snapshot already
     }
-    WEFT_RETURN_IF_ERROR((*fresh)->Apply(e.change));
+    WEFT_RETURN_IF_ERROR(fresh.Apply(e.change));
   }
-  return fresh;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -146,8 +145,11 @@ Status DocumentHub::Live::Rebuild(DocumentModelFactory& models,
                                   bool keep_in_flight) {
   std::optional<std::string_view> snap;
   if (snapshot) snap = snapshot->state;
-  auto fresh = LoadDurable(models, id, snap, entries);
+  // A loaded document knows its kind; only a first load asks the factory
+  // (which may ask the store). Rebuilds run under the document's lock.
+  auto fresh = model ? model->Loader()(snap) : models.Load(id, snap);
   if (!fresh.ok()) return fresh.status();
+  WEFT_RETURN_IF_ERROR(ReplayDurable(**fresh, entries));
   auto replay = [&](std::vector<Batch>& batches) {
     for (Batch& b : batches) {
       std::vector<proto::Change> kept;
@@ -596,6 +598,7 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
   // Busy: the live model also holds changes not durable yet.
   std::optional<std::string> base;
   std::vector<LogEntry> durable;
+  ModelLoader load = nullptr;
   {
     std::lock_guard lock(live->mu);
     if (live->unloaded || !live->model || live->snapshotting ||
@@ -622,13 +625,19 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
       snap.last_included_seq = live->head;
       if (live->snapshot) base = live->snapshot->state;
       durable = live->entries;
+      load = live->model->Loader();
     }
   }
   if (!durable.empty()) {
-    // Outside the lock: submits go on meanwhile.
+    // Outside the lock, and without the store (the kind is the live
+    // model's): submits go on meanwhile, and this may run on the store's
+    // completion thread, which must not wait on the store.
     std::optional<std::string_view> from;
     if (base) from = *base;
-    auto model = LoadDurable(models_, live->id, from, durable);
+    auto model = load(from);
+    if (model.ok()) {
+      if (Status r = ReplayDurable(**model, durable); !r.ok()) model = r;
+    }
     if (!model.ok()) {
       std::lock_guard lock(live->mu);
       live->snapshotting = false;
@@ -749,8 +758,8 @@ std::size_t DocumentHub::ExpirePresence(
   std::vector<std::shared_ptr<Live>> all = AllLive();
   std::size_t cleared = 0;
   for (auto& live : all) {
-    std::unique_lock lock(live->mu, std::try_to_lock);  // see SnapshotStale
-    if (!lock.owns_lock()) continue;
+    if (!live->loaded) continue;  // see SnapshotStale
+    std::lock_guard lock(live->mu);
     for (auto& [ptr, sub] : live->subs) {
       if (sub.presence.empty()) continue;
       auto heard = sub.sub->last_heard();
@@ -807,12 +816,10 @@ std::size_t DocumentHub::SnapshotStale(
   std::size_t started = 0;
   for (auto& live : all) {
     // The sweeps run on the server's control strand, with the broadcasts
-    // and the accept loop: they do not wait for a document being loaded,
-    // whose lock is held across the store's read (the next sweep looks).
-    {
-      std::unique_lock lock(live->mu, std::try_to_lock);
-      if (!lock.owns_lock() || !live->loaded || live->unloaded) continue;
-    }
+    // and the accept loop: they skip a document being loaded, whose lock
+    // is held across the store's read (Live::loaded; the next sweep
+    // looks). A loaded document's lock is never held across the store.
+    if (!live->loaded) continue;
     if (TrySnapshot(live, std::numeric_limits<std::size_t>::max(), now))
       ++started;
   }
@@ -825,10 +832,10 @@ std::size_t DocumentHub::UnloadIdle() {
   for (auto& live : all) {
     bool fold = false;
     {
-      std::unique_lock lock(live->mu, std::try_to_lock);  // see SnapshotStale
-      if (!lock.owns_lock()) continue;
-      if (!live->loaded || live->unloaded || !live->subs.empty() ||
-          live->appending || live->snapshotting || !live->queued.empty()) {
+      if (!live->loaded) continue;  // see SnapshotStale
+      std::lock_guard lock(live->mu);
+      if (live->unloaded || !live->subs.empty() || live->appending ||
+          live->snapshotting || !live->queued.empty()) {
         continue;
       }
       if (live->entries.size() < config_.unload_snapshot_min) {
@@ -876,8 +883,9 @@ std::size_t DocumentHub::subscribed_documents() const {
   for (const auto& live : all) {
     // A metrics scrape does not wait for a document being loaded (it has
     // no subscriber yet).
-    std::unique_lock lock(live->mu, std::try_to_lock);
-    if (lock.owns_lock() && !live->subs.empty()) ++n;
+    if (!live->loaded) continue;
+    std::lock_guard lock(live->mu);
+    if (!live->subs.empty()) ++n;
   }
   return n;
 }

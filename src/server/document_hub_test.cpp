@@ -586,12 +586,16 @@ TEST(DocumentHubSnapshotTest, ADocumentEditedWithoutPauseIsSnapshottedAnyway) {
   auto a = std::make_shared<Recorder>(1);
   ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
   hub.Submit("doc", a.get(), {C(1, 0, "c0")});  // the append in flight
+  const int loads = models.loads;
   for (std::uint64_t i = 1; i <= 20; ++i) {
     hub.Submit("doc", a.get(), {C(1, i, "c" + std::to_string(i))});
     ASSERT_TRUE(held.Release());  // durable; change i starts the next append
   }
-  // 20 durable, c20 in flight: the log was cut at least twice.
+  // 20 durable, c20 in flight: the log was cut at least twice, and the
+  // factory (which may ask the store) was not asked: the snapshot runs on
+  // the store's completion thread.
   EXPECT_EQ(a->All<proto::Ack>().size(), 20u);
+  EXPECT_EQ(models.loads, loads);
   EXPECT_LT(held.inner.EntryCount("doc"), 2 * config.snapshot_every);
   auto b = std::make_shared<Recorder>(2);
   ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());

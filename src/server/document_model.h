@@ -11,6 +11,12 @@
 
 namespace weft::server {
 
+class DocumentModel;
+// Loads a model of one kind from a snapshot (or empty). kCorruption if it
+// does not load.
+using ModelLoader = Result<std::unique_ptr<DocumentModel>> (*)(
+    std::optional<std::string_view> snapshot);
+
 // The CRDT state of one loaded document, as the hub needs it. The engine
 // (src/core) stands behind it; tests may use a simpler model.
 // Not thread-safe: the hub calls it under the document's lock.
@@ -41,6 +47,11 @@ class DocumentModel {
 
   // The document's content as JSON text (for GET .../content).
   virtual std::string ContentJson() const = 0;
+
+  // How to load another model of this one's kind, without asking the
+  // store what kind the document is (DocumentModelFactory may): the hub
+  // rebuilds and snapshots on threads that must not wait on the store.
+  virtual ModelLoader Loader() const = 0;
 };
 
 class DocumentModelFactory {

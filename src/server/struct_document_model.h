@@ -24,6 +24,12 @@ class StructDocumentModel : public DocumentModel {
   // The engine's deterministic JSON of the document: root maps and lists
   // as "map:NAME" / "list:NAME", texts as strings.
   std::string ContentJson() const override;
+  ModelLoader Loader() const override { return &Load; }
+
+  // A board or canvas model from a snapshot, or empty; the server's
+  // replica is client 0.
+  static Result<std::unique_ptr<DocumentModel>> Load(
+      std::optional<std::string_view> snapshot);
 
  private:
   // Applies `update`, refusing one that leaves operations waiting for

@@ -97,6 +97,12 @@ void SyncConnection::OnTextMessage() {
        "text frames are not part of the protocol");
 }
 
+namespace {
+constexpr const char* kNoHello = "no hello before the deadline";
+constexpr const char* kExpired =
+    "access token expired; refresh it and reconnect";
+}  // namespace
+
 void SyncConnection::OnMessage(std::string_view bytes) {
   Heard();
   if (closing_.load()) return;
@@ -142,6 +148,15 @@ void SyncConnection::OnMessage(std::string_view bytes) {
     return;
   }
 
+  // The deadline sweep skips a connection busy with a message, so one that
+  // keeps it busy would outlive its token: checked here too. (An `auth`
+  // with a fresh token still comes through.)
+  if (!std::holds_alternative<proto::Auth>(*decoded) &&
+      clock_() >= identity_.expires_at) {
+    lock.unlock();
+    Fail(proto::ErrorCode::kTokenExpired, kExpired);
+    return;
+  }
   std::visit(
       Overloaded{
           [&](const proto::Hello&) {
@@ -245,12 +260,6 @@ void SyncConnection::OnClosed() {
   for (const auto& [doc, role] : subs) hub_.Unsubscribe(doc, this);
 }
 
-namespace {
-constexpr const char* kNoHello = "no hello before the deadline";
-constexpr const char* kExpired =
-    "access token expired; refresh it and reconnect";
-}  // namespace
-
 void SyncConnection::OnHelloDeadline() {
   {
     std::lock_guard lock(mu_);
@@ -295,8 +304,13 @@ void SyncConnection::CheckDeadlines(
   transport_->CheckIdle(now);
 }
 
-void SyncConnection::RecheckAccess() {
-  std::unique_lock lock(mu_);
+void SyncConnection::RecheckAccess(bool wait) {
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return;  // busy with a message; still due
+  }
   recheck_due_ = false;
   if (!ready_ || closed_) return;
   // The credential first: a password change or reset (or the account

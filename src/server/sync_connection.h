@@ -80,8 +80,10 @@ class SyncConnection : public Subscriber,
   // downgrades or removes it (`unsubscribed(access_removed)`) as needed.
   // When the store could not answer (the credential or a role), the
   // connection keeps what it had and recheck_due() says so until a later
-  // call got every answer (ConnectionRegistry::RetryRechecks).
-  void RecheckAccess();
+  // call got every answer (ConnectionRegistry::RetryRechecks). With
+  // wait == false it does nothing while the connection is busy with a
+  // message (which may be waiting on the store), and stays due.
+  void RecheckAccess(bool wait = true);
   bool recheck_due() const { return recheck_due_.load(); }
 
   // The authenticated user, or empty before `hello`.

@@ -153,6 +153,26 @@ TEST_F(SyncConnectionTest, TheDeadlineSweepDoesNotWaitForABusyConnection) {
   registry_.Remove(conn.get());
 }
 
+// The deadline sweep skips a busy connection, so a client that keeps its
+// connection busy must not outlive its token: any message but `auth`
+// after expiry closes 4402.
+TEST_F(SyncConnectionTest, AMessageAfterTheTokenExpiredCloses4402) {
+  auto c = Connect("alice-1");
+  auto saved = now_value;
+  now_value += 16min;
+  c.Do(proto::Subscribe{"d1", 0});
+  EXPECT_EQ(c.transport->close_code, 4402);
+  EXPECT_TRUE(c.transport->All<proto::Subscribed>().empty());
+  // A fresh token in time still renews it.
+  auto d = Connect("alice-1");
+  auth_.Set("alice-3", Identity{"alice", now_value + 15min});
+  d.Do(proto::Auth{"alice-3"});
+  d.Do(proto::Subscribe{"d1", 0});
+  EXPECT_EQ(d.transport->close_code, 0);
+  EXPECT_EQ(d.transport->All<proto::Subscribed>().size(), 1u);
+  now_value = saved;
+}
+
 TEST_F(SyncConnectionTest, BadTokenCloses4401) {
   auto c = Connect("forged");
   EXPECT_EQ(c.transport->close_code, 4401);

@@ -7,6 +7,17 @@
 
 namespace weft::server {
 
+Result<std::unique_ptr<DocumentModel>> TextDocumentModel::Load(
+    std::optional<std::string_view> snapshot) {
+  if (!snapshot) {
+    return std::unique_ptr<DocumentModel>(
+        new TextDocumentModel(std::make_unique<core::TextDoc>(0)));
+  }
+  auto doc = core::TextDoc::LoadSnapshot(*snapshot, 0);
+  if (!doc.ok()) return doc.status();
+  return std::unique_ptr<DocumentModel>(new TextDocumentModel(std::move(*doc)));
+}
+
 std::uint64_t TextDocumentModel::NextSeq(std::uint64_t client_id) const {
   return doc_->OpCount(client_id);
 }

@@ -22,6 +22,12 @@ class TextDocumentModel : public DocumentModel {
   std::string EncodeSnapshot() const override;
   // {"text": "..."}
   std::string ContentJson() const override;
+  ModelLoader Loader() const override { return &Load; }
+
+  // A text model from a snapshot, or empty; the server's replica is
+  // client 0.
+  static Result<std::unique_ptr<DocumentModel>> Load(
+      std::optional<std::string_view> snapshot);
 
  private:
   // Applies `update`, refusing one that leaves operations waiting for

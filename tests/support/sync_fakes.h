@@ -150,6 +150,19 @@ class ListModel : public server::DocumentModel {
     }
     return out + "]";
   }
+  server::ModelLoader Loader() const override { return &LoadOrEmpty; }
+  // The next n loads fail, through the factory or a model's Loader().
+  static inline int fail_loads = 0;
+  static Result<std::unique_ptr<server::DocumentModel>> LoadOrEmpty(
+      std::optional<std::string_view> snapshot) {
+    if (fail_loads > 0) {
+      --fail_loads;
+      return Status::Corruption("model load failed (injected)");
+    }
+    if (!snapshot)
+      return std::unique_ptr<server::DocumentModel>(new ListModel());
+    return Load(*snapshot);
+  }
   static Result<std::unique_ptr<server::DocumentModel>> Load(
       std::string_view bytes) {
     auto m = std::make_unique<ListModel>();
@@ -177,16 +190,10 @@ class ListModelFactory : public server::DocumentModelFactory {
   Result<std::unique_ptr<server::DocumentModel>> Load(
       const std::string&, std::optional<std::string_view> snapshot) override {
     ++loads;
-    if (fail_loads > 0) {
-      --fail_loads;
-      return Status::Corruption("model load failed (injected)");
-    }
-    if (!snapshot)
-      return std::unique_ptr<server::DocumentModel>(new ListModel());
-    return ListModel::Load(*snapshot);
+    return ListModel::LoadOrEmpty(snapshot);
   }
   int loads = 0;
-  int fail_loads = 0;  // the next n loads fail
+  int& fail_loads = ListModel::fail_loads;  // the next n loads fail
 };
 
 }  // namespace weft::testing
