@@ -3,19 +3,13 @@
 #include <utility>
 
 #include "server/change_ids.h"
+#include "server/load_model_as.h"
 
 namespace weft::server {
 
 Result<std::unique_ptr<DocumentModel>> StructDocumentModel::Load(
     std::optional<std::string_view> snapshot) {
-  if (!snapshot) {
-    return std::unique_ptr<DocumentModel>(
-        new StructDocumentModel(std::make_unique<core::Doc>(0)));
-  }
-  auto doc = core::Doc::LoadSnapshot(*snapshot, 0);
-  if (!doc.ok()) return doc.status();
-  return std::unique_ptr<DocumentModel>(
-      new StructDocumentModel(std::move(*doc)));
+  return LoadModelAs<StructDocumentModel, core::Doc>(snapshot);
 }
 
 std::uint64_t StructDocumentModel::NextSeq(std::uint64_t client_id) const {

@@ -4,18 +4,13 @@
 #include <boost/json/value.hpp>
 
 #include "server/change_ids.h"
+#include "server/load_model_as.h"
 
 namespace weft::server {
 
 Result<std::unique_ptr<DocumentModel>> TextDocumentModel::Load(
     std::optional<std::string_view> snapshot) {
-  if (!snapshot) {
-    return std::unique_ptr<DocumentModel>(
-        new TextDocumentModel(std::make_unique<core::TextDoc>(0)));
-  }
-  auto doc = core::TextDoc::LoadSnapshot(*snapshot, 0);
-  if (!doc.ok()) return doc.status();
-  return std::unique_ptr<DocumentModel>(new TextDocumentModel(std::move(*doc)));
+  return LoadModelAs<TextDocumentModel, core::TextDoc>(snapshot);
 }
 
 std::uint64_t TextDocumentModel::NextSeq(std::uint64_t client_id) const {
