@@ -57,6 +57,7 @@ struct DocumentHub::Live {
     proto::Role role;
     std::string presence;
     bool presence_dirty = false;  // not forwarded yet
+    bool presence_shown = false;  // forwarded, not taken back since
   };
   std::map<const Subscriber*, Sub> subs;
   bool presence_queued = false;  // in the hub's presence_dirty_
@@ -341,7 +342,11 @@ void DocumentHub::Unsubscribe(const std::string& doc, const Subscriber* sub) {
   auto it = live->subs.find(sub);
   if (it == live->subs.end()) return;
   std::uint64_t session = it->second.sub->session_id();
+  // Others learn of a presence only at a flush: none went out, none to
+  // take back.
+  bool seen = it->second.presence_shown;
   live->subs.erase(it);
+  if (!seen) return;
   Frame gone = ToFrame(proto::PresenceGone{doc, session});
   for (auto& [ptr, other] : live->subs) other.sub->Send(gone);
 }
@@ -742,6 +747,7 @@ std::size_t DocumentHub::FlushPresence() {
     for (auto& [ptr, sub] : live->subs) {
       if (!sub.presence_dirty) continue;
       sub.presence_dirty = false;
+      sub.presence_shown = true;
       Frame frame = ToFrame(
           proto::PresenceOf{live->id, sub.sub->session_id(), sub.presence});
       ++sent;
@@ -769,6 +775,7 @@ std::size_t DocumentHub::ExpirePresence(
       }
       sub.presence.clear();
       sub.presence_dirty = false;
+      sub.presence_shown = false;
       ++cleared;
       Frame gone =
           ToFrame(proto::PresenceGone{live->id, sub.sub->session_id()});
@@ -795,8 +802,10 @@ void DocumentHub::SetRole(const std::string& doc, const Subscriber* sub,
       return;
     }
     removed = it->second.sub;
+    bool seen = it->second.presence_shown;  // as in Unsubscribe
     live->subs.erase(it);
     removed->Send(ToFrame(proto::Unsubscribed{doc, code, message}));
+    if (!seen) return;
     Frame gone = ToFrame(proto::PresenceGone{doc, removed->session_id()});
     for (auto& [ptr, other] : live->subs) other.sub->Send(gone);
   }

@@ -754,6 +754,27 @@ TEST_F(DocumentHubTest, PresenceIsForwardedAndGoneOnUnsubscribe) {
   EXPECT_EQ(big->code, static_cast<std::uint64_t>(proto::ErrorCode::kTooLarge));
 }
 
+// Only a presence the others were shown is taken back: a session that
+// subscribes and unsubscribes in a loop without one sends them nothing.
+TEST_F(DocumentHubTest, OnlyAPresenceOthersSawIsTakenBack) {
+  auto b = Join(2);
+  for (int i = 0; i < 3; ++i) {
+    auto a = Join(1);
+    hub_.Unsubscribe("doc", a.get());
+  }
+  EXPECT_TRUE(b->All<proto::PresenceGone>().empty());
+  auto a = Join(1);
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{}"));
+  hub_.Unsubscribe("doc", a.get());  // before the flush: nobody saw it
+  EXPECT_TRUE(b->All<proto::PresenceGone>().empty());
+  a = Join(1);
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{}"));
+  hub_.FlushPresence();
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":1}"));
+  hub_.Unsubscribe("doc", a.get());  // shown, then changed: taken back
+  EXPECT_EQ(b->All<proto::PresenceGone>().size(), 1u);
+}
+
 TEST_F(DocumentHubTest, ANewcomerGetsAPresenceWaitingForTheFlushOnce) {
   auto a = Join(1);
   EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":1}"));

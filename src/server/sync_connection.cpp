@@ -37,8 +37,10 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
       limits_(limits),
       submit_tokens_(2 * limits.submits_per_second),
       presence_tokens_(2 * limits.presence_per_second),
+      subscribe_tokens_(2 * limits.subscribes_per_second),
       submit_refill_(std::chrono::steady_clock::now()),
-      presence_refill_(submit_refill_) {}
+      presence_refill_(submit_refill_),
+      subscribe_refill_(submit_refill_) {}
 
 SyncConnection::~SyncConnection() = default;
 
@@ -182,6 +184,12 @@ void SyncConnection::OnMessage(std::string_view bytes) {
                     std::max<std::int64_t>(0, left.count()))});
           },
           [&](const proto::Subscribe& m) {
+            if (!Take(&subscribe_tokens_, limits_.subscribes_per_second,
+                      &subscribe_refill_)) {
+              SendError(proto::ErrorCode::kRateLimited, m.doc,
+                        "too many subscribes; slow down");
+              return;
+            }
             if (subscriptions_.count(m.doc)) {
               if (hub_.HasSubscriber(m.doc, this)) {
                 SendError(proto::ErrorCode::kProtocolError, m.doc,
@@ -209,6 +217,14 @@ void SyncConnection::OnMessage(std::string_view bytes) {
             subscriptions_[m.doc] = *role;
           },
           [&](const proto::Unsubscribe& m) {
+            // Counted with subscribes: a loop of both would otherwise make
+            // every other subscriber's connection carry its churn.
+            if (!Take(&subscribe_tokens_, limits_.subscribes_per_second,
+                      &subscribe_refill_)) {
+              SendError(proto::ErrorCode::kRateLimited, m.doc,
+                        "too many unsubscribes; slow down");
+              return;
+            }
             if (subscriptions_.erase(m.doc)) hub_.Unsubscribe(m.doc, this);
           },
           [&](const proto::Submit& m) {

@@ -38,6 +38,9 @@ struct SyncLimits {
   // Presence updates per second a connection may send (burst 2x); more are
   // refused with rate_limited.
   double presence_per_second = 20;
+  // Subscribes and unsubscribes per second (burst 2x): each subscribe asks
+  // the store for the role and may load the document.
+  double subscribes_per_second = 50;
 };
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
@@ -127,14 +130,16 @@ class SyncConnection : public Subscriber,
   std::string user_id_;  // guarded by id_mu_; set once, by hello
 
   mutable std::mutex mu_;
-  bool ready_ = false;                                     // guarded by mu_
-  bool closed_ = false;                                    // guarded by mu_
-  Identity identity_;                                      // guarded by mu_
-  std::map<std::string, proto::Role> subscriptions_;       // guarded by mu_
-  double submit_tokens_;                                   // guarded by mu_
-  double presence_tokens_;                                 // guarded by mu_
-  std::chrono::steady_clock::time_point submit_refill_;    // guarded by mu_
-  std::chrono::steady_clock::time_point presence_refill_;  // guarded by mu_
+  bool ready_ = false;                                      // guarded by mu_
+  bool closed_ = false;                                     // guarded by mu_
+  Identity identity_;                                       // guarded by mu_
+  std::map<std::string, proto::Role> subscriptions_;        // guarded by mu_
+  double submit_tokens_;                                    // guarded by mu_
+  double presence_tokens_;                                  // guarded by mu_
+  double subscribe_tokens_;                                 // guarded by mu_
+  std::chrono::steady_clock::time_point submit_refill_;     // guarded by mu_
+  std::chrono::steady_clock::time_point presence_refill_;   // guarded by mu_
+  std::chrono::steady_clock::time_point subscribe_refill_;  // guarded by mu_
 };
 
 }  // namespace weft::server

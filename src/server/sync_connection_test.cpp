@@ -173,6 +173,20 @@ TEST_F(SyncConnectionTest, AMessageAfterTheTokenExpiredCloses4402) {
   now_value = saved;
 }
 
+TEST_F(SyncConnectionTest, SubscribeChurnIsRateLimited) {
+  auto c = Connect("alice-1");
+  for (int i = 0; i < 200; ++i) {
+    c.Do(proto::Subscribe{"d1", 0});
+    c.Do(proto::Unsubscribe{"d1"});
+  }
+  auto errors = c.transport->All<proto::Error>();
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.back().code, 429u);
+  // 50 a second, burst 100: about 100 went through, not 400.
+  EXPECT_LE(c.transport->All<proto::Subscribed>().size(), 60u);
+  EXPECT_EQ(c.transport->close_code, 0);
+}
+
 TEST_F(SyncConnectionTest, BadTokenCloses4401) {
   auto c = Connect("forged");
   EXPECT_EQ(c.transport->close_code, 4401);
