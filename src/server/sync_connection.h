@@ -39,8 +39,9 @@ struct SyncLimits {
   // refused with rate_limited.
   double presence_per_second = 20;
   // Subscribes and unsubscribes per second (burst 2x): each subscribe asks
-  // the store for the role and may load the document.
-  double subscribes_per_second = 50;
+  // the store for the role and may load the document. As many as submits:
+  // a client opening hundreds of documents at once stays within it.
+  double subscribes_per_second = 200;
 };
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
