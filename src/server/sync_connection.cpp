@@ -217,14 +217,12 @@ void SyncConnection::OnMessage(std::string_view bytes) {
             subscriptions_[m.doc] = *role;
           },
           [&](const proto::Unsubscribe& m) {
-            // Counted with subscribes: a loop of both would otherwise make
-            // every other subscriber's connection carry its churn.
-            if (!Take(&subscribe_tokens_, limits_.subscribes_per_second,
-                      &subscribe_refill_)) {
-              SendError(proto::ErrorCode::kRateLimited, m.doc,
-                        "too many unsubscribes; slow down");
-              return;
-            }
+            // Never refused: clients send it and forget the document, and
+            // a subscription kept would go on streaming to them. It spends
+            // a subscribe token when there is one, so a loop of both is
+            // held by the subscribes' limit.
+            (void)Take(&subscribe_tokens_, limits_.subscribes_per_second,
+                       &subscribe_refill_);
             if (subscriptions_.erase(m.doc)) hub_.Unsubscribe(m.doc, this);
           },
           [&](const proto::Submit& m) {

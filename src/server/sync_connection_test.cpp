@@ -185,6 +185,14 @@ TEST_F(SyncConnectionTest, SubscribeChurnIsRateLimited) {
   // 200 a second, burst 400: about 200 subscribes went through, not 400.
   EXPECT_LE(c.transport->All<proto::Subscribed>().size(), 250u);
   EXPECT_EQ(c.transport->close_code, 0);
+  // An unsubscribe is never refused (the client has forgotten the
+  // document): with the bucket empty it still ends the subscription, and
+  // the document can be subscribed again once the bucket refills.
+  auto d = Connect("alice-1");
+  d.Do(proto::Subscribe{"d1", 0});
+  for (int i = 0; i < 500; ++i) d.Do(proto::Subscribe{"d2", 0});  // spent
+  d.Do(proto::Unsubscribe{"d1"});
+  EXPECT_FALSE(hub_.HasSubscriber("d1", d.conn.get()));
 }
 
 TEST_F(SyncConnectionTest, BadTokenCloses4401) {

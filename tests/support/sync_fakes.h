@@ -187,6 +187,9 @@ class ListModel : public server::DocumentModel {
 
 class ListModelFactory : public server::DocumentModelFactory {
  public:
+  // A test that stopped before its injected failures were used leaves
+  // none to the next one.
+  ListModelFactory() { ListModel::fail_loads = 0; }
   Result<std::unique_ptr<server::DocumentModel>> Load(
       const std::string&, std::optional<std::string_view> snapshot) override {
     ++loads;
