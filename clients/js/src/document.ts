@@ -238,7 +238,10 @@ export abstract class DocSession<C> {
       case 'unsubscribed': {
         if (m.code === 429 || m.code === 503) {
           // Nothing was lost and the code says retry: subscribe again
-          // after a backoff; the queue is kept.
+          // after a backoff; the queue is kept. Not subscribed meanwhile,
+          // no presence_gone comes for peers who leave: they go now, and
+          // the new subscription brings back those still there.
+          this.presence.clearPeers();
           this.phase = 'subscribing';
           this.awaitingSubscribed = true;
           this.retryLater(true);
@@ -462,6 +465,7 @@ export abstract class DocSession<C> {
   private resubscribe(): void {
     if (this.phase === 'offline' || this.phase === 'closed') return;
     this.ctx.conn.send({ type: 'unsubscribe', doc: this.id });
+    this.presence.clearPeers();  // as after unsubscribed 503
     this.subscribe();
   }
 

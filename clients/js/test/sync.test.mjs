@@ -519,10 +519,14 @@ test('a replica restored from an older local copy applies its own client id\'s c
 test('unsubscribed as unavailable (503) keeps the queue and subscribes again after a backoff', async () => {
   const { fake, client, text, rejected, store } = await openWithStoredEdit('precious');
   const n = fake.received.length;
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode('{"name":"Bo"}') });
+  await eventually(() => text.presence.peers().length === 1, 'a peer');
   // The server could not rebuild the document's durable state.
   fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 503, message: 'storage failing' });
   await new Promise((r) => setTimeout(r, 200));
   assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'still queued');
+  // No presence_gone can come while unsubscribed: peers go with it.
+  assert.equal(text.presence.peers().length, 0, 'a peer left over from the old subscription');
   assert.deepEqual(rejected, []);
   await serveSubscribe(fake, { from: n }); // after the 1 s backoff
   const resent = await fake.next((m) => m.type === 'submit', 'the queue again', 3000, n);
