@@ -127,6 +127,10 @@ struct DocumentHub::Live {
 
 namespace {
 
+// A document that is never quiet is snapshotted once its log is this many
+// times HubConfig::snapshot_every long (TrySnapshot).
+constexpr std::size_t kBusySnapshotFactor = 16;
+
 // Applies the durable entries after a snapshot to a model loaded from it.
 Status ReplayDurable(DocumentModel& fresh,
                      const std::vector<LogEntry>& entries) {
@@ -620,10 +624,15 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
       snap = StoredSnapshot{live->head, live->model->EncodeSnapshot()};
     } else {
       // A document edited without pause may never be quiet when an append
-      // ends: once its log is twice the snapshot interval long (or stale),
-      // the durable part is snapshotted from a model of its own, so that
-      // the log in memory and in the store stays bounded.
-      if (live->entries.size() < 2 * config_.snapshot_every && !stale) {
+      // ends: once its log is kBusySnapshotFactor times the snapshot
+      // interval long (or stale), the durable part is snapshotted from a
+      // model of its own, so that the log in memory and in the store stays
+      // bounded. Not sooner: that model replays every entry again on this
+      // (the store's completion) thread; at twice the interval, 100
+      // documents taking 600 ops/s each made acks of all of them wait
+      // (p99 0.7 s against 0.2 s).
+      if (live->entries.size() < kBusySnapshotFactor * config_.snapshot_every &&
+          !stale) {
         return false;
       }
       live->snapshotting = true;

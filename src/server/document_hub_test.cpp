@@ -587,32 +587,35 @@ TEST(DocumentHubSnapshotTest, ADocumentEditedWithoutPauseIsSnapshottedAnyway) {
   ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
   hub.Submit("doc", a.get(), {C(1, 0, "c0")});  // the append in flight
   const int loads = models.loads;
-  for (std::uint64_t i = 1; i <= 20; ++i) {
+  const std::uint64_t busy = 16 * config.snapshot_every;  // kBusySnapshotFactor
+  const std::uint64_t n = 2 * busy + 2;
+  for (std::uint64_t i = 1; i <= n; ++i) {
     hub.Submit("doc", a.get(), {C(1, i, "c" + std::to_string(i))});
     ASSERT_TRUE(held.Release());  // durable; change i starts the next append
   }
-  // 20 durable, c20 in flight: the log was cut at least twice, and the
-  // factory (which may ask the store) was not asked: the snapshot runs on
-  // the store's completion thread.
-  EXPECT_EQ(a->All<proto::Ack>().size(), 20u);
+  // n durable, the last in flight: the log was cut at least twice, and
+  // the factory (which may ask the store) was not asked: the snapshot runs
+  // on the store's completion thread.
+  EXPECT_EQ(a->All<proto::Ack>().size(), n);
   EXPECT_EQ(models.loads, loads);
-  EXPECT_LT(held.inner.EntryCount("doc"), 2 * config.snapshot_every);
+  EXPECT_LT(held.inner.EntryCount("doc"), busy);
   auto b = std::make_shared<Recorder>(2);
   ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
   auto snaps = b->All<proto::Snapshot>();
   ASSERT_EQ(snaps.size(), 1u);
   std::uint64_t upto = snaps[0].last_included_seq;
-  EXPECT_GE(upto, 2 * config.snapshot_every);
-  EXPECT_LE(upto, 20u);
-  // Exactly the durable changes up to it: c0 .. c(upto-1), not c20.
+  EXPECT_GE(upto, busy);
+  EXPECT_LE(upto, n);
+  // Exactly the durable changes up to it: c0 .. c(upto-1), not the last.
   auto loaded = models.Load("doc", snaps[0].state);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->NextSeq(1), upto);
-  // The rest follows the snapshot, and everything is there once c20 is.
+  // The rest follows the snapshot, and everything is there once the last
+  // change is.
   ASSERT_TRUE(held.Release());
   EXPECT_FALSE(held.Release());
   std::string want = "[";
-  for (int i = 0; i <= 20; ++i)
+  for (std::uint64_t i = 0; i <= n; ++i)
     want += (i ? ",\"c" : "\"c") + std::to_string(i) + "\"";
   EXPECT_EQ(*hub.ContentJson("doc"), want + "]");
 }
