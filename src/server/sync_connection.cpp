@@ -153,11 +153,12 @@ void SyncConnection::OnMessage(std::string_view bytes) {
   // The deadline sweep skips a connection busy with a message, so one that
   // keeps it busy would outlive its token: checked here too. (An `auth`
   // with a fresh token still comes through.)
-  if (!std::holds_alternative<proto::Auth>(*decoded) &&
-      clock_() >= identity_.expires_at) {
-    lock.unlock();
-    Fail(proto::ErrorCode::kTokenExpired, kExpired);
-    return;
+  if (!std::holds_alternative<proto::Auth>(*decoded)) {
+    if (auto due = DueLocked(false)) {
+      lock.unlock();
+      Fail(due->first, due->second);
+      return;
+    }
   }
   std::visit(
       Overloaded{
@@ -274,12 +275,24 @@ void SyncConnection::OnClosed() {
   for (const auto& [doc, role] : subs) hub_.Unsubscribe(doc, this);
 }
 
+std::optional<SyncConnection::Due> SyncConnection::DueLocked(
+    bool hello_overdue) const {
+  if (closed_) return std::nullopt;
+  if (!ready_) {
+    if (!hello_overdue) return std::nullopt;
+    return Due{proto::ErrorCode::kUnauthenticated, kNoHello};
+  }
+  if (clock_() < identity_.expires_at) return std::nullopt;
+  return Due{proto::ErrorCode::kTokenExpired, kExpired};
+}
+
 void SyncConnection::OnHelloDeadline() {
+  std::optional<Due> due;
   {
     std::lock_guard lock(mu_);
-    if (ready_ || closed_) return;
+    if (!ready_) due = DueLocked(true);
   }
-  Fail(proto::ErrorCode::kUnauthenticated, kNoHello);
+  if (due) Fail(due->first, due->second);
 }
 
 void SyncConnection::Close(std::uint16_t code, const std::string& reason) {
@@ -290,11 +303,12 @@ void SyncConnection::Close(std::uint16_t code, const std::string& reason) {
 }
 
 void SyncConnection::CheckExpiry() {
+  std::optional<Due> due;
   {
     std::lock_guard lock(mu_);
-    if (!ready_ || closed_ || clock_() < identity_.expires_at) return;
+    due = DueLocked(false);
   }
-  Fail(proto::ErrorCode::kTokenExpired, kExpired);
+  if (due) Fail(due->first, due->second);
 }
 
 void SyncConnection::CheckDeadlines(
@@ -303,18 +317,12 @@ void SyncConnection::CheckDeadlines(
   // The control strand sweeps every connection: it does not wait for one
   // that is handling a message, which may be waiting on the store (a
   // subscribe loading a document); that one is checked at the next sweep.
-  std::optional<std::pair<proto::ErrorCode, const char*>> fail;
+  std::optional<Due> due;
   {
     std::unique_lock lock(mu_, std::try_to_lock);
-    if (lock.owns_lock() && !closed_) {
-      if (!ready_ && now - opened_at_ > hello_timeout) {
-        fail.emplace(proto::ErrorCode::kUnauthenticated, kNoHello);
-      } else if (ready_ && clock_() >= identity_.expires_at) {
-        fail.emplace(proto::ErrorCode::kTokenExpired, kExpired);
-      }
-    }
+    if (lock.owns_lock()) due = DueLocked(now - opened_at_ > hello_timeout);
   }
-  if (fail) Fail(fail->first, fail->second);
+  if (due) Fail(due->first, due->second);
   transport_->CheckIdle(now);
 }
 

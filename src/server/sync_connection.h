@@ -7,8 +7,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "proto/message.h"
 #include "server/document_hub.h"
@@ -107,6 +109,10 @@ class SyncConnection : public Subscriber,
   void SendError(proto::ErrorCode code, const std::string& doc,
                  const std::string& message);
   void Fail(proto::ErrorCode code, const std::string& message);
+  // Under mu_: the close a deadline calls for now, if any: no hello yet
+  // (when `hello_overdue`), or an expired access token.
+  using Due = std::pair<proto::ErrorCode, const char*>;
+  std::optional<Due> DueLocked(bool hello_overdue) const;
   bool Take(double* tokens, double rate,
             std::chrono::steady_clock::time_point* last);
 
