@@ -46,6 +46,8 @@ export class Connection {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastHeard = 0;
   private nonce = 0;
+  /** Pings sent by barrier(), by nonce: what their pong calls. */
+  private readonly barriers = new Map<number, () => void>();
   sessionId = 0;
 
   constructor(
@@ -85,6 +87,19 @@ export class Connection {
   send(m: ClientMessage): boolean {
     if (!this.welcomed || !this.ws) return false;
     this.ws.send(encodeClient(m));
+    return true;
+  }
+
+  /**
+   * Sends a `ping` whose `pong` calls `done`. The server answers a
+   * connection's messages in order (protocol.md §3, "Answers"), so by then
+   * every error about a message sent before it has arrived. False, and
+   * `done` is never called, when not welcomed or once the connection drops.
+   */
+  barrier(done: () => void): boolean {
+    const nonce = ++this.nonce;
+    if (!this.send({ type: 'ping', nonce })) return false;
+    this.barriers.set(nonce, done);
     return true;
   }
 
@@ -152,7 +167,12 @@ export class Connection {
       }
       return;
     }
-    if (m.type === 'pong') return;
+    if (m.type === 'pong') {
+      const done = this.barriers.get(m.nonce);
+      this.barriers.delete(m.nonce);
+      done?.();
+      return;
+    }
     this.on.message(m);
   }
 
@@ -212,6 +232,7 @@ export class Connection {
     const was = this.welcomed;
     this.ws = null;
     this.welcomed = false;
+    this.barriers.clear();
     clearInterval(this.pingTimer);
     if (was) this.on.close();
   }

@@ -57,6 +57,16 @@ export abstract class DocSession<C> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryDelay = 1000;
   private outOfOrder = 0;
+  /**
+   * Errors before the pong of the latest barrier answer messages sent
+   * before the session decided to send its whole queue again (resendAll):
+   * out_of_order, rate_limited and unavailable then say nothing the resend
+   * will not be answered for itself.
+   */
+  private staleAnswers = false;
+  private barrierGen = 0;
+  /** When the retry timer fires: subscribe again rather than resend (retryLater). */
+  private retryResubscribe = false;
   /** (client id, seq) pairs resendLost has answered, so it never loops. */
   private readonly resent = new Set<string>();
   private flushQueued = false;
@@ -179,7 +189,7 @@ export abstract class DocSession<C> {
   private subscribe(): void {
     this.phase = 'subscribing';
     this.awaitingSubscribed = true;
-    this.queue.markAllUnsent();
+    this.resendAll();
     this.ctx.conn.send({ type: 'subscribe', doc: this.id, sinceSeq: this.lastSeq });
     this.ctx.changed();
   }
@@ -189,6 +199,9 @@ export abstract class DocSession<C> {
     this.phase = 'offline';
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.retryResubscribe = false;
+    this.staleAnswers = false;
+    this.barrierGen++;
     this.presence.clearPeers();
     this.ctx.changed();
   }
@@ -352,6 +365,11 @@ export abstract class DocSession<C> {
   }
 
   private error(e: SyncError, expectedSeq: number): void {
+    // A submit sent before the latest resendAll: the resend gets its own
+    // answer. Counting these (one rate_limited submit, then every submit
+    // already on its way answered out_of_order) rolled back every
+    // unacknowledged edit.
+    if (this.staleAnswers && (e.code === 409 || e.code === 429 || e.code === 503)) return;
     switch (e.code) {
       case 404:
         if (this.firstSync) {
@@ -363,7 +381,7 @@ export abstract class DocSession<C> {
         return;
       case 409: // out_of_order: resend what is queued
         if (this.resendLost(expectedSeq)) {
-          this.queue.markAllUnsent();
+          this.resendAll();
           this.flush();
           return;
         }
@@ -371,7 +389,7 @@ export abstract class DocSession<C> {
           this.rollback(e);
           return;
         }
-        this.queue.markAllUnsent();
+        this.resendAll();
         this.flush();
         return;
       case 403: // forbidden: we are a viewer now
@@ -401,14 +419,33 @@ export abstract class DocSession<C> {
    * then.
    */
   private retryLater(resubscribe: boolean): void {
-    this.queue.markAllUnsent();
-    clearTimeout(this.retryTimer);
+    this.resendAll();
+    this.retryResubscribe ||= resubscribe;
+    // A retry already waiting covers this one too: restarting it on every
+    // error would hold the queue back for as long as errors keep coming.
+    if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
+      const again = this.retryResubscribe;
+      this.retryResubscribe = false;
       if (this.phase === 'synced') this.flush();
-      else if (resubscribe && this.phase === 'subscribing' && this.awaitingSubscribed) this.subscribe();
+      else if (again && this.phase === 'subscribing' && this.awaitingSubscribed) this.subscribe();
     }, this.retryDelay);
     this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+  }
+
+  /**
+   * The whole queue goes out again: marked unsent, behind a barrier
+   * (Connection.barrier) so that errors answering what was sent before
+   * are known as stale. A later barrier supersedes an earlier one: pongs
+   * come in order, so its pong also ends what the earlier one covered.
+   */
+  private resendAll(): void {
+    this.queue.markAllUnsent();
+    const gen = ++this.barrierGen;
+    this.staleAnswers = this.ctx.conn.barrier(() => {
+      if (gen === this.barrierGen) this.staleAnswers = false;
+    });
   }
 
   /**

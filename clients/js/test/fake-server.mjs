@@ -13,6 +13,8 @@ export class FakeServer {
     this.sessionId = 0;
     /** Sockets opened while this is above 0 never open (a hanging handshake); each takes one. */
     this.hangNext = 0;
+    /** Pings are answered with their pong, as weftd does; false holds every pong back. */
+    this.answerPings = true;
     this.WebSocket = this.makeWebSocketClass();
     this.fetch = this.fakeFetch.bind(this);
   }
@@ -38,6 +40,8 @@ export class FakeServer {
         const m = decodeClient(bytes);
         server.received.push({ socket: this.index, ...m });
         if (m.type === 'hello') server.send(this, { type: 'welcome', version: 1, userId: 'u1', sessionId: ++server.sessionId, expiresIn: 900 });
+        // As weftd: in order, after whatever the test already sent on this socket.
+        if (m.type === 'ping' && server.answerPings) server.send(this, { type: 'pong', nonce: m.nonce });
         server.notify();
       }
       close(code = 1000) {

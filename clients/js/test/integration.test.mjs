@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { WeftClient, ReadOnlyError } from '../dist/index.js';
+import { decodeServer } from '../dist/codec.js';
 import { Weftd, eventually, within } from './weftd.mjs';
 
 const server = new Weftd();
@@ -252,6 +253,48 @@ test("a viewer's edits are refused: locally, and by the server after a downgrade
   assert.equal(tc.readOnly, true);
   assert.equal(c.pending, 0);
   assert.equal((await a.api.documents.content(t.doc)).text, 'alice.');
+});
+
+test('a burst of edits past the submit rate limit arrives whole, without a rollback', async () => {
+  const t = await server.team('editor');
+  // Every message the server sends alice, decoded: the test must see the
+  // server refuse submits, or it proves nothing.
+  const refused = [];
+  class Watched extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (ev) => {
+        if (!(ev.data instanceof ArrayBuffer)) return;
+        const m = decodeServer(new Uint8Array(ev.data));
+        if (m.type === 'error') refused.push(m.code);
+      });
+    }
+  }
+  const a = await clientFor(t.alice, { WebSocket: Watched });
+  const b = await clientFor(t.bob);
+  const ta = await a.openText(t.doc);
+  const tb = await b.openText(t.doc);
+  const rejected = [];
+  ta.on('rejected', (e) => rejected.push(e.code));
+  // One submit per keystroke, 500 a second for 2 s, and nothing read
+  // meanwhile (the client is busy, as over a link whose round trip is
+  // longer than the burst): past the burst of 400 and the rate of 200 a
+  // second, the server refuses some submits as rate_limited and those
+  // behind them, already sent, as out_of_order.
+  let typed = '';
+  for (let i = 0; i < 1000; i++) {
+    const ch = String.fromCharCode(97 + (i % 26));
+    ta.insert(ta.length, ch);
+    typed += ch;
+    await Promise.resolve(); // the session's flush (a microtask) sends it
+    const until = performance.now() + 2;
+    while (performance.now() < until);
+  }
+  await within(ta.whenSynced(), 'every edit acknowledged', 30_000);
+  assert.ok(refused.includes(429), `the server refused submits for their rate (errors: ${[...new Set(refused)]})`);
+  assert.deepEqual(rejected, [], 'no rollback');
+  assert.equal(ta.value(), typed);
+  await eventually(() => tb.value() === typed, 'bob to see every edit');
 });
 
 test('presence reaches the other client, follows the text, and disappears on disconnect', async () => {

@@ -482,6 +482,59 @@ test('rate_limited resends after a pause; too_large rolls back', async () => {
   await client.close();
 });
 
+test('one rate_limited submit does not roll back through the out_of_order answers to the submits behind it', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e.code));
+  const sent = [];
+  for (const ch of 'abcde') {
+    const n = fake.received.length;
+    text.insert(text.value().length, ch);
+    sent.push(await fake.next((m) => m.type === 'submit', `the submit of ${ch}`, 3000, n));
+  }
+  // The server refuses the first for its rate and so every other as out of
+  // order; all five answers are on their way before the client reads one.
+  const expected = sent[0].changes[0].firstSeq;
+  const n = fake.received.length;
+  fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
+  for (let i = 1; i < sent.length; i++) {
+    fake.send(fake.socket, { type: 'error', code: 409, doc: DOC, message: 'gap', expectedSeq: expected });
+  }
+  const again = await fake.next((m) => m.type === 'submit', 'the resend', 5000, n);
+  assert.deepEqual(rejected, [], 'no rollback');
+  assert.deepEqual(
+    again.changes.map((c) => c.firstSeq),
+    sent.map((m) => m.changes[0].firstSeq),
+    'the whole queue again, in order',
+  );
+  assert.equal(fake.received.slice(n).filter((m) => m.type === 'submit').length, 1, 'resent once');
+  fake.send(fake.socket, {
+    type: 'ack',
+    doc: DOC,
+    entries: again.changes.map((c, i) => ({ clientId: c.clientId, firstSeq: c.firstSeq, serverSeq: i + 1 })),
+  });
+  await eventually(() => text.pending === 0, 'the acks');
+  assert.equal(text.value(), 'abcde');
+  await client.close();
+});
+
+test('rate_limited answers that keep coming do not hold the resend back', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  text.insert(0, 'x');
+  await fake.next((m) => m.type === 'submit', 'submit');
+  const n = fake.received.length;
+  const t0 = Date.now();
+  fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
+  // Another one after the first was read (say, a presence refused for the
+  // connection's rate): it must not start the backoff over, longer.
+  await new Promise((r) => setTimeout(r, 500));
+  fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
+  await fake.next((m) => m.type === 'submit', 'the resend', 5000, n);
+  const waited = Date.now() - t0;
+  assert.ok(waited >= 900 && waited < 1400, `resent ${waited} ms after the first refusal, not after a backoff started again`);
+  await client.close();
+});
+
 test('a replica restored from an older local copy applies its own client id\'s changes from the server', async () => {
   // The page dies after an ack but before the local copy is saved again:
   // the reloaded replica has the queued change "b" of client X but not the
