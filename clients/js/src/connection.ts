@@ -31,6 +31,14 @@ export interface ConnectionEvents {
 }
 
 const kPingEveryMs = 20_000;
+/**
+ * The server refuses presence beyond 20 updates a second per connection,
+ * burst 40 (protocol.md §5), and its rate_limited cannot be told from a
+ * submit's. All documents of a connection share this budget, below the
+ * server's so that updates bunched up on the way still pass.
+ */
+const kPresencePerSecond = 16;
+const kPresenceBurst = 20;
 /** Default of ConnectionOptions.welcomeTimeoutMs. */
 const kWelcomeTimeoutMs = 15_000;
 /** No message for this long (pings included): the connection is dead. */
@@ -49,6 +57,8 @@ export class Connection {
   /** Pings sent by barrier(), by nonce: what their pong calls. */
   private readonly barriers = new Map<number, () => void>();
   sessionId = 0;
+  private presenceTokens = kPresenceBurst;
+  private presenceRefilled = 0;
 
   constructor(
     private readonly opts: ConnectionOptions,
@@ -101,6 +111,21 @@ export class Connection {
     if (!this.send({ type: 'ping', nonce })) return false;
     this.barriers.set(nonce, done);
     return true;
+  }
+
+  /**
+   * 0 when a presence update may go now (and counts it against the
+   * connection's budget); otherwise the milliseconds until one may.
+   */
+  presenceWait(now = Date.now()): number {
+    const refill = ((now - this.presenceRefilled) * kPresencePerSecond) / 1000;
+    this.presenceTokens = Math.min(kPresenceBurst, this.presenceTokens + Math.max(0, refill));
+    this.presenceRefilled = now;
+    if (this.presenceTokens >= 1) {
+      this.presenceTokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.presenceTokens) * 1000) / kPresencePerSecond);
   }
 
   /** The access token changed: tell the server (protocol.md §1, `auth`). */

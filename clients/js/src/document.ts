@@ -88,6 +88,7 @@ export abstract class DocSession<C> {
       resolve: (a) => this.presenceResolve(a),
       send: (state) => this.phase === 'synced' && this.ctx.conn.send({ type: 'presence', doc: this.id, state }),
       throttleMs: ctx.presenceThrottleMs,
+      budget: () => this.ctx.conn.presenceWait(),
     };
     this.presence = new PresenceHandle(host);
   }

@@ -52,6 +52,8 @@ export interface PresenceHost {
   resolve?(a: WireAnchor): number | undefined;
   send(state: Uint8Array): boolean;
   throttleMs: number;
+  /** 0 when the connection's presence budget allows a send now (and takes it), else ms to wait. */
+  budget?(): number;
 }
 
 const kMaxStateBytes = 2048;
@@ -89,8 +91,12 @@ export class PresenceHandle {
       if (Object.values(anchors).some((a) => a !== undefined)) wire.anchors = anchors;
       else delete wire.anchors;
     }
-    if (utf8.encode(JSON.stringify(wire)).length > kMaxStateBytes) {
-      throw new RangeError('presence state over 2 KiB');
+    // Positions move with the text before the state goes out
+    // (mapPositions): counted at their longest, so that the state the
+    // server gets is never over its limit (too_large would roll back the
+    // document's unacknowledged edits).
+    if (utf8.encode(JSON.stringify(longest(wire))).length > kMaxStateBytes) {
+      throw new RangeError('presence state over 2 KiB (positions counted as 16 digits)');
     }
     this.local = wire;
     this.dirty = true;
@@ -129,7 +135,8 @@ export class PresenceHandle {
   /** Sends the pending state when the throttle allows. */
   flush(): void {
     if (!this.dirty || !this.local || this.timer) return;
-    const wait = this.lastSent + this.host.throttleMs - Date.now();
+    let wait = this.lastSent + this.host.throttleMs - Date.now();
+    if (wait <= 0) wait = this.host.budget?.() ?? 0;
     if (wait > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -206,6 +213,15 @@ export class PresenceHandle {
   private emit(): void {
     this.events.emit('change', this.peers());
   }
+}
+
+/** `s` with each position at the most digits a position can have. */
+function longest(s: PresenceState): PresenceState {
+  const far = Number.MAX_SAFE_INTEGER;
+  const out: PresenceState = { ...s };
+  if (typeof s.cursor === 'number') out.cursor = far;
+  if (s.selection) out.selection = { anchor: far, head: far };
+  return out;
 }
 
 /** The anchors of a peer's state that are well formed; others are ignored. */

@@ -38,7 +38,7 @@ export class FakeServer {
       send(bytes) {
         if (!this.open) return;
         const m = decodeClient(bytes);
-        server.received.push({ socket: this.index, ...m });
+        server.received.push({ socket: this.index, at: Date.now(), ...m });
         if (m.type === 'hello') server.send(this, { type: 'welcome', version: 1, userId: 'u1', sessionId: ++server.sessionId, expiresIn: 900 });
         // As weftd: in order, after whatever the test already sent on this socket.
         if (m.type === 'ping' && server.answerPings) server.send(this, { type: 'pong', nonce: m.nonce });

@@ -290,6 +290,64 @@ test('presence cursors travel as character anchors and stay on their characters'
   await client.close();
 });
 
+test('presence of several documents together stays within the connection\'s limit, and the latest state goes out', async () => {
+  const { fake, client } = await setup({ storage: 'memory' }); // presenceThrottleMs 0
+  const docs = ['doc-1', 'doc-2', 'doc-3'];
+  const texts = [];
+  for (const id of docs) {
+    const n = fake.received.length;
+    const opening = client.openText(id);
+    await serveSubscribe(fake, { from: n });
+    texts.push(await opening);
+  }
+  const start = fake.received.length;
+  // Three documents' cursors moving every 10 ms for a second: 300 states.
+  for (let i = 1; i <= 100; i++) {
+    for (const t of texts) t.presence.set({ name: 'Al', cursor: 0, status: `s${i}` });
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // Each document's latest state still goes out.
+  for (const id of docs) {
+    await eventually(
+      () => fake.received.slice(start).some((m) => m.type === 'presence' && m.doc === id && new TextDecoder().decode(m.state).includes('"s100"')),
+      `the latest state of ${id}`,
+      5000,
+    );
+  }
+  // weftd's limit, per connection: 20 a second, burst 40. Replayed over
+  // the arrival times, it refuses none.
+  let tokens = 40;
+  let last = null;
+  const sent = fake.received.slice(start).filter((m) => m.type === 'presence');
+  for (const m of sent) {
+    if (last !== null) tokens = Math.min(40, tokens + ((m.at - last) * 20) / 1000);
+    last = m.at;
+    assert.ok(tokens >= 1, `presence ${sent.indexOf(m) + 1} of ${sent.length} would be refused`);
+    tokens -= 1;
+  }
+  await client.close();
+});
+
+test('a presence state is refused when its positions could outgrow the server\'s 2 KiB', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  text.insert(0, 'hello world');
+  const mark = fake.received.length;
+  text.presence.set({ cursor: 5 });
+  const first = await fake.next((m) => m.type === 'presence', 'a presence', 3000, mark);
+  const wire = JSON.parse(new TextDecoder().decode(first.state)); // with its anchors
+  const size = (name) => new TextEncoder().encode(JSON.stringify({ ...wire, name })).length;
+  // 2 KiB exactly with the cursor at 5; at 105 (someone typed 100
+  // characters before it) it would be over, and the server's too_large
+  // would roll our edits back.
+  let name = '';
+  while (size(name) < 2048) name += 'x';
+  assert.equal(size(name), 2048);
+  assert.throws(() => text.presence.set({ name }), RangeError);
+  // With room for a position of any length (16 digits), it goes.
+  text.presence.set({ name: name.slice(15) });
+  await client.close();
+});
+
 test('a subscribe refused as unavailable is tried again', async () => {
   const { fake, client } = await setup({ storage: 'memory' });
   const opening = client.openText(DOC);
