@@ -141,6 +141,17 @@ void SyncConnection::OnMessage(std::string_view bytes) {
       std::lock_guard id_lock(id_mu_);
       user_id_ = identity_.user_id;
     }
+    // ConnectionRegistry::AccessChanged finds a user's connections by
+    // user id, which this one has only from the line above: a password
+    // change whose feed event came after Authenticate read the store
+    // passed it by. Read once more; every later change finds it.
+    Status valid = auth_.StillValid(identity_);
+    if (valid.code() == StatusCode::kUnauthenticated) {
+      lock.unlock();
+      Fail(proto::ErrorCode::kUnauthenticated, valid.message());
+      return;
+    }
+    if (!valid.ok()) recheck_due_ = true;  // the store could not say
     ready_ = true;
     auto left = std::chrono::duration_cast<std::chrono::seconds>(
         identity_.expires_at - clock_());

@@ -330,6 +330,19 @@ TEST_F(SyncConnectionTest, APasswordChangeEndsTheUsersLiveSessions) {
   EXPECT_EQ(bob.transport->close_code, 0);
 }
 
+// The access feed looks for a user's connections by user id, which a
+// connection has only once its hello is through: a password change made
+// while the hello's token was being checked must still end it.
+TEST_F(SyncConnectionTest, APasswordChangeDuringHelloEndsTheSession) {
+  auth_.AfterNextAuthenticate([this] {
+    auth_.Retire("alice");
+    registry_.AccessChanged("alice");
+  });
+  auto alice = Connect("alice-1");
+  EXPECT_EQ(alice.transport->close_code, 4401);
+  EXPECT_TRUE(alice.transport->All<proto::Welcome>().empty());
+}
+
 // When the hub drops a document (its durable state no longer loads), its
 // subscribers get unsubscribed 503, which allows subscribing again: the
 // connection must not answer "already subscribed", nor a submit or

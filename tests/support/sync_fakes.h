@@ -5,10 +5,12 @@
 // model (the content is the updates in the order applied).
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/byte_io.h"
@@ -51,10 +53,22 @@ class TokenTable : public server::SyncAuthenticator {
     tokens_[token] = std::move(identity);
   }
   Result<server::Identity> Authenticate(std::string_view token) override {
+    Result<server::Identity> out = Status::Unauthenticated("bad token");
+    std::function<void()> then;
+    {
+      std::lock_guard lock(mu_);
+      auto it = tokens_.find(std::string(token));
+      if (it != tokens_.end()) out = it->second;
+      then = std::exchange(after_authenticate_, nullptr);
+    }
+    if (then) then();
+    return out;
+  }
+  // Runs once, right after the next Authenticate has read its answer (what
+  // happens while a hello is being handled).
+  void AfterNextAuthenticate(std::function<void()> f) {
     std::lock_guard lock(mu_);
-    auto it = tokens_.find(std::string(token));
-    if (it == tokens_.end()) return Status::Unauthenticated("bad token");
-    return it->second;
+    after_authenticate_ = std::move(f);
   }
   // Every identity of `user` stops being valid (a password change).
   void Retire(const std::string& user) {
@@ -80,6 +94,7 @@ class TokenTable : public server::SyncAuthenticator {
   std::map<std::string, server::Identity> tokens_;
   std::set<std::string> retired_;
   Status failure_;
+  std::function<void()> after_authenticate_;
 };
 
 class RoleTable : public server::DocumentAccess {
