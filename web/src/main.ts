@@ -50,6 +50,12 @@ route('/d/:id', signedIn((p) => documentView(app, p.id)));
 fallback(() => mount(app, h('section', { class: 'card narrow' }, h('h1', {}, 'Not found'),
   h('a', { href: '/', 'data-link': true }, 'Back to your workspaces'))));
 
+/**
+ * This browser refused to store an edit (IndexedDB full, a private
+ * window): until every edit is acknowledged, closing the tab loses some.
+ */
+let notStored = false;
+
 /** The connection indicator: online, syncing N pending edits, offline. */
 function renderStatus(): void {
   const el = document.getElementById('status')!;
@@ -58,10 +64,13 @@ function renderStatus(): void {
     el.textContent = '';
     return;
   }
+  if (c.pending === 0) notStored = false;
   el.dataset.status = c.status;
-  el.textContent = c.status === 'online' ? 'Online'
+  el.dataset.notStored = String(notStored);
+  el.textContent = (c.status === 'online' ? 'Online'
     : c.status === 'offline' ? (c.pending ? `Offline, ${c.pending} edits waiting` : 'Offline')
-    : `Syncing ${c.pending} pending edit${c.pending === 1 ? '' : 's'}`;
+    : `Syncing ${c.pending} pending edit${c.pending === 1 ? '' : 's'}`) +
+    (notStored ? ' (this browser could not save them: keep this tab open until they are synced)' : '');
 }
 
 async function start(): Promise<void> {
@@ -73,6 +82,11 @@ async function start(): Promise<void> {
   }
   api.onUserChange(() => { renderAccount(); renderStatus(); });
   api.client().on('status', renderStatus);
+  api.client().on('error', (e) => {
+    if (e.codeName !== 'storage_failed') return;
+    notStored = true;
+    renderStatus();
+  });
   // The browser knows before the socket does; and some offline modes leave
   // an open WebSocket looking alive.
   window.addEventListener('offline', () => api.client().setOnline(false));

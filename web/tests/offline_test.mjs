@@ -85,3 +85,26 @@ test('offline edits survive a reload while offline and arrive exactly once', { t
   await a.context.close();
   await b.context.close();
 });
+
+test('an edit this browser cannot store is flagged until it is synced', { timeout: 180_000 }, async () => {
+  const { server, browser } = env;
+  const { a, b } = await twoPeopleOnDocument(browser, server, 'text');
+  await a.page.locator('#status[data-status="online"]').waitFor();
+  await a.context.setOffline(true);
+  await a.page.locator('#status[data-status="offline"]').waitFor();
+  // IndexedDB refuses the queue's records from now on (a full quota).
+  await a.page.evaluate(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (...args) {
+      if (this.name === 'pending') throw new DOMException('the quota is used up', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  await a.page.locator('.cm-content').click();
+  await a.page.keyboard.type('Not stored.');
+  await a.page.locator('#status[data-not-stored="true"]', { hasText: 'keep this tab open' }).waitFor();
+  await screenshot(a.page, 'not-stored');
+  await a.context.setOffline(false);
+  await until(async () => (await editorText(b.page)) === 'Not stored.', "the edit on Bea's screen");
+  await a.page.locator('#status[data-status="online"][data-not-stored="false"]').waitFor();
+});

@@ -9,7 +9,7 @@ import type { Connection } from './connection.js';
 import type { ContainerRef, EngineDoc, EngineTextDoc, ItemId, StructChange, Value, WeftModule } from './engine.js';
 import { randomClientId } from './engine.js';
 import { Emitter } from './emitter.js';
-import { ReadOnlyError, SyncError } from './errors.js';
+import { ReadOnlyError, StorageError, SyncError } from './errors.js';
 import { PresenceHandle, type PresenceHost, type WireAnchor } from './presence.js';
 import { resendOrder } from './pending_order.js';
 import { kMaxChangeBytes, PendingQueue } from './queue.js';
@@ -65,6 +65,13 @@ export abstract class DocSession<C> {
    */
   private staleAnswers = false;
   private barrierGen = 0;
+  /**
+   * Queued changes whose pending record local storage refused. Until the
+   * server acknowledges them, the local copy is not saved: a copy holding
+   * an edit without its record would, after a reload, show the edit and
+   * never send it.
+   */
+  private readonly unstored = new Set<string>();
   /** When the retry timer fires: subscribe again rather than resend (retryLater). */
   private retryResubscribe = false;
   /** (client id, seq) pairs resendLost has answered, so it never loops. */
@@ -312,8 +319,7 @@ export abstract class DocSession<C> {
     if (span > 0) {
       const change: Change = { clientId: this.clientId, firstSeq: first, span, update: engine.clientDiff(this.clientId, before) };
       this.queue.add(change);
-      const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now() };
-      void this.ctx.store?.addPending(rec).catch((e) => console.error('weft: storing an edit failed', e));
+      this.storePending(change);
       this.scheduleSave();
       this.flushSoon();
       this.ctx.changed();
@@ -359,9 +365,12 @@ export abstract class DocSession<C> {
     const removed = this.queue.ack(entries);
     this.outOfOrder = 0;
     this.retryDelay = 1000;
+    const hadUnstored = this.unstored.size > 0;
     for (const c of removed) {
+      this.unstored.delete(`${c.clientId}:${c.firstSeq}`);
       void this.ctx.store?.removePending(this.ctx.userId, this.id, c.clientId, c.firstSeq).catch(() => undefined);
     }
+    if (hadUnstored && this.unstored.size === 0) this.scheduleSave(); // held back until now
     this.settle();
   }
 
@@ -469,8 +478,7 @@ export abstract class DocSession<C> {
     if (!change) return false;
     this.resent.add(key);
     this.queue.addFirst(change);
-    const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now() };
-    void this.ctx.store?.addPending(rec).catch((e) => console.error('weft: storing an edit failed', e));
+    this.storePending(change);
     return true;
   }
 
@@ -488,6 +496,7 @@ export abstract class DocSession<C> {
    */
   private rollback(e: SyncError): void {
     const dropped = this.queue.clear();
+    this.unstored.clear();
     this.outOfOrder = 0;
     // Only what this session drops: another tab on the same storage may
     // have queued changes since this one loaded, and still owes them.
@@ -544,9 +553,21 @@ export abstract class DocSession<C> {
     // Not before init() restored the copy: there is nothing new to write
     // (closing or signing out while the document is still opening).
     if (!this.ctx.store || this.phase === 'closed' || !this.initialized) return;
+    if (this.unstored.size > 0) return;
     await this.ctx.store
       .saveDoc({ userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role })
-      .catch((e) => console.error('weft: saving a document failed', e));
+      .catch((e) => this.ctx.error(new StorageError(`saving the local copy of ${this.id} failed: ${String(e)}`, this.id, e)));
+  }
+
+  /** Stores a queued change so that it survives a reload; a refusal is reported (StorageError). */
+  private storePending(change: Change): void {
+    const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now() };
+    this.ctx.store?.addPending(rec).catch((e) => {
+      // Acknowledged meanwhile (or rolled back): nothing is owed.
+      if (!this.queue.has(change.clientId, change.firstSeq)) return;
+      this.unstored.add(`${change.clientId}:${change.firstSeq}`);
+      this.ctx.error(new StorageError(`storing an edit of ${this.id} offline failed: ${String(e)}`, this.id, e));
+    });
   }
 
   private discardLocal(): void {

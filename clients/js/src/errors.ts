@@ -50,3 +50,22 @@ export class SyncError extends Error {
     this.codeName = SyncErrorNames[code] ?? 'unknown';
   }
 }
+
+/**
+ * Local storage (IndexedDB) refused a write: an edit, or the document's
+ * copy. The edit is still sent while the page stays open, but would not
+ * survive a reload before it is acknowledged. Reported on the client's
+ * `error` event; `code` 0, `codeName` 'storage_failed'.
+ */
+export class StorageError extends SyncError {
+  override name = 'StorageError';
+  override readonly codeName = 'storage_failed';
+  constructor(
+    message: string,
+    docId: string,
+    /** What local storage threw. */
+    readonly detail?: unknown,
+  ) {
+    super(0, message, docId);
+  }
+}

@@ -21,6 +21,6 @@ export type { Origin, StructChangeEvent, TextChangeEvent } from './document.js';
 export type { Peer, PresenceHandle, PresenceState, Selection } from './presence.js';
 export type { ContainerRef, ItemId, StructChange, Value, WeftModule } from './engine.js';
 export type { TextChange } from './unicode.js';
-export { ReadOnlyError, SyncError, WeftApiError } from './errors.js';
+export { ReadOnlyError, StorageError, SyncError, WeftApiError } from './errors.js';
 export { MemoryStore, IndexedDbStore } from './storage.js';
 export type { LocalStore } from './storage.js';

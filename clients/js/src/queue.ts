@@ -35,6 +35,11 @@ export class PendingQueue {
     this.entries.push({ change, sent: false });
   }
 
+  /** Whether the change `(clientId, firstSeq)` is still queued. */
+  has(clientId: number, firstSeq: number): boolean {
+    return this.entries.some((e) => e.change.clientId === clientId && e.change.firstSeq === firstSeq);
+  }
+
   /** Puts `change` before everything queued: it goes out first. */
   addFirst(change: Change): void {
     if (change.span < 1) throw new RangeError('a change holds at least one operation');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { IDBFactory, IDBKeyRange, IDBObjectStore } from 'fake-indexeddb';
 import { WeftClient, ReadOnlyError } from '../dist/index.js';
 import { IndexedDbStore } from '../dist/storage.js';
 import { defaultLoadEngine } from '../dist/engine.js';
@@ -345,6 +345,45 @@ test('a presence state is refused when its positions could outgrow the server\'s
   assert.throws(() => text.presence.set({ name }), RangeError);
   // With room for a position of any length (16 digits), it goes.
   text.presence.set({ name: name.slice(15) });
+  await client.close();
+});
+
+test('an edit local storage refuses is reported, and the local copy waits for its ack', async () => {
+  const { fake, client, text, idb } = await openSynced();
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (this.name === 'pending') throw new DOMException('the quota is used up', 'QuotaExceededError');
+    return put.apply(this, args);
+  };
+  let sent;
+  try {
+    text.insert(0, 'typed');
+    sent = (await fake.next((m) => m.type === 'submit', 'submit')).changes[0];
+    await eventually(() => errors.length === 1, 'the error event');
+  } finally {
+    IDBObjectStore.prototype.put = put;
+  }
+  assert.equal(errors[0].codeName, 'storage_failed');
+  assert.equal(errors[0].docId, DOC);
+  // Past the save delay (250 ms): a copy holding the edit without its
+  // record would show it after a reload and never send it.
+  await new Promise((r) => setTimeout(r, 600));
+  const store = await storeIn(idb);
+  const copyText = async () => {
+    const saved = await store.loadDoc('u1', DOC);
+    if (!saved.doc) return '';
+    const d = engine.TextDoc.load(saved.doc.snapshot, 1);
+    const t = d.text();
+    d.delete();
+    return t;
+  };
+  assert.equal(await copyText(), '', 'the copy does not hold the unstored edit');
+  // Acknowledged: the server has it, and the copy may hold it again.
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
+  await eventually(async () => (await copyText()) === 'typed', 'the copy saved after the ack');
+  store.close();
   await client.close();
 });
 
