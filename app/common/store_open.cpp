@@ -25,13 +25,17 @@ Status ValidateSnapshot(std::string_view, std::string_view state) {
 
 }  // namespace
 
+std::string SqliteStorePath(const std::string& data_dir) {
+  return data_dir + "/weft.db";
+}
+
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     const std::string& kind, const std::string& data_dir,
     const std::string& database_url, store::CommitObserver on_commit) {
   if (kind == "memory") return store::NewMemoryStore();
   if (kind == "sqlite") {
     store::SqliteOptions o;
-    o.path = data_dir + "/weft.db";
+    o.path = SqliteStorePath(data_dir);
     o.verify_on_open = true;
     o.validator = ValidateSnapshot;
     o.on_commit = on_commit;

@@ -11,6 +11,9 @@
 
 namespace weft::app {
 
+// The SQLite store's file in `data_dir` (weft.db).
+std::string SqliteStorePath(const std::string& data_dir);
+
 // `kind` is "sqlite" (the file weft.db in `data_dir`), "postgres" (needs
 // `database_url`) or "memory". Runs migrations. InvalidArgument for a bad
 // kind or a missing URL; the store's error when it cannot open.

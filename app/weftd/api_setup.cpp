@@ -170,6 +170,12 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
     weft::server::MetricsRegistry& metrics) {
   const weft::server::ApiConfig& options = config.api;
   auto rt = std::make_unique<ApiRuntime>();
+  if (config.store.kind == "sqlite") {
+    auto lock = weft::store::SqliteStoreLock::Acquire(
+        weft::app::SqliteStorePath(config.data_dir));
+    if (!lock.ok()) return lock.status();
+    rt->store_lock.emplace(std::move(*lock));
+  }
   auto secret = LoadSecret(options, config.data_dir, log);
   if (!secret.ok()) return secret.status();
   // Durable group commits (write and fsync): their duration and size.

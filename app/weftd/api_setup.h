@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "auth/access_token.h"
@@ -19,6 +20,7 @@
 #include "server/json_log.h"
 #include "server/metrics.h"
 #include "server/server_config.h"
+#include "store/sqlite_lock.h"
 #include "store/store.h"
 
 namespace weftd {
@@ -32,6 +34,9 @@ void AddApiOptions(CLI::App& app, weft::server::ServerConfig& config);
 
 // Everything the API routes use; lives as long as the server.
 struct ApiRuntime {
+  // Held while weftd runs on a SQLite store (declared first: released
+  // after the store has closed).
+  std::optional<weft::store::SqliteStoreLock> store_lock;
   std::unique_ptr<weft::store::Store> store;
   std::unique_ptr<weft::auth::PasswordHasher> hasher;
   std::unique_ptr<weft::auth::AccessTokenCodec> access_tokens;

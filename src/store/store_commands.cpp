@@ -12,6 +12,7 @@
 #include "store/document_export.h"
 #include "store/pg_store.h"
 #include "store/sqlite_backup.h"
+#include "store/sqlite_lock.h"
 #include "store/sqlite_store.h"
 
 namespace weft::store {
@@ -95,6 +96,10 @@ int RunBackupCommand(const std::string& sqlite_path,
 
 int RunRestoreCommand(const std::string& backup_path,
                       const std::string& sqlite_path, std::ostream& err) {
+  // Not under a running weftd, and no weftd starts on it meanwhile.
+  auto lock = SqliteStoreLock::Acquire(sqlite_path);
+  if (!lock.ok())
+    return Fail(err, "restore into " + sqlite_path, lock.status());
   BackupOptions o;
   o.progress = ProgressTo(err, "restore");
   Status s = RestoreSqlite(backup_path, sqlite_path, o);

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <sstream>
+#include <string>
 
+#include "store/sqlite_lock.h"
 #include "store/store_test_backends.h"
 #include "store/store_test_workload.h"
 
@@ -44,20 +47,56 @@ TEST(StoreCommandsTest, ExportsAndImportsADocumentBetweenStores) {
   EXPECT_EQ(RunExportCommand(a, "missing", file, err), 1);
 }
 
-TEST(StoreCommandsTest, BackupAndRestoreShowProgress) {
-  TempDir dir;
-  std::string db = dir.path() + "/s.db", bak = dir.path() + "/s.bak";
+// A store at `db` holding one op, and its backup at `bak` (the command's
+// output appended to `err`).
+void StoreAndBackup(const std::string& db, const std::string& bak,
+                    std::ostringstream& err) {
   {
     auto s = OpenSqliteStore(At(db));
     ASSERT_TRUE(s.ok());
     ASSERT_TRUE(AppendOp(**s, "d", {1, 1}).ok());
   }
-  std::ostringstream err;
   ASSERT_EQ(RunBackupCommand(db, bak, err), 0) << err.str();
+}
+
+TEST(StoreCommandsTest, BackupAndRestoreShowProgress) {
+  TempDir dir;
+  std::string db = dir.path() + "/s.db", bak = dir.path() + "/s.bak";
+  std::ostringstream err;
+  ASSERT_NO_FATAL_FAILURE(StoreAndBackup(db, bak, err));
   EXPECT_NE(err.str().find("backup: 100%"), std::string::npos) << err.str();
   ASSERT_EQ(RunRestoreCommand(bak, db, err), 0) << err.str();
   EXPECT_NE(err.str().find("restore: 100%"), std::string::npos) << err.str();
   EXPECT_EQ(RunRestoreCommand(dir.path() + "/none", db, err), 1);
+}
+
+// One weftd per store: the lock is exclusive (also between two opens in
+// one process, as flock locks an open file), names its holder, and is free
+// again once released; `weft restore` will not run under a holder.
+TEST(StoreCommandsTest, TheStoreLockAdmitsOneHolderAndRestoreRespectsIt) {
+  TempDir dir;
+  std::string db = dir.path() + "/s.db", bak = dir.path() + "/s.bak";
+  std::ostringstream err;
+  ASSERT_NO_FATAL_FAILURE(StoreAndBackup(db, bak, err));
+  {
+    auto first = SqliteStoreLock::Acquire(db);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    auto second = SqliteStoreLock::Acquire(db);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(second.status().message().find("pid " + std::to_string(getpid())),
+              std::string::npos)
+        << second.status().message();
+    std::ostringstream restore_err;
+    EXPECT_EQ(RunRestoreCommand(bak, db, restore_err), 1);
+    EXPECT_NE(restore_err.str().find("is using the store"), std::string::npos)
+        << restore_err.str();
+    // Moved, it is still held.
+    SqliteStoreLock moved = std::move(*first);
+    EXPECT_FALSE(SqliteStoreLock::Acquire(db).ok());
+  }
+  EXPECT_TRUE(SqliteStoreLock::Acquire(db).ok());
+  EXPECT_EQ(RunRestoreCommand(bak, db, err), 0) << err.str();
 }
 
 }  // namespace

@@ -88,11 +88,24 @@ class WeftdTest : public ::testing::Test {
     FAIL() << "weftd did not answer /livez:\n" << ReadLog();
   }
 
-  std::string ReadLog() const {
-    std::ifstream in(log_);
+  std::string ReadLog() const { return ReadFile(log_); }
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+  }
+  // weftd's command line on a free loopback port with `data_dir`.
+  static std::vector<std::string> OnFreePort(const std::string& data_dir) {
+    auto port = FreeLoopbackPort();
+    EXPECT_TRUE(port.ok());
+    return {WEFTD_PATH, "--port", std::to_string(port.ok() ? *port : 0),
+            "--data-dir", data_dir};
+  }
+  static SpawnOptions LogTo(const std::string& path) {
+    SpawnOptions opts;
+    opts.log_path = path;
+    return opts;
   }
 
   std::vector<boost::json::object> LogLines() const {
@@ -367,13 +380,7 @@ TEST_F(WeftdTest, SigtermClosesIdleKeepAliveConnectionsAtOnce) {
 TEST_F(WeftdTest, UnusableStoreStopsTheServerWithTheReason) {
   std::filesystem::create_directories(dir_ + "/bad");
   std::ofstream(dir_ + "/bad/weft.db") << std::string(8192, 'x');
-  SpawnOptions opts;
-  opts.log_path = log_;
-  auto port = FreeLoopbackPort();
-  ASSERT_TRUE(port.ok());
-  auto rc = RunToCompletion({WEFTD_PATH, "--port", std::to_string(*port),
-                             "--data-dir", dir_ + "/bad"},
-                            opts);
+  auto rc = RunToCompletion(OnFreePort(dir_ + "/bad"), LogTo(log_));
   ASSERT_TRUE(rc.ok());
   EXPECT_NE(*rc, 0);
   EXPECT_NE(ReadLog().find("\"level\":\"error\",\"msg\":\"cannot start"),
@@ -384,20 +391,40 @@ TEST_F(WeftdTest, UnusableStoreStopsTheServerWithTheReason) {
   EXPECT_EQ(std::filesystem::file_size(dir_ + "/bad/weft.db"), 8192u);
 }
 
+// Two weftd on one SQLite store would sequence the same documents each on
+// its own: the second refuses to start and names the first.
+TEST_F(WeftdTest, ASecondWeftdOnTheSameStoreRefusesToStart) {
+  Start();
+  std::string log2 = dir_ + "/second.log";
+  auto second = Spawn(OnFreePort(dir_ + "/data"), LogTo(log2));
+  ASSERT_TRUE(second.ok());
+  bool exited = false;
+  for (int i = 0; i < 1000 && !exited; ++i) {
+    exited = HasExited(*second);
+    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!exited) StopProcess(*second, SIGKILL, std::chrono::seconds(1));
+  EXPECT_TRUE(exited) << "a second weftd runs on the same store";
+  std::string second_log = ReadFile(log2);
+  EXPECT_NE(second_log.find("pid " + std::to_string(pid_)), std::string::npos)
+      << second_log;
+  // The first one still serves.
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+  // Once it is gone (even killed), the store is free again.
+  StopWith(SIGKILL);
+  Start();
+}
+
 TEST_F(WeftdTest, PortInUseFailsWithClearError) {
   Start();
   std::string log2 = dir_ + "/second.log";
-  SpawnOptions opts;
-  opts.log_path = log2;
   auto rc = RunToCompletion(
       {WEFTD_PATH, "--port", std::to_string(port_), "--data-dir", dir_ + "/d2"},
-      opts);
+      LogTo(log2));
   ASSERT_TRUE(rc.ok());
   EXPECT_NE(*rc, 0);
-  std::ifstream in(log2);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_NE(ss.str().find("cannot listen"), std::string::npos) << ss.str();
+  EXPECT_NE(ReadFile(log2).find("cannot listen"), std::string::npos)
+      << ReadFile(log2);
 }
 
 }  // namespace
