@@ -1,6 +1,7 @@
 import './style.css';
 
 declare const __WEFT_BUILD__: string;
+import { StorageError } from '@weft/sdk';
 import * as api from './api';
 import { h, mount } from './dom';
 import { fallback, navigate, route, startRouter } from './router';
@@ -83,7 +84,8 @@ async function start(): Promise<void> {
   api.onUserChange(() => { renderAccount(); renderStatus(); });
   api.client().on('status', renderStatus);
   api.client().on('error', (e) => {
-    if (e.codeName !== 'storage_failed') return;
+    // An edit's record refused (a failed copy leaves the edits stored).
+    if (!(e instanceof StorageError) || e.kind !== 'edit') return;
     notStored = true;
     renderStatus();
   });

@@ -168,6 +168,8 @@ export class WeftClient {
     if (have) {
       const s = await have.ready;
       if (!(s instanceof Kind)) throw new TypeError(`document ${docId} is open as another kind`);
+      // Closed, but still sending edits only it holds: it is this document.
+      if (s.isLingering) s.revive();
       return s;
     }
     const ctx: SessionContext = {
@@ -212,7 +214,7 @@ export class WeftClient {
   private async closeAll(): Promise<void> {
     const sessions = [...this.docs.values()].map((d) => d.session);
     await Promise.all(sessions.map((s) => s.save()));
-    for (const s of sessions) s.close();
+    for (const s of sessions) s.closeNow(); // sign-out and client.close() cannot wait
   }
 
   private update(): void {

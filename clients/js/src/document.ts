@@ -66,12 +66,27 @@ export abstract class DocSession<C> {
   private staleAnswers = false;
   private barrierGen = 0;
   /**
-   * Queued changes whose pending record local storage refused. Until the
-   * server acknowledges them, the local copy is not saved: a copy holding
-   * an edit without its record would, after a reload, show the edit and
-   * never send it.
+   * Queued changes whose pending record is not stored: being written
+   * (`storing`, each promise settles when its write ends) or refused
+   * (`unstored`, until the server acknowledges them). The local copy is
+   * saved only when every change it holds has its record: a copy holding
+   * an edit without one would, after a reload, show the edit and never
+   * send it.
    */
+  private readonly storing = new Map<string, Promise<void>>();
   private readonly unstored = new Set<string>();
+  /** A save in progress (save()), so that finish() frees the engine after it. */
+  private saving: Promise<void> | null = null;
+  private freed = false;
+  /**
+   * Closed by the app while some of its edits exist nowhere but in this
+   * session (local storage refused them): it stays subscribed, invisible
+   * to the app, until they are acknowledged (lingerDone), or until the
+   * app opens the document again and gets it back (revive).
+   */
+  private lingering = false;
+  /** A failure to save the local copy was reported; not again until a save succeeds. */
+  private copyFailureReported = false;
   /** When the retry timer fires: subscribe again rather than resend (retryLater). */
   private retryResubscribe = false;
   /** (client id, seq) pairs resendLost has answered, so it never loops. */
@@ -93,7 +108,7 @@ export abstract class DocSession<C> {
       fromWire: (p) => this.presenceFromWire(p),
       anchor: (p) => this.presenceAnchor(p),
       resolve: (a) => this.presenceResolve(a),
-      send: (state) => this.phase === 'synced' && this.ctx.conn.send({ type: 'presence', doc: this.id, state }),
+      send: (state) => this.phase === 'synced' && !this.lingering && this.ctx.conn.send({ type: 'presence', doc: this.id, state }),
       throttleMs: ctx.presenceThrottleMs,
       budget: () => this.ctx.conn.presenceWait(),
     };
@@ -122,16 +137,57 @@ export abstract class DocSession<C> {
 
   /** Resolves when subscribed, caught up, and every local edit so far is acknowledged. */
   whenSynced(): Promise<void> {
-    if (this.phase === 'closed') return Promise.reject(new SyncError(0, 'document closed', this.id));
+    if (this.phase === 'closed' || this.lingering) return Promise.reject(new SyncError(0, 'document closed', this.id));
     if (this.phase === 'synced' && this.queue.size === 0) return Promise.resolve();
     return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
-  /** Unsubscribes and frees the engine; the local copy and the queue stay in storage. */
+  /**
+   * Unsubscribes and frees the engine; the local copy and the queue stay in
+   * storage. Edits local storage refused and the server has not
+   * acknowledged go on being sent in the background first (see lingering).
+   */
   close(): void {
+    if (this.phase === 'closed' || this.lingering) return;
+    const closed = new SyncError(0, 'document closed', this.id);
+    if (this.storing.size > 0 || this.unstored.size > 0) {
+      this.lingering = true;
+      this.events.clear();
+      this.firstSync?.reject(closed);
+      this.firstSync = null;
+      for (const w of this.syncWaiters) w.reject(closed);
+      this.syncWaiters = [];
+      this.ctx.changed();
+      return;
+    }
+    this.closeNow();
+  }
+
+  /** Closes at once, lingering or not (sign-out, client.close()). */
+  closeNow(): void {
     if (this.phase === 'closed') return;
+    const lost = this.unstored.size;
+    if (lost > 0) {
+      this.ctx.error(new StorageError(`${lost} edit(s) of ${this.id} neither stored locally nor acknowledged were dropped on close`, this.id, 'edit'));
+    }
+    this.lingering = false;
     if (this.phase !== 'offline') this.ctx.conn.send({ type: 'unsubscribe', doc: this.id });
     this.finish(new SyncError(0, 'document closed', this.id));
+  }
+
+  /** Closed by the app but still lingering: the app opened it again. */
+  get isLingering(): boolean {
+    return this.lingering;
+  }
+
+  revive(): void {
+    this.lingering = false;
+    this.ctx.changed();
+  }
+
+  /** A lingering session whose edits are all stored or acknowledged now closes. */
+  private lingerDone(): void {
+    if (this.lingering && this.storing.size === 0 && this.unstored.size === 0) this.closeNow();
   }
 
   // --- engine-specific parts ---
@@ -288,7 +344,7 @@ export abstract class DocSession<C> {
   // --- edits ---
 
   protected checkWritable(): void {
-    if (this.phase === 'closed') throw new SyncError(0, 'document closed', this.id);
+    if (this.phase === 'closed' || this.lingering) throw new SyncError(0, 'document closed', this.id);
     if (this.readOnly) throw new ReadOnlyError(`document ${this.id} is read-only for this user`);
   }
 
@@ -371,6 +427,7 @@ export abstract class DocSession<C> {
       void this.ctx.store?.removePending(this.ctx.userId, this.id, c.clientId, c.firstSeq).catch(() => undefined);
     }
     if (hadUnstored && this.unstored.size === 0) this.scheduleSave(); // held back until now
+    this.lingerDone();
     this.settle();
   }
 
@@ -497,6 +554,7 @@ export abstract class DocSession<C> {
   private rollback(e: SyncError): void {
     const dropped = this.queue.clear();
     this.unstored.clear();
+    queueMicrotask(() => this.lingerDone());
     this.outOfOrder = 0;
     // Only what this session drops: another tab on the same storage may
     // have queued changes since this one loaded, and still owes them.
@@ -553,20 +611,50 @@ export abstract class DocSession<C> {
     // Not before init() restored the copy: there is nothing new to write
     // (closing or signing out while the document is still opening).
     if (!this.ctx.store || this.phase === 'closed' || !this.initialized) return;
-    if (this.unstored.size > 0) return;
-    await this.ctx.store
-      .saveDoc({ userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role })
-      .catch((e) => this.ctx.error(new StorageError(`saving the local copy of ${this.id} failed: ${String(e)}`, this.id, e)));
+    const run = this.saveCopy(this.ctx.store);
+    this.saving = run;
+    try {
+      await run;
+    } finally {
+      if (this.saving === run) this.saving = null;
+    }
+  }
+
+  private async saveCopy(store: LocalStore): Promise<void> {
+    // Every change the snapshot will hold must have its record first.
+    while (this.storing.size > 0) await Promise.all([...this.storing.values()]);
+    if (this.freed || this.unstored.size > 0) return;
+    try {
+      await store.saveDoc({ userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role });
+      this.copyFailureReported = false;
+    } catch (e) {
+      if (this.copyFailureReported) return;
+      this.copyFailureReported = true;
+      this.ctx.error(new StorageError(`saving the local copy of ${this.id} failed: ${String(e)}`, this.id, 'copy', e));
+    }
   }
 
   /** Stores a queued change so that it survives a reload; a refusal is reported (StorageError). */
   private storePending(change: Change): void {
+    const store = this.ctx.store;
+    if (!store) return;
+    const key = `${change.clientId}:${change.firstSeq}`;
     const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now() };
-    this.ctx.store?.addPending(rec).catch((e) => {
-      // Acknowledged meanwhile (or rolled back): nothing is owed.
-      if (!this.queue.has(change.clientId, change.firstSeq)) return;
-      this.unstored.add(`${change.clientId}:${change.firstSeq}`);
-      this.ctx.error(new StorageError(`storing an edit of ${this.id} offline failed: ${String(e)}`, this.id, e));
+    const write: Promise<void> = store.addPending(rec).then(
+      () => {
+        this.unstored.delete(key); // stored on a later try
+      },
+      (e) => {
+        // Acknowledged meanwhile (or rolled back): nothing is owed.
+        if (!this.queue.has(change.clientId, change.firstSeq)) return;
+        this.unstored.add(key);
+        this.ctx.error(new StorageError(`storing an edit of ${this.id} offline failed: ${String(e)}`, this.id, 'edit', e));
+      },
+    );
+    this.storing.set(key, write);
+    void write.finally(() => {
+      if (this.storing.get(key) === write) this.storing.delete(key);
+      this.lingerDone();
     });
   }
 
@@ -578,12 +666,18 @@ export abstract class DocSession<C> {
   }
 
   private finish(e: SyncError): void {
+    const release = () => {
+      this.freed = true;
+      this.free();
+    };
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
       this.saveTimer = undefined;
-      void this.save().finally(() => this.free());
+      void this.save().finally(release);
+    } else if (this.saving) {
+      void this.saving.finally(release);
     } else {
-      this.free();
+      release();
     }
     this.phase = 'closed';
     clearTimeout(this.retryTimer);

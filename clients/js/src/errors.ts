@@ -52,9 +52,11 @@ export class SyncError extends Error {
 }
 
 /**
- * Local storage (IndexedDB) refused a write: an edit, or the document's
- * copy. The edit is still sent while the page stays open, but would not
- * survive a reload before it is acknowledged. Reported on the client's
+ * Local storage (IndexedDB) refused a write. `kind` 'edit': an edit's
+ * record; the edit is still sent (also after its handle is closed, until
+ * acknowledged) but would not survive a reload before it is acknowledged.
+ * 'copy': the document's local copy; its edits' records still are stored
+ * (reported once until a save succeeds again). Reported on the client's
  * `error` event; `code` 0, `codeName` 'storage_failed'.
  */
 export class StorageError extends SyncError {
@@ -63,6 +65,7 @@ export class StorageError extends SyncError {
   constructor(
     message: string,
     docId: string,
+    readonly kind: 'edit' | 'copy',
     /** What local storage threw. */
     readonly detail?: unknown,
   ) {

@@ -67,11 +67,13 @@ export class PresenceHandle {
   private lastSent = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private dirty = false;
+  private disposed = false;
 
   constructor(private readonly host: PresenceHost) {}
 
   /** Merges `state` into our presence and sends it (at most once per throttle interval). Positions in API units. */
   set(state: PresenceState): void {
+    if (this.disposed) return; // the handle is closed (an editor still bound to it)
     const wire: PresenceState = { ...(this.local ?? {}), ...state };
     if ('cursor' in state) wire.cursor = state.cursor == null ? null : this.host.toWire(state.cursor);
     if ('selection' in state) {
@@ -206,6 +208,7 @@ export class PresenceHandle {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.timer);
     this.events.clear();
   }
@@ -215,12 +218,15 @@ export class PresenceHandle {
   }
 }
 
-/** `s` with each position at the most digits a position can have. */
+/**
+ * `s` with each position mapPositions may move (a non-negative safe
+ * integer: a text's) at the most digits it can reach; others as they are.
+ */
 function longest(s: PresenceState): PresenceState {
-  const far = Number.MAX_SAFE_INTEGER;
+  const far = (p: number) => (Number.isSafeInteger(p) && p >= 0 ? Number.MAX_SAFE_INTEGER : p);
   const out: PresenceState = { ...s };
-  if (typeof s.cursor === 'number') out.cursor = far;
-  if (s.selection) out.selection = { anchor: far, head: far };
+  if (typeof s.cursor === 'number') out.cursor = far(s.cursor);
+  if (s.selection) out.selection = { anchor: far(s.selection.anchor), head: far(s.selection.head) };
   return out;
 }
 

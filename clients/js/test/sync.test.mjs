@@ -47,12 +47,13 @@ async function serveSubscribe(fake, { role = 'editor', changes = [], from = 0 } 
   return sub;
 }
 
-/** A client with DOC open as a text, subscribed and synced. */
+/** A client with DOC open as a text (as a board with `board: true`: `doc`), subscribed and synced. */
 async function openSynced(opts = {}) {
   const env = await setup(opts);
-  const opening = env.client.openText(DOC);
+  const opening = opts.board ? env.client.openDoc(DOC) : env.client.openText(DOC);
   await serveSubscribe(env.fake);
-  return { ...env, text: await opening };
+  const handle = await opening;
+  return opts.board ? { ...env, doc: handle } : { ...env, text: handle };
 }
 
 /** The IndexedDB store a client of `setup` keeps in `idb`. */
@@ -370,20 +371,137 @@ test('an edit local storage refuses is reported, and the local copy waits for it
   // Past the save delay (250 ms): a copy holding the edit without its
   // record would show it after a reload and never send it.
   await new Promise((r) => setTimeout(r, 600));
+  assert.equal(await storedText(idb), '', 'the copy does not hold the unstored edit');
+  // Acknowledged: the server has it, and the copy may hold it again.
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
+  await eventually(async () => (await storedText(idb)) === 'typed', 'the copy saved after the ack');
+  await client.close();
+});
+
+/** Makes every pending-record write fail after `ms` (IndexedDB refusing it); returns the undo. */
+function refusePendingWrites(ms) {
+  const add = IndexedDbStore.prototype.addPending;
+  IndexedDbStore.prototype.addPending = () => new Promise((_, reject) => setTimeout(() => reject(new Error('the quota is used up')), ms));
+  return () => {
+    IndexedDbStore.prototype.addPending = add;
+  };
+}
+
+/** The text of the local copy stored in `idb` ('' when there is none). */
+async function storedText(idb) {
   const store = await storeIn(idb);
-  const copyText = async () => {
+  try {
     const saved = await store.loadDoc('u1', DOC);
     if (!saved.doc) return '';
     const d = engine.TextDoc.load(saved.doc.snapshot, 1);
     const t = d.text();
     d.delete();
     return t;
-  };
-  assert.equal(await copyText(), '', 'the copy does not hold the unstored edit');
-  // Acknowledged: the server has it, and the copy may hold it again.
+  } finally {
+    store.close();
+  }
+}
+
+test('a refusal that comes after the save delay still keeps the edit out of the local copy', async () => {
+  const { fake, client, text, idb } = await openSynced();
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const undo = refusePendingWrites(400); // later than the 250 ms save delay
+  try {
+    text.insert(0, 'typed');
+    await fake.next((m) => m.type === 'submit', 'submit');
+    await eventually(() => errors.length === 1, 'the error event');
+  } finally {
+    undo();
+  }
+  assert.equal(errors[0].kind, 'edit');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(await storedText(idb), '', 'the copy does not hold the unstored edit');
+  await client.close();
+});
+
+test('a closed handle whose edit local storage refused still sends it until it is acknowledged', async () => {
+  const { fake, client, text, idb } = await openSynced();
+  const undo = refusePendingWrites(0);
+  let sent;
+  try {
+    text.insert(0, 'only here');
+    sent = (await fake.next((m) => m.type === 'submit', 'submit')).changes[0];
+    await eventually(() => text.pending === 1 && client.pending === 1, 'the queued edit');
+    await new Promise((r) => setTimeout(r, 50)); // the refusal is in
+  } finally {
+    undo();
+  }
+  // The client goes offline before the ack; the app closes the document.
+  client.setOnline(false);
+  await eventually(() => client.status === 'offline', 'offline');
+  text.close();
+  await assert.rejects(text.whenSynced(), /document closed/);
+  assert.throws(() => text.insert(0, 'x'), /document closed/);
+  assert.equal(client.pending, 1, 'still owed');
+  // Back online: the closed handle subscribes and sends its edit again.
+  const n = fake.received.length;
+  client.setOnline(true);
+  await serveSubscribe(fake, { from: n });
+  const again = await fake.next((m) => m.type === 'submit', 'the resend after the close', 3000, n);
+  assert.deepEqual([again.changes[0].clientId, again.changes[0].firstSeq], [sent.clientId, sent.firstSeq]);
   fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
-  await eventually(async () => (await copyText()) === 'typed', 'the copy saved after the ack');
-  store.close();
+  // Acknowledged: now it closes for good, and its copy holds the edit.
+  await fake.next((m) => m.type === 'unsubscribe', 'the unsubscribe once acknowledged', 3000, n);
+  assert.equal(client.pending, 0);
+  await eventually(async () => (await storedText(idb)) === 'only here', 'the copy with the acknowledged edit');
+  await client.close();
+});
+
+test('reopening a closed handle that still owes an edit gets it back, edit included', async () => {
+  const { fake, client, text } = await openSynced();
+  const undo = refusePendingWrites(0);
+  try {
+    text.insert(0, 'kept');
+    await fake.next((m) => m.type === 'submit', 'submit');
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    undo();
+  }
+  text.close();
+  const again = await client.openText(DOC);
+  assert.equal(again, text, 'the same handle');
+  assert.equal(again.value(), 'kept');
+  again.insert(4, '!');
+  assert.equal(again.pending, 2);
+  await client.close();
+});
+
+test('signing out drops what a closed handle still owes, and says so', async () => {
+  const { fake, client, text } = await openSynced();
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const undo = refusePendingWrites(0);
+  try {
+    text.insert(0, 'gone');
+    await fake.next((m) => m.type === 'submit', 'submit');
+    await eventually(() => errors.length === 1, 'the refusal');
+  } finally {
+    undo();
+  }
+  text.close();
+  await client.auth.signOut();
+  assert.equal(errors.length, 2);
+  assert.match(errors[1].message, /1 edit\(s\) of doc-1 .* dropped on close/);
+  assert.equal(client.pending, 0);
+  await client.close();
+});
+
+test('a board\'s presence positions count as long as they are written', async () => {
+  const { client, doc: board } = await openSynced({ storage: 'memory', board: true });
+  // A board passes positions through as they are: 24 characters here,
+  // which counting them as 16 digits would miss.
+  const cursor = -1.2345678901234567e-300;
+  const size = (name) => new TextEncoder().encode(JSON.stringify({ name, cursor })).length;
+  let name = '';
+  while (size(name) < 2049) name += 'x';
+  assert.throws(() => board.presence.set({ name, cursor }), RangeError);
+  board.presence.set({ name: name.slice(1), cursor });
   await client.close();
 });
 
