@@ -603,7 +603,8 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
 bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
                               std::size_t min_entries,
                               std::chrono::steady_clock::time_point now) {
-  StoredSnapshot snap;
+  std::uint64_t seq = 0;
+  std::string state;  // quiet: encoded under the lock
   // Busy: the live model also holds changes not durable yet.
   std::optional<std::string> base;
   std::vector<LogEntry> durable;
@@ -621,14 +622,15 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
       if (live->entries.size() < min_entries && !stale) return false;
       // Quiet: the model holds exactly the durable entries.
       live->snapshotting = true;
-      snap = StoredSnapshot{live->head, live->model->EncodeSnapshot()};
+      seq = live->head;
+      state = live->model->EncodeSnapshot();
     } else {
       // A document edited without pause may never be quiet when an append
       // ends: once its log is kBusySnapshotFactor times the snapshot
       // interval long (or stale), the durable part is snapshotted from a
       // model of its own, so that the log in memory and in the store stays
-      // bounded. Not sooner: that model replays every entry again on this
-      // (the store's completion) thread; at twice the interval, 100
+      // bounded. Not sooner: that model replays every entry again; at twice
+      // the interval, when that ran on the store's completion thread, 100
       // documents taking 600 ops/s each made acks of all of them wait
       // (p99 0.7 s against 0.2 s).
       if (live->entries.size() < kBusySnapshotFactor * config_.snapshot_every &&
@@ -636,34 +638,37 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
         return false;
       }
       live->snapshotting = true;
-      snap.last_included_seq = live->head;
+      seq = live->head;
       if (live->snapshot) base = live->snapshot->state;
       durable = live->entries;
       load = live->model->Loader();
     }
   }
-  if (!durable.empty()) {
-    // Outside the lock, and without the store (the kind is the live
-    // model's): submits go on meanwhile, and this may run on the store's
-    // completion thread, which must not wait on the store.
-    std::optional<std::string_view> from;
-    if (base) from = *base;
-    auto model = load(from);
-    if (model.ok()) {
-      if (Status r = ReplayDurable(**model, durable); !r.ok()) model = r;
-    }
-    if (!model.ok()) {
-      std::lock_guard lock(live->mu);
-      live->snapshotting = false;
-      return false;
-    }
-    snap.state = (*model)->EncodeSnapshot();
+  DocumentLog::SnapshotBuilder build;
+  if (durable.empty()) {
+    build = [state = std::move(state)]() mutable -> Result<std::string> {
+      return std::move(state);
+    };
+  } else {
+    // Built where the log builds snapshots (StoreDocumentLog: its worker
+    // thread, not the store's completion thread, whose stall would hold up
+    // every document's acks), outside the lock (submits go on meanwhile)
+    // and without the store (the kind is the live model's).
+    build = [base = std::move(base), durable = std::move(durable),
+             load]() -> Result<std::string> {
+      std::optional<std::string_view> from;
+      if (base) from = *base;
+      auto model = load(from);
+      if (!model.ok()) return model.status();
+      WEFT_RETURN_IF_ERROR(ReplayDurable(**model, durable));
+      return (*model)->EncodeSnapshot();
+    };
   }
-  auto saved = std::make_shared<StoredSnapshot>(snap);
   auto started = std::chrono::steady_clock::now();
   Histogram* timing = snapshot_seconds_;
-  log_.SaveSnapshot(
-      live->id, std::move(snap), [live, saved, started, timing](Status s) {
+  log_.BuildAndSaveSnapshot(
+      live->id, seq, std::move(build),
+      [live, started, timing](Result<StoredSnapshot> saved) {
         if (timing) {
           timing->Observe(std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - started)
@@ -671,7 +676,8 @@ bool DocumentHub::TrySnapshot(const std::shared_ptr<Live>& live,
         }
         std::lock_guard lock(live->mu);
         live->snapshotting = false;
-        if (!s.ok()) return;  // keep the entries; a later snapshot retries
+        // Not built or not saved: keep the entries; a later one retries.
+        if (!saved.ok()) return;
         std::uint64_t upto = saved->last_included_seq;
         live->snapshot = std::move(*saved);
         auto& e = live->entries;

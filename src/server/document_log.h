@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -73,6 +74,34 @@ class DocumentLog {
   // stay recognised for idempotency).
   virtual void SaveSnapshot(const std::string& doc, StoredSnapshot snapshot,
                             SnapshotDone done) = 0;
+
+  using SnapshotBuilder = std::function<Result<std::string>()>;
+  using BuiltSnapshotDone = std::function<void(Result<StoredSnapshot>)>;
+  // Builds a snapshot's state with `build`, which may take a while (a
+  // replay of the log), then saves it as SaveSnapshot does; `done` gets
+  // the snapshot saved, or the failure of either step. A log with a thread
+  // of its own for snapshots builds there, so that the caller (possibly
+  // Append's completion, which holds up every document's acks) returns at
+  // once. This default builds on the calling thread.
+  virtual void BuildAndSaveSnapshot(const std::string& doc,
+                                    std::uint64_t last_included_seq,
+                                    SnapshotBuilder build,
+                                    BuiltSnapshotDone done) {
+    auto state = build();
+    if (!state.ok()) {
+      done(state.status());
+      return;
+    }
+    auto saved = std::make_shared<StoredSnapshot>(
+        StoredSnapshot{last_included_seq, std::move(*state)});
+    SaveSnapshot(doc, *saved, [saved, done = std::move(done)](Status s) {
+      if (s.ok()) {
+        done(std::move(*saved));
+      } else {
+        done(s);
+      }
+    });
+  }
 
   // The latest snapshot, the entries after it and the writers. Blocking.
   virtual Result<DocumentHistory> Read(const std::string& doc) = 0;

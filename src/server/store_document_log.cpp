@@ -91,20 +91,42 @@ void StoreDocumentLog::Append(const std::string& doc,
 void StoreDocumentLog::SaveSnapshot(const std::string& doc,
                                     StoredSnapshot snapshot,
                                     SnapshotDone done) {
+  BuildAndSaveSnapshot(
+      doc, snapshot.last_included_seq,
+      [state = std::move(snapshot.state)]() mutable -> Result<std::string> {
+        return std::move(state);
+      },
+      [done = std::move(done)](Result<StoredSnapshot> r) {
+        done(r.ok() ? Status::Ok() : r.status());
+      });
+}
+
+void StoreDocumentLog::BuildAndSaveSnapshot(const std::string& doc,
+                                            std::uint64_t last_included_seq,
+                                            SnapshotBuilder build,
+                                            BuiltSnapshotDone done) {
   {
     std::lock_guard lock(mu_);
-    tasks_.push_back(
-        [this, doc, snapshot = std::move(snapshot), done = std::move(done)] {
-          store::Snapshot s;
-          s.doc_id = doc;
-          s.last_included_seq =
-              static_cast<std::int64_t>(snapshot.last_included_seq);
-          s.created_ms = NowMs();
-          s.state = snapshot.state;
-          Status status = store_.SaveSnapshot(s);
-          if (status.ok()) status = store_.Compact(doc, s.last_included_seq);
-          done(status);
-        });
+    tasks_.push_back([this, doc, last_included_seq, build = std::move(build),
+                      done = std::move(done)] {
+      auto state = build();
+      if (!state.ok()) {
+        done(state.status());
+        return;
+      }
+      store::Snapshot s;
+      s.doc_id = doc;
+      s.last_included_seq = static_cast<std::int64_t>(last_included_seq);
+      s.created_ms = NowMs();
+      s.state = std::move(*state);
+      Status status = store_.SaveSnapshot(s);
+      if (status.ok()) status = store_.Compact(doc, s.last_included_seq);
+      if (!status.ok()) {
+        done(status);
+        return;
+      }
+      done(StoredSnapshot{last_included_seq, std::move(s.state)});
+    });
   }
   cv_.notify_one();
 }

@@ -14,8 +14,9 @@ namespace weft::server {
 // The single-node DocumentLog: sequencing and durability by the Store's
 // group commit (AppendAsync). Each change is one stored op with id
 // (client_id, first_seq) and payload `varuint(span) bytes(update)`.
-// Snapshots are saved, and the log compacted up to them, on a worker
-// thread of this object, never on the store's group-commit threads.
+// Snapshots are built (BuildAndSaveSnapshot) and saved, and the log
+// compacted up to them, on a worker thread of this object, never on the
+// store's group-commit threads.
 // Thread-safe. The store must outlive it.
 class StoreDocumentLog : public DocumentLog {
  public:
@@ -26,6 +27,11 @@ class StoreDocumentLog : public DocumentLog {
               AppendDone done) override;
   void SaveSnapshot(const std::string& doc, StoredSnapshot snapshot,
                     SnapshotDone done) override;
+  // Builds on the worker thread too.
+  void BuildAndSaveSnapshot(const std::string& doc,
+                            std::uint64_t last_included_seq,
+                            SnapshotBuilder build,
+                            BuiltSnapshotDone done) override;
   Result<DocumentHistory> Read(const std::string& doc) override;
 
   // The stored payload of a change, and back (kCorruption if malformed).

@@ -85,6 +85,53 @@ TEST(StoreDocumentLogTest, AppendsAreDurableSequencedAndIdempotent) {
   EXPECT_EQ(log.Read("unknown")->head_seq, 0u);
 }
 
+// A snapshot's state is built on the log's worker, not on the caller's
+// thread (for the hub, often the store's completion thread); a build that
+// fails saves nothing and says why.
+TEST(StoreDocumentLogTest, SnapshotsAreBuiltOnTheWorkerThread) {
+  auto store = store::NewMemoryStore();
+  StoreDocumentLog log(*store);
+  std::atomic<bool> done{false};
+  log.Append("d", {{{1, 0, 2, "a"}, "u1"}, {{1, 2, 1, "b"}, "u1"}},
+             [&](Result<std::vector<std::uint64_t>>) { done = true; });
+  ASSERT_TRUE(Eventually([&] { return done.load(); }));
+
+  std::thread::id built_on;
+  Result<StoredSnapshot> saved = Status::Internal("not called");
+  done = false;
+  log.BuildAndSaveSnapshot(
+      "d", 2,
+      [&]() -> Result<std::string> {
+        built_on = std::this_thread::get_id();
+        return std::string("state at 2");
+      },
+      [&](Result<StoredSnapshot> r) {
+        saved = std::move(r);
+        done = true;
+      });
+  ASSERT_TRUE(Eventually([&] { return done.load(); }));
+  EXPECT_NE(built_on, std::this_thread::get_id());
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->last_included_seq, 2u);
+  EXPECT_EQ(saved->state, "state at 2");
+  auto history = log.Read("d");
+  ASSERT_TRUE(history.ok());
+  ASSERT_TRUE(history->snapshot.has_value());
+  EXPECT_EQ(history->snapshot->state, "state at 2");
+  EXPECT_TRUE(history->entries.empty());  // compacted up to it
+
+  done = false;
+  log.BuildAndSaveSnapshot(
+      "d", 2,
+      []() -> Result<std::string> { return Status::Corruption("bad replay"); },
+      [&](Result<StoredSnapshot> r) {
+        saved = std::move(r);
+        done = true;
+      });
+  ASSERT_TRUE(Eventually([&] { return done.load(); }));
+  EXPECT_EQ(saved.status().code(), StatusCode::kCorruption);
+}
+
 TEST(StoreDocumentLogTest, HubOnSqliteSurvivesRestartWithSnapshot) {
   std::string path = "/tmp/weft-sdl-" + std::to_string(::getpid()) + ".db";
   std::filesystem::remove(path);
