@@ -36,6 +36,9 @@ export interface WeftClientOptions {
   persistSession?: boolean;
 }
 
+/** How long sign-out and close() wait for the documents' copies to be saved. */
+const kCloseSaveWaitMs = 3000;
+
 type ClientEvents = { status: StatusEvent; error: SyncError };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySession = DocSession<any>;
@@ -140,7 +143,8 @@ export class WeftClient {
 
   /** Resolves when every open document is caught up and has no unacknowledged edit. */
   async whenSynced(): Promise<void> {
-    await Promise.all([...this.docs.values()].map((d) => d.ready.then((s) => s.whenSynced())));
+    // A closed handle still sending edits only it held counts until they are safe.
+    await Promise.all([...this.docs.values()].map((d) => d.ready.then((s) => (s.isLingering ? s.untilEnded() : s.whenSynced()))));
   }
 
   /** false: go offline on purpose (edits keep queueing); true: back online. */
@@ -168,6 +172,8 @@ export class WeftClient {
     if (have) {
       const s = await have.ready;
       if (!(s instanceof Kind)) throw new TypeError(`document ${docId} is open as another kind`);
+      // Ended while we waited (a lingering one whose edits are now safe): open anew.
+      if (s.isClosed) return this.open(docId, Kind);
       // Closed, but still sending edits only it holds: it is this document.
       if (s.isLingering) s.revive();
       return s;
@@ -213,7 +219,14 @@ export class WeftClient {
 
   private async closeAll(): Promise<void> {
     const sessions = [...this.docs.values()].map((d) => d.session);
-    await Promise.all(sessions.map((s) => s.save()));
+    // A local storage that hangs must not hang sign-out: the copies get a
+    // few seconds (the edits' own records are written already or never).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(sessions.map((s) => s.save())),
+      new Promise((resolve) => (timer = setTimeout(resolve, kCloseSaveWaitMs))),
+    ]);
+    clearTimeout(timer);
     for (const s of sessions) s.closeNow(); // sign-out and client.close() cannot wait
   }
 

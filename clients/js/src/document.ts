@@ -77,7 +77,12 @@ export abstract class DocSession<C> {
   private readonly unstored = new Set<string>();
   /** A save in progress (save()), so that finish() frees the engine after it. */
   private saving: Promise<void> | null = null;
+  /** A save was asked for while one ran: it runs once more. */
+  private saveAgain = false;
   private freed = false;
+  /** Resolved when the session ends (a lingering one: when its edits are safe). */
+  private readonly ended: Promise<void>;
+  private endedResolve!: () => void;
   /**
    * Closed by the app while some of its edits exist nowhere but in this
    * session (local storage refused them): it stays subscribed, invisible
@@ -103,6 +108,7 @@ export abstract class DocSession<C> {
     readonly id: string,
     protected readonly ctx: SessionContext,
   ) {
+    this.ended = new Promise((resolve) => (this.endedResolve = resolve));
     const host: PresenceHost = {
       toWire: (p) => this.presenceToWire(p),
       fromWire: (p) => this.presenceFromWire(p),
@@ -153,6 +159,7 @@ export abstract class DocSession<C> {
     if (this.storing.size > 0 || this.unstored.size > 0) {
       this.lingering = true;
       this.events.clear();
+      this.presence.suspend();
       this.firstSync?.reject(closed);
       this.firstSync = null;
       for (const w of this.syncWaiters) w.reject(closed);
@@ -166,11 +173,6 @@ export abstract class DocSession<C> {
   /** Closes at once, lingering or not (sign-out, client.close()). */
   closeNow(): void {
     if (this.phase === 'closed') return;
-    const lost = this.unstored.size;
-    if (lost > 0) {
-      this.ctx.error(new StorageError(`${lost} edit(s) of ${this.id} neither stored locally nor acknowledged were dropped on close`, this.id, 'edit'));
-    }
-    this.lingering = false;
     if (this.phase !== 'offline') this.ctx.conn.send({ type: 'unsubscribe', doc: this.id });
     this.finish(new SyncError(0, 'document closed', this.id));
   }
@@ -180,9 +182,25 @@ export abstract class DocSession<C> {
     return this.lingering;
   }
 
+  get isClosed(): boolean {
+    return this.phase === 'closed';
+  }
+
   revive(): void {
     this.lingering = false;
+    this.presence.resume();
     this.ctx.changed();
+  }
+
+  /** Resolves when a lingering session's edits are acknowledged or stored (client.whenSynced). */
+  untilEnded(): Promise<void> {
+    return this.ended;
+  }
+
+  /** Edits that existed only in this session were dropped: say so (nobody else will). */
+  private reportDropped(n: number, why: string): void {
+    if (n === 0) return;
+    this.ctx.error(new StorageError(`${n} edit(s) of ${this.id} neither stored locally nor acknowledged were dropped: ${why}`, this.id, 'edit'));
   }
 
   /** A lingering session whose edits are all stored or acknowledged now closes. */
@@ -552,6 +570,7 @@ export abstract class DocSession<C> {
    * resubscribe from 0, so the replica is exactly the server's state again.
    */
   private rollback(e: SyncError): void {
+    if (this.lingering) this.reportDropped(this.unstored.size, `the server refused them (${e.codeName})`);
     const dropped = this.queue.clear();
     this.unstored.clear();
     queueMicrotask(() => this.lingerDone());
@@ -607,25 +626,37 @@ export abstract class DocSession<C> {
   }
 
   /** Writes the local copy now (also on close). */
-  async save(): Promise<void> {
+  save(): Promise<void> {
     // Not before init() restored the copy: there is nothing new to write
     // (closing or signing out while the document is still opening).
-    if (!this.ctx.store || this.phase === 'closed' || !this.initialized) return;
-    const run = this.saveCopy(this.ctx.store);
-    this.saving = run;
-    try {
-      await run;
-    } finally {
-      if (this.saving === run) this.saving = null;
+    const store = this.ctx.store;
+    if (!store || this.phase === 'closed' || !this.initialized) return Promise.resolve();
+    if (this.saving) {
+      this.saveAgain = true; // after the one running, with what came since
+      return this.saving;
     }
+    const run = (async () => {
+      do {
+        this.saveAgain = false;
+        await this.saveCopy(store);
+      } while (this.saveAgain && !this.freed);
+    })().finally(() => {
+      this.saving = null;
+    });
+    this.saving = run;
+    return run;
   }
 
   private async saveCopy(store: LocalStore): Promise<void> {
-    // Every change the snapshot will hold must have its record first.
-    while (this.storing.size > 0) await Promise.all([...this.storing.values()]);
-    if (this.freed || this.unstored.size > 0) return;
+    if (this.freed) return;
+    // The snapshot holds the changes queued so far: once the records being
+    // written now have landed (later ones are not in it), every change it
+    // holds has its record, unless one was refused.
+    const rec = { userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role };
+    await Promise.all([...this.storing.values()]);
+    if (this.unstored.size > 0) return;
     try {
-      await store.saveDoc({ userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role });
+      await store.saveDoc(rec);
       this.copyFailureReported = false;
     } catch (e) {
       if (this.copyFailureReported) return;
@@ -666,6 +697,10 @@ export abstract class DocSession<C> {
   }
 
   private finish(e: SyncError): void {
+    // Left only here (deleted, access removed, sign-out): lost now.
+    this.reportDropped(this.unstored.size, e.message);
+    this.lingering = false;
+    this.endedResolve();
     const release = () => {
       this.freed = true;
       this.free();

@@ -161,6 +161,7 @@ export class PresenceHandle {
   }
 
   received(sessionId: number, state: Uint8Array): void {
+    if (this.disposed) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(utf8Decoder.decode(state));
@@ -205,6 +206,25 @@ export class PresenceHandle {
   /** The text changed (after mapPositions): peers' positions may have moved. */
   positionsMoved(): void {
     if (this.remote.size > 0) this.emit();
+  }
+
+  /**
+   * The app closed the handle but its session goes on for a while
+   * (DocSession lingering): nothing goes out, nothing is kept or told of
+   * peers, until resume().
+   */
+  suspend(): void {
+    this.disposed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.events.clear();
+    this.remote.clear();
+    this.local = null;
+    this.dirty = false;
+  }
+
+  resume(): void {
+    this.disposed = false;
   }
 
   dispose(): void {

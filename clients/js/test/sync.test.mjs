@@ -487,8 +487,88 @@ test('signing out drops what a closed handle still owes, and says so', async () 
   text.close();
   await client.auth.signOut();
   assert.equal(errors.length, 2);
-  assert.match(errors[1].message, /1 edit\(s\) of doc-1 .* dropped on close/);
+  assert.match(errors[1].message, /1 edit\(s\) of doc-1 .* dropped/);
   assert.equal(client.pending, 0);
+  await client.close();
+});
+
+test('a closed handle that still owes an edit: client.whenSynced waits for it, peers are no longer reported, and access removed says what was lost', async () => {
+  const { fake, client, text } = await openSynced();
+  const errors = [];
+  client.on('error', (e) => errors.push(e.message));
+  const undo = refusePendingWrites(0);
+  let sent;
+  try {
+    text.insert(0, 'owed');
+    sent = (await fake.next((m) => m.type === 'submit', 'submit')).changes[0];
+    await eventually(() => errors.length === 1, 'the refusal');
+  } finally {
+    undo();
+  }
+  const peers = [];
+  text.presence.on('change', (p) => peers.push(p.length));
+  text.close();
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 9, state: new TextEncoder().encode('{"name":"Bo"}') });
+  let synced = false;
+  const waiting = client.whenSynced().then(
+    () => (synced = true),
+    (e) => (synced = e),
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(synced, false, 'not before the ack');
+  assert.deepEqual(peers, [], 'a closed handle tells of no peer');
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
+  await within(waiting, 'client.whenSynced after the ack');
+  assert.equal(synced, true);
+
+  // Again, and this time the server ends it: what it held is reported lost.
+  const mark = fake.received.length;
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake, { from: mark });
+  const opened = await opening;
+  const undo2 = refusePendingWrites(0);
+  try {
+    const n = fake.received.length;
+    opened.insert(0, 'x');
+    await fake.next((m) => m.type === 'submit', 'submit', 3000, n);
+    await eventually(() => errors.length === 2, 'the second refusal');
+  } finally {
+    undo2();
+  }
+  opened.close();
+  fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 410, message: 'access removed' });
+  await eventually(() => errors.length === 3, 'the loss reported');
+  assert.match(errors[2], /1 edit\(s\) of doc-1 .* dropped: access removed/);
+  assert.equal(client.pending, 0);
+  await client.close();
+});
+
+test('the local copy is saved while edits keep coming, and not once per waiting timer after', async () => {
+  const { client, text } = await openSynced();
+  const add = IndexedDbStore.prototype.addPending;
+  const saveDoc = IndexedDbStore.prototype.saveDoc;
+  let saves = 0;
+  IndexedDbStore.prototype.addPending = function (rec) {
+    return new Promise((r) => setTimeout(r, 40)).then(() => add.call(this, rec));
+  };
+  IndexedDbStore.prototype.saveDoc = function (rec) {
+    saves++;
+    return saveDoc.call(this, rec);
+  };
+  try {
+    // An edit every 20 ms for 1.5 s, each record taking 40 ms to write.
+    for (let i = 0; i < 75; i++) {
+      text.insert(text.length, 'a');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const during = saves;
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(during >= 2, `${during} saves while typing`);
+    assert.ok(saves - during <= 2, `${saves - during} saves after typing stopped`);
+  } finally {
+    IndexedDbStore.prototype.addPending = add;
+    IndexedDbStore.prototype.saveDoc = saveDoc;
+  }
   await client.close();
 });
 
