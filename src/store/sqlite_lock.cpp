@@ -29,6 +29,12 @@ Result<SqliteStoreLock> SqliteStoreLock::Acquire(
     const std::string& store_path) {
   std::string path = store_path + ".lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  bool writable = fd >= 0;
+  if (fd < 0 && errno == EACCES) {
+    // Made by another user (say, `sudo weft restore`): flock needs only a
+    // descriptor, so the lock holds; the pid just is not written.
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
   if (fd < 0) {
     return Status::Unavailable("cannot open " + path + ": " +
                                std::strerror(errno));
@@ -50,7 +56,7 @@ Result<SqliteStoreLock> SqliteStoreLock::Acquire(
   std::string pid = std::to_string(getpid()) + "\n";
   // The pid is for the operator and the error above; the lock holds
   // without it.
-  if (ftruncate(fd, 0) == 0) {
+  if (writable && ftruncate(fd, 0) == 0) {
     (void)!pwrite(fd, pid.data(), pid.size(), 0);
   }
   return SqliteStoreLock(fd);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 #include "store/document_export.h"
@@ -132,6 +133,15 @@ int RunImportCommand(const StoreTarget& target, const std::string& file,
                     std::istreambuf_iterator<char>());
   auto dump = DecodeDocumentDump(bytes);
   if (!dump.ok()) return Fail(err, "decode " + file, dump.status());
+  // A weftd on the store would not see the document's new log and could
+  // number over it (a document it has loaded, or loads meanwhile).
+  std::optional<SqliteStoreLock> lock;
+  if (!target.sqlite_path.empty()) {
+    auto held = SqliteStoreLock::Acquire(target.sqlite_path);
+    if (!held.ok())
+      return Fail(err, "import into " + target.sqlite_path, held.status());
+    lock.emplace(std::move(*held));
+  }
   auto store = Open(target);
   if (!store.ok()) return Fail(err, "open store", store.status());
   Status s = (*store)->ImportDocument(*dump);

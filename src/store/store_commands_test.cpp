@@ -91,6 +91,13 @@ TEST(StoreCommandsTest, TheStoreLockAdmitsOneHolderAndRestoreRespectsIt) {
     EXPECT_EQ(RunRestoreCommand(bak, db, restore_err), 1);
     EXPECT_NE(restore_err.str().find("is using the store"), std::string::npos)
         << restore_err.str();
+    // Nor an import (of a real document file: it is read before the lock).
+    std::string file = dir.path() + "/d.weftdoc";
+    ASSERT_EQ(RunExportCommand({db, ""}, "d", file, err), 0) << err.str();
+    std::ostringstream import_err;
+    EXPECT_EQ(RunImportCommand({db, ""}, file, import_err), 1);
+    EXPECT_NE(import_err.str().find("is using the store"), std::string::npos)
+        << import_err.str();
     // Moved, it is still held.
     SqliteStoreLock moved = std::move(*first);
     EXPECT_FALSE(SqliteStoreLock::Acquire(db).ok());
