@@ -38,9 +38,11 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
       submit_tokens_(2 * limits.submits_per_second),
       presence_tokens_(2 * limits.presence_per_second),
       subscribe_tokens_(2 * limits.subscribes_per_second),
+      refused_tokens_(2 * limits.refused_changes_per_second),
       submit_refill_(std::chrono::steady_clock::now()),
       presence_refill_(submit_refill_),
-      subscribe_refill_(submit_refill_) {}
+      subscribe_refill_(submit_refill_),
+      refused_refill_(submit_refill_) {}
 
 SyncConnection::~SyncConnection() = default;
 
@@ -250,7 +252,16 @@ void SyncConnection::OnMessage(std::string_view bytes) {
               return;
             }
             auto error = hub_.Submit(m.doc, this, m.changes);
-            if (error) SendMessage(*error);
+            if (!error) return;
+            SendMessage(*error);
+            if (error->code == static_cast<std::uint64_t>(
+                                   proto::ErrorCode::kInvalidUpdate) &&
+                !Take(&refused_tokens_, limits_.refused_changes_per_second,
+                      &refused_refill_)) {
+              lock.unlock();
+              Fail(proto::ErrorCode::kProtocolError,
+                   "too many refused changes");
+            }
           },
           [&](const proto::Presence& m) {
             if (!Take(&presence_tokens_, limits_.presence_per_second,

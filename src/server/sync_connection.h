@@ -44,6 +44,12 @@ struct SyncLimits {
   // the store for the role and may load the document. As many as submits:
   // a client opening hundreds of documents at once stays within it.
   double subscribes_per_second = 200;
+  // Changes refused as invalid_update per second (burst 2x); one more
+  // closes the connection (4400). Each refusal rebuilds the document's
+  // model from its durable state under the document's lock, so an editor
+  // sending bad changes at the submit rate would keep every other editor
+  // of a large document waiting; an honest client rolls back after one.
+  double refused_changes_per_second = 2;
 };
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
@@ -144,9 +150,11 @@ class SyncConnection : public Subscriber,
   double submit_tokens_;                                    // guarded by mu_
   double presence_tokens_;                                  // guarded by mu_
   double subscribe_tokens_;                                 // guarded by mu_
+  double refused_tokens_;                                   // guarded by mu_
   std::chrono::steady_clock::time_point submit_refill_;     // guarded by mu_
   std::chrono::steady_clock::time_point presence_refill_;   // guarded by mu_
   std::chrono::steady_clock::time_point subscribe_refill_;  // guarded by mu_
+  std::chrono::steady_clock::time_point refused_refill_;    // guarded by mu_
 };
 
 }  // namespace weft::server

@@ -385,6 +385,30 @@ TEST_F(SyncConnectionTest, SubmitFloodIsRateLimited) {
   EXPECT_LT(c.transport->All<proto::Ack>().size(), 1000u);
 }
 
+// Each refused change rebuilds the document under its lock: a client
+// that keeps sending them is closed, not answered 200 times a second.
+TEST_F(SyncConnectionTest, AStreamOfRefusedChangesCloses4400) {
+  auto c = Connect();
+  c.Do(proto::Subscribe{"d1", 0});
+  int refused = 0;
+  for (int i = 0; i < 20 && c.transport->close_code == 0; ++i) {
+    c.Do(proto::Submit{"d1", {{1, 0, 1, "bad"}}});
+    ++refused;
+  }
+  EXPECT_EQ(c.transport->close_code, 4400);
+  EXPECT_LE(refused, 5);  // the burst (4), then the one over it
+  int invalid = 0;
+  for (const auto& e : c.transport->All<proto::Error>())
+    invalid += e.code == 422;
+  EXPECT_EQ(invalid, refused);
+  // Another connection of the same user is not affected.
+  auto d = Connect();
+  d.Do(proto::Subscribe{"d1", 0});
+  d.Do(proto::Submit{"d1", {{2, 0, 1, "x"}}});
+  EXPECT_EQ(d.transport->close_code, 0);
+  EXPECT_EQ(d.transport->All<proto::Ack>().size(), 1u);
+}
+
 TEST_F(SyncConnectionTest, EveryMessageIsASignOfLife) {
   auto alice = Connect("alice-1");
   auto before = alice.conn->last_heard();
