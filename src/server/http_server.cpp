@@ -347,9 +347,10 @@ asio::awaitable<void> HttpServer::Impl::Serve(
         version = msg.version();
       } else {
         Record(request, "/api/v1/sync", 101, 0, start);
-        WsUpgrade upgrade{std::string(msg[http::field::sec_websocket_key]),
-                          msg[http::field::sec_websocket_protocol].find(
-                              "weft.v1") != beast::string_view::npos};
+        WsUpgrade upgrade{
+            std::string(msg[http::field::sec_websocket_key]),
+            OffersSubprotocol(msg[http::field::sec_websocket_protocol],
+                              "weft.v1")};
         // The socket now belongs to the sync session, which runs on this
         // strand on its own: this coroutine ends so that its frame (parser,
         // buffers) and the HTTP stream are freed rather than held for the

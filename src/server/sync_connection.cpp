@@ -39,10 +39,12 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
       presence_tokens_(2 * limits.presence_per_second),
       subscribe_tokens_(2 * limits.subscribes_per_second),
       refused_tokens_(2 * limits.refused_changes_per_second),
+      auth_tokens_(2 * limits.auths_per_second),
       submit_refill_(std::chrono::steady_clock::now()),
       presence_refill_(submit_refill_),
       subscribe_refill_(submit_refill_),
-      refused_refill_(submit_refill_) {}
+      refused_refill_(submit_refill_),
+      auth_refill_(submit_refill_) {}
 
 SyncConnection::~SyncConnection() = default;
 
@@ -135,7 +137,12 @@ void SyncConnection::OnMessage(std::string_view bytes) {
     auto identity = auth_.Authenticate(hello->access_token);
     if (!identity.ok()) {
       lock.unlock();
-      Fail(proto::ErrorCode::kUnauthenticated, identity.status().message());
+      // A store that could not say is not a bad token: 4503, and the
+      // client keeps its credentials and reconnects later.
+      Fail(identity.status().code() == StatusCode::kUnauthenticated
+               ? proto::ErrorCode::kUnauthenticated
+               : proto::ErrorCode::kUnavailable,
+           identity.status().message());
       return;
     }
     identity_ = *identity;
@@ -180,7 +187,21 @@ void SyncConnection::OnMessage(std::string_view bytes) {
             Fail(proto::ErrorCode::kProtocolError, "hello sent twice");
           },
           [&](const proto::Auth& m) {
+            // Each one reads the store on this thread; a client refreshes
+            // its token every few minutes.
+            if (!Take(&auth_tokens_, limits_.auths_per_second, &auth_refill_)) {
+              SendError(proto::ErrorCode::kRateLimited, "",
+                        "too many auth messages; slow down");
+              return;
+            }
             auto identity = auth_.Authenticate(m.access_token);
+            if (!identity.ok() &&
+                identity.status().code() != StatusCode::kUnauthenticated) {
+              // The store could not say: the current token stands.
+              SendError(proto::ErrorCode::kUnavailable, "",
+                        identity.status().message());
+              return;
+            }
             if (!identity.ok() || identity->user_id != identity_.user_id) {
               lock.unlock();
               Fail(proto::ErrorCode::kUnauthenticated,

@@ -50,6 +50,9 @@ struct SyncLimits {
   // sending bad changes at the submit rate would keep every other editor
   // of a large document waiting; an honest client rolls back after one.
   double refused_changes_per_second = 2;
+  // `auth` messages per second (burst 2x), then rate_limited: each reads
+  // the store on the connection's I/O thread.
+  double auths_per_second = 1;
 };
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
@@ -151,10 +154,12 @@ class SyncConnection : public Subscriber,
   double presence_tokens_;                                  // guarded by mu_
   double subscribe_tokens_;                                 // guarded by mu_
   double refused_tokens_;                                   // guarded by mu_
+  double auth_tokens_;                                      // guarded by mu_
   std::chrono::steady_clock::time_point submit_refill_;     // guarded by mu_
   std::chrono::steady_clock::time_point presence_refill_;   // guarded by mu_
   std::chrono::steady_clock::time_point subscribe_refill_;  // guarded by mu_
   std::chrono::steady_clock::time_point refused_refill_;    // guarded by mu_
+  std::chrono::steady_clock::time_point auth_refill_;       // guarded by mu_
 };
 
 }  // namespace weft::server

@@ -409,6 +409,39 @@ TEST_F(SyncConnectionTest, AStreamOfRefusedChangesCloses4400) {
   EXPECT_EQ(d.transport->All<proto::Ack>().size(), 1u);
 }
 
+// A store that cannot answer is not a bad token: at hello the connection
+// closes 4503 (the client reconnects later, credentials kept); an `auth`
+// gets unavailable and the current token stands.
+TEST_F(SyncConnectionTest, AStoreThatCannotCheckATokenIsNotABadToken) {
+  auth_.FailAuthenticate(Status::Unavailable("store down"));
+  auto c = Connect("alice-1");
+  EXPECT_EQ(c.transport->close_code, 4503);
+  auth_.FailAuthenticate(Status::Ok());
+  auto d = Connect("alice-1");
+  ASSERT_EQ(d.transport->close_code, 0);
+  auth_.FailAuthenticate(Status::Unavailable("store down"));
+  d.Do(proto::Auth{"alice-2"});
+  EXPECT_EQ(d.transport->close_code, 0);
+  ASSERT_EQ(d.transport->All<proto::Error>().size(), 1u);
+  EXPECT_EQ(d.transport->All<proto::Error>()[0].code, 503u);
+  auth_.FailAuthenticate(Status::Ok());
+  d.Do(proto::Subscribe{"d1", 0});
+  EXPECT_EQ(d.transport->All<proto::Subscribed>().size(), 1u);
+}
+
+// Each auth reads the store: a flood of them is refused, not served.
+TEST_F(SyncConnectionTest, AuthMessagesAreRateLimited) {
+  auto c = Connect("alice-1");
+  for (int i = 0; i < 5; ++i) c.Do(proto::Auth{"alice-2"});
+  EXPECT_EQ(c.transport->close_code, 0);
+  // welcome for hello, then two auths (the burst); the rest refused.
+  EXPECT_EQ(c.transport->All<proto::Welcome>().size(), 3u);
+  int limited = 0;
+  for (const auto& e : c.transport->All<proto::Error>())
+    limited += e.code == 429;
+  EXPECT_EQ(limited, 3);
+}
+
 TEST_F(SyncConnectionTest, EveryMessageIsASignOfLife) {
   auto alice = Connect("alice-1");
   auto before = alice.conn->last_heard();

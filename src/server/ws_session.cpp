@@ -202,19 +202,21 @@ class WsTransport : public SyncTransport,
   }
   // At most one pong waits (for the latest ping, RFC 6455 §5.5.3), so a
   // client flooding pings without reading cannot grow the queue.
+  // The queued pong is found by its index (pong_at_), not by a search: a
+  // client that stops reading and floods pings behind tens of thousands
+  // of queued frames would otherwise cost a walk of the queue per ping.
   void Pong(std::string_view payload) {
     auto frame = std::make_shared<const std::string>(payload);
-    if (pong_queued_) {
-      for (std::size_t i = head_; i < queue_.size(); ++i) {
-        if (queue_[i].opcode != WsOpcode::kPong) continue;
-        Queued(static_cast<std::int64_t>(frame->size()) -
-                   static_cast<std::int64_t>(queue_[i].payload->size()),
-               false);
-        queue_[i].payload = std::move(frame);
-        return;
-      }
+    if (pong_queued_ && pong_at_ >= head_ && pong_at_ < queue_.size() &&
+        queue_[pong_at_].opcode == WsOpcode::kPong) {
+      Queued(static_cast<std::int64_t>(frame->size()) -
+                 static_cast<std::int64_t>(queue_[pong_at_].payload->size()),
+             false);
+      queue_[pong_at_].payload = std::move(frame);
+      return;
     }
     pong_queued_ = true;
+    pong_at_ = queue_.size();  // where Push puts it (StartWrite may take it)
     Push(std::move(frame), WsOpcode::kPong, false);
   }
   // The client's close frame: answered with the same code, then the socket
@@ -351,6 +353,7 @@ class WsTransport : public SyncTransport,
       // front now and then so the vector stays as long as the backlog.
       queue_.erase(queue_.begin(),
                    queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+      if (pong_queued_) pong_at_ -= head_;  // it is at or after head_
       head_ = 0;
     }
     if (held_.empty()) return;
@@ -447,6 +450,7 @@ class WsTransport : public SyncTransport,
     catch_up_bytes_ = 0;
     std::vector<Out>().swap(queue_);
     head_ = 0;
+    pong_queued_ = false;
   }
 
   tcp::socket socket_;
@@ -482,7 +486,8 @@ class WsTransport : public SyncTransport,
   bool idle_timed_out_ = false;
   bool unreadable_ = false;  // the reader gave up (ReadFailed)
   bool ping_outstanding_ = false;
-  bool pong_queued_ = false;  // a pong waits in queue_
+  bool pong_queued_ = false;  // a pong waits in queue_, at pong_at_
+  std::size_t pong_at_ = 0;
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
 };
@@ -500,27 +505,38 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
   // read meanwhile. So three large documents subscribed at once are
   // caught up one after the other, and a client cannot make the server
   // queue catch-up after catch-up without reading.
-  std::deque<std::string> waiting;
+  struct Waiting {
+    std::string payload;
+    bool text = false;  // a text frame: a protocol error, in its turn
+  };
+  std::deque<Waiting> waiting;
   auto backlogged = [&] {
     return transport.CatchUpBacklog() >
            static_cast<std::int64_t>(transport.max_outbound());
   };
   auto on_event = [&](const proto::WsEvent& e) {
+    // A whole frame is a sign of life; bytes of an unfinished one are not
+    // (a client dribbling a large fragment would never time out).
+    transport.Received();
     if (transport.peer_closed()) return;  // nothing counts after close
     switch (e.opcode) {
       case WsOpcode::kBinary:
+      case WsOpcode::kText: {
         // Once the server closes (an expired token, a protocol error,
         // shutdown), what the client still sends is read and dropped.
         if (transport.closing()) break;
+        bool text = e.opcode == WsOpcode::kText;
         if (!waiting.empty() || backlogged()) {
-          waiting.emplace_back(e.payload);
+          // Answered in the order read, a text frame's error included.
+          waiting.push_back(
+              Waiting{text ? std::string() : std::string(e.payload), text});
+        } else if (text) {
+          conn.OnTextMessage();
         } else {
           conn.OnMessage(e.payload);
         }
         break;
-      case WsOpcode::kText:
-        if (!transport.closing()) conn.OnTextMessage();
-        break;
+      }
       case WsOpcode::kPing:
         conn.Heard();
         transport.Pong(e.payload);
@@ -536,7 +552,6 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
     }
   };
   auto feed = [&](char* data, std::size_t n) {
-    transport.Received();
     if (failed) return;
     if (std::uint16_t code = reader.Feed(data, n, on_event); code != 0) {
       // Later bytes are read and dropped until the client answers the
@@ -578,9 +593,13 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
         acked = now_acked;
         continue;
       }
-      std::string m = std::move(waiting.front());
+      Waiting m = std::move(waiting.front());
       waiting.pop_front();
-      conn.OnMessage(m);
+      if (m.text) {
+        conn.OnTextMessage();
+      } else {
+        conn.OnMessage(m.payload);
+      }
     }
     if (!socket.is_open()) co_return;
     // A real read, not a readiness wait: Asio tries it at once if data came
@@ -620,6 +639,21 @@ std::string CheckUpgradeHeaders(std::string_view key,
     return "Sec-WebSocket-Key must be 16 bytes in base64";
   }
   return {};
+}
+
+bool OffersSubprotocol(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    std::size_t comma = header.find(',');
+    std::string_view token = header.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+      token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+      token.remove_suffix(1);
+    if (token == name) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 std::string WsAcceptValue(std::string_view key) {

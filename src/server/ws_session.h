@@ -24,6 +24,10 @@ struct WsUpgrade {
 // or malformed Sec-WebSocket-Key, or a Sec-WebSocket-Version other than 13.
 std::string CheckUpgradeHeaders(std::string_view key, std::string_view version);
 
+// Whether a Sec-WebSocket-Protocol value (a comma-separated list) holds
+// `name` as one of its tokens ("weft.v10" does not offer "weft.v1").
+bool OffersSubprotocol(std::string_view header, std::string_view name);
+
 // The Sec-WebSocket-Accept value for `key` (RFC 6455 §4.2.2).
 std::string WsAcceptValue(std::string_view key);
 

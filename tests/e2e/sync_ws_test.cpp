@@ -71,6 +71,21 @@ class SyncWsTest : public ::testing::Test {
     return c;
   }
 
+  // From now on, why the server disconnected each connection: read them
+  // with the function returned.
+  std::function<std::vector<std::string>()> RecordDisconnects() {
+    auto log =
+        std::make_shared<std::pair<std::mutex, std::vector<std::string>>>();
+    service_.on_disconnect = [log](std::string_view r) {
+      std::lock_guard lock(log->first);
+      log->second.emplace_back(r);
+    };
+    return [log] {
+      std::lock_guard lock(log->first);
+      return log->second;
+    };
+  }
+
   // Waits until a request to the server gets an answer again.
   void ExpectServerAlive() {
     auto c = SyncClient::Connect("127.0.0.1", server_->port());
@@ -235,14 +250,15 @@ TEST_F(SyncWsTest, LiveRemovalReachesTheSessionWithinASecond) {
 // socket (reads time out after `timeout_s`), the server's handshake answer
 // in `*head` and whatever it already sent after it in `*rest`.
 int RawUpgrade(std::uint16_t port, int timeout_s, std::string* head,
-               std::string* rest) {
+               std::string* rest, const std::string& extra_headers = "") {
   int fd = weft::testing::ConnectLoopback(port, timeout_s);
   if (fd < 0) return -1;
   std::string upgrade =
       "GET /api/v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\n"
       "Upgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Version: 13\r\n\r\n";
+      "Sec-WebSocket-Version: 13\r\n" +
+      extra_headers + "\r\n";
   ::send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL);
   std::string in;
   char buf[4096];
@@ -643,6 +659,64 @@ TEST_F(SyncWsTest, AnUpgradeWithAnotherVersionGets426) {
   EXPECT_EQ(bad_key.substr(0, 12), "HTTP/1.1 400") << bad_key;
 }
 
+// The subprotocol is selected only when offered as a whole token.
+TEST_F(SyncWsTest, TheSubprotocolIsSelectedOnlyWhenOfferedExactly) {
+  for (const auto& [offer, selected] :
+       std::vector<std::pair<std::string, bool>>{{"chat, weft.v1", true},
+                                                 {"weft.v10", false},
+                                                 {"xweft.v1, chat", false},
+                                                 {" weft.v1 ", true}}) {
+    std::string head, rest;
+    int fd = RawUpgrade(server_->port(), 10, &head, &rest,
+                        "Sec-WebSocket-Protocol: " + offer + "\r\n");
+    ASSERT_GE(fd, 0);
+    EXPECT_NE(head.find("HTTP/1.1 101"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Sec-WebSocket-Protocol: weft.v1") != std::string::npos,
+              selected)
+        << offer << "\n"
+        << head;
+    ::close(fd);
+  }
+}
+
+// Bytes of a frame that never ends are no sign of life: a client that
+// trickles one is closed at the idle timeout like a silent one.
+TEST_F(SyncWsTest, AClientTricklingAnUnfinishedFrameIsClosedAsIdle) {
+  service_.idle_timeout = 2s;
+  auto reasons = RecordDisconnects();
+  std::string head, in;
+  int fd = RawUpgrade(server_->port(), 10, &head, &in);
+  ASSERT_GE(fd, 0);
+  std::string hello =
+      ClientFrame(0x82, proto::Encode(proto::Hello{1, "bob", "raw"}));
+  ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+  // A 1000-byte binary frame: its header and mask, then a byte at a time.
+  std::string frame = ClientFrame(0x82, std::string(1000, 'x'));
+  ::send(fd, frame.data(), 8, MSG_NOSIGNAL);
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (std::size_t i = 8; i < frame.size() && !closed &&
+                          std::chrono::steady_clock::now() - start < 8s;
+       ++i) {
+    if (::send(fd, frame.data() + i, 1, MSG_NOSIGNAL) < 0) closed = true;
+    std::this_thread::sleep_for(200ms);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      closed = true;  // the server closed the socket
+    }
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed) << "still open after "
+                      << std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count()
+                      << " s of trickling";
+  EXPECT_EQ(reasons(), (std::vector<std::string>{"idle_timeout"}));
+}
+
 TEST_F(SyncWsTest, KeepAlivePingsKeepAnAnsweringClientOpen) {
   service_.idle_timeout = 2s;
   auto a = Join("alice");
@@ -686,12 +760,7 @@ TEST_F(SyncWsTest, AClientThatAnswersKeepAlivePingsKeepsItsPresence) {
 
 TEST_F(SyncWsTest, ASilentClientIsClosedAfterTheIdleTimeout) {
   service_.idle_timeout = 2s;
-  std::mutex mu;
-  std::vector<std::string> reasons;
-  service_.on_disconnect = [&](std::string_view r) {
-    std::lock_guard lock(mu);
-    reasons.emplace_back(r);
-  };
+  auto reasons = RecordDisconnects();
   auto a = Join("alice");
   // Nothing runs the client: the server's pings go unanswered.
   std::this_thread::sleep_for(4s);
@@ -701,8 +770,7 @@ TEST_F(SyncWsTest, ASilentClientIsClosedAfterTheIdleTimeout) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message(), "timeout") << r.status().ToString();
   EXPECT_FALSE(a->is_open());
-  std::lock_guard lock(mu);
-  EXPECT_EQ(reasons, (std::vector<std::string>{"idle_timeout"}));
+  EXPECT_EQ(reasons(), (std::vector<std::string>{"idle_timeout"}));
 }
 
 TEST_F(SyncWsTest, ShutdownClosesSyncConnectionsWith1001) {

@@ -59,10 +59,16 @@ class TokenTable : public server::SyncAuthenticator {
       std::lock_guard lock(mu_);
       auto it = tokens_.find(std::string(token));
       if (it != tokens_.end()) out = it->second;
+      if (!authenticate_failure_.ok()) out = authenticate_failure_;
       then = std::exchange(after_authenticate_, nullptr);
     }
     if (then) then();
     return out;
+  }
+  // Authenticate fails with `s` (a store that is down) until Ok().
+  void FailAuthenticate(Status s) {
+    std::lock_guard lock(mu_);
+    authenticate_failure_ = std::move(s);
   }
   // Runs once, right after the next Authenticate has read its answer (what
   // happens while a hello is being handled).
@@ -95,6 +101,7 @@ class TokenTable : public server::SyncAuthenticator {
   std::set<std::string> retired_;
   Status failure_;
   std::function<void()> after_authenticate_;
+  Status authenticate_failure_;
 };
 
 class RoleTable : public server::DocumentAccess {
