@@ -44,6 +44,10 @@ void ConnectionRegistry::CheckDeadlines(
   for (auto& c : Snapshot()) c->CheckDeadlines(now, hello_timeout);
 }
 
+void ConnectionRegistry::StopActingAll() {
+  for (auto& c : Snapshot()) c->StopActing();
+}
+
 void ConnectionRegistry::CloseAll(std::uint16_t code,
                                   const std::string& reason) {
   for (auto& c : Snapshot()) c->Close(code, reason);

@@ -32,6 +32,9 @@ class ConnectionRegistry {
   // for the whole node instead of a timer per connection.
   void CheckDeadlines(std::chrono::steady_clock::time_point now,
                       std::chrono::steady_clock::duration hello_timeout);
+  // SyncConnection::StopActing on every connection (shutdown, before
+  // CloseAll).
+  void StopActingAll();
   // Closes every connection (1001 when the server shuts down).
   void CloseAll(std::uint16_t code, const std::string& reason);
 

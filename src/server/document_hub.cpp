@@ -850,6 +850,16 @@ std::size_t DocumentHub::SnapshotStale(
   return started;
 }
 
+std::size_t DocumentHub::AppendsInFlight() {
+  std::size_t busy = 0;
+  for (auto& live : AllLive()) {
+    if (!live->loaded) continue;  // nothing submitted to it yet
+    std::lock_guard lock(live->mu);
+    if (!live->unloaded && (live->appending || !live->queued.empty())) ++busy;
+  }
+  return busy;
+}
+
 std::size_t DocumentHub::UnloadIdle() {
   std::vector<std::shared_ptr<Live>> all = AllLive();
   std::size_t unloaded = 0;

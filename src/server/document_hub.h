@@ -174,6 +174,11 @@ class DocumentHub {
   // unloaded.
   std::size_t UnloadIdle();
 
+  // Documents with changes submitted and not yet durable and answered
+  // (an append in flight, or queued behind one). Shutdown waits for none
+  // before it closes the connections, so that their acks go out.
+  std::size_t AppendsInFlight();
+
   // Snapshots every quiet document whose oldest entry not in a snapshot is
   // older than HubConfig::snapshot_after at `now` (the server calls it
   // with UnloadIdle). Returns how many snapshots were started.

@@ -123,6 +123,7 @@ struct HttpServer::Impl {
   asio::steady_timer broadcast_timer{control};
   asio::steady_timer poll_timer{control};
   asio::steady_timer store_housekeeping{control};
+  asio::steady_timer drain_timer{control};
   std::atomic<bool> stopping{false};
   // Sync sessions running (they left `connections` at the upgrade).
   std::atomic<std::int64_t> sync_sessions{0};
@@ -140,6 +141,9 @@ struct HttpServer::Impl {
   HttpResponse Handle(const http::request<http::string_body>& msg,
                       HttpRequest& request, std::string& route);
   void BeginShutdown();
+  // Shutdown of the sync connections: once no append is in flight (or at
+  // `deadline`), the held broadcasts and then the 1001 close frames go out.
+  void DrainSync(std::chrono::steady_clock::time_point deadline);
   // Where a periodic tick runs: on the control strand, or on `background`
   // (the loop waits for the tick either way before the next interval).
   enum class TickOn { kControl, kBackground };
@@ -456,10 +460,17 @@ void HttpServer::Impl::BeginShutdown() {
   broadcast_timer.cancel();
   poll_timer.cancel();
   if (sync) {
-    // Held-back changes go out before the close frames.
+    // What clients send from now on is not acted on; the acks of what they
+    // sent before, once durable, go out before the close frames (up to
+    // half the grace period), so that no client has to send it again.
     sync->shutting_down.store(true);
-    sync->hub.FlushBroadcasts();
-    sync->registry.CloseAll(1001, "server shutting down");
+    sync->registry.StopActingAll();
+    drain_timer.expires_after(std::chrono::milliseconds(10));
+    drain_timer.async_wait([this, deadline = std::chrono::steady_clock::now() +
+                                             config.shutdown_grace /
+                                                 2](boost::system::error_code) {
+      DrainSync(deadline);
+    });
   }
   std::vector<std::shared_ptr<Connection>> open;
   {
@@ -479,6 +490,20 @@ void HttpServer::Impl::BeginShutdown() {
     }
   });
   MaybeFinish();
+}
+
+void HttpServer::Impl::DrainSync(
+    std::chrono::steady_clock::time_point deadline) {
+  if (sync->hub.AppendsInFlight() > 0 &&
+      std::chrono::steady_clock::now() < deadline) {
+    drain_timer.expires_after(std::chrono::milliseconds(10));
+    drain_timer.async_wait(
+        [this, deadline](boost::system::error_code) { DrainSync(deadline); });
+    return;
+  }
+  // Held-back changes go out before the close frames.
+  sync->hub.FlushBroadcasts();
+  sync->registry.CloseAll(1001, "server shutting down");
 }
 
 void HttpServer::Impl::MaybeFinish() {

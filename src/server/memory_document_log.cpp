@@ -11,6 +11,16 @@ void MemoryDocumentLog::Append(const std::string& doc,
     done(Status::InvalidArgument("empty append"));
     return;
   }
+  {
+    std::lock_guard lock(mu_);
+    if (hold_) {
+      held_.push_back([this, doc, changes = std::move(changes),
+                       done = std::move(done)]() mutable {
+        Append(doc, std::move(changes), std::move(done));
+      });
+      return;
+    }
+  }
   std::vector<std::uint64_t> seqs;
   bool failed = false;
   {
@@ -40,6 +50,16 @@ void MemoryDocumentLog::Append(const std::string& doc,
     return;
   }
   done(std::move(seqs));
+}
+
+void MemoryDocumentLog::HoldAppends(bool hold) {
+  std::vector<std::function<void()>> release;
+  {
+    std::lock_guard lock(mu_);
+    hold_ = hold;
+    if (!hold) release.swap(held_);
+  }
+  for (auto& f : release) f();
 }
 
 void MemoryDocumentLog::SaveSnapshot(const std::string& doc,

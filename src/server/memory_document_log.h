@@ -1,9 +1,11 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "server/document_log.h"
 
@@ -23,6 +25,9 @@ class MemoryDocumentLog : public DocumentLog {
   Result<DocumentHistory> Read(const std::string& doc) override;
 
   void FailNextAppends(int n);
+  // While held, appends wait (nothing stored, `done` not called); turning
+  // it off completes them in order, on that thread.
+  void HoldAppends(bool hold);
   // Entries stored for `doc` since its snapshot (for tests).
   std::size_t EntryCount(const std::string& doc);
 
@@ -35,8 +40,10 @@ class MemoryDocumentLog : public DocumentLog {
     std::vector<std::pair<std::uint64_t, std::string>> writers;
   };
   std::mutex mu_;
-  std::map<std::string, Doc> docs_;  // guarded by mu_
-  int fail_appends_ = 0;             // guarded by mu_
+  std::map<std::string, Doc> docs_;          // guarded by mu_
+  int fail_appends_ = 0;                     // guarded by mu_
+  bool hold_ = false;                        // guarded by mu_
+  std::vector<std::function<void()>> held_;  // guarded by mu_
 };
 
 }  // namespace weft::server

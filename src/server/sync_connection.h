@@ -83,6 +83,9 @@ class SyncConnection : public Subscriber,
   void OnHelloDeadline();
   // Closes the connection (e.g. 1001 when the server shuts down).
   void Close(std::uint16_t code, const std::string& reason);
+  // From now on nothing the client sends is acted on, but what the server
+  // sends still goes out (shutdown: the acks of appends on their way).
+  void StopActing() { closing_.store(true); }
   // Closes with 4402 when the access token has expired.
   void CheckExpiry();
   // The periodic checks (ConnectionRegistry::CheckDeadlines): closes 4401

@@ -780,6 +780,27 @@ TEST_F(SyncWsTest, ShutdownClosesSyncConnectionsWith1001) {
   EXPECT_EQ(a->close_code(), 1001);
 }
 
+// A change the server read before shutdown began is acknowledged before
+// the close frame once durable: the client need not send it again.
+TEST_F(SyncWsTest, ShutdownSendsTheAcksOfAppendsOnTheirWayFirst) {
+  auto a = Join("alice");
+  doc_log_.HoldAppends(true);
+  ASSERT_TRUE(a->Send(proto::Submit{"doc", {{1, 0, 1, "x"}}}).ok());
+  auto until = std::chrono::steady_clock::now() + kWait;
+  while (hub_.AppendsInFlight() == 0 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(hub_.AppendsInFlight(), 1u);
+  server_->Stop();
+  std::this_thread::sleep_for(300ms);  // shutdown waits for the append
+  doc_log_.HoldAppends(false);
+  auto ack = a->ReceiveUntil<proto::Ack>(kWait);
+  ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+  EXPECT_EQ(ack->entries.at(0).server_seq, 1u);
+  EXPECT_FALSE(a->ReceiveUntil<proto::Pong>(kWait).ok());
+  EXPECT_EQ(a->close_code(), 1001);
+}
+
 // An upgrade that completes after shutdown began (CloseAll has run) closes
 // itself: shutting_down is what BeginShutdown sets before CloseAll.
 TEST_F(SyncWsTest, AnUpgradeThatRacesShutdownIsClosedWith1001) {
