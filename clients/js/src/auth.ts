@@ -24,6 +24,8 @@ export class Auth implements TokenSource {
   /** A password change on its way (it ends and replaces the session). */
   private changing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** client.close() ran: no refresh from now on (see dispose). */
+  private disposed = false;
   private readonly events = new Emitter<AuthEvents>();
   /** Called before the user changes (sign-out, another user): closes handles. */
   beforeChange: (next: User | null, opts: { discardOffline?: boolean }) => Promise<void> = async () => {};
@@ -32,6 +34,11 @@ export class Auth implements TokenSource {
     private readonly http: Http,
     private readonly store: LocalStore | null,
   ) {}
+
+  /** A refresh is scheduled (for tests: none after client.close()). */
+  get hasRefreshTimer(): boolean {
+    return this.timer !== undefined;
+  }
 
   get user(): User | null {
     return this.session?.user ?? null;
@@ -118,6 +125,7 @@ export class Auth implements TokenSource {
 
   /** Rotates the refresh token; false (and signed out) when the server refuses it. */
   refresh(): Promise<boolean> {
+    if (this.disposed) return Promise.resolve(false);
     if (!this.refreshing) {
       this.refreshing = this.withLock(() => this.rotate()).finally(() => {
         this.refreshing = null;
@@ -126,9 +134,16 @@ export class Auth implements TokenSource {
     return this.refreshing;
   }
 
-  /** Stops the refresh timer (client.close()). */
+  /**
+   * client.close(): no timer and no refresh from now on. A closed client
+   * that went on rotating the stored refresh token could race a new
+   * client of the same storage; the loser of such a race is refused
+   * (reuse) and signs out, clearing the session both share.
+   */
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.events.clear();
   }
 
@@ -201,7 +216,7 @@ export class Auth implements TokenSource {
 
   private schedule(): void {
     clearTimeout(this.timer);
-    if (!this.session) return;
+    if (!this.session || this.disposed) return;
     const delay = Math.max(5000, this.session.expiresAt - kRefreshMarginMs - Date.now());
     this.timer = setTimeout(() => void this.refresh().catch(() => this.schedule()), Math.min(delay, 2 ** 31 - 1));
     (this.timer as { unref?: () => void }).unref?.();

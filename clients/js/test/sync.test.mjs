@@ -1121,6 +1121,19 @@ test('a refresh that races a password change keeps the session the change starte
   }
 });
 
+test('a closed client neither refreshes nor schedules a refresh', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const before = fake.logins;
+  // A refresh in progress when the client closes must not re-arm the timer either.
+  const racing = client.auth.refresh();
+  await client.close();
+  await racing;
+  assert.equal(await client.auth.refresh(), false);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(fake.logins <= before + 1, `${fake.logins - before} token rotations after close`);
+  assert.equal(client.auth.hasRefreshTimer, false);
+});
+
 test('a connection whose handshake hangs is dropped and tried again', async () => {
   const fake = new FakeServer();
   fake.hangNext = 1;
