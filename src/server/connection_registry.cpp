@@ -48,6 +48,13 @@ void ConnectionRegistry::StopActingAll() {
   for (auto& c : Snapshot()) c->StopActing();
 }
 
+bool ConnectionRegistry::AnyHandling() const {
+  for (auto& c : Snapshot()) {
+    if (c->handling()) return true;
+  }
+  return false;
+}
+
 void ConnectionRegistry::CloseAll(std::uint16_t code,
                                   const std::string& reason) {
   for (auto& c : Snapshot()) c->Close(code, reason);

@@ -35,6 +35,8 @@ class ConnectionRegistry {
   // SyncConnection::StopActing on every connection (shutdown, before
   // CloseAll).
   void StopActingAll();
+  // Whether any connection is handling a message (SyncConnection::handling).
+  bool AnyHandling() const;
   // Closes every connection (1001 when the server shuts down).
   void CloseAll(std::uint16_t code, const std::string& reason);
 

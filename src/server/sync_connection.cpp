@@ -38,12 +38,10 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
       submit_tokens_(2 * limits.submits_per_second),
       presence_tokens_(2 * limits.presence_per_second),
       subscribe_tokens_(2 * limits.subscribes_per_second),
-      refused_tokens_(2 * limits.refused_changes_per_second),
       auth_tokens_(2 * limits.auths_per_second),
       submit_refill_(std::chrono::steady_clock::now()),
       presence_refill_(submit_refill_),
       subscribe_refill_(submit_refill_),
-      refused_refill_(submit_refill_),
       auth_refill_(submit_refill_) {}
 
 SyncConnection::~SyncConnection() = default;
@@ -81,6 +79,14 @@ void SyncConnection::Fail(proto::ErrorCode code, const std::string& message) {
   Close(CloseCode(code), message);
 }
 
+bool SyncConnection::TakeRefused(const std::string& doc) {
+  auto [it, fresh] =
+      refused_.try_emplace(doc, Bucket{2 * limits_.refused_changes_per_second,
+                                       std::chrono::steady_clock::now()});
+  return Take(&it->second.tokens, limits_.refused_changes_per_second,
+              &it->second.refill);
+}
+
 bool SyncConnection::Take(double* tokens, double rate,
                           std::chrono::steady_clock::time_point* last) {
   auto now = std::chrono::steady_clock::now();
@@ -111,6 +117,11 @@ constexpr const char* kExpired =
 
 void SyncConnection::OnMessage(std::string_view bytes) {
   Heard();
+  handling_.fetch_add(1);
+  struct Done {
+    std::atomic<int>& n;
+    ~Done() { n.fetch_sub(1); }
+  } done{handling_};
   if (closing_.load()) return;
   auto decoded = proto::Decode(bytes);
   if (!decoded.ok()) {
@@ -277,8 +288,7 @@ void SyncConnection::OnMessage(std::string_view bytes) {
             SendMessage(*error);
             if (error->code == static_cast<std::uint64_t>(
                                    proto::ErrorCode::kInvalidUpdate) &&
-                !Take(&refused_tokens_, limits_.refused_changes_per_second,
-                      &refused_refill_)) {
+                !TakeRefused(m.doc)) {
               lock.unlock();
               Fail(proto::ErrorCode::kProtocolError,
                    "too many refused changes");

@@ -86,6 +86,9 @@ class SyncConnection : public Subscriber,
   // From now on nothing the client sends is acted on, but what the server
   // sends still goes out (shutdown: the acks of appends on their way).
   void StopActing() { closing_.store(true); }
+  // A message is being handled (shutdown waits for none before closing:
+  // one past its closing_ check may still submit).
+  bool handling() const { return handling_.load() > 0; }
   // Closes with 4402 when the access token has expired.
   void CheckExpiry();
   // The periodic checks (ConnectionRegistry::CheckDeadlines): closes 4401
@@ -125,6 +128,8 @@ class SyncConnection : public Subscriber,
   // (when `hello_overdue`), or an expired access token.
   using Due = std::pair<proto::ErrorCode, const char*>;
   std::optional<Due> DueLocked(bool hello_overdue) const;
+  // The invalid_update budget of `doc` (refused_changes_per_second).
+  bool TakeRefused(const std::string& doc);
   bool Take(double* tokens, double rate,
             std::chrono::steady_clock::time_point* last);
 
@@ -134,6 +139,15 @@ class SyncConnection : public Subscriber,
   std::atomic<std::chrono::steady_clock::rep> last_heard_;
   // Close() was called: later messages are ignored.
   std::atomic<bool> closing_{false};
+  std::atomic<int> handling_{0};
+  // Changes refused as invalid_update, per document (an honest client
+  // gets at most one per document before it rolls back; several stale
+  // documents reopened at once must not close it).
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point refill;
+  };
+  std::map<std::string, Bucket> refused_;  // guarded by mu_
   // The last RecheckAccess missed an answer; it is to be asked again.
   std::atomic<bool> recheck_due_{false};
   std::shared_ptr<SyncTransport> transport_;
@@ -156,12 +170,10 @@ class SyncConnection : public Subscriber,
   double submit_tokens_;                                    // guarded by mu_
   double presence_tokens_;                                  // guarded by mu_
   double subscribe_tokens_;                                 // guarded by mu_
-  double refused_tokens_;                                   // guarded by mu_
   double auth_tokens_;                                      // guarded by mu_
   std::chrono::steady_clock::time_point submit_refill_;     // guarded by mu_
   std::chrono::steady_clock::time_point presence_refill_;   // guarded by mu_
   std::chrono::steady_clock::time_point subscribe_refill_;  // guarded by mu_
-  std::chrono::steady_clock::time_point refused_refill_;    // guarded by mu_
   std::chrono::steady_clock::time_point auth_refill_;       // guarded by mu_
 };
 

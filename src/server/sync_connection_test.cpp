@@ -442,6 +442,23 @@ TEST_F(SyncConnectionTest, AuthMessagesAreRateLimited) {
   EXPECT_EQ(limited, 3);
 }
 
+// The budget is per document: a client reopening several documents whose
+// stale local changes are each refused once is not closed.
+TEST_F(SyncConnectionTest, OneRefusedChangeInEachOfManyDocumentsIsNotAStream) {
+  auto c = Connect();
+  for (int i = 1; i <= 8; ++i) {
+    std::string doc = "s" + std::to_string(i);
+    access_.Set("alice", doc, proto::Role::kEditor);
+    c.Do(proto::Subscribe{doc, 0});
+    c.Do(proto::Submit{doc, {{1, 0, 1, "bad"}}});
+  }
+  EXPECT_EQ(c.transport->close_code, 0);
+  int invalid = 0;
+  for (const auto& e : c.transport->All<proto::Error>())
+    invalid += e.code == 422;
+  EXPECT_EQ(invalid, 8);
+}
+
 TEST_F(SyncConnectionTest, EveryMessageIsASignOfLife) {
   auto alice = Connect("alice-1");
   auto before = alice.conn->last_heard();

@@ -44,6 +44,9 @@ constexpr std::size_t kMaxBytesPerWrite = 256 * 1024;
 // up to kCatchUpPollMax while nothing moves.
 constexpr std::chrono::milliseconds kCatchUpPoll{5};
 constexpr std::chrono::milliseconds kCatchUpPollMax{200};
+// Bytes read that count as a sign of life even within an unfinished frame
+// (whole frames always do).
+constexpr std::size_t kProgressIsLife = 16 * 1024;
 
 // Bytes of this connection the peer's TCP has acknowledged (Linux
 // tcpi_bytes_acked; glibc's struct tcp_info stops before it). 0 when the
@@ -111,6 +114,8 @@ std::string_view ServerCloseReason(std::uint16_t code) {
       return "token_expired";
     case 4508:
       return "slow_consumer";
+    case 4503:
+      return "unavailable";
     case 1001:
       return "shutdown";
     case 1009:
@@ -551,7 +556,16 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
         break;
     }
   };
+  // A frame arriving slowly is alive while it moves: a browser cannot
+  // answer a ping in the middle of a large message on a slow uplink.
+  // Enough bytes of it count, a byte now and then does not.
+  std::size_t progress = 0;
   auto feed = [&](char* data, std::size_t n) {
+    progress += n;
+    if (progress >= kProgressIsLife) {
+      progress = 0;
+      transport.Received();
+    }
     if (failed) return;
     if (std::uint16_t code = reader.Feed(data, n, on_event); code != 0) {
       // Later bytes are read and dropped until the client answers the

@@ -717,6 +717,46 @@ TEST_F(SyncWsTest, AClientTricklingAnUnfinishedFrameIsClosedAsIdle) {
   EXPECT_EQ(reasons(), (std::vector<std::string>{"idle_timeout"}));
 }
 
+// A large message on a slow uplink is alive while it moves: a browser
+// cannot answer a ping in the middle of it.
+TEST_F(SyncWsTest, ALargeMessageArrivingSlowlyIsNotIdle) {
+  service_.idle_timeout = 2s;
+  auto reasons = RecordDisconnects();
+  std::string in;
+  int fd = RawSubscriber(server_->port(), 10, 1 << 20, &in);
+  ASSERT_GE(fd, 0);
+  std::string frame =
+      ClientFrame(0x82, proto::Encode(proto::Submit{
+                            "doc", {{7, 0, 1, std::string(60 * 1024, 'y')}}}));
+  // 20 KiB every 700 ms: the whole frame takes longer than the timeout.
+  for (std::size_t at = 0; at < frame.size(); at += 20 * 1024) {
+    std::size_t n = std::min<std::size_t>(20 * 1024, frame.size() - at);
+    ASSERT_EQ(::send(fd, frame.data() + at, n, MSG_NOSIGNAL),
+              static_cast<ssize_t>(n));
+    std::this_thread::sleep_for(700ms);
+  }
+  // Answered (acknowledged), not closed.
+  bool answered = false;
+  auto until = std::chrono::steady_clock::now() + kWait;
+  while (!answered && std::chrono::steady_clock::now() < until) {
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0) break;
+    if (n > 0) in.append(buf, static_cast<std::size_t>(n));
+    for (const auto& f : TakeServerFrames(&in)) {
+      if (f.opcode != 0x2) continue;
+      auto m = proto::Decode(f.payload);
+      answered |= m.ok() && std::holds_alternative<proto::Ack>(*m);
+    }
+    if (!answered) std::this_thread::sleep_for(20ms);
+  }
+  ::close(fd);
+  EXPECT_TRUE(answered);
+  EXPECT_TRUE(reasons().empty() ||
+              reasons() == std::vector<std::string>{"peer_closed"})
+      << reasons().front();
+}
+
 TEST_F(SyncWsTest, KeepAlivePingsKeepAnAnsweringClientOpen) {
   service_.idle_timeout = 2s;
   auto a = Join("alice");
