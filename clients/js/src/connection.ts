@@ -57,6 +57,10 @@ export class Connection {
   /** Pings sent by barrier(), by nonce: what their pong calls. */
   private readonly barriers = new Map<number, () => void>();
   sessionId = 0;
+  /** An `auth` is on its way: a connection-level 429/503 answers it. */
+  private authPending = false;
+  private authRetry: ReturnType<typeof setTimeout> | undefined;
+  private authDelay = 1000;
   private presenceTokens = kPresenceBurst;
   private presenceRefilled = 0;
 
@@ -130,7 +134,30 @@ export class Connection {
 
   /** The access token changed: tell the server (protocol.md §1, `auth`). */
   tokenChanged(token: string): void {
-    if (this.welcomed) this.send({ type: 'auth', token });
+    if (this.welcomed) {
+      this.authPending = true;
+      this.send({ type: 'auth', token });
+    }
+  }
+
+  /**
+   * The server could not take our `auth` now (rate_limited, or its store
+   * could not check the token): the old token stands until it expires,
+   * so the current one is sent again after a backoff.
+   */
+  private retryAuth(): void {
+    clearTimeout(this.authRetry);
+    this.authRetry = setTimeout(() => {
+      this.authRetry = undefined;
+      void this.opts
+        .token()
+        .catch(() => null)
+        .then((t) => {
+          if (t && this.welcomed) this.tokenChanged(t);
+        });
+    }, this.authDelay);
+    (this.authRetry as { unref?: () => void }).unref?.();
+    this.authDelay = Math.min(this.authDelay * 2, 30_000);
   }
 
   private async connect(): Promise<void> {
@@ -181,6 +208,8 @@ export class Connection {
 
   private handle(m: ServerMessage): void {
     if (m.type === 'welcome') {
+      this.authPending = false; // (also the answer to an auth)
+      this.authDelay = 1000;
       this.sessionId = m.sessionId;
       if (!this.welcomed) {
         this.welcomed = true;
@@ -191,6 +220,10 @@ export class Connection {
         this.on.open();
       }
       return;
+    }
+    if (m.type === 'error' && m.doc === '' && this.authPending && (m.code === 429 || m.code === 503)) {
+      this.authPending = false;
+      this.retryAuth();
     }
     if (m.type === 'pong') {
       const done = this.barriers.get(m.nonce);
@@ -258,6 +291,9 @@ export class Connection {
     this.ws = null;
     this.welcomed = false;
     this.barriers.clear();
+    this.authPending = false;
+    clearTimeout(this.authRetry);
+    this.authRetry = undefined;
     clearInterval(this.pingTimer);
     if (was) this.on.close();
   }

@@ -1121,6 +1121,18 @@ test('a refresh that races a password change keeps the session the change starte
   }
 });
 
+test('an auth the server could not take now is sent again', async () => {
+  const { fake, client } = await openSynced({ storage: 'memory' });
+  const n = fake.received.length;
+  await client.auth.refresh(); // a new token: auth on the open connection
+  const first = await fake.next((m) => m.type === 'auth', 'auth', 3000, n);
+  fake.send(fake.socket, { type: 'error', code: 503, doc: '', message: 'store down', expectedSeq: 0 });
+  const m = fake.received.length;
+  const again = await fake.next((x) => x.type === 'auth', 'the auth again', 3000, m);
+  assert.equal(again.token, first.token);
+  await client.close();
+});
+
 test('a closed client neither refreshes nor schedules a refresh', async () => {
   const { fake, client } = await setup({ storage: 'memory' });
   const before = fake.logins;
