@@ -319,11 +319,15 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
                                        : "ip:" + ClientIp(request);
       if (auto refused = take(api.api_limiter, key)) return *refused;
     }
+    // Per user (password guesses through a signed-in route); a caller
+    // without a token has no user and is answered 401 below, limited per
+    // IP like any anonymous call.
     if (spec.limit == ApiLimit::kAuthPerUser) {
-      if (auto refused =
-              take(api.auth_limiter, "user:" + call.principal->user_id)) {
-        return *refused;
-      }
+      auto refused =
+          call.principal
+              ? take(api.auth_limiter, "user:" + call.principal->user_id)
+              : take(api.api_limiter, "ip:" + ClientIp(request));
+      if (refused) return *refused;
     }
     if (auto failed = LookUpScope(api, spec.scope, call)) return *failed;
     Status allowed =

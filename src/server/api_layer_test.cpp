@@ -334,6 +334,29 @@ TEST_F(ApiLayerTest, PasswordGuessesThroughAPasswordChangeAreLimited) {
   EXPECT_EQ(Call("GET", "/api/v1/me", "", token).status, 200);
 }
 
+// Without a token there is no user to key the per-user limit by: 401, and
+// the auth limiter (whose burst the anonymous calls would spend in one
+// shared bucket, or worse, read a user that is not there) is left alone.
+TEST_F(ApiLayerTest, AnAnonymousPasswordChangeIsUnauthenticated) {
+  auto s = Register("ann");
+  std::string token = Str(s, "access_token");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Call("POST", "/api/v1/me/password",
+                   R"({"current_password":"x","new_password":"y"})")
+                  .status,
+              401);
+  }
+  // ann's own budget (a burst of 3) is untouched.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Call("POST", "/api/v1/me/password",
+                   R"({"current_password":"not the password at all",)"
+                   R"("new_password":"a much better passphrase"})",
+                   token)
+                  .status,
+              403);
+  }
+}
+
 TEST_F(ApiLayerTest, BadTokensAreRateLimitedPerIp) {
   int refused_at = 0;
   for (int i = 1; i <= 1001 && refused_at == 0; ++i) {
