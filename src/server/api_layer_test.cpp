@@ -265,6 +265,66 @@ TEST_F(ApiLayerTest, MembershipChangesAreReportedToTheHook) {
   EXPECT_EQ(changed_.size(), 2u) << "both members";
 }
 
+// An invitation is good only while whoever sent it is still an owner: an
+// owner on the way out cannot invite an address of their own as owner and
+// come back through it.
+TEST_F(ApiLayerTest, AnInvitationFromSomeoneNoLongerAnOwnerIsVoid) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  auto cat = Register("cat");
+  std::string ann_token = Str(ann, "access_token");
+  std::string bob_token = Str(bob, "access_token");
+  std::string bob_id = Str(bob.at("user").as_object(), "id");
+  std::string id = Str(
+      json::parse(
+          Call("POST", "/api/v1/workspaces", R"({"name":"W"})", ann_token).body)
+          .as_object(),
+      "id");
+  auto invite = [&](const std::string& email, const std::string& role,
+                    const std::string& as) {
+    return json::parse(
+               Call("POST", "/api/v1/workspaces/" + id + "/invitations",
+                    R"({"email":")" + email + R"(","role":")" + role + R"("})",
+                    as)
+                   .body)
+        .as_object();
+  };
+  auto to_bob = invite("bob@example.com", "editor", ann_token);
+  ASSERT_EQ(
+      Call("POST", "/api/v1/invitations/" + Str(to_bob, "token") + "/accept",
+           "", bob_token)
+          .status,
+      200);
+  // Ann invites cat as owner, then hands the workspace to bob.
+  auto to_cat = invite("cat@example.com", "owner", ann_token);
+  ASSERT_EQ(Call("POST", "/api/v1/workspaces/" + id + "/transfer-ownership",
+                 R"({"user_id":")" + bob_id + R"("})", ann_token)
+                .status,
+            204);
+  auto accept =
+      Call("POST", "/api/v1/invitations/" + Str(to_cat, "token") + "/accept",
+           "", Str(cat, "access_token"));
+  EXPECT_EQ(accept.status, 410) << accept.body;
+  EXPECT_NE(accept.body.find("invitation_void"), std::string::npos);
+  // Ann, an editor now, cannot invite; bob, the owner, can.
+  EXPECT_EQ(Call("POST", "/api/v1/workspaces/" + id + "/invitations",
+                 R"({"email":"dan@example.com","role":"viewer"})", ann_token)
+                .status,
+            403);
+  EXPECT_EQ(
+      Call("DELETE",
+           "/api/v1/workspaces/" + id + "/invitations/" + Str(to_cat, "id"), "",
+           bob_token)
+          .status,
+      204);
+  auto again = invite("cat@example.com", "viewer", bob_token);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/invitations/" + Str(again, "token") + "/accept", "",
+           Str(cat, "access_token"))
+          .status,
+      200);
+}
+
 TEST_F(ApiLayerTest, DeletingAWorkspaceDeletesTheContentOfEveryDocument) {
   std::string token = Str(Register("ann"), "access_token");
   RecordPurges();

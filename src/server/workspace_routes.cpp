@@ -331,6 +331,9 @@ HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
     return ValidationError(errors, call.request);
   }
   Role role = *auth::ParseRole(role_name);
+  // An owner demoted or removed meanwhile invites nobody (as for roles).
+  auto lock = LockOwners(call.workspace_id);
+  if (auto refused = UnlessStillOwner(api, call)) return *refused;
   std::int64_t now_ms = NowMs(api);
   // One invitation per email and workspace: a pending one must be revoked
   // first; a used or expired one is replaced.
@@ -441,6 +444,21 @@ HttpResponse AcceptInvitation(ApiContext& api, ApiCall& call) {
     return ErrorResponse(403, "invitation_for_another_account",
                          "this invitation was sent to another email "
                          "address; sign in with that one",
+                         call.request.request_id);
+  }
+  // An invitation speaks for its owner only while they are one: an owner
+  // on the way out could otherwise invite an address of their own as
+  // owner and come back through it after being removed or demoted.
+  auto lock = LockOwners(inv->workspace_id);
+  auto inviter =
+      api.metadata->GetMembership(inv->workspace_id, inv->inviter_id);
+  if (!inviter.ok() && inviter.status().code() != StatusCode::kNotFound) {
+    return StatusError(inviter.status(), call.request);
+  }
+  if (!inviter.ok() || inviter->role != store::Role::kOwner) {
+    return ErrorResponse(410, "invitation_void",
+                         "whoever sent this invitation is no longer an owner "
+                         "of the workspace; ask for a new one",
                          call.request.request_id);
   }
   Status s = api.metadata->AcceptInvitation(*hash, call.user_id(), NowMs(api));
