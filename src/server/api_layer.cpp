@@ -1,11 +1,14 @@
 #include "server/api_layer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -31,11 +34,27 @@ std::uint64_t Fnv1a(std::string_view data) {
   return h;
 }
 
-// "1.2.3.4:5678" -> "1.2.3.4"; "[::1]:5678" -> "[::1]".
+// The key of a caller's address in per-IP limits: "1.2.3.4:5678" ->
+// "1.2.3.4"; an IPv6 address by its /64, "[2001:db8::1]:5678" ->
+// "[2001:db8::]/64", since one host commonly holds a whole /64 and would
+// otherwise get a bucket per address.
 std::string ClientIp(const HttpRequest& request) {
   auto colon = request.remote.rfind(':');
-  if (colon == std::string::npos) return request.remote;
-  return request.remote.substr(0, colon);
+  std::string ip = colon == std::string::npos ? request.remote
+                                              : request.remote.substr(0, colon);
+  if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') {
+    std::string inner = ip.substr(1, ip.size() - 2);
+    in6_addr a{};
+    if (inet_pton(AF_INET6, inner.c_str(), &a) == 1 &&
+        !IN6_IS_ADDR_V4MAPPED(&a)) {
+      std::memset(a.s6_addr + 8, 0, 8);
+      char text[INET6_ADDRSTRLEN] = {};
+      if (inet_ntop(AF_INET6, &a, text, sizeof(text)) != nullptr) {
+        return "[" + std::string(text) + "]/64";
+      }
+    }
+  }
+  return ip;
 }
 
 void AddRateHeaders(HttpResponse& response,

@@ -45,6 +45,9 @@ class ApiLayerTest : public ::testing::Test {
     AddApiRoutes(router_, api_, "");
   }
 
+  // The peer address of the calls (Call).
+  std::string remote_ = "10.0.0.1:1234";
+
   HttpResponse Call(std::string method, std::string path, std::string body = "",
                     std::string token = "", HeaderMap headers = {}) {
     HttpRequest r;
@@ -55,7 +58,7 @@ class ApiLayerTest : public ::testing::Test {
     r.target = path;
     r.body = std::move(body);
     r.request_id = "rid";
-    r.remote = "10.0.0.1:1234";
+    r.remote = remote_;
     r.headers = std::move(headers);
     if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
     return router_.Dispatch(r);
@@ -228,6 +231,21 @@ TEST_F(ApiLayerTest, RateLimitComesBeforeAuthenticationOnAuthRoutes) {
   }
   EXPECT_TRUE(retry_after);
   clock_.Advance(std::chrono::seconds(21));  // one token back at 0.05/s
+  EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 400);
+}
+
+// One host commonly holds a whole IPv6 /64: its addresses share a bucket,
+// while other /64s and IPv4 callers keep their own.
+TEST_F(ApiLayerTest, IPv6CallersAreLimitedByTheirSlash64) {
+  for (int i = 1; i <= 3; ++i) {
+    remote_ = "[2001:db8:1:2::" + std::to_string(i) + "]:4000";
+    EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 400);
+  }
+  remote_ = "[2001:db8:1:2:ffff::9]:4000";
+  EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 429);
+  remote_ = "[2001:db8:1:3::1]:4000";
+  EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 400);
+  remote_ = "[::ffff:10.0.0.7]:4000";  // an IPv4 caller on a dual stack
   EXPECT_EQ(Call("POST", "/api/v1/auth/login", "{}").status, 400);
 }
 
