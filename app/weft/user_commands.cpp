@@ -110,9 +110,12 @@ void ResetPassword(const UserFlags& f) {
   std::string password = ReadPassword();
   CheckPolicy(password, user->email, user->display_name);
   // A new hash also changes the token version: access tokens die at once.
-  if (Status s = store->metadata().SetPasswordHash(user->id, Hash(password));
+  if (Status s = store->metadata().SetPasswordHash(
+          user->id, user->password_hash, Hash(password));
       !s.ok()) {
-    Fail(s.ToString());
+    Fail(s.code() == StatusCode::kFailedPrecondition
+             ? "the password was changed meanwhile; run the command again"
+             : s.ToString());
   }
   if (Status s = store->metadata().RevokeUserRefreshFamilies(user->id);
       !s.ok()) {

@@ -160,7 +160,10 @@ HttpResponse Login(ApiContext& api, ApiCall& call) {
   }
   if (*match == auth::PasswordMatch::kMatchNeedsRehash) {
     if (auto rehashed = api.hasher->Hash(password); rehashed.ok()) {
-      if (api.metadata->SetPasswordHash(user->id, *rehashed).ok()) {
+      // Only over the hash just verified: a change made meanwhile wins.
+      if (api.metadata
+              ->SetPasswordHash(user->id, user->password_hash, *rehashed)
+              .ok()) {
         user->password_hash = *rehashed;
       }
     }
@@ -289,7 +292,11 @@ Status ReplacePassword(ApiContext& api, store::User& user,
                        std::string_view password) {
   auto hash = api.hasher->Hash(password);
   if (!hash.ok()) return hash.status();
-  if (Status s = api.metadata->SetPasswordHash(user.id, *hash); !s.ok()) {
+  // Over the hash the caller's check read: of two changes or resets that
+  // read the same one, the second fails (kFailedPrecondition).
+  if (Status s =
+          api.metadata->SetPasswordHash(user.id, user.password_hash, *hash);
+      !s.ok()) {
     return s;
   }
   user.password_hash = *hash;
@@ -319,6 +326,8 @@ HttpResponse ResetConfirm(ApiContext& api, ApiCall& call) {
       password, {user->email, user->display_name}, "new_password"));
   if (!errors.empty()) return ValidationError(errors, call.request);
   if (Status s = ReplacePassword(api, *user, password); !s.ok()) {
+    // Used meanwhile by a concurrent confirm with the same link.
+    if (s.code() == StatusCode::kFailedPrecondition) return invalid();
     return StatusError(s, call.request);
   }
   return NoContent();

@@ -171,7 +171,11 @@ TEST_F(ApiLayerTest, AFamilyStartedUnderAnOlderPasswordCannotRefresh) {
   auto s = Register("ann");
   std::string user_id = Str(s.at("user").as_object(), "id");
   std::string refresh = Str(s, "refresh_token");
-  ASSERT_TRUE(metadata_.SetPasswordHash(user_id, "argon2id$changed").ok());
+  ASSERT_TRUE(metadata_
+                  .SetPasswordHash(user_id,
+                                   metadata_.GetUser(user_id)->password_hash,
+                                   "argon2id$changed")
+                  .ok());
   auto r = Call("POST", "/api/v1/auth/refresh",
                 R"({"refresh_token":")" + refresh + R"("})");
   EXPECT_EQ(r.status, 401) << r.body;

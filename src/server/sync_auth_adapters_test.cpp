@@ -37,7 +37,11 @@ TEST(JwtSyncAuthenticatorTest, AcceptsOwnTokensAndRefusesOthers) {
   EXPECT_EQ(code("not.a.token"), StatusCode::kUnauthenticated);
   EXPECT_EQ(code(token(*codec, "ghost", now)), StatusCode::kUnauthenticated);
   // A password change retires tokens issued before it.
-  ASSERT_TRUE(store->metadata().SetPasswordHash("u1", "hash-2").ok());
+  ASSERT_TRUE(
+      store->metadata()
+          .SetPasswordHash("u1", store->metadata().GetUser("u1")->password_hash,
+                           "hash-2")
+          .ok());
   EXPECT_EQ(code(token(*codec, "u1", now)), StatusCode::kUnauthenticated);
 }
 

@@ -48,10 +48,14 @@ Result<User> MemoryMetadata::GetUserByEmail(std::string_view email) {
 }
 
 Status MemoryMetadata::SetPasswordHash(std::string_view user_id,
+                                       std::string_view expected,
                                        std::string_view password_hash) {
   std::lock_guard<std::mutex> lock(mu_);
   auto* u = FindIn(users_, user_id);
   if (u == nullptr) return Missing("user");
+  if (u->password_hash != expected) {
+    return Status::FailedPrecondition("the password was changed meanwhile");
+  }
   u->password_hash = password_hash;
   return Status::Ok();
 }

@@ -17,7 +17,7 @@ class MemoryMetadata final : public MetadataStore {
   Status CreateUser(const User& user) override;
   Result<User> GetUser(std::string_view id) override;
   Result<User> GetUserByEmail(std::string_view email) override;
-  Status SetPasswordHash(std::string_view user_id,
+  Status SetPasswordHash(std::string_view user_id, std::string_view expected,
                          std::string_view password_hash) override;
   Status SetDisplayName(std::string_view user_id,
                         std::string_view display_name) override;

@@ -141,7 +141,13 @@ class MetadataStore {
   virtual Status CreateUser(const User& user) = 0;
   virtual Result<User> GetUser(std::string_view id) = 0;
   virtual Result<User> GetUserByEmail(std::string_view email) = 0;
+  // Replaces the hash only while it is still `expected` (compare-and-set:
+  // two changes or resets that read the same hash cannot both win, and a
+  // login's rehash cannot undo a change made meanwhile).
+  // kFailedPrecondition when the hash is another by now; kNotFound for an
+  // unknown user.
   virtual Status SetPasswordHash(std::string_view user_id,
+                                 std::string_view expected,
                                  std::string_view password_hash) = 0;
   // kNotFound for an unknown user.
   virtual Status SetDisplayName(std::string_view user_id,

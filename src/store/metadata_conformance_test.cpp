@@ -67,9 +67,14 @@ TYPED_TEST(MetadataConformanceTest, UsersHaveUniqueIdsAndEmails) {
   EXPECT_EQ(by_email->id, "u-alice");
   EXPECT_RCODE(m.GetUser("nobody"), kNotFound);
   EXPECT_RCODE(m.GetUserByEmail("x@example.com"), kNotFound);
-  ASSERT_TRUE(m.SetPasswordHash("u-alice", "argon2id$new").ok());
+  std::string old_hash = this->Alice().password_hash;
+  ASSERT_TRUE(m.SetPasswordHash("u-alice", old_hash, "argon2id$new").ok());
   EXPECT_EQ(m.GetUser("u-alice")->password_hash, "argon2id$new");
-  EXPECT_CODE(m.SetPasswordHash("nobody", "h"), kNotFound);
+  // Compare-and-set: a second writer that read the old hash loses.
+  EXPECT_CODE(m.SetPasswordHash("u-alice", old_hash, "argon2id$other"),
+              kFailedPrecondition);
+  EXPECT_EQ(m.GetUser("u-alice")->password_hash, "argon2id$new");
+  EXPECT_CODE(m.SetPasswordHash("nobody", "h", "h2"), kNotFound);
 }
 
 TYPED_TEST(MetadataConformanceTest, RefreshTokenRotationDetectsReuse) {

@@ -100,7 +100,8 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
        "SELECT id, email, display_name, password_hash, created_ms FROM users"
        " WHERE email = $1::text"},
       {"m_set_password",
-       "UPDATE users SET password_hash = $2::text WHERE id = $1::text"},
+       "UPDATE users SET password_hash = $2::text WHERE id = $1::text "
+       "AND password_hash = $3::text"},
       {"m_create_family",
        "INSERT INTO refresh_token_families (id, user_id, token_hash,"
        " generation, created_ms, expires_ms, revoked, token_version,"
@@ -371,9 +372,15 @@ Result<User> PgMetadata::GetUserByEmail(std::string_view email) {
 }
 
 Status PgMetadata::SetPasswordHash(std::string_view user_id,
+                                   std::string_view expected,
                                    std::string_view password_hash) {
-  return RunOne("m_set_password", Params().Text(user_id).Text(password_hash),
-                "user");
+  Status s =
+      RunOne("m_set_password",
+             Params().Text(user_id).Text(password_hash).Text(expected), "user");
+  if (s.code() != StatusCode::kNotFound) return s;
+  auto user = GetUser(user_id);
+  if (!user.ok()) return user.status();
+  return Status::FailedPrecondition("the password was changed meanwhile");
 }
 
 Status PgMetadata::CreateRefreshFamily(const RefreshTokenFamily& f) {

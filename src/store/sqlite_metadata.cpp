@@ -223,11 +223,22 @@ Result<User> SqliteMetadata::GetUserByEmail(std::string_view email) {
 }
 
 Status SqliteMetadata::SetPasswordHash(std::string_view user_id,
+                                       std::string_view expected,
                                        std::string_view password_hash) {
   std::lock_guard<std::mutex> lock(*mu_);
-  return Write(
-      "UPDATE users SET password_hash = ? WHERE id = ?",
-      [&](Use& u) { u.Text(1, password_hash).Text(2, user_id); }, true, "user");
+  Status s = Write(
+      "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+      [&](Use& u) {
+        u.Text(1, password_hash).Text(2, user_id).Text(3, expected);
+      },
+      true, "user");
+  if (s.code() != StatusCode::kNotFound) return s;
+  auto st = Prep("SELECT 1 FROM users WHERE id = ?");
+  if (!st.ok()) return st.status();
+  Use u(**st);
+  u.Text(1, user_id);
+  WEFT_RETURN_IF_ERROR(Row(u, "user"));
+  return Status::FailedPrecondition("the password was changed meanwhile");
 }
 
 Status SqliteMetadata::CreateRefreshFamily(const RefreshTokenFamily& f) {
