@@ -371,6 +371,13 @@ HttpResponse ChangePassword(ApiContext& api, ApiCall& call) {
                          call.request.request_id, {{"fields", wrong.ToJson()}});
   }
   if (Status s = ReplacePassword(api, *call.user, next); !s.ok()) {
+    // Changed or reset meanwhile (another session, a reset link): this
+    // session's token is stale by now.
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      return ErrorResponse(401, "unauthenticated",
+                           "the password was changed meanwhile; sign in again",
+                           call.request.request_id);
+    }
     return StatusError(s, call.request);
   }
   return NewSession(api, *call.user, call.request, 200);

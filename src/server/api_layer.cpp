@@ -34,16 +34,23 @@ std::uint64_t Fnv1a(std::string_view data) {
   return h;
 }
 
-// The key of a caller's address in per-IP limits: "1.2.3.4:5678" ->
-// "1.2.3.4"; an IPv6 address by its /64, "[2001:db8::1]:5678" ->
+// The key of a caller's address in per-IP limits, from the server's
+// "address:port": "1.2.3.4:5678" -> "1.2.3.4"; an IPv6 address (written
+// as Asio does, "2001:db8::1:5678", or in brackets) by its /64,
 // "[2001:db8::]/64", since one host commonly holds a whole /64 and would
-// otherwise get a bucket per address.
+// otherwise get a bucket per address. A zone (fe80::1%eth0) is dropped.
 std::string ClientIp(const HttpRequest& request) {
   auto colon = request.remote.rfind(':');
   std::string ip = colon == std::string::npos ? request.remote
                                               : request.remote.substr(0, colon);
-  if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') {
-    std::string inner = ip.substr(1, ip.size() - 2);
+  std::string inner = ip;
+  if (inner.size() > 2 && inner.front() == '[' && inner.back() == ']') {
+    inner = inner.substr(1, inner.size() - 2);
+  }
+  if (auto zone = inner.find('%'); zone != std::string::npos) {
+    inner.resize(zone);
+  }
+  if (inner.find(':') != std::string::npos) {
     in6_addr a{};
     if (inet_pton(AF_INET6, inner.c_str(), &a) == 1 &&
         !IN6_IS_ADDR_V4MAPPED(&a)) {

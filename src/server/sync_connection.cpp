@@ -42,7 +42,9 @@ SyncConnection::SyncConnection(std::uint64_t session_id,
       submit_refill_(std::chrono::steady_clock::now()),
       presence_refill_(submit_refill_),
       subscribe_refill_(submit_refill_),
-      auth_refill_(submit_refill_) {}
+      auth_refill_(submit_refill_) {
+  refused_all_ = Bucket{8 * limits.refused_changes_per_second, submit_refill_};
+}
 
 SyncConnection::~SyncConnection() = default;
 
@@ -80,6 +82,13 @@ void SyncConnection::Fail(proto::ErrorCode code, const std::string& message) {
 }
 
 bool SyncConnection::TakeRefused(const std::string& doc) {
+  if (!Take(&refused_all_.tokens, 4 * limits_.refused_changes_per_second,
+            &refused_all_.refill)) {
+    return false;
+  }
+  // The buckets of documents long quiet are full anyway: trimmed at times
+  // so that the map stays small.
+  if (refused_.size() >= 256) refused_.clear();
   auto [it, fresh] =
       refused_.try_emplace(doc, Bucket{2 * limits_.refused_changes_per_second,
                                        std::chrono::steady_clock::now()});

@@ -148,6 +148,10 @@ class SyncConnection : public Subscriber,
     std::chrono::steady_clock::time_point refill;
   };
   std::map<std::string, Bucket> refused_;  // guarded by mu_
+  // And for the whole connection, 4 times the rate (burst 8x): several
+  // documents each with one stale change pass, a client subscribing to
+  // many documents to multiply its rebuilds does not.
+  Bucket refused_all_{};  // guarded by mu_
   // The last RecheckAccess missed an answer; it is to be asked again.
   std::atomic<bool> recheck_due_{false};
   std::shared_ptr<SyncTransport> transport_;

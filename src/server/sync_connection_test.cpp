@@ -457,6 +457,15 @@ TEST_F(SyncConnectionTest, OneRefusedChangeInEachOfManyDocumentsIsNotAStream) {
   for (const auto& e : c.transport->All<proto::Error>())
     invalid += e.code == 422;
   EXPECT_EQ(invalid, 8);
+  // But the whole connection has a budget too (burst 16): many documents
+  // do not multiply the rebuilds one client can cause.
+  for (int i = 9; i <= 40 && c.transport->close_code == 0; ++i) {
+    std::string doc = "s" + std::to_string(i);
+    access_.Set("alice", doc, proto::Role::kEditor);
+    c.Do(proto::Subscribe{doc, 0});
+    c.Do(proto::Submit{doc, {{1, 0, 1, "bad"}}});
+  }
+  EXPECT_EQ(c.transport->close_code, 4400);
 }
 
 TEST_F(SyncConnectionTest, EveryMessageIsASignOfLife) {

@@ -311,9 +311,18 @@ HttpResponse TransferOwnership(ApiContext& api, ApiCall& call) {
   return NoContent();
 }
 
-json::object InvitationJson(const store::Invitation& i, std::int64_t now_ms) {
+// Whether whoever sent `i` is still an owner of its workspace (an
+// invitation speaks for its sender only while they are one).
+bool SenderStillOwner(ApiContext& api, const store::Invitation& i) {
+  auto m = api.metadata->GetMembership(i.workspace_id, i.inviter_id);
+  return m.ok() && m->role == store::Role::kOwner;
+}
+
+json::object InvitationJson(const store::Invitation& i, std::int64_t now_ms,
+                            bool sender_owner) {
   std::string status = i.accepted_ms            ? "accepted"
                        : now_ms >= i.expires_ms ? "expired"
+                       : !sender_owner          ? "void"
                                                 : "pending";
   return {{"id", i.id},
           {"email", i.email},
@@ -341,7 +350,7 @@ HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
   if (!existing.ok()) return StatusError(existing.status(), call.request);
   for (const auto& i : *existing) {
     if (i.email != email) continue;
-    if (!i.accepted_ms && now_ms < i.expires_ms) {
+    if (!i.accepted_ms && now_ms < i.expires_ms && SenderStillOwner(api, i)) {
       return ErrorResponse(409, "invitation_pending",
                            "this email has a pending invitation; revoke it "
                            "to send a new one",
@@ -391,7 +400,9 @@ HttpResponse ListInvitations(ApiContext& api, ApiCall& call) {
   if (!list.ok()) return StatusError(list.status(), call.request);
   std::int64_t now_ms = NowMs(api);
   json::array items;
-  for (const auto& i : *list) items.push_back(InvitationJson(i, now_ms));
+  for (const auto& i : *list) {
+    items.push_back(InvitationJson(i, now_ms, SenderStillOwner(api, i)));
+  }
   return JsonResponse(json::object{{"items", std::move(items)}});
 }
 

@@ -520,8 +520,9 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
            static_cast<std::int64_t>(transport.max_outbound());
   };
   auto on_event = [&](const proto::WsEvent& e) {
-    // A whole frame is a sign of life; bytes of an unfinished one are not
-    // (a client dribbling a large fragment would never time out).
+    // A whole frame is a sign of life (and, in `feed`, every
+    // kProgressIsLife bytes of an unfinished one; a byte now and then is
+    // not: a client dribbling a fragment would never time out).
     transport.Received();
     if (transport.peer_closed()) return;  // nothing counts after close
     switch (e.opcode) {

@@ -752,9 +752,8 @@ TEST_F(SyncWsTest, ALargeMessageArrivingSlowlyIsNotIdle) {
   }
   ::close(fd);
   EXPECT_TRUE(answered);
-  EXPECT_TRUE(reasons().empty() ||
-              reasons() == std::vector<std::string>{"peer_closed"})
-      << reasons().front();
+  // However the close after the test is counted, it was not idleness.
+  for (const auto& r : reasons()) EXPECT_NE(r, "idle_timeout");
 }
 
 TEST_F(SyncWsTest, KeepAlivePingsKeepAnAnsweringClientOpen) {

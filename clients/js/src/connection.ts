@@ -59,6 +59,8 @@ export class Connection {
   sessionId = 0;
   /** An `auth` is on its way: a connection-level 429/503 answers it. */
   private authPending = false;
+  /** Counts tokenChanged calls: a retry whose token was sent meanwhile is dropped. */
+  private authSent = 0;
   private authRetry: ReturnType<typeof setTimeout> | undefined;
   private authDelay = 1000;
   private presenceTokens = kPresenceBurst;
@@ -136,6 +138,7 @@ export class Connection {
   tokenChanged(token: string): void {
     if (this.welcomed) {
       this.authPending = true;
+      this.authSent++;
       this.send({ type: 'auth', token });
     }
   }
@@ -147,13 +150,15 @@ export class Connection {
    */
   private retryAuth(): void {
     clearTimeout(this.authRetry);
+    const sent = this.authSent;
     this.authRetry = setTimeout(() => {
       this.authRetry = undefined;
       void this.opts
         .token()
         .catch(() => null)
         .then((t) => {
-          if (t && this.welcomed) this.tokenChanged(t);
+          // A newer token went out meanwhile (a refresh's own auth).
+          if (t && this.welcomed && this.authSent === sent) this.tokenChanged(t);
         });
     }, this.authDelay);
     (this.authRetry as { unref?: () => void }).unref?.();
@@ -210,6 +215,8 @@ export class Connection {
     if (m.type === 'welcome') {
       this.authPending = false; // (also the answer to an auth)
       this.authDelay = 1000;
+      clearTimeout(this.authRetry);
+      this.authRetry = undefined;
       this.sessionId = m.sessionId;
       if (!this.welcomed) {
         this.welcomed = true;

@@ -34,7 +34,8 @@ export interface Invitation {
   id: string;
   email: string;
   role: Role;
-  status: 'pending' | 'accepted' | 'expired';
+  /** 'void': whoever sent it is no longer an owner; it cannot be accepted. */
+  status: 'pending' | 'accepted' | 'expired' | 'void';
   created_at: string;
   expires_at: string;
 }
