@@ -351,6 +351,42 @@ TEST_F(ApiLayerTest, AnInvitationFromSomeoneNoLongerAnOwnerIsVoid) {
       200);
 }
 
+// Whom an owner invited is for owners (as the invitations list is): the
+// activity feed shows the others that someone was invited, not who.
+TEST_F(ApiLayerTest, TheActivityFeedShowsInviteeEmailsToOwnersOnly) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  std::string ann_token = Str(ann, "access_token");
+  std::string id = Str(
+      json::parse(
+          Call("POST", "/api/v1/workspaces", R"({"name":"W"})", ann_token).body)
+          .as_object(),
+      "id");
+  auto to_bob =
+      json::parse(Call("POST", "/api/v1/workspaces/" + id + "/invitations",
+                       R"({"email":"bob@example.com","role":"viewer"})",
+                       ann_token)
+                      .body)
+          .as_object();
+  ASSERT_EQ(
+      Call("POST", "/api/v1/invitations/" + Str(to_bob, "token") + "/accept",
+           "", Str(bob, "access_token"))
+          .status,
+      200);
+  ASSERT_EQ(Call("POST", "/api/v1/workspaces/" + id + "/invitations",
+                 R"({"email":"carl@example.com","role":"editor"})", ann_token)
+                .status,
+            201);
+  std::string path = "/api/v1/workspaces/" + id + "/activity";
+  auto as_owner = Call("GET", path, "", ann_token);
+  auto as_viewer = Call("GET", path, "", Str(bob, "access_token"));
+  ASSERT_EQ(as_viewer.status, 200);
+  EXPECT_NE(as_owner.body.find("carl@example.com"), std::string::npos);
+  EXPECT_EQ(as_viewer.body.find("carl@example.com"), std::string::npos)
+      << as_viewer.body;
+  EXPECT_NE(as_viewer.body.find("member.invited"), std::string::npos);
+}
+
 TEST_F(ApiLayerTest, DeletingAWorkspaceDeletesTheContentOfEveryDocument) {
   std::string token = Str(Register("ann"), "access_token");
   RecordPurges();

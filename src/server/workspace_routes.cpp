@@ -528,6 +528,12 @@ HttpResponse ListActivity(ApiContext& api, ApiCall& call) {
     boost::system::error_code ec;
     json::value detail = json::parse(a.detail, ec);
     if (ec) detail = json::object{};
+    // Whom an owner invited is for owners, as the invitations list is:
+    // editors and viewers see that someone was invited, as what.
+    if (a.kind == "member.invited" && call.role != Role::kOwner &&
+        detail.is_object()) {
+      detail.as_object().erase("email");
+    }
     items.push_back(
         json::object{{"id", std::to_string(a.id)},
                      {"kind", a.kind},
