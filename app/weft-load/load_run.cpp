@@ -281,6 +281,7 @@ class Session {
         Handle(std::move(*m));
       }
       c->Shut();
+      bool was_synced = synced_;
       synced_ = false;
       if (sh_.stopping.load() || verifier_done_) break;
       // The server went away (or closed us): resume after a pause.
@@ -291,7 +292,12 @@ class Session {
       }
       give_up = Clock::now() + std::chrono::milliseconds(static_cast<int>(
                                    sh_.opt.reconnect_timeout_s * 1000));
-      backoff = std::chrono::milliseconds(50);
+      // At once after a connection that worked (a restart: resume fast);
+      // backing off while the server keeps closing us (say 4503 while
+      // its store is down), instead of a hello every 50 ms per session.
+      backoff = was_synced
+                    ? std::chrono::milliseconds(50)
+                    : std::min(backoff * 2, std::chrono::milliseconds(1000));
       co_await Sleep(backoff);
     }
     FirstOutcome(false);
