@@ -104,6 +104,25 @@ class ApiLayerTest : public ::testing::Test {
     return {ws, ids};
   }
 
+  // An invitation of `email` as `role` to workspace `ws`, sent by the
+  // token's user; the answer (id, token, ...).
+  json::object Invite(const std::string& ws, const std::string& email,
+                      const std::string& role, const std::string& token) {
+    auto r =
+        Call("POST", "/api/v1/workspaces/" + ws + "/invitations",
+             R"({"email":")" + email + R"(","role":")" + role + R"("})", token);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? json::parse(r.body).as_object() : json::object{};
+  }
+
+  // Accepts an invitation (Invite's answer) as the token's user; the status.
+  int Accept(const json::object& invitation, const std::string& token) {
+    return Call("POST",
+                "/api/v1/invitations/" + Str(invitation, "token") + "/accept",
+                "", token)
+        .status;
+  }
+
   // Records the documents whose content the API purges.
   std::vector<std::string> purged_;
   void RecordPurges() {
@@ -302,28 +321,12 @@ TEST_F(ApiLayerTest, AnInvitationFromSomeoneNoLongerAnOwnerIsVoid) {
   std::string ann_token = Str(ann, "access_token");
   std::string bob_token = Str(bob, "access_token");
   std::string bob_id = Str(bob.at("user").as_object(), "id");
-  std::string id = Str(
-      json::parse(
-          Call("POST", "/api/v1/workspaces", R"({"name":"W"})", ann_token).body)
-          .as_object(),
-      "id");
-  auto invite = [&](const std::string& email, const std::string& role,
-                    const std::string& as) {
-    return json::parse(
-               Call("POST", "/api/v1/workspaces/" + id + "/invitations",
-                    R"({"email":")" + email + R"(","role":")" + role + R"("})",
-                    as)
-                   .body)
-        .as_object();
-  };
-  auto to_bob = invite("bob@example.com", "editor", ann_token);
+  std::string id = WorkspaceWithDocs(ann_token, {}).first;
   ASSERT_EQ(
-      Call("POST", "/api/v1/invitations/" + Str(to_bob, "token") + "/accept",
-           "", bob_token)
-          .status,
+      Accept(Invite(id, "bob@example.com", "editor", ann_token), bob_token),
       200);
   // Ann invites cat as owner, then hands the workspace to bob.
-  auto to_cat = invite("cat@example.com", "owner", ann_token);
+  auto to_cat = Invite(id, "cat@example.com", "owner", ann_token);
   ASSERT_EQ(Call("POST", "/api/v1/workspaces/" + id + "/transfer-ownership",
                  R"({"user_id":")" + bob_id + R"("})", ann_token)
                 .status,
@@ -343,12 +346,9 @@ TEST_F(ApiLayerTest, AnInvitationFromSomeoneNoLongerAnOwnerIsVoid) {
       Call("GET", "/api/v1/workspaces/" + id + "/invitations", "", bob_token);
   EXPECT_NE(list.body.find(R"("status":"void")"), std::string::npos)
       << list.body;
-  auto again = invite("cat@example.com", "viewer", bob_token);
-  EXPECT_EQ(
-      Call("POST", "/api/v1/invitations/" + Str(again, "token") + "/accept", "",
-           Str(cat, "access_token"))
-          .status,
-      200);
+  EXPECT_EQ(Accept(Invite(id, "cat@example.com", "viewer", bob_token),
+                   Str(cat, "access_token")),
+            200);
 }
 
 // Whom an owner invited is for owners (as the invitations list is): the
@@ -357,26 +357,11 @@ TEST_F(ApiLayerTest, TheActivityFeedShowsInviteeEmailsToOwnersOnly) {
   auto ann = Register("ann");
   auto bob = Register("bob");
   std::string ann_token = Str(ann, "access_token");
-  std::string id = Str(
-      json::parse(
-          Call("POST", "/api/v1/workspaces", R"({"name":"W"})", ann_token).body)
-          .as_object(),
-      "id");
-  auto to_bob =
-      json::parse(Call("POST", "/api/v1/workspaces/" + id + "/invitations",
-                       R"({"email":"bob@example.com","role":"viewer"})",
-                       ann_token)
-                      .body)
-          .as_object();
-  ASSERT_EQ(
-      Call("POST", "/api/v1/invitations/" + Str(to_bob, "token") + "/accept",
-           "", Str(bob, "access_token"))
-          .status,
-      200);
-  ASSERT_EQ(Call("POST", "/api/v1/workspaces/" + id + "/invitations",
-                 R"({"email":"carl@example.com","role":"editor"})", ann_token)
-                .status,
-            201);
+  std::string id = WorkspaceWithDocs(ann_token, {}).first;
+  ASSERT_EQ(Accept(Invite(id, "bob@example.com", "viewer", ann_token),
+                   Str(bob, "access_token")),
+            200);
+  Invite(id, "carl@example.com", "editor", ann_token);
   std::string path = "/api/v1/workspaces/" + id + "/activity";
   auto as_owner = Call("GET", path, "", ann_token);
   auto as_viewer = Call("GET", path, "", Str(bob, "access_token"));
