@@ -378,13 +378,31 @@ test('an edit local storage refuses is reported, and the local copy waits for it
   await client.close();
 });
 
-/** Makes every pending-record write fail after `ms` (IndexedDB refusing it); returns the undo. */
-function refusePendingWrites(ms) {
+/**
+ * Types `typed` at the start of `text` while IndexedDB refuses the edit's
+ * record (`ms` after the write began); returns the change submitted, once
+ * the session has seen the refusal.
+ */
+async function typeRefused(fake, text, typed, ms = 0) {
   const add = IndexedDbStore.prototype.addPending;
-  IndexedDbStore.prototype.addPending = () => new Promise((_, reject) => setTimeout(() => reject(new Error('the quota is used up')), ms));
-  return () => {
+  let refused = false;
+  IndexedDbStore.prototype.addPending = () =>
+    new Promise((_, reject) =>
+      setTimeout(() => {
+        refused = true;
+        reject(new Error('the quota is used up'));
+      }, ms),
+    );
+  try {
+    const n = fake.received.length;
+    text.insert(0, typed);
+    const sent = await fake.next((m) => m.type === 'submit', 'submit', 3000, n);
+    await eventually(() => refused, 'the refusal');
+    await new Promise((r) => setTimeout(r, 0)); // the session's rejection handler ran
+    return sent.changes[0];
+  } finally {
     IndexedDbStore.prototype.addPending = add;
-  };
+  }
 }
 
 /** The text of the local copy stored in `idb` ('' when there is none). */
@@ -406,14 +424,8 @@ test('a refusal that comes after the save delay still keeps the edit out of the 
   const { fake, client, text, idb } = await openSynced();
   const errors = [];
   client.on('error', (e) => errors.push(e));
-  const undo = refusePendingWrites(400); // later than the 250 ms save delay
-  try {
-    text.insert(0, 'typed');
-    await fake.next((m) => m.type === 'submit', 'submit');
-    await eventually(() => errors.length === 1, 'the error event');
-  } finally {
-    undo();
-  }
+  await typeRefused(fake, text, 'typed', 400); // later than the 250 ms save delay
+  assert.equal(errors.length, 1);
   assert.equal(errors[0].kind, 'edit');
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(await storedText(idb), '', 'the copy does not hold the unstored edit');
@@ -422,16 +434,8 @@ test('a refusal that comes after the save delay still keeps the edit out of the 
 
 test('a closed handle whose edit local storage refused still sends it until it is acknowledged', async () => {
   const { fake, client, text, idb } = await openSynced();
-  const undo = refusePendingWrites(0);
-  let sent;
-  try {
-    text.insert(0, 'only here');
-    sent = (await fake.next((m) => m.type === 'submit', 'submit')).changes[0];
-    await eventually(() => text.pending === 1 && client.pending === 1, 'the queued edit');
-    await new Promise((r) => setTimeout(r, 50)); // the refusal is in
-  } finally {
-    undo();
-  }
+  const sent = await typeRefused(fake, text, 'only here');
+  assert.equal(client.pending, 1);
   // The client goes offline before the ack; the app closes the document.
   client.setOnline(false);
   await eventually(() => client.status === 'offline', 'offline');
@@ -455,14 +459,7 @@ test('a closed handle whose edit local storage refused still sends it until it i
 
 test('reopening a closed handle that still owes an edit gets it back, edit included', async () => {
   const { fake, client, text } = await openSynced();
-  const undo = refusePendingWrites(0);
-  try {
-    text.insert(0, 'kept');
-    await fake.next((m) => m.type === 'submit', 'submit');
-    await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    undo();
-  }
+  await typeRefused(fake, text, 'kept');
   text.close();
   const again = await client.openText(DOC);
   assert.equal(again, text, 'the same handle');
@@ -476,14 +473,8 @@ test('signing out drops what a closed handle still owes, and says so', async () 
   const { fake, client, text } = await openSynced();
   const errors = [];
   client.on('error', (e) => errors.push(e));
-  const undo = refusePendingWrites(0);
-  try {
-    text.insert(0, 'gone');
-    await fake.next((m) => m.type === 'submit', 'submit');
-    await eventually(() => errors.length === 1, 'the refusal');
-  } finally {
-    undo();
-  }
+  await typeRefused(fake, text, 'gone');
+  assert.equal(errors.length, 1);
   text.close();
   await client.auth.signOut();
   assert.equal(errors.length, 2);
@@ -496,15 +487,8 @@ test('a closed handle that still owes an edit: client.whenSynced waits for it, p
   const { fake, client, text } = await openSynced();
   const errors = [];
   client.on('error', (e) => errors.push(e.message));
-  const undo = refusePendingWrites(0);
-  let sent;
-  try {
-    text.insert(0, 'owed');
-    sent = (await fake.next((m) => m.type === 'submit', 'submit')).changes[0];
-    await eventually(() => errors.length === 1, 'the refusal');
-  } finally {
-    undo();
-  }
+  const sent = await typeRefused(fake, text, 'owed');
+  assert.equal(errors.length, 1);
   const peers = [];
   text.presence.on('change', (p) => peers.push(p.length));
   text.close();
@@ -526,15 +510,8 @@ test('a closed handle that still owes an edit: client.whenSynced waits for it, p
   const opening = client.openText(DOC);
   await serveSubscribe(fake, { from: mark });
   const opened = await opening;
-  const undo2 = refusePendingWrites(0);
-  try {
-    const n = fake.received.length;
-    opened.insert(0, 'x');
-    await fake.next((m) => m.type === 'submit', 'submit', 3000, n);
-    await eventually(() => errors.length === 2, 'the second refusal');
-  } finally {
-    undo2();
-  }
+  await typeRefused(fake, opened, 'x');
+  assert.equal(errors.length, 2);
   opened.close();
   fake.send(fake.socket, { type: 'unsubscribed', doc: DOC, code: 410, message: 'access removed' });
   await eventually(() => errors.length === 3, 'the loss reported');
