@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "auth/json_body.h"
 #include "auth/mail_templates.h"
@@ -49,14 +50,22 @@ void Record(ApiContext& api, const std::string& workspace_id,
   (void)api.metadata->RecordActivity(a);
 }
 
-Result<int> CountOwners(ApiContext& api, const std::string& workspace_id) {
+// The user ids of the workspace's owners.
+Result<std::set<std::string>> OwnerIds(ApiContext& api,
+                                       const std::string& workspace_id) {
   auto members = api.metadata->ListMembers(workspace_id);
   if (!members.ok()) return members.status();
-  int owners = 0;
+  std::set<std::string> owners;
   for (const auto& m : *members) {
-    if (m.role == store::Role::kOwner) ++owners;
+    if (m.role == store::Role::kOwner) owners.insert(m.user_id);
   }
   return owners;
+}
+
+Result<int> CountOwners(ApiContext& api, const std::string& workspace_id) {
+  auto owners = OwnerIds(api, workspace_id);
+  if (!owners.ok()) return owners.status();
+  return static_cast<int>(owners->size());
 }
 
 // Changes that could leave a workspace without an owner (demote, remove,
@@ -311,13 +320,8 @@ HttpResponse TransferOwnership(ApiContext& api, ApiCall& call) {
   return NoContent();
 }
 
-// Whether whoever sent `i` is still an owner of its workspace (an
-// invitation speaks for its sender only while they are one).
-bool SenderStillOwner(ApiContext& api, const store::Invitation& i) {
-  auto m = api.metadata->GetMembership(i.workspace_id, i.inviter_id);
-  return m.ok() && m->role == store::Role::kOwner;
-}
-
+// `sender_owner`: whoever sent `i` is still an owner (OwnerIds); an
+// invitation speaks for its sender only while they are one.
 json::object InvitationJson(const store::Invitation& i, std::int64_t now_ms,
                             bool sender_owner) {
   std::string status = i.accepted_ms            ? "accepted"
@@ -348,9 +352,12 @@ HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
   // first; a used or expired one is replaced.
   auto existing = api.metadata->ListInvitations(call.workspace_id);
   if (!existing.ok()) return StatusError(existing.status(), call.request);
+  auto owners = OwnerIds(api, call.workspace_id);
+  if (!owners.ok()) return StatusError(owners.status(), call.request);
   for (const auto& i : *existing) {
     if (i.email != email) continue;
-    if (!i.accepted_ms && now_ms < i.expires_ms && SenderStillOwner(api, i)) {
+    if (!i.accepted_ms && now_ms < i.expires_ms &&
+        owners->contains(i.inviter_id)) {
       return ErrorResponse(409, "invitation_pending",
                            "this email has a pending invitation; revoke it "
                            "to send a new one",
@@ -399,9 +406,11 @@ HttpResponse ListInvitations(ApiContext& api, ApiCall& call) {
   auto list = api.metadata->ListInvitations(call.workspace_id);
   if (!list.ok()) return StatusError(list.status(), call.request);
   std::int64_t now_ms = NowMs(api);
+  auto owners = OwnerIds(api, call.workspace_id);
+  if (!owners.ok()) return StatusError(owners.status(), call.request);
   json::array items;
   for (const auto& i : *list) {
-    items.push_back(InvitationJson(i, now_ms, SenderStillOwner(api, i)));
+    items.push_back(InvitationJson(i, now_ms, owners->contains(i.inviter_id)));
   }
   return JsonResponse(json::object{{"items", std::move(items)}});
 }
@@ -461,12 +470,9 @@ HttpResponse AcceptInvitation(ApiContext& api, ApiCall& call) {
   // on the way out could otherwise invite an address of their own as
   // owner and come back through it after being removed or demoted.
   auto lock = LockOwners(inv->workspace_id);
-  auto inviter =
-      api.metadata->GetMembership(inv->workspace_id, inv->inviter_id);
-  if (!inviter.ok() && inviter.status().code() != StatusCode::kNotFound) {
-    return StatusError(inviter.status(), call.request);
-  }
-  if (!inviter.ok() || inviter->role != store::Role::kOwner) {
+  auto owners = OwnerIds(api, inv->workspace_id);
+  if (!owners.ok()) return StatusError(owners.status(), call.request);
+  if (!owners->contains(inv->inviter_id)) {
     return ErrorResponse(410, "invitation_void",
                          "whoever sent this invitation is no longer an owner "
                          "of the workspace; ask for a new one",
