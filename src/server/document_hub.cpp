@@ -850,14 +850,15 @@ std::size_t DocumentHub::SnapshotStale(
   return started;
 }
 
-std::size_t DocumentHub::AppendsInFlight() {
-  std::size_t busy = 0;
+bool DocumentHub::AnyAppendInFlight() {
   for (auto& live : AllLive()) {
     if (!live->loaded) continue;  // nothing submitted to it yet
     std::lock_guard lock(live->mu);
-    if (!live->unloaded && (live->appending || !live->queued.empty())) ++busy;
+    if (!live->unloaded && (live->appending || !live->queued.empty())) {
+      return true;
+    }
   }
-  return busy;
+  return false;
 }
 
 std::size_t DocumentHub::UnloadIdle() {

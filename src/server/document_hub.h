@@ -174,10 +174,11 @@ class DocumentHub {
   // unloaded.
   std::size_t UnloadIdle();
 
-  // Documents with changes submitted and not yet durable and answered
-  // (an append in flight, or queued behind one). Shutdown waits for none
-  // before it closes the connections, so that their acks go out.
-  std::size_t AppendsInFlight();
+  // Whether some document has changes submitted and not yet durable and
+  // answered (an append in flight, or queued behind one). Shutdown waits
+  // until none has before it closes the connections, so that the acks go
+  // out.
+  bool AnyAppendInFlight();
 
   // Snapshots every quiet document whose oldest entry not in a snapshot is
   // older than HubConfig::snapshot_after at `now` (the server calls it

@@ -496,7 +496,7 @@ void HttpServer::Impl::DrainSync(
     std::chrono::steady_clock::time_point deadline) {
   // A message past its connection's StopActing check may still submit:
   // none being handled first, then no append in flight.
-  bool busy = sync->registry.AnyHandling() || sync->hub.AppendsInFlight() > 0;
+  bool busy = sync->registry.AnyHandling() || sync->hub.AnyAppendInFlight();
   if (busy && std::chrono::steady_clock::now() < deadline) {
     drain_timer.expires_after(std::chrono::milliseconds(10));
     drain_timer.async_wait(

@@ -519,11 +519,10 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
     return transport.CatchUpBacklog() >
            static_cast<std::int64_t>(transport.max_outbound());
   };
+  // A whole frame in this read: a sign of life (see `feed`).
+  bool whole_frame = false;
   auto on_event = [&](const proto::WsEvent& e) {
-    // A whole frame is a sign of life (and, in `feed`, every
-    // kProgressIsLife bytes of an unfinished one; a byte now and then is
-    // not: a client dribbling a fragment would never time out).
-    transport.Received();
+    whole_frame = true;
     if (transport.peer_closed()) return;  // nothing counts after close
     switch (e.opcode) {
       case WsOpcode::kBinary:
@@ -557,22 +556,25 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
         break;
     }
   };
-  // A frame arriving slowly is alive while it moves: a browser cannot
-  // answer a ping in the middle of a large message on a slow uplink.
-  // Enough bytes of it count, a byte now and then does not.
+  // Signs of life, once per read: a whole frame, or kProgressIsLife bytes
+  // of an unfinished one (a browser cannot answer a ping in the middle of
+  // a large message on a slow uplink; a byte now and then does not count,
+  // or a client dribbling a fragment would never time out).
   std::size_t progress = 0;
   auto feed = [&](char* data, std::size_t n) {
+    if (!failed) {
+      if (std::uint16_t code = reader.Feed(data, n, on_event); code != 0) {
+        // Later bytes are read and dropped until the client answers the
+        // close frame or the close timeout ends the connection.
+        failed = true;
+        transport.ReadFailed(code);
+      }
+    }
     progress += n;
-    if (progress >= kProgressIsLife) {
+    if (whole_frame || progress >= kProgressIsLife) {
+      whole_frame = false;
       progress = 0;
       transport.Received();
-    }
-    if (failed) return;
-    if (std::uint16_t code = reader.Feed(data, n, on_event); code != 0) {
-      // Later bytes are read and dropped until the client answers the
-      // close frame or the close timeout ends the connection.
-      failed = true;
-      transport.ReadFailed(code);
     }
   };
   boost::system::error_code ec;

@@ -826,10 +826,9 @@ TEST_F(SyncWsTest, ShutdownSendsTheAcksOfAppendsOnTheirWayFirst) {
   doc_log_.HoldAppends(true);
   ASSERT_TRUE(a->Send(proto::Submit{"doc", {{1, 0, 1, "x"}}}).ok());
   auto until = std::chrono::steady_clock::now() + kWait;
-  while (hub_.AppendsInFlight() == 0 &&
-         std::chrono::steady_clock::now() < until)
+  while (!hub_.AnyAppendInFlight() && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(hub_.AppendsInFlight(), 1u);
+  ASSERT_TRUE(hub_.AnyAppendInFlight());
   server_->Stop();
   std::this_thread::sleep_for(300ms);  // shutdown waits for the append
   doc_log_.HoldAppends(false);
