@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <stdexcept>
+#include <utility>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -21,6 +23,20 @@ namespace json = boost::json;
 
 #define EXPECT_RCODE_NOT_FOUND(expr) \
   EXPECT_EQ((expr).status().code(), StatusCode::kNotFound)
+
+// Runs `after_membership` once, just after the next membership read: a
+// change made by another request just after this one's route checked the
+// role.
+class InterposedMetadata : public store::MemoryMetadata {
+ public:
+  std::function<void()> after_membership;
+  Result<store::Membership> GetMembership(std::string_view workspace_id,
+                                          std::string_view user_id) override {
+    auto read = MemoryMetadata::GetMembership(workspace_id, user_id);
+    if (auto hook = std::exchange(after_membership, nullptr)) hook();
+    return read;
+  }
+};
 
 class ApiLayerTest : public ::testing::Test {
  protected:
@@ -132,7 +148,7 @@ class ApiLayerTest : public ::testing::Test {
     };
   }
 
-  store::MemoryMetadata metadata_;
+  InterposedMetadata metadata_;
   auth::PasswordHasher hasher_;
   auth::AccessTokenCodec access_;
   auth::AccessTokenCodec reset_;
@@ -349,6 +365,42 @@ TEST_F(ApiLayerTest, AnInvitationFromSomeoneNoLongerAnOwnerIsVoid) {
   EXPECT_EQ(Accept(Invite(id, "cat@example.com", "viewer", bob_token),
                    Str(cat, "access_token")),
             200);
+}
+
+// An owner demoted after the route checked their role (by another owner,
+// in a request of their own) renames, deletes and revokes nothing: the
+// handlers check the role again under the workspace's lock.
+TEST_F(ApiLayerTest, AnOwnerDemotedMeanwhileChangesNothing) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  std::string ann_token = Str(ann, "access_token");
+  std::string ann_id = Str(ann.at("user").as_object(), "id");
+  std::string id = WorkspaceWithDocs(ann_token, {}).first;
+  ASSERT_TRUE(metadata_
+                  .AddMember({id, Str(bob.at("user").as_object(), "id"),
+                              store::Role::kOwner, 0})
+                  .ok());
+  auto invitation = Invite(id, "cat@example.com", "editor", ann_token);
+  auto demote_then = [&](std::string method, std::string path,
+                         std::string body) {
+    ASSERT_TRUE(metadata_.SetMemberRole(id, ann_id, store::Role::kOwner).ok());
+    metadata_.after_membership = [&] {
+      ASSERT_TRUE(
+          metadata_.SetMemberRole(id, ann_id, store::Role::kEditor).ok());
+    };
+    auto r = Call(method, path, body, ann_token);
+    EXPECT_EQ(r.status, 403) << method << " " << path << ": " << r.body;
+  };
+  std::string base = "/api/v1/workspaces/" + id;
+  demote_then("PATCH", base, R"({"name":"Taken"})");
+  demote_then("DELETE", base + "/invitations/" + Str(invitation, "id"), "");
+  demote_then("DELETE", base, "");
+  auto w = metadata_.GetWorkspace(id);
+  ASSERT_TRUE(w.ok()) << "not deleted";
+  EXPECT_EQ(w->name, "W") << "not renamed";
+  auto invitations = metadata_.ListInvitations(id);
+  ASSERT_TRUE(invitations.ok());
+  EXPECT_EQ(invitations->size(), 1u) << "not revoked";
 }
 
 // Whom an owner invited is for owners (as the invitations list is): the

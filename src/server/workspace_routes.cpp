@@ -81,8 +81,8 @@ std::unique_lock<std::mutex> LockOwners(const std::string& workspace_id) {
 
 // The route checked the caller's role before the lock: a change that held
 // it meanwhile (their own concurrent transfer, another owner demoting or
-// removing them) may have taken it since. Role changes, removals and
-// transfers check it again under the lock; nullopt when the caller is
+// removing them) may have taken it since. Every owner-only change checks
+// it again under the lock; nullopt when the caller is
 // still an owner. Answers as the route would have: 404 to a caller who is
 // no longer a member, 403 to one who is no longer an owner.
 std::optional<HttpResponse> UnlessStillOwner(ApiContext& api, ApiCall& call) {
@@ -148,6 +148,8 @@ HttpResponse RenameWorkspace(ApiContext& api, ApiCall& call) {
   if (auto errors = v.Finish(); !errors.empty()) {
     return ValidationError(errors, call.request);
   }
+  auto lock = LockOwners(call.workspace_id);
+  if (auto refused = UnlessStillOwner(api, call)) return *refused;
   auto w = api.metadata->GetWorkspace(call.workspace_id);
   if (!w.ok()) return StatusError(w.status(), call.request);
   if (Status s = api.metadata->RenameWorkspace(w->id, name); !s.ok()) {
@@ -160,6 +162,8 @@ HttpResponse RenameWorkspace(ApiContext& api, ApiCall& call) {
 }
 
 HttpResponse DeleteWorkspace(ApiContext& api, ApiCall& call) {
+  auto lock = LockOwners(call.workspace_id);
+  if (auto refused = UnlessStillOwner(api, call)) return *refused;
   auto members = api.metadata->ListMembers(call.workspace_id);
   if (!members.ok()) return StatusError(members.status(), call.request);
   auto docs = api.metadata->ListDocuments(call.workspace_id, true);
@@ -167,6 +171,7 @@ HttpResponse DeleteWorkspace(ApiContext& api, ApiCall& call) {
   if (Status s = api.metadata->DeleteWorkspace(call.workspace_id); !s.ok()) {
     return StatusError(s, call.request);
   }
+  lock.unlock();  // the purge below may take a while
   for (const auto& m : *members) NotifyAccessChanged(api, m.user_id);
   // The content goes too (after the metadata: nobody can subscribe any
   // more). A failure leaves content no document row points to: the
@@ -416,6 +421,8 @@ HttpResponse ListInvitations(ApiContext& api, ApiCall& call) {
 }
 
 HttpResponse RevokeInvitation(ApiContext& api, ApiCall& call) {
+  auto lock = LockOwners(call.workspace_id);
+  if (auto refused = UnlessStillOwner(api, call)) return *refused;
   if (Status s = api.metadata->DeleteInvitation(
           call.workspace_id, call.params.at("invitation_id"));
       !s.ok()) {

@@ -12,7 +12,9 @@
 
 namespace weft::store {
 
-class MemoryMetadata final : public MetadataStore {
+// Not final: tests interpose on single calls (a change that lands between
+// two reads of a request).
+class MemoryMetadata : public MetadataStore {
  public:
   Status CreateUser(const User& user) override;
   Result<User> GetUser(std::string_view id) override;
