@@ -118,6 +118,15 @@ Result<std::unique_ptr<weft::auth::Mailer>> MakeMailer(
       std::make_unique<weft::auth::LogMailer>(sink));
 }
 
+// A limiter like `base` that allows `burst` requests at once and refills
+// them over `refill_seconds`.
+std::unique_ptr<weft::auth::TokenBucketLimiter> Limiter(
+    weft::auth::RateLimitOptions base, double burst, double refill_seconds) {
+  base.capacity = burst;
+  base.refill_per_second = burst / refill_seconds;
+  return std::make_unique<weft::auth::TokenBucketLimiter>(base);
+}
+
 }  // namespace
 
 void AddApiOptions(CLI::App& app, weft::server::ServerConfig& config) {
@@ -140,6 +149,11 @@ void AddApiOptions(CLI::App& app, weft::server::ServerConfig& config) {
   app.add_option("--auth-rate-limit", api.auth_rate_limit,
                  "Auth requests per minute per client IP")
       ->envname("WEFT_AUTH_RATE_LIMIT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--login-rate-limit", api.login_rate_limit,
+                 "Failed sign-ins per account per 10 minutes, from any IP")
+      ->envname("WEFT_LOGIN_RATE_LIMIT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--api-rate-limit", api.api_rate_limit,
@@ -233,17 +247,13 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
                   {{"to", m.to}, {"error", s.ToString()}});
       });
 
-  weft::auth::RateLimitOptions auth_limit =
-      weft::auth::RateLimitOptions::AuthPerIp();
-  auth_limit.capacity = options.auth_rate_limit;
-  auth_limit.refill_per_second = options.auth_rate_limit / 60.0;
+  using weft::auth::RateLimitOptions;
   rt->auth_limiter =
-      std::make_unique<weft::auth::TokenBucketLimiter>(auth_limit);
-  weft::auth::RateLimitOptions api_limit =
-      weft::auth::RateLimitOptions::ApiPerUser();
-  api_limit.capacity = options.api_rate_limit;
-  api_limit.refill_per_second = options.api_rate_limit / 6.0;
-  rt->api_limiter = std::make_unique<weft::auth::TokenBucketLimiter>(api_limit);
+      Limiter(RateLimitOptions::AuthPerIp(), options.auth_rate_limit, 60);
+  rt->api_limiter =
+      Limiter(RateLimitOptions::ApiPerUser(), options.api_rate_limit, 6);
+  rt->login_limiter = Limiter(RateLimitOptions::LoginPerAccount(),
+                              options.login_rate_limit, 600);
 
   auto& c = rt->context;
   c.metadata = &rt->store->metadata();
@@ -254,6 +264,7 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
   c.clock = &rt->clock;
   c.auth_limiter = rt->auth_limiter.get();
   c.api_limiter = rt->api_limiter.get();
+  c.login_limiter = rt->login_limiter.get();
   c.metrics = &metrics;
   c.invitation_lifetime = std::chrono::seconds(options.invitation_ttl_s);
   c.document_retention = std::chrono::seconds(options.document_retention_s);

@@ -26,7 +26,8 @@
 namespace weftd {
 
 // Adds --store, --database-url, --mode, --public-url, --auth-rate-limit,
-// --api-rate-limit, --smtp-url, --smtp-from, --invitation-ttl and
+// --login-rate-limit, --api-rate-limit, --smtp-url, --smtp-from,
+// --invitation-ttl and
 // --document-retention (with their WEFT_* variables) to `app`, bound to
 // config.store and config.api, so that flags and environment override the
 // config file's values (applied before parsing).
@@ -45,6 +46,7 @@ struct ApiRuntime {
   weft::auth::SystemClock clock;
   std::unique_ptr<weft::auth::TokenBucketLimiter> auth_limiter;
   std::unique_ptr<weft::auth::TokenBucketLimiter> api_limiter;
+  std::unique_ptr<weft::auth::TokenBucketLimiter> login_limiter;
   weft::server::ApiContext context;
 };
 

@@ -26,6 +26,13 @@ RateLimitOptions RateLimitOptions::AuthPerIp() {
 
 RateLimitOptions RateLimitOptions::ApiPerUser() { return RateLimitOptions{}; }
 
+RateLimitOptions RateLimitOptions::LoginPerAccount() {
+  RateLimitOptions o;
+  o.capacity = 10;
+  o.refill_per_second = 1.0 / 60.0;
+  return o;
+}
+
 TokenBucketLimiter::TokenBucketLimiter(RateLimitOptions options)
     : options_(options) {
   WEFT_CHECK_MSG(options_.capacity >= 1, "rate limit capacity must be >= 1");
@@ -98,6 +105,18 @@ RateLimitDecision TokenBucketLimiter::Take(std::string_view key, TimePoint now,
   d.reset_seconds =
       CeilSeconds((options_.capacity - tokens) / options_.refill_per_second);
   return d;
+}
+
+void TokenBucketLimiter::Refund(std::string_view key, TimePoint now,
+                                double cost) {
+  WEFT_CHECK_MSG(cost > 0 && cost <= options_.capacity,
+                 "rate limit cost out of range");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = buckets_.find(std::string(key));
+  if (it == buckets_.end()) return;
+  Bucket& b = it->second;
+  b.tokens = std::min(options_.capacity, TokensAt(b, now) + cost);
+  b.updated = std::max(b.updated, now);
 }
 
 std::size_t TokenBucketLimiter::Sweep(TimePoint now) {

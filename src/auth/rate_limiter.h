@@ -28,6 +28,9 @@ struct RateLimitOptions {
   static RateLimitOptions AuthPerIp();
   // Per user on every other authenticated route: bursts of 60, then 10/s.
   static RateLimitOptions ApiPerUser();
+  // Failed sign-ins per account, from any number of IPs: bursts of 10,
+  // then one a minute.
+  static RateLimitOptions LoginPerAccount();
 };
 
 // The answer to one request, with what the HTTP layer needs for 429 and
@@ -65,6 +68,12 @@ class TokenBucketLimiter {
   // Takes `cost` tokens from `key`'s bucket if it has them. `cost` must be
   // in (0, capacity] (checked).
   RateLimitDecision Take(std::string_view key, TimePoint now, double cost = 1);
+
+  // Gives back `cost` tokens taken from `key`'s bucket (a request that
+  // turned out not to count, such as a sign-in that succeeded), up to
+  // capacity. Nothing happens when the key has no bucket (it was full, or
+  // was dropped). `cost` as for Take.
+  void Refund(std::string_view key, TimePoint now, double cost = 1);
 
   // Drops every bucket that has refilled to capacity by `now`. Returns how
   // many were dropped. Call it from a periodic timer.

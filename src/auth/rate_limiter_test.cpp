@@ -79,6 +79,22 @@ TEST(RateLimiterTest, RefusalTakesNothing) {
   EXPECT_TRUE(limiter.Take("k", kT0, 1).allowed);
 }
 
+TEST(RateLimiterTest, RefundGivesBackUpToCapacity) {
+  TokenBucketLimiter limiter(Small(2, 0.001));
+  EXPECT_TRUE(limiter.Take("k", kT0).allowed);
+  EXPECT_TRUE(limiter.Take("k", kT0).allowed);
+  EXPECT_FALSE(limiter.Take("k", kT0).allowed);
+  limiter.Refund("k", kT0);
+  EXPECT_TRUE(limiter.Take("k", kT0).allowed);
+  EXPECT_FALSE(limiter.Take("k", kT0).allowed);
+  // Never past capacity, and a key without a bucket gets none.
+  limiter.Refund("k", kT0, 2);
+  limiter.Refund("k", kT0, 2);
+  EXPECT_EQ(limiter.Take("k", kT0).remaining, 1);
+  limiter.Refund("other", kT0);
+  EXPECT_EQ(limiter.size(), 1u);
+}
+
 TEST(RateLimiterTest, KeysAreIndependent) {
   TokenBucketLimiter limiter(Small(1, 1));
   EXPECT_TRUE(limiter.Take("a", kT0).allowed);

@@ -87,6 +87,11 @@ HttpResponse NewSession(ApiContext& api, const store::User& user,
       status);
 }
 
+// The login_limiter's key for sign-ins to `normalized_email`.
+std::string LoginAccountKey(std::string_view normalized_email) {
+  return "account:" + std::string(normalized_email);
+}
+
 HttpResponse InvalidCredentials(const HttpRequest& request) {
   return ErrorResponse(401, "invalid_credentials",
                        "the email or the password is wrong",
@@ -146,9 +151,20 @@ HttpResponse Login(ApiContext& api, ApiCall& call) {
   auth::FieldErrors errors = v.Finish();
   std::string password = PasswordField(call.body, "password", errors);
   if (!errors.empty()) return ValidationError(errors, call.request);
-  auto user = api.metadata->GetUserByEmail(auth::NormalizeEmail(email));
+  std::string normalized = auth::NormalizeEmail(email);
+  // Guesses at one account, spread over many IPs: every attempt takes a
+  // token of the account's bucket and a successful one gives it back, so
+  // only failures count. Addresses without an account are limited alike
+  // (the answer tells nothing about which exist).
+  const std::string account_key = LoginAccountKey(normalized);
+  auto attempt = api.login_limiter->Take(account_key, api.clock->Now());
+  if (!attempt.allowed) {
+    return RateLimited(api, "login_per_account", attempt, call.request);
+  }
+  auto user = api.metadata->GetUserByEmail(normalized);
   if (!user.ok()) {
     if (user.status().code() != StatusCode::kNotFound) {
+      api.login_limiter->Refund(account_key, api.clock->Now());
       return StatusError(user.status(), call.request);
     }
     api.hasher->VerifyDummy(password);  // same time as a wrong password
@@ -158,6 +174,7 @@ HttpResponse Login(ApiContext& api, ApiCall& call) {
   if (!match.ok() || *match == auth::PasswordMatch::kMismatch) {
     return InvalidCredentials(call.request);
   }
+  api.login_limiter->Refund(account_key, api.clock->Now());
   if (*match == auth::PasswordMatch::kMatchNeedsRehash) {
     if (auto rehashed = api.hasher->Hash(password); rehashed.ok()) {
       // Only over the hash just verified: a change made meanwhile wins.
@@ -330,6 +347,10 @@ HttpResponse ResetConfirm(ApiContext& api, ApiCall& call) {
     if (s.code() == StatusCode::kFailedPrecondition) return invalid();
     return StatusError(s, call.request);
   }
+  // Whoever held the account's sign-ins refused by failing on purpose no
+  // longer keeps its owner out, who has just proved the mailbox.
+  api.login_limiter->Refund(LoginAccountKey(user->email), api.clock->Now(),
+                            api.login_limiter->options().capacity);
   return NoContent();
 }
 

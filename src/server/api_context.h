@@ -40,6 +40,9 @@ struct ApiContext {
   auth::TokenBucketLimiter* auth_limiter = nullptr;
   // Per user on every other authenticated route. Required.
   auth::TokenBucketLimiter* api_limiter = nullptr;
+  // Failed sign-ins per account (keyed by the normalized email, whether or
+  // not it has an account), from any IP. Required.
+  auth::TokenBucketLimiter* login_limiter = nullptr;
   // Counts rate-limit refusals (weft_rate_limited_total). Optional.
   MetricsRegistry* metrics = nullptr;
   // Base of the links put in mail and invitation answers, e.g.

@@ -307,21 +307,7 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
                   const std::string& key) -> std::optional<HttpResponse> {
     limit = limiter->Take(key, api.clock->Now());
     if (limit->allowed) return std::nullopt;
-    if (api.metrics != nullptr) {
-      api.metrics
-          ->GetCounter("weft_rate_limited_total",
-                       "Requests refused by a rate limit.",
-                       {{"limit", LimitName(spec.limit)}})
-          .Inc();
-    }
-    HttpResponse r =
-        ErrorResponse(429, "rate_limited",
-                      "too many requests; retry after " +
-                          std::to_string(limit->retry_after_seconds) + " s",
-                      request.request_id);
-    r.headers.emplace_back("Retry-After",
-                           std::to_string(limit->retry_after_seconds));
-    return r;
+    return RateLimited(api, LimitName(spec.limit), *limit, request);
   };
   auto answer = [&]() -> HttpResponse {
     if (spec.limit == ApiLimit::kAuthPerIp) {
@@ -459,6 +445,24 @@ HttpResponse StatusError(const Status& status, const HttpRequest& request) {
     default:
       return ErrorResponse(500, "internal", "internal error", id);
   }
+}
+
+HttpResponse RateLimited(const ApiContext& api, const char* limit_name,
+                         const auth::RateLimitDecision& refusal,
+                         const HttpRequest& request) {
+  if (api.metrics != nullptr) {
+    api.metrics
+        ->GetCounter("weft_rate_limited_total",
+                     "Requests refused by a rate limit.",
+                     {{"limit", limit_name}})
+        .Inc();
+  }
+  std::string after = std::to_string(refusal.retry_after_seconds);
+  HttpResponse r = ErrorResponse(
+      429, "rate_limited", "too many requests; retry after " + after + " s",
+      request.request_id);
+  r.headers.emplace_back("Retry-After", after);
+  return r;
 }
 
 HttpResponse ValidationError(const auth::FieldErrors& errors,

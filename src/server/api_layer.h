@@ -105,6 +105,11 @@ HttpResponse NoContent();
 // ResourceExhausted 429, Unavailable 503, everything else 500 `internal`
 // (whose message is not shown).
 HttpResponse StatusError(const Status& status, const HttpRequest& request);
+// 429 `rate_limited` with Retry-After, for a refusal of a limiter; counts
+// it in weft_rate_limited_total{limit=`limit_name`} when api.metrics is set.
+HttpResponse RateLimited(const ApiContext& api, const char* limit_name,
+                         const auth::RateLimitDecision& refusal,
+                         const HttpRequest& request);
 // 400 `validation_failed` with {"fields":{"name":"reason"}} as details.
 HttpResponse ValidationError(const auth::FieldErrors& errors,
                              const HttpRequest& request);

@@ -46,7 +46,8 @@ class ApiLayerTest : public ::testing::Test {
         access_(*auth::AccessTokenCodec::Create(std::string(40, 'k'))),
         reset_(*auth::AccessTokenCodec::Create(std::string(40, 'r'))),
         auth_limiter_({3, 0.05, 100}),
-        api_limiter_({1000, 1000, 100}) {
+        api_limiter_({1000, 1000, 100}),
+        login_limiter_(auth::RateLimitOptions::LoginPerAccount()) {
     api_.metadata = &metadata_;
     api_.hasher = &hasher_;
     api_.access_tokens = &access_;
@@ -55,6 +56,7 @@ class ApiLayerTest : public ::testing::Test {
     api_.clock = &clock_;
     api_.auth_limiter = &auth_limiter_;
     api_.api_limiter = &api_limiter_;
+    api_.login_limiter = &login_limiter_;
     api_.on_access_changed = [this](const std::string& user) {
       changed_.push_back(user);
     };
@@ -156,6 +158,7 @@ class ApiLayerTest : public ::testing::Test {
   auth::ManualClock clock_;
   auth::TokenBucketLimiter auth_limiter_;
   auth::TokenBucketLimiter api_limiter_;
+  auth::TokenBucketLimiter login_limiter_;
   ApiContext api_;
   Router router_;
   std::vector<std::string> changed_;
@@ -365,6 +368,55 @@ TEST_F(ApiLayerTest, AnInvitationFromSomeoneNoLongerAnOwnerIsVoid) {
   EXPECT_EQ(Accept(Invite(id, "cat@example.com", "viewer", bob_token),
                    Str(cat, "access_token")),
             200);
+}
+
+// Guesses at one account from many IPs (each under its own limit) are
+// limited per account: 10 failures, then one a minute. Successful
+// sign-ins do not count, addresses without an account are limited alike,
+// and a confirmed password reset lets the owner in again at once.
+TEST_F(ApiLayerTest, FailedSignInsAreLimitedPerAccountFromAnyIp) {
+  Register("ann");
+  int ip = 0;
+  auto login = [&](const std::string& email, const std::string& password) {
+    remote_ = "10.1.0." + std::to_string(++ip) + ":4000";
+    return Call(
+        "POST", "/api/v1/auth/login",
+        R"({"email":")" + email + R"(","password":")" + password + R"("})");
+  };
+  for (int i = 0; i < 15; ++i) {
+    ASSERT_EQ(login("ann@example.com", "correct horse battery").status, 200);
+  }
+  for (const std::string email : {"ANN@example.com", "nobody@example.com"}) {
+    for (int i = 0; i < 10; ++i) {
+      EXPECT_EQ(login(email, "wrong guess number " + std::to_string(i)).status,
+                401)
+          << email << " " << i;
+    }
+    auto refused = login(email, "correct horse battery");
+    EXPECT_EQ(refused.status, 429) << email << ": " << refused.body;
+    EXPECT_NE(refused.body.find("rate_limited"), std::string::npos);
+  }
+  clock_.Advance(std::chrono::seconds(61));
+  ASSERT_EQ(login("ann@example.com", "correct horse battery").status, 200);
+  EXPECT_EQ(login("ann@example.com", "wrong again").status, 401);
+  EXPECT_EQ(login("ann@example.com", "correct horse battery").status, 429);
+  // The owner resets the password and is let in.
+  ASSERT_EQ(Call("POST", "/api/v1/auth/password-reset/request",
+                 R"({"email":"ann@example.com"})")
+                .status,
+            202);
+  auto mail = mailer_.LastTo("ann@example.com");
+  ASSERT_TRUE(mail.has_value());
+  auto at = mail->text_body.find("token=");
+  ASSERT_NE(at, std::string::npos);
+  std::string token = mail->text_body.substr(at + 6);
+  token = token.substr(0, token.find_first_of(" \r\n"));
+  ASSERT_EQ(Call("POST", "/api/v1/auth/password-reset/confirm",
+                 R"({"token":")" + token +
+                     R"(","new_password":"a brand new passphrase"})")
+                .status,
+            204);
+  EXPECT_EQ(login("ann@example.com", "a brand new passphrase").status, 200);
 }
 
 // An owner demoted after the route checked their role (by another owner,

@@ -106,6 +106,8 @@ Status ApplyConfigText(std::string_view text, std::string_view source,
           s = Int(source, key, node, 1, 1'000'000, &a.auth_rate_limit);
         } else if (k == "api_rate_limit") {
           s = Int(source, key, node, 1, 1'000'000, &a.api_rate_limit);
+        } else if (k == "login_rate_limit") {
+          s = Int(source, key, node, 1, 1'000'000, &a.login_rate_limit);
         } else if (k == "smtp_url") {
           s = String(source, key, node, &a.smtp_url);
         } else if (k == "smtp_from") {

@@ -31,6 +31,7 @@ namespace weft::server {
 //   public_url = ""           # default http://bind:port
 //   auth_rate_limit = 10      # per minute per client IP, auth routes
 //   api_rate_limit = 60       # burst per user, other routes
+//   login_rate_limit = 10     # failed sign-ins per account per 10 min
 //   smtp_url = ""             # smtp://host:587 or smtps://host:465
 //   smtp_from = ""
 //   invitation_ttl_s = 604800

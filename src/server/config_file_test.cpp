@@ -43,6 +43,7 @@ mode = "production"
 public_url = "https://weft.example.com"
 auth_rate_limit = 20
 api_rate_limit = 120
+login_rate_limit = 5
 smtp_url = "smtps://mail.example.com:465"
 smtp_from = "weft@example.com"
 invitation_ttl_s = 3600
@@ -56,6 +57,7 @@ document_retention_s = 86400
   EXPECT_EQ(c.api.public_url, "https://weft.example.com");
   EXPECT_EQ(c.api.auth_rate_limit, 20);
   EXPECT_EQ(c.api.api_rate_limit, 120);
+  EXPECT_EQ(c.api.login_rate_limit, 5);
   EXPECT_EQ(c.api.smtp_url, "smtps://mail.example.com:465");
   EXPECT_EQ(c.api.smtp_from, "weft@example.com");
   EXPECT_EQ(c.api.invitation_ttl_s, 3600);

@@ -30,6 +30,9 @@ struct ApiConfig {
   double auth_rate_limit = 10;
   // Burst per user on the other routes (refilled at a sixth per second).
   double api_rate_limit = 60;
+  // Failed sign-ins per account per 10 minutes (also the burst), from any
+  // number of IPs.
+  double login_rate_limit = 10;
   // SMTP server ("smtp://host:587" or "smtps://host:465") and sender;
   // credentials only from WEFT_SMTP_USERNAME / WEFT_SMTP_PASSWORD.
   std::string smtp_url;

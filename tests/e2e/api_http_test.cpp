@@ -1037,6 +1037,24 @@ TEST_F(ApiTest, AuthRoutesAreRateLimitedPerIp) {
   EXPECT_NE(metrics.body.find("weft_rate_limited_total"), std::string::npos);
 }
 
+// weftd wires --login-rate-limit: failures per account, whatever the IP.
+TEST_F(ApiTest, FailedSignInsAreRateLimitedPerAccount) {
+  Start({"--login-rate-limit", "2"});
+  Session ann = Register("ann");
+  json::object wrong{{"email", ann.email}, {"password", "not the password"}};
+  EXPECT_EQ(Call("POST", "/api/v1/auth/login", wrong).status, 401);
+  EXPECT_EQ(Call("POST", "/api/v1/auth/login", wrong).status, 401);
+  auto refused =
+      Call("POST", "/api/v1/auth/login",
+           json::object{{"email", ann.email}, {"password", kPassword}});
+  ExpectError(refused, 429, "rate_limited");
+  EXPECT_GE(std::stoi(refused.headers["retry-after"]), 1);
+  auto metrics = Call("GET", "/metrics");
+  EXPECT_NE(metrics.body.find(R"(limit="login_per_account")"),
+            std::string::npos)
+      << metrics.body;
+}
+
 TEST_F(ApiTest, OtherRoutesAreRateLimitedPerUser) {
   Start({"--api-rate-limit", "3"});
   Session ann = Register("ann"), bob = Register("bob");
