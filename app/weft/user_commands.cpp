@@ -109,9 +109,10 @@ void ResetPassword(const UserFlags& f) {
   if (!user.ok()) Fail("no account with this email");
   std::string password = ReadPassword();
   CheckPolicy(password, user->email, user->display_name);
-  // A new hash also changes the token version: access tokens die at once.
+  // A new token version: access tokens die at once.
   if (Status s = store->metadata().SetPasswordHash(
-          user->id, user->password_hash, Hash(password));
+          user->id, user->password_hash, Hash(password),
+          store::NextTokenVersion(*user));
       !s.ok()) {
     Fail(s.code() == StatusCode::kFailedPrecondition
              ? "the password was changed meanwhile; run the command again"

@@ -179,8 +179,11 @@ HttpResponse Login(ApiContext& api, ApiCall& call) {
     if (auto rehashed = api.hasher->Hash(password); rehashed.ok()) {
       // Only over the hash just verified: a change made meanwhile wins.
       if (api.metadata
-              ->SetPasswordHash(user->id, user->password_hash, *rehashed)
+              ->SetPasswordHash(user->id, user->password_hash, *rehashed,
+                                TokenVersion(*user))
               .ok()) {
+        // The same password: its sessions stay (the version is kept).
+        user->token_version = TokenVersion(*user);
         user->password_hash = *rehashed;
       }
     }
@@ -311,12 +314,14 @@ Status ReplacePassword(ApiContext& api, store::User& user,
   if (!hash.ok()) return hash.status();
   // Over the hash the caller's check read: of two changes or resets that
   // read the same one, the second fails (kFailedPrecondition).
-  if (Status s =
-          api.metadata->SetPasswordHash(user.id, user.password_hash, *hash);
+  const std::int64_t version = store::NextTokenVersion(user);
+  if (Status s = api.metadata->SetPasswordHash(user.id, user.password_hash,
+                                               *hash, version);
       !s.ok()) {
     return s;
   }
   user.password_hash = *hash;
+  user.token_version = version;
   Status revoked = api.metadata->RevokeUserRefreshFamilies(user.id);
   NotifyAccessChanged(api, user.id);
   return revoked;

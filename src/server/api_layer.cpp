@@ -1,5 +1,7 @@
 #include "server/api_layer.h"
 
+#include "common/fnv1a.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <time.h>
@@ -23,15 +25,6 @@ std::mutex route_table_mu;
 std::vector<std::pair<std::string, std::string>>& RouteTable() {
   static auto* table = new std::vector<std::pair<std::string, std::string>>();
   return *table;
-}
-
-std::uint64_t Fnv1a(std::string_view data) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 // The key of a caller's address in per-IP limits, from the server's
@@ -553,11 +546,6 @@ store::Role ToStoreRole(auth::Role role) {
     default:
       return store::Role::kViewer;
   }
-}
-
-std::int64_t TokenVersion(const store::User& user) {
-  return static_cast<std::int64_t>(Fnv1a(user.password_hash) &
-                                   ((std::uint64_t{1} << 53) - 1));
 }
 
 }  // namespace weft::server

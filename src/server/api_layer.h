@@ -125,9 +125,7 @@ void NotifyAccessChanged(const ApiContext& api, const std::string& user_id);
 // The same role in the store's and in auth's vocabulary.
 auth::Role ToAuthRole(store::Role role);
 store::Role ToStoreRole(auth::Role role);
-// The "ver" claim of access tokens for a user: a fingerprint of the stored
-// password hash, so that a password change or reset ends every access
-// token at once. Non-negative, below 2^53.
-std::int64_t TokenVersion(const store::User& user);
+// The "ver" claim of a user's tokens (store::TokenVersion).
+using store::TokenVersion;
 
 }  // namespace weft::server

@@ -212,7 +212,7 @@ TEST_F(ApiLayerTest, AFamilyStartedUnderAnOlderPasswordCannotRefresh) {
   ASSERT_TRUE(metadata_
                   .SetPasswordHash(user_id,
                                    metadata_.GetUser(user_id)->password_hash,
-                                   "argon2id$changed")
+                                   "argon2id$changed", 5)
                   .ok());
   auto r = Call("POST", "/api/v1/auth/refresh",
                 R"({"refresh_token":")" + refresh + R"("})");
@@ -847,14 +847,55 @@ TEST(ApiHelpersTest, FormatTimeIsRfc3339Utc) {
   EXPECT_EQ(FormatTime(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
 }
 
-TEST(ApiHelpersTest, TokenVersionFollowsThePasswordHash) {
+// Until a user's version is stored it is a fingerprint of the password
+// hash, exactly as every version was before versions were stored: tokens
+// issued then stay valid across the upgrade.
+TEST(ApiHelpersTest, TokenVersionIsStoredOrFollowsThePasswordHash) {
   store::User a{"u", "a@example.com", "A", "$argon2id$one", 0};
+  EXPECT_EQ(TokenVersion(a), 8272787952760857);
   store::User b = a;
   b.password_hash = "$argon2id$two";
   EXPECT_NE(TokenVersion(a), TokenVersion(b));
-  EXPECT_EQ(TokenVersion(a), TokenVersion(a));
-  EXPECT_GE(TokenVersion(a), 0);
-  EXPECT_LT(TokenVersion(a), std::int64_t{1} << 53);
+  b.token_version = 42;
+  EXPECT_EQ(TokenVersion(b), 42);
+  b.password_hash = "$argon2id$three";
+  EXPECT_EQ(TokenVersion(b), 42) << "a stored version ignores the hash";
+  // The next version differs, is never 0 and stays JSON-safe.
+  EXPECT_EQ(store::NextTokenVersion(b), 43);
+  EXPECT_NE(store::NextTokenVersion(a), TokenVersion(a));
+  b.token_version = (std::int64_t{1} << 53) - 1;
+  EXPECT_EQ(store::NextTokenVersion(b), 1);
+}
+
+// A login that rehashes the password (the hashing parameters were raised)
+// keeps the user's sessions: the password is the same. A real change
+// still ends them.
+TEST_F(ApiLayerTest, ARehashKeepsSessionsAndAChangeEndsThem) {
+  auto ann = Register("ann");
+  std::string old_token = Str(ann, "access_token");
+  std::string user_id = Str(ann.at("user").as_object(), "id");
+  std::string old_hash = metadata_.GetUser(user_id)->password_hash;
+  auto options = auth::PasswordHashOptions::MinimumForTests();
+  options.ops_limit += 1;
+  auto stronger = auth::PasswordHasher::Create(options);
+  ASSERT_TRUE(stronger.ok());
+  api_.hasher = &*stronger;
+  std::string token = Login("ann");
+  ASSERT_NE(metadata_.GetUser(user_id)->password_hash, old_hash)
+      << "the login rehashed";
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", old_token).status, 200);
+  EXPECT_EQ(Call("POST", "/api/v1/auth/refresh",
+                 R"({"refresh_token":")" + Str(ann, "refresh_token") + R"("})")
+                .status,
+            200);
+  ASSERT_EQ(Call("POST", "/api/v1/me/password",
+                 R"({"current_password":"correct horse battery",)"
+                 R"("new_password":"another horse entirely"})",
+                 token)
+                .status,
+            200);
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", old_token).status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", token).status, 401);
 }
 
 TEST(ApiHelpersTest, RolesMapBothWays) {

@@ -40,7 +40,7 @@ TEST(JwtSyncAuthenticatorTest, AcceptsOwnTokensAndRefusesOthers) {
   ASSERT_TRUE(
       store->metadata()
           .SetPasswordHash("u1", store->metadata().GetUser("u1")->password_hash,
-                           "hash-2")
+                           "hash-2", 5)
           .ok());
   EXPECT_EQ(code(token(*codec, "u1", now)), StatusCode::kUnauthenticated);
 }

@@ -49,7 +49,8 @@ Result<User> MemoryMetadata::GetUserByEmail(std::string_view email) {
 
 Status MemoryMetadata::SetPasswordHash(std::string_view user_id,
                                        std::string_view expected,
-                                       std::string_view password_hash) {
+                                       std::string_view password_hash,
+                                       std::int64_t token_version) {
   std::lock_guard<std::mutex> lock(mu_);
   auto* u = FindIn(users_, user_id);
   if (u == nullptr) return Missing("user");
@@ -57,6 +58,7 @@ Status MemoryMetadata::SetPasswordHash(std::string_view user_id,
     return Status::FailedPrecondition("the password was changed meanwhile");
   }
   u->password_hash = password_hash;
+  u->token_version = token_version;
   return Status::Ok();
 }
 

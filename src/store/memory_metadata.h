@@ -20,7 +20,8 @@ class MemoryMetadata : public MetadataStore {
   Result<User> GetUser(std::string_view id) override;
   Result<User> GetUserByEmail(std::string_view email) override;
   Status SetPasswordHash(std::string_view user_id, std::string_view expected,
-                         std::string_view password_hash) override;
+                         std::string_view password_hash,
+                         std::int64_t token_version) override;
   Status SetDisplayName(std::string_view user_id,
                         std::string_view display_name) override;
 

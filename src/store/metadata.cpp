@@ -1,6 +1,22 @@
 #include "store/metadata.h"
 
+#include "common/fnv1a.h"
+
 namespace weft::store {
+
+namespace {
+constexpr std::uint64_t kVersionMask = (std::uint64_t{1} << 53) - 1;
+}  // namespace
+
+std::int64_t TokenVersion(const User& user) {
+  if (user.token_version != 0) return user.token_version;
+  return static_cast<std::int64_t>(Fnv1a(user.password_hash) & kVersionMask);
+}
+
+std::int64_t NextTokenVersion(const User& user) {
+  return static_cast<std::int64_t>(
+      (static_cast<std::uint64_t>(TokenVersion(user)) % kVersionMask) + 1);
+}
 
 std::string_view RoleName(Role role) {
   switch (role) {

@@ -26,8 +26,21 @@ struct User {
   std::string
       password_hash;  // an encoded hash (e.g. argon2id), never a password
   std::int64_t created_ms = 0;
+  // The version the user's tokens carry (TokenVersion); 0 until the
+  // password is first replaced (a change, a reset, a rehash).
+  std::int64_t token_version = 0;
   friend bool operator==(const User&, const User&) = default;
 };
+
+// The version a user's access, refresh and reset tokens carry; a token of
+// another version is stale. `token_version` once set; before that (every
+// account until its password is first replaced), a fingerprint of the
+// password hash, as all versions were before they were stored. In
+// [0, 2^53), a JSON-safe integer.
+std::int64_t TokenVersion(const User& user);
+// The version for `user`'s next password, which ends every token of the
+// current one: never 0, never the current version.
+std::int64_t NextTokenVersion(const User& user);
 
 // A chain of refresh tokens issued from one login; only the hashes of the
 // current token and the one before it are kept.
@@ -141,14 +154,17 @@ class MetadataStore {
   virtual Status CreateUser(const User& user) = 0;
   virtual Result<User> GetUser(std::string_view id) = 0;
   virtual Result<User> GetUserByEmail(std::string_view email) = 0;
-  // Replaces the hash only while it is still `expected` (compare-and-set:
-  // two changes or resets that read the same hash cannot both win, and a
-  // login's rehash cannot undo a change made meanwhile).
+  // Replaces the hash and the token version only while the hash is still
+  // `expected` (compare-and-set: two changes or resets that read the same
+  // hash cannot both win, and a login's rehash cannot undo a change made
+  // meanwhile). A new password takes NextTokenVersion (ending every
+  // session); a rehash of the same one keeps TokenVersion.
   // kFailedPrecondition when the hash is another by now; kNotFound for an
   // unknown user.
   virtual Status SetPasswordHash(std::string_view user_id,
                                  std::string_view expected,
-                                 std::string_view password_hash) = 0;
+                                 std::string_view password_hash,
+                                 std::int64_t token_version) = 0;
   // kNotFound for an unknown user.
   virtual Status SetDisplayName(std::string_view user_id,
                                 std::string_view display_name) = 0;

@@ -29,7 +29,7 @@ class MetadataConformanceTest : public ::testing::Test {
     return {"u-alice", "alice@example.com", "Alice", "argon2id$a", 10};
   }
   static User Bob() {
-    return {"u-bob", "bob@example.com", "Bob", "argon2id$b", 11};
+    return {"u-bob", "bob@example.com", "Bob", "argon2id$b", 11, 3};
   }
   static Workspace Ws() { return {"w1", "acme", "Acme", "u-alice", 12}; }
 
@@ -67,14 +67,20 @@ TYPED_TEST(MetadataConformanceTest, UsersHaveUniqueIdsAndEmails) {
   EXPECT_EQ(by_email->id, "u-alice");
   EXPECT_RCODE(m.GetUser("nobody"), kNotFound);
   EXPECT_RCODE(m.GetUserByEmail("x@example.com"), kNotFound);
+  ASSERT_TRUE(m.CreateUser(this->Bob()).ok());
+  auto bob = m.GetUserByEmail("bob@example.com");
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(*bob, this->Bob()) << "the token version is stored";
   std::string old_hash = this->Alice().password_hash;
-  ASSERT_TRUE(m.SetPasswordHash("u-alice", old_hash, "argon2id$new").ok());
+  ASSERT_TRUE(m.SetPasswordHash("u-alice", old_hash, "argon2id$new", 7).ok());
   EXPECT_EQ(m.GetUser("u-alice")->password_hash, "argon2id$new");
+  EXPECT_EQ(m.GetUser("u-alice")->token_version, 7);
   // Compare-and-set: a second writer that read the old hash loses.
-  EXPECT_CODE(m.SetPasswordHash("u-alice", old_hash, "argon2id$other"),
+  EXPECT_CODE(m.SetPasswordHash("u-alice", old_hash, "argon2id$other", 8),
               kFailedPrecondition);
   EXPECT_EQ(m.GetUser("u-alice")->password_hash, "argon2id$new");
-  EXPECT_CODE(m.SetPasswordHash("nobody", "h", "h2"), kNotFound);
+  EXPECT_EQ(m.GetUser("u-alice")->token_version, 7);
+  EXPECT_CODE(m.SetPasswordHash("nobody", "h", "h2", 1), kNotFound);
 }
 
 TYPED_TEST(MetadataConformanceTest, RefreshTokenRotationDetectsReuse) {

@@ -91,17 +91,18 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_ms);
 const std::vector<pg::StatementDef>& PgMetadataStatements() {
   static const std::vector<pg::StatementDef> kStatements = {
       {"m_create_user",
-       "INSERT INTO users (id, email, display_name, password_hash, created_ms)"
-       " VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint)"},
+       "INSERT INTO users (id, email, display_name, password_hash, created_ms,"
+       " token_version) VALUES ($1::text, $2::text, $3::text, $4::text,"
+       " $5::bigint, $6::bigint)"},
       {"m_get_user",
-       "SELECT id, email, display_name, password_hash, created_ms FROM users"
-       " WHERE id = $1::text"},
+       "SELECT id, email, display_name, password_hash, created_ms,"
+       " token_version FROM users WHERE id = $1::text"},
       {"m_get_user_by_email",
-       "SELECT id, email, display_name, password_hash, created_ms FROM users"
-       " WHERE email = $1::text"},
+       "SELECT id, email, display_name, password_hash, created_ms,"
+       " token_version FROM users WHERE email = $1::text"},
       {"m_set_password",
-       "UPDATE users SET password_hash = $2::text WHERE id = $1::text "
-       "AND password_hash = $3::text"},
+       "UPDATE users SET password_hash = $2::text, token_version = $4::bigint"
+       " WHERE id = $1::text AND password_hash = $3::text"},
       {"m_create_family",
        "INSERT INTO refresh_token_families (id, user_id, token_hash,"
        " generation, created_ms, expires_ms, revoked, token_version,"
@@ -263,8 +264,8 @@ std::int64_t Affected(const Res& r) {
 }
 
 User ReadUser(const Res& r, int i) {
-  return {r.Bytes(i, 0), r.Bytes(i, 1), r.Bytes(i, 2), r.Bytes(i, 3),
-          r.Int(i, 4)};
+  return {r.Bytes(i, 0), r.Bytes(i, 1), r.Bytes(i, 2),
+          r.Bytes(i, 3), r.Int(i, 4),   r.Int(i, 5)};
 }
 RefreshTokenFamily ReadFamily(const Res& r, int i) {
   return {r.Bytes(i, 0),    r.Bytes(i, 1), r.Bytes(i, 2),
@@ -353,7 +354,8 @@ Status PgMetadata::CreateUser(const User& u) {
                                   .Text(u.email)
                                   .Text(u.display_name)
                                   .Text(u.password_hash)
-                                  .Int(u.created_ms))
+                                  .Int(u.created_ms)
+                                  .Int(u.token_version))
       .status();
 }
 
@@ -373,10 +375,15 @@ Result<User> PgMetadata::GetUserByEmail(std::string_view email) {
 
 Status PgMetadata::SetPasswordHash(std::string_view user_id,
                                    std::string_view expected,
-                                   std::string_view password_hash) {
-  Status s =
-      RunOne("m_set_password",
-             Params().Text(user_id).Text(password_hash).Text(expected), "user");
+                                   std::string_view password_hash,
+                                   std::int64_t token_version) {
+  Status s = RunOne("m_set_password",
+                    Params()
+                        .Text(user_id)
+                        .Text(password_hash)
+                        .Text(expected)
+                        .Int(token_version),
+                    "user");
   if (s.code() != StatusCode::kNotFound) return s;
   auto user = GetUser(user_id);
   if (!user.ok()) return user.status();

@@ -90,13 +90,14 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_ms);
 namespace {
 
 constexpr const char* kUserCols =
-    "id, email, display_name, password_hash, created_ms";
+    "id, email, display_name, password_hash, created_ms, token_version";
 constexpr const char* kFamilyCols =
     "id, user_id, token_hash, generation, created_ms, expires_ms, revoked, "
     "token_version, prev_token_hash";
 
 User ReadUser(Use& u) {
-  return {u.ColText(0), u.ColText(1), u.ColText(2), u.ColText(3), u.ColInt(4)};
+  return {u.ColText(0), u.ColText(1), u.ColText(2),
+          u.ColText(3), u.ColInt(4),  u.ColInt(5)};
 }
 RefreshTokenFamily ReadFamily(Use& u) {
   return {u.ColText(0),     u.ColText(1), u.ColText(2),
@@ -186,14 +187,15 @@ Status SqliteMetadata::Write(const char* sql,
 Status SqliteMetadata::CreateUser(const User& user) {
   std::lock_guard<std::mutex> lock(*mu_);
   return Write(
-      "INSERT INTO users (id, email, display_name, password_hash, created_ms) "
-      "VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO users (id, email, display_name, password_hash, created_ms, "
+      "token_version) VALUES (?, ?, ?, ?, ?, ?)",
       [&](Use& u) {
         u.Text(1, user.id)
             .Text(2, user.email)
             .Text(3, user.display_name)
             .Text(4, user.password_hash)
-            .Int(5, user.created_ms);
+            .Int(5, user.created_ms)
+            .Int(6, user.token_version);
       },
       false, "user");
 }
@@ -224,12 +226,17 @@ Result<User> SqliteMetadata::GetUserByEmail(std::string_view email) {
 
 Status SqliteMetadata::SetPasswordHash(std::string_view user_id,
                                        std::string_view expected,
-                                       std::string_view password_hash) {
+                                       std::string_view password_hash,
+                                       std::int64_t token_version) {
   std::lock_guard<std::mutex> lock(*mu_);
   Status s = Write(
-      "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+      "UPDATE users SET password_hash = ?, token_version = ? WHERE id = ? "
+      "AND password_hash = ?",
       [&](Use& u) {
-        u.Text(1, password_hash).Text(2, user_id).Text(3, expected);
+        u.Text(1, password_hash)
+            .Int(2, token_version)
+            .Text(3, user_id)
+            .Text(4, expected);
       },
       true, "user");
   if (s.code() != StatusCode::kNotFound) return s;

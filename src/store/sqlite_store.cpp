@@ -72,6 +72,11 @@ CREATE TABLE access_changes (
 );
 CREATE INDEX access_changes_at ON access_changes (at_ms);
 )sql",
+    // 6: users keep their token version (store::TokenVersion), so that a
+    // rehash of the same password does not end their sessions.
+    R"sql(
+ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kSchemaVersion =
     static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

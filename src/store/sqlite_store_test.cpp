@@ -615,6 +615,29 @@ TEST_F(SqliteRecoveryTest, AppliesMigrationsOnceAndRecordsTheVersion) {
   sqlite3_close(db);
 }
 
+// A store from before migration 6 (users without token_version) opens,
+// and its users read version 0: their tokens keep the version derived
+// from the password hash.
+TEST_F(SqliteRecoveryTest, MigratesUsersFromBeforeStoredTokenVersions) {
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_TRUE((*s)->metadata().CreateUser({"u", "u@x", "U", "h", 1, 9}).ok());
+  }
+  ASSERT_TRUE(RawExec(opts_.path,
+                      "ALTER TABLE users DROP COLUMN token_version;"
+                      "DELETE FROM schema_migrations WHERE version = 6")
+                  .ok());
+  auto s = Open();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto user = (*s)->metadata().GetUser("u");
+  ASSERT_TRUE(user.ok()) << user.status().ToString();
+  EXPECT_EQ(user->password_hash, "h");
+  EXPECT_EQ(user->token_version, 0);
+  ASSERT_TRUE((*s)->metadata().SetPasswordHash("u", "h", "h2", 10).ok());
+  EXPECT_EQ((*s)->metadata().GetUser("u")->token_version, 10);
+}
+
 TEST_F(SqliteRecoveryTest, RefusesASchemaNewerThanTheBinary) {
   Seed();
   ASSERT_TRUE(
