@@ -400,7 +400,14 @@ class WsTransport : public SyncTransport,
 
   void BeginClose(std::uint16_t code, const std::string& reason,
                   bool by_server) {
-    if (closing_) return;
+    if (closing_) {
+      // Shutdown does not wait the idle timeout for a slow consumer's
+      // close: its grace period is shorter.
+      if (code == 1001 && SlowConsumerClose() && socket_.is_open()) {
+        ArmCloseTimer(kCloseTimeout);
+      }
+      return;
+    }
     closing_ = true;
     by_server_ = by_server;
     close_code_ = code;
