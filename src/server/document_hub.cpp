@@ -762,9 +762,17 @@ std::size_t DocumentHub::FlushPresence() {
     for (auto& [ptr, sub] : live->subs) {
       if (!sub.presence_dirty) continue;
       sub.presence_dirty = false;
-      sub.presence_shown = true;
-      Frame frame = ToFrame(
-          proto::PresenceOf{live->id, sub.sub->session_id(), sub.presence});
+      Frame frame;
+      if (sub.presence.empty()) {
+        // Taken back (an empty state): whoever was shown it forgets it.
+        if (!sub.presence_shown) continue;
+        sub.presence_shown = false;
+        frame = ToFrame(proto::PresenceGone{live->id, sub.sub->session_id()});
+      } else {
+        sub.presence_shown = true;
+        frame = ToFrame(
+            proto::PresenceOf{live->id, sub.sub->session_id(), sub.presence});
+      }
       ++sent;
       for (auto& [other_ptr, other] : live->subs) {
         if (other_ptr != ptr) other.sub->Send(frame);

@@ -143,7 +143,9 @@ class DocumentHub {
 
   // Records `sub`'s presence. The other subscribers get it at the next
   // FlushPresence, so updates coalesce: however many arrive between two
-  // flushes, one `presence_of` with the latest state goes out.
+  // flushes, one `presence_of` with the latest state goes out. An empty
+  // state takes the presence back: `presence_gone` then, if the others
+  // were shown one.
   std::optional<proto::Error> SetPresence(const std::string& doc,
                                           const Subscriber* sub,
                                           std::string state);

@@ -778,6 +778,33 @@ TEST_F(DocumentHubTest, OnlyAPresenceOthersSawIsTakenBack) {
   EXPECT_EQ(b->All<proto::PresenceGone>().size(), 1u);
 }
 
+// An empty state takes a presence back while staying subscribed (a
+// closed editor whose unsent edits keep its subscription): the others get
+// presence_gone at the flush, newcomers get nothing, and a presence set
+// and taken back between two flushes sends nothing at all.
+TEST_F(DocumentHubTest, AnEmptyStateTakesThePresenceBack) {
+  auto a = Join(1);
+  auto b = Join(2);
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":3}"));
+  EXPECT_EQ(hub_.FlushPresence(), 1u);
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), ""));
+  EXPECT_TRUE(b->All<proto::PresenceGone>().empty()) << "only at the flush";
+  EXPECT_EQ(hub_.FlushPresence(), 1u);
+  auto gone = b->All<proto::PresenceGone>();
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].session_id, 1u);
+  auto c = Join(3);
+  EXPECT_TRUE(c->All<proto::PresenceOf>().empty());
+  // Set and taken back before anyone saw it: nothing goes out.
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":4}"));
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), ""));
+  EXPECT_EQ(hub_.FlushPresence(), 0u);
+  // Unsubscribing after a take-back tells nobody again.
+  hub_.Unsubscribe("doc", a.get());
+  EXPECT_EQ(b->All<proto::PresenceGone>().size(), 1u);
+  EXPECT_EQ(b->All<proto::PresenceOf>().size(), 1u);
+}
+
 TEST_F(DocumentHubTest, ANewcomerGetsAPresenceWaitingForTheFlushOnce) {
   auto a = Join(1);
   EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":1}"));

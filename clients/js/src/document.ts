@@ -114,7 +114,9 @@ export abstract class DocSession<C> {
       fromWire: (p) => this.presenceFromWire(p),
       anchor: (p) => this.presenceAnchor(p),
       resolve: (a) => this.presenceResolve(a),
-      send: (state) => this.phase === 'synced' && !this.lingering && this.ctx.conn.send({ type: 'presence', doc: this.id, state }),
+      // A lingering session sends one thing: the empty state that takes its presence back.
+      send: (state) =>
+        this.phase === 'synced' && (!this.lingering || state.length === 0) && this.ctx.conn.send({ type: 'presence', doc: this.id, state }),
       throttleMs: ctx.presenceThrottleMs,
       budget: () => this.ctx.conn.presenceWait(),
     };

@@ -68,6 +68,8 @@ export class PresenceHandle {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private dirty = false;
   private disposed = false;
+  /** The server holds a state of ours (since the last subscribe): clear() must take it back. */
+  private onServer = false;
 
   constructor(private readonly host: PresenceHost) {}
 
@@ -105,6 +107,17 @@ export class PresenceHandle {
     this.flush();
   }
 
+  /**
+   * Takes our presence back: peers see us gone (`presence_gone`) until the
+   * next set(). Throttled like set().
+   */
+  clear(): void {
+    if (this.disposed) return;
+    this.local = null;
+    this.dirty = this.onServer;
+    this.flush();
+  }
+
   /** The current peers (every other session on this document), positions in API units. */
   peers(): Peer[] {
     const out: Peer[] = [];
@@ -134,9 +147,9 @@ export class PresenceHandle {
 
   // --- for the document session ---
 
-  /** Sends the pending state when the throttle allows. */
+  /** Sends the pending state (an empty one: none, ours taken back) when the throttle allows. */
   flush(): void {
-    if (!this.dirty || !this.local || this.timer) return;
+    if (!this.dirty || this.timer) return;
     let wait = this.lastSent + this.host.throttleMs - Date.now();
     if (wait <= 0) wait = this.host.budget?.() ?? 0;
     if (wait > 0) {
@@ -146,14 +159,18 @@ export class PresenceHandle {
       }, wait);
       return;
     }
-    if (this.host.send(utf8.encode(JSON.stringify(this.local)))) {
+    const state = this.local ? utf8.encode(JSON.stringify(this.local)) : new Uint8Array(0);
+    if (this.host.send(state)) {
       this.dirty = false;
+      this.onServer = this.local !== null;
       this.lastSent = Date.now();
     }
   }
 
-  /** After (re)subscribing: our state goes out again. */
+  /** After (re)subscribing: our state goes out again (the server has none of ours). */
   resend(): void {
+    this.onServer = false;
+    this.dirty = false;
     if (this.local) {
       this.dirty = true;
       this.flush();
@@ -162,6 +179,7 @@ export class PresenceHandle {
 
   received(sessionId: number, state: Uint8Array): void {
     if (this.disposed) return;
+    if (state.length === 0) return this.gone(sessionId); // taken back
     let parsed: unknown;
     try {
       parsed = JSON.parse(utf8Decoder.decode(state));
@@ -210,8 +228,9 @@ export class PresenceHandle {
 
   /**
    * The app closed the handle but its session goes on for a while
-   * (DocSession lingering): nothing goes out, nothing is kept or told of
-   * peers, until resume().
+   * (DocSession lingering): our presence is taken back (peers no longer
+   * see a cursor of someone who left), then nothing goes out and nothing
+   * is kept or told of peers, until resume().
    */
   suspend(): void {
     this.disposed = true;
@@ -220,7 +239,8 @@ export class PresenceHandle {
     this.events.clear();
     this.remote.clear();
     this.local = null;
-    this.dirty = false;
+    this.dirty = this.onServer;
+    this.flush();
   }
 
   resume(): void {

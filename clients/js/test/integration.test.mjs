@@ -297,7 +297,7 @@ test('a burst of edits past the submit rate limit arrives whole, without a rollb
   await eventually(() => tb.value() === typed, 'bob to see every edit');
 });
 
-test('presence reaches the other client, follows the text, and disappears on disconnect', async () => {
+test('presence reaches the other client, follows the text, can be taken back, and disappears on disconnect', async () => {
   const t = await server.team('editor');
   const a = await clientFor(t.alice);
   const b = await clientFor(t.bob);
@@ -320,6 +320,11 @@ test('presence reaches the other client, follows the text, and disappears on dis
   assert.equal(peer.cursor, tb.value().indexOf('world'));
   assert.deepEqual(peer.selection, { anchor: peer.cursor, head: peer.cursor + 5 });
   assert.equal(ta.presence.peers().length, 0, 'bob set no presence');
+  // Taken back while still subscribed, then set again.
+  ta.presence.clear();
+  await eventually(() => tb.presence.peers().length === 0, 'alice took hers back');
+  ta.presence.set({ name: 'Alice' });
+  await eventually(() => tb.presence.peers().length === 1, 'alice again');
   await a.close();
   await eventually(() => tb.presence.peers().length === 0, 'alice gone');
 });

@@ -483,6 +483,35 @@ test('signing out drops what a closed handle still owes, and says so', async () 
   await client.close();
 });
 
+test('presence.clear takes our presence back, and a peer\'s empty state is that peer gone', async () => {
+  const { fake, client, text } = await openSynced();
+  const mark = fake.received.length;
+  text.presence.clear(); // nothing of ours on the server yet: nothing to send
+  text.presence.set({ name: 'Al', cursor: 0 });
+  await fake.next((m) => m.type === 'presence' && m.state.length > 0, 'our presence', 3000, mark);
+  text.presence.clear();
+  await fake.next((m) => m.type === 'presence' && m.state.length === 0, 'the empty state', 3000, mark);
+  const presences = fake.received.slice(mark).filter((m) => m.type === 'presence');
+  assert.equal(presences.length, 2, 'no empty state before one of ours went out');
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode('{"name":"Bo"}') });
+  await eventually(() => text.presence.peers().length === 1, 'a peer');
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new Uint8Array(0) });
+  await eventually(() => text.presence.peers().length === 0, 'the peer gone');
+  await client.close();
+});
+
+test('closing a handle that still owes an edit takes its presence back', async () => {
+  const { fake, client, text } = await openSynced();
+  const mark = fake.received.length;
+  text.presence.set({ name: 'Al', cursor: 0 });
+  await fake.next((m) => m.type === 'presence' && m.state.length > 0, 'our presence', 3000, mark);
+  await typeRefused(fake, text, 'owed');
+  text.close();
+  await fake.next((m) => m.type === 'presence' && m.state.length === 0, 'the empty state', 3000, mark);
+  assert.equal(client.pending, 1, 'still subscribed, still owing the edit');
+  await client.close();
+});
+
 test('a closed handle that still owes an edit: client.whenSynced waits for it, peers are no longer reported, and access removed says what was lost', async () => {
   const { fake, client, text } = await openSynced();
   const errors = [];
