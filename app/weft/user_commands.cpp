@@ -110,9 +110,10 @@ void ResetPassword(const UserFlags& f) {
   std::string password = ReadPassword();
   CheckPolicy(password, user->email, user->display_name);
   // A new token version: access tokens die at once.
+  std::string hash = Hash(password);
   if (Status s = store->metadata().SetPasswordHash(
-          user->id, user->password_hash, Hash(password),
-          store::NextTokenVersion(*user));
+          user->id, user->password_hash, hash,
+          store::NextTokenVersion(*user, hash));
       !s.ok()) {
     Fail(s.code() == StatusCode::kFailedPrecondition
              ? "the password was changed meanwhile; run the command again"

@@ -149,17 +149,17 @@ void AddApiOptions(CLI::App& app, weft::server::ServerConfig& config) {
   app.add_option("--auth-rate-limit", api.auth_rate_limit,
                  "Auth requests per minute per client IP")
       ->envname("WEFT_AUTH_RATE_LIMIT")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1.0, 1e6))
       ->capture_default_str();
   app.add_option("--login-rate-limit", api.login_rate_limit,
                  "Failed sign-ins per account per 10 minutes, from any IP")
       ->envname("WEFT_LOGIN_RATE_LIMIT")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1.0, 1e6))
       ->capture_default_str();
   app.add_option("--api-rate-limit", api.api_rate_limit,
                  "Burst of API requests per user (refill: a sixth per s)")
       ->envname("WEFT_API_RATE_LIMIT")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1.0, 1e6))
       ->capture_default_str();
   app.add_option("--smtp-url", api.smtp_url,
                  "SMTP server for mail (smtp://host:587 or smtps://host:465)")

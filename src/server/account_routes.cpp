@@ -4,9 +4,9 @@
 // Refresh tokens travel as `<family id>.<wrt_ token>`: the store keeps one
 // row per family holding the hash of its current token, looked up by the
 // family id. Password-reset tokens are signed (api.reset_tokens, one hour)
-// and carry the user's token version, a fingerprint of the password hash:
-// once the password has changed the token no longer matches, so it is good
-// for one use without a stored row.
+// and carry the user's token version (store::TokenVersion): once the
+// password has changed the token no longer matches, so it is good for one
+// use without a stored row.
 #include <boost/json/object.hpp>
 
 #include "auth/email_address.h"
@@ -87,9 +87,21 @@ HttpResponse NewSession(ApiContext& api, const store::User& user,
       status);
 }
 
-// The login_limiter's key for sign-ins to `normalized_email`.
+// The login_limiter's key for password checks of `normalized_email`.
 std::string LoginAccountKey(std::string_view normalized_email) {
   return "account:" + std::string(normalized_email);
+}
+
+// Password guesses at one account, spread over many IPs or made with a
+// stolen session: every check of a password takes a token of the
+// account's bucket and a successful one gives it back (Refund), so only
+// failures count. nullopt, or the 429 answer.
+std::optional<HttpResponse> TakeAccountAttempt(ApiContext& api,
+                                               const std::string& key,
+                                               const HttpRequest& request) {
+  auto attempt = api.login_limiter->Take(key, api.clock->Now());
+  if (attempt.allowed) return std::nullopt;
+  return RateLimited(api, "login_per_account", attempt, request);
 }
 
 HttpResponse InvalidCredentials(const HttpRequest& request) {
@@ -152,14 +164,11 @@ HttpResponse Login(ApiContext& api, ApiCall& call) {
   std::string password = PasswordField(call.body, "password", errors);
   if (!errors.empty()) return ValidationError(errors, call.request);
   std::string normalized = auth::NormalizeEmail(email);
-  // Guesses at one account, spread over many IPs: every attempt takes a
-  // token of the account's bucket and a successful one gives it back, so
-  // only failures count. Addresses without an account are limited alike
-  // (the answer tells nothing about which exist).
+  // Addresses without an account are limited alike (the answer tells
+  // nothing about which exist).
   const std::string account_key = LoginAccountKey(normalized);
-  auto attempt = api.login_limiter->Take(account_key, api.clock->Now());
-  if (!attempt.allowed) {
-    return RateLimited(api, "login_per_account", attempt, call.request);
+  if (auto refused = TakeAccountAttempt(api, account_key, call.request)) {
+    return *refused;
   }
   auto user = api.metadata->GetUserByEmail(normalized);
   if (!user.ok()) {
@@ -314,7 +323,7 @@ Status ReplacePassword(ApiContext& api, store::User& user,
   if (!hash.ok()) return hash.status();
   // Over the hash the caller's check read: of two changes or resets that
   // read the same one, the second fails (kFailedPrecondition).
-  const std::int64_t version = store::NextTokenVersion(user);
+  const std::int64_t version = store::NextTokenVersion(user, *hash);
   if (Status s = api.metadata->SetPasswordHash(user.id, user.password_hash,
                                                *hash, version);
       !s.ok()) {
@@ -352,11 +361,13 @@ HttpResponse ResetConfirm(ApiContext& api, ApiCall& call) {
     if (s.code() == StatusCode::kFailedPrecondition) return invalid();
     return StatusError(s, call.request);
   }
-  // Whoever held the account's sign-ins refused by failing on purpose no
-  // longer keeps its owner out, who has just proved the mailbox.
+  // The owner, who has just proved the mailbox, is signed in at once: a
+  // sign-in with the new password could be refused by whoever keeps the
+  // account's bucket empty by failing on purpose (which the bucket, filled
+  // again here, only slows down).
   api.login_limiter->Refund(LoginAccountKey(user->email), api.clock->Now(),
                             api.login_limiter->options().capacity);
-  return NoContent();
+  return NewSession(api, *user, call.request, 200);
 }
 
 HttpResponse GetMe(ApiContext&, ApiCall& call) {
@@ -388,6 +399,12 @@ HttpResponse ChangePassword(ApiContext& api, ApiCall& call) {
         next, {call.user->email, call.user->display_name}, "new_password"));
   }
   if (!errors.empty()) return ValidationError(errors, call.request);
+  // Counted with the account's sign-ins: a stolen session guesses no
+  // faster than anyone else.
+  const std::string account_key = LoginAccountKey(call.user->email);
+  if (auto refused = TakeAccountAttempt(api, account_key, call.request)) {
+    return *refused;
+  }
   auto match = api.hasher->Verify(current, call.user->password_hash);
   if (!match.ok() || *match == auth::PasswordMatch::kMismatch) {
     auth::FieldErrors wrong;
@@ -396,6 +413,7 @@ HttpResponse ChangePassword(ApiContext& api, ApiCall& call) {
                          "the current password is wrong",
                          call.request.request_id, {{"fields", wrong.ToJson()}});
   }
+  api.login_limiter->Refund(account_key, api.clock->Now());
   if (Status s = ReplacePassword(api, *call.user, next); !s.ok()) {
     // Changed or reset meanwhile (another session, a reset link): this
     // session's token is stale by now.

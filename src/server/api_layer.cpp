@@ -375,7 +375,12 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
     return handler(api, call);
   };
   HttpResponse response = answer();
-  if (limit) AddRateHeaders(response, *limit);
+  // A handler's own limit (RateLimited) describes itself.
+  bool described = false;
+  for (const auto& [name, value] : response.headers) {
+    described = described || name == "X-RateLimit-Limit";
+  }
+  if (limit && !described) AddRateHeaders(response, *limit);
   return response;
 }
 
@@ -455,6 +460,7 @@ HttpResponse RateLimited(const ApiContext& api, const char* limit_name,
       429, "rate_limited", "too many requests; retry after " + after + " s",
       request.request_id);
   r.headers.emplace_back("Retry-After", after);
+  AddRateHeaders(r, refusal);
   return r;
 }
 

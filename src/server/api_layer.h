@@ -105,8 +105,9 @@ HttpResponse NoContent();
 // ResourceExhausted 429, Unavailable 503, everything else 500 `internal`
 // (whose message is not shown).
 HttpResponse StatusError(const Status& status, const HttpRequest& request);
-// 429 `rate_limited` with Retry-After, for a refusal of a limiter; counts
-// it in weft_rate_limited_total{limit=`limit_name`} when api.metrics is set.
+// 429 `rate_limited` with Retry-After and X-RateLimit-* of `refusal` (the
+// route's own limit then adds none), for a refusal of a limiter; counts it
+// in weft_rate_limited_total{limit=`limit_name`} when api.metrics is set.
 HttpResponse RateLimited(const ApiContext& api, const char* limit_name,
                          const auth::RateLimitDecision& refusal,
                          const HttpRequest& request);

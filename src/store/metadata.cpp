@@ -13,9 +13,12 @@ std::int64_t TokenVersion(const User& user) {
   return static_cast<std::int64_t>(Fnv1a(user.password_hash) & kVersionMask);
 }
 
-std::int64_t NextTokenVersion(const User& user) {
-  return static_cast<std::int64_t>(
-      (static_cast<std::uint64_t>(TokenVersion(user)) % kVersionMask) + 1);
+std::int64_t NextTokenVersion(const User& user, std::string_view new_hash) {
+  std::uint64_t v = Fnv1a(new_hash) & kVersionMask;
+  while (v == 0 || static_cast<std::int64_t>(v) == TokenVersion(user)) {
+    v = (v + 1) & kVersionMask;
+  }
+  return static_cast<std::int64_t>(v);
 }
 
 std::string_view RoleName(Role role) {

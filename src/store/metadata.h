@@ -38,9 +38,11 @@ struct User {
 // password hash, as all versions were before they were stored. In
 // [0, 2^53), a JSON-safe integer.
 std::int64_t TokenVersion(const User& user);
-// The version for `user`'s next password, which ends every token of the
-// current one: never 0, never the current version.
-std::int64_t NextTokenVersion(const User& user);
+// The version for `user`'s next password, hashed as `new_hash`, which ends
+// every token of the current one: a fingerprint of `new_hash` (so versions
+// do not repeat, even after a restore from backup puts an older one back),
+// never 0 and never the current version.
+std::int64_t NextTokenVersion(const User& user, std::string_view new_hash);
 
 // A chain of refresh tokens issued from one login; only the hashes of the
 // current token and the one before it are kept.

@@ -534,10 +534,12 @@ TEST_F(ApiTest, PasswordResetIsSingleUseAndSilentAboutAccounts) {
       Call("POST", "/api/v1/auth/password-reset/confirm",
            json::object{{"token", token + "x"}, {"new_password", fresh}}),
       400, "invalid_token");
-  EXPECT_EQ(Call("POST", "/api/v1/auth/password-reset/confirm",
-                 json::object{{"token", token}, {"new_password", fresh}})
-                .status,
-            204);
+  // The reset signs the owner in.
+  auto reset = Call("POST", "/api/v1/auth/password-reset/confirm",
+                    json::object{{"token", token}, {"new_password", fresh}});
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", reset.Str("access_token")).status,
+            200);
   ExpectError(Call("POST", "/api/v1/auth/password-reset/confirm",
                    json::object{{"token", token},
                                 {"new_password", "another passphrase two"}}),

@@ -40,6 +40,9 @@ test('sign up, sign out, sign in, reset the password', { timeout: 120_000 }, asy
   await page.getByLabel('New password', { exact: true }).fill('a brand new password');
   await page.getByRole('button', { name: 'Set password' }).click();
   await page.getByRole('heading', { name: 'Password changed' }).waitFor();
+  await page.getByRole('link', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Workspaces' }).waitFor(); // the reset signed us in
+  await page.getByRole('button', { name: 'Sign out' }).click();
 
   await page.goto('/signin');
   await page.getByLabel('Email', { exact: true }).fill(email);

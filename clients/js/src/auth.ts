@@ -84,11 +84,13 @@ export class Auth implements TokenSource {
     await this.http.request('POST', '/api/v1/auth/password-reset/request', { auth: false, body: { email } });
   }
 
-  async resetPassword(token: string, password: string): Promise<void> {
-    await this.http.request('POST', '/api/v1/auth/password-reset/confirm', {
+  /** Sets a new password with a reset link's token; the server ends every session and signs us in. */
+  async resetPassword(token: string, password: string): Promise<User> {
+    const s = await this.http.request<Session>('POST', '/api/v1/auth/password-reset/confirm', {
       auth: false,
       body: { token, new_password: password },
     });
+    return this.start(s);
   }
 
   /** Changes the password; the server ends every session and starts a new one for us. */
