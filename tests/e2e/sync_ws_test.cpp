@@ -345,6 +345,11 @@ std::vector<ServerFrame> TakeServerFrames(std::string* in) {
       if (at + 4 > in->size()) break;
       len = (std::size_t{b(at + 2)} << 8) | b(at + 3);
       hdr = 4;
+    } else if (len == 127) {
+      if (at + 10 > in->size()) break;
+      len = 0;
+      for (std::size_t i = 2; i < 10; ++i) len = (len << 8) | b(at + i);
+      hdr = 10;
     }
     if (at + hdr + len > in->size()) break;
     frames.push_back(ServerFrame{static_cast<std::uint8_t>(b(at) & 0x0F),
@@ -651,6 +656,42 @@ TEST_F(SyncWsTest, AClientTakingALongCatchUpIsNotClosedAsIdle) {
   }
   ::close(fd);
   EXPECT_GE(total, 1200u * 10000u) << "closed after " << total << " bytes";
+}
+
+// Messages read while a catch-up over the outbound limit waits are handled
+// in the order read once it drained, a text frame's protocol error
+// included: the ping before the text frame is answered, then the
+// connection closes with 4400, and the ping after it is not answered.
+TEST_F(SyncWsTest, MessagesReadBehindACatchUpAreAnsweredInOrderTextIncluded) {
+  service_.max_message_bytes = 2 * 1024 * 1024;
+  auto writer = Join("alice");  // keeps the document loaded
+  proto::Submit submit{"doc", {}};
+  const std::string big(10000, 'x');
+  for (std::uint64_t i = 0; i < 100; ++i)
+    submit.changes.push_back({7, i, 1, big});
+  ASSERT_TRUE(writer->Send(submit).ok());
+  ASSERT_TRUE(writer->ReceiveUntil<proto::Ack>(kWait).ok());
+  service_.max_outbound_bytes = 64 * 1024;  // ~1 MB of catch-up is over it
+  std::string in;
+  int fd = RawSubscriber(server_->port(), 10, 256 * 1024, &in,
+                         ClientFrame(0x82, proto::Encode(proto::Ping{42})) +
+                             ClientFrame(0x81, "text") +
+                             ClientFrame(0x82, proto::Encode(proto::Ping{43})));
+  ASSERT_GE(fd, 0);
+  std::vector<std::string> seen;
+  ReadServerFramesUntil(fd, &in, [&](const ServerFrame& f) {
+    if (f.opcode == 0x8) {
+      seen.push_back("close " + std::to_string(CloseCode(f.payload)));
+      return true;
+    }
+    auto m = proto::Decode(f.payload);
+    if (m.ok() && std::holds_alternative<proto::Pong>(*m)) {
+      seen.push_back("pong " + std::to_string(std::get<proto::Pong>(*m).nonce));
+    }
+    return false;
+  });
+  ::close(fd);
+  EXPECT_EQ(seen, (std::vector<std::string>{"pong 42", "close 4400"}));
 }
 
 TEST_F(SyncWsTest, AClientThatNeverAnswersACloseIsDisconnectedByTheTimeout) {
