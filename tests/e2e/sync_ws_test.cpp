@@ -915,6 +915,37 @@ TEST_F(SyncWsTest, ShutdownSendsTheAcksOfAppendsOnTheirWayFirst) {
   EXPECT_EQ(a->close_code(), 1001);
 }
 
+// A message being handled when shutdown begins (here a subscribe waiting
+// for the store's answer about the role) is answered before the close:
+// the drain waits until no connection is handling one.
+TEST_F(SyncWsTest, ShutdownWaitsForAMessageBeingHandled) {
+  auto a = Open("alice");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  roles_.BeforeNextRoleFor([&] {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  ASSERT_TRUE(a->Send(proto::Subscribe{"doc", 0}).ok());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, kWait, [&] { return entered; }));
+  }
+  server_->Stop();
+  std::this_thread::sleep_for(300ms);  // shutdown waits for the message
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(a->ReceiveUntil<proto::Synced>(kWait).ok());
+  EXPECT_FALSE(a->ReceiveUntil<proto::Pong>(kWait).ok());
+  EXPECT_EQ(a->close_code(), 1001);
+}
+
 // An upgrade that completes after shutdown began (CloseAll has run) closes
 // itself: shutting_down is what BeginShutdown sets before CloseAll.
 TEST_F(SyncWsTest, AnUpgradeThatRacesShutdownIsClosedWith1001) {

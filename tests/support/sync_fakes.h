@@ -119,8 +119,20 @@ class RoleTable : public server::DocumentAccess {
     std::lock_guard lock(mu_);
     failure_ = std::move(s);
   }
+  // Runs once, at the start of the next RoleFor (a subscribe being
+  // handled, waiting for the store).
+  void BeforeNextRoleFor(std::function<void()> f) {
+    std::lock_guard lock(mu_);
+    before_role_ = std::move(f);
+  }
   Result<proto::Role> RoleFor(const std::string& user,
                               const std::string& doc) override {
+    std::function<void()> before;
+    {
+      std::lock_guard lock(mu_);
+      before = std::exchange(before_role_, nullptr);
+    }
+    if (before) before();
     std::lock_guard lock(mu_);
     if (!failure_.ok()) return failure_;
     auto it = roles_.find(user + "/" + doc);
@@ -132,6 +144,7 @@ class RoleTable : public server::DocumentAccess {
   std::mutex mu_;
   std::map<std::string, proto::Role> roles_;
   Status failure_;
+  std::function<void()> before_role_;
 };
 
 // Updates must arrive in seq order per client; an update "bad" does not
