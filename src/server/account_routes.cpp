@@ -367,7 +367,12 @@ HttpResponse ResetConfirm(ApiContext& api, ApiCall& call) {
   // again here, only slows down).
   api.login_limiter->Refund(LoginAccountKey(user->email), api.clock->Now(),
                             api.login_limiter->options().capacity);
-  return NewSession(api, *user, call.request, 200);
+  HttpResponse session = NewSession(api, *user, call.request, 200);
+  // The link is spent and the password replaced whatever happens now: a
+  // session that could not be started is no failure of the reset (204:
+  // sign in with the new password), or a retry would be told the link is
+  // invalid.
+  return session.status == 200 ? session : NoContent();
 }
 
 HttpResponse GetMe(ApiContext&, ApiCall& call) {

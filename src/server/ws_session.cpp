@@ -402,8 +402,11 @@ class WsTransport : public SyncTransport,
                   bool by_server) {
     if (closing_) {
       // Shutdown does not wait the idle timeout for a slow consumer's
-      // close: its grace period is shorter.
-      if (code == 1001 && SlowConsumerClose() && socket_.is_open()) {
+      // close: its grace period is shorter. (Only ever sooner: a close
+      // due within kCloseTimeout keeps its deadline.)
+      if (code == 1001 && SlowConsumerClose() && socket_.is_open() &&
+          close_timer_.expiry() >
+              asio::steady_timer::clock_type::now() + kCloseTimeout) {
         ArmCloseTimer(kCloseTimeout);
       }
       return;

@@ -84,31 +84,56 @@ export class Auth implements TokenSource {
     await this.http.request('POST', '/api/v1/auth/password-reset/request', { auth: false, body: { email } });
   }
 
-  /** Sets a new password with a reset link's token; the server ends every session and signs us in. */
-  async resetPassword(token: string, password: string): Promise<User> {
-    const s = await this.http.request<Session>('POST', '/api/v1/auth/password-reset/confirm', {
-      auth: false,
-      body: { token, new_password: password },
+  /**
+   * Sets a new password with a reset link's token. The server ends every
+   * session of that user and signs us in as them: the user, or null when
+   * the password was replaced but no session could be started (sign in).
+   * Someone else signed in on this client is signed out on the server.
+   */
+  async resetPassword(token: string, password: string): Promise<User | null> {
+    const before = this.session;
+    const user = await this.replacing(async () => {
+      const s = await this.http.request<Session | undefined>('POST', '/api/v1/auth/password-reset/confirm', {
+        auth: false,
+        body: { token, new_password: password },
+      });
+      return s ? this.start(s) : null;
     });
-    return this.start(s);
+    if (user && before && before.user.id !== user.id) {
+      await this.http
+        .request('POST', '/api/v1/auth/logout', { auth: false, body: { refresh_token: before.refreshToken } })
+        .catch(() => undefined);
+    }
+    return user;
   }
 
   /** Changes the password; the server ends every session and starts a new one for us. */
   async changePassword(current: string, next: string): Promise<void> {
-    const run = (async () => {
+    await this.replacing(async () => {
       const s = await this.http.request<Session>('POST', '/api/v1/me/password', {
         body: { current_password: current, new_password: next },
       });
       await this.start(s);
-    })();
-    // The server also ends this client's sessions (the sync connection
-    // closes with 4401, whose refresh would present the revoked token):
-    // a refresh waits for the new session instead.
-    this.changing = run;
+    });
+  }
+
+  /**
+   * Runs a request that ends this user's sessions on the server and answers
+   * a new one. The server also ends this client's sessions (the sync
+   * connection closes with 4401, whose refresh would present the revoked
+   * token): a refresh waits for the new session instead.
+   */
+  private async replacing<T>(request: () => Promise<T>): Promise<T> {
+    const run = request();
+    const done = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.changing = done;
     try {
-      await run;
+      return await run;
     } finally {
-      if (this.changing === run) this.changing = null;
+      if (this.changing === done) this.changing = null;
     }
   }
 
@@ -176,6 +201,8 @@ export class Auth implements TokenSource {
         // A newer session arrived meanwhile (a password change): keep it.
         if (this.session !== presented) return this.session !== null;
         await this.beforeChange(null, {});
+        // ... also while the handles were closing (which can take seconds).
+        if (this.session !== presented) return this.session !== null;
         await this.set(null);
         return false;
       }

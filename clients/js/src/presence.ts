@@ -70,6 +70,8 @@ export class PresenceHandle {
   private disposed = false;
   /** The server holds a state of ours (since the last subscribe): clear() must take it back. */
   private onServer = false;
+  /** clear() took our state back; the next set() shows it again. */
+  private hidden = false;
 
   constructor(private readonly host: PresenceHost) {}
 
@@ -103,17 +105,20 @@ export class PresenceHandle {
       throw new RangeError('presence state over 2 KiB (positions counted as 16 digits)');
     }
     this.local = wire;
+    this.hidden = false;
     this.dirty = true;
     this.flush();
   }
 
   /**
    * Takes our presence back: peers see us gone (`presence_gone`) until the
-   * next set(). Throttled like set().
+   * next set(), which shows the state again with its change merged in (an
+   * editor binding's next cursor brings back the name and colour too).
+   * Throttled like set().
    */
   clear(): void {
     if (this.disposed) return;
-    this.local = null;
+    this.hidden = true;
     this.dirty = this.onServer;
     this.flush();
   }
@@ -159,10 +164,15 @@ export class PresenceHandle {
       }, wait);
       return;
     }
-    const state = this.local ? utf8.encode(JSON.stringify(this.local)) : new Uint8Array(0);
+    const shown = this.local !== null && !this.hidden;
+    if (!shown && !this.onServer) {
+      this.dirty = false; // nothing of ours to take back
+      return;
+    }
+    const state = shown ? utf8.encode(JSON.stringify(this.local)) : new Uint8Array(0);
     if (this.host.send(state)) {
       this.dirty = false;
-      this.onServer = this.local !== null;
+      this.onServer = shown;
       this.lastSent = Date.now();
     }
   }
@@ -171,7 +181,7 @@ export class PresenceHandle {
   resend(): void {
     this.onServer = false;
     this.dirty = false;
-    if (this.local) {
+    if (this.local && !this.hidden) {
       this.dirty = true;
       this.flush();
     }
@@ -239,6 +249,7 @@ export class PresenceHandle {
     this.events.clear();
     this.remote.clear();
     this.local = null;
+    this.hidden = false;
     this.dirty = this.onServer;
     this.flush();
   }

@@ -222,6 +222,29 @@ test('changing the password keeps this client signed in and syncing; other sessi
   assert.equal((await mine.api.documents.content(t.doc)).text, 'after');
 });
 
+test('resetting the password on a signed-in client signs it in again and keeps it syncing', async () => {
+  const t = await server.team('editor');
+  const mine = await clientFor(t.bob);
+  const tm = await mine.openText(t.doc);
+  await within(tm.whenSynced(), 'synced');
+  const logged = server.log().length;
+  await mine.auth.requestPasswordReset(t.bob.email);
+  let token;
+  await eventually(() => {
+    token = /reset-password\?token=([A-Za-z0-9._~%-]+)/.exec(server.log().slice(logged))?.[1];
+    return token !== undefined;
+  }, 'the reset link in the log');
+  // The reset ends every session, this connection's too (4401): the client
+  // carries on with the session the reset answered with.
+  const user = await mine.auth.resetPassword(decodeURIComponent(token), 'a reset passphrase here');
+  assert.equal(user?.email, t.bob.email);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(mine.auth.user?.email, t.bob.email, 'still signed in');
+  tm.insert(0, 'after');
+  await within(tm.whenSynced(), 'an edit after the reset');
+  assert.equal((await mine.api.documents.content(t.doc)).text, 'after');
+});
+
 test("a viewer's edits are refused: locally, and by the server after a downgrade while offline", async () => {
   const t = await server.team('viewer');
   const b = await clientFor(t.bob);

@@ -493,6 +493,11 @@ test('presence.clear takes our presence back, and a peer\'s empty state is that 
   await fake.next((m) => m.type === 'presence' && m.state.length === 0, 'the empty state', 3000, mark);
   const presences = fake.received.slice(mark).filter((m) => m.type === 'presence');
   assert.equal(presences.length, 2, 'no empty state before one of ours went out');
+  // The next set shows the whole state again, not just what it changed.
+  const again = fake.received.length;
+  text.presence.set({ cursor: 0 });
+  const shown = await fake.next((m) => m.type === 'presence' && m.state.length > 0, 'shown again', 3000, again);
+  assert.equal(JSON.parse(new TextDecoder().decode(shown.state)).name, 'Al');
   fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode('{"name":"Bo"}') });
   await eventually(() => text.presence.peers().length === 1, 'a peer');
   fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new Uint8Array(0) });

@@ -61,10 +61,13 @@ export function forgotPassword(app: HTMLElement): void {
 export function resetPassword(app: HTMLElement, token: string): void {
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true, minlength: 10 });
   mount(app, form('Choose a new password', [field('New password', password)], 'Set password', async () => {
-    await api.auth.resetPassword(token, password.value);
+    const user = await api.auth.resetPassword(token, password.value);
     mount(app, h('section', { class: 'card narrow' }, h('h1', {}, 'Password changed'),
-      h('p', { role: 'status' }, 'You are signed in; other sessions were signed out.'),
-      h('a', { href: '/', 'data-link': true, class: 'button' }, 'Continue')));
+      ...(user
+        ? [h('p', { role: 'status' }, 'You are signed in; other sessions were signed out.'),
+          h('a', { href: '/', 'data-link': true, class: 'button' }, 'Continue')]
+        : [h('p', { role: 'status' }, 'Sign in with your new password.'),
+          h('a', { href: '/signin', 'data-link': true, class: 'button' }, 'Sign in')])));
   }));
   password.focus();
 }
