@@ -44,11 +44,19 @@ export function changeSetToEdits(changes: ChangeSet): TextChange[] {
 }
 
 /** Applies a CodeMirror change set to a weft text (local edits). */
-export function applyToHandle(text: Pick<TextHandle, 'insert' | 'delete'>, changes: ChangeSet): void {
+export function applyToHandle(text: Pick<TextHandle, 'insert' | 'delete'>, changes: ChangeSet): number {
+  let calls = 0;
   for (const c of changeSetToEdits(changes)) {
-    if (c.deleted > 0) text.delete(c.pos, c.deleted);
-    if (c.inserted) text.insert(c.pos, c.inserted);
+    if (c.deleted > 0) {
+      text.delete(c.pos, c.deleted);
+      ++calls;
+    }
+    if (c.inserted) {
+      text.insert(c.pos, c.inserted);
+      ++calls;
+    }
   }
+  return calls; // each emits one 'change' event
 }
 
 /** weft change events (each relative to the text after the previous one) as sequential CodeMirror change specs. */
@@ -175,6 +183,10 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
       // This editor's own transaction is being applied to the handle: its
       // 'change' events are already on screen.
       private applying = false;
+      // 'change' events heard while applying: more than the handle calls
+      // made means the app edited the handle from inside one (a listener
+      // that reformats, say), and the editor must catch up.
+      private heard = 0;
       private typingTimer: ReturnType<typeof setTimeout> | undefined;
 
       constructor(private readonly view: EditorView) {
@@ -187,7 +199,10 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
           // local ones made through the handle by the app (a toolbar button)
           // or by another editor bound to the same handle.
           text.on('change', (ev) => {
-            if (this.applying) return;
+            if (this.applying) {
+              ++this.heard;
+              return;
+            }
             for (const spec of editsToSpecs(ev.changes)) {
               this.view.dispatch({ changes: spec, annotations: weftRemote.of(true) });
             }
@@ -198,11 +213,15 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
       }
 
       update(u: ViewUpdate): void {
+        let applied = false;
+        let nested = false;
         for (const tr of u.transactions) {
           if (!tr.docChanged || tr.annotation(weftRemote)) continue;
           try {
             this.applying = true;
-            applyToHandle(text, tr.changes);
+            this.heard = 0;
+            if (applyToHandle(text, tr.changes) !== this.heard) nested = true;
+            applied = true;
           } catch (e) {
             // Refused (read-only now, or closed): show weft's text again.
             console.error('weft: edit not applied', e);
@@ -212,6 +231,9 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
             this.applying = false;
           }
         }
+        // The app changed the text from inside this editor's change: show
+        // weft's text.
+        if (applied && (nested || text.length !== u.state.doc.length)) this.later(() => this.resync());
         if (sendPresence && (u.selectionSet || u.docChanged || u.focusChanged)) {
           const sel = u.state.selection.main;
           const state: PresenceState = u.view.hasFocus
@@ -227,9 +249,21 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
         }
       }
 
+      /** Shows weft's text: one change over the part that differs, so the rest (and the caret in it) stays. */
       private resync(): void {
+        const want = text.value();
+        const have = this.view.state.doc.toString();
+        if (want === have) return;
+        let from = 0;
+        while (from < want.length && from < have.length && want.charCodeAt(from) === have.charCodeAt(from)) ++from;
+        let endWant = want.length;
+        let endHave = have.length;
+        while (endWant > from && endHave > from && want.charCodeAt(endWant - 1) === have.charCodeAt(endHave - 1)) {
+          --endWant;
+          --endHave;
+        }
         this.view.dispatch({
-          changes: { from: 0, to: this.view.state.doc.length, insert: text.value() },
+          changes: { from, to: endHave, insert: want.slice(from, endWant) },
           annotations: weftRemote.of(true),
         });
       }

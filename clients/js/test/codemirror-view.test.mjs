@@ -92,6 +92,25 @@ test('edits the app makes through the handle, and those of another editor bound 
   await eventually(() => tb.value() === '# My Title\nbody', 'bob to get the text');
 });
 
+test('an edit the app makes from inside the editor\'s own change shows in the editor', async () => {
+  const t = await server.team('editor');
+  const ta = await open(t.alice, t.doc);
+  // The app closes every "(" typed, through the handle, from its listener.
+  ta.on('change', (ev) => {
+    const c = ev.changes?.[0];
+    if (ev.origin === 'local' && c?.inserted.endsWith('(')) ta.insert(c.pos + c.inserted.length, ')');
+  });
+  const a = editor(ta.value(), [weftCollab(ta)]);
+  await new Promise((r) => setTimeout(r, 0)); // the binding has started
+  a.dispatch({ changes: { from: 0, insert: 'f(' } });
+  await new Promise((r) => setTimeout(r, 0)); // the binding catches up after the update
+  assert.equal(ta.value(), 'f()');
+  assert.equal(a.state.doc.toString(), 'f()');
+  a.dispatch({ changes: { from: 2, insert: 'x' } });
+  assert.equal(ta.value(), 'f(x)', 'typing goes on at the right place');
+  assert.equal(a.state.doc.toString(), 'f(x)');
+});
+
 test("a viewer's editor is read-only", async () => {
   const t = await server.team('viewer');
   const tb = await open(t.bob, t.doc);
