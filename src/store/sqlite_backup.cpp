@@ -1,8 +1,11 @@
 #include "store/sqlite_backup.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -64,76 +67,183 @@ Status Copy(sqlite3* from, sqlite3* to, const BackupOptions& options) {
   return Status::Ok();
 }
 
+// Whether `path` names a file; kUnavailable when that cannot be told
+// (a directory we may not read, say).
+Result<bool> Exists(const std::string& path) {
+  std::error_code ec;
+  bool there = std::filesystem::exists(path, ec);
+  if (ec)
+    return Status::Unavailable("cannot look at " + path + ": " + ec.message());
+  return there;
+}
+
+// Removes `path` and the journal files SQLite may have left beside it.
+void RemoveDatabaseFiles(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+    std::filesystem::remove(path + suffix, ec);
+  }
+}
+
+// fsyncs `path` (a file, or a directory: what a rename or a new name
+// needs to survive a power loss).
+Status Sync(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::Unavailable("cannot open " + path + ": " +
+                               std::strerror(errno));
+  }
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0)
+    return Status::Unavailable("fsync " + path + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
+std::string DirectoryOf(const std::string& path) {
+  auto parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+// A weft store as a backup must be, read without writing to it: a
+// schema this binary knows (not a file of another program, nor an empty
+// one, which a backup killed half-way leaves) and pages that pass
+// SQLite's quick check.
+Status CheckBackupFile(const std::string& path, int busy_ms) {
+  Db db;
+  WEFT_RETURN_IF_ERROR(Open(path, SQLITE_OPEN_READONLY, busy_ms, db));
+  auto not_a_backup = [&](const std::string& why) {
+    return Status::Corruption(path + " is not a weft backup: " + why);
+  };
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(
+      db.db, "SELECT max(version) FROM schema_migrations", -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return not_a_backup(sqlite3_errmsg(db.db));
+  }
+  rc = sqlite3_step(st);
+  int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  sqlite3_finalize(st);
+  if (version < 1) return not_a_backup("no schema version");
+  if (version > SqliteSchemaVersion()) {
+    return Status::Corruption(
+        path + " has schema version " + std::to_string(version) +
+        "; this weft knows up to " + std::to_string(SqliteSchemaVersion()) +
+        " (restore it with a newer weft)");
+  }
+  rc = sqlite3_prepare_v2(db.db, "PRAGMA quick_check", -1, &st, nullptr);
+  std::string verdict;
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(st, 0);
+    if (text != nullptr) verdict = reinterpret_cast<const char*>(text);
+  }
+  sqlite3_finalize(st);
+  if (verdict != "ok") {
+    return not_a_backup(
+        "damaged pages (" +
+        (verdict.empty() ? std::string(sqlite3_errmsg(db.db)) : verdict) + ")");
+  }
+  return Status::Ok();
+}
+
+// Opens `path` as a store with verify_on_open (migrating it to this
+// binary's schema) and closes it again.
+Status VerifyAsStore(const std::string& path) {
+  SqliteOptions check;
+  check.path = path;
+  check.verify_on_open = true;
+  return OpenSqliteStore(check).status();
+}
+
+// Removes a database's files when it goes out of scope, unless kept.
+struct RemoveUnlessKept {
+  const std::string& path;
+  bool keep = false;
+  ~RemoveUnlessKept() {
+    if (!keep) RemoveDatabaseFiles(path);
+  }
+};
+
+// Copies the SQLite database `from` into a new file `to` (the backup API,
+// one read transaction of `from`).
+Status CopyToNewFile(const std::string& from_path, const std::string& to_path,
+                     const BackupOptions& options) {
+  Db from, to;
+  WEFT_RETURN_IF_ERROR(
+      Open(from_path, SQLITE_OPEN_READONLY, options.busy_timeout_ms, from));
+  WEFT_RETURN_IF_ERROR(Open(to_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            options.busy_timeout_ms, to));
+  WEFT_RETURN_IF_ERROR(Copy(from.db, to.db, options));
+  // The copy is in rollback-journal mode; make it durable now.
+  char* err = nullptr;
+  int rc = sqlite3_exec(to.db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr,
+                        nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return sqlite::Error(to.db, rc, "checkpoint copy");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status BackupSqlite(const std::string& source, const std::string& dest,
                     const BackupOptions& options) {
-  if (std::filesystem::exists(dest)) {
-    return Status::AlreadyExists("backup target " + dest + " exists");
-  }
-  // A failed backup leaves no partial file behind (the next attempt would
-  // refuse the name).
-  struct RemoveUnlessKept {
-    const std::string& path;
-    bool keep = false;
-    ~RemoveUnlessKept() {
-      if (keep) return;
-      std::error_code ec;
-      std::filesystem::remove(path, ec);
-      std::filesystem::remove(path + "-journal", ec);
-      std::filesystem::remove(path + "-wal", ec);
-      std::filesystem::remove(path + "-shm", ec);
-    }
-  } partial{dest};
+  auto there = Exists(dest);
+  if (!there.ok()) return there.status();
+  if (*there) return Status::AlreadyExists("backup target " + dest + " exists");
+  // Written under another name and renamed once checked and durable: a
+  // backup killed half-way leaves no file under the name, and the name
+  // never holds anything but a whole backup.
+  const std::string partial = dest + ".partial";
+  RemoveDatabaseFiles(partial);  // of an earlier attempt killed half-way
+  RemoveUnlessKept cleanup{partial};
+  WEFT_RETURN_IF_ERROR(CopyToNewFile(source, partial, options));
+  WEFT_RETURN_IF_ERROR(VerifyAsStore(partial));  // only as good as its check
   {
-    Db from, to;
+    // One self-contained file (the check put it in WAL mode), readable
+    // where nothing may be written beside it.
+    Db db;
     WEFT_RETURN_IF_ERROR(
-        Open(source, SQLITE_OPEN_READONLY, options.busy_timeout_ms, from));
-    WEFT_RETURN_IF_ERROR(Open(dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                              options.busy_timeout_ms, to));
-    WEFT_RETURN_IF_ERROR(Copy(from.db, to.db, options));
-    // The copy is in rollback-journal mode; make it durable now.
+        Open(partial, SQLITE_OPEN_READWRITE, options.busy_timeout_ms, db));
     char* err = nullptr;
-    int rc = sqlite3_exec(to.db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr,
-                          nullptr, &err);
+    int rc = sqlite3_exec(db.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr,
+                          &err);
     sqlite3_free(err);
-    if (rc != SQLITE_OK) return sqlite::Error(to.db, rc, "checkpoint backup");
+    if (rc != SQLITE_OK) return sqlite::Error(db.db, rc, "journal mode");
   }
-  // fsync the file: the backup API writes through the pager without a
-  // final sync of its own in every mode.
-  {
-    FILE* f = std::fopen(dest.c_str(), "rb+");
-    if (f == nullptr) return Status::Unavailable("cannot reopen " + dest);
-    int rc = ::fsync(::fileno(f));
-    std::fclose(f);
-    if (rc != 0) return Status::Unavailable("fsync " + dest + " failed");
-  }
-  // A backup is only as good as its check.
-  SqliteOptions check;
-  check.path = dest;
-  check.verify_on_open = true;
-  auto store = OpenSqliteStore(check);
-  if (!store.ok()) return store.status();
-  partial.keep = true;
-  return Status::Ok();
+  WEFT_RETURN_IF_ERROR(CheckBackupFile(partial, options.busy_timeout_ms));
+  // fsync the file (the backup API writes through the pager without a
+  // final sync of its own in every mode), rename, fsync the directory.
+  WEFT_RETURN_IF_ERROR(Sync(partial));
+  std::error_code ec;
+  std::filesystem::rename(partial, dest, ec);
+  if (ec)
+    return Status::Unavailable("cannot rename " + partial + " to " + dest +
+                               ": " + ec.message());
+  cleanup.keep = true;
+  RemoveDatabaseFiles(partial);  // journal files the check may have left
+  return Sync(DirectoryOf(dest));
 }
 
 Status RestoreSqlite(const std::string& backup, const std::string& dest,
                      const BackupOptions& options) {
-  if (!std::filesystem::exists(backup)) {
-    return Status::NotFound("backup " + backup + " not found");
-  }
-  {
-    // Check the backup before touching the target.
-    SqliteOptions check;
-    check.path = backup;
-    check.verify_on_open = true;
-    auto store = OpenSqliteStore(check);
-    if (!store.ok()) return store.status();
-  }
+  auto there = Exists(backup);
+  if (!there.ok()) return there.status();
+  if (!*there) return Status::NotFound("backup " + backup + " not found");
+  // Checked before the target is touched, and never written to: the file
+  // itself read-only (a weft schema, sound pages), then a copy of it next
+  // to the target opened as a store (migrated to this binary's schema and
+  // its logs verified). The copy is what gets restored.
+  WEFT_RETURN_IF_ERROR(CheckBackupFile(backup, options.busy_timeout_ms));
+  const std::string staged = dest + ".restoring";
+  RemoveDatabaseFiles(staged);       // of an earlier attempt killed half-way
+  RemoveUnlessKept cleanup{staged};  // never kept
+  WEFT_RETURN_IF_ERROR(CopyToNewFile(backup, staged, options));
+  WEFT_RETURN_IF_ERROR(VerifyAsStore(staged));
   Db from, to;
   WEFT_RETURN_IF_ERROR(
-      Open(backup, SQLITE_OPEN_READONLY, options.busy_timeout_ms, from));
+      Open(staged, SQLITE_OPEN_READONLY, options.busy_timeout_ms, from));
   WEFT_RETURN_IF_ERROR(Open(dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                             options.busy_timeout_ms, to));
   // Refuse to overwrite a store a running server holds: take the write
@@ -151,8 +261,11 @@ Status RestoreSqlite(const std::string& backup, const std::string& dest,
   // A target in WAL mode cannot take pages of another size (a store made
   // with other settings than the backup's): copy in rollback mode; weftd
   // puts it back in WAL mode when it opens it.
-  rc =
-      sqlite3_exec(to.db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, &err);
+  // EXTRA: the commit (the journal's deletion) is synced with its
+  // directory, so a power loss cannot bring the old store back.
+  rc = sqlite3_exec(to.db,
+                    "PRAGMA journal_mode=DELETE; PRAGMA synchronous=EXTRA",
+                    nullptr, nullptr, &err);
   sqlite3_free(err);
   if (rc != SQLITE_OK) return sqlite::Error(to.db, rc, "journal mode");
   return Copy(from.db, to.db, options);

@@ -804,6 +804,18 @@ TEST(SqliteStoreTest, VerifyFindsCompactedOpsWithoutASnapshot) {
   EXPECT_NE(s.message().find("no snapshot"), std::string::npos) << s.message();
 }
 
+// A store at DIR/s.db with one op of "d" (seq 1).
+SqliteOptions StoreWithOneOp(const TempDir& dir) {
+  SqliteOptions opts;
+  opts.path = dir.path() + "/s.db";
+  auto store = OpenSqliteStore(opts);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  if (store.ok()) {
+    EXPECT_TRUE(AppendOp(**store, "d", {1, 1}).ok());
+  }
+  return opts;
+}
+
 TEST(SqliteBackupTest, AFailedBackupLeavesNoFileBehind) {
   TempDir dir;
   std::ofstream(dir.path() + "/garbage.db") << std::string(8192, 'x');
@@ -835,6 +847,58 @@ TEST(SqliteBackupTest, RestoresABackupWithOtherPagesIntoAStoreInWalMode) {
   auto store = OpenSqliteStore(opts);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ(*(*store)->LastSeq("d"), 1);
+}
+
+// What is not a whole weft backup (an empty file, which a backup killed
+// half-way could leave; another program's database) is refused before
+// the store is touched, and restoring never writes to the backup.
+TEST(SqliteBackupTest, RestoreRefusesWhatIsNotABackupAndLeavesBothFilesAlone) {
+  TempDir dir;
+  SqliteOptions opts = StoreWithOneOp(dir);
+  std::ofstream(dir.path() + "/empty.db").flush();
+  ASSERT_EQ(ExecSql(dir.path() + "/other.db", "CREATE TABLE notes(x)"),
+            SQLITE_OK);
+  for (const char* name : {"/empty.db", "/other.db"}) {
+    Status s = RestoreSqlite(dir.path() + name, opts.path);
+    EXPECT_EQ(s.code(), StatusCode::kCorruption)
+        << name << ": " << s.ToString();
+    EXPECT_NE(s.message().find("not a weft backup"), std::string::npos)
+        << s.message();
+  }
+  EXPECT_EQ(std::filesystem::file_size(dir.path() + "/empty.db"), 0u);
+  {
+    auto store = OpenSqliteStore(opts);
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ(*(*store)->LastSeq("d"), 1) << "the store is untouched";
+  }
+  // A good backup, read-only on disk, restores and is not changed.
+  ASSERT_TRUE(BackupSqlite(opts.path, dir.path() + "/b.db").ok());
+  std::filesystem::permissions(dir.path() + "/b.db",
+                               std::filesystem::perms::owner_read,
+                               std::filesystem::perm_options::replace);
+  auto bytes = [&] {
+    std::ifstream in(dir.path() + "/b.db", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string before = bytes();
+  Status s = RestoreSqlite(dir.path() + "/b.db", opts.path);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(bytes(), before);
+  EXPECT_FALSE(std::filesystem::exists(opts.path + ".restoring"));
+}
+
+// A backup is written under another name and renamed when whole: what a
+// killed one left there is replaced, and nothing is left beside it.
+TEST(SqliteBackupTest, ABackupAppearsOnlyWhole) {
+  TempDir dir;
+  SqliteOptions opts = StoreWithOneOp(dir);
+  std::ofstream(dir.path() + "/b.db.partial") << "half a backup";
+  Status s = BackupSqlite(opts.path, dir.path() + "/b.db");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  for (const char* left : {"/b.db.partial", "/b.db-journal", "/b.db-wal"}) {
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + left)) << left;
+  }
+  ASSERT_TRUE(RestoreSqlite(dir.path() + "/b.db", opts.path).ok());
 }
 
 TEST(SqliteBackupTest, RestoreBringsBackTheBackedUpState) {
