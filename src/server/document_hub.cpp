@@ -206,8 +206,9 @@ void DocumentHub::WaitForAppends() {
       busy = busy || live->appending;
     }
     // Read after `appending`: a callback counts itself before it clears
-    // that flag, and until it has returned.
-    return busy || in_callbacks_.load() != 0;
+    // that flag, and until it has returned. A dropped document is no
+    // longer in the map: its append counts in appends_pending_.
+    return busy || in_callbacks_.load() != 0 || appends_pending_.load() != 0;
   });
 }
 
@@ -469,6 +470,7 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
     OnAppended(live, std::vector<std::uint64_t>{});
     return;
   }
+  appends_pending_.fetch_add(1);
   log_.Append(live->id, std::move(all),
               [this, live, started](Result<std::vector<std::uint64_t>> result) {
                 if (append_seconds_) {
@@ -478,6 +480,7 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
                           .count());
                 }
                 OnAppended(live, std::move(result));
+                appends_pending_.fetch_sub(1);  // the last use of `this`
               });
 }
 

@@ -217,6 +217,10 @@ class DocumentHub {
   // Append callbacks running: one may still be at work (it snapshots)
   // after its document no longer counts as appending.
   std::atomic<int> in_callbacks_{0};
+  // Appends given to the log whose callback has not returned, whatever
+  // became of their document (a Drop takes it out of the map while its
+  // append goes on, and the callback still uses this hub).
+  std::atomic<int> appends_pending_{0};
   Counter* ops_total_ = nullptr;
   Histogram* ack_latency_ = nullptr;
   Histogram* append_seconds_ = nullptr;

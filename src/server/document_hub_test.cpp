@@ -132,13 +132,22 @@ TEST_F(DocumentHubTest, SubmitIsAckedAndBroadcastToEverySubscriber) {
   EXPECT_EQ(*hub_.ContentJson("doc"), "[\"x\",\"y\"]");
 }
 
-TEST_F(DocumentHubTest, NothingIsAcknowledgedOrBroadcastBeforeDurable) {
+// A hub on a HeldLog (each append waits for Release) with two editors of
+// "doc", a and b.
+struct HeldHub {
+  explicit HeldHub(testing::ListModelFactory& models) : hub(held, models) {
+    EXPECT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+    EXPECT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  }
   HeldLog held;
-  DocumentHub hub(held, models_);
-  auto a = std::make_shared<Recorder>(1);
-  auto b = std::make_shared<Recorder>(2);
-  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
-  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, b).ok());
+  DocumentHub hub;
+  std::shared_ptr<Recorder> a = std::make_shared<Recorder>(1);
+  std::shared_ptr<Recorder> b = std::make_shared<Recorder>(2);
+};
+
+TEST_F(DocumentHubTest, NothingIsAcknowledgedOrBroadcastBeforeDurable) {
+  HeldHub h(models_);
+  auto& [held, hub, a, b] = h;
   EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));
   EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 1, "y")}));  // next batch
   EXPECT_TRUE(a->All<proto::Ack>().empty());
@@ -185,6 +194,24 @@ TEST_F(DocumentHubTest, ShutdownWaitsForAppendsThenLetsGoOfSubscribers) {
   EXPECT_EQ(a->All<proto::Ack>().size(), 1u);
   EXPECT_EQ(a.use_count(), 1) << "the hub holds no subscriber any more";
   EXPECT_EQ(held.inner.EntryCount("doc"), 1u);
+}
+
+// A document dropped while its append is in flight (a refused change
+// whose rebuild failed) is no longer in the hub's map, but its append's
+// callback still uses the hub: shutdown waits for it too.
+TEST_F(DocumentHubTest, ShutdownWaitsForTheAppendOfADroppedDocument) {
+  HeldHub h(models_);
+  auto& [held, hub, a, b] = h;
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
+  models_.fail_loads = 1;  // the refusal's rebuild fails: Drop
+  auto err = hub.Submit("doc", b.get(), {C(2, 0, "bad")});
+  ASSERT_TRUE(err);
+  ASSERT_EQ(hub.loaded_documents(), 0u);
+  {
+    LateCommit commit(held);
+    hub.Shutdown();
+    EXPECT_TRUE(commit.done.load()) << "returned before the append ended";
+  }
 }
 
 TEST_F(DocumentHubTest, ForgetUnsubscribesAndWaitsForTheAppendInFlight) {
