@@ -384,6 +384,18 @@ class SqliteStore final : public Store {
   Result<DocumentDump> ExportDocument(std::string_view doc_id) override {
     std::lock_guard<std::mutex> lock(mu_);
     WEFT_RETURN_IF_ERROR(SyncCommits());
+    // The ops and the snapshot from one read transaction: a weftd writing
+    // beside this export (another process) may snapshot and compact in
+    // between, and a snapshot past the ops read is a dump no import takes.
+    WEFT_RETURN_IF_ERROR(Exec("BEGIN"));
+    auto dump = ExportLocked(doc_id);
+    Status ended = Exec(dump.ok() ? "COMMIT" : "ROLLBACK");
+    if (!dump.ok()) return dump.status();
+    WEFT_RETURN_IF_ERROR(ended);
+    return dump;
+  }
+
+  Result<DocumentDump> ExportLocked(std::string_view doc_id) {
     DocumentDump dump;
     dump.doc_id = std::string(doc_id);
     {

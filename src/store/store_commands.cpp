@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -52,22 +54,26 @@ Result<std::unique_ptr<Store>> Open(const StoreTarget& t) {
 // so that once this returns the file survives a power loss.
 Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return Status::Unavailable("cannot create " + tmp);
+  // Every failure says why (errno) and leaves no temporary file behind.
+  auto failed = [&](const std::string& what, int fd = -1) {
+    std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    return Status::Unavailable(what + ": " + why);
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return failed("cannot create " + tmp);
   std::size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      return Status::Unavailable("cannot write " + tmp);
-    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return failed("cannot write " + tmp, fd);
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Status::Unavailable("cannot fsync " + tmp);
-  }
+  if (::fsync(fd) != 0) return failed("cannot fsync " + tmp, fd);
+  if (::close(fd) != 0) return failed("cannot close " + tmp);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Unavailable("cannot rename " + tmp + " to " + path);
+    return failed("cannot rename " + tmp + " to " + path);
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
   int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -115,6 +121,10 @@ int RunExportCommand(const StoreTarget& target, const std::string& doc_id,
   if (!store.ok()) return Fail(err, "open store", store.status());
   auto dump = (*store)->ExportDocument(doc_id);
   if (!dump.ok()) return Fail(err, "export " + doc_id, dump.status());
+  // What import will check: a dump that would be refused is not written.
+  if (Status s = CheckDocumentDump(*dump); !s.ok()) {
+    return Fail(err, "export " + doc_id, s);
+  }
   Status s = WriteFileAtomically(file, EncodeDocumentDump(*dump));
   if (!s.ok()) return Fail(err, "write " + file, s);
   err << "weft: exported " << doc_id << " (" << dump->ops.size() << " ops"

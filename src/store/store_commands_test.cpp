@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <filesystem>
 #include <sstream>
 #include <string>
 
@@ -45,6 +46,13 @@ TEST(StoreCommandsTest, ExportsAndImportsADocumentBetweenStores) {
   EXPECT_EQ(*(*sa)->ExportDocument("doc"), *(*sb)->ExportDocument("doc"));
   EXPECT_EQ(RunExportCommand({}, "doc", file, err), 1);
   EXPECT_EQ(RunExportCommand(a, "missing", file, err), 1);
+  // A file that cannot be written: the reason is said, nothing is left.
+  std::ostringstream why;
+  std::string nowhere = dir.path() + "/missing-dir/doc.weftdoc";
+  EXPECT_EQ(RunExportCommand(a, "doc", nowhere, why), 1);
+  EXPECT_NE(why.str().find("No such file or directory"), std::string::npos)
+      << why.str();
+  EXPECT_FALSE(std::filesystem::exists(nowhere + ".tmp"));
 }
 
 // A store at `db` holding one op, and its backup at `bak` (the command's
