@@ -117,6 +117,15 @@ int RunRestoreCommand(const std::string& backup_path,
 
 int RunExportCommand(const StoreTarget& target, const std::string& doc_id,
                      const std::string& file, std::ostream& err) {
+  // Reading a store that is not there would create one (a mistyped path
+  // leaves a new empty store behind).
+  if (!target.sqlite_path.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(target.sqlite_path, ec)) {
+      return Fail(err, "open store",
+                  Status::NotFound("no store at " + target.sqlite_path));
+    }
+  }
   auto store = Open(target);
   if (!store.ok()) return Fail(err, "open store", store.status());
   auto dump = (*store)->ExportDocument(doc_id);

@@ -46,6 +46,10 @@ TEST(StoreCommandsTest, ExportsAndImportsADocumentBetweenStores) {
   EXPECT_EQ(*(*sa)->ExportDocument("doc"), *(*sb)->ExportDocument("doc"));
   EXPECT_EQ(RunExportCommand({}, "doc", file, err), 1);
   EXPECT_EQ(RunExportCommand(a, "missing", file, err), 1);
+  // A mistyped store path is an error, and no store is made there.
+  StoreTarget typo{dir.path() + "/typo.db", ""};
+  EXPECT_EQ(RunExportCommand(typo, "doc", file, err), 1);
+  EXPECT_FALSE(std::filesystem::exists(typo.sqlite_path));
   // A file that cannot be written: the reason is said, nothing is left.
   std::ostringstream why;
   std::string nowhere = dir.path() + "/missing-dir/doc.weftdoc";
