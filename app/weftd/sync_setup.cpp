@@ -79,7 +79,12 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   };
   api.context.purge_document = [h = rt->hub.get(),
                                 s = api.store.get()](const std::string& id) {
-    h->Forget(id);
+    // An append still in flight would write the document again after the
+    // delete: not now (the purge sweep tries again later).
+    if (!h->Forget(id)) {
+      return weft::Status::Unavailable("an append of document " + id +
+                                       " is still in flight");
+    }
     return s->DeleteDocument(id);
   };
   return rt;

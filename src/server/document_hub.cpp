@@ -188,10 +188,11 @@ DocumentHub::~DocumentHub() {
 
 namespace {
 
-// Polls `busy` every millisecond until it is false, for at most 30 s.
+// Polls `busy` every millisecond until it is false, for at most `wait`.
 template <typename F>
-void WaitWhile(F busy) {
-  for (int i = 0; i < 30000 && busy(); ++i) {
+void WaitWhile(F busy,
+               std::chrono::milliseconds wait = std::chrono::seconds(30)) {
+  for (std::int64_t i = 0; i < wait.count() && busy(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
@@ -212,19 +213,22 @@ void DocumentHub::WaitForAppends() {
   });
 }
 
-void DocumentHub::Forget(const std::string& doc) {
+bool DocumentHub::Forget(const std::string& doc,
+                         std::chrono::milliseconds wait) {
   auto live = Find(doc);
-  if (!live) return;
+  if (!live) return true;
   {
     std::lock_guard lock(live->mu);
     if (!live->unloaded) {
       Drop(*live, proto::ErrorCode::kAccessRemoved, "the document was deleted");
     }
   }
-  WaitWhile([&] {
+  auto appending = [&] {
     std::lock_guard lock(live->mu);
     return live->appending;
-  });
+  };
+  WaitWhile(appending, wait);
+  return !appending();
 }
 
 void DocumentHub::Shutdown() {

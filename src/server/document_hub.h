@@ -114,9 +114,11 @@ class DocumentHub {
 
   // For a document whose content is about to be deleted (its workspace
   // was): unsubscribes whoever is still subscribed (410), forgets it, and
-  // returns once no append of it is in flight (up to 30 s), so that
-  // nothing writes to it after the caller deletes it.
-  void Forget(const std::string& doc);
+  // returns once no append of it is in flight, so that nothing writes to
+  // it after the caller deletes it: true then, false when one still was
+  // after `wait` (a stalled store; the caller must not delete yet).
+  bool Forget(const std::string& doc,
+              std::chrono::milliseconds wait = std::chrono::seconds(30));
 
   // Subscribes `sub` with `role`, loading the document if needed, and sends
   // it `subscribed`, what it misses after `since_seq` (the stored snapshot

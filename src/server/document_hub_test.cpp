@@ -222,7 +222,7 @@ TEST_F(DocumentHubTest, ForgetUnsubscribesAndWaitsForTheAppendInFlight) {
   EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
   {
     LateCommit commit(held);
-    hub.Forget("doc");
+    EXPECT_TRUE(hub.Forget("doc"));
     EXPECT_TRUE(commit.done.load()) << "returned before the append ended";
   }
   auto u = a->All<proto::Unsubscribed>();
@@ -230,7 +230,20 @@ TEST_F(DocumentHubTest, ForgetUnsubscribesAndWaitsForTheAppendInFlight) {
   EXPECT_EQ(u[0].code,
             static_cast<std::uint64_t>(proto::ErrorCode::kAccessRemoved));
   EXPECT_EQ(hub.loaded_documents(), 0u);
-  hub.Forget("never loaded");  // nothing to do
+  EXPECT_TRUE(hub.Forget("never loaded"));  // nothing to do
+}
+
+// An append that does not end in time (a stalled store): Forget says so,
+// and the caller does not delete the document's content under it.
+TEST_F(DocumentHubTest, ForgetSaysWhenAnAppendIsStillInFlight) {
+  HeldLog held;
+  DocumentHub hub(held, models_);
+  auto a = std::make_shared<Recorder>(1);
+  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
+  EXPECT_FALSE(hub.Forget("doc", std::chrono::milliseconds(20)));
+  ASSERT_TRUE(held.Release());
+  EXPECT_TRUE(hub.Forget("doc", std::chrono::milliseconds(20)));
 }
 
 TEST_F(DocumentHubTest, AFloodIsAppendedInBoundedSlices) {
