@@ -179,10 +179,8 @@ struct LateCommit {
 };
 
 TEST_F(DocumentHubTest, ShutdownWaitsForAppendsThenLetsGoOfSubscribers) {
-  HeldLog held;
-  DocumentHub hub(held, models_);
-  auto a = std::make_shared<Recorder>(1);
-  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  HeldHub h(models_);
+  auto& [held, hub, a, b] = h;
   EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
   EXPECT_GT(a.use_count(), 1);
   // The commit ends on the store's thread while the server shuts down.
@@ -215,10 +213,8 @@ TEST_F(DocumentHubTest, ShutdownWaitsForTheAppendOfADroppedDocument) {
 }
 
 TEST_F(DocumentHubTest, ForgetUnsubscribesAndWaitsForTheAppendInFlight) {
-  HeldLog held;
-  DocumentHub hub(held, models_);
-  auto a = std::make_shared<Recorder>(1);
-  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  HeldHub h(models_);
+  auto& [held, hub, a, b] = h;
   EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
   {
     LateCommit commit(held);
@@ -236,10 +232,8 @@ TEST_F(DocumentHubTest, ForgetUnsubscribesAndWaitsForTheAppendInFlight) {
 // An append that does not end in time (a stalled store): Forget says so,
 // and the caller does not delete the document's content under it.
 TEST_F(DocumentHubTest, ForgetSaysWhenAnAppendIsStillInFlight) {
-  HeldLog held;
-  DocumentHub hub(held, models_);
-  auto a = std::make_shared<Recorder>(1);
-  ASSERT_TRUE(hub.Subscribe("doc", 0, proto::Role::kEditor, a).ok());
+  HeldHub h(models_);
+  auto& [held, hub, a, b] = h;
   EXPECT_FALSE(hub.Submit("doc", a.get(), {C(1, 0, "x")}));  // in flight
   EXPECT_FALSE(hub.Forget("doc", std::chrono::milliseconds(20)));
   ASSERT_TRUE(held.Release());
