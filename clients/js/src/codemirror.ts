@@ -203,9 +203,18 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
               ++this.heard;
               return;
             }
-            for (const spec of editsToSpecs(ev.changes)) {
-              this.view.dispatch({ changes: spec, annotations: weftRemote.of(true) });
+            try {
+              for (const spec of editsToSpecs(ev.changes)) {
+                this.view.dispatch({ changes: spec, annotations: weftRemote.of(true) });
+              }
+            } catch {
+              // Out of step: a change the app made from inside another
+              // listener reached us before the change it answered.
+              this.later(() => this.resync());
+              return;
             }
+            // ... which can also land somewhere else without an error.
+            if (ev.origin === 'local' && this.view.state.doc.length !== text.length) this.later(() => this.resync());
           }),
           text.presence.on('change', (peers) => this.later(() => this.view.dispatch({ effects: setPeers.of(peers) }))),
           text.on('rejected', () => this.later(() => this.view.dispatch({ effects: setReadOnly.of(text.readOnly) }))),

@@ -101,14 +101,18 @@ test('an edit the app makes from inside the editor\'s own change shows in the ed
     if (ev.origin === 'local' && c?.inserted.endsWith('(')) ta.insert(c.pos + c.inserted.length, ')');
   });
   const a = editor(ta.value(), [weftCollab(ta)]);
-  await new Promise((r) => setTimeout(r, 0)); // the binding has started
-  a.dispatch({ changes: { from: 0, insert: 'f(' } });
-  await new Promise((r) => setTimeout(r, 0)); // the binding catches up after the update
+  const b = editor(ta.value(), [weftCollab(ta)]); // a second editor on the handle
+  await new Promise((r) => setTimeout(r, 0)); // the bindings have started
+  a.dispatch({ changes: { from: 0, insert: 'f(' }, selection: { anchor: 2 } });
+  await new Promise((r) => setTimeout(r, 0)); // the bindings catch up after the update
   assert.equal(ta.value(), 'f()');
   assert.equal(a.state.doc.toString(), 'f()');
-  a.dispatch({ changes: { from: 2, insert: 'x' } });
+  assert.equal(b.state.doc.toString(), 'f()', 'the other editor too');
+  assert.equal(a.state.selection.main.head, 2, 'the caret stays between the brackets');
+  a.dispatch({ changes: { from: 2, insert: 'x' }, selection: { anchor: 3 } });
   assert.equal(ta.value(), 'f(x)', 'typing goes on at the right place');
   assert.equal(a.state.doc.toString(), 'f(x)');
+  assert.equal(b.state.doc.toString(), 'f(x)');
 });
 
 test("a viewer's editor is read-only", async () => {
