@@ -866,6 +866,8 @@ std::size_t DocumentHub::SnapshotStale(
 }
 
 bool DocumentHub::AnyAppendInFlight() {
+  // A dropped document's append is out of the map but still counted.
+  if (appends_pending_.load() != 0) return true;
   for (auto& live : AllLive()) {
     if (!live->loaded) continue;  // nothing submitted to it yet
     std::lock_guard lock(live->mu);
