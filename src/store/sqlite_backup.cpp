@@ -30,6 +30,25 @@ Status Open(const std::string& path, int flags, int busy_ms, Db& out) {
   return Status::Ok();
 }
 
+// Opens a backup file, which nothing writes, as immutable: read-only, and
+// no -wal or -shm beside it is read or made (a backup that an older weft
+// left in WAL mode opens from a read-only place too, and gains no files).
+Status OpenBackup(const std::string& path, int busy_ms, Db& out) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      static const char* kHex = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+      uri += kHex[static_cast<unsigned char>(c) & 0xF];
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?mode=ro&immutable=1";
+  return Open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_ms, out);
+}
+
 // Copies every page of `from` into `to` in steps, all from one read
 // transaction of `from`: a live store (WAL) keeps taking commits meanwhile,
 // and without it every step that saw one would start the copy again (a
@@ -112,7 +131,7 @@ std::string DirectoryOf(const std::string& path) {
 // SQLite's quick check.
 Status CheckBackupFile(const std::string& path, int busy_ms) {
   Db db;
-  WEFT_RETURN_IF_ERROR(Open(path, SQLITE_OPEN_READONLY, busy_ms, db));
+  WEFT_RETURN_IF_ERROR(OpenBackup(path, busy_ms, db));
   auto not_a_backup = [&](const std::string& why) {
     return Status::Corruption(path + " is not a weft backup: " + why);
   };
@@ -121,6 +140,12 @@ Status CheckBackupFile(const std::string& path, int busy_ms) {
       db.db, "SELECT max(version) FROM schema_migrations", -1, &st, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(st);
+    int primary = rc & 0xFF;
+    // A file that cannot be read is not a verdict on its content.
+    if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
+        primary == SQLITE_BUSY || primary == SQLITE_PERM) {
+      return sqlite::Error(db.db, rc, "read " + path);
+    }
     return not_a_backup(sqlite3_errmsg(db.db));
   }
   rc = sqlite3_step(st);
@@ -167,12 +192,15 @@ struct RemoveUnlessKept {
 };
 
 // Copies the SQLite database `from` into a new file `to` (the backup API,
-// one read transaction of `from`).
-Status CopyToNewFile(const std::string& from_path, const std::string& to_path,
-                     const BackupOptions& options) {
+// one read transaction of `from`). `from_backup`: `from` is a backup file
+// (OpenBackup), not a live store.
+Status CopyToNewFile(const std::string& from_path, bool from_backup,
+                     const std::string& to_path, const BackupOptions& options) {
   Db from, to;
   WEFT_RETURN_IF_ERROR(
-      Open(from_path, SQLITE_OPEN_READONLY, options.busy_timeout_ms, from));
+      from_backup ? OpenBackup(from_path, options.busy_timeout_ms, from)
+                  : Open(from_path, SQLITE_OPEN_READONLY,
+                         options.busy_timeout_ms, from));
   WEFT_RETURN_IF_ERROR(Open(to_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                             options.busy_timeout_ms, to));
   WEFT_RETURN_IF_ERROR(Copy(from.db, to.db, options));
@@ -192,13 +220,15 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
   auto there = Exists(dest);
   if (!there.ok()) return there.status();
   if (*there) return Status::AlreadyExists("backup target " + dest + " exists");
-  // Written under another name and renamed once checked and durable: a
-  // backup killed half-way leaves no file under the name, and the name
-  // never holds anything but a whole backup.
-  const std::string partial = dest + ".partial";
-  RemoveDatabaseFiles(partial);  // of an earlier attempt killed half-way
+  // Written under a name of this run's own and linked to the final name
+  // once checked and durable: a backup killed half-way leaves nothing
+  // under the name, two runs to one name cannot touch each other's file,
+  // and the name never holds anything but a whole backup (nor is an
+  // existing one replaced: link fails on it).
+  const std::string partial = dest + ".partial-" + std::to_string(::getpid());
+  RemoveDatabaseFiles(partial);  // of a killed run that had this pid
   RemoveUnlessKept cleanup{partial};
-  WEFT_RETURN_IF_ERROR(CopyToNewFile(source, partial, options));
+  WEFT_RETURN_IF_ERROR(CopyToNewFile(source, false, partial, options));
   WEFT_RETURN_IF_ERROR(VerifyAsStore(partial));  // only as good as its check
   {
     // One self-contained file (the check put it in WAL mode), readable
@@ -216,13 +246,16 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
   // fsync the file (the backup API writes through the pager without a
   // final sync of its own in every mode), rename, fsync the directory.
   WEFT_RETURN_IF_ERROR(Sync(partial));
-  std::error_code ec;
-  std::filesystem::rename(partial, dest, ec);
-  if (ec)
-    return Status::Unavailable("cannot rename " + partial + " to " + dest +
-                               ": " + ec.message());
-  cleanup.keep = true;
-  RemoveDatabaseFiles(partial);  // journal files the check may have left
+  if (::link(partial.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    if (err == EEXIST) {
+      return Status::AlreadyExists("backup target " + dest + " exists");
+    }
+    return Status::Unavailable("cannot name the backup " + dest + ": " +
+                               std::strerror(err));
+  }
+  // The backup keeps its name; the run's own name and any journal files
+  // the check left go.
   return Sync(DirectoryOf(dest));
 }
 
@@ -239,7 +272,7 @@ Status RestoreSqlite(const std::string& backup, const std::string& dest,
   const std::string staged = dest + ".restoring";
   RemoveDatabaseFiles(staged);       // of an earlier attempt killed half-way
   RemoveUnlessKept cleanup{staged};  // never kept
-  WEFT_RETURN_IF_ERROR(CopyToNewFile(backup, staged, options));
+  WEFT_RETURN_IF_ERROR(CopyToNewFile(backup, true, staged, options));
   WEFT_RETURN_IF_ERROR(VerifyAsStore(staged));
   Db from, to;
   WEFT_RETURN_IF_ERROR(

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -887,18 +888,46 @@ TEST(SqliteBackupTest, RestoreRefusesWhatIsNotABackupAndLeavesBothFilesAlone) {
   EXPECT_FALSE(std::filesystem::exists(opts.path + ".restoring"));
 }
 
-// A backup is written under another name and renamed when whole: what a
-// killed one left there is replaced, and nothing is left beside it.
+// A backup is written under a name of its run's own and named when whole:
+// nothing is left beside it, and an existing backup is never replaced.
 TEST(SqliteBackupTest, ABackupAppearsOnlyWhole) {
   TempDir dir;
   SqliteOptions opts = StoreWithOneOp(dir);
-  std::ofstream(dir.path() + "/b.db.partial") << "half a backup";
   Status s = BackupSqlite(opts.path, dir.path() + "/b.db");
   ASSERT_TRUE(s.ok()) << s.ToString();
-  for (const char* left : {"/b.db.partial", "/b.db-journal", "/b.db-wal"}) {
-    EXPECT_FALSE(std::filesystem::exists(dir.path() + left)) << left;
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    names.push_back(e.path().filename().string());
   }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"b.db", "s.db", "s.db-shm", "s.db-wal"}))
+      << "no partial or journal files";
   ASSERT_TRUE(RestoreSqlite(dir.path() + "/b.db", opts.path).ok());
+  EXPECT_EQ(BackupSqlite(opts.path, dir.path() + "/b.db").code(),
+            StatusCode::kAlreadyExists);
+}
+
+// A backup an older weft left in WAL mode is read as it is: restoring it
+// leaves no -wal or -shm beside it.
+TEST(SqliteBackupTest, RestoresABackupInWalModeWithoutWritingBesideIt) {
+  TempDir dir;
+  SqliteOptions opts = StoreWithOneOp(dir);
+  SqliteOptions old_backup;
+  old_backup.path = dir.path() + "/old.bak";
+  {
+    auto store = OpenSqliteStore(old_backup);  // WAL mode, as weft makes
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(AppendOp(**store, "e", {1, 1}).ok());
+  }
+  ASSERT_FALSE(std::filesystem::exists(old_backup.path + "-wal"));
+  Status s = RestoreSqlite(old_backup.path, opts.path);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(std::filesystem::exists(old_backup.path + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(old_backup.path + "-shm"));
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->LastSeq("e"), 1);
 }
 
 TEST(SqliteBackupTest, RestoreBringsBackTheBackedUpState) {

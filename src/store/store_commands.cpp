@@ -67,6 +67,7 @@ Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
   while (off < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
     if (n < 0 && errno == EINTR) continue;
+    if (n == 0) errno = EIO;  // nothing written and no reason given
     if (n <= 0) return failed("cannot write " + tmp, fd);
     off += static_cast<std::size_t>(n);
   }
