@@ -545,12 +545,18 @@ TEST_F(ApiLayerTest, DeletingAWorkspaceDeletesTheContentOfEveryDocument) {
   std::sort(purged_.begin(), purged_.end());
   std::sort(docs.begin(), docs.end());
   EXPECT_EQ(purged_, docs);
-  // A failure is not hidden behind a 204.
-  auto [ws2, docs2] = WorkspaceWithDocs(token, {"c"});
-  api_.purge_document = [](const std::string&) {
-    return Status::Unavailable("store down");
+  // A failure is not hidden behind a 204, names the document, and does
+  // not stop the others' purge (nothing would retry them).
+  auto [ws2, docs2] = WorkspaceWithDocs(token, {"c", "d", "e"});
+  std::vector<std::string> tried;
+  api_.purge_document = [&](const std::string& id) {
+    tried.push_back(id);
+    return id == docs2[1] ? Status::Unavailable("store down") : Status::Ok();
   };
-  EXPECT_EQ(Call("DELETE", "/api/v1/workspaces/" + ws2, "", token).status, 500);
+  auto r = Call("DELETE", "/api/v1/workspaces/" + ws2, "", token);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find(docs2[1]), std::string::npos) << r.body;
+  EXPECT_EQ(tried.size(), 3u);
 }
 
 TEST_F(ApiLayerTest, DocumentsPastTheirRetentionArePurged) {

@@ -213,22 +213,30 @@ void DocumentHub::WaitForAppends() {
   });
 }
 
+void DocumentHub::CountAppend(const std::string& doc, int delta) {
+  std::lock_guard lock(pending_mu_);
+  int& n = pending_by_doc_[doc];
+  n += delta;
+  if (n == 0) pending_by_doc_.erase(doc);
+}
+
+bool DocumentHub::AppendPending(const std::string& doc) {
+  std::lock_guard lock(pending_mu_);
+  return pending_by_doc_.count(doc) != 0;
+}
+
 bool DocumentHub::Forget(const std::string& doc,
                          std::chrono::milliseconds wait) {
-  auto live = Find(doc);
-  if (!live) return true;
-  {
+  if (auto live = Find(doc)) {
     std::lock_guard lock(live->mu);
     if (!live->unloaded) {
       Drop(*live, proto::ErrorCode::kAccessRemoved, "the document was deleted");
     }
   }
-  auto appending = [&] {
-    std::lock_guard lock(live->mu);
-    return live->appending;
-  };
-  WaitWhile(appending, wait);
-  return !appending();
+  // Also for a document dropped earlier (here, on an earlier try, or on a
+  // failed rebuild): it is no longer found, but its append may go on.
+  WaitWhile([&] { return AppendPending(doc); }, wait);
+  return !AppendPending(doc);
 }
 
 void DocumentHub::Shutdown() {
@@ -475,6 +483,7 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
     return;
   }
   appends_pending_.fetch_add(1);
+  CountAppend(live->id, 1);
   log_.Append(live->id, std::move(all),
               [this, live, started](Result<std::vector<std::uint64_t>> result) {
                 if (append_seconds_) {
@@ -484,6 +493,7 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
                           .count());
                 }
                 OnAppended(live, std::move(result));
+                CountAppend(live->id, -1);
                 appends_pending_.fetch_sub(1);  // the last use of `this`
               });
 }
