@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -33,9 +34,19 @@ Status Open(const std::string& path, int flags, int busy_ms, Db& out) {
 // Opens a backup file, which nothing writes, as immutable: read-only, and
 // no -wal or -shm beside it is read or made (a backup that an older weft
 // left in WAL mode opens from a read-only place too, and gains no files).
+// Not when a -wal with content lies beside it (a store's file copied as it
+// was, a crashed weftd's store): immutable would ignore those commits, so
+// it is opened read-only as a database with its WAL.
 Status OpenBackup(const std::string& path, int busy_ms, Db& out) {
-  std::string uri = "file:";
-  for (char c : path) {
+  std::error_code ec;
+  auto wal = std::filesystem::file_size(path + "-wal", ec);
+  if (!ec && wal > 0) return Open(path, SQLITE_OPEN_READONLY, busy_ms, out);
+  // Absolute, so that a path starting with "//" is not read as a URI's
+  // authority.
+  std::string absolute = std::filesystem::absolute(path, ec).string();
+  if (ec) absolute = path;
+  std::string uri = "file://";
+  for (char c : absolute) {
     if (c == '%' || c == '?' || c == '#') {
       static const char* kHex = "0123456789ABCDEF";
       uri += '%';
@@ -173,6 +184,45 @@ Status CheckBackupFile(const std::string& path, int busy_ms) {
   return Status::Ok();
 }
 
+// Gives `from` the name `to` unless `to` exists (kAlreadyExists): a hard
+// link, then `from` is removed by the caller; where the filesystem has no
+// hard links (FAT, some network mounts), renameat2's RENAME_NOREPLACE;
+// where that is missing too, a check then a rename (a run racing in
+// between could be replaced).
+Status NameWithoutReplacing(const std::string& from, const std::string& to) {
+  auto taken = [&] {
+    return Status::AlreadyExists("backup target " + to + " exists");
+  };
+  if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
+  int err = errno;
+  if (err == EEXIST) return taken();
+  if (err != EPERM && err != ENOTSUP && err != ENOSYS && err != EOPNOTSUPP &&
+      err != EMLINK) {
+    return Status::Unavailable("cannot name the backup " + to + ": " +
+                               std::strerror(err));
+  }
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(),
+                  RENAME_NOREPLACE) == 0) {
+    return Status::Ok();
+  }
+  err = errno;
+  if (err == EEXIST) return taken();
+  if (err != EINVAL && err != ENOSYS) {
+    return Status::Unavailable("cannot name the backup " + to + ": " +
+                               std::strerror(err));
+  }
+  auto there = Exists(to);
+  if (!there.ok()) return there.status();
+  if (*there) return taken();
+  std::error_code ec;
+  std::filesystem::rename(from, to, ec);
+  if (ec) {
+    return Status::Unavailable("cannot name the backup " + to + ": " +
+                               ec.message());
+  }
+  return Status::Ok();
+}
+
 // Opens `path` as a store with verify_on_open (migrating it to this
 // binary's schema) and closes it again.
 Status VerifyAsStore(const std::string& path) {
@@ -220,13 +270,18 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
   auto there = Exists(dest);
   if (!there.ok()) return there.status();
   if (*there) return Status::AlreadyExists("backup target " + dest + " exists");
-  // Written under a name of this run's own and linked to the final name
-  // once checked and durable: a backup killed half-way leaves nothing
-  // under the name, two runs to one name cannot touch each other's file,
-  // and the name never holds anything but a whole backup (nor is an
-  // existing one replaced: link fails on it).
-  const std::string partial = dest + ".partial-" + std::to_string(::getpid());
-  RemoveDatabaseFiles(partial);  // of a killed run that had this pid
+  // Written under a name of this run's own (mkstemp: unique even for runs
+  // in separate containers on one volume) and given the final name once
+  // checked and durable: a backup killed half-way leaves nothing under the
+  // name (only its partial file), two runs to one name cannot touch each
+  // other's file, and an existing backup is never replaced.
+  std::string partial = dest + ".partial-XXXXXX";
+  int fd = ::mkstemp(partial.data());
+  if (fd < 0) {
+    return Status::Unavailable("cannot create a file beside " + dest + ": " +
+                               std::strerror(errno));
+  }
+  ::close(fd);
   RemoveUnlessKept cleanup{partial};
   WEFT_RETURN_IF_ERROR(CopyToNewFile(source, false, partial, options));
   WEFT_RETURN_IF_ERROR(VerifyAsStore(partial));  // only as good as its check
@@ -246,14 +301,7 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
   // fsync the file (the backup API writes through the pager without a
   // final sync of its own in every mode), rename, fsync the directory.
   WEFT_RETURN_IF_ERROR(Sync(partial));
-  if (::link(partial.c_str(), dest.c_str()) != 0) {
-    int err = errno;
-    if (err == EEXIST) {
-      return Status::AlreadyExists("backup target " + dest + " exists");
-    }
-    return Status::Unavailable("cannot name the backup " + dest + ": " +
-                               std::strerror(err));
-  }
+  WEFT_RETURN_IF_ERROR(NameWithoutReplacing(partial, dest));
   // The backup keeps its name; the run's own name and any journal files
   // the check left go.
   return Sync(DirectoryOf(dest));

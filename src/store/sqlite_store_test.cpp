@@ -930,6 +930,24 @@ TEST(SqliteBackupTest, RestoresABackupInWalModeWithoutWritingBesideIt) {
   EXPECT_EQ(*(*store)->LastSeq("e"), 1);
 }
 
+// A --from file with a WAL that holds commits (a store copied as it was,
+// or one still open) is not read as immutable, which would skip them.
+TEST(SqliteBackupTest, RestoreReadsTheCommitsInAWalBesideTheBackup) {
+  TempDir dir;
+  SqliteOptions opts = StoreWithOneOp(dir);
+  SqliteOptions source;
+  source.path = dir.path() + "/open.db";
+  auto open = OpenSqliteStore(source);  // stays open: its WAL holds it all
+  ASSERT_TRUE(open.ok());
+  ASSERT_TRUE(AppendOp(**open, "e", {1, 1}).ok());
+  ASSERT_GT(std::filesystem::file_size(source.path + "-wal"), 0u);
+  Status s = RestoreSqlite(source.path, opts.path);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto store = OpenSqliteStore(opts);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->LastSeq("e"), 1);
+}
+
 TEST(SqliteBackupTest, RestoreBringsBackTheBackedUpState) {
   TempDir dir;
   SqliteOptions opts;
