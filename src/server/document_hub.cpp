@@ -208,8 +208,8 @@ void DocumentHub::WaitForAppends() {
     }
     // Read after `appending`: a callback counts itself before it clears
     // that flag, and until it has returned. A dropped document is no
-    // longer in the map: its append counts in appends_pending_.
-    return busy || in_callbacks_.load() != 0 || appends_pending_.load() != 0;
+    // longer in the map: its append counts in pending_by_doc_.
+    return busy || in_callbacks_.load() != 0 || AnyAppendPending();
   });
 }
 
@@ -223,6 +223,11 @@ void DocumentHub::CountAppend(const std::string& doc, int delta) {
 bool DocumentHub::AppendPending(const std::string& doc) {
   std::lock_guard lock(pending_mu_);
   return pending_by_doc_.count(doc) != 0;
+}
+
+bool DocumentHub::AnyAppendPending() {
+  std::lock_guard lock(pending_mu_);
+  return !pending_by_doc_.empty();
 }
 
 bool DocumentHub::Forget(const std::string& doc,
@@ -463,12 +468,16 @@ std::optional<proto::Error> DocumentHub::Submit(
       live->appending = true;
       live->TakeQueued(config_.max_append_changes);
       start = true;
+      // Counted here, under the lock: a Forget from now on waits for it.
+      CountAppend(live->id, 1);
     }
   }
   if (start) StartAppend(live);
   return error;
 }
 
+// The caller counted this append (CountAppend) when it set it going; the
+// count ends once its callback has returned.
 void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
   auto started = std::chrono::steady_clock::now();
   std::vector<ChangeToLog> all;
@@ -480,10 +489,9 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
   }
   if (all.empty()) {  // every change of the batch was dropped on a rebuild
     OnAppended(live, std::vector<std::uint64_t>{});
+    CountAppend(live->id, -1);
     return;
   }
-  appends_pending_.fetch_add(1);
-  CountAppend(live->id, 1);
   log_.Append(live->id, std::move(all),
               [this, live, started](Result<std::vector<std::uint64_t>> result) {
                 if (append_seconds_) {
@@ -493,8 +501,7 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
                           .count());
                 }
                 OnAppended(live, std::move(result));
-                CountAppend(live->id, -1);
-                appends_pending_.fetch_sub(1);  // the last use of `this`
+                CountAppend(live->id, -1);  // the last use of `this`
               });
 }
 
@@ -608,6 +615,7 @@ void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
     if (!live->queued.empty() && !live->unloaded) {
       live->TakeQueued(config_.max_append_changes);
       again = true;
+      CountAppend(live->id, 1);  // as in Submit
     } else {
       live->appending = false;
     }
@@ -877,7 +885,7 @@ std::size_t DocumentHub::SnapshotStale(
 
 bool DocumentHub::AnyAppendInFlight() {
   // A dropped document's append is out of the map but still counted.
-  if (appends_pending_.load() != 0) return true;
+  if (AnyAppendPending()) return true;
   for (auto& live : AllLive()) {
     if (!live->loaded) continue;  // nothing submitted to it yet
     std::lock_guard lock(live->mu);

@@ -219,16 +219,15 @@ class DocumentHub {
   // Append callbacks running: one may still be at work (it snapshots)
   // after its document no longer counts as appending.
   std::atomic<int> in_callbacks_{0};
-  // Appends given to the log whose callback has not returned, whatever
-  // became of their document (a Drop takes it out of the map while its
-  // append goes on, and the callback still uses this hub).
-  std::atomic<int> appends_pending_{0};
-  // The same per document, for Forget (a dropped document is no longer
-  // found by its id). Guarded by pending_mu_.
+  // Appends given to the log whose callback has not returned, per document
+  // id, whatever became of their document (a Drop takes it out of the map
+  // while its append goes on, and the callback still uses this hub).
+  // Guarded by pending_mu_.
   std::mutex pending_mu_;
   std::map<std::string, int> pending_by_doc_;
   void CountAppend(const std::string& doc, int delta);
   bool AppendPending(const std::string& doc);
+  bool AnyAppendPending();
   Counter* ops_total_ = nullptr;
   Histogram* ack_latency_ = nullptr;
   Histogram* append_seconds_ = nullptr;

@@ -205,6 +205,7 @@ TEST_F(DocumentHubTest, ShutdownWaitsForTheAppendOfADroppedDocument) {
   auto err = hub.Submit("doc", b.get(), {C(2, 0, "bad")});
   ASSERT_TRUE(err);
   ASSERT_EQ(hub.loaded_documents(), 0u);
+  EXPECT_TRUE(hub.AnyAppendInFlight()) << "what the server's drain asks";
   {
     LateCommit commit(held);
     hub.Shutdown();
