@@ -1,11 +1,19 @@
 // A small typed event emitter. `on` returns the function that removes the
 // listener. A listener that throws does not stop the others; the error is
 // reported with console.error.
+//
+// An event emitted while a listener of this emitter runs is delivered once
+// the event being delivered has reached every listener, in the order they
+// were emitted: every listener sees the events in one order. (Delivered at
+// once, a change made from inside a listener reached the listeners after it
+// before the change it answered, and their positions no longer matched.)
 
 export type Listener<T> = (value: T) => void;
 
 export class Emitter<Events extends Record<string, unknown>> {
   private listeners = new Map<keyof Events, Set<Listener<never>>>();
+  // Events waiting for the one being delivered; null when none is.
+  private queued: (() => void)[] | null = null;
 
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(event);
@@ -19,12 +27,26 @@ export class Emitter<Events extends Record<string, unknown>> {
   }
 
   emit<K extends keyof Events>(event: K, value: Events[K]): void {
-    for (const l of [...(this.listeners.get(event) ?? [])]) {
-      try {
-        (l as Listener<Events[K]>)(value);
-      } catch (e) {
-        console.error(`weft: a '${String(event)}' listener threw`, e);
+    // The listeners at delivery: one removed meanwhile is not called.
+    const deliver = () => {
+      for (const l of [...(this.listeners.get(event) ?? [])]) {
+        try {
+          (l as Listener<Events[K]>)(value);
+        } catch (e) {
+          console.error(`weft: a '${String(event)}' listener threw`, e);
+        }
       }
+    };
+    if (this.queued) {
+      this.queued.push(deliver);
+      return;
+    }
+    const queued: (() => void)[] = (this.queued = []);
+    try {
+      deliver();
+      for (let i = 0; i < queued.length; ++i) queued[i]();
+    } finally {
+      this.queued = null;
     }
   }
 

@@ -115,6 +115,29 @@ test('an edit the app makes from inside the editor\'s own change shows in the ed
   assert.equal(b.state.doc.toString(), 'f(x)');
 });
 
+test('a second editor follows an app edit made from inside a change, also when the length stays', async () => {
+  const t = await server.team('editor');
+  const ta = await open(t.alice, t.doc);
+  ta.insert(0, 'xy');
+  // The app capitalizes a typed "q" from its listener: a delete and an
+  // insert that leave the length as it was.
+  ta.on('change', (ev) => {
+    const c = ev.changes?.[0];
+    if (ev.origin === 'local' && c?.inserted === 'q') {
+      ta.delete(c.pos, 1);
+      ta.insert(c.pos, 'Q');
+    }
+  });
+  const a = editor(ta.value(), [weftCollab(ta)]);
+  const b = editor(ta.value(), [weftCollab(ta)]);
+  await new Promise((r) => setTimeout(r, 0)); // the bindings have started
+  a.dispatch({ changes: { from: 0, insert: 'q' }, selection: { anchor: 1 } });
+  await new Promise((r) => setTimeout(r, 0)); // the bindings catch up after the update
+  assert.equal(ta.value(), 'Qxy');
+  assert.equal(a.state.doc.toString(), 'Qxy');
+  assert.equal(b.state.doc.toString(), 'Qxy', 'the other editor got the changes in their order');
+});
+
 test("a viewer's editor is read-only", async () => {
   const t = await server.team('viewer');
   const tb = await open(t.bob, t.doc);

@@ -18,6 +18,7 @@ import {
 } from '../dist/unicode.js';
 import { IndexedDbStore, MemoryStore } from '../dist/storage.js';
 import { TextRope } from '../dist/rope.js';
+import { Emitter } from '../dist/emitter.js';
 
 const bytes = (...b) => new Uint8Array(b);
 
@@ -307,4 +308,43 @@ test('a creation whose answer is lost is resent under the same Idempotency-Key',
   once.tokens = http.tokens;
   await assert.rejects(once.request('PATCH', '/api/v1/me', { body: { display_name: 'x' } }), { code: 'network_error' });
   assert.equal(plain, 1);
+});
+
+test('an event emitted from inside a listener reaches every listener after the one it answers', () => {
+  const e = new Emitter();
+  const seen = [];
+  e.on('n', (n) => {
+    seen.push(`a${n}`);
+    if (n === 1) {
+      e.emit('n', 2);
+      seen.push('a1 returned');
+    }
+  });
+  e.on('n', (n) => seen.push(`b${n}`));
+  e.on('n', (n) => {
+    seen.push(`c${n}`);
+    if (n === 2) e.emit('n', 3);
+  });
+  e.emit('n', 1);
+  // Every listener sees 1, 2, 3 in that order; nothing is left queued.
+  assert.deepEqual(seen, ['a1', 'a1 returned', 'b1', 'c1', 'a2', 'b2', 'c2', 'a3', 'b3', 'c3']);
+  seen.length = 0;
+  e.emit('n', 4);
+  assert.deepEqual(seen, ['a4', 'b4', 'c4'], 'delivered at once again');
+  // A listener that throws neither stops the others nor the queue.
+  const f = new Emitter();
+  const got = [];
+  const quiet = console.error;
+  console.error = () => {};
+  try {
+    f.on('n', (n) => {
+      if (n === 1) f.emit('n', 2);
+      throw new Error('boom');
+    });
+    f.on('n', (n) => got.push(n));
+    f.emit('n', 1);
+  } finally {
+    console.error = quiet;
+  }
+  assert.deepEqual(got, [1, 2]);
 });
