@@ -288,15 +288,18 @@ class WsTransport : public SyncTransport,
   // On the strand: queues a frame and starts writing if idle.
   void Push(Frame frame, WsOpcode opcode, bool counted, bool catch_up = false) {
     if (closing_) return;
+    // Only live traffic counts (catch-up is bounded by the reader, pongs
+    // by coalescing, pings by the sweep). What waits ahead of this frame
+    // decides: one frame may exceed the limit on its own, so the queue
+    // holds at most the limit plus one frame. (Counting the frame too
+    // closed a healthy client that got one large `ops` frame while a
+    // small ack waited.)
+    bool over = counted_bytes_ > max_outbound_;
     Queued(Cost(*frame), counted, catch_up);
     queue_.push_back({std::move(frame), opcode, counted, catch_up});
-    // Only live traffic counts (catch-up is bounded by the reader, pongs
-    // by coalescing, pings by the sweep).
-    bool over = counted_bytes_ > max_outbound_;
-    if (over && queue_.size() - head_ > 1) {
+    if (over) {
       // A slow consumer: drop what is queued and close; the client
-      // resumes from its last sequence number. (One frame alone may
-      // exceed the limit: the queue holds at most the limit plus one.)
+      // resumes from its last sequence number.
       DropQueue();
       BeginClose(4508, "slow consumer: outbound queue full", true);
       return;

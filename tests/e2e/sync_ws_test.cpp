@@ -596,6 +596,66 @@ TEST_F(SyncWsTest, ASlowConsumerThatReadsAgainLaterStillLearnsWhyItWasClosed) {
   ExpectServerAlive();
 }
 
+TEST_F(SyncWsTest, AFrameOverTheLimitBehindASmallOneIsSentNotClosed) {
+  // A subscriber whose socket is full (it reads later) has a few small
+  // changes waiting, well under the limit, when one change larger than
+  // the limit arrives. A single frame may exceed the limit: it is queued
+  // and sent. Counting it with what waited closed a healthy client (a
+  // large offline edit reaching a peer while an ack waited) with 4508.
+  service_.max_message_bytes = 1024 * 1024;
+  service_.limits.submits_per_second = 1e6;
+  auto writer = Join("alice");
+  service_.max_outbound_bytes = 64 * 1024;  // for the connection below
+  std::string in;
+  int fd = RawSubscriber(server_->port(), 15, 64 * 1024, &in);
+  ASSERT_GE(fd, 0);
+  const std::string small(4000, 's');
+  // Small changes until some wait in the server's queue for good: the
+  // kernel holds no more between the sockets.
+  std::uint64_t n = 0;
+  auto queued_for = [&](std::chrono::milliseconds d) {
+    auto until = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < until) {
+      if (service_.outbound_bytes.load() <= 0) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  };
+  for (; n < 20000; ++n) {
+    ASSERT_TRUE(writer->Send(proto::Submit{"doc", {{7, n, 1, small}}}).ok());
+    ASSERT_TRUE(writer->ReceiveUntil<proto::Ack>(kWait).ok()) << n;
+    if (service_.outbound_bytes.load() > 0 && queued_for(200ms)) break;
+  }
+  ASSERT_LT(n, 20000u) << "the subscriber's socket never filled";
+  EXPECT_LT(service_.outbound_bytes.load(), 32 * 1024);
+  const std::string big(200 * 1024, 'B');  // over the 64 KiB limit
+  ASSERT_TRUE(writer->Send(proto::Submit{"doc", {{7, ++n, 1, big}}}).ok());
+  ASSERT_TRUE(writer->ReceiveUntil<proto::Ack>(kWait).ok());
+  // The subscriber reads again: every change arrives, the large one last,
+  // and no close frame.
+  std::uint16_t close_code = 0;
+  std::uint64_t changes = 0;
+  bool got_big = ReadServerFramesUntil(fd, &in, [&](const ServerFrame& f) {
+    if (f.opcode == 0x8) {
+      close_code = CloseCode(f.payload);
+      return true;
+    }
+    if (f.opcode != 0x2) return false;
+    auto m = proto::Decode(f.payload);
+    auto* ops = m.ok() ? std::get_if<proto::Ops>(&*m) : nullptr;
+    if (ops == nullptr) return false;
+    for (const auto& ch : ops->changes) {
+      ++changes;
+      if (ch.update == big) return true;
+    }
+    return false;
+  });
+  ::close(fd);
+  EXPECT_TRUE(got_big);
+  EXPECT_EQ(close_code, 0);
+  EXPECT_EQ(changes, n + 1);
+}
+
 // Shutdown does not wait out a slow consumer's close (up to the idle
 // timeout, 60 s here): the connection goes within the usual close
 // timeout, inside the grace period (10 s), so the server stops cleanly.
