@@ -821,10 +821,12 @@ std::size_t DocumentHub::ExpirePresence(
           now - heard < config_.presence_timeout) {
         continue;
       }
+      bool shown = sub.presence_shown;
       sub.presence.clear();
       sub.presence_dirty = false;
       sub.presence_shown = false;
       ++cleared;
+      if (!shown) continue;  // nobody saw it (set, never flushed)
       Frame gone =
           ToFrame(proto::PresenceGone{live->id, sub.sub->session_id()});
       for (auto& [other_ptr, other] : live->subs) {

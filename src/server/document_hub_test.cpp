@@ -906,6 +906,21 @@ TEST_F(DocumentHubTest, SilentSessionsLosePresenceAfterTheTimeout) {
   EXPECT_EQ(late[0].session_id, 2u);
 }
 
+TEST_F(DocumentHubTest, PresenceNeverShownGoesWithoutAPresenceGone) {
+  auto a = Join(1);
+  auto b = Join(2);
+  auto now = std::chrono::steady_clock::now();
+  a->heard = now;
+  b->heard = now + std::chrono::seconds(31);
+  // a's state is set but not flushed yet when a goes silent: b never saw
+  // it, so b is not told it went.
+  EXPECT_FALSE(hub_.SetPresence("doc", a.get(), "{\"cursor\":1}"));
+  EXPECT_EQ(hub_.ExpirePresence(now + std::chrono::seconds(31)), 1u);
+  EXPECT_TRUE(b->All<proto::PresenceGone>().empty());
+  hub_.FlushPresence();
+  EXPECT_TRUE(b->All<proto::PresenceOf>().empty()) << "cleared, not sent";
+}
+
 TEST_F(DocumentHubTest, LivePermissionChanges) {
   auto a = Join(1);
   hub_.SetRole("doc", a.get(), proto::Role::kViewer);

@@ -79,6 +79,11 @@ class SyncConnection : public Subscriber,
   void OnTextMessage();
   // The transport closed: ends every subscription.
   void OnClosed();
+  // The server began to close the connection (not for shutdown): ends
+  // every subscription now, so that peers lose its presence at once, not
+  // when the socket finally closes (up to the idle timeout for a slow
+  // consumer that never reads its close frame).
+  void LeaveDocuments();
   // The hello deadline passed: closes 4401 unless `hello` was accepted.
   void OnHelloDeadline();
   // Closes the connection (e.g. 1001 when the server shuts down).

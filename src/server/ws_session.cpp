@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <algorithm>
+#include <functional>
 
 #include <array>
 #include <atomic>
@@ -168,6 +169,12 @@ class WsTransport : public SyncTransport,
            catch_up_posted_.load(std::memory_order_relaxed);
   }
   std::size_t max_outbound() const { return max_outbound_; }
+
+  // Called (posted to the strand) once when the server begins to close
+  // the connection, but not for shutdown (1001: acks still go out).
+  void OnServerClose(std::function<void()> f) {
+    on_server_close_ = std::move(f);
+  }
 
   void Close(std::uint16_t code, std::string reason) override {
     asio::post(socket_.get_executor(),
@@ -418,6 +425,9 @@ class WsTransport : public SyncTransport,
     by_server_ = by_server;
     close_code_ = code;
     close_reason_ = reason;  // WsClosePayload cuts it to fit
+    if (by_server && code != 1001 && on_server_close_) {
+      asio::post(socket_.get_executor(), std::move(on_server_close_));
+    }
     // Whatever happens next (a client that never reads again never lets
     // the queue or the close frame out), the socket closes in time.
     ArmCloseTimer(SlowConsumerClose() ? std::max(kCloseTimeout, idle_timeout_)
@@ -502,6 +512,7 @@ class WsTransport : public SyncTransport,
   bool peer_closed_ = false;
   bool by_server_ = false;
   bool idle_timed_out_ = false;
+  std::function<void()> on_server_close_;
   bool unreadable_ = false;  // the reader gave up (ReadFailed)
   bool ping_outstanding_ = false;
   bool pong_queued_ = false;  // a pong waits in queue_, at pong_at_
@@ -588,6 +599,7 @@ asio::awaitable<void> ReadFrames(WsTransport& transport, SyncConnection& conn,
       whole_frame = false;
       progress = 0;
       transport.Received();
+      conn.Heard();  // for its presence too
     }
   };
   boost::system::error_code ec;
@@ -727,6 +739,9 @@ asio::awaitable<void> RunSyncSession(tcp::socket socket, WsUpgrade upgrade,
   auto conn = std::make_shared<SyncConnection>(
       service.next_session.fetch_add(1), transport, service.hub, service.auth,
       service.access, service.clock, service.limits);
+  transport->OnServerClose([weak = std::weak_ptr<SyncConnection>(conn)] {
+    if (auto c = weak.lock()) c->LeaveDocuments();
+  });
   service.registry.Add(conn);
   // An upgrade that raced with shutdown missed CloseAll.
   if (service.shutting_down.load()) conn->Close(1001, "server shutting down");

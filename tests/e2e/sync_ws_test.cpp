@@ -31,6 +31,7 @@ constexpr auto kWait = 5s;
 
 int RawSubscriber(std::uint16_t port, int timeout_s, int rcvbuf,
                   std::string* in, const std::string& more = "");
+std::string ClientFrame(std::uint8_t first_byte, const std::string& payload);
 
 class SyncWsTest : public ::testing::Test {
  protected:
@@ -127,6 +128,14 @@ class SyncWsTest : public ::testing::Test {
       if (!acked) break;
     }
     return fd;
+  }
+
+  // A raw subscriber (bob) of "doc" that sets a presence: those already
+  // subscribed are shown it next.
+  int ShownRawSubscriber(std::string* in) {
+    return RawSubscriber(
+        server_->port(), 15, 1 << 20, in,
+        ClientFrame(0x82, proto::Encode(proto::Presence{"doc", "{}"})));
   }
 
   // Waits until a request to the server gets an answer again.
@@ -410,10 +419,15 @@ std::string ClientFrame(std::uint8_t first_byte, const std::string& payload) {
   std::string f(1, static_cast<char>(first_byte));
   if (payload.size() < 126) {
     f.push_back(static_cast<char>(0x80 | payload.size()));
-  } else {
+  } else if (payload.size() < 65536) {
     f.push_back(static_cast<char>(0x80 | 126));
     f.push_back(static_cast<char>(payload.size() >> 8));
     f.push_back(static_cast<char>(payload.size() & 0xFF));
+  } else {
+    f.push_back(static_cast<char>(0x80 | 127));
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      f.push_back(static_cast<char>((payload.size() >> shift) & 0xFF));
+    }
   }
   const char mask[4] = {0x11, 0x22, 0x33, 0x44};
   f.append(mask, 4);
@@ -460,6 +474,42 @@ TEST_F(SyncWsTest, NothingAClientSendsAfterTheServerClosesIsActedOn) {
   auto content = hub_.ContentJson("doc");
   ASSERT_TRUE(content.ok()) << content.status().ToString();
   EXPECT_EQ(*content, "[]");
+}
+
+TEST_F(SyncWsTest, ASessionTheServerClosesLosesItsPresenceAtOnce) {
+  // Bob's raw session shows its presence, then sends a text frame: the
+  // server closes it with 4400. Bob never answers the close frame, so the
+  // socket lasts until the close timeout (5 s; up to the idle timeout for
+  // a slow consumer), but his presence goes at once.
+  auto watcher = Join("alice");
+  std::string in;
+  int fd = ShownRawSubscriber(&in);
+  ASSERT_GE(fd, 0);
+  auto shown = watcher->ReceiveUntil<proto::PresenceOf>(kWait);
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  std::string text = ClientFrame(0x81, "text");
+  ASSERT_EQ(::send(fd, text.data(), text.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(text.size()));
+  auto gone = watcher->ReceiveUntil<proto::PresenceGone>(2s);
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  EXPECT_EQ(gone->session_id, shown->session_id);
+  // The session is unsubscribed: the next change does not reach it.
+  ASSERT_TRUE(watcher->Send(proto::Submit{"doc", {{7, 0, 1, "late"}}}).ok());
+  ASSERT_TRUE(watcher->ReceiveUntil<proto::Ack>(kWait).ok());
+  std::uint16_t close_code = 0;
+  bool late = false;
+  ReadServerFramesUntil(fd, &in, [&](const ServerFrame& f) {
+    if (f.opcode == 0x8) {
+      close_code = CloseCode(f.payload);
+      return true;
+    }
+    auto m = proto::Decode(f.payload);
+    late |= m.ok() && std::holds_alternative<proto::Ops>(*m);
+    return false;
+  });
+  ::close(fd);
+  EXPECT_EQ(close_code, 4400);
+  EXPECT_FALSE(late);
 }
 
 TEST_F(SyncWsTest, APingFloodIsAnsweredWithTheLatestPongOnly) {
@@ -854,22 +904,34 @@ TEST_F(SyncWsTest, AClientTricklingAnUnfinishedFrameIsClosedAsIdle) {
 }
 
 // A large message on a slow uplink is alive while it moves: a browser
-// cannot answer a ping in the middle of it.
+// cannot answer a ping in the middle of it. Its sender's presence stays
+// too (it went after the presence timeout, 4 s here: the bytes counted
+// for the idle timeout only).
 TEST_F(SyncWsTest, ALargeMessageArrivingSlowlyIsNotIdle) {
   service_.idle_timeout = 2s;
+  service_.max_message_bytes = 1024 * 1024;
   auto reasons = RecordDisconnects();
+  auto watcher = Join("alice");
   std::string in;
-  int fd = RawSubscriber(server_->port(), 10, 1 << 20, &in);
+  int fd = ShownRawSubscriber(&in);
   ASSERT_GE(fd, 0);
+  ASSERT_TRUE(watcher->ReceiveUntil<proto::PresenceOf>(kWait).ok());
   std::string frame =
       ClientFrame(0x82, proto::Encode(proto::Submit{
-                            "doc", {{7, 0, 1, std::string(60 * 1024, 'y')}}}));
-  // 20 KiB every 700 ms: the whole frame takes longer than the timeout.
+                            "doc", {{7, 0, 1, std::string(100 * 1024, 'y')}}}));
+  // 20 KiB every 1.1 s: the whole frame takes longer than both timeouts.
   for (std::size_t at = 0; at < frame.size(); at += 20 * 1024) {
     std::size_t n = std::min<std::size_t>(20 * 1024, frame.size() - at);
     ASSERT_EQ(::send(fd, frame.data() + at, n, MSG_NOSIGNAL),
               static_cast<ssize_t>(n));
-    std::this_thread::sleep_for(700ms);
+    auto until = std::chrono::steady_clock::now() + 1100ms;
+    while (std::chrono::steady_clock::now() < until) {
+      auto m = watcher->Receive(50ms);
+      if (m.ok()) {
+        EXPECT_FALSE(std::holds_alternative<proto::PresenceGone>(*m))
+            << "presence lost while the client's message was arriving";
+      }
+    }
   }
   // Answered (acknowledged), not closed.
   bool answered = false;
