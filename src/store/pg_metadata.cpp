@@ -156,11 +156,11 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
        " DELETE FROM workspaces WHERE id = $1::text"},
       {"m_list_user_memberships",
        "SELECT workspace_id, user_id, role, created_ms FROM memberships WHERE"
-       " user_id = $1::text ORDER BY workspace_id"},
+       " user_id = $1::text ORDER BY workspace_id COLLATE \"C\""},
       {"m_list_invitations",
        "SELECT id, workspace_id, email, role, token_hash, inviter_id,"
        " created_ms, expires_ms, accepted_ms FROM invitations WHERE"
-       " workspace_id = $1::text ORDER BY id"},
+       " workspace_id = $1::text ORDER BY id COLLATE \"C\""},
       {"m_delete_invitation",
        "DELETE FROM invitations WHERE workspace_id = $1::text AND id ="
        " $2::text"},
@@ -169,7 +169,7 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
        " $2::text"},
       {"m_list_members",
        "SELECT workspace_id, user_id, role, created_ms FROM memberships WHERE"
-       " workspace_id = $1::text ORDER BY user_id"},
+       " workspace_id = $1::text ORDER BY user_id COLLATE \"C\""},
       {"m_create_invitation",
        "INSERT INTO invitations (id, workspace_id, email, role, token_hash,"
        " inviter_id, created_ms, expires_ms) VALUES ($1::text, $2::text,"
@@ -194,7 +194,8 @@ const std::vector<pg::StatementDef>& PgMetadataStatements() {
       {"m_list_documents",
        "SELECT id, workspace_id, kind, title, created_by, created_ms,"
        " updated_ms, deleted_ms FROM documents WHERE workspace_id = $1::text"
-       " AND ($2::bigint <> 0 OR deleted_ms IS NULL) ORDER BY id"},
+       " AND ($2::bigint <> 0 OR deleted_ms IS NULL)"
+       " ORDER BY id COLLATE \"C\""},
       {"m_rename_document",
        "UPDATE documents SET title = $2::text, updated_ms = $3::bigint WHERE"
        " id = $1::text"},

@@ -1,6 +1,7 @@
 #include "store/pg_pool.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +35,29 @@ bool NamesAService(const std::string& conninfo) {
   }
   PQconninfoFree(opts);
   return service;
+}
+
+// An idle connection has nothing to read: one that is readable (or hung
+// up) was closed by the server meanwhile (a restart, pg_terminate_backend,
+// idle_session_timeout), and the call made on it would fail.
+bool ClosedWhileIdle(PGconn* c) {
+  int fd = PQsocket(c);
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
+// A server that only reads now (a standby after a failover, a database
+// or server set default_transaction_read_only): its connections are not
+// kept, so that the next one finds a server that writes (a multi-host
+// conninfo with target_session_attrs=read-write) once there is one.
+// PostgreSQL 14 and later report both settings to the client.
+bool ReadOnly(PGconn* c) {
+  for (const char* name : {"default_transaction_read_only", "in_hot_standby"}) {
+    const char* v = PQparameterStatus(c, name);
+    if (v != nullptr && std::string_view(v) == "on") return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -135,7 +159,9 @@ Status ErrorOf(PGconn* conn, const PGresult* res, std::string_view what) {
     return Status::InvalidArgument(msg);
   }
   if (s == "40001" || s == "40P01") return Status::Aborted(msg);
-  if (s.starts_with("08") || s.starts_with("57P") || s.starts_with("53")) {
+  // 25006: a write on a server that only reads now (see ReadOnly).
+  if (s.starts_with("08") || s.starts_with("57P") || s.starts_with("53") ||
+      s == "25006") {
     return Status::Unavailable(msg);
   }
   // Canceled after waiting too long (an operator's statement_timeout, or
@@ -207,9 +233,11 @@ Result<Conn> Pool::Acquire(Wait wait) {
     }
     ++leased_;
   }
-  // A connection left in a transaction or broken is not reused.
-  if (conn != nullptr && (PQstatus(conn) != CONNECTION_OK ||
-                          PQtransactionStatus(conn) != PQTRANS_IDLE)) {
+  // A connection left in a transaction, broken or closed by the server
+  // while idle is not reused.
+  if (conn != nullptr &&
+      (PQstatus(conn) != CONNECTION_OK ||
+       PQtransactionStatus(conn) != PQTRANS_IDLE || ClosedWhileIdle(conn))) {
     PQfinish(conn);
     conn = nullptr;
   }
@@ -228,7 +256,7 @@ void Pool::Release(PGconn* conn) {
   std::lock_guard<std::mutex> lock(mu_);
   if (conn != nullptr) {
     if (PQstatus(conn) == CONNECTION_OK &&
-        PQtransactionStatus(conn) == PQTRANS_IDLE) {
+        PQtransactionStatus(conn) == PQTRANS_IDLE && !ReadOnly(conn)) {
       idle_.push_back(conn);
     } else {
       PQfinish(conn);
@@ -246,17 +274,20 @@ Result<PGconn*> Pool::Connect() {
   // settings override them: libpq keeps the last value of a key word. A
   // service file's settings would not (libpq fills in only what is unset),
   // so a conninfo that uses one gets no defaults.
+  // connect_timeout bounds one attempt (a server that accepts the TCP
+  // connection and never answers the startup would hold it for good).
   static constexpr const char* kKeys[] = {"keepalives",
                                           "keepalives_idle",
                                           "keepalives_interval",
                                           "keepalives_count",
                                           "tcp_user_timeout",
+                                          "connect_timeout",
                                           "dbname",
                                           nullptr};
-  const char* values[] = {"1",    "30", "10", "3", "30000", conninfo_.c_str(),
-                          nullptr};
-  static_assert(std::string_view(kKeys[5]) == "dbname");
-  const int first = NamesAService(conninfo_) ? 5 : 0;  // from "dbname"
+  const char* values[] = {
+      "1", "30", "10", "3", "30000", "10", conninfo_.c_str(), nullptr};
+  static_assert(std::string_view(kKeys[6]) == "dbname");
+  const int first = NamesAService(conninfo_) ? 6 : 0;  // from "dbname"
   for (;;) {
     PGconn* c =
         PQconnectdbParams(kKeys + first, values + first, /*expand_dbname=*/1);
@@ -271,10 +302,17 @@ Result<PGconn*> Pool::Connect() {
       // ANALYZE of the young table) goes on scanning it whole while it
       // grows. A hot statement that reads no table by a planned path can
       // opt back in for its transaction (set_config(..., true)).
+      // An acknowledged append is durable: a role or database set to
+      // synchronous_commit=off (a common tuning) would lose acknowledged
+      // appends in a crash, so such a session commits with it on. Other
+      // settings (local, remote_write, on, remote_apply) are kept.
       {
-        Res r(PQexec(c, "SET plan_cache_mode = force_custom_plan"));
-        if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-          err = ErrorOf(c, r.get(), "set plan_cache_mode");
+        Res r(PQexec(c,
+                     "SET plan_cache_mode = force_custom_plan;"
+                     " SELECT set_config('synchronous_commit', 'on', false)"
+                     " WHERE current_setting('synchronous_commit') = 'off'"));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+          err = ErrorOf(c, r.get(), "set session");
         }
       }
       for (const StatementDef& s : statements_) {

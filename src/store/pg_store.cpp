@@ -166,9 +166,9 @@ const std::vector<pg::StatementDef>& Statements() {
       {"ops_shape",
        "SELECT doc_id, count(*)::bigint, min(seq), max(seq),"
        " (count(*) - count(payload))::bigint FROM ops"
-       " GROUP BY doc_id ORDER BY doc_id"},
+       " GROUP BY doc_id ORDER BY doc_id COLLATE \"C\""},
       {"snapshot_docs",
-       "SELECT DISTINCT doc_id FROM snapshots ORDER BY doc_id"},
+       "SELECT DISTINCT doc_id COLLATE \"C\" FROM snapshots ORDER BY 1"},
       {"dump_ops",
        "SELECT seq, client_id, local_seq, user_id, server_time_ms, parents,"
        " payload FROM ops WHERE doc_id = $1::text ORDER BY seq"},
@@ -177,8 +177,8 @@ const std::vector<pg::StatementDef>& Statements() {
        " server_time_ms, parents, payload) VALUES ($1::text, $2::bigint,"
        " $3::bigint, $4::bigint, $5::text, $6::bigint, $7::bytea, $8::bytea)"},
       {"list_docs",
-       "SELECT doc_id FROM ops GROUP BY doc_id UNION SELECT doc_id FROM"
-       " snapshots ORDER BY 1"},
+       "SELECT doc_id FROM (SELECT doc_id FROM ops GROUP BY doc_id UNION"
+       " SELECT doc_id FROM snapshots) d ORDER BY doc_id COLLATE \"C\""},
   };
   return kStatements;
 }
@@ -864,6 +864,21 @@ class PgStore final : public Store {
   }
 
   Result<std::vector<Result<AppendResult>>> WriteGroup(
+      std::span<AppendRequest> group) {
+    auto results = WriteGroupOnce(group);
+    // The connection broke (a server restart or failover; also COMMIT
+    // sent and its answer lost) or the server canceled a statement: once
+    // more, on another connection. Op ids make it idempotent: what the
+    // first try committed comes back with the seqs it got (probe_heads),
+    // so a commit whose answer was lost is acknowledged, not reported as
+    // a failure of unknown outcome (which drops the document in the hub).
+    if (!results.ok() && results.status().code() == StatusCode::kUnavailable) {
+      results = WriteGroupOnce(group);
+    }
+    return results;
+  }
+
+  Result<std::vector<Result<AppendResult>>> WriteGroupOnce(
       std::span<AppendRequest> group) {
     // The committer's own thread: a group waits for a connection rather
     // than fail because reads keep the pool busy.

@@ -48,6 +48,14 @@ class PgStoreTest : public ::testing::Test {
                : Status::Internal(err);
   }
 
+  // The test database's name.
+  std::string DbName() const {
+    PGconn* c = PQconnectdb(opts_.conninfo.c_str());
+    std::string name = PQdb(c);
+    PQfinish(c);
+    return name;
+  }
+
   void Seed() {
     auto s = OpenPgStore(opts_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -66,30 +74,87 @@ TEST_F(PgStoreTest, ReconnectsAfterTheServerDropsItsConnections) {
   Store& store = **s;
   ASSERT_TRUE(AppendOp(store, "doc", {1, 1}).ok());
   ASSERT_TRUE(store.LastSeq("doc").ok());
-  // Kill every other session of this database (ours, pooled and idle).
-  ASSERT_TRUE(Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                  "WHERE datname = current_database() AND pid <> "
-                  "pg_backend_pid()")
+  // Kill every other session of this database (ours, pooled and idle),
+  // and wait until they are gone (a restart, idle_session_timeout).
+  ASSERT_TRUE(Sql("SELECT pg_terminate_backend(pid, 5000) FROM "
+                  "pg_stat_activity WHERE datname = current_database() AND "
+                  "pid <> pg_backend_pid()")
                   .ok());
-  // A call on a dead connection may fail with kUnavailable (never another
-  // code); a retry reconnects, and the retried append is idempotent.
+  // The pool sees that its idle connections were closed and connects
+  // again: no call fails. (Before, each dead connection failed the next
+  // call made on it, and the hub dropped every document of a group that
+  // failed so.)
   std::vector<NewOp> batch{OpFor({1, 2}), OpFor({1, 3})};
-  Result<AppendResult> r = Status::Unavailable("not tried");
-  for (int attempt = 0; attempt < 3 && !r.ok(); ++attempt) {
-    r = store.Append("doc", batch);
-    if (!r.ok()) {
-      EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
-          << r.status().ToString();
-    }
-  }
+  auto r = store.Append("doc", batch);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->seqs, (std::vector<std::int64_t>{2, 3}));
   auto last = store.LastSeq("doc");
-  for (int attempt = 0; attempt < 3 && !last.ok(); ++attempt) {
-    last = store.LastSeq("doc");
-  }
   ASSERT_TRUE(last.ok()) << last.status().ToString();
   EXPECT_EQ(*last, 3);
+}
+
+// A server that only reads now (a database set read-only here; a standby
+// after a failover): a write fails as unavailable (retried by clients),
+// not as an internal error, and its connections are not kept, so that
+// writes go on once the server writes again.
+TEST_F(PgStoreTest, AServerThatOnlyReadsIsUnavailableAndNotKept) {
+  auto s = OpenPgStore(opts_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Store& store = **s;
+  ASSERT_TRUE(AppendOp(store, "doc", {1, 1}).ok());
+  auto terminate_others = [&] {
+    return Sql(
+        "SELECT pg_terminate_backend(pid, 5000) FROM "
+        "pg_stat_activity WHERE datname = current_database() AND "
+        "pid <> pg_backend_pid()");
+  };
+  const std::string db = DbName();
+  ASSERT_TRUE(Sql("ALTER DATABASE \"" + db +
+                  "\" SET default_transaction_read_only = on")
+                  .ok());
+  ASSERT_TRUE(terminate_others().ok());
+  std::vector<NewOp> one{OpFor({1, 2})};
+  for (int attempt = 0; attempt < 3; ++attempt) {  // on new connections too
+    auto refused = store.Append("doc", one);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable)
+        << refused.status().ToString();
+  }
+  ASSERT_TRUE(Sql("BEGIN READ WRITE; ALTER DATABASE \"" + db +
+                  "\" RESET default_transaction_read_only; COMMIT")
+                  .ok());
+  // The read-only connections were dropped: the next ones write.
+  auto r = store.Append("doc", one);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->seqs, (std::vector<std::int64_t>{2}));
+}
+
+// Acknowledged means durable, also where the database's default is
+// synchronous_commit=off (a common tuning that loses the last commits in
+// a crash): such sessions commit with it on.
+TEST_F(PgStoreTest, CommitsSynchronouslyWhateverTheDatabaseDefault) {
+  const std::string db = DbName();
+  auto setting = [](pg::Conn& c) {
+    pg::Res r(PQexec(c.get(), "SHOW synchronous_commit"));
+    return r.rows() == 1 ? r.Bytes(0, 0) : std::string("?");
+  };
+  ASSERT_TRUE(
+      Sql("ALTER DATABASE \"" + db + "\" SET synchronous_commit = off").ok());
+  {
+    pg::Pool pool(opts_.conninfo, 1, 5000, {});
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(setting(*c), "on");
+  }
+  // Any other setting is kept.
+  ASSERT_TRUE(
+      Sql("ALTER DATABASE \"" + db + "\" SET synchronous_commit = local").ok());
+  {
+    pg::Pool pool(opts_.conninfo, 1, 5000, {});
+    auto c = pool.Acquire();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(setting(*c), "local");
+  }
 }
 
 // A store numbers a document's appends from the last seq it committed
@@ -459,6 +524,9 @@ TEST_F(PgStoreTest, ConnectionsUseKeepAlivesUnlessTheConninfoSaysOtherwise) {
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     EXPECT_EQ(option(*c, "tcp_user_timeout"), "4321");
     EXPECT_EQ(option(*c, "keepalives_idle"), "30");
+    // One attempt to connect is bounded too (the test servers' conninfo
+    // above sets its own).
+    EXPECT_EQ(option(*c, "connect_timeout"), "10");
     EXPECT_EQ(std::string(PQdb(c->get())), *db);
   }
   // A service file's settings apply as they are, named in the conninfo
@@ -515,6 +583,46 @@ TEST_F(PgStoreTest, AStatementTheServerCancelsForItsTimeoutIsUnavailable) {
     auto retried = AppendOp(**s, "doc", {1, 2});
     EXPECT_TRUE(retried.ok()) << setting << ": " << retried.status().ToString();
   }
+}
+
+// A group canceled by the server (here: it waited for a lock longer than
+// lock_timeout) is tried once more on another connection before it fails:
+// the lock is free by then and the append succeeds. The same retry covers
+// a connection lost mid-group, whose COMMIT may have landed (op ids make
+// the retry idempotent).
+TEST_F(PgStoreTest, AGroupTheServerCanceledIsTriedOnceMore) {
+  PgOptions o = opts_;
+  o.conninfo += " options='-c lock_timeout=1000'";
+  auto s = OpenPgStore(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE(AppendOp(**s, "doc", {1, 1}).ok());
+  // Another session holds the document's lock for 1.5 s: past the first
+  // try's lock_timeout, within the second's.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool locked = false;
+  std::thread holder([&] {
+    PGconn* other = PQconnectdb(opts_.conninfo.c_str());
+    pg::Res held(
+        PQexec(other, "SELECT pg_advisory_lock(hashtextextended('doc', 0))"));
+    {
+      std::lock_guard lock(mu);
+      locked = PQresultStatus(held.get()) == PGRES_TUPLES_OK;
+      cv.notify_all();
+    }
+    pg::Res slept(PQexec(other, "SELECT pg_sleep(1.5)"));
+    pg::Res unlocked(PQexec(other, "SELECT pg_advisory_unlock_all()"));
+    PQfinish(other);
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(5), [&] { return locked; });
+  }
+  auto r = AppendOp(**s, "doc", {1, 2});
+  holder.join();
+  ASSERT_TRUE(locked);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->seqs, (std::vector<std::int64_t>{2}));
 }
 
 TEST_F(PgStoreTest, AppliesMigrationsOnce) {
