@@ -126,6 +126,7 @@ void GroupCommitter::Run() {
   for (;;) {
     Committed c;
     std::size_t ops = 0;
+    std::size_t bytes = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
       idle_ = true;
@@ -134,8 +135,17 @@ void GroupCommitter::Run() {
       if (queue_.empty()) return;  // stopping and drained
       while (!queue_.empty()) {
         std::size_t next = queue_.front().ops.size();
-        if (!c.group.empty() && ops + next > options_.max_group_ops) break;
+        std::size_t next_bytes = 0;
+        for (const NewOp& op : queue_.front().ops) {
+          next_bytes += op.payload.size() + op.parents.size();
+        }
+        if (!c.group.empty() &&
+            (ops + next > options_.max_group_ops ||
+             bytes + next_bytes > options_.max_group_bytes)) {
+          break;
+        }
         ops += next;
+        bytes += next_bytes;
         queued_ops_ -= next;
         c.group.push_back(std::move(queue_.front()));
         queue_.pop_front();

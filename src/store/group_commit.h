@@ -63,6 +63,11 @@ class GroupCommitter {
     // group is built meanwhile) makes it durable here. An error fails every
     // request of the group with it.
     std::function<Status()> before_callbacks;
+    // Upper bound on the payload bytes of one group's operations (a single
+    // larger request still forms a group of its own). Default 64 MiB: a
+    // PostgreSQL message (the batch INSERT's) must stay under 1 GiB, and a
+    // group's memory bounded while many large changes queue at once.
+    std::size_t max_group_bytes = std::size_t{64} << 20;
   };
 
   // Starts the committer and completer threads.

@@ -38,6 +38,27 @@ struct RecordingWriter {
   }
 };
 
+// A RecordingWriter whose first group waits until release() (entered()
+// says it has begun): what is submitted meanwhile queues.
+struct HeldFirstWriter {
+  RecordingWriter w;
+  std::promise<void> first_entered, release_first;
+  std::shared_future<void> released = release_first.get_future().share();
+  std::atomic<int> calls{0};
+
+  GroupWriter writer() {
+    return [this](std::span<AppendRequest> g) {
+      if (calls++ == 0) {
+        first_entered.set_value();
+        released.wait();
+      }
+      return w.Write(g);
+    };
+  }
+  void entered() { first_entered.get_future().wait(); }
+  void release() { release_first.set_value(); }
+};
+
 TEST(GroupCommitTest, CallbacksRunOnlyAfterTheirGroupIsCommitted) {
   RecordingWriter w;
   std::atomic<int> early{0};
@@ -125,18 +146,10 @@ TEST(GroupCommitTest, AFailedCommitFailsEveryRequestOfTheGroup) {
 
 TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
   std::vector<std::size_t> observed_ops;  // committer thread only
-  std::promise<void> first_entered, release_first;
-  std::shared_future<void> release = release_first.get_future().share();
-  RecordingWriter w;
-  std::atomic<int> calls{0};
+  HeldFirstWriter held;
+  RecordingWriter& w = held.w;
   GroupCommitter gc(
-      [&](std::span<AppendRequest> g) {
-        if (calls++ == 0) {
-          first_entered.set_value();
-          release.wait();
-        }
-        return w.Write(g);
-      },
+      held.writer(),
       GroupCommitter::Options{
           4,
           [&](std::size_t ops, std::chrono::steady_clock::duration) {
@@ -147,17 +160,41 @@ TEST(GroupCommitTest, GroupsRespectTheOperationBound) {
   std::promise<void> all;
   constexpr int kN = 11;
   for (std::uint64_t i = 0; i < kN; ++i) {
-    if (i == 1) first_entered.get_future().wait();
+    if (i == 1) held.entered();
     gc.Submit({"d", OneOp(i), [&](Result<AppendResult> r) {
                  if (r.ok() && ++ok == kN) all.set_value();
                }});
   }
-  release_first.set_value();
+  held.release();
   all.get_future().wait();
   EXPECT_EQ(w.group_sizes, (std::vector<std::size_t>{1, 4, 4, 2}));
   gc.Stop();  // joins the completer: observed_ops is complete
   // The commit observer saw every group, with its operation count.
   EXPECT_EQ(observed_ops, (std::vector<std::size_t>{1, 4, 4, 2}));
+}
+
+TEST(GroupCommitTest, GroupsRespectTheByteBound) {
+  HeldFirstWriter held;
+  RecordingWriter& w = held.w;
+  GroupCommitter::Options options;
+  options.max_group_bytes = 3000;  // three 1,000-byte ops
+  GroupCommitter gc(held.writer(), options);
+  std::atomic<int> ok{0};
+  std::promise<void> all;
+  constexpr int kN = 8;
+  for (std::uint64_t i = 0; i < kN; ++i) {
+    if (i == 1) held.entered();
+    auto ops = OneOp(i);
+    // The fourth queued request alone is over the bound: a group of its
+    // own.
+    ops[0].payload.assign(i == 4 ? 5000 : 1000, 'x');
+    gc.Submit({"d", std::move(ops), [&](Result<AppendResult> r) {
+                 if (r.ok() && ++ok == kN) all.set_value();
+               }});
+  }
+  held.release();
+  all.get_future().wait();
+  EXPECT_EQ(w.group_sizes, (std::vector<std::size_t>{1, 3, 1, 3}));
 }
 
 TEST(GroupCommitTest, TheNextGroupCommitsWhileCallbacksRun) {

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -220,10 +221,13 @@ TEST_F(WeftLoadTest, AcknowledgedEditsSurviveSigkillAndClientsConverge) {
   EXPECT_EQ(Int(v, "docs_converged"), 2);
 }
 
-// weftd on PostgreSQL, which restarts in the middle of the load. Appends
-// on the broken connections fail with an unknown outcome; weftd answers
-// `unsubscribed(unavailable)` and reads the documents again from its log
-// (protocol.md). The users subscribe again and resend: nothing is lost.
+// weftd on PostgreSQL, which restarts in the middle of the load. A group
+// of appends on a broken connection is tried once more on a new one (the
+// pool reconnects for up to 10 s), so a short restart usually goes
+// unnoticed by the users; if the retry fails too, the outcome is unknown,
+// weftd answers `unsubscribed(unavailable)` and reads the documents again
+// from its log (protocol.md), and the users subscribe again and resend.
+// Either way nothing is lost.
 class WeftLoadPgTest : public WeftLoadTest {
  protected:
   void StartStore() override {
@@ -241,13 +245,14 @@ class WeftLoadPgTest : public WeftLoadTest {
   std::unique_ptr<PgServer> pg_;
 };
 
-TEST_F(WeftLoadPgTest, UsersSubscribeAgainWhenTheStoreRestartsAndLoseNothing) {
+TEST_F(WeftLoadPgTest, UsersLoseNothingWhenTheStoreRestarts) {
   std::string report = dir_ + "/typing.json";
   ASSERT_NO_FATAL_FAILURE(StartTypingAndWaitForDurableOps({}));
   ASSERT_TRUE(pg_->Restart().ok());
   ASSERT_NO_FATAL_FAILURE(ExpectLoadSucceeds());
   auto r = ReadReport(report);
-  EXPECT_GT(Int(r, "resubscribes"), 0) << json::serialize(r);  // was felt
+  std::printf("resubscribes after the restart: %lld\n",
+              static_cast<long long>(Int(r, "resubscribes")));
   EXPECT_EQ(Int(r, "reconnects"), 0);  // on the same connections
   EXPECT_GT(Int(r, "acked_ops"), 0);
   EXPECT_EQ(Int(r, "acked_ops"), Int(r, "sent_ops"));
