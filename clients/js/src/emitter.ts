@@ -27,9 +27,14 @@ export class Emitter<Events extends Record<string, unknown>> {
   }
 
   emit<K extends keyof Events>(event: K, value: Events[K]): void {
-    // The listeners at delivery: one removed meanwhile is not called.
+    // The listeners when it was emitted (one added later, say an editor
+    // made from the text that already holds this change, does not get
+    // it), but for those removed since (as DOM events do).
+    const at = [...(this.listeners.get(event) ?? [])];
     const deliver = () => {
-      for (const l of [...(this.listeners.get(event) ?? [])]) {
+      const now = this.listeners.get(event);
+      for (const l of at) {
+        if (!now?.has(l)) continue;
         try {
           (l as Listener<Events[K]>)(value);
         } catch (e) {

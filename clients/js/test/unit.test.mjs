@@ -347,4 +347,22 @@ test('an event emitted from inside a listener reaches every listener after the o
     console.error = quiet;
   }
   assert.deepEqual(got, [1, 2]);
+  // Listeners are those of the moment an event is emitted, less those
+  // removed since: one added during a delivery misses what was emitted
+  // before it, one removed misses what is still to come.
+  const g = new Emitter();
+  const log = [];
+  let offB = null;
+  g.on('n', (n) => {
+    log.push(`a${n}`);
+    if (n === 1) {
+      g.emit('n', 2); // queued, before c exists
+      g.on('n', (m) => log.push(`c${m}`));
+      offB();
+      g.emit('n', 3);
+    }
+  });
+  offB = g.on('n', (n) => log.push(`b${n}`));
+  g.emit('n', 1);
+  assert.deepEqual(log, ['a1', 'a2', 'a3', 'c3']);
 });
