@@ -179,7 +179,7 @@ TEST(GroupCommitTest, GroupsRespectTheByteBound) {
   GroupCommitter::Options options;
   options.max_group_bytes = 3000;  // three 1,000-byte ops
   GroupCommitter gc(held.writer(), options);
-  std::atomic<int> ok{0};
+  std::atomic<int> ok{0}, done{0};
   std::promise<void> all;
   constexpr int kN = 8;
   for (std::uint64_t i = 0; i < kN; ++i) {
@@ -189,11 +189,13 @@ TEST(GroupCommitTest, GroupsRespectTheByteBound) {
     // own.
     ops[0].payload.assign(i == 4 ? 5000 : 1000, 'x');
     gc.Submit({"d", std::move(ops), [&](Result<AppendResult> r) {
-                 if (r.ok() && ++ok == kN) all.set_value();
+                 if (r.ok()) ++ok;
+                 if (++done == kN) all.set_value();
                }});
   }
   held.release();
   all.get_future().wait();
+  EXPECT_EQ(ok.load(), kN);
   EXPECT_EQ(w.group_sizes, (std::vector<std::size_t>{1, 3, 1, 3}));
 }
 

@@ -284,8 +284,17 @@ Result<PGconn*> Pool::Connect() {
                                           "connect_timeout",
                                           "dbname",
                                           nullptr};
+  // (PGCONNECT_TIMEOUT, when set, is the operator's default instead.)
+  const char* env_timeout = std::getenv("PGCONNECT_TIMEOUT");
   const char* values[] = {
-      "1", "30", "10", "3", "30000", "10", conninfo_.c_str(), nullptr};
+      "1",
+      "30",
+      "10",
+      "3",
+      "30000",
+      env_timeout != nullptr && *env_timeout != '\0' ? env_timeout : "10",
+      conninfo_.c_str(),
+      nullptr};
   static_assert(std::string_view(kKeys[6]) == "dbname");
   const int first = NamesAService(conninfo_) ? 6 : 0;  // from "dbname"
   for (;;) {
@@ -304,12 +313,14 @@ Result<PGconn*> Pool::Connect() {
       // opt back in for its transaction (set_config(..., true)).
       // An acknowledged append is durable: a role or database set to
       // synchronous_commit=off (a common tuning) would lose acknowledged
-      // appends in a crash, so such a session commits with it on. Other
-      // settings (local, remote_write, on, remote_apply) are kept.
+      // appends in a crash, so such a session flushes its commits locally
+      // ('local': not 'on', which would also wait for a synchronous
+      // standby the operator chose not to wait for). Other settings
+      // (local, remote_write, on, remote_apply) are kept.
       {
         Res r(PQexec(c,
                      "SET plan_cache_mode = force_custom_plan;"
-                     " SELECT set_config('synchronous_commit', 'on', false)"
+                     " SELECT set_config('synchronous_commit', 'local', false)"
                      " WHERE current_setting('synchronous_commit') = 'off'"));
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
           err = ErrorOf(c, r.get(), "set session");

@@ -910,6 +910,13 @@ class PgStore final : public Store {
       if (!r.ok() && PQtransactionStatus(c->get()) != PQTRANS_IDLE) {
         (void)c->Exec("rollback");
       }
+      // The connection broke on the way: the whole group fails as
+      // unavailable, so that WriteGroup tries it again on another one
+      // (the requests committed here come back as duplicates with their
+      // seqs), instead of every later request failing on this one.
+      if (!r.ok() && r.status().code() == StatusCode::kUnavailable) {
+        return r.status();
+      }
       if (r.ok()) {
         each.push_back(std::move((*r)[0]));
       } else {

@@ -131,7 +131,7 @@ TEST_F(PgStoreTest, AServerThatOnlyReadsIsUnavailableAndNotKept) {
 
 // Acknowledged means durable, also where the database's default is
 // synchronous_commit=off (a common tuning that loses the last commits in
-// a crash): such sessions commit with it on.
+// a crash): such sessions flush their commits locally.
 TEST_F(PgStoreTest, CommitsSynchronouslyWhateverTheDatabaseDefault) {
   const std::string db = DbName();
   auto setting = [](pg::Conn& c) {
@@ -144,16 +144,17 @@ TEST_F(PgStoreTest, CommitsSynchronouslyWhateverTheDatabaseDefault) {
     pg::Pool pool(opts_.conninfo, 1, 5000, {});
     auto c = pool.Acquire();
     ASSERT_TRUE(c.ok()) << c.status().ToString();
-    EXPECT_EQ(setting(*c), "on");
+    EXPECT_EQ(setting(*c), "local");  // flushed here, no standby waited for
   }
   // Any other setting is kept.
   ASSERT_TRUE(
-      Sql("ALTER DATABASE \"" + db + "\" SET synchronous_commit = local").ok());
+      Sql("ALTER DATABASE \"" + db + "\" SET synchronous_commit = remote_write")
+          .ok());
   {
     pg::Pool pool(opts_.conninfo, 1, 5000, {});
     auto c = pool.Acquire();
     ASSERT_TRUE(c.ok()) << c.status().ToString();
-    EXPECT_EQ(setting(*c), "local");
+    EXPECT_EQ(setting(*c), "remote_write");
   }
 }
 
@@ -592,11 +593,11 @@ TEST_F(PgStoreTest, AStatementTheServerCancelsForItsTimeoutIsUnavailable) {
 // the retry idempotent).
 TEST_F(PgStoreTest, AGroupTheServerCanceledIsTriedOnceMore) {
   PgOptions o = opts_;
-  o.conninfo += " options='-c lock_timeout=1000'";
+  o.conninfo += " options='-c lock_timeout=2000'";
   auto s = OpenPgStore(o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ASSERT_TRUE(AppendOp(**s, "doc", {1, 1}).ok());
-  // Another session holds the document's lock for 1.5 s: past the first
+  // Another session holds the document's lock for 3 s: past the first
   // try's lock_timeout, within the second's.
   std::mutex mu;
   std::condition_variable cv;
@@ -610,7 +611,7 @@ TEST_F(PgStoreTest, AGroupTheServerCanceledIsTriedOnceMore) {
       locked = PQresultStatus(held.get()) == PGRES_TUPLES_OK;
       cv.notify_all();
     }
-    pg::Res slept(PQexec(other, "SELECT pg_sleep(1.5)"));
+    pg::Res slept(PQexec(other, "SELECT pg_sleep(3)"));
     pg::Res unlocked(PQexec(other, "SELECT pg_advisory_unlock_all()"));
     PQfinish(other);
   });
