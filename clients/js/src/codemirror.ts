@@ -23,7 +23,7 @@ import {
 import { Decoration, EditorView, ViewPlugin, WidgetType, type DecorationSet, type ViewUpdate } from '@codemirror/view';
 import type { TextHandle } from './document.js';
 import type { Peer, PresenceState } from './presence.js';
-import type { TextChange } from './unicode.js';
+import { wellFormed, type TextChange } from './unicode.js';
 
 /** Marks transactions that carry remote changes (never sent back to weft). */
 export const weftRemote = Annotation.define<boolean>();
@@ -43,20 +43,33 @@ export function changeSetToEdits(changes: ChangeSet): TextChange[] {
   return out;
 }
 
-/** Applies a CodeMirror change set to a weft text (local edits). */
-export function applyToHandle(text: Pick<TextHandle, 'insert' | 'delete'>, changes: ChangeSet): number {
+/**
+ * Applies a CodeMirror change set to a weft text (local edits). `before`
+ * hears each edit just before the handle is called with it.
+ */
+export function applyToHandle(
+  text: Pick<TextHandle, 'insert' | 'delete'>,
+  changes: ChangeSet,
+  before?: (edit: TextChange) => void,
+): number {
   let calls = 0;
   for (const c of changeSetToEdits(changes)) {
     if (c.deleted > 0) {
+      before?.({ pos: c.pos, deleted: c.deleted, inserted: '' });
       text.delete(c.pos, c.deleted);
       ++calls;
     }
     if (c.inserted) {
+      before?.({ pos: c.pos, deleted: 0, inserted: c.inserted });
       text.insert(c.pos, c.inserted);
       ++calls;
     }
   }
   return calls; // each emits one 'change' event
+}
+
+function sameEdit(a: TextChange | undefined, b: TextChange): boolean {
+  return a !== undefined && a.pos === b.pos && a.deleted === b.deleted && a.inserted === b.inserted;
 }
 
 /** weft change events (each relative to the text after the previous one) as sequential CodeMirror change specs. */
@@ -180,13 +193,18 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
     class {
       private readonly off: (() => void)[] = [];
       private dead = false;
-      // This editor's own transaction is being applied to the handle: its
-      // 'change' events are already on screen.
+      // This editor's own transaction is being applied to the handle.
       private applying = false;
-      // 'change' events heard while applying: more than the handle calls
-      // made means the app edited the handle from inside one (a listener
-      // that reformats, say), and the editor must catch up.
-      private heard = 0;
+      // The edits this editor made whose 'change' events have not come
+      // yet (already on screen). Usually each comes during its handle
+      // call; when the editor was changed from inside a 'change' listener
+      // they come after the event being delivered.
+      private own: TextChange[] = [];
+      // Another 'change' heard while applying: the app edited the handle
+      // from inside ours (a listener that reformats, say). It cannot be
+      // dispatched during this editor's update; the editor catches up
+      // after it.
+      private nested = false;
       private typingTimer: ReturnType<typeof setTimeout> | undefined;
 
       constructor(private readonly view: EditorView) {
@@ -199,8 +217,19 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
           // local ones made through the handle by the app (a toolbar button)
           // or by another editor bound to the same handle.
           text.on('change', (ev) => {
+            if (this.own.length > 0 && ev.origin === 'local' && sameEdit(ev.changes?.[0], this.own[0])) {
+              this.own.shift();
+              return;
+            }
             if (this.applying) {
-              ++this.heard;
+              this.nested = true;
+              return;
+            }
+            // This editor is ahead of the events by edits of its own not
+            // heard of yet (it was changed from inside a listener): this
+            // change is relative to a text without them.
+            if (this.own.length > 0) {
+              this.later(() => this.resync());
               return;
             }
             try {
@@ -223,17 +252,19 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
 
       update(u: ViewUpdate): void {
         let applied = false;
-        let nested = false;
+        this.nested = false;
         for (const tr of u.transactions) {
           if (!tr.docChanged || tr.annotation(weftRemote)) continue;
           try {
             this.applying = true;
-            this.heard = 0;
-            if (applyToHandle(text, tr.changes) !== this.heard) nested = true;
+            // As the handle reports it (lone surrogates become U+FFFD).
+            applyToHandle(text, tr.changes, (edit) => this.own.push({ ...edit, inserted: wellFormed(edit.inserted) }));
             applied = true;
           } catch (e) {
             // Refused (read-only now, or closed): show weft's text again.
+            // The refused edit's event never comes.
             console.error('weft: edit not applied', e);
+            this.own.pop();
             this.later(() => this.resync());
             return;
           } finally {
@@ -242,7 +273,7 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
         }
         // The app changed the text from inside this editor's change: show
         // weft's text.
-        if (applied && (nested || text.length !== u.state.doc.length)) this.later(() => this.resync());
+        if (applied && (this.nested || text.length !== u.state.doc.length)) this.later(() => this.resync());
         if (sendPresence && (u.selectionSet || u.docChanged || u.focusChanged)) {
           const sel = u.state.selection.main;
           const state: PresenceState = u.view.hasFocus
@@ -260,6 +291,9 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
 
       /** Shows weft's text: one change over the part that differs, so the rest (and the caret in it) stays. */
       private resync(): void {
+        // Runs after every event of the edits before it was delivered: an
+        // edit of ours not heard of by now never will be (refused).
+        this.own = [];
         const want = text.value();
         const have = this.view.state.doc.toString();
         if (want === have) return;

@@ -138,6 +138,31 @@ test('a second editor follows an app edit made from inside a change, also when t
   assert.equal(b.state.doc.toString(), 'Qxy', 'the other editor got the changes in their order');
 });
 
+test('an editor changed from inside a change listener applies its own edit once', async () => {
+  const t = await server.team('editor');
+  const ta = await open(t.alice, t.doc);
+  ta.insert(0, 'x');
+  let b = null;
+  // The app types into editor b when someone types "!" (a macro, say):
+  // b's edit reaches the handle while the "!" is being delivered, so its
+  // event comes after that delivery, when b is no longer applying it.
+  ta.on('change', (ev) => {
+    if (ev.origin === 'local' && ev.changes?.[0]?.inserted === '!') b.dispatch({ changes: { from: 0, insert: '>' } });
+  });
+  const a = editor(ta.value(), [weftCollab(ta)]);
+  const seen = []; // every text editor b showed
+  b = editor(ta.value(), [weftCollab(ta), EditorView.updateListener.of((u) => seen.push(u.state.doc.toString()))]);
+  await new Promise((r) => setTimeout(r, 0)); // the bindings have started
+  a.dispatch({ changes: { from: 1, insert: '!' } });
+  assert.equal(ta.value(), '>x!');
+  await new Promise((r) => setTimeout(r, 0)); // the bindings catch up
+  assert.equal(b.state.doc.toString(), '>x!');
+  assert.equal(a.state.doc.toString(), '>x!');
+  // b's edit came back to it as an event after the "!": it was not
+  // applied a second time, and the "!" not at a place shifted by it.
+  assert.ok(!seen.some((d) => d.includes('>>') || d === '>!x'), seen.join(' | '));
+});
+
 test("a viewer's editor is read-only", async () => {
   const t = await server.team('viewer');
   const tb = await open(t.bob, t.doc);
