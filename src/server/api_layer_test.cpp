@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "auth/in_memory_mailer.h"
+#include "auth/opaque_token.h"
 #include "server/api_routes.h"
 #include "store/memory_metadata.h"
 
@@ -389,6 +390,54 @@ TEST_F(ApiLayerTest, AnInvitationFromSomeoneNoLongerAnOwnerIsVoid) {
   EXPECT_EQ(Accept(Invite(id, "cat@example.com", "viewer", bob_token),
                    Str(cat, "access_token")),
             200);
+}
+
+// A member cannot be invited, and removing a member revokes invitations
+// still pending to their address (from before members could not be
+// invited): either would let them back in through the link after they
+// were removed.
+TEST_F(ApiLayerTest, NoInvitationLetsARemovedMemberBackIn) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  std::string ann_token = Str(ann, "access_token");
+  std::string bob_token = Str(bob, "access_token");
+  std::string bob_id = Str(bob.at("user").as_object(), "id");
+  std::string ann_id = Str(ann.at("user").as_object(), "id");
+  std::string id = WorkspaceWithDocs(ann_token, {}).first;
+  ASSERT_EQ(
+      Accept(Invite(id, "bob@example.com", "editor", ann_token), bob_token),
+      200);
+  auto again = Call("POST", "/api/v1/workspaces/" + id + "/invitations",
+                    R"({"email":"BOB@example.com","role":"owner"})", ann_token);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("already_member"), std::string::npos);
+  // An invitation pending to bob while he is a member (stored before; it
+  // replaced the one he accepted, as a new invitation does).
+  auto used = metadata_.ListInvitations(id);
+  ASSERT_TRUE(used.ok());
+  for (const auto& i : *used)
+    ASSERT_TRUE(metadata_.DeleteInvitation(id, i.id).ok());
+  auto token = auth::IssueOpaqueToken(auth::TokenPurpose::kInvitation);
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          clock_.Now().time_since_epoch())
+          .count();
+  store::Invitation old{
+      "inv-old", id,     "bob@example.com",    store::Role::kOwner, token.hash,
+      ann_id,    now_ms, now_ms + 3600 * 1000, std::nullopt};
+  ASSERT_TRUE(metadata_.CreateInvitation(old).ok());
+  ASSERT_EQ(Call("DELETE", "/api/v1/workspaces/" + id + "/members/" + bob_id,
+                 "", ann_token)
+                .status,
+            204);
+  auto back = Call("POST", "/api/v1/invitations/" + token.token + "/accept", "",
+                   bob_token);
+  EXPECT_EQ(back.status, 404) << back.body;
+  EXPECT_EQ(Call("GET", "/api/v1/workspaces/" + id, "", bob_token).status, 404);
+  // Once removed, bob can be invited again, and come back that way.
+  EXPECT_EQ(
+      Accept(Invite(id, "bob@example.com", "viewer", ann_token), bob_token),
+      200);
 }
 
 // Guesses at one account from many IPs (each under its own limit) are

@@ -118,6 +118,9 @@ HttpResponse CreateWorkspace(ApiContext& api, ApiCall& call) {
   if (Status s = api.metadata->AddMember(
           {w.id, call.user_id(), store::Role::kOwner, w.created_ms});
       !s.ok()) {
+    // Not left behind without an owner, which nobody could reach or
+    // delete (a retry makes a new one).
+    (void)api.metadata->DeleteWorkspace(w.id);
     return StatusError(s, call.request);
   }
   Record(api, w.id, call.user_id(), "workspace.created", {{"name", name}});
@@ -250,6 +253,25 @@ HttpResponse ChangeRole(ApiContext& api, ApiCall& call) {
                                    {"role", role_name}});
 }
 
+// Deletes the invitations to `user_id`'s email in `workspace_id` not yet
+// accepted (under the workspace's lock).
+Status RevokeInvitationsTo(ApiContext& api, const std::string& workspace_id,
+                           const std::string& user_id) {
+  auto user = api.metadata->GetUser(user_id);
+  if (!user.ok()) {
+    return user.status().code() == StatusCode::kNotFound ? Status::Ok()
+                                                         : user.status();
+  }
+  auto invitations = api.metadata->ListInvitations(workspace_id);
+  if (!invitations.ok()) return invitations.status();
+  for (const auto& i : *invitations) {
+    if (i.email != user->email || i.accepted_ms) continue;
+    Status s = api.metadata->DeleteInvitation(workspace_id, i.id);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  return Status::Ok();
+}
+
 // Removes `user_id` unless they are the last owner; `by_owner`: only
 // while the caller is still an owner.
 HttpResponse RemoveMembership(ApiContext& api, ApiCall& call,
@@ -268,6 +290,12 @@ HttpResponse RemoveMembership(ApiContext& api, ApiCall& call,
     if (*owners <= 1) return LastOwner(call.request);
   }
   if (Status s = api.metadata->RemoveMember(call.workspace_id, member.user_id);
+      !s.ok()) {
+    return StatusError(s, call.request);
+  }
+  // Pending invitations to their address go too (invitations made before
+  // members could not be invited): one would let them back in.
+  if (Status s = RevokeInvitationsTo(api, call.workspace_id, member.user_id);
       !s.ok()) {
     return StatusError(s, call.request);
   }
@@ -364,6 +392,21 @@ HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
   if (!existing.ok()) return StatusError(existing.status(), call.request);
   auto owners = OwnerIds(api, call.workspace_id);
   if (!owners.ok()) return StatusError(owners.status(), call.request);
+  // A member needs none: a pending one would let them back in, through
+  // the link, after they were removed.
+  if (auto invitee = api.metadata->GetUserByEmail(email); invitee.ok()) {
+    auto member = api.metadata->GetMembership(call.workspace_id, invitee->id);
+    if (member.ok()) {
+      return ErrorResponse(409, "already_member",
+                           "this email belongs to a member of the workspace",
+                           call.request.request_id);
+    }
+    if (member.status().code() != StatusCode::kNotFound) {
+      return StatusError(member.status(), call.request);
+    }
+  } else if (invitee.status().code() != StatusCode::kNotFound) {
+    return StatusError(invitee.status(), call.request);
+  }
   for (const auto& i : *existing) {
     if (i.email != email) continue;
     if (!i.accepted_ms && now_ms < i.expires_ms &&
