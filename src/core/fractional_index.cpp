@@ -14,9 +14,54 @@ int Digit(char c) {
   return -1;
 }
 
+// A key after `lo` (a valid key), for an append. The midpoint towards the
+// top grew a character every 6 appends ("V", "k", "s", "w", "y", "z",
+// "zV", ...), so a list took only about 6,000 appends before its keys
+// passed the length limit. Instead the key counts up as a base-62 number
+// of its own length (the last digit runs '1'..'z', never a trailing '0'),
+// and only a key of all 'z's (length L) grows, by L digits, which makes
+// room for about 62^L more: the length grows with the logarithm of the
+// number of appends.
+std::string KeyAfter(std::string_view lo) {
+  std::string out(lo);
+  for (size_t i = out.size(); i-- > 0;) {
+    int d = Digit(out[i]);
+    if (d < kBase - 1) {
+      out[i] = kDigits[d + 1];
+      return out;
+    }
+    out[i] = i + 1 == out.size() ? '1' : '0';  // carry
+  }
+  out.assign(lo);
+  out.append(lo.size() - 1, '0');
+  out.push_back('1');
+  return out;
+}
+
+// A key before `hi` (a valid key), for a prepend, as KeyAfter downwards:
+// it counts down (the last digit runs 'z'..'1'), and a key "0...01" grows
+// to "0...0" followed by as many 'z's, both as long as it.
+std::string KeyBefore(std::string_view hi) {
+  std::string out(hi);
+  for (size_t i = out.size(); i-- > 0;) {
+    int d = Digit(out[i]);
+    int floor = i + 1 == out.size() ? 1 : 0;
+    if (d > floor) {
+      out[i] = kDigits[d - 1];
+      return out;
+    }
+    out[i] = 'z';  // borrow
+  }
+  out.assign(hi.size(), '0');
+  out.append(hi.size(), 'z');
+  return out;
+}
+
 }  // namespace
 
 std::string KeyBetween(std::string_view lo, std::string_view hi) {
+  if (IsValidKey(lo) && (hi.empty() || !(lo < hi))) return KeyAfter(lo);
+  if (lo.empty() && IsValidKey(hi)) return KeyBefore(hi);
   bool unbounded = hi.empty() || !(lo < hi);
   std::string out;
   for (size_t i = 0;; ++i) {

@@ -37,6 +37,34 @@ TEST(FractionalIndexTest, RepeatedInsertsAtOnePlaceStayOrdered) {
   }
 }
 
+// Appending (and prepending) over and over keeps keys short: their length
+// grows with the logarithm of the count. The midpoint towards the end
+// grew a character every 6 appends and passed the 1,024-character limit
+// after about 6,000, after which a list took no more appends.
+TEST(FractionalIndexTest, AppendsAndPrependsKeepKeysShort) {
+  std::string last = KeyBetween("", "");
+  std::string first = last;
+  for (int i = 0; i < 100000; ++i) {
+    std::string k = KeyBetween(last, "");
+    ASSERT_LT(last, k);
+    ASSERT_TRUE(IsValidKey(k)) << k;
+    last = k;
+    std::string p = KeyBetween("", first);
+    ASSERT_LT(p, first);
+    ASSERT_TRUE(IsValidKey(p)) << p;
+    first = p;
+  }
+  EXPECT_LE(last.size(), 8u) << last;
+  EXPECT_LE(first.size(), 8u) << first;
+  // Still room between neighbours, and around the ends.
+  std::string before_last = KeyBetween("", last);
+  std::string m = KeyBetween(before_last, last);
+  EXPECT_LT(before_last, m);
+  EXPECT_LT(m, last);
+  // After a key drawn twice (concurrent inserts), still a key after it.
+  EXPECT_LT(last, KeyBetween(last, last));
+}
+
 RC_GTEST_PROP(FractionalIndexTest, AnyTwoKeysHaveAKeyBetween, ()) {
   std::string lo = KeyBetween("", "");
   std::string hi;

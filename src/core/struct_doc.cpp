@@ -1,7 +1,11 @@
 #include "core/struct_doc.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "core/byte_io.h"
 #include "core/fractional_index.h"
@@ -14,6 +18,29 @@ constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kKindStructUpdate = 4;
 constexpr uint8_t kKindStructSnapshot = 5;
 constexpr size_t kMaxKeyBytes = 1 << 16;
+// Containers nest at most this deep (a root is at depth 0). Rendering
+// (ToJson) recurses once per level: a chain of nested maps, a few bytes
+// each, overflowed the stack and brought the server down on GET content.
+// An operation that would nest deeper is invalid on every replica.
+constexpr uint32_t kMaxDepth = 64;
+// A Lamport clock stays below this (the decoder's bound).
+constexpr uint64_t kMaxLamport = uint64_t{1} << 62;
+
+// A double as JSON: the shortest of 15, 16 or 17 significant digits that
+// reads back as the same number (std::to_string printed "%f": 1e-7 as
+// 0.000000, NaN as "nan"); not finite numbers, which JSON lacks, as null.
+void JsonNumber(double d, std::string* out) {
+  if (!std::isfinite(d)) {
+    *out += "null";
+    return;
+  }
+  char buf[40];
+  for (int precision = 15; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  *out += buf;
+}
 
 void JsonString(std::string_view s, std::string* out) {
   out->push_back('"');
@@ -88,6 +115,12 @@ Result<bool> StructDoc::Ready(const Op& op) const {
       return Status::Corruption("not an item of this list");
     }
   }
+  if (op.value.NestedKind()) {
+    if (c == nullptr) c = Find(op.container);  // a root not made yet: 0
+    if ((c == nullptr ? 0 : c->depth) + 1 > kMaxDepth) {
+      return Status::Corruption("containers nested too deep");
+    }
+  }
   return true;
 }
 
@@ -98,7 +131,7 @@ void StructDoc::Integrate(const Op& op, std::vector<StructChange>* changes) {
   auto make_nested = [&](const Value& v) {
     if (auto k = v.NestedKind()) {
       containers_.emplace(ContainerRef{false, *k, {}, op.id},
-                          Container{*k, {}, {}});
+                          Container{*k, {}, {}, c->depth + 1});
     }
   };
   auto write = [&](Reg* r, bool present, const Value& v) {
@@ -154,7 +187,17 @@ Status StructDoc::Local(Op op) {
   if (op.id.seq >= UINT32_MAX - 1) {
     return Status::ResourceExhausted("client sequence numbers exhausted");
   }
+  if (lamport_ >= kMaxLamport) {
+    return Status::ResourceExhausted("Lamport clock exhausted");
+  }
   op.lamport = lamport_ + 1;
+  // A position key is checked as the decoder will (a list that keeps
+  // taking inserts at one place grows its keys).
+  if ((op.type == OpType::kListInsert || op.type == OpType::kListMove) &&
+      !IsValidKey(op.key)) {
+    return Status::ResourceExhausted(
+        "list position keys at this place are too long");
+  }
   auto ready = Ready(op);
   if (!ready.ok()) return Status::InvalidArgument(ready.status().message());
   if (!*ready) return Status::NotFound("container or item does not exist");
@@ -198,7 +241,9 @@ std::vector<std::pair<std::string, OpId>> StructDoc::Order(
 
 Result<OpId> StructDoc::ListInsert(const ContainerRef& list, size_t index,
                                    Value value) {
-  const Container* c = Find(list);
+  // Looked up without creating it (a refused insert must not leave an
+  // empty root list on this replica only).
+  const Container* c = std::as_const(*this).Find(list);
   std::vector<std::pair<std::string, OpId>> order;
   if (c != nullptr) order = Order(*c);
   if (index > order.size()) return Status::InvalidArgument("index");
@@ -214,7 +259,7 @@ Result<OpId> StructDoc::ListInsert(const ContainerRef& list, size_t index,
 
 Status StructDoc::ListMove(const ContainerRef& list, OpId item,
                            size_t new_index) {
-  const Container* c = Find(list);
+  const Container* c = std::as_const(*this).Find(list);
   if (c == nullptr) return Status::NotFound("no such list");
   auto order = Order(*c);
   auto it = std::find_if(order.begin(), order.end(),
@@ -309,7 +354,7 @@ void StructDoc::ValueJson(const Reg& r, const TextRenderer& text,
       *out += std::to_string(v.i);
       break;
     case Value::Type::kDouble:
-      *out += std::to_string(v.d);
+      JsonNumber(v.d, out);
       break;
     case Value::Type::kString:
       JsonString(v.s, out);
@@ -587,7 +632,10 @@ Result<std::vector<StructChange>> StructDoc::ApplyUpdate(
     return Status::Ok();
   };
   std::vector<Op> ops;
-  ops.reserve(std::min<uint64_t>(n, r.remaining()));
+  // No operation takes fewer than 7 bytes (a map delete in a root map
+  // with a one-byte name and key): a hostile count reserves no more than
+  // the update can hold.
+  ops.reserve(std::min<uint64_t>(n, r.remaining() / 7));
   for (uint64_t i = 0; i < n; ++i) {
     Op op;
     WEFT_RETURN_IF_ERROR(get_id(&op.id));

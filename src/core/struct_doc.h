@@ -169,6 +169,8 @@ class StructDoc {
   // none) and of all clients together, without building the state vector.
   uint64_t OpCount(uint64_t client) const;
   uint64_t TotalOpCount() const { return total_ops_; }
+  // The Lamport clock: the highest of any operation integrated.
+  uint64_t lamport() const { return lamport_; }
   std::string EncodeDiff(const StateVector& have) const;
   // The update holding the operations of `client` from seq `from` on: after
   // local edits, EncodeClientDiff(client_id(), OpCount(client_id()) before)
@@ -229,6 +231,7 @@ class StructDoc {
     ContainerKind kind;
     std::map<std::string, Reg> entries;  // maps
     std::map<OpId, Item> items;          // lists
+    uint32_t depth = 0;                  // roots 0, nested: parent's + 1
   };
 
   Container* Find(const ContainerRef& ref);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,94 @@ TEST(StructDocTest, AClientDiffIsTheDiffSinceTheEditStarted) {
   EXPECT_EQ(doc.EncodeClientDiff(60, 4), doc.EncodeDiff(doc.GetStateVector()));
   EXPECT_EQ(doc.EncodeClientDiff(12345, 0),
             doc.EncodeDiff(doc.GetStateVector()));
+}
+
+// Appends and prepends in order, on another replica too (the keys they
+// draw: FractionalIndexTest.AppendsAndPrependsKeepKeysShort).
+TEST(StructDocTest, AppendsAndPrependsKeepTheirOrderOnEveryReplica) {
+  StructDoc a(1), b(2);
+  auto strokes = ContainerRef::RootList("strokes");
+  std::size_t size = 0;
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(a.ListInsert(strokes, size++, Value::Int(i)).ok()) << i;
+    if (i % 4 == 0) {
+      ASSERT_TRUE(a.ListInsert(strokes, 0, Value::Int(-i)).ok());
+      ++size;
+    }
+  }
+  Sync(a, b);
+  auto items = b.ListItems(strokes);
+  ASSERT_EQ(items.size(), 2500u);
+  EXPECT_EQ(items.front().value, Value::Int(-1996));
+  EXPECT_EQ(items[499].value, Value::Int(0));
+  EXPECT_EQ(items.back().value, Value::Int(1999));
+  EXPECT_EQ(a.ToJson(), b.ToJson());
+}
+
+// Placing items at one spot over and over grows that spot's keys (a
+// character every few moves): once one would pass the decoder's limit
+// the edit is refused here, as an error, and nothing another replica
+// would refuse is made. (Two items moved in turn next to a third.)
+TEST(StructDocTest, AMoveWhoseKeyWouldBeTooLongIsRefusedLocally) {
+  StructDoc a(1), b(2);
+  auto list = ContainerRef::RootList("l");
+  auto first = a.ListInsert(list, 0, Value::Int(0));
+  auto x = a.ListInsert(list, 1, Value::Int(1));
+  auto y = a.ListInsert(list, 2, Value::Int(2));
+  ASSERT_TRUE(first.ok() && x.ok() && y.ok());
+  Status refused;
+  for (int i = 0; i < 20000 && refused.ok(); ++i) {
+    refused = a.ListMove(list, i % 2 ? *x : *y, 1);
+  }
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted)
+      << refused.ToString();
+  Sync(a, b);
+  EXPECT_EQ(a.ToJson(), b.ToJson());
+}
+
+// A refused insert into a list that does not exist leaves no empty list
+// behind on this replica alone.
+TEST(StructDocTest, ARefusedInsertCreatesNoRootList) {
+  StructDoc a(1);
+  EXPECT_FALSE(
+      a.ListInsert(ContainerRef::RootList("x"), 3, Value::Int(1)).ok());
+  EXPECT_FALSE(a.ListMove(ContainerRef::RootList("y"), OpId{1, 0}, 0).ok());
+  EXPECT_EQ(a.ToJson(), "{}");
+}
+
+// Containers nest up to 64 deep; deeper is refused (rendering recursed
+// per level: a long enough chain overflowed the server's stack).
+TEST(StructDocTest, ContainersNestAtMost64Deep) {
+  StructDoc a(1), b(2);
+  ContainerRef at = ContainerRef::RootMap("m");
+  for (int depth = 1; depth <= 64; ++depth) {
+    auto next = a.MapSet(at, "a", Value::NewMap());
+    ASSERT_TRUE(next.ok() && next->has_value()) << depth;
+    at = **next;
+  }
+  auto deeper = a.MapSet(at, "a", Value::NewList());
+  EXPECT_EQ(deeper.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(a.MapSet(at, "a", Value::Int(1)).ok());  // values still go in
+  Sync(a, b);
+  std::string json = b.ToJson();
+  EXPECT_EQ(json, a.ToJson());
+  EXPECT_NE(json.find(R"({"a":1})"), std::string::npos);
+}
+
+// Doubles render as JSON numbers that read back as themselves; NaN and
+// infinities, which JSON lacks, as null (they printed as "nan", invalid
+// JSON for every reader, and 1e-7 as 0.000000).
+TEST(StructDocTest, DoublesRenderAsJsonThatReadsBack) {
+  StructDoc a(1);
+  auto m = ContainerRef::RootMap("m");
+  ASSERT_TRUE(a.MapSet(m, "a", Value::Double(0.1)).ok());
+  ASSERT_TRUE(a.MapSet(m, "b", Value::Double(1e-7)).ok());
+  ASSERT_TRUE(a.MapSet(m, "c", Value::Double(1.0 / 3)).ok());
+  ASSERT_TRUE(a.MapSet(m, "d", Value::Double(std::nan(""))).ok());
+  ASSERT_TRUE(a.MapSet(m, "e", Value::Double(-1.0 / 0.0)).ok());
+  ASSERT_TRUE(a.MapSet(m, "f", Value::Double(2.5)).ok());
+  EXPECT_EQ(a.ToJson(), R"({"map:m":{"a":0.1,"b":1e-07,"c":0.3333333333333333,)"
+                        R"("d":null,"e":null,"f":2.5}})");
 }
 
 TEST(StructDocTest, NestedMapsAndLists) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/byte_io.h"
 #include "core/doc.h"
 #include "core/text_doc.h"
 
@@ -57,6 +58,45 @@ TEST(DocumentModelsTest, BoardAcceptsChangesNamedByOpCount) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*again)->ContentJson(), a.ToJson());
   EXPECT_EQ((*again)->NextSeq(7), 8u);
+}
+
+// A structure operation's Lamport clock is at most one past everything
+// its client saw, which came through the server. One far ahead (here:
+// the client integrated an operation the server never had, with a clock
+// of 2^40) is refused: at the clock's limit it made every later edit of
+// every client invalid.
+TEST(DocumentModelsTest, BoardRefusesAClockFarAheadOfTheDocument) {
+  auto model = Empty("board");
+  core::Doc a(7);
+  ASSERT_TRUE(a.structure()
+                  .MapSet(ContainerRef::RootMap("x"), "a", Value::Int(1))
+                  .ok());
+  ASSERT_TRUE(
+      model->Apply(ChangeOf(a, 7, core::Doc(7).EncodeStateVector(), 0)).ok());
+  core::ByteWriter w;  // a structure update of client 99, clock 2^40
+  w.U8(1);
+  w.U8(4);
+  w.VarUint(1);
+  w.VarUint(99);
+  w.VarUint(1);
+  w.VarUint(0);
+  w.VarUint(0);
+  w.VarUint(std::uint64_t{1} << 40);
+  w.U8(0);  // map set
+  w.U8(1);  // in a root map
+  w.LengthPrefixed("x");
+  w.LengthPrefixed("b");
+  w.U8(2);  // int
+  w.VarSint(2);
+  ASSERT_TRUE(a.structure().ApplyUpdate(w.Take()).ok());
+  std::string sv = a.EncodeClientStateVector(7);
+  ASSERT_TRUE(a.structure()
+                  .MapSet(ContainerRef::RootMap("x"), "c", Value::Int(3))
+                  .ok());
+  auto update = a.EncodeClientDiff(7, sv);
+  ASSERT_TRUE(update.ok());
+  Status s = model->Apply({7, 1, 1, *update});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
 }
 
 TEST(DocumentModelsTest, BoardRefusesChangesThatLieAboutTheirIds) {

@@ -7,6 +7,10 @@
 
 namespace weft::server {
 
+namespace {
+constexpr std::uint64_t kLamportSlack = std::uint64_t{1} << 24;
+}  // namespace
+
 Result<std::unique_ptr<DocumentModel>> StructDocumentModel::Load(
     std::optional<std::string_view> snapshot) {
   return LoadModelAs<StructDocumentModel, core::Doc>(snapshot);
@@ -24,8 +28,19 @@ Status StructDocumentModel::Apply(const proto::Change& change) {
     return std::pair{doc_->OpCount(change.client_id), doc_->TotalOpCount()};
   };
   auto [client_before, total_before] = client_and_total();
+  const std::uint64_t lamport_before = doc_->structure().lamport();
   WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
   auto [client_after, total_after] = client_and_total();
+  // A client's operation is at most one past the clock of everything it
+  // saw, which came through here: each new operation moves the clock by
+  // at most one. (A margin for clients that saw operations a restore
+  // from backup took away.) One operation that jumped to the clock's
+  // limit made every later edit of every client invalid.
+  if (doc_->structure().lamport() >
+      lamport_before + (total_after - total_before) + kLamportSlack) {
+    return Status::InvalidArgument(
+        "an operation's Lamport clock is far ahead of the document's");
+  }
   return CheckChangeIds(client_before, client_after, total_after - total_before,
                         change);
 }

@@ -209,7 +209,7 @@ test('Doc: a board of shapes with nested text converges', () => {
   assert.deepEqual(b.applyUpdate(update), [], 'applied again: nothing changed');
   assert.equal(a.toJson(), b.toJson());
   assert.equal(a.toJson(),
-    '{"map:shapes":{"s1":{"fill":"red","label":"hi there","w":2.500000,"x":10}},"list:todo":["two","one"]}');
+    '{"map:shapes":{"s1":{"fill":"red","label":"hi there","w":2.5,"x":10}},"list:todo":["two","one"]}');
   assert.deepEqual(a.snapshot(), b.snapshot());
   const c = weft.Doc.load(a.snapshot(), 3);
   assert.equal(c.toJson(), a.toJson());
