@@ -254,6 +254,8 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
       Limiter(RateLimitOptions::ApiPerUser(), options.api_rate_limit, 6);
   rt->login_limiter = Limiter(RateLimitOptions::LoginPerAccount(),
                               options.login_rate_limit, 600);
+  rt->invitation_limiter = std::make_unique<weft::auth::TokenBucketLimiter>(
+      RateLimitOptions::InvitationsPerUser());
 
   auto& c = rt->context;
   c.metadata = &rt->store->metadata();
@@ -265,6 +267,7 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
   c.auth_limiter = rt->auth_limiter.get();
   c.api_limiter = rt->api_limiter.get();
   c.login_limiter = rt->login_limiter.get();
+  c.invitation_limiter = rt->invitation_limiter.get();
   c.metrics = &metrics;
   c.invitation_lifetime = std::chrono::seconds(options.invitation_ttl_s);
   c.document_retention = std::chrono::seconds(options.document_retention_s);

@@ -47,6 +47,7 @@ struct ApiRuntime {
   std::unique_ptr<weft::auth::TokenBucketLimiter> auth_limiter;
   std::unique_ptr<weft::auth::TokenBucketLimiter> api_limiter;
   std::unique_ptr<weft::auth::TokenBucketLimiter> login_limiter;
+  std::unique_ptr<weft::auth::TokenBucketLimiter> invitation_limiter;
   weft::server::ApiContext context;
 };
 

@@ -26,6 +26,13 @@ RateLimitOptions RateLimitOptions::AuthPerIp() {
 
 RateLimitOptions RateLimitOptions::ApiPerUser() { return RateLimitOptions{}; }
 
+RateLimitOptions RateLimitOptions::InvitationsPerUser() {
+  RateLimitOptions o;
+  o.capacity = 50;
+  o.refill_per_second = 50.0 / 3600.0;
+  return o;
+}
+
 RateLimitOptions RateLimitOptions::LoginPerAccount() {
   RateLimitOptions o;
   o.capacity = 10;

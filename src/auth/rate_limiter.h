@@ -31,6 +31,8 @@ struct RateLimitOptions {
   // Failed sign-ins per account, from any number of IPs: bursts of 10,
   // then one a minute.
   static RateLimitOptions LoginPerAccount();
+  // Invitations (each a mail) per user: bursts of 50, then 50 an hour.
+  static RateLimitOptions InvitationsPerUser();
 };
 
 // The answer to one request, with what the HTTP layer needs for 429 and

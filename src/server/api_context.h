@@ -43,6 +43,10 @@ struct ApiContext {
   // Failed sign-ins per account (keyed by the normalized email, whether or
   // not it has an account), from any IP. Required.
   auth::TokenBucketLimiter* login_limiter = nullptr;
+  // Invitations sent per user (each mails the address the inviter
+  // chose, with a workspace name the inviter chose): without it an
+  // account could mail anyone thousands of times an hour. Optional.
+  auth::TokenBucketLimiter* invitation_limiter = nullptr;
   // Counts rate-limit refusals (weft_rate_limited_total). Optional.
   MetricsRegistry* metrics = nullptr;
   // Base of the links put in mail and invitation answers, e.g.

@@ -64,6 +64,7 @@ class ApiLayerTest : public ::testing::Test {
     api_.auth_limiter = &auth_limiter_;
     api_.api_limiter = &api_limiter_;
     api_.login_limiter = &login_limiter_;
+    api_.invitation_limiter = &invitation_limiter_;
     api_.on_access_changed = [this](const std::string& user) {
       changed_.push_back(user);
     };
@@ -181,6 +182,8 @@ class ApiLayerTest : public ::testing::Test {
   auth::TokenBucketLimiter auth_limiter_;
   auth::TokenBucketLimiter api_limiter_;
   auth::TokenBucketLimiter login_limiter_;
+  auth::TokenBucketLimiter invitation_limiter_{
+      auth::RateLimitOptions::InvitationsPerUser()};
   ApiContext api_;
   Router router_;
   std::vector<std::string> changed_;
@@ -438,6 +441,33 @@ TEST_F(ApiLayerTest, NoInvitationLetsARemovedMemberBackIn) {
   EXPECT_EQ(
       Accept(Invite(id, "bob@example.com", "viewer", ann_token), bob_token),
       200);
+}
+
+// Each invitation mails an address of the inviter's choosing: 50 at once,
+// then 50 an hour per user, whatever the workspace or the address.
+TEST_F(ApiLayerTest, InvitationsAreLimitedPerUser) {
+  auto ann = Register("ann");
+  std::string ann_token = Str(ann, "access_token");
+  std::string ws = WorkspaceWithDocs(ann_token, {}).first;
+  auto invite = [&](int i) {
+    return Call("POST", "/api/v1/workspaces/" + ws + "/invitations",
+                R"({"email":"p)" + std::to_string(i) +
+                    R"(@example.com","role":"viewer"})",
+                ann_token);
+  };
+  for (int i = 0; i < 50; ++i) {
+    // Past the per-user API limit's burst of 60 with the other calls.
+    if (i == 40) clock_.Advance(std::chrono::seconds(10));
+    ASSERT_EQ(invite(i).status, 201) << i;
+  }
+  std::size_t mails = mailer_.Messages().size();
+  auto refused = invite(50);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_NE(refused.body.find("rate_limited"), std::string::npos);
+  EXPECT_EQ(mailer_.Messages().size(), mails) << "no mail for a refused one";
+  clock_.Advance(std::chrono::minutes(2));  // 1.7 refilled
+  EXPECT_EQ(invite(51).status, 201);
+  EXPECT_EQ(invite(52).status, 429);
 }
 
 // Guesses at one account from many IPs (each under its own limit) are

@@ -385,6 +385,13 @@ HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
   // An owner demoted or removed meanwhile invites nobody (as for roles).
   auto lock = LockOwners(call.workspace_id);
   if (auto refused = UnlessStillOwner(api, call)) return *refused;
+  if (api.invitation_limiter != nullptr) {
+    auto sent = api.invitation_limiter->Take("invite:" + call.user_id(),
+                                             api.clock->Now());
+    if (!sent.allowed) {
+      return RateLimited(api, "invitations_per_user", sent, call.request);
+    }
+  }
   std::int64_t now_ms = NowMs(api);
   // One invitation per email and workspace: a pending one must be revoked
   // first; a used or expired one is replaced.
