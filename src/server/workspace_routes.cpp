@@ -289,13 +289,14 @@ HttpResponse RemoveMembership(ApiContext& api, ApiCall& call,
     if (!owners.ok()) return StatusError(owners.status(), call.request);
     if (*owners <= 1) return LastOwner(call.request);
   }
-  if (Status s = api.metadata->RemoveMember(call.workspace_id, member.user_id);
+  // Pending invitations to their address go too (invitations made before
+  // members could not be invited): one would let them back in. First, so
+  // that a failure here leaves the member as they were.
+  if (Status s = RevokeInvitationsTo(api, call.workspace_id, member.user_id);
       !s.ok()) {
     return StatusError(s, call.request);
   }
-  // Pending invitations to their address go too (invitations made before
-  // members could not be invited): one would let them back in.
-  if (Status s = RevokeInvitationsTo(api, call.workspace_id, member.user_id);
+  if (Status s = api.metadata->RemoveMember(call.workspace_id, member.user_id);
       !s.ok()) {
     return StatusError(s, call.request);
   }
@@ -385,13 +386,6 @@ HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
   // An owner demoted or removed meanwhile invites nobody (as for roles).
   auto lock = LockOwners(call.workspace_id);
   if (auto refused = UnlessStillOwner(api, call)) return *refused;
-  if (api.invitation_limiter != nullptr) {
-    auto sent = api.invitation_limiter->Take("invite:" + call.user_id(),
-                                             api.clock->Now());
-    if (!sent.allowed) {
-      return RateLimited(api, "invitations_per_user", sent, call.request);
-    }
-  }
   std::int64_t now_ms = NowMs(api);
   // One invitation per email and workspace: a pending one must be revoked
   // first; a used or expired one is replaced.
@@ -426,6 +420,14 @@ HttpResponse CreateInvitation(ApiContext& api, ApiCall& call) {
     if (Status s = api.metadata->DeleteInvitation(call.workspace_id, i.id);
         !s.ok()) {
       return StatusError(s, call.request);
+    }
+  }
+  // Counted once nothing else refuses it: only what is sent.
+  if (api.invitation_limiter != nullptr) {
+    auto sent = api.invitation_limiter->Take("invite:" + call.user_id(),
+                                             api.clock->Now());
+    if (!sent.allowed) {
+      return RateLimited(api, "invitations_per_user", sent, call.request);
     }
   }
   auto token = auth::IssueOpaqueToken(auth::TokenPurpose::kInvitation);
