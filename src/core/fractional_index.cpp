@@ -1,11 +1,22 @@
 #include "core/fractional_index.h"
 
+#include <algorithm>
+
 namespace weft::core {
 namespace {
 
 constexpr char kDigits[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 constexpr int kBase = 62;
+constexpr size_t kMaxKeyLength = 1024;
+
+// How much a key of `length` grows when it can count no further: by its
+// length, but never past the limit (a key at the limit grows by one, to
+// a key the caller refuses as too long).
+size_t Growth(size_t length) {
+  size_t room = length < kMaxKeyLength ? kMaxKeyLength - length : 0;
+  return std::max<size_t>(1, std::min(length, room));
+}
 
 int Digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -19,9 +30,9 @@ int Digit(char c) {
 // "zV", ...), so a list took only about 6,000 appends before its keys
 // passed the length limit. Instead the key counts up as a base-62 number
 // of its own length (the last digit runs '1'..'z', never a trailing '0'),
-// and only a key of all 'z's (length L) grows, by L digits, which makes
-// room for about 62^L more: the length grows with the logarithm of the
-// number of appends.
+// and only a key of all 'z's (length L) grows, by L digits (up to the
+// length limit), which makes room for about 62^L more: the length grows
+// with the logarithm of the number of appends.
 std::string KeyAfter(std::string_view lo) {
   std::string out(lo);
   for (size_t i = out.size(); i-- > 0;) {
@@ -33,7 +44,7 @@ std::string KeyAfter(std::string_view lo) {
     out[i] = i + 1 == out.size() ? '1' : '0';  // carry
   }
   out.assign(lo);
-  out.append(lo.size() - 1, '0');
+  out.append(Growth(lo.size()) - 1, '0');
   out.push_back('1');
   return out;
 }
@@ -53,7 +64,7 @@ std::string KeyBefore(std::string_view hi) {
     out[i] = 'z';  // borrow
   }
   out.assign(hi.size(), '0');
-  out.append(hi.size(), 'z');
+  out.append(Growth(hi.size()), 'z');
   return out;
 }
 
@@ -79,7 +90,9 @@ std::string KeyBetween(std::string_view lo, std::string_view hi) {
 }
 
 bool IsValidKey(std::string_view key) {
-  if (key.empty() || key.size() > 1024 || key.back() == '0') return false;
+  if (key.empty() || key.size() > kMaxKeyLength || key.back() == '0') {
+    return false;
+  }
   for (char c : key) {
     if (Digit(c) < 0) return false;
   }

@@ -65,6 +65,26 @@ TEST(FractionalIndexTest, AppendsAndPrependsKeepKeysShort) {
   EXPECT_LT(last, KeyBetween(last, last));
 }
 
+// A long key of the old midpoint scheme (a list appended to some
+// thousand times before) goes on taking appends and prepends: growing by
+// its own length would pass the limit at once past 512 characters.
+TEST(FractionalIndexTest, LongKeysGrowOnlyUpToTheLimit) {
+  std::string last(700, 'z');
+  std::string first = std::string(699, '0') + "1";
+  for (int i = 0; i < 1000; ++i) {
+    std::string k = KeyBetween(last, "");
+    ASSERT_LT(last, k);
+    ASSERT_TRUE(IsValidKey(k)) << i << ": " << k.size();
+    last = k;
+    std::string p = KeyBetween("", first);
+    ASSERT_LT(p, first);
+    ASSERT_TRUE(IsValidKey(p)) << i << ": " << p.size();
+    first = p;
+  }
+  // At the limit there is nothing after: the key is refused as too long.
+  EXPECT_FALSE(IsValidKey(KeyBetween(std::string(1024, 'z'), "")));
+}
+
 RC_GTEST_PROP(FractionalIndexTest, AnyTwoKeysHaveAKeyBetween, ()) {
   std::string lo = KeyBetween("", "");
   std::string hi;

@@ -18,11 +18,9 @@ constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kKindStructUpdate = 4;
 constexpr uint8_t kKindStructSnapshot = 5;
 constexpr size_t kMaxKeyBytes = 1 << 16;
-// Containers nest at most this deep (a root is at depth 0). Rendering
-// (ToJson) recurses once per level: a chain of nested maps, a few bytes
-// each, overflowed the stack and brought the server down on GET content.
-// An operation that would nest deeper is invalid on every replica.
-constexpr uint32_t kMaxDepth = 64;
+// StructDoc::kMaxDepth: rendering (ToJson) recurses once per level, and a
+// chain of nested maps, a few bytes each, overflowed the stack and
+// brought the server down on GET content.
 // A Lamport clock stays below this (the decoder's bound).
 constexpr uint64_t kMaxLamport = uint64_t{1} << 62;
 
@@ -115,12 +113,6 @@ Result<bool> StructDoc::Ready(const Op& op) const {
       return Status::Corruption("not an item of this list");
     }
   }
-  if (op.value.NestedKind()) {
-    if (c == nullptr) c = Find(op.container);  // a root not made yet: 0
-    if ((c == nullptr ? 0 : c->depth) + 1 > kMaxDepth) {
-      return Status::Corruption("containers nested too deep");
-    }
-  }
   return true;
 }
 
@@ -132,6 +124,7 @@ void StructDoc::Integrate(const Op& op, std::vector<StructChange>* changes) {
     if (auto k = v.NestedKind()) {
       containers_.emplace(ContainerRef{false, *k, {}, op.id},
                           Container{*k, {}, {}, c->depth + 1});
+      max_depth_ = std::max(max_depth_, c->depth + 1);
     }
   };
   auto write = [&](Reg* r, bool present, const Value& v) {
@@ -201,6 +194,12 @@ Status StructDoc::Local(Op op) {
   auto ready = Ready(op);
   if (!ready.ok()) return Status::InvalidArgument(ready.status().message());
   if (!*ready) return Status::NotFound("container or item does not exist");
+  if (op.value.NestedKind()) {
+    const Container* c = std::as_const(*this).Find(op.container);
+    if ((c == nullptr ? 0 : c->depth) + 1 > kMaxDepth) {
+      return Status::InvalidArgument("containers nested too deep");
+    }
+  }
   Integrate(op, nullptr);
   return Status::Ok();
 }
@@ -341,7 +340,7 @@ std::vector<ListEntry> StructDoc::ListItems(const ContainerRef& list) const {
 }
 
 void StructDoc::ValueJson(const Reg& r, const TextRenderer& text,
-                          std::string* out) const {
+                          std::string* out, uint32_t depth) const {
   const Value& v = r.value;
   switch (v.type) {
     case Value::Type::kNull:
@@ -370,10 +369,12 @@ void StructDoc::ValueJson(const Reg& r, const TextRenderer& text,
     case Value::Type::kList: {
       const Container* c =
           Find(ContainerRef{false, *v.NestedKind(), {}, r.origin});
-      if (c == nullptr) {
+      // Deeper than edits may nest (stored before the limit): null, as
+      // rendering recurses per level.
+      if (c == nullptr || depth + 1 > kMaxDepth) {
         *out += "null";
       } else {
-        ContainerJson(*c, text, out);
+        ContainerJson(*c, text, out, depth + 1);
       }
       break;
     }
@@ -381,7 +382,7 @@ void StructDoc::ValueJson(const Reg& r, const TextRenderer& text,
 }
 
 void StructDoc::ContainerJson(const Container& c, const TextRenderer& text,
-                              std::string* out) const {
+                              std::string* out, uint32_t depth) const {
   if (c.kind == ContainerKind::kMap) {
     out->push_back('{');
     bool first = true;
@@ -391,7 +392,7 @@ void StructDoc::ContainerJson(const Container& c, const TextRenderer& text,
       first = false;
       JsonString(k, out);
       out->push_back(':');
-      ValueJson(r, text, out);
+      ValueJson(r, text, out, depth);
     }
     out->push_back('}');
     return;
@@ -401,7 +402,7 @@ void StructDoc::ContainerJson(const Container& c, const TextRenderer& text,
   for (const auto& [key, id] : Order(c)) {
     if (!first) out->push_back(',');
     first = false;
-    ValueJson(c.items.at(id).value, text, out);
+    ValueJson(c.items.at(id).value, text, out, depth);
   }
   out->push_back(']');
 }
@@ -416,7 +417,7 @@ std::string StructDoc::ToJson(const TextRenderer& text) const {
     JsonString((ref.kind == ContainerKind::kMap ? "map:" : "list:") + ref.name,
                &out);
     out.push_back(':');
-    ContainerJson(c, text, &out);
+    ContainerJson(c, text, &out, 0);
   }
   out.push_back('}');
   return out;

@@ -171,6 +171,13 @@ class StructDoc {
   uint64_t TotalOpCount() const { return total_ops_; }
   // The Lamport clock: the highest of any operation integrated.
   uint64_t lamport() const { return lamport_; }
+  // Containers nest at most this deep in local edits (a root is at depth
+  // 0); the server refuses changes that nest deeper (kMaxDepth is not
+  // checked on integration, so that documents stored before the limit
+  // still load), and ToJson renders deeper containers as null.
+  static constexpr uint32_t kMaxDepth = 64;
+  // The depth of the deepest container there is.
+  uint32_t max_depth() const { return max_depth_; }
   std::string EncodeDiff(const StateVector& have) const;
   // The update holding the operations of `client` from seq `from` on: after
   // local edits, EncodeClientDiff(client_id(), OpCount(client_id()) before)
@@ -241,10 +248,10 @@ class StructDoc {
   Result<bool> Ready(const Op& op) const;
   void Integrate(const Op& op, std::vector<StructChange>* changes);
   std::vector<std::pair<std::string, OpId>> Order(const Container& c) const;
-  void ValueJson(const Reg& r, const TextRenderer& text,
-                 std::string* out) const;
+  void ValueJson(const Reg& r, const TextRenderer& text, std::string* out,
+                 uint32_t depth) const;
   void ContainerJson(const Container& c, const TextRenderer& text,
-                     std::string* out) const;
+                     std::string* out, uint32_t depth) const;
 
   // Ops to encode: a client's log, from which seq.
   using Missing = std::vector<std::pair<const std::vector<Op>*, uint32_t>>;
@@ -252,6 +259,7 @@ class StructDoc {
 
   uint64_t client_;
   uint64_t lamport_ = 0;
+  uint32_t max_depth_ = 0;
   uint64_t total_ops_ = 0;                   // ops in log_
   std::map<uint64_t, std::vector<Op>> log_;  // per client, by seq
   std::map<ContainerRef, Container> containers_;

@@ -139,7 +139,7 @@ Status ReplayDurable(DocumentModel& fresh,
         fresh.NextSeq(e.change.client_id)) {
       continue;  // folded into the snapshot already
     }
-    WEFT_RETURN_IF_ERROR(fresh.Apply(e.change));
+    WEFT_RETURN_IF_ERROR(fresh.ApplyDurable(e.change));
   }
   return Status::Ok();
 }

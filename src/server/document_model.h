@@ -33,6 +33,12 @@ class DocumentModel {
   // kInvalidArgument or kCorruption otherwise; after an error the model may
   // be partly changed and the caller must discard it.
   virtual Status Apply(const proto::Change& change) = 0;
+  // Applies a change that is already durable (replaying the log), as
+  // Apply but without the limits only a new change from a client must
+  // keep (a log written before a limit existed still loads).
+  virtual Status ApplyDurable(const proto::Change& change) {
+    return Apply(change);
+  }
 
   // Checks a change whose ids the model already holds (a retry): its
   // update must decode and hold nothing the model lacks — an exact retry

@@ -71,8 +71,8 @@ TEST(DocumentModelsTest, BoardRefusesAClockFarAheadOfTheDocument) {
   ASSERT_TRUE(a.structure()
                   .MapSet(ContainerRef::RootMap("x"), "a", Value::Int(1))
                   .ok());
-  ASSERT_TRUE(
-      model->Apply(ChangeOf(a, 7, core::Doc(7).EncodeStateVector(), 0)).ok());
+  auto first = ChangeOf(a, 7, core::Doc(7).EncodeStateVector(), 0);
+  ASSERT_TRUE(model->Apply(first).ok());
   core::ByteWriter w;  // a structure update of client 99, clock 2^40
   w.U8(1);
   w.U8(4);
@@ -97,6 +97,56 @@ TEST(DocumentModelsTest, BoardRefusesAClockFarAheadOfTheDocument) {
   ASSERT_TRUE(update.ok());
   Status s = model->Apply({7, 1, 1, *update});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  // Already durable (a log written before the check), it still loads.
+  auto replayed = Empty("board");
+  ASSERT_TRUE(replayed->ApplyDurable(first).ok());
+  Status durable = replayed->ApplyDurable({7, 1, 1, *update});
+  EXPECT_TRUE(durable.ok()) << durable.ToString();
+}
+
+// A change nesting containers deeper than local edits may (64) is refused;
+// one already durable still loads, and renders the part past the limit
+// as null (rendering recursed per level: a long chain crashed weftd).
+TEST(DocumentModelsTest, BoardRefusesNestingPastTheLimitButLoadsIt) {
+  core::Doc a(7);
+  ContainerRef at = ContainerRef::RootMap("m");
+  for (int depth = 1; depth <= 64; ++depth) {
+    auto next = a.structure().MapSet(at, "a", Value::NewMap());
+    ASSERT_TRUE(next.ok() && next->has_value()) << depth;
+    at = **next;
+  }
+  auto chain = ChangeOf(a, 7, core::Doc(7).EncodeStateVector(), 0);
+  auto model = Empty("board");
+  ASSERT_TRUE(model->Apply(chain).ok());
+  // Client 7 nests one more: its engine refuses; these bytes do not.
+  core::ByteWriter w;
+  w.U8(1);
+  w.U8(4);
+  w.VarUint(1);
+  w.VarUint(7);
+  w.VarUint(1);
+  w.VarUint(0);
+  w.VarUint(64);  // op (7, 64)
+  w.VarUint(a.structure().lamport() + 1);
+  w.U8(0);  // map set
+  w.U8(0);  // in a nested map:
+  w.VarUint(0);
+  w.VarUint(63);  // the one op (7, 63) made
+  w.LengthPrefixed("a");
+  w.U8(5);  // a new map
+  std::string sv = a.EncodeClientStateVector(7);
+  ASSERT_TRUE(a.structure().ApplyUpdate(w.Take()).ok());
+  EXPECT_EQ(a.structure().max_depth(), 65u);
+  auto update = a.EncodeClientDiff(7, sv);
+  ASSERT_TRUE(update.ok());
+  proto::Change deeper{7, 64, 1, *update};
+  Status s = model->Apply(deeper);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  auto durable = Empty("board");
+  ASSERT_TRUE(durable->ApplyDurable(chain).ok());
+  ASSERT_TRUE(durable->ApplyDurable(deeper).ok());
+  std::string json = durable->ContentJson();
+  EXPECT_NE(json.find(R"({"a":null})"), std::string::npos) << json;
 }
 
 TEST(DocumentModelsTest, BoardRefusesChangesThatLieAboutTheirIds) {

@@ -21,6 +21,15 @@ std::uint64_t StructDocumentModel::NextSeq(std::uint64_t client_id) const {
 }
 
 Status StructDocumentModel::Apply(const proto::Change& change) {
+  return ApplyChange(change, /*from_client=*/true);
+}
+
+Status StructDocumentModel::ApplyDurable(const proto::Change& change) {
+  return ApplyChange(change, /*from_client=*/false);
+}
+
+Status StructDocumentModel::ApplyChange(const proto::Change& change,
+                                        bool from_client) {
   if (change.client_id == 0) {
     return Status::InvalidArgument("client id 0 is reserved for the server");
   }
@@ -29,8 +38,19 @@ Status StructDocumentModel::Apply(const proto::Change& change) {
   };
   auto [client_before, total_before] = client_and_total();
   const std::uint64_t lamport_before = doc_->structure().lamport();
+  const std::uint32_t depth_before = doc_->structure().max_depth();
   WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
   auto [client_after, total_after] = client_and_total();
+  if (!from_client) {
+    return CheckChangeIds(client_before, client_after,
+                          total_after - total_before, change);
+  }
+  // Containers nested deeper than local edits may nest (rendering
+  // recurses per level).
+  const std::uint32_t depth_after = doc_->structure().max_depth();
+  if (depth_after > depth_before && depth_after > core::StructDoc::kMaxDepth) {
+    return Status::InvalidArgument("containers nested too deep");
+  }
   // A client's operation is at most one past the clock of everything it
   // saw, which came through here: each new operation moves the clock by
   // at most one. (A margin for clients that saw operations a restore

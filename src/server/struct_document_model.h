@@ -19,6 +19,7 @@ class StructDocumentModel : public DocumentModel {
 
   std::uint64_t NextSeq(std::uint64_t client_id) const override;
   Status Apply(const proto::Change& change) override;
+  Status ApplyDurable(const proto::Change& change) override;
   Status CheckRetry(const proto::Change& change) override;
   std::string EncodeSnapshot() const override;
   // The engine's deterministic JSON of the document: root maps and lists
@@ -35,6 +36,8 @@ class StructDocumentModel : public DocumentModel {
   // Applies `update`, refusing one that leaves operations waiting for
   // dependencies the model lacks.
   Status ApplyComplete(std::string_view update);
+  // Apply; `from_client`: with the limits a new change must keep.
+  Status ApplyChange(const proto::Change& change, bool from_client);
   std::unique_ptr<core::Doc> doc_;
 };
 
