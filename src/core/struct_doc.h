@@ -246,6 +246,9 @@ class StructDoc {
   Status Local(Op op);
   // Ready: 1, not ready: 0, invalid: error.
   Result<bool> Ready(const Op& op) const;
+  // For an op not Ready: the id of the first operation it waits for (its
+  // client's previous one, its container's, its item's).
+  OpId WaitsFor(const Op& op) const;
   void Integrate(const Op& op, std::vector<StructChange>* changes);
   std::vector<std::pair<std::string, OpId>> Order(const Container& c) const;
   void ValueJson(const Reg& r, const TextRenderer& text, std::string* out,

@@ -154,6 +154,38 @@ TEST(StructDocTest, ContainersNestAtMost64Deep) {
   EXPECT_NE(json.find(R"({"a":1})"), std::string::npos);
 }
 
+// Two clients nesting in each other's containers in turn: each op waits
+// for the other client's previous one. One update with all of them, or
+// the two clients' ops in either order, gives the same document (ops are
+// tried in id order and wait under the id they need).
+TEST(StructDocTest, OpsWaitingOnEachOtherAcrossClientsIntegrate) {
+  StructDoc a(1), b(2);
+  ContainerRef at = ContainerRef::RootMap("m");
+  for (int depth = 1; depth <= 60; ++depth) {
+    StructDoc& writer = depth % 2 ? a : b;
+    StructDoc& reader = depth % 2 ? b : a;
+    auto next = writer.MapSet(at, "k", Value::NewMap());
+    ASSERT_TRUE(next.ok() && next->has_value()) << depth;
+    ASSERT_TRUE(writer.MapSet(at, "by", Value::Int(depth)).ok());
+    at = **next;
+    Sync(writer, reader);
+  }
+  const std::string want = a.ToJson();
+  ASSERT_EQ(b.ToJson(), want);
+  StructDoc whole(3);
+  ASSERT_TRUE(whole.ApplyUpdate(a.EncodeDiff({})).ok());
+  EXPECT_EQ(whole.ToJson(), want);
+  EXPECT_EQ(whole.pending_ops(), 0u);
+  for (uint64_t first : {1, 2}) {
+    StructDoc split(4);
+    for (uint64_t client : {first, 3 - first}) {
+      ASSERT_TRUE(split.ApplyUpdate(a.EncodeClientDiff(client, 0)).ok());
+    }
+    EXPECT_EQ(split.ToJson(), want) << "client " << first << " first";
+    EXPECT_EQ(split.pending_ops(), 0u);
+  }
+}
+
 // Doubles render as JSON numbers that read back as themselves; NaN and
 // infinities, which JSON lacks, as null (they printed as "nan", invalid
 // JSON for every reader, and 1e-7 as 0.000000).
