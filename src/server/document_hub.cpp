@@ -200,17 +200,10 @@ void WaitWhile(F busy,
 }  // namespace
 
 void DocumentHub::WaitForAppends() {
-  WaitWhile([this] {
-    bool busy = false;
-    for (auto& live : AllLive()) {
-      std::lock_guard doc_lock(live->mu);
-      busy = busy || live->appending;
-    }
-    // Read after `appending`: a callback counts itself before it clears
-    // that flag, and until it has returned. A dropped document is no
-    // longer in the map: its append counts in pending_by_doc_.
-    return busy || in_callbacks_.load() != 0 || AnyAppendPending();
-  });
+  // An append counts from when it is set going (under the document's
+  // lock, with `appending`) until its callback has returned, also for a
+  // document dropped meanwhile.
+  WaitWhile([this] { return AnyAppendInFlight(); });
 }
 
 void DocumentHub::CountAppend(const std::string& doc, int delta) {
@@ -225,7 +218,9 @@ bool DocumentHub::AppendPending(const std::string& doc) {
   return pending_by_doc_.count(doc) != 0;
 }
 
-bool DocumentHub::AnyAppendPending() {
+bool DocumentHub::AnyAppendInFlight() {
+  // Queued changes imply an append going (Submit and OnAppended start one
+  // whenever some wait), and a dropped document's append stays counted.
   std::lock_guard lock(pending_mu_);
   return !pending_by_doc_.empty();
 }
@@ -507,13 +502,8 @@ void DocumentHub::StartAppend(const std::shared_ptr<Live>& live) {
 
 void DocumentHub::OnAppended(const std::shared_ptr<Live>& live,
                              Result<std::vector<std::uint64_t>> result) {
-  // Counted before `appending` is cleared below, so WaitForAppends also
-  // waits for the snapshot this may start after it.
-  in_callbacks_.fetch_add(1);
-  struct Uncount {
-    std::atomic<int>& n;
-    ~Uncount() { n.fetch_sub(1); }
-  } uncount{in_callbacks_};
+  // Still counted (CountAppend) until this returns, so WaitForAppends also
+  // waits for the snapshot this may start.
   bool again = false;
   {
     std::lock_guard lock(live->mu);
@@ -883,19 +873,6 @@ std::size_t DocumentHub::SnapshotStale(
       ++started;
   }
   return started;
-}
-
-bool DocumentHub::AnyAppendInFlight() {
-  // A dropped document's append is out of the map but still counted.
-  if (AnyAppendPending()) return true;
-  for (auto& live : AllLive()) {
-    if (!live->loaded) continue;  // nothing submitted to it yet
-    std::lock_guard lock(live->mu);
-    if (!live->unloaded && (live->appending || !live->queued.empty())) {
-      return true;
-    }
-  }
-  return false;
 }
 
 std::size_t DocumentHub::UnloadIdle() {

@@ -216,9 +216,6 @@ class DocumentHub {
   // (its durable state does not load) and forgets it. Under live.mu.
   void Drop(Live& live, proto::ErrorCode code, const std::string& message);
 
-  // Append callbacks running: one may still be at work (it snapshots)
-  // after its document no longer counts as appending.
-  std::atomic<int> in_callbacks_{0};
   // Appends given to the log whose callback has not returned, per document
   // id, whatever became of their document (a Drop takes it out of the map
   // while its append goes on, and the callback still uses this hub).
@@ -227,7 +224,6 @@ class DocumentHub {
   std::map<std::string, int> pending_by_doc_;
   void CountAppend(const std::string& doc, int delta);
   bool AppendPending(const std::string& doc);
-  bool AnyAppendPending();
   Counter* ops_total_ = nullptr;
   Histogram* ack_latency_ = nullptr;
   Histogram* append_seconds_ = nullptr;
