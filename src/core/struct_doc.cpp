@@ -87,13 +87,8 @@ const StructDoc::Container* StructDoc::Find(const ContainerRef& ref) const {
 }
 
 Result<bool> StructDoc::Ready(const Op& op) const {
-  auto known = [&](OpId id) {
-    auto it = log_.find(id.client);
-    return it != log_.end() && id.seq < it->second.size();
-  };
-  auto mine = log_.find(op.id.client);
-  size_t have = mine == log_.end() ? 0 : mine->second.size();
-  if (op.id.seq != have) return false;
+  auto known = [&](OpId id) { return id.seq < OpCount(id.client); };
+  if (op.id.seq != OpCount(op.id.client)) return false;
   const bool list_op =
       op.type != OpType::kMapSet && op.type != OpType::kMapDelete;
   if (op.container.kind !=
@@ -117,14 +112,13 @@ Result<bool> StructDoc::Ready(const Op& op) const {
 }
 
 OpId StructDoc::WaitsFor(const Op& op) const {
-  auto known = [&](OpId id) {
-    auto it = log_.find(id.client);
-    return it != log_.end() && id.seq < it->second.size();
-  };
-  auto mine = log_.find(op.id.client);
-  size_t have = mine == log_.end() ? 0 : mine->second.size();
-  if (op.id.seq != have) return OpId{op.id.client, op.id.seq - 1};
-  if (!op.container.root && !known(op.container.id)) return op.container.id;
+  if (op.id.seq != OpCount(op.id.client)) {
+    return OpId{op.id.client, op.id.seq - 1};
+  }
+  if (!op.container.root &&
+      op.container.id.seq >= OpCount(op.container.id.client)) {
+    return op.container.id;
+  }
   return op.item;
 }
 
@@ -720,9 +714,7 @@ Result<std::vector<StructChange>> StructDoc::ApplyUpdate(
       size_t i = work.back();
       work.pop_back();
       if (done[i]) continue;
-      auto it = log_.find(ops[i].id.client);
-      size_t have = it == log_.end() ? 0 : it->second.size();
-      if (ops[i].id.seq < have) {
+      if (ops[i].id.seq < OpCount(ops[i].id.client)) {
         done[i] = true;  // duplicate
         continue;
       }

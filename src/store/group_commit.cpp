@@ -22,6 +22,11 @@ GroupCommitter::GroupCommitter(GroupWriter writer, Options options)
 GroupCommitter::~GroupCommitter() { Stop(); }
 
 void GroupCommitter::Submit(AppendRequest request) {
+  // Summed here, outside the lock the committer takes groups under.
+  request.bytes = 0;
+  for (const NewOp& op : request.ops) {
+    request.bytes += op.payload.size() + op.parents.size();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
@@ -135,10 +140,7 @@ void GroupCommitter::Run() {
       if (queue_.empty()) return;  // stopping and drained
       while (!queue_.empty()) {
         std::size_t next = queue_.front().ops.size();
-        std::size_t next_bytes = 0;
-        for (const NewOp& op : queue_.front().ops) {
-          next_bytes += op.payload.size() + op.parents.size();
-        }
+        const std::size_t next_bytes = queue_.front().bytes;
         if (!c.group.empty() &&
             (ops + next > options_.max_group_ops ||
              bytes + next_bytes > options_.max_group_bytes)) {

@@ -35,6 +35,7 @@ struct AppendRequest {
   std::string doc_id;
   std::vector<NewOp> ops;
   AppendCallback done;
+  std::size_t bytes = 0;  // of the ops' payloads; set by Submit
 };
 
 // Runs `group` in one transaction and returns after it is durably committed

@@ -12,8 +12,10 @@ export type Listener<T> = (value: T) => void;
 
 export class Emitter<Events extends Record<string, unknown>> {
   private listeners = new Map<keyof Events, Set<Listener<never>>>();
-  // Events waiting for the one being delivered; null when none is.
-  private queued: (() => void)[] | null = null;
+  // Events waiting for the one being delivered (one array for the
+  // emitter's life: an emit per edit allocates no queue).
+  private readonly queued: (() => void)[] = [];
+  private delivering = false;
 
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(event);
@@ -42,16 +44,17 @@ export class Emitter<Events extends Record<string, unknown>> {
         }
       }
     };
-    if (this.queued) {
+    if (this.delivering) {
       this.queued.push(deliver);
       return;
     }
-    const queued: (() => void)[] = (this.queued = []);
+    this.delivering = true;
     try {
       deliver();
-      for (let i = 0; i < queued.length; ++i) queued[i]();
+      for (let i = 0; i < this.queued.length; ++i) this.queued[i]();
     } finally {
-      this.queued = null;
+      this.queued.length = 0;
+      this.delivering = false;
     }
   }
 
