@@ -32,6 +32,15 @@ async function open(user, doc) {
   return c.openText(doc);
 }
 
+// Two editors bound to `text` once their bindings have started; `shown`
+// gets every text the second one changed to.
+async function twoBound(text, shown = []) {
+  const a = editor(text.value(), [weftCollab(text)]);
+  const b = editor(text.value(), [weftCollab(text), EditorView.updateListener.of((u) => u.docChanged && shown.push(u.state.doc.toString()))]);
+  await new Promise((r) => setTimeout(r, 0));
+  return [a, b];
+}
+
 function editor(doc, extensions = []) {
   const view = new EditorView({ state: EditorState.create({ doc, extensions }), parent: document.body });
   cleanup.push(() => view.destroy());
@@ -100,9 +109,7 @@ test('an edit the app makes from inside the editor\'s own change shows in the ed
     const c = ev.changes?.[0];
     if (ev.origin === 'local' && c?.inserted.endsWith('(')) ta.insert(c.pos + c.inserted.length, ')');
   });
-  const a = editor(ta.value(), [weftCollab(ta)]);
-  const b = editor(ta.value(), [weftCollab(ta)]); // a second editor on the handle
-  await new Promise((r) => setTimeout(r, 0)); // the bindings have started
+  const [a, b] = await twoBound(ta); // b: a second editor on the handle
   a.dispatch({ changes: { from: 0, insert: 'f(' }, selection: { anchor: 2 } });
   await new Promise((r) => setTimeout(r, 0)); // the bindings catch up after the update
   assert.equal(ta.value(), 'f()');
@@ -128,14 +135,17 @@ test('a second editor follows an app edit made from inside a change, also when t
       ta.insert(c.pos, 'Q');
     }
   });
-  const a = editor(ta.value(), [weftCollab(ta)]);
-  const b = editor(ta.value(), [weftCollab(ta)]);
-  await new Promise((r) => setTimeout(r, 0)); // the bindings have started
+  const shown = [];
+  const [a, b] = await twoBound(ta, shown);
   a.dispatch({ changes: { from: 0, insert: 'q' }, selection: { anchor: 1 } });
   await new Promise((r) => setTimeout(r, 0)); // the bindings catch up after the update
   assert.equal(ta.value(), 'Qxy');
   assert.equal(a.state.doc.toString(), 'Qxy');
-  assert.equal(b.state.doc.toString(), 'Qxy', 'the other editor got the changes in their order');
+  assert.equal(b.state.doc.toString(), 'Qxy');
+  // b got the changes in their order: "q" before the delete and insert
+  // that answered it (heard the other way round, it showed "y", "Qy",
+  // "qQy" until a resync).
+  assert.deepEqual(shown, ['qxy', 'xy', 'Qxy']);
 });
 
 test('an editor changed from inside a change listener applies its own edit once', async () => {
