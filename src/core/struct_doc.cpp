@@ -9,6 +9,7 @@
 
 #include "core/byte_io.h"
 #include "core/fractional_index.h"
+#include "core/utf.h"
 
 namespace weft::core {
 
@@ -41,6 +42,11 @@ void JsonNumber(double d, std::string* out) {
 }
 
 void JsonString(std::string_view s, std::string* out) {
+  std::string valid;  // see StructDoc::invalid_utf8_ops
+  if (!IsValidUtf8(s)) {
+    valid = ValidUtf8(s);
+    s = valid;
+  }
   out->push_back('"');
   for (char c : s) {
     switch (c) {
@@ -122,8 +128,15 @@ OpId StructDoc::WaitsFor(const Op& op) const {
   return op.item;
 }
 
+bool StructDoc::ValidStrings(const Op& op) {
+  return (!op.container.root || IsValidUtf8(op.container.name)) &&
+         IsValidUtf8(op.key) &&
+         (op.value.type != Value::Type::kString || IsValidUtf8(op.value.s));
+}
+
 void StructDoc::Integrate(const Op& op, std::vector<StructChange>* changes) {
   lamport_ = std::max(lamport_, op.lamport);
+  if (!ValidStrings(op)) ++invalid_utf8_ops_;
   Container* c = Find(op.container);
   const Stamp stamp{op.lamport, op.id.client};
   auto make_nested = [&](const Value& v) {
@@ -190,6 +203,14 @@ Status StructDoc::Local(Op op) {
     return Status::ResourceExhausted("Lamport clock exhausted");
   }
   op.lamport = lamport_ + 1;
+  // Strings as the decoder and the server check them.
+  if ((op.container.root && op.container.name.size() > kMaxKeyBytes) ||
+      op.key.size() > kMaxKeyBytes) {
+    return Status::InvalidArgument("name or key longer than 65,536 bytes");
+  }
+  if (!ValidStrings(op)) {
+    return Status::InvalidArgument("a name, key or string is not UTF-8");
+  }
   // A position key is checked as the decoder will (a list that keeps
   // taking inserts at one place grows its keys).
   if ((op.type == OpType::kListInsert || op.type == OpType::kListMove) &&
@@ -213,7 +234,6 @@ Status StructDoc::Local(Op op) {
 Result<std::optional<ContainerRef>> StructDoc::MapSet(const ContainerRef& map,
                                                       const std::string& key,
                                                       Value value) {
-  if (key.size() > kMaxKeyBytes) return Status::InvalidArgument("key size");
   Op op;
   op.type = OpType::kMapSet;
   op.container = map;

@@ -178,6 +178,12 @@ class StructDoc {
   static constexpr uint32_t kMaxDepth = 64;
   // The depth of the deepest container there is.
   uint32_t max_depth() const { return max_depth_; }
+  // Operations integrated whose root name, map key or string value is not
+  // valid UTF-8. Local edits refuse such strings and the server refuses
+  // changes that raise this count; the decoder does not check them, so
+  // that documents stored before that check still load, and ToJson shows
+  // them with U+FFFD in place of each invalid byte.
+  uint64_t invalid_utf8_ops() const { return invalid_utf8_ops_; }
   std::string EncodeDiff(const StateVector& have) const;
   // The update holding the operations of `client` from seq `from` on: after
   // local edits, EncodeClientDiff(client_id(), OpCount(client_id()) before)
@@ -250,6 +256,9 @@ class StructDoc {
   // client's previous one, its container's, its item's).
   OpId WaitsFor(const Op& op) const;
   void Integrate(const Op& op, std::vector<StructChange>* changes);
+  // Whether the strings `op` carries (a root container's name, a map key,
+  // a string value) are valid UTF-8; position keys are checked as keys.
+  static bool ValidStrings(const Op& op);
   std::vector<std::pair<std::string, OpId>> Order(const Container& c) const;
   void ValueJson(const Reg& r, const TextRenderer& text, std::string* out,
                  uint32_t depth) const;
@@ -263,6 +272,7 @@ class StructDoc {
   uint64_t client_;
   uint64_t lamport_ = 0;
   uint32_t max_depth_ = 0;
+  uint64_t invalid_utf8_ops_ = 0;
   uint64_t total_ops_ = 0;                   // ops in log_
   std::map<uint64_t, std::vector<Op>> log_;  // per client, by seq
   std::map<ContainerRef, Container> containers_;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/struct_update_for_test.h"
+
 namespace weft::core {
 namespace {
 
@@ -184,6 +186,42 @@ TEST(StructDocTest, OpsWaitingOnEachOtherAcrossClientsIntegrate) {
     EXPECT_EQ(split.ToJson(), want) << "client " << first << " first";
     EXPECT_EQ(split.pending_ops(), 0u);
   }
+}
+
+// Names, keys and string values are UTF-8: local edits refuse other
+// bytes. An update carrying them (a hostile client, another
+// implementation) still applies, so that stored documents load; it is
+// counted (the server refuses changes that raise the count) and renders
+// with U+FFFD, so that ToJson stays valid JSON.
+TEST(StructDocTest, StringsAreUtf8OrCountedAndRenderedValid) {
+  StructDoc a(1);
+  auto m = ContainerRef::RootMap("m");
+  const std::string bad = "x\xC3(";
+  EXPECT_EQ(a.MapSet(m, bad, Value::Int(1)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.MapSet(m, "k", Value::String(bad)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      a.MapSet(ContainerRef::RootMap(bad), "k", Value::Int(1)).status().code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.ListInsert(ContainerRef::RootList("l"), 0, Value::String(bad))
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.MapSet(m, std::string(65537, 'k'), Value::Int(1)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.OpCount(1), 0u);
+  EXPECT_EQ(a.ToJson(), StructDoc(3).ToJson());
+
+  // Client 9's op 0: m["k"] = "x\xC3(".
+  const std::string update = RootMapSetStringUpdate(9, 0, 1, "m", "k", bad);
+  StructDoc b(2);
+  ASSERT_TRUE(b.ApplyUpdate(update).ok());
+  EXPECT_EQ(b.OpCount(9), 1u);
+  EXPECT_EQ(b.invalid_utf8_ops(), 1u);
+  EXPECT_EQ(b.ToJson(), "{\"map:m\":{\"k\":\"x\xEF\xBF\xBD(\"}}");
+  ASSERT_TRUE(b.MapSet(m, "j", Value::String("\xC3\xA9")).ok());
+  EXPECT_EQ(b.invalid_utf8_ops(), 1u);
 }
 
 // Doubles render as JSON numbers that read back as themselves; NaN and

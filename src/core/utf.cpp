@@ -7,6 +7,45 @@ namespace weft::core {
 
 namespace {
 
+// Why DecodeOne refused a sequence (its result -1, -2, -3, -4).
+constexpr const char* kWhy[] = {"invalid UTF-8 lead byte", "truncated UTF-8",
+                                "bad UTF-8 byte", "invalid UTF-8 code point"};
+
+// Decodes the multi-byte sequence at `p` (whose lead byte is not ASCII):
+// its length, or minus the 1-based index into kWhy of why it is invalid.
+int DecodeOne(const unsigned char* p, const unsigned char* end, char32_t* out) {
+  unsigned char c = *p;
+  int extra;
+  char32_t cp;
+  char32_t min;
+  if ((c & 0xE0) == 0xC0) {
+    extra = 1;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    extra = 2;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    extra = 3;
+    cp = c & 0x07;
+    min = 0x10000;
+  } else {
+    return -1;
+  }
+  if (end - p <= extra) return -2;
+  for (int i = 1; i <= extra; ++i) {
+    unsigned char k = p[i];
+    if ((k & 0xC0) != 0x80) return -3;
+    cp = (cp << 6) | (k & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return -4;
+  }
+  *out = cp;
+  return extra + 1;
+}
+
 // Walks valid UTF-8, calling ascii(first, last) for each run of ASCII bytes
 // and other(cp) for every other code point; the one validator behind
 // DecodeUtf8 and CountCodePoints.
@@ -30,35 +69,11 @@ Status WalkUtf8(std::string_view utf8, Ascii ascii, Other other) {
       p = q;
       continue;
     }
-    int extra;
-    char32_t cp;
-    char32_t min;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-      min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-      min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-      min = 0x10000;
-    } else {
-      return Status::Corruption("invalid UTF-8 lead byte");
-    }
-    if (end - p <= extra) return Status::Corruption("truncated UTF-8");
-    for (int i = 1; i <= extra; ++i) {
-      unsigned char k = p[i];
-      if ((k & 0xC0) != 0x80) return Status::Corruption("bad UTF-8 byte");
-      cp = (cp << 6) | (k & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return Status::Corruption("invalid UTF-8 code point");
-    }
+    char32_t cp = 0;
+    int n = DecodeOne(p, end, &cp);
+    if (n < 0) return Status::Corruption(kWhy[-n - 1]);
     other(cp);
-    p += extra + 1;
+    p += n;
   }
   return Status::Ok();
 }
@@ -136,6 +151,32 @@ Result<uint64_t> CodePointToUtf16Offset(std::string_view utf8,
   uint64_t units = 0;
   for (uint64_t i = 0; i < cp_offset; ++i) units += cps[i] >= 0x10000 ? 2 : 1;
   return units;
+}
+
+bool IsValidUtf8(std::string_view utf8) {
+  return WalkUtf8(
+             utf8, [](const unsigned char*, const unsigned char*) {},
+             [](char32_t) {})
+      .ok();
+}
+
+std::string ValidUtf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = p + bytes.size();
+  while (p < end) {
+    char32_t cp = 0;
+    int n = *p < 0x80 ? 1 : DecodeOne(p, end, &cp);
+    if (n > 0) {
+      out.append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+      p += n;
+    } else {
+      AppendUtf8(0xFFFD, &out);
+      ++p;
+    }
+  }
+  return out;
 }
 
 }  // namespace weft::core

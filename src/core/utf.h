@@ -17,6 +17,13 @@ namespace weft::core {
 // then hold a prefix.
 Status DecodeUtf8(std::string_view utf8, std::u32string* out);
 
+// Whether `utf8` is valid UTF-8 (as DecodeUtf8 checks it).
+bool IsValidUtf8(std::string_view utf8);
+
+// `bytes` with every byte that does not start a valid UTF-8 sequence
+// replaced by U+FFFD: for rendering strings that were never checked.
+std::string ValidUtf8(std::string_view bytes);
+
 // Appends the UTF-8 form of `cp` (which must be a valid scalar value).
 void AppendUtf8(char32_t cp, std::string* out);
 

@@ -26,6 +26,21 @@ TEST(UtfTest, RejectsInvalidUtf8) {
   }
 }
 
+// Rendering unchecked bytes: every byte that starts no valid sequence
+// becomes U+FFFD; valid text is kept as it is.
+TEST(UtfTest, ValidUtf8ReplacesEachInvalidByte) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(ValidUtf8("a\xC3\xA9\xF0\x9F\x98\x80"),
+            "a\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_EQ(ValidUtf8("a\xC3("), "a" + r + "(");
+  EXPECT_EQ(ValidUtf8("\xC0\x80"), r + r);
+  EXPECT_EQ(ValidUtf8("\xED\xA0\x80z"), r + r + r + "z");
+  EXPECT_EQ(ValidUtf8("\xE2\x82"), r + r);
+  EXPECT_TRUE(IsValidUtf8(ValidUtf8("\xFF\xF4\x90\x80\x80")));
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));
+  EXPECT_TRUE(IsValidUtf8(""));
+}
+
 TEST(UtfTest, Utf16Offsets) {
   std::string s =
       "a\xF0\x9F\x98\x80"

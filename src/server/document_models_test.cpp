@@ -4,6 +4,7 @@
 
 #include "core/byte_io.h"
 #include "core/doc.h"
+#include "core/struct_update_for_test.h"
 #include "core/text_doc.h"
 
 namespace weft::server {
@@ -147,6 +148,28 @@ TEST(DocumentModelsTest, BoardRefusesNestingPastTheLimitButLoadsIt) {
   ASSERT_TRUE(durable->ApplyDurable(deeper).ok());
   std::string json = durable->ContentJson();
   EXPECT_NE(json.find(R"({"a":null})"), std::string::npos) << json;
+}
+
+// A change whose names, keys or strings are not UTF-8 is refused (they
+// went out unchanged in GET content, invalid JSON); one already in the
+// log still loads and renders with U+FFFD.
+TEST(DocumentModelsTest, BoardRefusesStringsThatAreNotUtf8ButLoadsThem) {
+  core::Doc a(7);
+  std::string sv = a.EncodeClientStateVector(7);
+  // Client 7's op 0: m["k"] = "\xFF".
+  ASSERT_TRUE(
+      a.structure()
+          .ApplyUpdate(core::RootMapSetStringUpdate(7, 0, 1, "m", "k", "\xFF"))
+          .ok());
+  auto update = a.EncodeClientDiff(7, sv);
+  ASSERT_TRUE(update.ok());
+  proto::Change change{7, 0, 1, *update};
+  auto model = Empty("board");
+  Status s = model->Apply(change);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  auto durable = Empty("board");
+  ASSERT_TRUE(durable->ApplyDurable(change).ok());
+  EXPECT_EQ(durable->ContentJson(), "{\"map:m\":{\"k\":\"\xEF\xBF\xBD\"}}");
 }
 
 TEST(DocumentModelsTest, BoardRefusesChangesThatLieAboutTheirIds) {

@@ -39,6 +39,7 @@ Status StructDocumentModel::ApplyChange(const proto::Change& change,
   auto [client_before, total_before] = client_and_total();
   const std::uint64_t lamport_before = doc_->structure().lamport();
   const std::uint32_t depth_before = doc_->structure().max_depth();
+  const std::uint64_t invalid_before = doc_->structure().invalid_utf8_ops();
   WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
   auto [client_after, total_after] = client_and_total();
   if (!from_client) {
@@ -50,6 +51,9 @@ Status StructDocumentModel::ApplyChange(const proto::Change& change,
   const std::uint32_t depth_after = doc_->structure().max_depth();
   if (depth_after > depth_before && depth_after > core::StructDoc::kMaxDepth) {
     return Status::InvalidArgument("containers nested too deep");
+  }
+  if (doc_->structure().invalid_utf8_ops() > invalid_before) {
+    return Status::InvalidArgument("a name, key or string is not UTF-8");
   }
   // A client's operation is at most one past the clock of everything it
   // saw, which came through here: each new operation moves the clock by

@@ -390,9 +390,13 @@ test('boards converge as structured documents', async () => {
   const label = da.mapSet(shape, 'label', { new: 'text' });
   da.textInsert(label, 0, 'hi');
   db.listInsert('list:cards', 0, 'bob card');
+  // A lone surrogate has no UTF-8 form: it goes in as U+FFFD (the engine
+  // and the server refuse bytes that are not UTF-8).
+  da.mapSet('map:meta', 'lone\uD800', 'v\uDC00');
   await within(Promise.all([da.whenSynced(), db.whenSynced()]), 'both to sync');
   await eventually(() => JSON.stringify(da.toJSON()) === JSON.stringify(db.toJSON()) && db.listIds('list:cards').length === 2, 'boards to converge');
   assert.equal(db.toJSON()['map:shapes'].s1.label, 'hi');
+  assert.equal(db.toJSON()['map:meta']['lone\uFFFD'], 'v\uFFFD');
   assert.ok(remote.includes('remote'));
   // Bob's events say what Alice changed.
   for (const c of [{ container: 'list:cards', item: card }, { container: 'map:shapes', key: 's1' }, { container: shape, key: 'x' }, { container: label }]) {
