@@ -123,7 +123,7 @@ export function peerDecorations(peers: Peer[], docLength: number): DecorationSet
         ranges.push(
           Decoration.mark({
             class: 'cm-weft-selection',
-            attributes: { style: `background-color: ${color}33`, title: name },
+            attributes: { style: `background-color: color-mix(in srgb, ${color} 20%, transparent)`, title: name },
           }).range(from, to),
         );
       }

@@ -19,6 +19,7 @@ export type {
 export { TextHandle, StructHandle } from './document.js';
 export type { Origin, StructChangeEvent, TextChangeEvent } from './document.js';
 export type { Peer, PresenceHandle, PresenceState, Selection } from './presence.js';
+export { cssColor } from './presence.js';
 export type { ContainerRef, ItemId, StructChange, Value, WeftModule } from './engine.js';
 export type { TextChange } from './unicode.js';
 export { ReadOnlyError, StorageError, SyncError, WeftApiError } from './errors.js';

@@ -56,6 +56,21 @@ export interface PresenceHost {
   budget?(): number;
 }
 
+/**
+ * `c` if it is a colour that is safe to put in a style as it is (`#rgb`,
+ * `#rgba`, `#rrggbb`, `#rrggbbaa`, or `rgb()`/`hsl()`/`rgba()`/`hsla()` of
+ * numbers), else undefined. Peers choose their own colours: one put in a
+ * style attribute as it came (`red;position:fixed;background:url(...)`)
+ * would let any subscriber, a viewer too, restyle everyone's page.
+ */
+export function cssColor(c: unknown): string | undefined {
+  if (typeof c !== 'string' || c.length > 64) return undefined;
+  const hex = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+  const fn = /^(?:rgb|hsl)a?\([-+0-9.,%\s/a-z]*\)$/i;
+  const named = /^[a-z]{3,20}$/i; // red, rebeccapurple, transparent
+  return hex.test(c) || fn.test(c) || named.test(c) ? c : undefined;
+}
+
 const kMaxStateBytes = 2048;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
@@ -199,9 +214,11 @@ export class PresenceHandle {
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return;
     const p = parsed as PresenceState;
     const peer: Peer = { ...p, sessionId, anchors: validAnchors(p.anchors) };
-    if (typeof p.cursor !== 'number') peer.cursor = null;
+    const color = cssColor(p.color);
+    if (color === undefined) delete peer.color;
+    if (!Number.isFinite(p.cursor)) peer.cursor = null;
     const s = p.selection;
-    if (!s || typeof s.anchor !== 'number' || typeof s.head !== 'number') peer.selection = null;
+    if (!s || !Number.isFinite(s.anchor) || !Number.isFinite(s.head)) peer.selection = null;
     this.remote.set(sessionId, peer);
     this.emit();
   }

@@ -170,6 +170,15 @@ test('an unacknowledged change is resent after a reconnect, resuming from the la
   fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 42, state: new TextEncoder().encode('{"name":"Bo","cursor":1}') });
   await eventually(() => text.presence.peers().length === 1, 'a peer');
   assert.deepEqual(text.presence.peers(), [{ sessionId: 42, name: 'Bo', cursor: 1, selection: null }]);
+  // Peers' states are theirs to choose: a colour that would restyle the
+  // page and positions that are no numbers (1e999 parses as Infinity) go.
+  const hostile = '{"name":"Ev","color":"#000;position:fixed;inset:0","cursor":1e999,"selection":{"anchor":0,"head":1e999}}';
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 43, state: new TextEncoder().encode(hostile) });
+  fake.send(fake.socket, { type: 'presence_of', doc: DOC, sessionId: 44, state: new TextEncoder().encode('{"color":"hsl(120 65% 45%)"}') });
+  await eventually(() => text.presence.peers().length === 3, 'three peers');
+  const peer = (id) => text.presence.peers().find((p) => p.sessionId === id);
+  assert.deepEqual(peer(43), { sessionId: 43, name: 'Ev', cursor: null, selection: null });
+  assert.equal(peer(44).color, 'hsl(120 65% 45%)');
   const before = fake.received.length;
   const mark = statuses.length;
   fake.drop(1006);

@@ -19,6 +19,7 @@ import {
 import { IndexedDbStore, MemoryStore } from '../dist/storage.js';
 import { TextRope } from '../dist/rope.js';
 import { Emitter } from '../dist/emitter.js';
+import { cssColor } from '../dist/presence.js';
 
 const bytes = (...b) => new Uint8Array(b);
 
@@ -365,4 +366,13 @@ test('an event emitted from inside a listener reaches every listener after the o
   offB = g.on('n', (n) => log.push(`b${n}`));
   g.emit('n', 1);
   assert.deepEqual(log, ['a1', 'a2', 'a3', 'c3']);
+});
+
+test('only colours that cannot restyle a page pass cssColor', () => {
+  for (const ok of ['#abc', '#abcd', '#12AB34', '#12ab34cc', 'hsl(120 65% 45%)', 'rgb(1, 2, 3)', 'rgba(1,2,3,0.5)', 'hsla(10deg 5% 5% / 50%)', 'red', 'rebeccapurple']) {
+    assert.equal(cssColor(ok), ok);
+  }
+  for (const bad of ['#000;position:fixed', 'red;inset:0', 'url(x)', 'rgb(1,2,3);x:y', 'hsl(1 2% 3%) url(x)', 'rgb(1,(2),3)', '#12345', 'red blue', '', 7, null, undefined, {}, 'x'.repeat(65)]) {
+    assert.equal(cssColor(bad), undefined, String(bad));
+  }
 });

@@ -3,7 +3,7 @@
 // Every property is its own register, so one person moving a shape while
 // another recolours it keeps both. Pointers travel as presence
 // ({ pointer: {x, y} }) and show with the person's name.
-import type { Peer, StructHandle } from '@weft/sdk';
+import { cssColor, type Peer, type StructHandle } from '@weft/sdk';
 import { field, h, mount } from '../dom';
 import { onLeave } from '../router';
 import { syncChildren } from './board';
@@ -23,7 +23,7 @@ function read(doc: StructHandle): Shape[] {
   return Object.entries(json).map(([id, s]) => ({
     id, type: (['rect', 'ellipse', 'sticky', 'text'].includes(String(s.type)) ? s.type : 'rect') as ShapeType,
     x: num(s.x, 0), y: num(s.y, 0), w: Math.max(20, num(s.w, 100)), h: Math.max(20, num(s.h, 60)),
-    color: typeof s.color === 'string' ? s.color : '#888', text: typeof s.text === 'string' ? s.text : '', z: num(s.z, 0),
+    color: cssColor(s.color) ?? '#888', text: typeof s.text === 'string' ? s.text : '', z: num(s.z, 0),
   })).sort((a, b) => a.z - b.z || a.id.localeCompare(b.id));
 }
 
@@ -161,7 +161,9 @@ export function canvasView(body: HTMLElement, header: HTMLElement, doc: StructHa
   }
 
   function renderPointers(peers: Peer[]): void {
-    mount(pointers, ...peers.filter((p) => p.pointer && typeof p.pointer === 'object').map((p) => {
+    const at = (p: Peer) => p.pointer as { x: unknown; y: unknown } | null | undefined;
+    const placed = peers.filter((p) => { const pt = at(p); return !!pt && typeof pt === 'object' && Number.isFinite(pt.x) && Number.isFinite(pt.y); });
+    mount(pointers, ...placed.map((p) => {
       const pt = p.pointer as { x: number; y: number };
       return h('div', { class: 'pointer', style: `left:${pt.x}px;top:${pt.y}px;--c:${p.color ?? '#333'}`, 'data-peer': String(p.name ?? '') },
         h('span', {}, String(p.name ?? 'Someone')));
