@@ -22,6 +22,12 @@ inline constexpr Id kNoId{UINT32_MAX, 0};
 // the document, share the right origin, and are all deleted or all visible.
 // Character k > 0 of the run has the left origin {agent, seq + k - 1}, so the
 // run stores only the origins of its first character. 28 bytes.
+// A span's length has 31 bits (len_del keeps the deleted flag in the
+// lowest): no span, run or merge of them may be longer. (An update run of
+// 2^31 characters became a span of length 0: the document's snapshot no
+// longer loaded, and a replica's diff aborted.)
+constexpr uint32_t kMaxSpanLen = (uint32_t{1} << 31) - 1;
+
 struct Span {
   Id id;
   Id origin_left;
@@ -40,8 +46,8 @@ struct Span {
   // True if `next` can extend this span into one run.
   bool CanAppend(const Span& next) const {
     return next.id.agent == id.agent && next.id.seq == id.seq + len() &&
-           next.origin_left == last() && next.origin_right == origin_right &&
-           next.deleted() == deleted();
+           next.len() <= kMaxSpanLen - len() && next.origin_left == last() &&
+           next.origin_right == origin_right && next.deleted() == deleted();
   }
   // Cuts this span at `offset` (0 < offset < len) and returns the tail.
   Span SplitOff(uint32_t offset) {

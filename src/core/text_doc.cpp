@@ -192,7 +192,8 @@ WEFT_INLINE void TextDoc::LogElided(std::vector<GapRun>* gaps, uint32_t seq,
   const uint32_t before = gaps->empty() ? 0 : gaps->back().gaps_through;
   if (!gaps->empty()) {
     GapRun& last = gaps->back();
-    if (last.kind == OpKind::kInsert && last.seq + last.len == seq) {
+    if (last.kind == OpKind::kInsert && last.seq + last.len == seq &&
+        len <= kMaxSpanLen - last.len) {
       last.len += len;
       last.gaps_through += len;
       return;
@@ -208,7 +209,7 @@ WEFT_INLINE void TextDoc::LogDelete(std::vector<GapRun>* gaps, uint32_t seq,
   if (!gaps->empty()) {
     GapRun& last = gaps->back();
     if (last.kind == OpKind::kDelete && last.seq + last.len == seq &&
-        last.a.agent == target.agent) {
+        last.a.agent == target.agent && len <= kMaxSpanLen - last.len) {
       bool last_fwd = !last.reversed || last.len == 1;
       bool last_rev = last.reversed || last.len == 1;
       bool r_fwd = !reversed;
@@ -278,6 +279,9 @@ Status TextDoc::Insert(uint64_t pos, std::string_view utf8) {
   Agent& me = agents_[my_agent_];
   if (uint64_t{me.next_seq} + n >= UINT32_MAX) {
     return Status::ResourceExhausted("client sequence numbers exhausted");
+  }
+  if (n > kMaxSpanLen) {
+    return Status::ResourceExhausted("more than 2^31 - 1 characters at once");
   }
   ContentTree::Cursor c = tree_.FindVisible(pos);
   Id ol = tree_.IdBefore(c);
@@ -479,7 +483,8 @@ void TextDoc::EncodeInserts(uint32_t agent, uint32_t from, uint32_t to,
     const Span& sp = c->leaf->spans[c->idx];
     const uint32_t k = std::min(sp.len() - c->off, to - s);
     const Id ol = c->off == 0 ? sp.origin_left : Id{agent, s - 1};
-    if (run_len > 0 && ol == Id{agent, s - 1} && sp.origin_right == run_or) {
+    if (run_len > 0 && k <= kMaxSpanLen - run_len && ol == Id{agent, s - 1} &&
+        sp.origin_right == run_or) {
       run_len += k;
     } else {
       flush();
@@ -787,7 +792,8 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
     OpRun& run = p.run;
     WEFT_RETURN_IF_ERROR(r.U32(&run.seq));
     WEFT_RETURN_IF_ERROR(r.U32(&run.len));
-    if (run.len == 0 || uint64_t{run.seq} + run.len >= UINT32_MAX) {
+    if (run.len == 0 || run.len > kMaxSpanLen ||
+        uint64_t{run.seq} + run.len >= UINT32_MAX) {
       return Status::Corruption("bad run length");
     }
     uint8_t k = 0;
@@ -1186,7 +1192,7 @@ class TextDoc::SnapshotLoader {
       s.id = {local[a], r.SeqDelta(prev_end[a])};
       const uint64_t len = head >> 5;
       if (r.failed()) return r.status();
-      if (len == 0 || s.id.seq + len >= UINT32_MAX) {
+      if (len == 0 || len > kMaxSpanLen || s.id.seq + len >= UINT32_MAX) {
         return Status::Corruption("bad span length");
       }
       s.len_del = static_cast<uint32_t>(len << 1) | ((head >> 4) & 1);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/byte_io.h"
+#include "core/span.h"
+
 namespace weft::core {
 namespace {
 
@@ -366,6 +369,51 @@ TEST(TextDocTest, PeekChecksTheHeaderAndTheTextAndLeavesTheRestToTheLoad) {
     EXPECT_EQ(p.status().code(), StatusCode::kCorruption);
     EXPECT_FALSE(TextDoc::LoadSnapshot(bad, 8).ok());
   }
+}
+
+// A span's length has 31 bits. A 15-byte update with one run of 2^31
+// deleted characters became a span of length 0 while the client's count
+// grew by 2^31: the document's next snapshot did not load, and a diff of
+// it aborted. Such runs are refused; runs that together pass the limit
+// apply and stay apart (spans do not merge past it), so the document
+// still round-trips through a snapshot and a diff.
+TEST(TextDocTest, RunsAndSpansStayWithin31Bits) {
+  const std::string one_run(
+      "\x01\x01\x01\x05\x01\x00\x00\x80\x80\x80\x80\x08\x01\x00\x00", 15);
+  TextDoc d(1);
+  EXPECT_EQ(d.ApplyUpdate(one_run).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(d.OpCount(5), 0u);
+
+  // Client 5: 2^31 - 1 deleted characters, then 2 more right after them.
+  ByteWriter w;
+  w.U8(1);
+  w.U8(1);
+  w.VarUint(1);
+  w.VarUint(5);
+  w.VarUint(2);
+  for (uint32_t seq : {0u, kMaxSpanLen}) {
+    w.VarUint(0);
+    w.VarUint(seq);
+    w.VarUint(seq == 0 ? kMaxSpanLen : 2);
+    w.U8(1);  // inserted, deleted since
+    if (seq == 0) {
+      w.VarUint(0);
+    } else {
+      w.VarUint(1);
+      w.VarUint(seq - 1);
+    }
+    w.VarUint(0);
+  }
+  ASSERT_TRUE(d.ApplyUpdate(w.Take()).ok());
+  ASSERT_TRUE(d.CheckInvariants().ok());
+  EXPECT_EQ(d.OpCount(5), uint64_t{kMaxSpanLen} + 2);
+  auto loaded = TextDoc::LoadSnapshot(d.EncodeSnapshot(), 2);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->OpCount(5), uint64_t{kMaxSpanLen} + 2);
+  TextDoc e(3);
+  ASSERT_TRUE(e.ApplyUpdate(d.EncodeDiff({})).ok());
+  EXPECT_EQ(e.OpCount(5), uint64_t{kMaxSpanLen} + 2);
+  ASSERT_TRUE(e.CheckInvariants().ok());
 }
 
 TEST(TextDocTest, RejectsGarbage) {
