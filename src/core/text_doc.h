@@ -249,6 +249,9 @@ class TextDoc {
   static void LogDelete(std::vector<GapRun>* gaps, uint32_t seq, uint32_t len,
                         bool reversed, Id target);
   Result<ApplyState> TryApply(PendingRun* p, std::vector<TextChange>* changes);
+  // What TryApply found missing for `p` (kNotReady): an id this replica
+  // lacks, known once its agent's next_seq passes its seq.
+  Id Awaits(const PendingRun& p) const;
   Status IntegrateInsert(uint32_t agent, const OpRun& run,
                          const std::string& content,
                          std::vector<TextChange>* changes);
