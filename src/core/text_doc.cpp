@@ -848,6 +848,9 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
   // Map the message's client table to local agents: only the clients its
   // runs name (an agent is kept for good, and a table of 200,000 unused
   // clients grew a document by 37 MB).
+  // (Agents made here that end up with no operation and no waiting run
+  // naming them go again: DropNewUnusedAgents.)
+  const size_t agents_before = agents_.size();
   constexpr uint32_t kUnmapped = UINT32_MAX;
   std::vector<uint32_t> local(clients.size(), kUnmapped);
   auto map = [&](uint32_t i) {
@@ -932,7 +935,17 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
       }
     }
   }
-  for (const Queue& q : queues) {
+  Status held = PendRest(queues, order, items);
+  DropNewUnusedAgents(agents_before);
+  WEFT_RETURN_IF_ERROR(held);
+  if (!failure.ok()) return failure;
+  return changes;
+}
+
+template <typename Queues>
+Status TextDoc::PendRest(const Queues& queues, const std::vector<size_t>& order,
+                         std::vector<PendingRun>& items) {
+  for (const auto& q : queues) {
     for (size_t j = q.head; j < q.end; ++j) {
       if (pending_.size() >= limits_.max_pending_runs) {
         return Status::ResourceExhausted("too many pending operations");
@@ -940,8 +953,25 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
       pending_.push_back(std::move(items[order[j]]));
     }
   }
-  if (!failure.ok()) return failure;
-  return changes;
+  return Status::Ok();
+}
+
+void TextDoc::DropNewUnusedAgents(size_t keep) {
+  if (agents_.size() <= keep) return;
+  size_t named = keep;  // agents below this one are named by waiting runs
+  auto name = [&](uint32_t agent) {
+    named = std::max<size_t>(named, size_t{agent} + 1);
+  };
+  for (const PendingRun& p : pending_) {
+    name(p.agent);
+    if (!p.run.a.none()) name(p.run.a.agent);
+    if (!p.run.b.none()) name(p.run.b.agent);
+  }
+  while (agents_.size() > named && agents_.back().next_seq == 0) {
+    agent_of_.erase(agents_.back().client);
+    agents_.pop_back();
+  }
+  if (agents_.capacity() > 2 * agents_.size() + 64) agents_.shrink_to_fit();
 }
 
 std::string TextDoc::EncodeSnapshot() const {
