@@ -151,8 +151,14 @@ Result<TextDoc*> Doc::Text(const ContainerRef& text) {
     return Status::NotFound("no such text");
   }
   auto added = texts_.emplace(key, std::make_unique<TextDoc>(client_)).first;
+  added->second->set_max_scan_steps(text_scan_steps_);
   Attach(added);
   return added->second.get();
+}
+
+void Doc::set_max_text_scan_steps(uint64_t steps) {
+  text_scan_steps_ = steps;
+  for (auto& [ref, text] : texts_) text->set_max_scan_steps(steps);
 }
 
 void Doc::Attach(Texts::iterator it) {

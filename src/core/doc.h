@@ -42,6 +42,8 @@ class Doc {
   // nested text created by a kText value. kNotFound if a nested text does
   // not exist (yet).
   Result<TextDoc*> Text(const ContainerRef& text);
+  // TextDocLimits::max_scan_steps of every text, now and later.
+  void set_max_text_scan_steps(uint64_t steps);
   // The whole document as JSON, texts as strings.
   std::string ToJson() const;
 
@@ -110,6 +112,7 @@ class Doc {
   const std::vector<Texts::const_iterator>& TextsOf(uint64_t client) const;
 
   uint64_t client_;
+  uint64_t text_scan_steps_ = 0;
   std::unique_ptr<StructDoc> structure_;
   Texts texts_;
   std::vector<std::pair<ContainerRef, std::string>> pending_;

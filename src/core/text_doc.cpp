@@ -641,6 +641,11 @@ Status TextDoc::IntegrateInsert(uint32_t agent, const OpRun& run,
   while (true) {
     if (!scanning) dest = i;
     if (!ContentTree::Normalize(&i)) break;
+    if (scan_left_ == 0) {
+      return Status::ResourceExhausted(
+          "an update whose inserts take too long to place");
+    }
+    --scan_left_;
     const Span& sp = i.leaf->spans[i.idx];
     const Id item{sp.id.agent, sp.id.seq + i.off};
     if (item == orr) break;
@@ -785,6 +790,8 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
   }
   WEFT_RETURN_IF_ERROR(r.U8(&kind));
   if (kind != kKindUpdate) return Status::Corruption("not an update");
+  scan_left_ =
+      limits_.max_scan_steps != 0 ? limits_.max_scan_steps : UINT64_MAX;
   std::vector<uint64_t> clients;
   WEFT_RETURN_IF_ERROR(ReadClients(&r, &clients));
   const uint64_t nclients = clients.size();

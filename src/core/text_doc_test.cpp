@@ -507,6 +507,27 @@ TEST(TextDocTest, AChainOfClientsWaitingOnEachOtherIntegrates) {
   ASSERT_TRUE(d.CheckInvariants().ok());
 }
 
+// One client's one-character runs, all at the start: each is placed after
+// every one before it, N^2 / 2 steps. A limit on those steps refuses the
+// update (servers set one for what clients send); below it, it applies.
+TEST(TextDocTest, PlacingInsertsStopsAtTheScanLimit) {
+  auto at_start = [](uint64_t runs) {
+    ByteWriter w;
+    UpdateHeader(w, {7}, runs);
+    for (uint64_t i = 0; i < runs; ++i) InsertRun(w, 0, i, 0, 0, 'x');
+    return w.Take();
+  };
+  TextDoc limited(1, TextDocLimits{.max_scan_steps = 1000});
+  EXPECT_EQ(limited.ApplyUpdate(at_start(100)).status().code(),
+            StatusCode::kResourceExhausted);
+  TextDoc fits(1, TextDocLimits{.max_scan_steps = 1000});
+  ASSERT_TRUE(fits.ApplyUpdate(at_start(40)).ok());  // 780 steps
+  ASSERT_TRUE(fits.ApplyUpdate(at_start(40)).ok());  // a retry: none
+  TextDoc unlimited(1);
+  ASSERT_TRUE(unlimited.ApplyUpdate(at_start(100)).ok());
+  EXPECT_EQ(unlimited.Text(), std::string(100, 'x'));
+}
+
 TEST(TextDocTest, RejectsGarbage) {
   TextDoc d(1);
   for (std::string bad :

@@ -172,6 +172,35 @@ TEST(DocumentModelsTest, BoardRefusesStringsThatAreNotUtf8ButLoadsThem) {
   EXPECT_EQ(durable->ContentJson(), "{\"map:m\":{\"k\":\"\xEF\xBF\xBD\"}}");
 }
 
+// A change of 6,000 one-character inserts all at the start takes 18
+// million steps to place (each after every one before it): past what a
+// client's change may take (the document is locked meanwhile). Refused;
+// the same change already in the log still loads.
+TEST(DocumentModelsTest, TextRefusesAChangeThatTakesTooLongToPlace) {
+  constexpr uint64_t kRuns = 6000;
+  core::ByteWriter w;
+  w.U8(1);
+  w.U8(1);
+  w.VarUint(1);
+  w.VarUint(7);
+  w.VarUint(kRuns);
+  for (uint64_t i = 0; i < kRuns; ++i) {
+    w.VarUint(0);  // client 7's op i, at the start
+    w.VarUint(i);
+    w.VarUint(1);
+    w.U8(0);
+    w.VarUint(0);
+    w.VarUint(0);
+    w.LengthPrefixed("x");
+  }
+  proto::Change change{7, 0, kRuns, w.Take()};
+  Status s = Empty("text")->Apply(change);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  auto durable = Empty("text");
+  ASSERT_TRUE(durable->ApplyDurable(change).ok());
+  EXPECT_EQ(durable->NextSeq(7), kRuns);
+}
+
 TEST(DocumentModelsTest, BoardRefusesChangesThatLieAboutTheirIds) {
   core::Doc a(7);
   std::string sv0 = a.EncodeStateVector();

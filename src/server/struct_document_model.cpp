@@ -36,6 +36,7 @@ Status StructDocumentModel::ApplyChange(const proto::Change& change,
   auto client_and_total = [&] {
     return std::pair{doc_->OpCount(change.client_id), doc_->TotalOpCount()};
   };
+  doc_->set_max_text_scan_steps(from_client ? kMaxClientScanSteps : 0);
   auto [client_before, total_before] = client_and_total();
   const std::uint64_t lamport_before = doc_->structure().lamport();
   const std::uint32_t depth_before = doc_->structure().max_depth();
@@ -70,6 +71,7 @@ Status StructDocumentModel::ApplyChange(const proto::Change& change,
 }
 
 Status StructDocumentModel::CheckRetry(const proto::Change& change) {
+  doc_->set_max_text_scan_steps(kMaxClientScanSteps);
   const std::uint64_t total_before = doc_->TotalOpCount();
   WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
   return CheckNothingNew(total_before, doc_->TotalOpCount());

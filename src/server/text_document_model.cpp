@@ -18,6 +18,16 @@ std::uint64_t TextDocumentModel::NextSeq(std::uint64_t client_id) const {
 }
 
 Status TextDocumentModel::Apply(const proto::Change& change) {
+  doc_->set_max_scan_steps(kMaxClientScanSteps);
+  return ApplyChange(change);
+}
+
+Status TextDocumentModel::ApplyDurable(const proto::Change& change) {
+  doc_->set_max_scan_steps(0);
+  return ApplyChange(change);
+}
+
+Status TextDocumentModel::ApplyChange(const proto::Change& change) {
   if (change.client_id == 0) {
     return Status::InvalidArgument("client id 0 is reserved for the server");
   }
@@ -29,6 +39,7 @@ Status TextDocumentModel::Apply(const proto::Change& change) {
 }
 
 Status TextDocumentModel::CheckRetry(const proto::Change& change) {
+  doc_->set_max_scan_steps(kMaxClientScanSteps);
   const std::uint64_t total_before = doc_->TotalOpCount();
   WEFT_RETURN_IF_ERROR(ApplyComplete(change.update));
   return CheckNothingNew(total_before, doc_->TotalOpCount());

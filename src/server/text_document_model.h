@@ -18,6 +18,7 @@ class TextDocumentModel : public DocumentModel {
 
   std::uint64_t NextSeq(std::uint64_t client_id) const override;
   Status Apply(const proto::Change& change) override;
+  Status ApplyDurable(const proto::Change& change) override;
   Status CheckRetry(const proto::Change& change) override;
   std::string EncodeSnapshot() const override;
   // {"text": "..."}
@@ -33,6 +34,7 @@ class TextDocumentModel : public DocumentModel {
   // Applies `update`, refusing one that leaves operations waiting for
   // dependencies the model lacks.
   Status ApplyComplete(std::string_view update);
+  Status ApplyChange(const proto::Change& change);
   std::unique_ptr<core::TextDoc> doc_;
 };
 
