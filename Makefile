@@ -73,7 +73,7 @@ wasm: deps
 	NODE_PATH=/usr/share/nodejs em++ -std=c++20 -O3 -Isrc -Wall -Wextra \
 	  -Werror -fno-exceptions $(WASM_SOURCES) --bind -sMODULARIZE=1 \
 	  -sEXPORT_NAME=createWeft -sSINGLE_FILE=1 -sALLOW_MEMORY_GROWTH=1 \
-	  -sENVIRONMENT=node,web -sINITIAL_MEMORY=67108864 -flto \
+	  -sENVIRONMENT=node,web -sINITIAL_MEMORY=67108864 -sDYNAMIC_EXECUTION=0 -flto \
 	  --post-js clients/wasm/weft_post.js -o build/wasm/weft.js
 	@cp clients/wasm/weft.d.ts build/wasm/weft.d.ts
 	node --test clients/wasm/test/

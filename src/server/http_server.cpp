@@ -25,6 +25,8 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -226,6 +228,25 @@ HttpResponse HttpServer::Impl::Handle(
   }
 }
 
+namespace {
+
+// `path` as the request log shows it: an invitation's token (the web
+// page /invitations/{token}, POST /api/v1/invitations/{token}/accept)
+// lets whoever reads it join the workspace, so it is replaced.
+std::string LoggedPath(std::string_view path) {
+  constexpr std::string_view kMarker = "/invitations/";
+  auto at = path.find(kMarker);
+  if (at == std::string_view::npos) return std::string(path);
+  const std::size_t token = at + kMarker.size();
+  std::size_t end = path.find('/', token);
+  if (end == std::string_view::npos) end = path.size();
+  if (end == token) return std::string(path);
+  return std::string(path.substr(0, token)) + "-" +
+         std::string(path.substr(end));
+}
+
+}  // namespace
+
 void HttpServer::Impl::Record(const HttpRequest& req, const std::string& route,
                               int status, std::size_t bytes_out,
                               std::chrono::steady_clock::time_point start) {
@@ -234,7 +255,7 @@ void HttpServer::Impl::Record(const HttpRequest& req, const std::string& route,
       std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
   log.Info("request", {{"request_id", req.request_id},
                        {"method", req.method},
-                       {"path", req.path},
+                       {"path", LoggedPath(req.path)},
                        {"route", route},
                        {"status", status},
                        {"bytes_in", req.body.size()},

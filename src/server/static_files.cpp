@@ -112,6 +112,17 @@ std::optional<HttpResponse> StaticFiles::File(const std::string& rel) const {
                        std::istreambuf_iterator<char>());
   response.content_type = ContentType(file.filename().string());
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // Scripts, styles and connections from this server only (the engine's
+  // WebAssembly is compiled in the page, fetched from a data: address;
+  // CodeMirror and presence set styles), no framing, no page address sent
+  // to other sites (an invitation's page has its token in its address).
+  response.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+      "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+      "connect-src 'self' data:; object-src 'none'; base-uri 'none'; "
+      "frame-ancestors 'none'; form-action 'self'");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
   if (rel.rfind("assets/", 0) == 0) {
     response.headers.emplace_back("Cache-Control",
                                   "public, max-age=31536000, immutable");

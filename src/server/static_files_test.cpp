@@ -79,6 +79,18 @@ TEST_F(StaticFilesTest, HashedAssetsAreImmutableOthersRevalidate) {
       "public, max-age=31536000, immutable");
   EXPECT_EQ(Header(*files.Serve(Get("/sw.js")), "Cache-Control"), "no-cache");
   EXPECT_EQ(Header(*files.Serve(Get("/")), "Cache-Control"), "no-cache");
+  // The page runs only this server's scripts (no eval: the engine is built
+  // without it), cannot be framed, and sends no Referer (an invitation's
+  // page has its token in its address).
+  const std::string csp =
+      Header(*files.Serve(Get("/")), "Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'self' 'wasm-unsafe-eval';"),
+            std::string::npos)
+      << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("'unsafe-eval'"), std::string::npos) << csp;
+  EXPECT_EQ(Header(*files.Serve(Get("/w/1")), "Referrer-Policy"),
+            "no-referrer");
   EXPECT_EQ(Header(*files.Serve(Get("/w/1")), "Cache-Control"), "no-cache");
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -295,10 +296,14 @@ TEST_F(WeftdTest, LogsOneJsonLinePerRequestWithRequestId) {
   auto bad = Get(port_, "/version", "X-Request-Id: bad id\"\r\n");
   EXPECT_EQ(bad.head.find("bad id"), std::string::npos);
   Get(port_, "/missing");
+  // An invitation's token would let whoever reads the log join.
+  Get(port_, "/invitations/secret-token-1");
+  Get(port_, "/api/v1/invitations/secret-token-2/accept");
   ASSERT_EQ(WEXITSTATUS(StopWith(SIGTERM)), 0);
 
   int requests = 0;
   bool saw_trace = false;
+  std::set<std::string> invitation_paths;
   for (const auto& line : LogLines()) {
     if (line.at("msg").as_string() != "request") continue;
     ++requests;
@@ -309,6 +314,11 @@ TEST_F(WeftdTest, LogsOneJsonLinePerRequestWithRequestId) {
       EXPECT_EQ(line.at("path").as_string(), "/version");
       EXPECT_EQ(line.at("status").as_int64(), 200);
     }
+    const std::string path(line.at("path").as_string());
+    EXPECT_EQ(path.find("secret-token"), std::string::npos) << path;
+    if (path.find("/invitations/") != std::string::npos) {
+      invitation_paths.insert(path);
+    }
     if (line.at("path").as_string() == "/missing") {
       EXPECT_EQ(line.at("status").as_int64(), 404);
     }
@@ -316,6 +326,9 @@ TEST_F(WeftdTest, LogsOneJsonLinePerRequestWithRequestId) {
   // Start() polls /livez at least once, then the three requests above.
   EXPECT_GE(requests, 4);
   EXPECT_TRUE(saw_trace);
+  EXPECT_EQ(invitation_paths,
+            (std::set<std::string>{"/invitations/-",
+                                   "/api/v1/invitations/-/accept"}));
 }
 
 TEST_F(WeftdTest, MetricsCountRequestsByRouteAndStatus) {
