@@ -119,12 +119,9 @@ void ResetPassword(const UserFlags& f) {
              ? "the password was changed meanwhile; run the command again"
              : s.ToString());
   }
-  if (Status s = store->metadata().RevokeUserRefreshFamilies(user->id);
-      !s.ok()) {
-    Fail(s.ToString());
-  }
   // A running weftd reads the feed every second and closes the user's
-  // live sync sessions (their tokens are now stale).
+  // live sync sessions (their tokens are now stale). Told first, so that
+  // a failure to revoke the refresh tokens below does not leave them open.
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
@@ -133,6 +130,13 @@ void ResetPassword(const UserFlags& f) {
         "password replaced, but running servers were not told to end the "
         "live sessions (they end when their access token expires): " +
         id.status().ToString());
+  }
+  if (Status s = store->metadata().RevokeUserRefreshFamilies(user->id);
+      !s.ok()) {
+    Fail(
+        "password replaced and live sessions ended, but signed-in devices "
+        "could not be signed out (run the command again): " +
+        s.ToString());
   }
   std::cout << "password replaced; every session of " << user->email
             << " has ended\n";

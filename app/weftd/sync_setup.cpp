@@ -55,6 +55,9 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   api.context.on_access_changed = [r = &rt->registry](const std::string& user) {
     r->AccessChanged(user);
   };
+  api.context.on_access_changed_for_all = [r = &rt->registry] {
+    r->AccessChangedForAll();
+  };
   api.context.document_content = [h = rt->hub.get()](const std::string& id) {
     return h->ContentJson(id);
   };

@@ -64,6 +64,8 @@ struct ApiContext {
   // reach was deleted. Live sessions of that user should re-check their
   // access. Empty = nobody listens. Must not block.
   std::function<void(const std::string& user_id)> on_access_changed;
+  // Every live session's access may have changed (who cannot be told).
+  std::function<void()> on_access_changed_for_all;
   // The current content of a document as JSON text, from the sync layer
   // (GET /api/v1/documents/{id}/content). Empty = not served (503).
   std::function<Result<std::string>(const std::string& doc_id)>

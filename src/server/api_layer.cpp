@@ -531,6 +531,10 @@ void NotifyAccessChanged(const ApiContext& api, const std::string& user_id) {
   if (api.on_access_changed) api.on_access_changed(user_id);
 }
 
+void NotifyAccessChangedForAll(const ApiContext& api) {
+  if (api.on_access_changed_for_all) api.on_access_changed_for_all();
+}
+
 auth::Role ToAuthRole(store::Role role) {
   switch (role) {
     case store::Role::kOwner:

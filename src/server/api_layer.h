@@ -123,6 +123,8 @@ std::int64_t NowMs(const ApiContext& api);
 std::string NewId();
 // Calls api.on_access_changed(user_id) when set.
 void NotifyAccessChanged(const ApiContext& api, const std::string& user_id);
+// Calls api.on_access_changed_for_all() when set.
+void NotifyAccessChangedForAll(const ApiContext& api);
 // The same role in the store's and in auth's vocabulary.
 auth::Role ToAuthRole(store::Role role);
 store::Role ToStoreRole(auth::Role role);

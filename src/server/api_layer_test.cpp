@@ -37,12 +37,30 @@ class InterposedMetadata : public store::MemoryMetadata {
     if (auto hook = std::exchange(after_membership, nullptr)) hook();
     return read;
   }
+  // Member lists cannot be read; the second role change fails.
+  bool fail_list_members = false;
+  Result<std::vector<store::Membership>> ListMembers(
+      std::string_view workspace_id) override {
+    if (fail_list_members) return Status::Unavailable("the store is down");
+    return MemoryMetadata::ListMembers(workspace_id);
+  }
+  bool fail_second_role = false;
+  Status SetMemberRole(std::string_view workspace_id, std::string_view user_id,
+                       store::Role role) override {
+    if (fail_second_role && ++role_sets_ == 2) {
+      return Status::Unavailable("the store is down");
+    }
+    return MemoryMetadata::SetMemberRole(workspace_id, user_id, role);
+  }
   // Sessions cannot start (the store fails to write their family).
   bool fail_families = false;
   Status CreateRefreshFamily(const store::RefreshTokenFamily& f) override {
     if (fail_families) return Status::Unavailable("the store is down");
     return MemoryMetadata::CreateRefreshFamily(f);
   }
+
+ private:
+  int role_sets_ = 0;
 };
 
 class ApiLayerTest : public ::testing::Test {
@@ -68,6 +86,7 @@ class ApiLayerTest : public ::testing::Test {
     api_.on_access_changed = [this](const std::string& user) {
       changed_.push_back(user);
     };
+    api_.on_access_changed_for_all = [this] { changed_.push_back("*"); };
     AddApiRoutes(router_, api_, "");
   }
 
@@ -1057,6 +1076,43 @@ TEST(ApiHelpersTest, RolesMapBothWays) {
     EXPECT_EQ(ToAuthRole(ToStoreRole(r)), r);
     EXPECT_EQ(store::RoleName(ToStoreRole(r)), auth::RoleName(r));
   }
+}
+
+// Deleting a document tells its live sessions even when the members
+// cannot be read (then every session is checked): they kept reading and
+// writing it until the purge, 30 days later.
+TEST_F(ApiLayerTest,
+       DeletingADocumentReachesLiveSessionsWhenMembersCannotBeRead) {
+  auto ann = Register("ann");
+  std::string token = Str(ann, "access_token");
+  auto docs = WorkspaceWithDocs(token, {"a"}).second;
+  changed_.clear();
+  metadata_.fail_list_members = true;
+  auto r = Call("DELETE", "/api/v1/documents/" + docs[0], "", token);
+  metadata_.fail_list_members = false;
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(changed_, std::vector<std::string>{"*"});
+}
+
+// A transfer whose second write fails (503) has made the member owner:
+// their live sessions learn it then, not at their next reconnect.
+TEST_F(ApiLayerTest, AHalfDoneTransferStillReachesTheNewOwnersSessions) {
+  auto ann = Register("ann");
+  auto bob = Register("bob");
+  std::string at = Str(ann, "access_token");
+  std::string ws = WorkspaceWithDocs(at, {"a"}).first;
+  ASSERT_EQ(Accept(Invite(ws, "bob@example.com", "viewer", at),
+                   Str(bob, "access_token")),
+            200);
+  std::string bob_id = Str(bob.at("user").as_object(), "id");
+  changed_.clear();
+  metadata_.fail_second_role = true;
+  auto r = Call("POST", "/api/v1/workspaces/" + ws + "/transfer-ownership",
+                R"({"user_id":")" + bob_id + R"("})", at);
+  metadata_.fail_second_role = false;
+  EXPECT_EQ(r.status, 503);
+  ASSERT_EQ(metadata_.GetMembership(ws, bob_id)->role, store::Role::kOwner);
+  EXPECT_EQ(changed_, std::vector<std::string>{bob_id});
 }
 
 }  // namespace

@@ -181,9 +181,13 @@ HttpResponse DeleteDocument(ApiContext& api, ApiCall& call) {
     return StatusError(s, call.request);
   }
   Record(api, call, *call.document, "document.deleted");
+  // Live sessions on it lose it now; if the members cannot be read, every
+  // session is checked (it stayed open to them until the purge).
   if (auto members = api.metadata->ListMembers(call.workspace_id);
       members.ok()) {
     for (const auto& m : *members) NotifyAccessChanged(api, m.user_id);
+  } else {
+    NotifyAccessChangedForAll(api);
   }
   return NoContent();
 }

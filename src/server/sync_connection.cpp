@@ -138,7 +138,9 @@ void SyncConnection::OnMessage(std::string_view bytes) {
     return;
   }
   std::unique_lock lock(mu_);
-  if (closed_) return;
+  // Closing may have begun while this waited for the lock (an access check
+  // that ended the session): nothing more is acted on.
+  if (closed_ || closing_.load()) return;
   if (!ready_) {
     auto* hello = std::get_if<proto::Hello>(&*decoded);
     if (hello == nullptr) {
@@ -378,6 +380,7 @@ void SyncConnection::CheckExpiry() {
   {
     std::lock_guard lock(mu_);
     due = DueLocked(false);
+    if (due) closing_.store(true);
   }
   if (due) Fail(due->first, due->second);
 }
@@ -392,6 +395,7 @@ void SyncConnection::CheckDeadlines(
   {
     std::unique_lock lock(mu_, std::try_to_lock);
     if (lock.owns_lock()) due = DueLocked(now - opened_at_ > hello_timeout);
+    if (due) closing_.store(true);
   }
   if (due) Fail(due->first, due->second);
   transport_->CheckIdle(now);
@@ -410,6 +414,7 @@ void SyncConnection::RecheckAccess(bool wait) {
   // gone) ends the session, as it ends every refresh family.
   Status valid = auth_.StillValid(identity_);
   if (valid.code() == StatusCode::kUnauthenticated) {
+    closing_.store(true);  // under the lock: no message waiting acts
     lock.unlock();
     Fail(proto::ErrorCode::kUnauthenticated, valid.message());
     return;

@@ -330,6 +330,49 @@ TEST_F(SyncConnectionTest, APasswordChangeEndsTheUsersLiveSessions) {
   EXPECT_EQ(bob.transport->close_code, 0);
 }
 
+// A message that came while a password change was being checked for the
+// connection (it waits for the connection's lock, past its closing check)
+// is not acted on: the submit slipped in between the check's "ended" and
+// the close, and was stored and broadcast.
+TEST_F(SyncConnectionTest, AMessageWaitingWhileTheSessionEndsIsNotActedOn) {
+  struct GatedAuth : SyncAuthenticator {
+    testing::TokenTable& tokens;
+    testing::Gate gate;
+    std::atomic<bool> gated{false};
+    explicit GatedAuth(testing::TokenTable& t) : tokens(t) {}
+    Result<Identity> Authenticate(std::string_view token) override {
+      return tokens.Authenticate(token);
+    }
+    Status StillValid(const Identity& identity) override {
+      if (gated.load()) gate.Pass();
+      return tokens.StillValid(identity);
+    }
+  } auth(auth_);
+  auto transport = std::make_shared<FakeTransport>();
+  auto conn = std::make_shared<SyncConnection>(
+      ++sessions_, transport, hub_, auth, access_, [] { return now_value; });
+  registry_.Add(conn);
+  conn->OnMessage(proto::Encode(proto::Hello{1, "alice-1", "test"}));
+  conn->OnMessage(proto::Encode(proto::Subscribe{"d1", 0}));
+  auto bob = Connect("bob");
+  bob.Do(proto::Subscribe{"d1", 0});
+  auth_.Retire("alice");
+  auth.gated = true;
+  auto check = std::async(std::launch::async, [&] { conn->RecheckAccess(); });
+  auth.gate.Entered();  // the check holds the connection's lock
+  auto submit = std::async(std::launch::async, [&] {
+    conn->OnMessage(proto::Encode(proto::Submit{"d1", {{1, 0, 1, "x"}}}));
+  });
+  while (!conn->handling()) std::this_thread::yield();
+  std::this_thread::sleep_for(50ms);  // to the lock (ordering, not timing)
+  auth.gate.Open();
+  check.get();
+  submit.get();
+  EXPECT_EQ(transport->close_code, 4401);
+  EXPECT_TRUE(bob.transport->All<proto::Ops>().empty());
+  registry_.Remove(conn.get());
+}
+
 // The access feed looks for a user's connections by user id, which a
 // connection has only once its hello is through: a password change made
 // while the hello's token was being checked must still end it.

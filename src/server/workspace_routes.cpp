@@ -347,6 +347,8 @@ HttpResponse TransferOwnership(ApiContext& api, ApiCall& call) {
       !s.ok()) {
     return StatusError(s, call.request);
   }
+  // Their live sessions take the new role even if what follows fails.
+  NotifyAccessChanged(api, user_id);
   if (Status s = api.metadata->SetMemberRole(call.workspace_id, call.user_id(),
                                              store::Role::kEditor);
       !s.ok()) {
@@ -354,7 +356,6 @@ HttpResponse TransferOwnership(ApiContext& api, ApiCall& call) {
   }
   Record(api, call.workspace_id, call.user_id(), "ownership.transferred",
          {{"to", user_id}});
-  NotifyAccessChanged(api, user_id);
   NotifyAccessChanged(api, call.user_id());
   return NoContent();
 }
