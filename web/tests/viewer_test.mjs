@@ -104,3 +104,29 @@ test('a viewer cannot change anything, in the UI and at the server', { timeout: 
   await a.context.close();
   await b.context.close();
 });
+
+test('an editor made a viewer while the text is open can no longer type in it', { timeout: 240_000 }, async () => {
+  const { server } = env;
+  const { a, b, ws, ada, bea } = await twoPeopleOnDocument(env.browser, server, 'text', 'editor');
+  await b.page.locator('.cm-content').click();
+  await b.page.keyboard.type('Bea wrote this.');
+  await until(async () => (await editorText(a.page)) === 'Bea wrote this.', "Bea's text on Ada's screen");
+  // Ada makes Bea a viewer through the API.
+  const token = await apiToken(a.context.request, server, ada);
+  const headers = { authorization: `Bearer ${token}` };
+  const members = await (await a.context.request.get(`${server.url}/api/v1/workspaces/${ws}/members`, { headers })).json();
+  const beaId = members.items.find((m) => m.email === bea.email).user_id;
+  const res = await a.context.request.patch(`${server.url}/api/v1/workspaces/${ws}/members/${beaId}`, { headers, data: { role: 'viewer' } });
+  assert.equal(res.status(), 200);
+  // Her next keystroke is refused and rolled back; then the editor takes
+  // no more (it stayed editable, every keystroke reverted, before).
+  await b.page.keyboard.type('x');
+  await until(async () => (await b.page.locator('.cm-content').getAttribute('contenteditable')) === 'false', "Bea's editor to become read-only");
+  await until(async () => (await editorText(b.page)) === 'Bea wrote this.', 'the refused keystroke rolled back');
+  await b.page.locator('.cm-content').click();
+  await b.page.keyboard.type('more');
+  assert.equal(await editorText(b.page), 'Bea wrote this.');
+  assert.equal(await editorText(a.page), 'Bea wrote this.');
+  await a.context.close();
+  await b.context.close();
+});

@@ -325,7 +325,7 @@ export function weftCollab(text: TextHandle, opts: CollabOptions = {}): Extensio
       }
     },
   );
-  return [peersField, readOnlyField, plugin, theme];
+  return [peersField, readOnlyField.init(() => text.readOnly), plugin, theme];
 }
 
 /**

@@ -70,7 +70,7 @@ export async function documentView(app: HTMLElement, id: string): Promise<void> 
     offRejected();
     handle.close();
   });
-  if (meta.kind === 'text') textView(body, header, handle as TextHandle, readOnly);
+  if (meta.kind === 'text') textView(body, header, handle as TextHandle);
   else if (meta.kind === 'board') boardView(body, header, handle as StructHandle, readOnly);
   else canvasView(body, header, handle as StructHandle, readOnly);
 }

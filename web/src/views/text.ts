@@ -9,7 +9,7 @@ import { h } from '../dom';
 import { onLeave } from '../router';
 import { avatars, me } from './presence';
 
-export function textView(body: HTMLElement, header: HTMLElement, text: TextHandle, readOnly: boolean): void {
+export function textView(body: HTMLElement, header: HTMLElement, text: TextHandle): void {
   text.presence.set(me());
   const people = avatars(text.presence);
   header.append(people.el);
@@ -23,7 +23,8 @@ export function textView(body: HTMLElement, header: HTMLElement, text: TextHandl
         lineNumbers(), history(), drawSelection(), highlightActiveLine(), EditorView.lineWrapping,
         keymap.of([...defaultKeymap, ...historyKeymap]),
         EditorView.contentAttributes.of({ 'aria-label': 'Document text' }),
-        EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly),
+        // Read-only as the handle is, now and when the role changes (the
+        // binding's field; a static facet here would win over it for good).
         weftCollab(text),
       ],
     }),
