@@ -28,7 +28,9 @@ export async function render(): Promise<void> {
   cleanup?.();
   cleanup = null;
   const url = new URL(location.href);
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  // A malformed escape (/d/%E0) is kept as it is: no page matches it.
+  const decode = (p: string) => { try { return decodeURIComponent(p); } catch { return p; } };
+  const parts = url.pathname.split('/').filter(Boolean).map(decode);
   for (const r of routes) {
     if (r.parts.length !== parts.length) continue;
     const params: Record<string, string> = {};

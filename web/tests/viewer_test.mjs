@@ -127,6 +127,9 @@ test('an editor made a viewer while the text is open can no longer type in it', 
   await b.page.keyboard.type('more');
   assert.equal(await editorText(b.page), 'Bea wrote this.');
   assert.equal(await editorText(a.page), 'Bea wrote this.');
+  // The workspace's activity says who was given which role.
+  await a.page.goto(`/w/${ws}/activity`);
+  await a.page.getByRole('list', { name: 'Activity' }).getByText('Ada changed the role of Bea to viewer').waitFor();
   await a.context.close();
   await b.context.close();
 });

@@ -133,7 +133,17 @@ export class Http {
         if (token) continue;
       }
       const text = await res.text();
-      const body = text ? JSON.parse(text) : undefined;
+      let body;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        // Not weftd's answer: a proxy's error page while weftd restarts
+        // (offline, as when it cannot be reached), or something else.
+        if (res.status === 502 || res.status === 503 || res.status === 504) {
+          throw new WeftApiError(0, 'network_error', `the server is unreachable (${res.status} from a proxy)`);
+        }
+        throw new WeftApiError(res.status, `http_${res.status}`, `the server answered ${res.status} with something that is not JSON`);
+      }
       if (res.ok) return body as T;
       const e = body?.error ?? {};
       // The same key still running on the server (an earlier attempt):

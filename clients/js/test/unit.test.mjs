@@ -311,6 +311,22 @@ test('a creation whose answer is lost is resent under the same Idempotency-Key',
   assert.equal(plain, 1);
 });
 
+test('an answer that is not JSON (a proxy\'s error page) is an error, offline for 502-504', async () => {
+  const { Http } = await import('../dist/rest.js');
+  const page = (status) => new Http('http://weft.test', async () => new Response('<html>Bad Gateway</html>', { status }));
+  const tokens = { accessToken: async () => 't', refreshAfter401: async () => false };
+  for (const status of [502, 503, 504]) {
+    const http = page(status);
+    http.tokens = tokens;
+    await assert.rejects(http.request('GET', '/api/v1/me'), { status: 0, code: 'network_error' });
+  }
+  for (const status of [500, 200]) {
+    const http = page(status);
+    http.tokens = tokens;
+    await assert.rejects(http.request('GET', '/api/v1/me'), { status, code: `http_${status}` });
+  }
+});
+
 test('an event emitted from inside a listener reaches every listener after the one it answers', () => {
   const e = new Emitter();
   const seen = [];

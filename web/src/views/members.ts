@@ -113,6 +113,11 @@ function describe(a: api.Activity, names: Map<string, string>): string {
     'document.created': 'created', 'document.renamed': 'renamed a document to', 'document.deleted': 'deleted',
     'document.restored': 'restored',
   };
+  // Who a member change was about (removed members are no longer named).
+  const whom = (id?: string) => (id && names.get(id)) || 'a member';
+  if (a.kind === 'member.role_changed') return `${who} changed the role of ${whom(d.user_id)} to ${d.to ?? '?'}`;
+  if (a.kind === 'member.removed') return `${who} removed ${whom(d.user_id)}`;
+  if (a.kind === 'ownership.transferred') return `${who} transferred ownership to ${whom(d.to)}`;
   return `${who} ${verb[a.kind] ?? a.kind} ${what}`.trim();
 }
 
