@@ -4,7 +4,7 @@ declare const __WEFT_BUILD__: string;
 import { StorageError } from '@weft/sdk';
 import * as api from './api';
 import { h, mount } from './dom';
-import { fallback, navigate, route, startRouter } from './router';
+import { fallback, navigate, render, route, startRouter } from './router';
 import * as auth from './views/auth';
 import * as dashboard from './views/dashboard';
 import * as people from './views/members';
@@ -25,6 +25,9 @@ function renderAccount(): void {
       navigate('/signin');
     } }, 'Sign out'));
 }
+
+// Pages for everyone (the rest need a session).
+const kPublic = ['/signin', '/signup', '/forgot-password', '/reset-password', '/invitations/'];
 
 /** Routes that need a session send the user to sign in first. */
 function signedIn(fn: (p: Record<string, string>) => void | Promise<void>) {
@@ -81,7 +84,13 @@ async function start(): Promise<void> {
     mount(app, h('p', { class: 'error', role: 'alert' }, `weft cannot start: ${e instanceof Error ? e.message : e}`));
     return;
   }
-  api.onUserChange(() => { renderAccount(); renderStatus(); });
+  api.onUserChange(() => {
+    renderAccount();
+    renderStatus();
+    // Signed out (here, in another tab, or a session the server ended):
+    // a page that needs a session goes to sign in, and back after it.
+    if (!api.currentUser() && !kPublic.some((p) => location.pathname.startsWith(p))) void render();
+  });
   api.client().on('status', renderStatus);
   api.client().on('error', (e) => {
     // An edit's record refused (a failed copy leaves the edits stored).

@@ -105,7 +105,7 @@ test('a viewer cannot change anything, in the UI and at the server', { timeout: 
   await b.context.close();
 });
 
-test('an editor made a viewer while the text is open can no longer type in it', { timeout: 240_000 }, async () => {
+test('an editor made a viewer, then removed, while the text is open is told so and cannot type', { timeout: 240_000 }, async () => {
   const { server } = env;
   const { a, b, ws, ada, bea } = await twoPeopleOnDocument(env.browser, server, 'text', 'editor');
   await b.page.locator('.cm-content').click();
@@ -123,6 +123,8 @@ test('an editor made a viewer while the text is open can no longer type in it', 
   await b.page.keyboard.type('x');
   await until(async () => (await b.page.locator('.cm-content').getAttribute('contenteditable')) === 'false', "Bea's editor to become read-only");
   await until(async () => (await editorText(b.page)) === 'Bea wrote this.', 'the refused keystroke rolled back');
+  await b.page.getByText('You can now only view this document').waitFor();
+  await b.page.getByText('viewer: read only').waitFor();
   await b.page.locator('.cm-content').click();
   await b.page.keyboard.type('more');
   assert.equal(await editorText(b.page), 'Bea wrote this.');
@@ -130,6 +132,12 @@ test('an editor made a viewer while the text is open can no longer type in it', 
   // The workspace's activity says who was given which role.
   await a.page.goto(`/w/${ws}/activity`);
   await a.page.getByRole('list', { name: 'Activity' }).getByText('Ada changed the role of Bea to viewer').waitFor();
+  // Removed from the workspace while the document is open: told so, and
+  // the editor goes.
+  const removed = await a.context.request.delete(`${server.url}/api/v1/workspaces/${ws}/members/${beaId}`, { headers });
+  assert.equal(removed.status(), 204);
+  await b.page.getByText('This document is no longer available to you').waitFor();
+  await until(async () => (await b.page.locator('.cm-content').count()) === 0, "Bea's editor to go");
   await a.context.close();
   await b.context.close();
 });

@@ -4,12 +4,14 @@
 import type { StructHandle, TextHandle } from '@weft/sdk';
 import * as api from '../api';
 import { errorBox, h, mount } from '../dom';
-import { onLeave } from '../router';
+import { navigate, onLeave } from '../router';
 import { boardView } from './board';
 import { canvasView } from './canvas';
 import { textView } from './text';
 
 interface Known { meta: api.DocumentMeta; role: api.Role }
+// Shown once by the next document page (a role change opens it again).
+let notice = '';
 const kKnownKey = 'weft.known-docs';
 
 function remembered(id: string): Known | null {
@@ -65,7 +67,26 @@ export async function documentView(app: HTMLElement, id: string): Promise<void> 
     readOnly ? h('span', { class: 'badge' }, 'viewer: read only') : null);
   const body = h('div', { class: `doc-body kind-${meta.kind}` });
   mount(app, h('section', { class: 'card doc', 'data-kind': meta.kind }, header, err.el, body));
-  const offRejected = handle.on('rejected', (e) => err.show(`The server refused an edit: ${e.message}`));
+  if (notice) err.show(notice);
+  notice = '';
+  const offRejected = handle.on('rejected', (e) => {
+    const code = (e as { code?: number }).code;
+    if (code === 404 || code === 410) {
+      // The handle is closed and what it had not saved is dropped: say
+      // so, and take the editor away.
+      err.show('This document is no longer available to you: it was deleted, or your access to it was removed. ' +
+        'Changes not yet saved could not be kept.');
+      mount(body);
+    } else if (code === 403 && !readOnly) {
+      // Made a viewer: the page opens again as a viewer's (boards and
+      // canvases draw their controls once).
+      notice = 'You can now only view this document: your role was changed to viewer, and your last change was undone.';
+      const here = location.pathname;
+      setTimeout(() => navigate(here, true)); // not inside the handle's event
+    } else {
+      err.show(`The server refused an edit: ${e.message}`);
+    }
+  });
   onLeave(() => {
     offRejected();
     handle.close();
