@@ -24,5 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto reloaded = weft::core::TextDoc::LoadSnapshot(doc.EncodeSnapshot(), 3);
   WEFT_CHECK(reloaded.ok());
   WEFT_CHECK((*reloaded)->Text() == doc.Text());
+  // And travel to another replica whole.
+  weft::core::TextDoc peer(4);
+  WEFT_CHECK(peer.ApplyUpdate(doc.EncodeDiff({})).ok());
+  WEFT_CHECK(peer.Text() == doc.Text());
+  WEFT_CHECK(peer.TotalOpCount() == doc.TotalOpCount());
   return 0;
 }

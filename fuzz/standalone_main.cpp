@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     for (int e = 0; e < edits; ++e) {
       uint64_t r = next();
       size_t pos = s.empty() ? 0 : r % (s.size() + 1);
-      switch ((r >> 32) % 4) {
+      switch ((r >> 32) % 5) {
         case 0:  // flip a byte
           if (!s.empty())
             s[pos % s.size()] ^= static_cast<char>(1 + next() % 255);
@@ -71,6 +71,18 @@ int main(int argc, char** argv) {
         case 3:  // interesting varint bytes
           s.insert(pos, std::string("\xFF\xFF\xFF\xFF\x0F", 1 + next() % 5));
           break;
+        case 4: {  // a varint in place at the edges of 31 and 32 bits
+          static const char* const kEdges[] = {
+              "\xFF\xFF\xFF\xFF\x07",  // 2^31 - 1
+              "\x80\x80\x80\x80\x08",  // 2^31
+              "\xFE\xFF\xFF\xFF\x0F",  // 2^32 - 2
+              "\xFF\xFF\xFF\xFF\x0F",  // 2^32 - 1
+          };
+          std::string v(kEdges[next() % 4], 5);
+          if (s.size() < pos + v.size()) s.resize(pos + v.size());
+          s.replace(pos, v.size(), v);
+          break;
+        }
       }
     }
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()),

@@ -115,6 +115,12 @@ void WriteVectors(const fs::path& dir) {
       "b";
   WriteFile(fs::path(dir) / "bad-origin-is-delete.update",
             std::string(origin_is_delete, sizeof origin_is_delete - 1));
+  // One run of 2^31 deleted characters: longer than a span can be (it
+  // became a span of length 0, and the document no longer reloaded).
+  const char run_too_long[] =
+      "\x01\x01\x01\x05\x01\x00\x00\x80\x80\x80\x80\x08\x01\x00\x00";
+  WriteFile(fs::path(dir) / "bad-run-too-long.update",
+            std::string(run_too_long, sizeof run_too_long - 1));
 }
 
 // Every NAME.txt in `dir`: its updates and its snapshot give that text.
