@@ -81,10 +81,15 @@ export async function workspace(app: HTMLElement, wsId: string): Promise<void> {
     }
   });
 
+  // Answers can come back out of order (a slow one for "a" after the one
+  // for "ab"): only the latest request's is shown.
+  let latest = 0;
   async function refresh(): Promise<void> {
     err.clear();
+    const mine = ++latest;
     try {
       const docs = await api.documents.list(wsId, { q: search.value || undefined, deleted: showDeleted.checked });
+      if (mine !== latest) return;
       const rows = docs.map((d) => row(d));
       mount(table,
         h('caption', {}, showDeleted.checked ? 'Deleted documents' : 'Documents'),
@@ -92,7 +97,7 @@ export async function workspace(app: HTMLElement, wsId: string): Promise<void> {
           h('th', { scope: 'col' }, 'Last change'), canEdit ? h('th', { scope: 'col' }, 'Actions') : null)),
         h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No documents.'))])));
     } catch (ex) {
-      err.show(ex);
+      if (mine === latest) err.show(ex);
     }
   }
 

@@ -52,12 +52,20 @@ export async function documentView(app: HTMLElement, id: string): Promise<void> 
   const err = errorBox();
   let known: Known;
   let handle: TextHandle | StructHandle;
+  const page = location.pathname;
   try {
     known = await load(id);
     handle = known.meta.kind === 'text' ? await api.client().openText(id) : await api.client().openDoc(id);
   } catch (ex) {
+    if (location.pathname !== page) return; // moved on meanwhile
     err.show(ex);
     mount(app, h('section', { class: 'card' }, err.el, h('a', { href: '/', 'data-link': true }, 'Back to your workspaces')));
+    return;
+  }
+  // Opening waits for the first sync: someone who went elsewhere meanwhile
+  // (back, another link) keeps the page they went to.
+  if (location.pathname !== page) {
+    handle.close();
     return;
   }
   const { meta } = known;
