@@ -203,6 +203,17 @@ export class Auth implements TokenSource {
         await this.beforeChange(null, {});
         // ... also while the handles were closing (which can take seconds).
         if (this.session !== presented) return this.session !== null;
+        // Another tab may have stored a session since (rotated it, or
+        // someone else signed in there): that one is not ours to clear.
+        const current = await this.store?.loadSession();
+        if (current && current.refreshToken !== token) {
+          if (current.user.id === presented.user.id) {
+            this.adopt(current);
+            return true;
+          }
+          this.forget();
+          return false;
+        }
         await this.set(null);
         return false;
       }
@@ -237,6 +248,11 @@ export class Auth implements TokenSource {
       this.adopt(s);
       return;
     }
+    this.forget();
+  }
+
+  /** Signed out in this tab (what is stored is left as it is). */
+  private forget(): void {
     const had = this.session !== null;
     this.session = null;
     clearTimeout(this.timer);

@@ -1141,6 +1141,32 @@ test('a refresh that races a password change keeps the session the change starte
   }
 });
 
+test('a tab whose session ended does not sign out the user another tab signed in', async () => {
+  const fake = new FakeServer();
+  const idb = new IDBFactory();
+  const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  const session = (id, n) => json({ user: { id, email: `${id}@example.com`, display_name: id }, access_token: `token-${n}`, refresh_token: `wrt_${n}`, expires_in: 900 });
+  const fetch = async (url, init = {}) => {
+    const p = new URL(url).pathname;
+    const body = init.body ? JSON.parse(init.body) : {};
+    if (p === '/api/v1/auth/login') return session(body.email.split('@')[0], body.email[0]);
+    if (p === '/api/v1/auth/refresh') return json({ error: { code: 'invalid_refresh_token', message: 'ended', details: {}, request_id: 'x' } }, 401);
+    return fake.fetch(url, init);
+  };
+  const open = () => WeftClient.create({ url: 'http://127.0.0.1:9', storage: 'indexeddb', indexedDB: idb, IDBKeyRange, WebSocket: fake.WebSocket, fetch, loadEngine: async () => engine });
+  const tabA = await open();
+  await tabA.auth.signIn({ email: 'ann@example.com', password: 'x' });
+  const tabB = await open();
+  await tabB.auth.signIn({ email: 'bob@example.com', password: 'x' });
+  // Ann's session ends (her refresh is refused): tab A is signed out...
+  assert.equal(await tabA.auth.refresh(), false);
+  assert.equal(tabA.auth.user, null);
+  // ... and Bob, signed in since in tab B, stays signed in in this browser.
+  const reload = await open();
+  assert.equal(reload.auth.user?.id, 'bob');
+  for (const c of [tabA, tabB, reload]) await c.close();
+});
+
 test('an auth the server could not take now is sent again', async () => {
   const { fake, client } = await openSynced({ storage: 'memory' });
   const n = fake.received.length;
