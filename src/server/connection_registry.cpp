@@ -28,6 +28,12 @@ void ConnectionRegistry::AccessChanged(const std::string& user_id) {
   }
 }
 
+void ConnectionRegistry::AccessChangedSoon(const std::string& user_id) {
+  for (auto& c : Snapshot()) {
+    if (c->user_id() == user_id) c->RecheckAccessSoon();
+  }
+}
+
 void ConnectionRegistry::RetryRechecks() {
   for (auto& c : Snapshot()) {
     if (c->recheck_due()) c->RecheckAccess(/*wait=*/false);
@@ -35,7 +41,7 @@ void ConnectionRegistry::RetryRechecks() {
 }
 
 void ConnectionRegistry::AccessChangedForAll() {
-  for (auto& c : Snapshot()) c->RecheckAccess();
+  for (auto& c : Snapshot()) c->RecheckAccessSoon();
 }
 
 void ConnectionRegistry::CheckDeadlines(

@@ -22,7 +22,13 @@ class ConnectionRegistry {
 
   // Re-checks the access of every connection of `user_id`.
   void AccessChanged(const std::string& user_id);
-  // Re-checks every connection (e.g. a whole workspace changed).
+  // As AccessChanged, but a connection busy with a message (a subscribe
+  // loading a large document holds it for seconds) is left due for the
+  // next RetryRechecks instead of waited for: what the access feed's poll
+  // thread calls, which else held every later entry and retry behind it.
+  void AccessChangedSoon(const std::string& user_id);
+  // Re-checks every connection (who changed is not known), as
+  // AccessChangedSoon does.
   void AccessChangedForAll();
   // Re-checks the connections whose last check could not reach the store
   // (SyncConnection::recheck_due); weftd calls it with each access feed

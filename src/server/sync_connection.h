@@ -110,6 +110,12 @@ class SyncConnection : public Subscriber,
   // wait == false it does nothing while the connection is busy with a
   // message (which may be waiting on the store), and stays due.
   void RecheckAccess(bool wait = true);
+  // Re-checks now if the connection is not busy with a message, else
+  // leaves it due for the next RetryRechecks (at most a second later).
+  void RecheckAccessSoon() {
+    recheck_due_ = true;
+    RecheckAccess(/*wait=*/false);
+  }
   bool recheck_due() const { return recheck_due_.load(); }
 
   // The authenticated user, or empty before `hello`.

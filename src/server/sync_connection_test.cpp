@@ -153,6 +153,53 @@ TEST_F(SyncConnectionTest, TheDeadlineSweepDoesNotWaitForABusyConnection) {
   registry_.Remove(conn.get());
 }
 
+// The access feed's thread does not wait for a connection busy with a
+// message (a subscribe loading a large document): that one is left due and
+// checked by the next retry sweep. (It waited, and every later feed entry
+// and retry of every user waited behind it.)
+TEST_F(SyncConnectionTest, TheAccessFeedDoesNotWaitForABusyConnection) {
+  struct GatedAccess : DocumentAccess {
+    testing::RoleTable& roles;
+    testing::Gate gate;
+    std::atomic<bool> gated{false};
+    explicit GatedAccess(testing::RoleTable& r) : roles(r) {}
+    Result<proto::Role> RoleFor(const std::string& user,
+                                const std::string& doc) override {
+      if (gated.load()) gate.Pass();
+      return roles.RoleFor(user, doc);
+    }
+  } access(access_);
+  access_.Set("alice", "d2", proto::Role::kEditor);
+  auto transport = std::make_shared<FakeTransport>();
+  auto conn = std::make_shared<SyncConnection>(
+      ++sessions_, transport, hub_, auth_, access, [] { return now_value; });
+  registry_.Add(conn);
+  conn->OnMessage(proto::Encode(proto::Hello{1, "alice-1", "test"}));
+  conn->OnMessage(proto::Encode(proto::Subscribe{"d1", 0}));
+  access.gated = true;
+  auto busy = std::async(std::launch::async, [&] {
+    conn->OnMessage(proto::Encode(proto::Subscribe{"d2", 0}));
+  });
+  access.gate.Entered();  // the subscribe holds the connection
+  access_.Remove("alice", "d1");
+  auto feed = std::async(std::launch::async,
+                         [&] { registry_.AccessChangedSoon("alice"); });
+  bool done = feed.wait_for(5s) == std::future_status::ready;
+  access.gate.Open();
+  busy.get();
+  feed.get();
+  EXPECT_TRUE(done) << "the feed waited for a connection busy on the store";
+  EXPECT_TRUE(conn->recheck_due());
+  EXPECT_TRUE(transport->All<proto::Unsubscribed>().empty());
+  access.gated = false;
+  registry_.RetryRechecks();
+  auto u = transport->All<proto::Unsubscribed>();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].doc, "d1");
+  EXPECT_FALSE(conn->recheck_due());
+  registry_.Remove(conn.get());
+}
+
 // The deadline sweep skips a busy connection, so a client that keeps its
 // connection busy must not outlive its token: any message but `auth`
 // after expiry closes 4402.
