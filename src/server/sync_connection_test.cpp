@@ -42,6 +42,20 @@ class FakeTransport : public SyncTransport {
 std::chrono::system_clock::time_point now_value{
     std::chrono::seconds(1'800'000'000)};
 
+// Role checks that wait at `gate` while `gated`: a connection busy with
+// a message that waits on the store.
+struct GatedAccess : DocumentAccess {
+  testing::RoleTable& roles;
+  testing::Gate gate;
+  std::atomic<bool> gated{true};
+  explicit GatedAccess(testing::RoleTable& r) : roles(r) {}
+  Result<proto::Role> RoleFor(const std::string& user,
+                              const std::string& doc) override {
+    if (gated.load()) gate.Pass();
+    return roles.RoleFor(user, doc);
+  }
+};
+
 class SyncConnectionTest : public ::testing::Test {
  protected:
   struct Client {
@@ -122,16 +136,7 @@ TEST_F(SyncConnectionTest, RegistrySweepClosesExpiredTokens) {
 // asking for the role) does not hold the once-a-second sweep of every
 // connection; its own checks come at the next sweep.
 TEST_F(SyncConnectionTest, TheDeadlineSweepDoesNotWaitForABusyConnection) {
-  struct GatedAccess : DocumentAccess {
-    testing::RoleTable& roles;
-    testing::Gate gate;
-    explicit GatedAccess(testing::RoleTable& r) : roles(r) {}
-    Result<proto::Role> RoleFor(const std::string& user,
-                                const std::string& doc) override {
-      gate.Pass();
-      return roles.RoleFor(user, doc);
-    }
-  } access(access_);
+  GatedAccess access(access_);
   auto transport = std::make_shared<FakeTransport>();
   auto conn = std::make_shared<SyncConnection>(
       ++sessions_, transport, hub_, auth_, access, [] { return now_value; });
@@ -158,17 +163,8 @@ TEST_F(SyncConnectionTest, TheDeadlineSweepDoesNotWaitForABusyConnection) {
 // checked by the next retry sweep. (It waited, and every later feed entry
 // and retry of every user waited behind it.)
 TEST_F(SyncConnectionTest, TheAccessFeedDoesNotWaitForABusyConnection) {
-  struct GatedAccess : DocumentAccess {
-    testing::RoleTable& roles;
-    testing::Gate gate;
-    std::atomic<bool> gated{false};
-    explicit GatedAccess(testing::RoleTable& r) : roles(r) {}
-    Result<proto::Role> RoleFor(const std::string& user,
-                                const std::string& doc) override {
-      if (gated.load()) gate.Pass();
-      return roles.RoleFor(user, doc);
-    }
-  } access(access_);
+  GatedAccess access(access_);
+  access.gated = false;
   access_.Set("alice", "d2", proto::Role::kEditor);
   auto transport = std::make_shared<FakeTransport>();
   auto conn = std::make_shared<SyncConnection>(
