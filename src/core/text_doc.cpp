@@ -942,25 +942,21 @@ Result<std::vector<TextChange>> TextDoc::ApplyUpdate(std::string_view update,
       }
     }
   }
-  Status held = PendRest(queues, order, items);
+  // What did not apply waits (up to max_pending_runs).
+  Status held;
+  for (const Queue& q : queues) {
+    for (size_t j = q.head; j < q.end && held.ok(); ++j) {
+      if (pending_.size() >= limits_.max_pending_runs) {
+        held = Status::ResourceExhausted("too many pending operations");
+      } else {
+        pending_.push_back(std::move(items[order[j]]));
+      }
+    }
+  }
   DropNewUnusedAgents(agents_before);
   WEFT_RETURN_IF_ERROR(held);
   if (!failure.ok()) return failure;
   return changes;
-}
-
-template <typename Queues>
-Status TextDoc::PendRest(const Queues& queues, const std::vector<size_t>& order,
-                         std::vector<PendingRun>& items) {
-  for (const auto& q : queues) {
-    for (size_t j = q.head; j < q.end; ++j) {
-      if (pending_.size() >= limits_.max_pending_runs) {
-        return Status::ResourceExhausted("too many pending operations");
-      }
-      pending_.push_back(std::move(items[order[j]]));
-    }
-  }
-  return Status::Ok();
 }
 
 void TextDoc::DropNewUnusedAgents(size_t keep) {

@@ -259,11 +259,6 @@ class TextDoc {
   // What TryApply found missing for `p` (kNotReady): an id this replica
   // lacks, known once its agent's next_seq passes its seq.
   Id Awaits(const PendingRun& p) const;
-  // Moves the runs ApplyUpdate's queues (Queue: head, end into `order`)
-  // did not apply to pending_, up to max_pending_runs.
-  template <typename Queues>
-  Status PendRest(const Queues& queues, const std::vector<size_t>& order,
-                  std::vector<PendingRun>& items);
   // Drops the agents from index `keep` on (made by one ApplyUpdate) that
   // hold no operation and that no waiting run names: a refused update, or
   // a retry, whose runs name clients that never wrote, keeps nothing.

@@ -63,11 +63,14 @@ class SyncConnectionTest : public ::testing::Test {
     std::shared_ptr<SyncConnection> conn;
     void Do(const proto::Message& m) { conn->OnMessage(proto::Encode(m)); }
   };
-  Client Connect(const std::string& token = "alice-1") {
+  // With `auth` and `access` in place of the fixture's (gated ones).
+  Client Connect(const std::string& token = "alice-1",
+                 SyncAuthenticator* auth = nullptr,
+                 DocumentAccess* access = nullptr) {
     Client c{std::make_shared<FakeTransport>(), nullptr};
-    c.conn =
-        std::make_shared<SyncConnection>(++sessions_, c.transport, hub_, auth_,
-                                         access_, [] { return now_value; });
+    c.conn = std::make_shared<SyncConnection>(
+        ++sessions_, c.transport, hub_, auth ? *auth : auth_,
+        access ? *access : access_, [] { return now_value; });
     registry_.Add(c.conn);
     if (!token.empty()) c.Do(proto::Hello{1, token, "test"});
     return c;
@@ -137,11 +140,9 @@ TEST_F(SyncConnectionTest, RegistrySweepClosesExpiredTokens) {
 // connection; its own checks come at the next sweep.
 TEST_F(SyncConnectionTest, TheDeadlineSweepDoesNotWaitForABusyConnection) {
   GatedAccess access(access_);
-  auto transport = std::make_shared<FakeTransport>();
-  auto conn = std::make_shared<SyncConnection>(
-      ++sessions_, transport, hub_, auth_, access, [] { return now_value; });
-  registry_.Add(conn);
-  conn->OnMessage(proto::Encode(proto::Hello{1, "alice-1", "test"}));
+  auto client = Connect("alice-1", nullptr, &access);
+  auto& transport = client.transport;
+  auto& conn = client.conn;
   auto busy = std::async(std::launch::async, [&] {
     conn->OnMessage(proto::Encode(proto::Subscribe{"d1", 0}));
   });
@@ -166,11 +167,9 @@ TEST_F(SyncConnectionTest, TheAccessFeedDoesNotWaitForABusyConnection) {
   GatedAccess access(access_);
   access.gated = false;
   access_.Set("alice", "d2", proto::Role::kEditor);
-  auto transport = std::make_shared<FakeTransport>();
-  auto conn = std::make_shared<SyncConnection>(
-      ++sessions_, transport, hub_, auth_, access, [] { return now_value; });
-  registry_.Add(conn);
-  conn->OnMessage(proto::Encode(proto::Hello{1, "alice-1", "test"}));
+  auto client = Connect("alice-1", nullptr, &access);
+  auto& transport = client.transport;
+  auto& conn = client.conn;
   conn->OnMessage(proto::Encode(proto::Subscribe{"d1", 0}));
   access.gated = true;
   auto busy = std::async(std::launch::async, [&] {
@@ -391,11 +390,9 @@ TEST_F(SyncConnectionTest, AMessageWaitingWhileTheSessionEndsIsNotActedOn) {
       return tokens.StillValid(identity);
     }
   } auth(auth_);
-  auto transport = std::make_shared<FakeTransport>();
-  auto conn = std::make_shared<SyncConnection>(
-      ++sessions_, transport, hub_, auth, access_, [] { return now_value; });
-  registry_.Add(conn);
-  conn->OnMessage(proto::Encode(proto::Hello{1, "alice-1", "test"}));
+  auto client = Connect("alice-1", &auth, nullptr);
+  auto& transport = client.transport;
+  auto& conn = client.conn;
   conn->OnMessage(proto::Encode(proto::Subscribe{"d1", 0}));
   auto bob = Connect("bob");
   bob.Do(proto::Subscribe{"d1", 0});
