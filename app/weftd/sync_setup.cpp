@@ -64,9 +64,11 @@ std::unique_ptr<SyncRuntime> StartSync(ApiRuntime& api,
   // A password reset by `weft` (another process) reaches the user's live
   // sessions through the store's access change feed within a poll.
   rt->access_feed = std::make_unique<weft::server::AccessChangeFeed>(
-      api.store->metadata(), [r = &rt->registry](const std::string& user) {
+      api.store->metadata(),
+      [r = &rt->registry](const std::string& user) {
         r->AccessChangedSoon(user);
-      });
+      },
+      [r = &rt->registry] { r->AccessChangedForAll(); });
   (void)rt->access_feed->Start();  // else the first poll starts it
   // Each poll also asks again for the sessions whose last access check
   // could not reach the store, so a removal seen then is not lost.

@@ -4,9 +4,14 @@ namespace weft::server {
 
 Status AccessChangeFeed::Start() {
   auto last = metadata_.LastAccessChangeId();
-  if (!last.ok()) return last.status();
+  if (!last.ok()) {
+    start_failed_ = true;
+    return last.status();
+  }
   after_ = *last;
   started_ = true;
+  if (start_failed_ && notify_all_) notify_all_();
+  start_failed_ = false;
   return Status::Ok();
 }
 

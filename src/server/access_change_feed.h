@@ -16,12 +16,20 @@ namespace weft::server {
 class AccessChangeFeed {
  public:
   using Notify = std::function<void(const std::string& user_id)>;
+  using NotifyAll = std::function<void()>;
 
-  AccessChangeFeed(store::MetadataStore& metadata, Notify notify)
-      : metadata_(metadata), notify_(std::move(notify)) {}
+  // `notify_all` re-checks every session: it is called when entries may
+  // have been missed (see Start).
+  AccessChangeFeed(store::MetadataStore& metadata, Notify notify,
+                   NotifyAll notify_all = nullptr)
+      : metadata_(metadata),
+        notify_(std::move(notify)),
+        notify_all_(std::move(notify_all)) {}
 
   // Starts after the newest entry: an entry recorded before this server
-  // started concerns none of its sessions. Poll starts when this failed.
+  // started concerns none of its sessions. Poll starts when this failed;
+  // which entries came after this call is then unknown, so that start
+  // calls `notify_all` once instead of skipping them unseen.
   Status Start();
 
   // Notifies each entry recorded since the previous poll, in order, and
@@ -38,8 +46,10 @@ class AccessChangeFeed {
  private:
   store::MetadataStore& metadata_;
   Notify notify_;
+  NotifyAll notify_all_;
   bool started_ = false;
-  std::int64_t after_ = 0;  // the last entry notified (or skipped at start)
+  bool start_failed_ = false;  // a Start failed: entries may be missed
+  std::int64_t after_ = 0;     // the last entry notified (or skipped at start)
 };
 
 }  // namespace weft::server

@@ -52,6 +52,45 @@ TEST_F(AccessChangeFeedTest, APollBeforeTheStartStartsAfterTheNewestEntry) {
   EXPECT_EQ(notified_, (std::vector<std::string>{"new"}));
 }
 
+// The store is down while the server starts: the entries recorded before
+// the first successful poll cannot be told from older ones, so that poll
+// re-checks every session instead of skipping them unseen.
+TEST(AccessChangeFeedStartTest, AStartThatFailedChecksEverySessionOnce) {
+  struct DownMetadata : store::MemoryMetadata {
+    bool down = true;
+    Result<std::int64_t> LastAccessChangeId() override {
+      if (down) return Status::Unavailable("the store is down");
+      return MemoryMetadata::LastAccessChangeId();
+    }
+  } metadata;
+  std::vector<std::string> notified;
+  int all = 0;
+  AccessChangeFeed feed(
+      metadata, [&](const std::string& user) { notified.push_back(user); },
+      [&] { ++all; });
+  EXPECT_FALSE(feed.Start().ok());
+  EXPECT_FALSE(feed.Poll().ok());
+  EXPECT_EQ(all, 0);
+  metadata.down = false;
+  ASSERT_TRUE(metadata.RecordAccessChange("during-outage", 1).ok());
+  EXPECT_EQ(*feed.Poll(), 0u);
+  EXPECT_EQ(all, 1);
+  ASSERT_TRUE(metadata.RecordAccessChange("later", 2).ok());
+  EXPECT_EQ(*feed.Poll(), 1u);
+  EXPECT_EQ(notified, (std::vector<std::string>{"later"}));
+  EXPECT_EQ(all, 1);  // once
+}
+
+TEST_F(AccessChangeFeedTest, AStartThatSucceedsChecksNoSessionAtLarge) {
+  int all = 0;
+  AccessChangeFeed feed(
+      metadata_, [](const std::string&) {}, [&] { ++all; });
+  ASSERT_TRUE(feed.Start().ok());
+  ASSERT_TRUE(metadata_.RecordAccessChange("u1", 1).ok());
+  EXPECT_EQ(*feed.Poll(), 1u);
+  EXPECT_EQ(all, 0);
+}
+
 TEST_F(AccessChangeFeedTest, PruneRemovesOldEntriesOnly) {
   ASSERT_TRUE(metadata_.RecordAccessChange("u1", 100).ok());
   ASSERT_TRUE(metadata_.RecordAccessChange("u2", 300).ok());
