@@ -237,6 +237,8 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
   if (!reset.ok()) return reset.status();
   rt->reset_tokens =
       std::make_unique<weft::auth::AccessTokenCodec>(std::move(*reset));
+  rt->refresh_seal =
+      std::make_unique<weft::auth::RefreshTokenSeal>("refresh-seal:" + *secret);
 
   auto mailer = MakeMailer(options, rt->clock, log);
   if (!mailer.ok()) return mailer.status();
@@ -256,18 +258,22 @@ Result<std::unique_ptr<ApiRuntime>> StartApi(
                               options.login_rate_limit, 600);
   rt->invitation_limiter = std::make_unique<weft::auth::TokenBucketLimiter>(
       RateLimitOptions::InvitationsPerUser());
+  rt->reset_mail_limiter = std::make_unique<weft::auth::TokenBucketLimiter>(
+      RateLimitOptions::ResetMailsPerAccount());
 
   auto& c = rt->context;
   c.metadata = &rt->store->metadata();
   c.hasher = rt->hasher.get();
   c.access_tokens = rt->access_tokens.get();
   c.reset_tokens = rt->reset_tokens.get();
+  c.refresh_seal = rt->refresh_seal.get();
   c.mailer = rt->mailer.get();
   c.clock = &rt->clock;
   c.auth_limiter = rt->auth_limiter.get();
   c.api_limiter = rt->api_limiter.get();
   c.login_limiter = rt->login_limiter.get();
   c.invitation_limiter = rt->invitation_limiter.get();
+  c.reset_mail_limiter = rt->reset_mail_limiter.get();
   c.metrics = &metrics;
   c.invitation_lifetime = std::chrono::seconds(options.invitation_ttl_s);
   c.document_retention = std::chrono::seconds(options.document_retention_s);

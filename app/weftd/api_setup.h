@@ -42,12 +42,14 @@ struct ApiRuntime {
   std::unique_ptr<weft::auth::PasswordHasher> hasher;
   std::unique_ptr<weft::auth::AccessTokenCodec> access_tokens;
   std::unique_ptr<weft::auth::AccessTokenCodec> reset_tokens;
+  std::unique_ptr<weft::auth::RefreshTokenSeal> refresh_seal;
   std::unique_ptr<weft::auth::Mailer> mailer;
   weft::auth::SystemClock clock;
   std::unique_ptr<weft::auth::TokenBucketLimiter> auth_limiter;
   std::unique_ptr<weft::auth::TokenBucketLimiter> api_limiter;
   std::unique_ptr<weft::auth::TokenBucketLimiter> login_limiter;
   std::unique_ptr<weft::auth::TokenBucketLimiter> invitation_limiter;
+  std::unique_ptr<weft::auth::TokenBucketLimiter> reset_mail_limiter;
   weft::server::ApiContext context;
 };
 

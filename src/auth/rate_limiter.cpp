@@ -33,6 +33,13 @@ RateLimitOptions RateLimitOptions::InvitationsPerUser() {
   return o;
 }
 
+RateLimitOptions RateLimitOptions::ResetMailsPerAccount() {
+  RateLimitOptions o;
+  o.capacity = 3;
+  o.refill_per_second = 1.0 / 600.0;
+  return o;
+}
+
 RateLimitOptions RateLimitOptions::LoginPerAccount() {
   RateLimitOptions o;
   o.capacity = 10;

@@ -33,6 +33,9 @@ struct RateLimitOptions {
   static RateLimitOptions LoginPerAccount();
   // Invitations (each a mail) per user: bursts of 50, then 50 an hour.
   static RateLimitOptions InvitationsPerUser();
+  // Password-reset mails per account, however many IPs ask: bursts of 3,
+  // then one every 10 minutes.
+  static RateLimitOptions ResetMailsPerAccount();
 };
 
 // The answer to one request, with what the HTTP layer needs for 429 and

@@ -56,6 +56,18 @@ std::string PasswordField(const json::object& body, std::string_view field,
   return std::string(v->as_string());
 }
 
+// "<family>.<token>", sealed ("<family>.<token>.<seal>") when the server
+// has a seal key.
+std::string RefreshTokenWire(const ApiContext& api,
+                             const std::string& family_id,
+                             const std::string& token) {
+  std::string wire = family_id + "." + token;
+  if (api.refresh_seal != nullptr) {
+    wire += "." + api.refresh_seal->Seal(family_id, token);
+  }
+  return wire;
+}
+
 // Starts a session (a refresh family) for `user`: the answer of register,
 // login and password change.
 HttpResponse NewSession(ApiContext& api, const store::User& user,
@@ -82,7 +94,7 @@ HttpResponse NewSession(ApiContext& api, const store::User& user,
       json::object{
           {"user", UserJson(user)},
           {"access_token", api.access_tokens->Sign(claims)},
-          {"refresh_token", row.id + "." + token.token},
+          {"refresh_token", RefreshTokenWire(api, row.id, token.token)},
           {"expires_in", api.access_tokens->options().lifetime.count()}},
       status);
 }
@@ -116,17 +128,36 @@ HttpResponse SessionEnded(const HttpRequest& request) {
                        request.request_id);
 }
 
-// Splits "<family>.<token>"; nullopt when malformed.
-std::optional<std::pair<std::string, std::string>> SplitRefreshToken(
-    std::string_view wire) {
+// A refresh token as presented: its family, the hash of its token, and
+// whether it carries this server's seal (so it was issued by it).
+struct PresentedRefreshToken {
+  std::string family_id;
+  std::string hash;
+  bool sealed = false;
+};
+
+// Splits "<family>.<token>[.<seal>]"; nullopt when malformed. A seal that
+// does not verify (another key, or forged) makes the token unsealed, not
+// malformed: tokens issued before the seal existed, or under another
+// secret, stay usable while they are current.
+std::optional<PresentedRefreshToken> SplitRefreshToken(const ApiContext& api,
+                                                       std::string_view wire) {
   auto dot = wire.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot > 64) {
     return std::nullopt;
   }
-  auto hash =
-      auth::HashOpaqueToken(auth::TokenPurpose::kRefresh, wire.substr(dot + 1));
+  std::string_view family = wire.substr(0, dot);
+  std::string_view token = wire.substr(dot + 1);
+  std::string_view seal;
+  if (auto second = token.find('.'); second != std::string_view::npos) {
+    seal = token.substr(second + 1);
+    token = token.substr(0, second);
+  }
+  auto hash = auth::HashOpaqueToken(auth::TokenPurpose::kRefresh, token);
   if (!hash.ok()) return std::nullopt;
-  return std::make_pair(std::string(wire.substr(0, dot)), *hash);
+  bool sealed = api.refresh_seal != nullptr && !seal.empty() &&
+                api.refresh_seal->Valid(family, token, seal);
+  return PresentedRefreshToken{std::string(family), *hash, sealed};
 }
 
 HttpResponse Register(ApiContext& api, ApiCall& call) {
@@ -206,9 +237,9 @@ HttpResponse Refresh(ApiContext& api, ApiCall& call) {
   if (auto errors = v.Finish(); !errors.empty()) {
     return ValidationError(errors, call.request);
   }
-  auto parts = SplitRefreshToken(wire);
+  auto parts = SplitRefreshToken(api, wire);
   if (!parts) return SessionEnded(call.request);
-  const auto& [family_id, hash] = *parts;
+  const auto& [family_id, hash, sealed] = *parts;
   auto family = api.metadata->GetRefreshFamily(family_id);
   if (!family.ok()) {
     if (family.status().code() == StatusCode::kNotFound) {
@@ -219,13 +250,20 @@ HttpResponse Refresh(ApiContext& api, ApiCall& call) {
   if (family->revoked) return SessionEnded(call.request);
   auto now = api.clock->Now();
   std::int64_t now_ms = ToMs(now);
-  // Reuse is checked before expiry: a stale copy is a stolen token. Only
-  // the token the current one replaced counts as reuse; any other (never
-  // issued, say, made by someone who read the family id in an access
-  // token) is refused without ending the session.
+  // Reuse is checked before expiry: a stale copy is a stolen token. Any
+  // token this family was issued counts as reuse — the one the current
+  // one replaced (the store knows its hash) or an older one (it carries
+  // our seal: a thief who refreshed twice leaves the victim's token two
+  // rotations behind). Any other (never issued, say, made by someone who
+  // read the family id in an access token) is refused without ending the
+  // session.
   if (family->token_hash != hash) {
-    if (!family->prev_token_hash.empty() && family->prev_token_hash == hash) {
-      (void)api.metadata->RevokeRefreshFamily(family_id);
+    if (sealed ||
+        (!family->prev_token_hash.empty() && family->prev_token_hash == hash)) {
+      // Its access tokens die with it: live sync sessions re-check now.
+      if (api.metadata->RevokeRefreshFamily(family_id).ok()) {
+        NotifyAccessChanged(api, family->user_id);
+      }
     }
     return SessionEnded(call.request);
   }
@@ -242,32 +280,48 @@ HttpResponse Refresh(ApiContext& api, ApiCall& call) {
                now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(
                             api.refresh_policy.options().token_lifetime)
                             .count());
+  // The user is read before the rotation: once it commits, the new token
+  // must reach the client, or the client, retrying with the token just
+  // replaced, would be taken for a thief and signed out. A password change
+  // that comes after this read revokes the family (the rotation below then
+  // fails, or the family dies after it), and the access token below, of
+  // the family's version, dies with the old password.
+  auto user = api.metadata->GetUser(family->user_id);
+  if (!user.ok()) {
+    if (user.status().code() == StatusCode::kNotFound) {
+      return SessionEnded(call.request);
+    }
+    return StatusError(user.status(), call.request);
+  }
+  if (TokenVersion(*user) != family->token_version) {
+    (void)api.metadata->RevokeRefreshFamily(family_id);
+    return SessionEnded(call.request);
+  }
   auto token = auth::IssueOpaqueToken(auth::TokenPurpose::kRefresh);
   auto rotated =
       api.metadata->RotateRefreshToken(family_id, hash, token.hash, next_ms);
   if (!rotated.ok()) {
-    // kAborted: a concurrent refresh won with the same token, i.e. reuse;
-    // the store has revoked the family.
-    if (rotated.status().code() == StatusCode::kUnavailable) {
-      return StatusError(rotated.status(), call.request);
+    switch (rotated.status().code()) {
+      // kAborted: a concurrent refresh won with the same token, i.e.
+      // reuse (the store has revoked the family); the others: the family
+      // ended or the token was superseded meanwhile.
+      case StatusCode::kAborted:
+        NotifyAccessChanged(api, family->user_id);
+        return SessionEnded(call.request);
+      case StatusCode::kPermissionDenied:
+      case StatusCode::kNotFound:
+      case StatusCode::kFailedPrecondition:
+        return SessionEnded(call.request);
+      default:  // the store failed: the session may well be alive
+        return StatusError(rotated.status(), call.request);
     }
-    return SessionEnded(call.request);
-  }
-  // Read after the rotation: a password change that came before it shows
-  // here; one that comes after revokes the family, and the access token
-  // below, of the family's version, dies with the old password.
-  auto user = api.metadata->GetUser(family->user_id);
-  if (!user.ok()) return SessionEnded(call.request);
-  if (TokenVersion(*user) != family->token_version) {
-    (void)api.metadata->RevokeRefreshFamily(family_id);
-    return SessionEnded(call.request);
   }
   auto claims = api.access_tokens->NewClaims(user->id, family_id,
                                              family->token_version, now);
   return JsonResponse(json::object{
       {"user", UserJson(*user)},
       {"access_token", api.access_tokens->Sign(claims)},
-      {"refresh_token", family_id + "." + token.token},
+      {"refresh_token", RefreshTokenWire(api, family_id, token.token)},
       {"expires_in", api.access_tokens->options().lifetime.count()}});
 }
 
@@ -279,12 +333,15 @@ HttpResponse Logout(ApiContext& api, ApiCall& call) {
   }
   // Only the holder of the current token may end the session; anything
   // else is answered the same, so logout cannot probe tokens.
-  if (auto parts = SplitRefreshToken(wire)) {
-    auto family = api.metadata->GetRefreshFamily(parts->first);
-    if (family.ok() && family->token_hash == parts->second) {
-      if (Status s = api.metadata->RevokeRefreshFamily(parts->first); !s.ok()) {
+  if (auto parts = SplitRefreshToken(api, wire)) {
+    auto family = api.metadata->GetRefreshFamily(parts->family_id);
+    if (family.ok() && family->token_hash == parts->hash) {
+      if (Status s = api.metadata->RevokeRefreshFamily(parts->family_id);
+          !s.ok()) {
         return StatusError(s, call.request);
       }
+      // The session's access tokens end with it, live sync sessions too.
+      NotifyAccessChanged(api, family->user_id);
     }
   }
   return NoContent();
@@ -304,6 +361,11 @@ HttpResponse ResetRequest(ApiContext& api, ApiCall& call) {
                    202);
   auto user = api.metadata->GetUserByEmail(email);
   if (!user.ok()) return accepted;
+  if (api.reset_mail_limiter != nullptr &&
+      !api.reset_mail_limiter->Take("reset:" + user->id, api.clock->Now())
+           .allowed) {
+    return accepted;  // enough links are on their way
+  }
   auto claims = api.reset_tokens->NewClaims(user->id, "", TokenVersion(*user),
                                             api.clock->Now());
   std::string url = api.public_base_url +
@@ -331,9 +393,13 @@ Status ReplacePassword(ApiContext& api, store::User& user,
   }
   user.password_hash = *hash;
   user.token_version = version;
-  Status revoked = api.metadata->RevokeUserRefreshFamilies(user.id);
+  // Best effort: the password is replaced whatever happens now, and a
+  // family the revoke missed ends at its next refresh anyway (its version
+  // is the old password's). Failing here would tell the user a change
+  // that happened did not (and spend a reset link for nothing).
+  (void)api.metadata->RevokeUserRefreshFamilies(user.id);
   NotifyAccessChanged(api, user.id);
-  return revoked;
+  return Status::Ok();
 }
 
 HttpResponse ResetConfirm(ApiContext& api, ApiCall& call) {

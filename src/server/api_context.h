@@ -14,6 +14,7 @@
 #include "auth/password_hasher.h"
 #include "auth/rate_limiter.h"
 #include "auth/refresh_policy.h"
+#include "auth/refresh_seal.h"
 #include "server/metrics.h"
 #include "store/metadata.h"
 
@@ -31,6 +32,11 @@ struct ApiContext {
   const auth::AccessTokenCodec* reset_tokens = nullptr;
   // Refresh-token lifetimes.
   auth::RefreshPolicy refresh_policy;
+  // Seals the refresh tokens issued, so that any superseded one presented
+  // again ends its session (auth/refresh_seal.h); weftd derives its key
+  // from the JWT secret. Optional: without it only the token the current
+  // one replaced is recognised as reuse.
+  const auth::RefreshTokenSeal* refresh_seal = nullptr;
   // Where password-reset and invitation mail goes. Required.
   auth::Mailer* mailer = nullptr;
   // "Now" for tokens, expiries and timestamps. Required.
@@ -47,6 +53,10 @@ struct ApiContext {
   // chose, with a workspace name the inviter chose): without it an
   // account could mail anyone thousands of times an hour. Optional.
   auth::TokenBucketLimiter* invitation_limiter = nullptr;
+  // Password-reset mails per account: past it a request is answered as
+  // always (202) but mails nothing, so that requests from many IPs cannot
+  // flood one inbox or fill the mail queue everyone shares. Optional.
+  auth::TokenBucketLimiter* reset_mail_limiter = nullptr;
   // Counts rate-limit refusals (weft_rate_limited_total). Optional.
   MetricsRegistry* metrics = nullptr;
   // Base of the links put in mail and invitation answers, e.g.

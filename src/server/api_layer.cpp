@@ -110,6 +110,12 @@ std::optional<HttpResponse> Authenticate(ApiContext& api, ApiCall& call) {
                            "the session ended (the password was changed); "
                            "sign in again");
   }
+  if (Status s = SessionStillOpen(*api.metadata, claims->session_id); !s.ok()) {
+    if (s.code() == StatusCode::kUnauthenticated) {
+      return Unauthenticated(call.request, s.message());
+    }
+    return StatusError(s, call.request);
+  }
   call.principal = auth::Principal{user->id, claims->session_id};
   call.user = std::move(*user);
   return std::nullopt;
@@ -385,6 +391,24 @@ HttpResponse Guarded(ApiContext& api, const ApiRouteSpec& spec,
 }
 
 }  // namespace
+
+Status SessionStillOpen(store::MetadataStore& metadata,
+                        std::string_view session_id) {
+  if (session_id.empty()) return Status::Ok();
+  auto family = metadata.GetRefreshFamily(session_id);
+  if (!family.ok()) {
+    if (family.status().code() == StatusCode::kNotFound) {
+      return Status::Unauthenticated("the session ended; sign in again");
+    }
+    return family.status();
+  }
+  if (family->revoked) {
+    return Status::Unauthenticated(
+        "the session ended (signed out, or its refresh token was used "
+        "twice); sign in again");
+  }
+  return Status::Ok();
+}
 
 void AddApiRoute(Router& router, ApiContext& api, ApiRouteSpec spec,
                  ApiHandler handler) {

@@ -105,6 +105,13 @@ HttpResponse NoContent();
 // ResourceExhausted 429, Unavailable 503, everything else 500 `internal`
 // (whose message is not shown).
 HttpResponse StatusError(const Status& status, const HttpRequest& request);
+
+// Whether the session (refresh-token family) an access token names is
+// still open: kUnauthenticated once it was signed out or revoked for reuse
+// (its access tokens die with it, not at their expiry), the store's error
+// if it cannot tell. Tokens naming no session pass.
+Status SessionStillOpen(store::MetadataStore& metadata,
+                        std::string_view session_id);
 // 429 `rate_limited` with Retry-After and X-RateLimit-* of `refusal` (the
 // route's own limit then adds none), for a refusal of a limiter; counts it
 // in weft_rate_limited_total{limit=`limit_name`} when api.metrics is set.

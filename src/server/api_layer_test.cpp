@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <stdexcept>
 #include <utility>
@@ -52,6 +53,21 @@ class InterposedMetadata : public store::MemoryMetadata {
     }
     return MemoryMetadata::SetMemberRole(workspace_id, user_id, role);
   }
+  // The next `fail_get_users` user reads fail (a busy store).
+  int fail_get_users = 0;
+  Result<store::User> GetUser(std::string_view id) override {
+    if (fail_get_users > 0) {
+      --fail_get_users;
+      return Status::Unavailable("the store is busy");
+    }
+    return MemoryMetadata::GetUser(id);
+  }
+  bool fail_revoke_user_families = false;
+  Status RevokeUserRefreshFamilies(std::string_view user_id) override {
+    if (fail_revoke_user_families)
+      return Status::Unavailable("the store is down");
+    return MemoryMetadata::RevokeUserRefreshFamilies(user_id);
+  }
   // Sessions cannot start (the store fails to write their family).
   bool fail_families = false;
   Status CreateRefreshFamily(const store::RefreshTokenFamily& f) override {
@@ -77,12 +93,14 @@ class ApiLayerTest : public ::testing::Test {
     api_.hasher = &hasher_;
     api_.access_tokens = &access_;
     api_.reset_tokens = &reset_;
+    api_.refresh_seal = &seal_;
     api_.mailer = &mailer_;
     api_.clock = &clock_;
     api_.auth_limiter = &auth_limiter_;
     api_.api_limiter = &api_limiter_;
     api_.login_limiter = &login_limiter_;
     api_.invitation_limiter = &invitation_limiter_;
+    api_.reset_mail_limiter = &reset_mail_limiter_;
     api_.on_access_changed = [this](const std::string& user) {
       changed_.push_back(user);
     };
@@ -118,6 +136,14 @@ class ApiLayerTest : public ::testing::Test {
             name + R"("})");
     EXPECT_EQ(r.status, 201) << r.body;
     return json::parse(r.body).as_object();
+  }
+
+  // POST /auth/refresh with `token`, 21 s after the last call: the auth
+  // routes are rate limited (3, then one per 20 s).
+  HttpResponse RefreshWith(const std::string& token) {
+    clock_.Advance(std::chrono::seconds(21));
+    return Call("POST", "/api/v1/auth/refresh",
+                R"({"refresh_token":")" + token + R"("})");
   }
 
   // Signs `name` in again (access tokens expire as the clock advances).
@@ -196,6 +222,7 @@ class ApiLayerTest : public ::testing::Test {
   auth::PasswordHasher hasher_;
   auth::AccessTokenCodec access_;
   auth::AccessTokenCodec reset_;
+  auth::RefreshTokenSeal seal_{"test seal key"};
   auth::InMemoryMailer mailer_;
   auth::ManualClock clock_;
   auth::TokenBucketLimiter auth_limiter_;
@@ -203,6 +230,8 @@ class ApiLayerTest : public ::testing::Test {
   auth::TokenBucketLimiter login_limiter_;
   auth::TokenBucketLimiter invitation_limiter_{
       auth::RateLimitOptions::InvitationsPerUser()};
+  auth::TokenBucketLimiter reset_mail_limiter_{
+      auth::RateLimitOptions::ResetMailsPerAccount()};
   ApiContext api_;
   Router router_;
   std::vector<std::string> changed_;
@@ -269,28 +298,131 @@ TEST_F(ApiLayerTest, AFamilyStartedUnderAnOlderPasswordCannotRefresh) {
 
 TEST_F(ApiLayerTest, ATokenNeverIssuedDoesNotEndTheSession) {
   auto s = Register("ann");
-  // Auth routes are rate limited (3, then one per 20 s): space the calls.
-  auto refresh_with = [&](const std::string& token) {
-    clock_.Advance(std::chrono::seconds(21));
-    return Call("POST", "/api/v1/auth/refresh",
-                R"({"refresh_token":")" + token + R"("})");
-  };
   std::string refresh = Str(s, "refresh_token");
   std::string family = refresh.substr(0, refresh.find('.'));
   // The family id is in every access token (`sid`); the rest is made up.
   std::string forged = family + ".wrt_" + std::string(43, 'A');
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(refresh_with(forged).status, 401);
-    auto r = refresh_with(refresh);
+    EXPECT_EQ(RefreshWith(forged).status, 401);
+    auto r = RefreshWith(refresh);
     ASSERT_EQ(r.status, 200) << "round " << i << ": " << r.body;
     std::string next = Str(json::parse(r.body).as_object(), "refresh_token");
     if (i == 1) {
       // The token just replaced is reuse: that ends the session.
-      EXPECT_EQ(refresh_with(refresh).status, 401);
-      EXPECT_EQ(refresh_with(next).status, 401);
+      EXPECT_EQ(RefreshWith(refresh).status, 401);
+      EXPECT_EQ(RefreshWith(next).status, 401);
     }
     refresh = next;
   }
+}
+
+// A thief refreshes twice with a stolen token: the victim's copy is then
+// two rotations old, neither the current token nor the one it replaced.
+// It still ends the session (the seal says the server issued it), so the
+// thief's branch does not live on unnoticed.
+TEST_F(ApiLayerTest, ATokenTwoRotationsOldEndsTheSession) {
+  auto s = Register("ann");
+  std::string stolen = Str(s, "refresh_token");
+  std::string family = stolen.substr(0, stolen.find('.'));
+  auto b = RefreshWith(stolen);
+  ASSERT_EQ(b.status, 200) << b.body;
+  auto c = RefreshWith(Str(json::parse(b.body).as_object(), "refresh_token"));
+  ASSERT_EQ(c.status, 200) << c.body;
+  std::string thiefs = Str(json::parse(c.body).as_object(), "refresh_token");
+  EXPECT_EQ(RefreshWith(stolen).status, 401);
+  EXPECT_TRUE(metadata_.GetRefreshFamily(family)->revoked);
+  EXPECT_EQ(RefreshWith(thiefs).status, 401);
+}
+
+TEST_F(ApiLayerTest, ASealThatDoesNotVerifyEndsNothing) {
+  auto s = Register("ann");
+  std::string refresh = Str(s, "refresh_token");
+  std::string family = refresh.substr(0, refresh.find('.'));
+  // Three parts, the last the length of a seal but not ours.
+  EXPECT_EQ(std::count(refresh.begin(), refresh.end(), '.'), 2);
+  std::string forged = family + ".wrt_" + std::string(43, 'A') + "." +
+                       std::string(auth::RefreshTokenSeal::kSealChars, 'A');
+  EXPECT_EQ(RefreshWith(forged).status, 401);
+  EXPECT_FALSE(metadata_.GetRefreshFamily(family)->revoked);
+  // A token issued before tokens were sealed (no third part) still works
+  // while it is the current one.
+  auto r = RefreshWith(refresh.substr(0, refresh.rfind('.')));
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// Reset requests for one account from many IPs (each within its own
+// limit): a few mails go, then the answers stay the same but nothing more
+// is mailed, until the account's bucket refills.
+TEST_F(ApiLayerTest, ResetMailsPerAccountAreLimitedWhateverTheIp) {
+  Register("ann");
+  auto mails = [&] {
+    std::size_t n = 0;
+    for (const auto& m : mailer_.Messages()) n += m.to == "ann@example.com";
+    return n;
+  };
+  const std::size_t before = mails();
+  for (int i = 0; i < 6; ++i) {
+    remote_ = "10.0.1." + std::to_string(i) + ":1234";
+    auto r = Call("POST", "/api/v1/auth/password-reset/request",
+                  R"({"email":"ann@example.com"})");
+    EXPECT_EQ(r.status, 202) << r.body;
+  }
+  EXPECT_EQ(mails() - before, 3u);
+  clock_.Advance(std::chrono::minutes(10));
+  remote_ = "10.0.2.1:1234";
+  EXPECT_EQ(Call("POST", "/api/v1/auth/password-reset/request",
+                 R"({"email":"ann@example.com"})")
+                .status,
+            202);
+  EXPECT_EQ(mails() - before, 4u);
+}
+
+// A store failure during a refresh is a 503 and leaves the session as it
+// was: the same token refreshes once the store answers (it was a 401 after
+// the rotation had committed, so the new token was lost and the retry
+// with the old one counted as reuse).
+TEST_F(ApiLayerTest, ARefreshTheStoreFailsKeepsTheSession) {
+  auto s = Register("ann");
+  std::string refresh = Str(s, "refresh_token");
+  metadata_.fail_get_users = 1;
+  auto failed = RefreshWith(refresh);
+  EXPECT_EQ(failed.status, 503) << failed.body;
+  auto again = RefreshWith(refresh);
+  EXPECT_EQ(again.status, 200) << again.body;
+}
+
+// Ending the other sessions fails after the new password is stored: the
+// change happened, so it is answered as done (a new session), and the
+// families the revoke missed cannot refresh (their version is old).
+TEST_F(ApiLayerTest, APasswordChangeWhoseRevokeFailsStillSucceeds) {
+  auto s = Register("ann");
+  std::string other = Str(s, "refresh_token");
+  metadata_.fail_revoke_user_families = true;
+  auto r = Call("POST", "/api/v1/me/password",
+                R"({"current_password":"correct horse battery",)"
+                R"("new_password":"a much better passphrase"})",
+                Str(s, "access_token"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(Str(json::parse(r.body).as_object(), "refresh_token").empty());
+  EXPECT_EQ(RefreshWith(other).status, 401);
+}
+
+// Signing out ends the session's access tokens at once (not at their
+// expiry) and tells its live sync sessions; another session goes on.
+TEST_F(ApiLayerTest, SigningOutEndsTheSessionsAccessTokens) {
+  auto s = Register("ann");
+  std::string user_id = Str(s.at("user").as_object(), "id");
+  std::string other = Login("ann");
+  std::string access = Str(s, "access_token");
+  ASSERT_EQ(Call("GET", "/api/v1/me", "", access).status, 200);
+  changed_.clear();
+  clock_.Advance(std::chrono::seconds(21));
+  auto out = Call("POST", "/api/v1/auth/logout",
+                  R"({"refresh_token":")" + Str(s, "refresh_token") + R"("})");
+  ASSERT_EQ(out.status, 204) << out.body;
+  EXPECT_EQ(changed_, std::vector<std::string>{user_id});
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", access).status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/me", "", other).status, 200);
 }
 
 TEST_F(ApiLayerTest, APasswordChangeTellsTheUsersLiveSessions) {

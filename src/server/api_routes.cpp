@@ -12,11 +12,12 @@ void AddApiSystemRoutes(Router& router, ApiContext& api,
   router.Add("GET", "/readyz",
              [&api](const HttpRequest& request, const PathParams&) {
                Status s = api.check_ready ? api.check_ready() : Status::Ok();
+               // The store's own message stays out of the answer: anyone
+               // may ask, and a PostgreSQL error names hosts and users.
                if (!s.ok()) {
                  return ErrorResponse(503, "not_ready",
                                       "the store is not reachable or not "
-                                      "migrated: " +
-                                          s.message(),
+                                      "migrated",
                                       request.request_id);
                }
                return JsonResponse(boost::json::object{{"status", "ready"}});

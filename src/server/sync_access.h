@@ -16,6 +16,9 @@ struct Identity {
   // The user's token version the access token was issued under (a digest
   // of the password hash): a password change retires it.
   std::int64_t token_version = 0;
+  // The session (refresh-token family) the token belongs to: signing it
+  // out ends the sync session too. Empty: none to check.
+  std::string session_id{};
 };
 
 // Checks access tokens for the sync endpoint. Thread-safe.

@@ -23,10 +23,11 @@ Result<Identity> JwtSyncAuthenticator::Authenticate(
   if (TokenVersion(*user) != claims->version) {
     return Status::Unauthenticated("the token was retired (password changed)");
   }
+  WEFT_RETURN_IF_ERROR(SessionStillOpen(metadata_, claims->session_id));
   return Identity{claims->subject,
                   std::chrono::system_clock::time_point(
                       std::chrono::seconds(claims->expires_at)),
-                  claims->version};
+                  claims->version, claims->session_id};
 }
 
 Status JwtSyncAuthenticator::StillValid(const Identity& identity) {
@@ -40,7 +41,7 @@ Status JwtSyncAuthenticator::StillValid(const Identity& identity) {
   if (TokenVersion(*user) != identity.token_version) {
     return Status::Unauthenticated("the password was changed; sign in again");
   }
-  return Status::Ok();
+  return SessionStillOpen(metadata_, identity.session_id);
 }
 
 Result<proto::Role> MetadataDocumentAccess::RoleFor(const std::string& user_id,

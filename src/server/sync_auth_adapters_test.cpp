@@ -18,6 +18,12 @@ TEST(JwtSyncAuthenticatorTest, AcceptsOwnTokensAndRefusesOthers) {
   store::User user{"u1", "u1@x.test", "U", "hash-1", 1};
   ASSERT_TRUE(store->metadata().CreateUser(user).ok());
   std::int64_t ver = TokenVersion(user);
+  store::RefreshTokenFamily family;
+  family.id = "s1";
+  family.user_id = "u1";
+  family.token_hash = "h1";
+  family.expires_ms = INT64_MAX;
+  ASSERT_TRUE(store->metadata().CreateRefreshFamily(family).ok());
   JwtSyncAuthenticator authn(*codec, store->metadata());
   auto now = std::chrono::system_clock::now();
   auto token = [&](const auth::AccessTokenCodec& c, const char* sub,
@@ -43,6 +49,41 @@ TEST(JwtSyncAuthenticatorTest, AcceptsOwnTokensAndRefusesOthers) {
                            "hash-2", 5)
           .ok());
   EXPECT_EQ(code(token(*codec, "u1", now)), StatusCode::kUnauthenticated);
+}
+
+// Signing out (or a refresh token used twice) revokes the session's
+// family: its access tokens stop opening sync sessions, and live ones fail
+// their next check, before the tokens expire.
+TEST(JwtSyncAuthenticatorTest, ASessionSignedOutEndsItsTokens) {
+  auto codec =
+      auth::AccessTokenCodec::Create(auth::AccessTokenCodec::GenerateSecret());
+  ASSERT_TRUE(codec.ok());
+  auto store = store::NewMemoryStore();
+  store::User user{"u1", "u1@x.test", "U", "hash-1", 1};
+  ASSERT_TRUE(store->metadata().CreateUser(user).ok());
+  for (const char* id : {"s1", "s2"}) {
+    store::RefreshTokenFamily family;
+    family.id = id;
+    family.user_id = "u1";
+    family.token_hash = std::string("h-") + id;
+    family.expires_ms = INT64_MAX;
+    ASSERT_TRUE(store->metadata().CreateRefreshFamily(family).ok());
+  }
+  JwtSyncAuthenticator authn(*codec, store->metadata());
+  auto now = std::chrono::system_clock::now();
+  auto token = [&](const char* sid) {
+    return codec->Sign(codec->NewClaims("u1", sid, TokenVersion(user), now));
+  };
+  auto live = authn.Authenticate(token("s1"));
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  ASSERT_TRUE(authn.StillValid(*live).ok());
+  ASSERT_TRUE(store->metadata().RevokeRefreshFamily("s1").ok());
+  EXPECT_EQ(authn.StillValid(*live).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(authn.Authenticate(token("s1")).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(authn.Authenticate(token("gone")).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(authn.Authenticate(token("s2")).ok()) << "another session";
 }
 
 TEST(MetadataDocumentAccessTest, RoleComesFromWorkspaceMembership) {

@@ -1342,6 +1342,9 @@ TEST_F(ApiTest, ReadyzFailsWhenTheDatabaseIsGone) {
   pg_.reset();  // stops the PostgreSQL server
   auto r = Call("GET", "/readyz");
   ExpectError(r, 503, "not_ready");
+  // libpq's message (socket paths, hosts, users) is not shown to anyone.
+  EXPECT_EQ(r.body.find("socket"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("connection"), std::string::npos) << r.body;
   EXPECT_EQ(Call("GET", "/livez").status, 200) << "alive, just not ready";
 }
 #endif
