@@ -3,7 +3,9 @@
 // the other person exactly once when the connection returns.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiToken, editorText, screenshot, twoPeopleOnDocument, until, weftdAndBrowser } from './harness.mjs';
+import {
+  apiToken, createDocument, createWorkspace, editorText, newPage, screenshot, signUp, twoPeopleOnDocument, until, weftdAndBrowser,
+} from './harness.mjs';
 
 const env = weftdAndBrowser();
 
@@ -107,4 +109,30 @@ test('an edit this browser cannot store is flagged until it is synced', { timeou
   await a.context.setOffline(false);
   await until(async () => (await editorText(b.page)) === 'Not stored.', "the edit on Bea's screen");
   await a.page.locator('#status[data-status="online"][data-not-stored="false"]').waitFor();
+});
+
+test('a document slow to open says so at once, then opens', { timeout: 180_000 }, async () => {
+  const { server, browser } = env;
+  const a = await newPage(browser, server.url);
+  await signUp(a.page, 'Ada');
+  const ws = await createWorkspace(a.page, 'Slow team');
+  const docId = await createDocument(a.page, ws, 'text', 'Slow doc');
+  await a.page.locator('section.doc[data-kind="text"]').waitFor(); // its title is remembered
+  await a.page.goto(`/w/${ws}`);
+  // The document's metadata answers 3 s late (a slow server).
+  await a.page.route(`**/api/v1/documents/${docId}`, async (route) => {
+    await new Promise((r) => setTimeout(r, 3000));
+    await route.continue();
+  });
+  await a.page.getByRole('link', { name: 'Slow doc' }).click();
+  // At once: the page the link was on goes, the one opening says so.
+  try {
+    await a.page.locator('[data-opening]', { hasText: 'Opening “Slow doc”…' }).waitFor({ timeout: 1000 });
+  } catch (e) {
+    throw new Error(`${e.message}\n${a.page.url()}: ${await a.page.locator('main, body').first().innerHTML()}`);
+  }
+  await a.page.locator('[data-opening]', { hasText: 'the server is slow to answer' }).waitFor();
+  await a.page.locator('section.doc[data-kind="text"]').waitFor();
+  assert.equal(await a.page.locator('[data-opening]').count(), 0);
+  await a.context.close();
 });

@@ -48,20 +48,57 @@ async function load(id: string): Promise<Known> {
   }
 }
 
+// How long opening may take before the page says what it waits for.
+const kSlowOpenMs = 2000;
+
+/**
+ * Shown while the document opens: the page the link was clicked on must
+ * not stay as it was (a click that seems to do nothing). Opening a
+ * document this browser holds no copy of waits for the server; offline,
+ * that is until the connection returns, and the page says so.
+ */
+function openingCard(app: HTMLElement, title: string | null): () => void {
+  const line = h('p', { class: 'muted', role: 'status' }, title ? `Opening “${title}”…` : 'Opening the document…');
+  mount(app, h('section', { class: 'card', 'data-opening': true }, line));
+  const explain = () => {
+    if (api.client().status === 'offline') {
+      line.textContent = 'Waiting for the connection: this document has no copy on this device yet, ' +
+        'so it opens when the connection returns.';
+    } else {
+      line.textContent = (title ? `Opening “${title}”` : 'Opening the document') + ': the server is slow to answer…';
+    }
+  };
+  let off: (() => void) | null = null;
+  const timer = setTimeout(() => {
+    explain();
+    off = api.client().on('status', explain);
+  }, kSlowOpenMs);
+  const done = () => {
+    clearTimeout(timer);
+    off?.();
+    off = null;
+  };
+  onLeave(done); // left while it waits (perhaps for ever, offline)
+  return done;
+}
+
 export async function documentView(app: HTMLElement, id: string): Promise<void> {
   const err = errorBox();
   let known: Known;
   let handle: TextHandle | StructHandle;
   const page = location.pathname;
+  const opened = openingCard(app, remembered(id)?.meta.title ?? null);
   try {
     known = await load(id);
     handle = known.meta.kind === 'text' ? await api.client().openText(id) : await api.client().openDoc(id);
   } catch (ex) {
+    opened();
     if (location.pathname !== page) return; // moved on meanwhile
     err.show(ex);
     mount(app, h('section', { class: 'card' }, err.el, h('a', { href: '/', 'data-link': true }, 'Back to your workspaces')));
     return;
   }
+  opened();
   // Opening waits for the first sync: someone who went elsewhere meanwhile
   // (back, another link) keeps the page they went to.
   if (location.pathname !== page) {
