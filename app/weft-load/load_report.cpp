@@ -55,12 +55,18 @@ std::string ReportJson(const LoadResult& r) {
       {"reconnects", r.reconnects},
       {"resubscribes", r.resubscribes},
       {"skipped_edits", r.skipped_edits},
+      {"scheduled_ops", r.scheduled_ops},
+      {"unsent_ops", r.unsent_ops},
+      {"slow_consumer_closes", r.slow_consumer_closes},
+      {"gave_up", r.gave_up},
+      {"resends", r.resends},
       {"docs_checked", r.docs_checked},
       {"docs_converged", r.docs_converged},
       {"errors", r.errors},
       {"error_samples", std::move(samples)},
       {"ack_latency_ms", Summary(r.ack)},
       {"remote_latency_ms", Summary(r.remote)},
+      {"send_lag_ms", Summary(r.send_lag)},
       {"server_rss_mib_before", r.server_rss_before / 1048576.0},
       {"server_rss_mib_after", r.server_rss_after / 1048576.0},
       {"client_cpu_s", r.client_cpu_s},
@@ -85,6 +91,10 @@ std::string ReportMarkdown(const LoadResult& r) {
      << " failed) |\n";
   md << "| sent / acknowledged ops | " << r.sent_ops << " / " << r.acked_ops
      << " |\n";
+  if (r.mode == "typing") {
+    md << "| scheduled ops (skipped / not sent) | " << r.scheduled_ops << " ("
+       << r.skipped_edits << " / " << r.unsent_ops << ") |\n";
+  }
   md << "| acknowledged ops/s | " << Fixed(r.ops_per_sec(), 0) << " (over "
      << Fixed(std::max(r.elapsed_s, r.ack_span_s), 1)
      << " s, start to last ack) |\n";
@@ -94,8 +104,10 @@ std::string ReportMarkdown(const LoadResult& r) {
      << r.docs_checked << " |\n";
   md << "| lost / duplicated / gaps | " << r.lost_ops << " / " << r.duplicates
      << " / " << r.gaps << " |\n";
-  md << "| reconnects / resubscribes | " << r.reconnects << " / "
-     << r.resubscribes << " |\n";
+  md << "| reconnects / resubscribes / resends | " << r.reconnects << " / "
+     << r.resubscribes << " / " << r.resends << " |\n";
+  md << "| slow-consumer closes (4508) | " << r.slow_consumer_closes << " |\n";
+  md << "| users that gave up | " << r.gave_up << " |\n";
   md << "| errors | " << r.errors << " |\n";
   if (r.server_rss_after > 0) {
     md << "| weftd RSS before → after | "
@@ -103,7 +115,7 @@ std::string ReportMarkdown(const LoadResult& r) {
        << Fixed(r.server_rss_after / 1048576.0, 1) << " MiB |\n";
   }
   md << "| weft-load CPU | " << Fixed(r.client_cpu_s, 1) << " s |\n\n";
-  if (r.ack.count() + r.remote.count() > 0) {
+  if (r.ack.count() + r.remote.count() + r.send_lag.count() > 0) {
     md << "| latency (ms) | p50 | p95 | p99 | max | samples |\n";
     md << "|---|---:|---:|---:|---:|---:|\n";
     auto row = [&](const char* name, const LatencyHistogram& h) {
@@ -112,8 +124,9 @@ std::string ReportMarkdown(const LoadResult& r) {
          << Fixed(Ms(h.PercentileMicros(0.99))) << " | "
          << Fixed(Ms(h.max_micros())) << " | " << h.count() << " |\n";
     };
-    row("ack (submit → ack)", r.ack);
-    row("edit to remote screen", r.remote);
+    row("ack (scheduled tick → ack)", r.ack);
+    row("edit to remote screen (from tick)", r.remote);
+    row("send lag (tick → sent)", r.send_lag);
     md << "\n";
   }
   if (!r.error_samples.empty()) {

@@ -32,12 +32,20 @@ struct LoadResult {
   // and that the user made again on the same connection.
   std::uint64_t resubscribes = 0;
   std::uint64_t skipped_edits = 0;  // ticks while disconnected
+  // Ops the typists' schedules called for (about users × rate × duration)
+  // and those still owed when the typing ended (weft-load behind).
+  std::uint64_t scheduled_ops = 0;
+  std::uint64_t unsent_ops = 0;
+  std::uint64_t slow_consumer_closes = 0;  // closes with 4508
+  std::uint64_t gave_up = 0;  // users that stopped trying (fatal, timeout)
+  std::uint64_t resends = 0;  // unacknowledged changes sent again
   std::uint64_t docs_checked = 0;
   std::uint64_t docs_converged = 0;
   std::uint64_t errors = 0;
   std::vector<std::string> error_samples;  // the first few, verbatim
   LatencyHistogram ack;
   LatencyHistogram remote;
+  LatencyHistogram send_lag;     // how late ticks went out against schedule
   double server_rss_before = 0;  // bytes, from GET /metrics
   double server_rss_after = 0;
   double client_cpu_s = 0;  // weft-load's own user+system CPU seconds

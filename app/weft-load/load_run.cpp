@@ -51,11 +51,21 @@ using Clock = std::chrono::steady_clock;
 using Strand = asio::strand<asio::io_context::executor_type>;
 constexpr auto kUnavailable =
     static_cast<std::uint64_t>(proto::ErrorCode::kUnavailable);
+constexpr auto kRateLimited =
+    static_cast<std::uint64_t>(proto::ErrorCode::kRateLimited);
+constexpr auto kOutOfOrder =
+    static_cast<std::uint64_t>(proto::ErrorCode::kOutOfOrder);
 
-std::int64_t NowNs() {
+std::int64_t Ns(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             Clock::now().time_since_epoch())
+             t.time_since_epoch())
       .count();
+}
+std::int64_t NowNs() { return Ns(Clock::now()); }
+
+// Seconds (validated by main: finite, non-negative, bounded) as a duration.
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
 double CpuSeconds() {
@@ -70,7 +80,7 @@ double CpuSeconds() {
 // Latencies are recorded into the histograms of the I/O thread that
 // observes them and merged at the end.
 struct ThreadStats {
-  LatencyHistogram ack, remote;
+  LatencyHistogram ack, remote, send_lag;
 };
 thread_local ThreadStats* t_stats = nullptr;
 
@@ -86,7 +96,8 @@ struct Shared {
   std::atomic<std::int64_t> typing_end_ns{0};
   std::atomic<std::uint64_t> sent{0}, acked{0}, remote{0}, errors{0},
       reconnects{0}, resubscribes{0}, synced{0}, connect_failures{0},
-      duplicates{0}, gaps{0}, skipped{0}, opening{0};
+      duplicates{0}, gaps{0}, skipped{0}, opening{0}, scheduled{0}, unsent{0},
+      slow_consumer{0}, gave_up{0}, resends{0}, typists_running{0};
   std::atomic<std::int64_t> last_ack_ns{0};  // when the latest ack arrived
   // client id -> its session, for the send-time table (built before start).
   std::unordered_map<std::uint64_t, Session*> by_client;
@@ -144,7 +155,8 @@ class Session {
         client_id_(client_id),
         typist_(seed),
         rng_(seed ^ 0x9e3779b97f4a7c15ull),
-        sent_cap_(send_capacity) {
+        sent_cap_(send_capacity),
+        give_up_timer_(strand_) {
     if (kind_ != Kind::kIdle) {
       replica_ = std::make_unique<core::TextDoc>(client_id_);
     }
@@ -164,13 +176,19 @@ class Session {
 
   void Start() { asio::co_spawn(strand_, Run(), asio::detached); }
   void StartTyping() {
-    if (kind_ == Kind::kTypist) asio::co_spawn(strand_, Type(), asio::detached);
+    if (kind_ != Kind::kTypist) return;
+    sh_.typists_running.fetch_add(1);
+    asio::co_spawn(strand_, Type(), asio::detached);
   }
   void Stop() {
     asio::post(strand_, [this] {
+      give_up_timer_.cancel();
       if (conn_) conn_->Shut();
     });
   }
+  // The session gave up (a fatal answer, or no sync within
+  // --reconnect-timeout): it will not sync again.
+  bool dead() const { return a_dead_.load(std::memory_order_relaxed); }
 
   // The send time of the own change starting at `seq` (0 if unknown).
   std::int64_t SentAt(std::uint64_t seq) const {
@@ -244,21 +262,58 @@ class Session {
     if (on_first_outcome) on_first_outcome(synced);
   }
 
+  // The session is not synced: starts the give-up clock unless it runs
+  // already. Only reaching `synced` (OnSynced) stops it, so a server that
+  // accepts and then closes, or keeps refusing the subscribe, cannot keep
+  // the user retrying past --reconnect-timeout.
+  void LostSync() {
+    synced_ = false;
+    if (give_up_armed_ || fatal_) return;
+    give_up_armed_ = true;
+    auto gen = ++give_up_gen_;
+    give_up_timer_.expires_after(Millis(sh_.opt.reconnect_timeout_s));
+    give_up_timer_.async_wait([this, gen](boost::system::error_code ec) {
+      if (ec || gen != give_up_gen_ || synced_ || sh_.stopping.load()) return;
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%g", sh_.opt.reconnect_timeout_s);
+      GiveUp("no sync with " + doc_ + " for " + secs + " s, giving up" +
+             (last_failure_.empty() ? "" : " (last: " + last_failure_ + ")"));
+    });
+  }
+  void Synced() {
+    synced_ = true;
+    give_up_armed_ = false;
+    ++give_up_gen_;
+    give_up_timer_.cancel();
+  }
+
+  // Ends the session for good: what it reports is its outcome.
+  void GiveUp(const std::string& why) {
+    if (fatal_) return;
+    fatal_ = true;
+    a_dead_.store(true, std::memory_order_relaxed);
+    synced_ = false;
+    sh_.gave_up.fetch_add(1, std::memory_order_relaxed);
+    sh_.Error(why);
+    give_up_timer_.cancel();
+    if (conn_) conn_->Shut();
+  }
+
   awaitable<void> Run() {
-    auto give_up = Clock::now() + std::chrono::milliseconds(static_cast<int>(
-                                      sh_.opt.reconnect_timeout_s * 1000));
+    LostSync();  // the give-up clock runs until the first `synced`
     std::chrono::milliseconds backoff(50);
     for (;;) {
-      if (sh_.stopping.load()) break;
+      if (sh_.stopping.load() || fatal_) break;
       auto c = std::make_shared<Conn>(strand_);
       conn_ = c;
+      sub_ = Sub::kNone;
+      resend_pending_ = false;
+      resend_ping_ = 0;
       auto ec = co_await Open(*c);
       if (ec) {
         c->Shut();
-        if (Clock::now() > give_up || sh_.stopping.load()) {
-          sh_.Error("connect to " + sh_.host + ": " + ec.message());
-          break;
-        }
+        if (sh_.stopping.load() || fatal_) break;
+        last_failure_ = "connect to " + sh_.host + ": " + ec.message();
         co_await Sleep(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
         continue;
@@ -279,19 +334,36 @@ class Session {
           continue;
         }
         Handle(std::move(*m));
+        if (fatal_) break;
       }
       c->Shut();
       bool was_synced = synced_;
-      synced_ = false;
-      if (sh_.stopping.load() || verifier_done_) break;
-      // The server went away (or closed us): resume after a pause.
-      sh_.reconnects.fetch_add(1, std::memory_order_relaxed);
-      if (c->ws.reason().code != websocket::close_code::none) {
-        sh_.Error("closed by server: " + std::to_string(c->ws.reason().code) +
-                  " " + std::string(c->ws.reason().reason.c_str()));
+      if (sh_.stopping.load() || verifier_done_ || fatal_) break;
+      auto code = c->ws.reason().code;
+      std::string closed = "closed by server: " + std::to_string(code) + " " +
+                           std::string(c->ws.reason().reason.c_str());
+      // A bad request, a bad or expired token (weft-load never sends
+      // `auth`): reconnecting cannot help.
+      if (code == 4400 || code == 4401 || code == 4402) {
+        GiveUp(closed + " on " + doc_);
+        break;
       }
-      give_up = Clock::now() + std::chrono::milliseconds(static_cast<int>(
-                                   sh_.opt.reconnect_timeout_s * 1000));
+      // The server went away (or closed us): resume after a pause.
+      LostSync();
+      sh_.reconnects.fetch_add(1, std::memory_order_relaxed);
+      last_failure_ = code == websocket::close_code::none
+                          ? "connection lost: " + ec.message()
+                          : closed;
+      if (code == 4508) {
+        sh_.slow_consumer.fetch_add(1, std::memory_order_relaxed);
+      }
+      // 1001 (going away: a graceful restart) and 1012 (service restart)
+      // are drops like a lost connection, not errors.
+      if (code != websocket::close_code::none &&
+          code != websocket::close_code::going_away &&
+          code != websocket::close_code::service_restart) {
+        sh_.Error(closed);
+      }
       // At once after a connection that worked (a restart: resume fast);
       // backing off while the server keeps closing us (say 4503 while
       // its store is down), instead of a hello every 50 ms per session.
@@ -300,6 +372,7 @@ class Session {
                     : std::min(backoff * 2, std::chrono::milliseconds(1000));
       co_await Sleep(backoff);
     }
+    give_up_timer_.cancel();
     FirstOutcome(false);
     if (kind_ == Kind::kVerifier && !truth_set_) {
       truth_set_ = true;
@@ -347,29 +420,122 @@ class Session {
       OnSynced();
     } else if (auto* ack = std::get_if<proto::Ack>(&m)) {
       OnAck(*ack);
+    } else if (auto* pong = std::get_if<proto::Pong>(&m)) {
+      if (pong->nonce == resend_ping_) resend_ping_ = 0;
     } else if (auto* e = std::get_if<proto::Error>(&m)) {
-      if (e->code == kUnavailable && e->doc == doc_) {
-        // A subscribe the server could not serve (its store is failing):
-        // try again. A submit that crossed an `unsubscribed` gets this too
-        // (what it carried is resent after the next `synced`); if that
-        // arrives after the new subscribe went out, the retry armed here
-        // finds the document subscribed and does nothing.
-        if (sub_ == Sub::kSent) Resubscribe();
-        return;
-      }
-      sh_.Error("error " + std::to_string(e->code) + " on " + e->doc + ": " +
-                e->message);
+      OnError(*e);
     } else if (auto* u = std::get_if<proto::Unsubscribed>(&m)) {
-      if (u->code == kUnavailable && u->doc == doc_) {
+      if (u->doc != doc_) {
+        sh_.Error("unsubscribed " + std::to_string(u->code) + " from " +
+                  u->doc);
+      } else if (u->code == kUnavailable) {
         // A write failed and its outcome is unknown: the server kept
         // nothing unacknowledged and reads the document again from its
         // log. Subscribe again and resend (protocol.md, `unsubscribed`).
-        synced_ = false;
+        LostSync();
         if (sub_ != Sub::kWaiting) Resubscribe();
-        return;
+      } else {
+        // Access removed, document deleted: nothing to resume.
+        GiveUp("unsubscribed " + std::to_string(u->code) + " from " + u->doc +
+               ": " + u->message);
       }
-      sh_.Error("unsubscribed " + std::to_string(u->code) + " from " + u->doc);
     }
+  }
+
+  void OnError(const proto::Error& e) {
+    std::string what = "error " + std::to_string(e.code) + " on " +
+                       (e.doc.empty() ? "the connection" : e.doc) + ": " +
+                       e.message;
+    if (e.doc != doc_) {
+      sh_.Error(what);
+      return;
+    }
+    if (sub_ == Sub::kSent) {
+      // The answer to the subscribe (protocol.md: answers come in order),
+      // or to a submit that crossed an `unsubscribed`.
+      if (e.code == kUnavailable || e.code == kRateLimited) {
+        // The server could not serve it (its store is failing) or wants
+        // us slower: try again. If this answered a crossed submit and the
+        // subscribe succeeds, the retry armed here finds the document
+        // subscribed and does nothing; what the submit carried is resent
+        // after `synced`.
+        Resubscribe();
+      } else if (e.code != kOutOfOrder) {
+        // Not found (deleted, or no access), forbidden, ...: final.
+        GiveUp("subscribe to " + doc_ + " refused: " + what);
+      }
+      return;
+    }
+    if (e.code == kOutOfOrder) {
+      // An earlier submit was dropped (429, 503): the server expects
+      // expected_seq next. While a resend is armed or unconfirmed (its
+      // ping unanswered), this answers a submit sent before the resend,
+      // which carries the change again.
+      if (sub_ == Sub::kSubscribed && !resend_pending_ && resend_ping_ == 0) {
+        Resend(e.expected_seq);
+      }
+      return;
+    }
+    if (e.code == kRateLimited || e.code == kUnavailable) {
+      // A submit refused (429: dropped; 503 while subscribed: "change
+      // dropped; resubscribe and resend"): resend what is not
+      // acknowledged after a back-off. While a resubscribe is pending,
+      // `synced` resends everything anyway.
+      if (sub_ == Sub::kSubscribed) ScheduleResend();
+      return;
+    }
+    // Forbidden, invalid_update, too_large: the server dropped a change
+    // and every later one would be out of order.
+    GiveUp(what);
+  }
+
+  // Resends, in order, the unacknowledged changes from `from_seq` (the
+  // server acknowledges again those it already holds), then a ping: until
+  // its pong, `out_of_order` errors answer submits sent before the resend.
+  void Resend(std::uint64_t from_seq) {
+    proto::Submit s{doc_, {}};
+    auto flush = [&] {
+      if (s.changes.empty()) return;
+      Send(proto::Encode(s));
+      s.changes.clear();
+    };
+    for (const auto& ch : unacked_) {
+      if (ch.first_seq + ch.span <= from_seq) continue;
+      s.changes.push_back(ch);
+      if (s.changes.size() == 1024) flush();
+    }
+    flush();
+    sh_.resends.fetch_add(1, std::memory_order_relaxed);
+    resend_ping_ = ++ping_nonce_;
+    Send(proto::Encode(proto::Ping{resend_ping_}));
+  }
+
+  // Runs `then` on the strand after `*backoff` (which then doubles, up to
+  // 2 s), unless this connection ended or the session stopped meanwhile.
+  template <typename F>
+  void AfterBackoff(std::chrono::milliseconds* backoff, F then) {
+    auto delay = *backoff;
+    *backoff = std::min(*backoff * 2, std::chrono::milliseconds(2000));
+    asio::co_spawn(
+        strand_,
+        [this, c = conn_, delay, then]() -> awaitable<void> {
+          co_await Sleep(delay);
+          if (c != conn_ || c->closed || sh_.stopping.load() || fatal_) {
+            co_return;
+          }
+          then();
+        },
+        asio::detached);
+  }
+
+  void ScheduleResend() {
+    if (resend_pending_) return;
+    resend_pending_ = true;
+    AfterBackoff(&resend_backoff_, [this] {
+      resend_pending_ = false;
+      // A resubscribe resends after its `synced`.
+      if (sub_ == Sub::kSubscribed && synced_) Resend(0);
+    });
   }
 
   // Subscribes again on the same connection after a back-off: at most one
@@ -378,21 +544,12 @@ class Session {
   void Resubscribe() {
     sh_.resubscribes.fetch_add(1, std::memory_order_relaxed);
     sub_ = Sub::kWaiting;
-    auto delay = resubscribe_backoff_;
-    resubscribe_backoff_ =
-        std::min(resubscribe_backoff_ * 2, std::chrono::milliseconds(2000));
-    asio::co_spawn(
-        strand_,
-        [this, c = conn_, delay]() -> awaitable<void> {
-          co_await Sleep(delay);
-          if (c != conn_ || c->closed || sub_ != Sub::kWaiting ||
-              sh_.stopping.load()) {
-            co_return;
-          }
-          Send(proto::Encode(proto::Subscribe{doc_, last_seq_}));
-          sub_ = Sub::kSent;
-        },
-        asio::detached);
+    LostSync();
+    AfterBackoff(&resubscribe_backoff_, [this] {
+      if (sub_ != Sub::kWaiting) return;
+      Send(proto::Encode(proto::Subscribe{doc_, last_seq_}));
+      sub_ = Sub::kSent;
+    });
   }
 
   void OnSnapshot(const proto::Snapshot& snap) {
@@ -404,7 +561,18 @@ class Session {
       sh_.Error("snapshot of " + doc_ + ": " + loaded.status().ToString());
       return;
     }
+    // The user's own changes the old replica had and the snapshot lacks:
+    // acknowledged ones with a seq above last_included_seq come back in
+    // `ops` and must be applied then (OnOps); unacknowledged ones are
+    // applied again below.
+    auto own_next = [this](const core::TextDoc& d) -> std::uint64_t {
+      auto sv = d.GetStateVector();
+      auto it = sv.find(client_id_);
+      return it == sv.end() ? 0 : it->second;
+    };
+    own_missing_until_ = std::max(own_missing_until_, own_next(*replica_));
     replica_ = std::move(*loaded);
+    own_missing_from_ = own_next(*replica_);
     next_from_.clear();
     for (auto [c, n] : replica_->GetStateVector()) next_from_[c] = n;
     remote_.clear();
@@ -445,7 +613,15 @@ class Session {
                   " skipped in " + doc_);
       }
       next = c.first_seq + c.span;
-      if (c.client_id == client_id_) continue;
+      if (c.client_id == client_id_) {
+        // Own changes are in the replica already, but for those a
+        // snapshot replaced it without (applying twice is a no-op).
+        if (replica_ && c.first_seq < own_missing_until_ &&
+            c.first_seq + c.span > own_missing_from_) {
+          remote_.push_back(std::move(c.update));
+        }
+        continue;
+      }
       if (kind_ != Kind::kVerifier) {
         sh_.remote.fetch_add(1, std::memory_order_relaxed);
         auto it = sh_.by_client.find(c.client_id);
@@ -475,8 +651,10 @@ class Session {
   }
 
   void OnSynced() {
-    synced_ = true;
+    Synced();
     resubscribe_backoff_ = std::chrono::milliseconds(100);
+    resend_pending_ = false;
+    resend_ping_ = 0;
     if (!reported_) {
       if (kind_ != Kind::kVerifier) {
         sh_.synced.fetch_add(1, std::memory_order_relaxed);
@@ -497,13 +675,7 @@ class Session {
       return;
     }
     // Resubmit what was not acknowledged before a disconnect, in order.
-    for (std::size_t i = 0; i < unacked_.size(); i += 1024) {
-      proto::Submit s{doc_, {}};
-      for (std::size_t j = i; j < std::min(unacked_.size(), i + 1024); ++j) {
-        s.changes.push_back(unacked_[j]);
-      }
-      Send(proto::Encode(s));
-    }
+    if (!unacked_.empty()) Resend(0);
   }
 
   void OnAck(const proto::Ack& ack) {
@@ -531,6 +703,7 @@ class Session {
             std::memory_order_relaxed);
         unacked_.pop_front();
         a_unacked_.store(unacked_.size(), std::memory_order_relaxed);
+        resend_backoff_ = std::chrono::milliseconds(100);
       } else if (!acked_.empty() && e.first_seq <= acked_.back().first_seq) {
         // A resubmitted change acknowledged again: must keep its seq.
         auto it = std::lower_bound(acked_.begin(), acked_.end(), e.first_seq,
@@ -548,47 +721,71 @@ class Session {
     }
   }
 
+  // Ticks are scheduled `interval` apart from a random phase; a change's
+  // latencies count from its tick's scheduled time, so a tick that goes
+  // out late (weft-load behind) shows in them (no coordinated omission),
+  // and how late it went out is recorded as the send lag. Ticks owed when
+  // the typing ends are counted as not sent.
   awaitable<void> Type() {
     asio::steady_timer timer(strand_);
     auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(
         1e9 * sh_.opt.batch / std::max(sh_.opt.rate, 1e-6)));
+    interval = std::max(interval, std::chrono::nanoseconds(1));
     auto start =
         Clock::time_point(std::chrono::nanoseconds(sh_.typing_start_ns.load()));
     auto end =
         Clock::time_point(std::chrono::nanoseconds(sh_.typing_end_ns.load()));
+    auto batch = static_cast<std::uint64_t>(sh_.opt.batch);
     // Users start at random phases so that ticks do not bunch.
     auto next = start + std::chrono::nanoseconds(
                             std::uniform_int_distribution<std::int64_t>(
                                 0, interval.count())(rng_));
-    for (;;) {
+    std::uint64_t ticks = 0;
+    while (next < end) {
       timer.expires_at(next);
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
       if (sh_.stopping.load() || Clock::now() >= end) break;
+      std::int64_t scheduled = Ns(next);
       next += interval;
+      ++ticks;
       if (!synced_) {
-        sh_.skipped.fetch_add(static_cast<std::uint64_t>(sh_.opt.batch),
-                              std::memory_order_relaxed);
+        sh_.skipped.fetch_add(batch, std::memory_order_relaxed);
         continue;
       }
       FlushRemote();
       proto::Submit submit{doc_, {}};
-      for (int i = 0; i < sh_.opt.batch; ++i) {
+      for (std::uint64_t i = 0; i < batch; ++i) {
         auto change = typist_.Edit(*replica_);
         if (!change.ok()) {
           sh_.Error("local edit: " + change.status().ToString());
           break;
         }
         if (change->first_seq < sent_cap_) {
-          sent_at_[change->first_seq].store(NowNs(), std::memory_order_relaxed);
+          sent_at_[change->first_seq].store(scheduled,
+                                            std::memory_order_relaxed);
         }
         unacked_.push_back(*change);
         submit.changes.push_back(std::move(*change));
       }
       a_unacked_.store(unacked_.size(), std::memory_order_relaxed);
       sh_.sent.fetch_add(submit.changes.size(), std::memory_order_relaxed);
+      if (t_stats) {
+        t_stats->send_lag.Record(
+            static_cast<std::uint64_t>(
+                std::max<std::int64_t>(0, NowNs() - scheduled)) /
+            1000);
+      }
       Send(proto::Encode(submit));
     }
+    std::uint64_t owed = 0;
+    if (next < end) {
+      owed = static_cast<std::uint64_t>(
+          (end - next + interval - std::chrono::nanoseconds(1)) / interval);
+    }
+    sh_.unsent.fetch_add(owed * batch, std::memory_order_relaxed);
+    sh_.scheduled.fetch_add((ticks + owed) * batch, std::memory_order_relaxed);
+    sh_.typists_running.fetch_sub(1);
   }
 
   Shared& sh_;
@@ -614,6 +811,20 @@ class Session {
   enum class Sub { kNone, kWaiting, kSent, kSubscribed };
   Sub sub_ = Sub::kNone;
   std::chrono::milliseconds resubscribe_backoff_{100};
+  // Resends after a refused submit: one armed at a time; the nonce of the
+  // ping that follows the latest resend (0: answered).
+  bool resend_pending_ = false;
+  std::uint64_t resend_ping_ = 0, ping_nonce_ = 0;
+  std::chrono::milliseconds resend_backoff_{100};
+  // Own seqs a snapshot dropped from the replica: [from, until).
+  std::uint64_t own_missing_from_ = 0, own_missing_until_ = 0;
+  // Gives up when sync is not (re)gained within --reconnect-timeout.
+  asio::steady_timer give_up_timer_;
+  std::uint64_t give_up_gen_ = 0;
+  bool give_up_armed_ = false;
+  bool fatal_ = false;
+  std::string last_failure_;
+  std::atomic<bool> a_dead_{false};
   bool reported_ = false;
   bool truth_set_ = false;
   bool verifier_done_ = false;
@@ -702,6 +913,7 @@ class Driver {
     for (auto& s : stats_) {
       r->ack.Merge(s->ack);
       r->remote.Merge(s->remote);
+      r->send_lag.Merge(s->send_lag);
     }
   }
 
@@ -756,6 +968,11 @@ void CopyShared(Shared& sh, LoadResult* r) {
   r->reconnects = sh.reconnects.load();
   r->resubscribes = sh.resubscribes.load();
   r->skipped_edits = sh.skipped.load();
+  r->scheduled_ops = sh.scheduled.load();
+  r->unsent_ops = sh.unsent.load();
+  r->slow_consumer_closes = sh.slow_consumer.load();
+  r->gave_up = sh.gave_up.load();
+  r->resends = sh.resends.load();
   r->errors += sh.errors.load();
   std::lock_guard lock(sh.error_mu);
   for (const auto& e : sh.error_samples) {
@@ -848,8 +1065,7 @@ Result<LoadResult> RunLoad(const LoadOptions& opt, const Endpoint& endpoint,
 
   // Type (or hold) for the duration, one progress line a second.
   auto start = Clock::now() + std::chrono::milliseconds(20);
-  auto end = start + std::chrono::milliseconds(
-                         static_cast<std::int64_t>(opt.duration_s * 1000));
+  auto end = start + Millis(opt.duration_s);
   sh.typing_start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            start.time_since_epoch())
                            .count();
@@ -872,25 +1088,30 @@ Result<LoadResult> RunLoad(const LoadOptions& opt, const Endpoint& endpoint,
   if (opt.idle) {
     if (auto rss = FetchServerRss(rest); rss.ok()) r.server_rss_after = *rss;
   }
+  // Every typist counts its last ticks (sent, or owed) as the typing ends.
+  for (int i = 0; i < 200 && sh.typists_running.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 
-  // Drain: every change acknowledged and every session caught up.
-  auto drain_end = Clock::now() + std::chrono::milliseconds(
-                                      static_cast<int>(opt.drain_s * 1000));
+  // Drain: every change acknowledged and every session caught up (but
+  // those that gave up: they are errors already). Checked at least once.
+  auto drain_end = Clock::now() + Millis(opt.drain_s);
   bool drained = opt.idle;
-  while (!drained && Clock::now() < drain_end) {
+  while (!drained) {
     bool done = true;
     for (auto& [doc, list] : by_doc) {
       std::uint64_t head = 0;
       for (auto* s : list) {
-        if (s->unacked() > 0) done = false;
+        if (s->unacked() > 0 && !s->dead()) done = false;
         head = std::max(head, s->max_acked_seq());
       }
       for (auto* s : list) {
-        if (s->last_seq() < head) done = false;
+        if (s->last_seq() < head && !s->dead()) done = false;
       }
     }
     if (done) drained = true;
-    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (done || Clock::now() >= drain_end) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (!drained) {
     AddError(&r, "not drained after " + std::to_string(opt.drain_s) +
@@ -917,6 +1138,16 @@ Result<LoadResult> RunLoad(const LoadOptions& opt, const Endpoint& endpoint,
     for (auto& [doc, list] : by_doc) {
       const DocTruth& t = truth[doc];
       ++r.docs_checked;
+      // What the users saw acknowledged goes to the --acked file and the
+      // counts whether or not the document can be read back now.
+      for (auto* s : list) {
+        const auto& fin = finals[s];
+        r.unacked_ops += fin.unacked;
+        for (const auto& a : fin.acked) {
+          ends[doc][s->client_id()] =
+              std::max(ends[doc][s->client_id()], a.first_seq + a.span);
+        }
+      }
       if (!t.ok) {
         AddError(&r, "could not read " + doc + " back");
         continue;
@@ -925,13 +1156,10 @@ Result<LoadResult> RunLoad(const LoadOptions& opt, const Endpoint& endpoint,
       std::uint64_t doc_changes = 0;
       for (auto* s : list) {
         const auto& fin = finals[s];
-        r.unacked_ops += fin.unacked;
         doc_changes += fin.acked.size();
         auto it = t.sv.find(s->client_id());
         std::uint64_t have = it == t.sv.end() ? 0 : it->second;
         for (const auto& a : fin.acked) {
-          ends[doc][s->client_id()] =
-              std::max(ends[doc][s->client_id()], a.first_seq + a.span);
           if (a.first_seq + a.span > have) r.lost_ops += a.span;
           if (a.server_seq > t.head) {
             AddError(&r, "acknowledged seq beyond the head of " + doc);
@@ -983,6 +1211,16 @@ Result<LoadResult> RunLoad(const LoadOptions& opt, const Endpoint& endpoint,
   }
   if (r.connect_failures > 0) {
     AddError(&r, std::to_string(r.connect_failures) + " users never synced");
+  }
+  // The offered load: every scheduled tick (users × rate × duration, up
+  // to each user's phase) was sent, or skipped while disconnected (counted
+  // apart); ticks weft-load was still behind on at the end were not.
+  if (!opt.idle && static_cast<double>(r.sent_ops + r.skipped_edits) <
+                       0.95 * static_cast<double>(r.scheduled_ops)) {
+    AddError(&r, "offered load not sent: " + std::to_string(r.sent_ops) +
+                     " ops sent and " + std::to_string(r.skipped_edits) +
+                     " skipped of " + std::to_string(r.scheduled_ops) +
+                     " scheduled (weft-load fell behind its schedule)");
   }
   if (!opt.acked_path.empty()) {
     WEFT_RETURN_IF_ERROR(WriteAckedFile(opt.acked_path, opt,

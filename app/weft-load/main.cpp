@@ -3,6 +3,7 @@
 // Wiring only: options, setup through REST, the run, the reports.
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,33 @@
 #include "rest_setup.h"
 
 namespace {
+
+// A finite number in [lo, hi] (CLI11's Range lets NaN through).
+CLI::Validator FiniteIn(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        double v = 0;
+        try {
+          std::size_t used = 0;
+          v = std::stod(s, &used);
+          if (used != s.size()) return "not a number: " + s;
+        } catch (const std::exception&) {
+          return "not a number: " + s;
+        }
+        if (!std::isfinite(v) || v < lo || v > hi) {
+          return "must be a finite number in [" + CLI::detail::to_string(lo) +
+                 ", " + CLI::detail::to_string(hi) + "]";
+        }
+        return {};
+      },
+      "FINITE in [" + CLI::detail::to_string(lo) + " - " +
+          CLI::detail::to_string(hi) + "]");
+}
+
+// weftd's limit on submits per connection (protocol.md §5, sustained).
+constexpr double kMaxSubmitsPerSecond = 200;
+// Every typist keeps a send-time table of 8 bytes per op it may send.
+constexpr double kMaxSendTableBytes = 4.0 * (1ull << 30);
 
 bool WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -36,10 +64,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--rate", o.rate, "Edits per user per second")
-      ->check(CLI::PositiveNumber)
+      ->check(FiniteIn(1e-3, 1e6))
       ->capture_default_str();
   app.add_option("--duration", o.duration_s, "Seconds of typing (or holding)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(FiniteIn(0, 7 * 86400))
       ->capture_default_str();
   app.add_option("--batch", o.batch, "Edits per submit")
       ->check(CLI::Range(1, 1024))
@@ -64,9 +92,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--drain", o.drain_s,
                  "Seconds to wait for outstanding acks and deliveries")
+      ->check(FiniteIn(0, 86400))
       ->capture_default_str();
   app.add_option("--reconnect-timeout", o.reconnect_timeout_s,
-                 "Seconds a user keeps trying to reconnect")
+                 "Seconds a user without sync keeps trying before it gives up")
+      ->check(FiniteIn(1, 86400))
       ->capture_default_str();
   app.add_option("--setup-parallel", o.setup_parallel,
                  "Parallel REST requests while creating documents")
@@ -82,6 +112,28 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", o.quiet, "No progress lines");
   CLI11_PARSE(app, argc, argv);
   if (o.idle) o.docs = o.users;
+  if (!o.idle && o.verify_path.empty()) {
+    double submits = o.rate / o.batch;
+    if (submits > kMaxSubmitsPerSecond) {
+      std::cerr << "weft-load: --rate " << o.rate << " with --batch " << o.batch
+                << " is " << submits << " submits/s per user; weftd allows "
+                << kMaxSubmitsPerSecond
+                << " per connection (protocol.md, limits): raise --batch to "
+                << "at least " << std::ceil(o.rate / kMaxSubmitsPerSecond)
+                << "\n";
+      return 2;
+    }
+    // The send-time tables (load_run.cpp): one slot per op a user may send.
+    double bytes = static_cast<double>(o.users) * 8 *
+                   (o.rate * (o.duration_s + 5) * 1.5 + 1024);
+    if (bytes > kMaxSendTableBytes) {
+      std::cerr << "weft-load: --users × --rate × --duration too large: the "
+                << "send-time tables would take " << bytes / (1ull << 30)
+                << " GiB (at most " << kMaxSendTableBytes / (1ull << 30)
+                << ")\n";
+      return 2;
+    }
+  }
 
   auto endpoint = weft::load::ParseHttpUrl(o.url);
   if (!endpoint.ok()) {

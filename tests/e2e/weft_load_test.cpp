@@ -221,6 +221,32 @@ TEST_F(WeftLoadTest, AcknowledgedEditsSurviveSigkillAndClientsConverge) {
   EXPECT_EQ(Int(v, "docs_converged"), 2);
 }
 
+// A document the server refuses to serve (here: one that does not exist)
+// ends the user with an error at once: it retried for ever, and the run
+// (and --verify) never finished.
+TEST_F(WeftLoadTest, ARefusedSubscribeEndsTheRunWithAnError) {
+  std::string acked = dir_ + "/acked.json";
+  ASSERT_NO_FATAL_FAILURE(StartTypingAndWaitForDurableOps({"--acked", acked}));
+  ASSERT_NO_FATAL_FAILURE(ExpectLoadSucceeds());
+  auto file = ReadReport(acked);
+  file["docs"].as_object()["no-such-document"] = json::array{json::array{7, 1}};
+  std::string edited = dir_ + "/edited.json";
+  std::ofstream(edited) << json::serialize(file);
+  std::string verify = dir_ + "/verify.json";
+  // A day to reconnect: only the refusal itself can end this run.
+  auto code =
+      RunToCompletion(LoadArgs({"--verify", edited, "--reconnect-timeout",
+                                "86400", "--json", verify}),
+                      LoadOptions());
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 3) << Log();
+  auto v = ReadReport(verify);
+  EXPECT_GE(Int(v, "errors"), 1);
+  EXPECT_NE(json::serialize(v).find("refused"), std::string::npos)
+      << json::serialize(v);
+  EXPECT_EQ(Int(v, "lost_ops"), 0) << "the real documents are intact";
+}
+
 // weftd on PostgreSQL, which restarts in the middle of the load. A group
 // of appends on a broken connection is tried once more on a new one (the
 // pool reconnects for up to 10 s), so a short restart usually goes
