@@ -9,7 +9,7 @@
 // adopted instead of refreshed.
 
 import { Emitter } from './emitter.js';
-import { WeftApiError } from './errors.js';
+import { StorageError, WeftApiError } from './errors.js';
 import type { Http, Session, TokenSource, User } from './rest.js';
 import type { LocalStore, StoredSession } from './storage.js';
 
@@ -29,6 +29,8 @@ export class Auth implements TokenSource {
   private readonly events = new Emitter<AuthEvents>();
   /** Called before the user changes (sign-out, another user): closes handles. */
   beforeChange: (next: User | null, opts: { discardOffline?: boolean }) => Promise<void> = async () => {};
+  /** Local storage refused to store (or clear) the session: the client's `error` event. */
+  storageError: (e: StorageError) => void = () => {};
 
   constructor(
     private readonly http: Http,
@@ -200,6 +202,15 @@ export class Auth implements TokenSource {
       if (e instanceof WeftApiError && (e.status === 401 || e.status === 400)) {
         // A newer session arrived meanwhile (a password change): keep it.
         if (this.session !== presented) return this.session !== null;
+        // Another tab stored a new session of this user after we read the
+        // stored one (it changed the password, or rotated the token): take
+        // it, before anything is closed; it is no sign-out.
+        const stored = await this.store?.loadSession();
+        if (this.session !== presented) return this.session !== null;
+        if (stored && stored.user.id === presented.user.id && stored.refreshToken !== token) {
+          this.adopt(stored);
+          return true;
+        }
         await this.beforeChange(null, {});
         // ... also while the handles were closing (which can take seconds).
         if (this.session !== presented) return this.session !== null;
@@ -242,13 +253,23 @@ export class Auth implements TokenSource {
     this.events.emit('token', s.accessToken);
   }
 
+  /**
+   * Takes `s` (null: signed out) in memory first, then stores it. A
+   * refresh's new session must be used whatever storage does: the server
+   * has marked the token it replaced as used, and presenting that one
+   * again would end the session (reuse). A refused write is reported
+   * (StorageError, kind 'session'), never an error of the sign-in or
+   * refresh.
+   */
   private async set(s: StoredSession | null): Promise<void> {
-    await this.store?.saveSession(s);
-    if (s) {
-      this.adopt(s);
-      return;
+    if (s) this.adopt(s);
+    else this.forget();
+    try {
+      await this.store?.saveSession(s);
+    } catch (e) {
+      const what = s ? 'storing the session' : 'clearing the stored session';
+      this.storageError(new StorageError(`${what} failed: ${String(e)}`, '', 'session', e));
     }
-    this.forget();
   }
 
   /** Signed out in this tab (what is stored is left as it is). */

@@ -16,7 +16,7 @@ export type ConnectionStatus = 'online' | 'syncing' | 'offline';
 
 export interface StatusEvent {
   status: ConnectionStatus;
-  /** Local changes not yet acknowledged, over all open documents. */
+  /** Local changes not yet acknowledged, over all open documents (and closed ones still sending theirs). */
   pending: number;
 }
 
@@ -34,6 +34,11 @@ export interface WeftClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number; welcomeTimeoutMs?: number };
   presenceThrottleMs?: number;
   persistSession?: boolean;
+}
+
+/** The server's rule for document ids (IsValidDocId, docs/protocol.md): 1..128 bytes of [A-Za-z0-9_.-]. */
+export function isValidDocId(docId: string): boolean {
+  return typeof docId === 'string' && /^[A-Za-z0-9_.-]{1,128}$/.test(docId);
 }
 
 /** How long sign-out and close() wait for the documents' copies to be saved. */
@@ -91,6 +96,7 @@ export class WeftClient {
         message: (m) => this.route(m),
       },
     );
+    this.auth.storageError = (e) => this.events.emit('error', e);
     this.auth.on('token', (t) => this.conn.tokenChanged(t));
     this.auth.on('change', (user) => (user ? this.conn.start() : this.conn.stop()));
     this.auth.beforeChange = async (_next, o) => {
@@ -143,7 +149,7 @@ export class WeftClient {
 
   /** Resolves when every open document is caught up and has no unacknowledged edit. */
   async whenSynced(): Promise<void> {
-    // A closed handle still sending edits only it held counts until they are safe.
+    // A closed handle still sending its unacknowledged edits counts until they are acknowledged.
     await Promise.all([...this.docs.values()].map((d) => d.ready.then((s) => (s.isLingering ? s.untilEnded() : s.whenSynced()))));
   }
 
@@ -166,6 +172,9 @@ export class WeftClient {
     docId: string,
     Kind: typeof TextHandle | typeof StructHandle,
   ): Promise<AnySession> {
+    // The server closes the whole connection (4400) on a message with an
+    // invalid id: every other document would stop syncing.
+    if (!isValidDocId(docId)) throw new SyncError(400, `invalid document id ${JSON.stringify(docId)}: 1 to 128 characters of A-Z a-z 0-9 _ . -`, docId);
     const user = this.auth.user;
     if (!user) throw new Error('not signed in');
     const have = this.docs.get(docId);
@@ -211,6 +220,7 @@ export class WeftClient {
   }
 
   private route(m: ServerMessage): void {
+    if (m.type === 'subscribed') this.conn.subscribeAccepted();
     const doc = 'doc' in m ? m.doc : '';
     const entry = doc ? this.docs.get(doc) : undefined;
     if (entry) entry.session.handle(m);

@@ -41,6 +41,13 @@ const kPresencePerSecond = 16;
 const kPresenceBurst = 20;
 /** Default of ConnectionOptions.welcomeTimeoutMs. */
 const kWelcomeTimeoutMs = 15_000;
+/**
+ * A welcomed connection resets the reconnect backoff only once it has
+ * stayed up this long, or once the server accepted a subscribe
+ * (subscribeAccepted): a server that welcomes and then closes at once
+ * (a refused message) would otherwise be retried without backoff for ever.
+ */
+const kStableMs = 10_000;
 /** No message for this long (pings included): the connection is dead. */
 const kSilenceMs = 50_000;
 
@@ -52,6 +59,7 @@ export class Connection {
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
   private lastHeard = 0;
   private nonce = 0;
   /** Pings sent by barrier(), by nonce: what their pong calls. */
@@ -220,7 +228,8 @@ export class Connection {
       this.sessionId = m.sessionId;
       if (!this.welcomed) {
         this.welcomed = true;
-        this.attempt = 0;
+        this.stableTimer = setTimeout(() => this.subscribeAccepted(), kStableMs);
+        (this.stableTimer as { unref?: () => void }).unref?.();
         this.lastHeard = Date.now();
         this.pingTimer = setInterval(() => this.keepAlive(), kPingEveryMs);
         (this.pingTimer as { unref?: () => void }).unref?.();
@@ -239,6 +248,14 @@ export class Connection {
       return;
     }
     this.on.message(m);
+  }
+
+  /** The connection works (a subscribe was accepted, or it stayed up): the backoff starts over. */
+  subscribeAccepted(): void {
+    if (!this.welcomed) return;
+    this.attempt = 0;
+    clearTimeout(this.stableTimer);
+    this.stableTimer = undefined;
   }
 
   private keepAlive(): void {
@@ -302,6 +319,8 @@ export class Connection {
     clearTimeout(this.authRetry);
     this.authRetry = undefined;
     clearInterval(this.pingTimer);
+    clearTimeout(this.stableTimer);
+    this.stableTimer = undefined;
     if (was) this.on.close();
   }
 }

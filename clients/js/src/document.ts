@@ -84,10 +84,12 @@ export abstract class DocSession<C> {
   private readonly ended: Promise<void>;
   private endedResolve!: () => void;
   /**
-   * Closed by the app while some of its edits exist nowhere but in this
-   * session (local storage refused them): it stays subscribed, invisible
-   * to the app, until they are acknowledged (lingerDone), or until the
-   * app opens the document again and gets it back (revive).
+   * Closed by the app while some of its edits are not acknowledged (queued,
+   * being stored, or refused by local storage): it stays subscribed (or
+   * subscribes once back online), invisible to the app, sends them, and
+   * ends once they are all acknowledged (lingerDone), or until the app
+   * opens the document again and gets it back (revive). Nothing else would
+   * send a closed document's stored queue before it is opened again.
    */
   private lingering = false;
   /** A failure to save the local copy was reported; not again until a save succeeds. */
@@ -151,14 +153,14 @@ export abstract class DocSession<C> {
   }
 
   /**
-   * Unsubscribes and frees the engine; the local copy and the queue stay in
-   * storage. Edits local storage refused and the server has not
-   * acknowledged go on being sent in the background first (see lingering).
+   * Unsubscribes and frees the engine; the local copy stays in storage.
+   * Edits the server has not acknowledged go on being sent in the
+   * background first (see lingering); their records stay stored until then.
    */
   close(): void {
     if (this.phase === 'closed' || this.lingering) return;
     const closed = new SyncError(0, 'document closed', this.id);
-    if (this.storing.size > 0 || this.unstored.size > 0) {
+    if (this.owesEdits()) {
       this.lingering = true;
       this.events.clear();
       this.presence.suspend();
@@ -194,7 +196,7 @@ export abstract class DocSession<C> {
     this.ctx.changed();
   }
 
-  /** Resolves when a lingering session's edits are acknowledged or stored (client.whenSynced). */
+  /** Resolves when a lingering session's edits are acknowledged (client.whenSynced), or it is ended. */
   untilEnded(): Promise<void> {
     return this.ended;
   }
@@ -205,9 +207,14 @@ export abstract class DocSession<C> {
     this.ctx.error(new StorageError(`${n} edit(s) of ${this.id} neither stored locally nor acknowledged were dropped: ${why}`, this.id, 'edit'));
   }
 
-  /** A lingering session whose edits are all stored or acknowledged now closes. */
+  /** Edits not yet acknowledged (queued, or their record still being written or refused). */
+  private owesEdits(): boolean {
+    return this.queue.size > 0 || this.storing.size > 0 || this.unstored.size > 0;
+  }
+
+  /** A lingering session whose edits are all acknowledged now closes. */
   private lingerDone(): void {
-    if (this.lingering && this.storing.size === 0 && this.unstored.size === 0) this.closeNow();
+    if (this.lingering && !this.owesEdits()) this.closeNow();
   }
 
   // --- engine-specific parts ---
@@ -237,18 +244,35 @@ export abstract class DocSession<C> {
     const saved = this.ctx.store ? await this.ctx.store.loadDoc(this.ctx.userId, this.id) : null;
     // Closed meanwhile (the app closed it, signed out): open* rejects.
     if (this.phase === 'closed') throw new SyncError(0, 'document closed', this.id);
-    this.load(saved?.doc?.snapshot ?? null);
-    if (saved?.doc) {
-      this.lastSeq = saved.doc.seq;
-      this.role = saved.doc.role ?? null;
+    let doc = saved?.doc ?? null;
+    if (doc) {
+      try {
+        this.load(doc.snapshot);
+      } catch (e) {
+        // A copy the engine cannot read (corrupt, or written by a newer
+        // engine) would fail every open: it is discarded and reported, and
+        // the document subscribes from 0. Its queued edits stay.
+        this.ctx.error(new StorageError(`the local copy of ${this.id} cannot be read and was discarded: ${String(e)}`, this.id, 'copy', e));
+        void this.ctx.store?.dropDoc(this.ctx.userId, this.id, []).catch(() => undefined);
+        doc = null;
+      }
+    }
+    if (!doc) this.load(null);
+    if (doc) {
+      this.lastSeq = doc.seq;
+      this.role = doc.role ?? null;
     }
     for (const p of resendOrder(saved?.pending ?? [])) {
       const change: Change = { clientId: p.clientId, firstSeq: p.firstSeq, span: p.span, update: p.update };
-      this.applyRemote(change.update); // usually already in the snapshot: a no-op
+      try {
+        this.applyRemote(change.update); // usually already in the snapshot: a no-op
+      } catch {
+        // Not applicable here (its copy was discarded): the server still judges it.
+      }
       this.queue.add(change);
     }
     this.initialized = true;
-    return saved?.doc != null || (saved?.pending.length ?? 0) > 0;
+    return doc != null || (saved?.pending.length ?? 0) > 0;
   }
 
   /** Resolves on the first `synced`, rejects when the server refuses the subscription. */
@@ -284,6 +308,7 @@ export abstract class DocSession<C> {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.retryResubscribe = false;
+    this.retryDelay = 1000; // a new connection starts the backoff over
     this.staleAnswers = false;
     this.barrierGen++;
     this.presence.clearPeers();
@@ -307,7 +332,12 @@ export abstract class DocSession<C> {
         if (m.headSeq < this.lastSeq) this.lastSeq = 0;
         break;
       case 'snapshot':
-        this.mergeSnapshot(m.state);
+        try {
+          this.mergeSnapshot(m.state);
+        } catch (err) {
+          this.refuseSnapshot(err);
+          return;
+        }
         this.lastSeq = m.lastIncludedSeq;
         this.scheduleSave();
         break;
@@ -317,6 +347,7 @@ export abstract class DocSession<C> {
       case 'synced':
         this.lastSeq = Math.max(this.lastSeq, m.seq);
         this.phase = 'synced';
+        this.retryDelay = 1000; // the subscription works: the backoff starts over
         this.firstSync?.resolve();
         this.firstSync = null;
         this.presence.resend();
@@ -359,6 +390,23 @@ export abstract class DocSession<C> {
         break;
     }
     this.ctx.changed();
+  }
+
+  /**
+   * The server's snapshot cannot be read by our engine (corrupt, or a
+   * newer format): the replica lacks what it holds, so the handle may not
+   * go on as if caught up (a `synced` would advance the saved seq past it,
+   * and every later resume would skip it), and subscribing again would
+   * bring the same snapshot. The handle closes with `rejected` (code 422)
+   * and the error is reported; the local copy (at the seq it had) and the
+   * queue stay stored.
+   */
+  private refuseSnapshot(err: unknown): void {
+    const e = new SyncError(422, `the server's snapshot of ${this.id} cannot be read: ${String(err)}`, this.id);
+    this.ctx.error(e);
+    this.ctx.conn.send({ type: 'unsubscribe', doc: this.id });
+    this.events.emit('rejected', e);
+    this.finish(e);
   }
 
   // --- edits ---
@@ -459,6 +507,11 @@ export abstract class DocSession<C> {
     if (this.staleAnswers && (e.code === 409 || e.code === 429 || e.code === 503)) return;
     switch (e.code) {
       case 404:
+        // Answering our subscribe: the document was deleted or our access
+        // removed (while we were offline, say). What is queued can never
+        // be sent and the copy never resumed: forgotten, as on
+        // `unsubscribed` 404/410.
+        if (this.awaitingSubscribed) this.discardLocal();
         if (this.firstSync) {
           this.firstSync.reject(e);
           this.firstSync = null;
@@ -511,13 +564,15 @@ export abstract class DocSession<C> {
     // A retry already waiting covers this one too: restarting it on every
     // error would hold the queue back for as long as errors keep coming.
     if (this.retryTimer) return;
+    // ±50 % jitter: the documents (and clients) refused together do not come back together.
+    const delay = this.retryDelay * (0.5 + Math.random());
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       const again = this.retryResubscribe;
       this.retryResubscribe = false;
       if (this.phase === 'synced') this.flush();
       else if (again && this.phase === 'subscribing' && this.awaitingSubscribed) this.subscribe();
-    }, this.retryDelay);
+    }, delay);
     this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
   }
 
@@ -991,7 +1046,12 @@ export class StructHandle extends DocSession<StructChangeEvent> {
 
   protected mergeSnapshot(state: Uint8Array): void {
     const next = this.ctx.engine.Doc.load(state, this.clientId);
-    next.applyUpdate(this.doc.diff(next.stateVector()));
+    try {
+      next.applyUpdate(this.doc.diff(next.stateVector()));
+    } catch (e) {
+      next.delete(); // a snapshot the engine refuses
+      throw e;
+    }
     this.doc.delete();
     this.doc = next;
     this.events.emit('change', { origin: 'remote' });

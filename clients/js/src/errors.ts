@@ -56,8 +56,10 @@ export class SyncError extends Error {
  * record; the edit is still sent (also after its handle is closed, until
  * acknowledged) but would not survive a reload before it is acknowledged.
  * 'copy': the document's local copy; its edits' records still are stored
- * (reported once until a save succeeds again). Reported on the client's
- * `error` event; `code` 0, `codeName` 'storage_failed'.
+ * (reported once until a save succeeds again). 'session': the signed-in
+ * session (refresh token); the session is used all the same, but a reload
+ * before it is stored again finds the previous one (docId ''). Reported
+ * on the client's `error` event; `code` 0, `codeName` 'storage_failed'.
  */
 export class StorageError extends SyncError {
   override name = 'StorageError';
@@ -65,7 +67,7 @@ export class StorageError extends SyncError {
   constructor(
     message: string,
     docId: string,
-    readonly kind: 'edit' | 'copy',
+    readonly kind: 'edit' | 'copy' | 'session',
     /** What local storage threw. */
     readonly detail?: unknown,
   ) {

@@ -1,5 +1,5 @@
 // @weft/sdk: README.md is the reference.
-export { WeftClient } from './client.js';
+export { isValidDocId, WeftClient } from './client.js';
 export type { ConnectionStatus, StatusEvent, WeftClientOptions } from './client.js';
 export { Auth } from './auth.js';
 export { Api } from './rest.js';

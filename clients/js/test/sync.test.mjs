@@ -236,8 +236,8 @@ test('a document whose local copy loads while the connection comes up subscribes
   await client.close();
 });
 
-test('a local copy that is bad past its text is refused when the document opens', async () => {
-  const { client } = await setup({ storage: 'memory' });
+/** A text snapshot the engine refuses when it builds the document: cut in the delete runs after the text. */
+function badSnapshot() {
   const good = new engine.TextDoc(5);
   good.insert(0, 'hello');
   good.remove(0, 1);
@@ -245,13 +245,69 @@ test('a local copy that is bad past its text is refused when the document opens'
   good.delete();
   // The engine's load reads only the header and the text; the cut is in
   // the delete runs after them.
+  return snapshot.subarray(0, snapshot.length - 1);
+}
+
+test('a local copy the engine cannot read is discarded and reported, and the document subscribes from 0', async () => {
+  const { fake, client } = await setup({ storage: 'memory' });
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
   const store = client.store;
   const load = store.loadDoc.bind(store);
+  const dropped = [];
+  store.dropDoc = async (userId, docId, changes) => dropped.push([docId, changes.length]);
   store.loadDoc = async (userId, docId) => {
     const saved = await load(userId, docId);
-    return { ...saved, doc: { snapshot: snapshot.subarray(0, snapshot.length - 1), seq: 3 } };
+    return { ...saved, doc: { userId, docId, snapshot: badSnapshot(), seq: 3 } };
   };
-  await assert.rejects(client.openText(DOC), /corruption/);
+  const opening = client.openText(DOC);
+  const sub = await serveSubscribe(fake, { changes: [remoteChange(7, 'from the server')] });
+  assert.equal(sub.sinceSeq, 0, 'not from the seq of the copy it cannot read');
+  const text = await within(opening, 'the open');
+  assert.equal(text.value(), 'from the server');
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].codeName, 'storage_failed');
+  assert.equal(errors[0].kind, 'copy');
+  assert.match(errors[0].message, /cannot be read and was discarded.*corruption/);
+  assert.deepEqual(dropped, [[DOC, 0]], 'the copy is forgotten, no queued edit with it');
+  await client.close();
+});
+
+test('a server snapshot the engine cannot read closes the handle, reported, without advancing the stored seq', async () => {
+  const { fake, client, text, idb } = await openSynced();
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e.code));
+  client.setOnline(false);
+  await eventually(() => client.status === 'offline', 'offline');
+  text.insert(0, 'kept');
+  await text.save();
+  const n = fake.received.length;
+  client.setOnline(true);
+  const sub = await fake.next((m) => m.type === 'subscribe', 'the resubscribe', 3000, n);
+  fake.send(fake.socket, { type: 'subscribed', doc: DOC, role: 'editor', headSeq: 9 });
+  fake.send(fake.socket, { type: 'snapshot', doc: DOC, lastIncludedSeq: 9, state: badSnapshot() });
+  fake.send(fake.socket, { type: 'synced', doc: DOC, seq: 9 });
+  await eventually(() => text.isClosed, 'the handle closed');
+  assert.deepEqual(rejected, [422]);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].code, 422);
+  assert.match(errors[0].message, /snapshot of doc-1 cannot be read/);
+  await fake.next((m) => m.type === 'unsubscribe', 'the unsubscribe', 3000, n);
+  const store = await storeIn(idb);
+  const saved = await store.loadDoc('u1', DOC);
+  assert.equal(saved.doc.seq, sub.sinceSeq, 'the stored seq is not past the snapshot it lacks');
+  assert.equal(saved.pending.length, 1, 'the edit stays stored');
+  store.close();
+  // A document never seen before: opening it rejects.
+  const m = fake.received.length;
+  const opening = client.openText('doc-2');
+  await fake.next((x) => x.type === 'subscribe' && x.doc === 'doc-2', 'the subscribe', 3000, m);
+  fake.send(fake.socket, { type: 'subscribed', doc: 'doc-2', role: 'editor', headSeq: 4 });
+  fake.send(fake.socket, { type: 'snapshot', doc: 'doc-2', lastIncludedSeq: 4, state: badSnapshot() });
+  fake.send(fake.socket, { type: 'synced', doc: 'doc-2', seq: 4 });
+  await assert.rejects(opening, (e) => e.code === 422);
   await client.close();
 });
 
@@ -563,6 +619,64 @@ test('a closed handle that still owes an edit: client.whenSynced waits for it, p
   await client.close();
 });
 
+test('a handle closed offline with stored edits sends them once back online, counted until acknowledged', async () => {
+  const { fake, client, text, idb } = await openSynced();
+  client.setOnline(false);
+  await eventually(() => client.status === 'offline', 'offline');
+  text.insert(0, 'typed offline');
+  const store = await storeIn(idb);
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'the edit stored');
+  // The app leaves the page: the handle is closed before the edit went out.
+  text.close();
+  assert.throws(() => text.insert(0, 'x'), /document closed/);
+  assert.equal(client.pending, 1, 'still owed');
+  let synced = false;
+  const waiting = client.whenSynced().then(() => (synced = true));
+  const n = fake.received.length;
+  client.setOnline(true);
+  await serveSubscribe(fake, { from: n });
+  const sent = (await fake.next((m) => m.type === 'submit', 'the submit after the close', 3000, n)).changes[0];
+  assert.equal(client.status, 'syncing', 'not online while an edit is owed');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(synced, false, 'not before the ack');
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
+  await within(waiting, 'client.whenSynced after the ack');
+  await fake.next((m) => m.type === 'unsubscribe', 'the unsubscribe once acknowledged', 3000, n);
+  assert.equal(client.pending, 0);
+  await eventually(() => client.status === 'online', 'online');
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 0, 'the stored edit removed');
+  store.close();
+  await client.close();
+});
+
+test('a handle closed while a rate_limited resend waits still sends it; sign-out ends such a handle', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  text.insert(0, 'x');
+  const first = await fake.next((m) => m.type === 'submit', 'submit');
+  const n = fake.received.length;
+  fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
+  await new Promise((r) => setTimeout(r, 50)); // the retry timer is set
+  text.close();
+  const again = await fake.next((m) => m.type === 'submit', 'the resend after the close', 5000, n);
+  assert.deepEqual(again.changes, first.changes);
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: again.changes[0].clientId, firstSeq: 0, serverSeq: 1 }] });
+  await fake.next((m) => m.type === 'unsubscribe', 'the unsubscribe once acknowledged', 3000, n);
+  await eventually(() => client.pending === 0, 'nothing owed');
+
+  // Closed with an edit owed, then signed out: the handle ends, nothing is counted.
+  const opened = client.openText(DOC);
+  await serveSubscribe(fake, { from: fake.received.length });
+  const t2 = await opened;
+  t2.insert(0, 'y');
+  await fake.next((m) => m.type === 'submit' && m.changes[0].clientId !== again.changes[0].clientId, 'the second submit');
+  t2.close();
+  assert.equal(client.pending, 1);
+  await client.auth.signOut();
+  assert.equal(client.pending, 0);
+  assert.equal(t2.isClosed, true);
+  await client.close();
+});
+
 test('the local copy is saved while edits keep coming, and not once per waiting timer after', async () => {
   const { client, text } = await openSynced();
   const add = IndexedDbStore.prototype.addPending;
@@ -774,6 +888,24 @@ test('unsubscribed (access removed) closes the handle and forgets its local copy
   await client.close();
 });
 
+test('a subscribe answered not_found (deleted or access removed while offline) closes the handle and forgets its copy and queue', async () => {
+  const { fake, client, text, rejected, store } = await openWithStoredEdit('doomed');
+  await text.save();
+  const n = fake.received.length;
+  fake.drop(1006);
+  const sub = await fake.next((m) => m.type === 'subscribe', 'the resubscribe', 3000, n);
+  fake.send(fake.socket, { type: 'error', code: 404, doc: sub.doc, message: 'not found', expectedSeq: 0 });
+  await eventually(() => text.isClosed, 'the handle closed');
+  assert.deepEqual(rejected, [404]);
+  assert.equal(client.pending, 0);
+  await eventually(async () => {
+    const got = await store.loadDoc('u1', DOC);
+    return got.doc === null && got.pending.length === 0;
+  }, 'the local copy and queue to be forgotten');
+  store.close();
+  await client.close();
+});
+
 test('rate_limited resends after a pause; too_large rolls back', async () => {
   const { fake, client } = await setup({ storage: 'memory' });
   const opening = client.openText(DOC);
@@ -785,7 +917,7 @@ test('rate_limited resends after a pause; too_large rolls back', async () => {
   const t0 = Date.now();
   fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
   const again = await fake.next((m) => m.type === 'submit', 'the resend', 5000, n);
-  assert.ok(Date.now() - t0 >= 900, 'not at once');
+  assert.ok(Date.now() - t0 >= 450, 'not at once'); // 1 s ± 50 %
   assert.deepEqual(again.changes, first.changes);
   assert.equal(client.pending, 1);
 
@@ -833,7 +965,18 @@ test('one rate_limited submit does not roll back through the out_of_order answer
   await client.close();
 });
 
-test('rate_limited answers that keep coming do not hold the resend back', async () => {
+/** Runs `fn` with Math.random() answering `r` (the backoffs' jitter). */
+async function withRandom(r, fn) {
+  const random = Math.random;
+  Math.random = () => r;
+  try {
+    return await fn();
+  } finally {
+    Math.random = random;
+  }
+}
+
+test('rate_limited answers that keep coming do not hold the resend back', () => withRandom(0.5, async () => {
   const { fake, client, text } = await openSynced({ storage: 'memory' });
   text.insert(0, 'x');
   await fake.next((m) => m.type === 'submit', 'submit');
@@ -848,7 +991,32 @@ test('rate_limited answers that keep coming do not hold the resend back', async 
   const waited = Date.now() - t0;
   assert.ok(waited >= 900 && waited < 1400, `resent ${waited} ms after the first refusal, not after a backoff started again`);
   await client.close();
-});
+}));
+
+test('the resend backoff has jitter and starts over after a reconnect', () => withRandom(0, async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  text.insert(0, 'x');
+  await fake.next((m) => m.type === 'submit', 'submit');
+  const refuse = async () => {
+    const n = fake.received.length;
+    const t0 = Date.now();
+    fake.send(fake.socket, { type: 'error', code: 429, doc: DOC, message: 'slow down', expectedSeq: 0 });
+    await fake.next((m) => m.type === 'submit', 'the resend', 5000, n);
+    return Date.now() - t0;
+  };
+  const first = await refuse();
+  assert.ok(first >= 450 && first < 900, `first resend after ${first} ms: 1 s less 50 %`);
+  const second = await refuse();
+  assert.ok(second >= 950 && second < 1400, `second resend after ${second} ms: doubled`);
+  // A new connection: the next refusal waits as long as the first did.
+  const n = fake.received.length;
+  fake.drop(1006);
+  await serveSubscribe(fake, { from: n });
+  await fake.next((m) => m.type === 'submit', 'the resend after the reconnect', 3000, n);
+  const third = await refuse();
+  assert.ok(third < 900, `resent ${third} ms after a refusal on the new connection: the backoff did not start over`);
+  await client.close();
+}));
 
 test('a replica restored from an older local copy applies its own client id\'s changes from the server', async () => {
   // The page dies after an ack but before the local copy is saved again:
@@ -1141,6 +1309,68 @@ test('a refresh that races a password change keeps the session the change starte
   }
 });
 
+test('a refreshed session local storage refuses is used all the same, and the refusal reported', async () => {
+  const fake = new FakeServer();
+  const presented = [];
+  const fetch = async (url, init = {}) => {
+    if (new URL(url).pathname === '/api/v1/auth/refresh') presented.push(JSON.parse(init.body).refresh_token);
+    return fake.fetch(url, init);
+  };
+  const client = await WeftClient.create({ url: 'http://127.0.0.1:9', storage: 'memory', persistSession: true, WebSocket: fake.WebSocket, fetch, loadEngine: async () => engine });
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const store = client.store;
+  const save = store.saveSession.bind(store);
+  store.saveSession = async () => {
+    throw new DOMException('the quota is used up', 'QuotaExceededError');
+  };
+  // Signing in: the session is used though it could not be stored.
+  await client.auth.signIn({ email: 'a@example.com', password: 'x' });
+  assert.equal(client.auth.user?.id, 'u1');
+  assert.equal(await client.auth.accessToken(), 'token-1');
+  // The server answers the refresh (and has marked wrt_1 used): the new
+  // session is used, never the one it replaced.
+  assert.equal(await client.auth.refresh(), true);
+  assert.equal(await client.auth.accessToken(), 'token-2');
+  assert.equal(errors.length, 2);
+  assert.ok(errors.every((e) => e.codeName === 'storage_failed' && e.kind === 'session'));
+  store.saveSession = save;
+  assert.equal(await client.auth.refresh(), true);
+  assert.deepEqual(presented, ['wrt_1', 'wrt_2'], 'each refresh token presented once');
+  assert.equal((await store.loadSession()).refreshToken, 'wrt_3', 'stored again once storage takes it');
+  await client.close();
+});
+
+test('a refresh refused because another tab changed the password takes that tab\'s session without closing anything', async () => {
+  const fake = new FakeServer();
+  let client;
+  const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  const fetch = async (url, init = {}) => {
+    if (new URL(url).pathname === '/api/v1/auth/refresh') {
+      // The other tab changed the password (revoking wrt_1) and stores
+      // its new session while our refresh is on its way.
+      await client.store.saveSession({ refreshToken: 'wrt_other', accessToken: 'token-other', expiresAt: Date.now() + 900_000, user: { id: 'u1', email: 'a@example.com', display_name: 'A' } });
+      return json({ error: { code: 'invalid_refresh_token', message: 'ended', details: {}, request_id: 'x' } }, 401);
+    }
+    return fake.fetch(url, init);
+  };
+  client = await WeftClient.create({ url: 'http://127.0.0.1:9', storage: 'memory', persistSession: true, WebSocket: fake.WebSocket, fetch, loadEngine: async () => engine });
+  await client.auth.signIn({ email: 'a@example.com', password: 'x' });
+  const changes = [];
+  client.auth.on('change', (u) => changes.push(u?.id ?? null));
+  const opening = client.openText(DOC);
+  await serveSubscribe(fake);
+  const text = await opening;
+  text.insert(0, 'kept');
+  assert.equal(await client.auth.refresh(), true);
+  assert.equal(await client.auth.accessToken(), 'token-other');
+  assert.deepEqual(changes, [], 'never signed out');
+  assert.equal(text.isClosed, false, 'the handle stays open');
+  assert.equal(text.value(), 'kept');
+  assert.equal(client.pending, 1, 'the edit is still queued');
+  await client.close();
+});
+
 test('a tab whose session ended does not sign out the user another tab signed in', async () => {
   const fake = new FakeServer();
   const idb = new IDBFactory();
@@ -1190,6 +1420,46 @@ test('a closed client neither refreshes nor schedules a refresh', async () => {
   await new Promise((r) => setTimeout(r, 50));
   assert.ok(fake.logins <= before + 1, `${fake.logins - before} token rotations after close`);
   assert.equal(client.auth.hasRefreshTimer, false);
+});
+
+test('an invalid document id is refused at once, before anything is sent', async () => {
+  const { fake, client, text } = await openSynced({ storage: 'memory' });
+  const n = fake.received.length;
+  for (const id of ['my doc', '', 'x'.repeat(129), 'doc/1', 'é']) {
+    await assert.rejects(client.openText(id), (e) => e.code === 400 && /invalid document id/.test(e.message), JSON.stringify(id));
+  }
+  assert.deepEqual(fake.received.slice(n).filter((m) => m.type === 'subscribe'), [], 'nothing sent');
+  const longest = 'a.B_-9'.repeat(21) + 'xy'; // 128 characters: valid
+  void client.openText(longest).catch(() => undefined);
+  await fake.next((m) => m.type === 'subscribe' && m.doc === longest, 'the subscribe of the longest id', 3000, n);
+  assert.equal(text.isClosed, false);
+  await client.close();
+});
+
+test('a server that welcomes and then closes the connection at once is retried with a growing backoff', async () => {
+  const fake = new FakeServer();
+  const client = await WeftClient.create({
+    url: 'http://127.0.0.1:9',
+    storage: 'memory',
+    WebSocket: fake.WebSocket,
+    fetch: fake.fetch,
+    loadEngine: async () => engine,
+    reconnect: { initialDelayMs: 40, maxDelayMs: 5000 },
+  });
+  // Every subscribe is answered by closing the connection, as weftd does
+  // for a message it cannot decode (4400).
+  const send = fake.WebSocket.prototype.send;
+  fake.WebSocket.prototype.send = function (bytes) {
+    send.call(this, bytes);
+    const m = fake.received[fake.received.length - 1];
+    if (m?.type === 'subscribe') setTimeout(() => fake.drop(4400), 0);
+  };
+  await client.auth.signIn({ email: 'a@example.com', password: 'x' });
+  void client.openText(DOC).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1500));
+  // 20-40, 40-80, 80-160, 160-320, 320-640 ms...: at most 6 sockets in 1.5 s; without backoff ~30.
+  assert.ok(fake.sockets.length <= 7, `${fake.sockets.length} connections in 1.5 s`);
+  await client.close();
 });
 
 test('a connection whose handshake hangs is dropped and tried again', async () => {
