@@ -59,6 +59,11 @@ fallback(() => mount(app, h('section', { class: 'card narrow' }, h('h1', {}, 'No
  * window): until every edit is acknowledged, closing the tab loses some.
  */
 let notStored = false;
+/**
+ * This browser refused to store the session (its refresh token): a reload
+ * finds the previous one, which the server no longer accepts.
+ */
+let sessionNotStored = false;
 
 /** The connection indicator: online, syncing N pending edits, offline. */
 function renderStatus(): void {
@@ -71,10 +76,12 @@ function renderStatus(): void {
   if (c.pending === 0) notStored = false;
   el.dataset.status = c.status;
   el.dataset.notStored = String(notStored);
+  el.dataset.sessionNotStored = String(sessionNotStored);
   el.textContent = (c.status === 'online' ? 'Online'
     : c.status === 'offline' ? (c.pending ? `Offline, ${c.pending} edits waiting` : 'Offline')
     : `Syncing ${c.pending} pending edit${c.pending === 1 ? '' : 's'}`) +
-    (notStored ? ' (this browser could not save them: keep this tab open until they are synced)' : '');
+    (notStored ? ' (this browser could not save them: keep this tab open until they are synced)' : '') +
+    (sessionNotStored ? ' (this browser could not save your sign-in: after a reload, sign in again)' : '');
 }
 
 async function start(): Promise<void> {
@@ -85,6 +92,7 @@ async function start(): Promise<void> {
     return;
   }
   api.onUserChange(() => {
+    sessionNotStored = false; // a new session: its save is reported after this
     renderAccount();
     renderStatus();
     // Signed out (here, in another tab, or a session the server ended):
@@ -93,9 +101,11 @@ async function start(): Promise<void> {
   });
   api.client().on('status', renderStatus);
   api.client().on('error', (e) => {
-    // An edit's record refused (a failed copy leaves the edits stored).
-    if (!(e instanceof StorageError) || e.kind !== 'edit') return;
-    notStored = true;
+    // An edit's record refused (a failed copy leaves the edits stored), or
+    // the session's.
+    if (!(e instanceof StorageError) || e.kind === 'copy') return;
+    if (e.kind === 'edit') notStored = true;
+    else sessionNotStored = true;
     renderStatus();
   });
   // The browser knows before the socket does; and some offline modes leave
