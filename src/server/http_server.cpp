@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -81,6 +82,15 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// What the request buffer may hold beyond a full header block (one read
+// of body or chunk data).
+constexpr std::size_t kBodyReadSlack = 64 * 1024;
+// At most this much of a refused request is read (and dropped) before the
+// connection closes.
+constexpr std::size_t kDrainBytes = 4 * 1024 * 1024;
+// Requests handled or waiting for a handler thread at once (Impl::handlers).
+constexpr int kMaxHandling = 512;
+
 bool IsParseError(const boost::system::error_code& ec) {
   return ec.category() ==
          http::make_error_code(http::error::bad_target).category();
@@ -137,6 +147,13 @@ struct HttpServer::Impl {
   // and signals go on meanwhile. One thread: such ticks never overlap.
   // Declared last: joined before the members its ticks use go.
   asio::thread_pool background{1};
+  // Where requests are handled (routes, the store, password hashing: a
+  // login takes ~0.1 s of CPU), off the I/O threads, which every
+  // WebSocket session, the acceptor and the timers share: a burst of
+  // logins used to hold them all. At most kMaxHandling requests are
+  // handled or waiting at once; more are answered 503.
+  asio::thread_pool handlers{std::max(2u, std::thread::hardware_concurrency())};
+  std::atomic<int> handling{0};
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
@@ -281,9 +298,15 @@ void HttpServer::Impl::Record(const HttpRequest& req, const std::string& route,
 
 asio::awaitable<void> HttpServer::Impl::Serve(
     std::shared_ptr<Connection> conn) {
-  beast::flat_buffer buffer;
+  // Capped: Beast 1.81 bounds neither a chunk-size line (its extensions)
+  // nor the trailers, and counts neither against header_limit or
+  // body_limit, so a chunked body of one endless extension grew this
+  // buffer until the deadline. Past the cap the read fails
+  // (buffer_overflow: 400). Body data passes through in pieces.
+  beast::flat_buffer buffer(config.max_header_bytes + kBodyReadSlack);
   std::string remote;
   bool upgraded = false;
+  bool refused = false;  // a request answered with 400/413/431
   {
     boost::system::error_code ec;
     auto ep = conn->stream.socket().remote_endpoint(ec);
@@ -300,6 +323,14 @@ asio::awaitable<void> HttpServer::Impl::Serve(
     auto [ec, n] =
         co_await http::async_read_header(conn->stream, buffer, parser, kTuple);
     conn->idle = false;
+    // A Transfer-Encoding whose last coding is not chunked leaves the
+    // body's end unknown (RFC 9112 §6.3: 400 and close); Beast would read
+    // no body, or the Content-Length, where a proxy in front may have
+    // read another: a way to smuggle a second request past it.
+    if (!ec && parser.get().count(http::field::transfer_encoding) > 0 &&
+        !parser.chunked()) {
+      ec = http::error::bad_transfer_encoding;
+    }
     // A client that asks first (Debian 12's curl 7.88 for bodies over
     // 1 MB, older curl over 1 KiB) gets "100 Continue" before it sends its
     // body, instead of waiting for its own timeout (a second for curl). A
@@ -349,6 +380,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(
                                  request.request_id);
       }
       if (status == 0) break;  // closed, reset, timed out or shut down
+      refused = true;
       request.method = "-";
       request.path = "-";
     } else if (sync != nullptr && beast::websocket::is_upgrade(parser.get()) &&
@@ -404,13 +436,27 @@ asio::awaitable<void> HttpServer::Impl::Serve(
       keep_alive = msg.keep_alive();
       head = msg.method() == http::verb::head;
       version = msg.version();
-      response = Handle(msg, request, route);
+      if (handling.fetch_add(1) >= kMaxHandling) {
+        handling.fetch_sub(1);
+        route = "busy";
+        response =
+            ErrorResponse(503, "busy", "the server is busy; retry in a second",
+                          request.request_id);
+        response.headers.emplace_back("Retry-After", "1");
+      } else {
+        co_await asio::post(handlers, asio::use_awaitable);
+        response = Handle(msg, request, route);
+        handling.fetch_sub(1);
+        co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
+      }
     }
 
     http::response<http::string_body> res{
         static_cast<http::status>(response.status), version};
     res.set(http::field::server, "weftd/" + std::string(Version()));
-    res.set(http::field::content_type, response.content_type);
+    if (!response.content_type.empty()) {
+      res.set(http::field::content_type, response.content_type);
+    }
     res.set("X-Request-Id", request.request_id);
     for (const auto& [name, value] : response.headers) res.set(name, value);
     res.keep_alive(keep_alive && !stopping);
@@ -426,6 +472,20 @@ asio::awaitable<void> HttpServer::Impl::Serve(
   if (upgraded) co_return;
   boost::system::error_code ignored;
   conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (refused) {
+    // The client may still be sending what was refused: closing with
+    // unread bytes makes the kernel send a reset, which can destroy the
+    // answer before the client reads it. Read and drop what comes, for a
+    // second and up to kDrainBytes, first.
+    conn->stream.expires_after(std::chrono::seconds(1));
+    std::array<char, 16 * 1024> scratch;
+    for (std::size_t drained = 0; drained < kDrainBytes;) {
+      auto [rec, rn] =
+          co_await conn->stream.async_read_some(asio::buffer(scratch), kTuple);
+      if (rec) break;
+      drained += rn;
+    }
+  }
   conn->stream.socket().close(ignored);
 }
 
@@ -474,7 +534,12 @@ void HttpServer::Impl::BeginShutdown() {
   log.Info("shutting down", {{"grace_s", config.shutdown_grace.count()}});
   boost::system::error_code ignored;
   acceptor.close(ignored);
+  // A second SIGINT/SIGTERM stops the process at once (the default
+  // action comes back with the handlers): an operator whose shutdown
+  // waits for a hung store is not left with SIGKILL only. Acknowledged
+  // changes are durable already.
   signals.cancel(ignored);
+  signals.clear(ignored);
   housekeeping.cancel();
   store_housekeeping.cancel();
   presence_timer.cancel();
@@ -641,6 +706,7 @@ void HttpServer::Run() {
   // A store call still running in a periodic tick (the I/O context stops
   // without it when the grace period ends) finishes before the hub shuts.
   s.background.join();
+  s.handlers.join();
   // Sessions cut off by the grace period are still subscribed; their
   // sockets go with the I/O context, before the hub.
   if (s.sync) s.sync->hub.Shutdown();

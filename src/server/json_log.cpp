@@ -2,11 +2,38 @@
 
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <string>
 
+#include "core/utf.h"
+
 namespace weft::server {
 namespace {
+
+// Longest string field a line keeps (a request path is the client's, up
+// to the 16 KiB header limit).
+constexpr std::size_t kMaxFieldBytes = 2048;
+
+// A string field as a log line may hold it: valid UTF-8 (a path may carry
+// any bytes, and a line that is not UTF-8 is dropped by strict log
+// shippers: a way to hide a probe) and at most kMaxFieldBytes.
+void Clean(boost::json::value& v, std::size_t max_bytes = kMaxFieldBytes) {
+  if (!v.is_string()) return;
+  std::string_view s = v.get_string();
+  bool valid = core::IsValidUtf8(s);
+  if (valid && s.size() <= max_bytes) return;
+  std::string out = valid ? std::string(s) : core::ValidUtf8(s);
+  if (out.size() > max_bytes) {
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) {
+      --cut;  // not inside a code point
+    }
+    out.resize(cut);
+    out += "\xE2\x80\xA6";  // U+2026
+  }
+  v = out;
+}
 
 std::string NowIso8601() {
   auto now = std::chrono::system_clock::now();
@@ -31,7 +58,11 @@ void JsonLog::Write(std::string_view level, std::string_view msg,
   line["ts"] = NowIso8601();
   line["level"] = level;
   line["msg"] = msg;
-  for (auto& kv : fields) line[kv.key()] = std::move(kv.value());
+  Clean(line["msg"], SIZE_MAX);  // the server's own words: valid only
+  for (auto& kv : fields) {
+    Clean(kv.value());
+    line[kv.key()] = std::move(kv.value());
+  }
   std::string text = boost::json::serialize(line);
   text += '\n';
   std::lock_guard lock(mu_);

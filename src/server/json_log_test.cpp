@@ -44,6 +44,29 @@ TEST(JsonLogTest, WritesOneParsableObjectPerLine) {
   std::fclose(f);
 }
 
+// A request path is the client's bytes: the line stays valid UTF-8 (each
+// invalid byte becomes U+FFFD) and a long field is cut.
+TEST(JsonLogTest, FieldsAreValidUtf8AndBounded) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  JsonLog log(f);
+  log.Info("request", {{"path", "/\xff\xfe/ok"},
+                       {"long", std::string(5000, 'a')},
+                       {"cut", std::string(2047, 'a') + "\xC3\xA9"}});
+  auto lines = ReadLines(f);
+  ASSERT_EQ(lines.size(), 1u);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(lines[0], ec);  // refuses invalid UTF-8
+  ASSERT_FALSE(ec) << lines[0].substr(0, 80);
+  const auto& obj = v.as_object();
+  EXPECT_EQ(obj.at("path").as_string(), "/\xEF\xBF\xBD\xEF\xBF\xBD/ok");
+  EXPECT_EQ(obj.at("long").as_string(),
+            std::string(2048, 'a') + "\xE2\x80\xA6");
+  // Not inside the two-byte character that would straddle the limit.
+  EXPECT_EQ(obj.at("cut").as_string(), std::string(2047, 'a') + "\xE2\x80\xA6");
+  std::fclose(f);
+}
+
 TEST(JsonLogTest, LinesFromManyThreadsDoNotInterleave) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);

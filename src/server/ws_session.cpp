@@ -731,8 +731,22 @@ asio::awaitable<void> RunSyncSession(tcp::socket socket, WsUpgrade upgrade,
     }
     response += "\r\n";
     upgrade = {};
+    // The connection is registered (and its deadlines swept) only after
+    // this write: a peer that never reads (a zero window) held it, its
+    // descriptor and every shutdown's grace period for ever. It gets the
+    // hello deadline.
+    asio::steady_timer guard(co_await asio::this_coro::executor);
+    guard.expires_after(service.hello_timeout);
+    auto written = std::make_shared<bool>(false);
+    guard.async_wait([written, transport](boost::system::error_code e) {
+      if (e || *written) return;
+      boost::system::error_code ignored;
+      transport->socket().close(ignored);
+    });
     auto [ec, n] = co_await asio::async_write(transport->socket(),
                                               asio::buffer(response), kTuple);
+    *written = true;
+    guard.cancel();
     if (ec) co_return;
   }
 

@@ -243,6 +243,36 @@ TEST_F(WeftdTest, OversizeBodyIs413) {
   EXPECT_EQ(Get(port_, "/livez").status, 200);
 }
 
+// A chunk-size line with an endless extension: Beast bounds neither it
+// nor trailers, and the request buffer grew with it until the deadline.
+// Now the buffer is capped: 400, and the server goes on.
+TEST_F(WeftdTest, AnEndlessChunkExtensionIs400) {
+  Start();
+  auto r = Parse(Exchange(port_,
+                          "POST /livez HTTP/1.1\r\nHost: x\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n1;" +
+                              std::string(512 * 1024, 'e')));
+  ExpectError(r, 400, "bad_request");
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+}
+
+// A Transfer-Encoding that does not end in chunked leaves the body's end
+// unknown; a proxy in front may read it otherwise (request smuggling).
+TEST_F(WeftdTest, ATransferCodingOtherThanChunkedIs400) {
+  Start();
+  // Beast read no body for these (and refuses them beside a
+  // Content-Length itself).
+  for (const char* te : {"gzip", "chunked, identity"}) {
+    SCOPED_TRACE(te);
+    auto r = Parse(Exchange(port_, std::string("POST /livez HTTP/1.1\r\n"
+                                               "Host: x\r\n"
+                                               "Transfer-Encoding: ") +
+                                       te + "\r\n\r\nhello"));
+    ExpectError(r, 400, "bad_request");
+  }
+  EXPECT_EQ(Get(port_, "/livez").status, 200);
+}
+
 // Sends `head`, then reads what the server answers before any body is
 // sent (until a blank line or 10 s without data).
 std::string AnswerToHeader(int fd, const std::string& head) {
@@ -370,12 +400,8 @@ TEST_F(WeftdTest, StopsCleanlyOnSigint) {
 TEST_F(WeftdTest, SigtermClosesIdleKeepAliveConnectionsAtOnce) {
   Start();
   // A keep-alive connection that stays open and idle.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port_);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  int fd = ConnectLoopback(port_, 30);
+  ASSERT_GE(fd, 0);
   std::string req = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_EQ(::send(fd, req.data(), req.size(), 0),
             static_cast<ssize_t>(req.size()));
@@ -387,6 +413,32 @@ TEST_F(WeftdTest, SigtermClosesIdleKeepAliveConnectionsAtOnce) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   // Well under the 10 s grace period: idle connections are not waited for.
   EXPECT_LT(took, std::chrono::seconds(5));
+  ::close(fd);
+}
+
+// A request in flight holds the shutdown for its grace period; a second
+// SIGTERM meanwhile stops the process at once (it was ignored, leaving
+// only SIGKILL when the wait hung).
+TEST_F(WeftdTest, ASecondSignalStopsTheShutdownAtOnce) {
+  Start();
+  int fd = ConnectLoopback(port_, 30);
+  ASSERT_GE(fd, 0);
+  // A request whose body is still coming.
+  std::string req =
+      "POST /livez HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), 0),
+            static_cast<ssize_t>(req.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  for (int i = 0;
+       i < 500 && ReadLog().find("shutting down") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(ReadLog().find("shutting down"), std::string::npos);
+  int status = StopWith(SIGTERM);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+      << "exited " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1)
+      << " after its grace period instead";
   ::close(fd);
 }
 
