@@ -8,9 +8,9 @@ import { Connection } from './connection.js';
 import { DocSession, StructHandle, TextHandle, type SessionContext } from './document.js';
 import { defaultLoadEngine, type WeftModule } from './engine.js';
 import { Emitter } from './emitter.js';
-import { SyncError } from './errors.js';
+import { StorageError, SyncError, WeftApiError } from './errors.js';
 import { Api, Http } from './rest.js';
-import { IndexedDbStore, MemoryStore, type LocalStore } from './storage.js';
+import { IndexedDbStore, MemoryStore, type DocKind, type LocalStore } from './storage.js';
 
 export type ConnectionStatus = 'online' | 'syncing' | 'offline';
 
@@ -34,6 +34,13 @@ export interface WeftClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number; welcomeTimeoutMs?: number };
   presenceThrottleMs?: number;
   persistSession?: boolean;
+  /**
+   * When a user's session starts (client start with a stored session,
+   * sign-in, another user), open in the background every document of that
+   * user with edits stored but not yet acknowledged, and send them, as if
+   * the app had opened and closed it (README.md, "Offline edits"). Default true.
+   */
+  sendStoredEdits?: boolean;
 }
 
 /** The server's rule for document ids (IsValidDocId, docs/protocol.md): 1..128 bytes of [A-Za-z0-9_.-]. */
@@ -52,11 +59,18 @@ export class WeftClient {
   readonly auth: Auth;
   readonly api: Api;
   private readonly conn: Connection;
-  private readonly docs = new Map<string, { session: AnySession; ready: Promise<AnySession> }>();
+  /** `background`: started for its stored edits (sendStoredEdits), not by the app. */
+  private readonly docs = new Map<string, { session: AnySession; ready: Promise<AnySession>; background?: boolean }>();
   private readonly events = new Emitter<ClientEvents>();
   private current: StatusEvent = { status: 'offline', pending: 0 };
   private readonly onOnline = () => this.conn.setPaused(this.paused);
   private paused = false;
+  /** Bumped when the user's session ends (beforeChange, close()): a scan of stored edits still running stops. */
+  private generation = 0;
+  /** The scans of stored edits running (client.whenSynced waits for the sessions they start). */
+  private scanning: Promise<void> = Promise.resolve();
+  /** A document's kind could not be asked now (offline): scan again when the connection opens. */
+  private rescan = false;
 
   private constructor(
     private readonly opts: WeftClientOptions,
@@ -88,6 +102,11 @@ export class WeftClient {
         open: () => {
           for (const { session } of this.docs.values()) session.connected();
           this.update();
+          const user = this.auth.user;
+          if (this.rescan && user) {
+            this.rescan = false;
+            this.sendStored(user.id);
+          }
         },
         close: () => {
           for (const { session } of this.docs.values()) session.disconnected();
@@ -98,8 +117,17 @@ export class WeftClient {
     );
     this.auth.storageError = (e) => this.events.emit('error', e);
     this.auth.on('token', (t) => this.conn.tokenChanged(t));
-    this.auth.on('change', (user) => (user ? this.conn.start() : this.conn.stop()));
+    this.auth.on('change', (user) => {
+      if (!user) {
+        this.conn.stop();
+        return;
+      }
+      this.conn.start();
+      this.sendStored(user.id);
+    });
     this.auth.beforeChange = async (_next, o) => {
+      this.generation++;
+      this.rescan = false;
       const old = this.auth.user;
       await this.closeAll();
       if (old && o.discardOffline) await this.store?.clearUser(old.id);
@@ -149,8 +177,14 @@ export class WeftClient {
 
   /** Resolves when every open document is caught up and has no unacknowledged edit. */
   async whenSynced(): Promise<void> {
+    // The documents with stored edits found at start count too (sendStoredEdits).
+    await this.scanning;
     // A closed handle still sending its unacknowledged edits counts until they are acknowledged.
-    await Promise.all([...this.docs.values()].map((d) => d.ready.then((s) => (s.isLingering ? s.untilEnded() : s.whenSynced()))));
+    await Promise.all(
+      [...this.docs.values()].map((d) =>
+        d.ready.then((s) => (s.isLingering || (d.background && s.isClosed) ? s.untilEnded() : s.whenSynced())),
+      ),
+    );
   }
 
   /** false: go offline on purpose (edits keep queueing); true: back online. */
@@ -162,6 +196,8 @@ export class WeftClient {
   /** Closes every document and the connection. */
   async close(): Promise<void> {
     globalThis.removeEventListener?.('online', this.onOnline);
+    this.generation++;
+    this.rescan = false;
     await this.closeAll();
     this.conn.stop();
     this.auth.dispose();
@@ -180,27 +216,14 @@ export class WeftClient {
     const have = this.docs.get(docId);
     if (have) {
       const s = await have.ready;
-      if (!(s instanceof Kind)) throw new TypeError(`document ${docId} is open as another kind`);
       // Ended while we waited (a lingering one whose edits are now safe): open anew.
       if (s.isClosed) return this.open(docId, Kind);
+      if (!(s instanceof Kind)) throw new TypeError(`document ${docId} is open as another kind`);
       // Closed, but still sending edits only it holds: it is this document.
       if (s.isLingering) s.revive();
       return s;
     }
-    const ctx: SessionContext = {
-      conn: this.conn,
-      store: this.store,
-      userId: user.id,
-      engine: this.engine,
-      presenceThrottleMs: this.opts.presenceThrottleMs ?? 100,
-      changed: () => this.update(),
-      closed: (id) => {
-        if (this.docs.get(id)?.session === session) this.docs.delete(id);
-        this.update();
-      },
-      error: (e) => this.events.emit('error', e),
-    };
-    const session = new Kind(docId, ctx) as unknown as AnySession;
+    const session = this.createSession(docId, Kind, user.id);
     const ready = (async () => {
       const hadLocal = await session.init();
       const synced = session.firstSynced();
@@ -217,6 +240,102 @@ export class WeftClient {
       if (this.docs.get(docId)?.session === session) this.docs.delete(docId);
       throw e;
     }
+  }
+
+  private createSession(docId: string, Kind: typeof TextHandle | typeof StructHandle, userId: string): AnySession {
+    const ctx: SessionContext = {
+      conn: this.conn,
+      store: this.store,
+      userId,
+      engine: this.engine,
+      presenceThrottleMs: this.opts.presenceThrottleMs ?? 100,
+      changed: () => this.update(),
+      closed: (id) => {
+        if (this.docs.get(id)?.session === session) this.docs.delete(id);
+        this.update();
+      },
+      error: (e) => this.events.emit('error', e),
+    };
+    const session = new Kind(docId, ctx) as unknown as AnySession;
+    return session;
+  }
+
+  /**
+   * A session of `userId` starts: every document of theirs with stored
+   * edits that is not open gets a background session that sends them
+   * (sendStoredEdits). Never throws: failures go to the `error` event.
+   */
+  private sendStored(userId: string): void {
+    if (this.opts.sendStoredEdits === false || !this.store) return;
+    const generation = this.generation;
+    // In a task of its own: what it reports reaches an `error` listener the
+    // app adds as soon as WeftClient.create() resolves.
+    const run = new Promise<void>((resolve) => setTimeout(resolve, 0))
+      .then(() => this.scanStored(userId, generation))
+      .catch((e) => this.events.emit('error', new StorageError(`reading the stored edits failed: ${String(e)}`, '', 'edit', e)));
+    this.scanning = Promise.all([this.scanning, run]).then(() => undefined);
+  }
+
+  private async scanStored(userId: string, generation: number): Promise<void> {
+    const current = () => generation === this.generation && this.auth.user?.id === userId;
+    if (!current()) return;
+    const found = await this.store!.pendingDocs(userId);
+    for (const { docId, kind: stored } of found) {
+      if (!current()) return;
+      if (this.docs.has(docId) || !isValidDocId(docId)) continue;
+      const kind = stored ?? (await this.kindFromServer(docId));
+      if (!kind || !current() || this.docs.has(docId)) continue;
+      this.startBackground(docId, kind === 'text' ? TextHandle : StructHandle, userId);
+    }
+  }
+
+  /**
+   * The kind of a document whose stored records do not say (written by an
+   * older SDK, with no copy that says): asked of the server, never
+   * guessed (edits sent to the wrong engine would be refused and rolled
+   * back). Null when it cannot be known now: offline, it is asked again
+   * when the connection opens; a refusal is reported and the records stay
+   * stored (sent, or discarded as the server says, when the document is
+   * opened).
+   */
+  private async kindFromServer(docId: string): Promise<DocKind | null> {
+    try {
+      const info = await this.api.documents.get(docId);
+      return info.kind === 'text' ? 'text' : 'struct';
+    } catch (e) {
+      const status = e instanceof WeftApiError ? e.status : 0;
+      if (status === 0 || status === 401 || status === 429 || status >= 500) {
+        this.rescan = true;
+        return null;
+      }
+      const why = e instanceof Error ? e.message : String(e);
+      this.events.emit('error', new SyncError(status, `the stored edits of ${docId} were not sent: asking its kind failed (${why})`, docId));
+      return null;
+    }
+  }
+
+  /** A session for the stored edits of a document the app has not opened: it lingers until they are acknowledged. */
+  private startBackground(docId: string, Kind: typeof TextHandle | typeof StructHandle, userId: string): void {
+    const session = this.createSession(docId, Kind, userId);
+    const ready = (async () => {
+      try {
+        await session.init();
+      } catch (e) {
+        // Closed meanwhile (sign-out, client.close()): nothing to say.
+        if (!session.isClosed) {
+          this.events.emit('error', new StorageError(`reading the stored edits of ${docId} failed: ${String(e)}`, docId, 'edit', e));
+          session.closeNow();
+        }
+        return session;
+      }
+      session.startInBackground();
+      if (!session.isClosed) {
+        this.conn.start();
+        if (this.conn.isOpen) session.connected();
+      }
+      return session;
+    })();
+    this.docs.set(docId, { session, ready, background: true });
   }
 
   private route(m: ServerMessage): void {

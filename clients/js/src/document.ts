@@ -13,7 +13,7 @@ import { ReadOnlyError, StorageError, SyncError } from './errors.js';
 import { PresenceHandle, type PresenceHost, type WireAnchor } from './presence.js';
 import { resendOrder } from './pending_order.js';
 import { kMaxChangeBytes, PendingQueue } from './queue.js';
-import type { LocalStore, PendingRecord } from './storage.js';
+import type { DocKind, LocalStore, PendingRecord } from './storage.js';
 import { TextRope } from './rope.js';
 import { codePointLength, diffStrings, mapPosition, PositionIndex, type TextChange, wellFormed } from './unicode.js';
 
@@ -46,6 +46,8 @@ type LocalEngine = Pick<EngineDoc, 'opCount' | 'clientStateVector' | 'clientDiff
 
 /** `C` is the type of the handle's change events. */
 export abstract class DocSession<C> {
+  /** The engine of the document: 'text' (TextHandle) or 'struct' (StructHandle). */
+  abstract readonly kind: DocKind;
   readonly presence: PresenceHandle;
   role: Role | null = null;
   protected clientId = randomClientId();
@@ -92,6 +94,13 @@ export abstract class DocSession<C> {
    * send a closed document's stored queue before it is opened again.
    */
   private lingering = false;
+  /**
+   * Started by the client for a document with stored edits the app has
+   * not opened (WeftClient, sendStoredEdits): no app listens to it, so
+   * what would be a `rejected` event goes to the client's `error` event.
+   * Until the app opens the document (revive).
+   */
+  private background = false;
   /** A failure to save the local copy was reported; not again until a save succeeds. */
   private copyFailureReported = false;
   /** When the retry timer fires: subscribe again rather than resend (retryLater). */
@@ -192,6 +201,7 @@ export abstract class DocSession<C> {
 
   revive(): void {
     this.lingering = false;
+    this.background = false;
     this.presence.resume();
     this.ctx.changed();
   }
@@ -199,6 +209,22 @@ export abstract class DocSession<C> {
   /** Resolves when a lingering session's edits are acknowledged (client.whenSynced), or it is ended. */
   untilEnded(): Promise<void> {
     return this.ended;
+  }
+
+  /**
+   * After init(): the client started this session for its stored edits
+   * only. As if the app had opened and closed it at once: it lingers
+   * while it owes edits, else ends now.
+   */
+  startInBackground(): void {
+    this.background = true;
+    this.close();
+  }
+
+  /** The server refused the document or our edits: the handle's `rejected`, or the client's `error` for a background session. */
+  private rejected(e: SyncError): void {
+    if (this.background) this.ctx.error(e);
+    else this.events.emit('rejected', e);
   }
 
   /** Edits that existed only in this session were dropped: say so (nobody else will). */
@@ -379,7 +405,7 @@ export abstract class DocSession<C> {
         // Deleted, or access removed: what is queued can never be sent.
         // Any other code closes the handle but keeps the queue stored.
         if (m.code === 404 || m.code === 410) this.discardLocal();
-        this.events.emit('rejected', e);
+        this.rejected(e);
         this.finish(e);
         break;
       }
@@ -516,7 +542,7 @@ export abstract class DocSession<C> {
           this.firstSync.reject(e);
           this.firstSync = null;
         }
-        this.events.emit('rejected', e);
+        this.rejected(e);
         this.finish(e);
         return;
       case 409: // out_of_order: resend what is queued
@@ -639,7 +665,7 @@ export abstract class DocSession<C> {
     this.reset(this.clientId);
     this.lastSeq = 0;
     this.resubscribe();
-    this.events.emit('rejected', e);
+    this.rejected(e);
     this.settle();
   }
 
@@ -709,7 +735,7 @@ export abstract class DocSession<C> {
     // The snapshot holds the changes queued so far: once the records being
     // written now have landed (later ones are not in it), every change it
     // holds has its record, unless one was refused.
-    const rec = { userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role };
+    const rec = { userId: this.ctx.userId, docId: this.id, snapshot: this.snapshot(), seq: this.lastSeq, role: this.role, kind: this.kind };
     await Promise.all([...this.storing.values()]);
     if (this.unstored.size > 0) return;
     try {
@@ -727,7 +753,7 @@ export abstract class DocSession<C> {
     const store = this.ctx.store;
     if (!store) return;
     const key = `${change.clientId}:${change.firstSeq}`;
-    const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now() };
+    const rec: PendingRecord = { ...change, userId: this.ctx.userId, docId: this.id, at: Date.now(), kind: this.kind };
     const write: Promise<void> = store.addPending(rec).then(
       () => {
         this.unstored.delete(key); // stored on a later try

@@ -24,4 +24,4 @@ export type { ContainerRef, ItemId, StructChange, Value, WeftModule } from './en
 export type { TextChange } from './unicode.js';
 export { ReadOnlyError, StorageError, SyncError, WeftApiError } from './errors.js';
 export { MemoryStore, IndexedDbStore } from './storage.js';
-export type { LocalStore } from './storage.js';
+export type { DocKind, LocalStore, PendingDoc } from './storage.js';

@@ -23,6 +23,18 @@ export interface DocRecord {
   seq: number;
   /** The role the server last gave us, so a viewer's copy stays read-only offline. */
   role?: Role | null;
+  /** Which engine the snapshot is of; absent in records of older SDKs. */
+  kind?: DocKind;
+}
+
+/** A document's engine: 'text' (TextHandle) or 'struct' (StructHandle: boards, canvases). */
+export type DocKind = 'text' | 'struct';
+
+/** A document with stored edits not yet acknowledged (LocalStore.pendingDocs). */
+export interface PendingDoc {
+  docId: string;
+  /** From its stored copy, else from its records; null when none says (records of older SDKs). */
+  kind: DocKind | null;
 }
 
 export interface PendingRecord extends Change {
@@ -30,6 +42,8 @@ export interface PendingRecord extends Change {
   docId: string;
   /** Date.now() when the change was queued (resendOrder); absent in records of older SDKs. */
   at?: number;
+  /** The document's engine, so that a queue stored without a copy can be sent; absent in records of older SDKs. */
+  kind?: DocKind;
 }
 
 export interface LocalStore {
@@ -39,6 +53,11 @@ export interface LocalStore {
   saveDoc(rec: DocRecord): Promise<void>;
   addPending(rec: PendingRecord): Promise<void>;
   removePending(userId: string, docId: string, clientId: number, firstSeq: number): Promise<void>;
+  /**
+   * The documents of `userId` that have queued changes stored, and their
+   * kind (client start: they are sent in the background).
+   */
+  pendingDocs(userId: string): Promise<PendingDoc[]>;
   /** Forgets a document: its state and its queue. */
   clearDoc(userId: string, docId: string): Promise<void>;
   /**
@@ -69,6 +88,18 @@ export class MemoryStore implements LocalStore {
       .map(([, v]) => v)
       .sort((a, b) => a.clientId - b.clientId || a.firstSeq - b.firstSeq);
     return { doc: this.docs.get(JSON.stringify([userId, docId])) ?? null, pending };
+  }
+  async pendingDocs(userId: string) {
+    const prefix = JSON.stringify([userId]).slice(0, -1) + ',';
+    const found = new Map<string, DocKind | null>();
+    for (const [k, p] of this.pending) {
+      if (!k.startsWith(prefix)) continue;
+      found.set(p.docId, found.get(p.docId) ?? p.kind ?? null);
+    }
+    return [...found].map(([docId, kind]) => ({
+      docId,
+      kind: this.docs.get(JSON.stringify([userId, docId]))?.kind ?? kind,
+    }));
   }
   async saveDoc(rec: DocRecord) {
     this.docs.set(JSON.stringify([rec.userId, rec.docId]), rec);
@@ -153,6 +184,25 @@ export class IndexedDbStore implements LocalStore {
       tx.objectStore('pending').getAll(this.range.bound([userId, docId], [userId, docId, []])),
     )) as PendingRecord[];
     return { doc, pending };
+  }
+  async pendingDocs(userId: string): Promise<PendingDoc[]> {
+    const tx = this.db.transaction(['docs', 'pending'], 'readonly');
+    const pending = tx.objectStore('pending');
+    // Keys only: [userId, docId, clientId, firstSeq], without the updates.
+    const keys = (await request(pending.getAllKeys(this.range.bound([userId], [userId, []])))) as IDBValidKey[][];
+    const ids = [...new Set(keys.map((k) => k[1] as string))];
+    const out: PendingDoc[] = [];
+    for (const docId of ids) {
+      const doc = (await request(tx.objectStore('docs').get([userId, docId]))) as DocRecord | undefined;
+      let kind = doc?.kind ?? null;
+      if (!kind) {
+        // No copy (or one of an older SDK): the records say, when one was written by this SDK.
+        const recs = (await request(pending.getAll(this.range.bound([userId, docId], [userId, docId, []])))) as PendingRecord[];
+        kind = recs.find((r) => r.kind)?.kind ?? null;
+      }
+      out.push({ docId, kind });
+    }
+    return out;
   }
   saveDoc(rec: DocRecord) {
     return this.run(['docs'], 'readwrite', (tx) => tx.objectStore('docs').put(rec));

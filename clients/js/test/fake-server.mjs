@@ -15,6 +15,8 @@ export class FakeServer {
     this.hangNext = 0;
     /** Pings are answered with their pong, as weftd does; false holds every pong back. */
     this.answerPings = true;
+    /** GET /api/v1/documents/:id answers these (doc id → kind: 'text', 'board', 'canvas'); others 404. */
+    this.documents = {};
     this.WebSocket = this.makeWebSocketClass();
     this.fetch = this.fakeFetch.bind(this);
   }
@@ -101,6 +103,10 @@ export class FakeServer {
       });
     }
     if (path === '/api/v1/auth/logout') return new Response(null, { status: 204 });
+    const doc = /^\/api\/v1\/documents\/([^/]+)$/.exec(path);
+    if (doc && (init.method ?? 'GET') === 'GET' && this.documents[doc[1]]) {
+      return json(200, { id: doc[1], workspace_id: 'w1', kind: this.documents[doc[1]], title: 'T', created_at: '', updated_at: '' });
+    }
     return json(404, { error: { code: 'not_found', message: `no fake route ${init.method ?? 'GET'} ${path}`, details: {}, request_id: 'x' } });
   }
 }

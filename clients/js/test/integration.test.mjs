@@ -117,6 +117,67 @@ test('edits made while the server is down survive a reload and are delivered onc
   assert.equal((await a.api.documents.content(t.doc)).text, 'before.[down]');
 });
 
+test('edits stored offline reach the server after a reload that does not open their document', async () => {
+  for (const kind of ['text', 'board']) {
+    const t = await server.team('editor', kind);
+    const idb = new IDBFactory();
+    const b1 = await clientFor(t.bob, { indexedDB: idb });
+    const h1 = kind === 'text' ? await b1.openText(t.doc) : await b1.openDoc(t.doc);
+    const edit = (h, k) => (kind === 'text' ? h.insert(h.length, `[${k}]`) : h.mapSet('map:meta', k, 1));
+    edit(h1, 'base');
+    await within(h1.whenSynced(), 'synced');
+    b1.setOnline(false);
+    await eventually(() => b1.status === 'offline', 'offline');
+    edit(h1, 'offline');
+    assert.equal(b1.pending, 1);
+    await b1.close(); // a reload, the edit unacknowledged
+
+    // The next page load opens nothing: the stored edit goes out all the same.
+    const b2 = await clientFor(null, { indexedDB: idb });
+    assert.equal(b2.auth.user?.email, t.bob.email);
+    await within(b2.whenSynced(), `the stored edit acknowledged (${kind})`);
+    assert.equal(b2.pending, 0);
+    await eventually(() => b2.status === 'online', 'online');
+    const content = await b2.api.documents.content(t.doc);
+    if (kind === 'text') assert.equal(content.text, '[base][offline]');
+    else assert.deepEqual(content['map:meta'], { base: 1, offline: 1 });
+
+    // A collaborator sees it without bob opening the document.
+    const a = await clientFor(t.alice);
+    const ha = kind === 'text' ? await a.openText(t.doc) : await a.openDoc(t.doc);
+    if (kind === 'text') assert.equal(ha.value(), '[base][offline]');
+    else assert.deepEqual(ha.toJSON()['map:meta'], { base: 1, offline: 1 });
+  }
+});
+
+test('a reloaded client that opens the document whose stored edits it is sending gets that session', async () => {
+  const t = await server.team('editor');
+  const idb = new IDBFactory();
+  const b1 = await clientFor(t.bob, { indexedDB: idb });
+  const tb1 = await b1.openText(t.doc);
+  tb1.insert(0, 'base.');
+  await within(tb1.whenSynced(), 'synced');
+  b1.setOnline(false);
+  await eventually(() => b1.status === 'offline', 'offline');
+  tb1.insert(5, '[off]');
+  await b1.close();
+
+  // The server is down at the reload: the background session waits for it.
+  await server.stop();
+  // (A handshake with a stopped server can hang: dropped after 1 s, not 15.)
+  const b2 = await clientFor(null, { indexedDB: idb, reconnect: { initialDelayMs: 50, maxDelayMs: 200, welcomeTimeoutMs: 1000 } });
+  await eventually(() => b2.pending === 1, 'the stored edit counted before anything is opened');
+  const tb2 = await b2.openText(t.doc);
+  assert.equal(tb2.value(), 'base.[off]');
+  assert.equal(b2.pending, 1, 'one session, one edit owed');
+  await server.start();
+  await within(tb2.whenSynced(), 'the handle synced');
+  assert.equal(tb2.isClosed, false, 'still open once its stored edit is acknowledged');
+  tb2.insert(tb2.length, '[more]');
+  await within(b2.whenSynced(), 'the client synced');
+  assert.equal((await b2.api.documents.content(t.doc)).text, 'base.[off][more]');
+});
+
 test('offline edits of several reloads go out in the order they were typed, whatever the client ids', async () => {
   const t = await server.team('editor');
   const idb = new IDBFactory();

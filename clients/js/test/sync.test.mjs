@@ -20,7 +20,7 @@ const vectors = path.join(repoRoot, 'tests/vectors');
 const DOC = 'doc-1';
 
 async function setup(opts = {}) {
-  const fake = new FakeServer();
+  const fake = opts.fake ?? new FakeServer();
   const idb = opts.idb ?? new IDBFactory();
   const client = await WeftClient.create({
     url: 'http://127.0.0.1:9',
@@ -32,7 +32,9 @@ async function setup(opts = {}) {
     loadEngine: async () => engine,
     reconnect: { initialDelayMs: 10, maxDelayMs: 20 },
     presenceThrottleMs: 0,
+    sendStoredEdits: opts.sendStoredEdits,
   });
+  if (opts.errors) client.on('error', (e) => opts.errors.push(e));
   await client.auth.signIn({ email: 'a@example.com', password: 'x' });
   return { fake, client, idb };
 }
@@ -675,6 +677,218 @@ test('a handle closed while a rate_limited resend waits still sends it; sign-out
   assert.equal(client.pending, 0);
   assert.equal(t2.isClosed, true);
   await client.close();
+});
+
+/**
+ * A client types `typed` into DOC offline (a text, or a board with
+ * `board`) and is closed with the edit unacknowledged (a reload); the
+ * storage it leaves. `noCopy`: its local copy is then dropped (the page
+ * went before the copy's save delay). `legacy`: the records are as an
+ * older SDK wrote them, without the document's kind.
+ */
+async function reloadedWithStoredEdit({ board = false, typed = 'typed offline', noCopy = false, legacy = false } = {}) {
+  const env = await openSynced({ board });
+  env.client.setOnline(false);
+  await eventually(() => env.client.status === 'offline', 'offline');
+  if (board) env.doc.mapSet('map:meta', 'k', typed);
+  else env.text.insert(0, typed);
+  const store = await storeIn(env.idb);
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 1, 'the edit stored');
+  await env.client.close();
+  if (noCopy) await store.dropDoc('u1', DOC, []);
+  if (legacy) {
+    const { doc, pending } = await store.loadDoc('u1', DOC);
+    const strip = ({ kind, ...rest }) => rest;
+    if (doc) await store.saveDoc(strip(doc));
+    for (const p of pending) await store.addPending(strip(p));
+  }
+  store.close();
+  return env.idb;
+}
+
+/** The text a change typed into an empty document. */
+function textOf(change) {
+  const d = new engine.TextDoc(7);
+  d.applyUpdate(change.update);
+  const t = d.text();
+  d.delete();
+  return t;
+}
+
+test('at start, the stored edits of a document the app does not open are sent, counted until acknowledged', async () => {
+  const idb = await reloadedWithStoredEdit();
+  // The next page load: the app opens nothing.
+  const { fake, client } = await setup({ idb });
+  const sub = await fake.next((m) => m.type === 'subscribe', 'the subscribe of the document with stored edits');
+  assert.equal(sub.doc, DOC);
+  await eventually(() => client.pending === 1, 'the stored edit counted');
+  let synced = false;
+  const waiting = client.whenSynced().then(() => (synced = true));
+  await serveSubscribe(fake);
+  const sent = (await fake.next((m) => m.type === 'submit', 'the stored edit sent')).changes[0];
+  assert.equal(textOf(sent), 'typed offline');
+  assert.equal(client.status, 'syncing', 'not online while an edit is owed');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(synced, false, 'not before the ack');
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
+  await within(waiting, 'client.whenSynced after the ack');
+  await fake.next((m) => m.type === 'unsubscribe' && m.doc === DOC, 'the unsubscribe once acknowledged');
+  assert.equal(client.pending, 0);
+  await eventually(() => client.status === 'online', 'online');
+  const store = await storeIn(idb);
+  await eventually(async () => (await store.loadDoc('u1', DOC)).pending.length === 0, 'the stored edit removed');
+  store.close();
+  await eventually(async () => (await storedText(idb)) === 'typed offline', 'the copy kept');
+  await client.close();
+});
+
+test('a document the app opens while its stored edits are sent in the background is that session', async () => {
+  const idb = await reloadedWithStoredEdit();
+  const { fake, client } = await setup({ idb });
+  await fake.next((m) => m.type === 'subscribe', 'the background subscribe');
+  const text = await client.openText(DOC);
+  assert.equal(text.value(), 'typed offline');
+  assert.equal(text.pending, 1);
+  const rejected = [];
+  text.on('rejected', (e) => rejected.push(e.code));
+  await serveSubscribe(fake);
+  const sent = (await fake.next((m) => m.type === 'submit', 'the stored edit sent')).changes[0];
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
+  await within(text.whenSynced(), 'the handle synced');
+  await within(client.whenSynced(), 'the client synced');
+  assert.equal(text.isClosed, false, 'the app\'s handle stays open after the ack');
+  assert.equal(fake.received.filter((m) => m.type === 'subscribe' && m.doc === DOC).length, 1, 'one subscription');
+  assert.equal(fake.received.filter((m) => m.type === 'unsubscribe').length, 0);
+  // It is the app's now: edits, and refusals on its `rejected`.
+  const n = fake.received.length;
+  text.insert(text.length, '!');
+  const more = (await fake.next((m) => m.type === 'submit', 'the app\'s edit', 3000, n)).changes[0];
+  fake.send(fake.socket, { type: 'error', code: 422, doc: DOC, message: 'bad', expectedSeq: 0 });
+  await eventually(() => rejected.length === 1, 'rejected on the handle');
+  assert.deepEqual(rejected, [422]);
+  assert.ok(more);
+  await client.close();
+});
+
+test('stored edits without a local copy are sent as the kind their records name: a board', async () => {
+  const idb = await reloadedWithStoredEdit({ board: true, noCopy: true });
+  const store = await storeIn(idb);
+  assert.equal((await store.loadDoc('u1', DOC)).doc, null, 'no copy');
+  store.close();
+  const { fake, client } = await setup({ idb });
+  await serveSubscribe(fake);
+  const sent = (await fake.next((m) => m.type === 'submit', 'the stored edit sent')).changes[0];
+  const board = await client.openDoc(DOC);
+  assert.equal(board.toJSON()['map:meta'].k, 'typed offline');
+  await assert.rejects(client.openText(DOC), TypeError);
+  fake.send(fake.socket, { type: 'ack', doc: DOC, entries: [{ clientId: sent.clientId, firstSeq: sent.firstSeq, serverSeq: 1 }] });
+  await within(client.whenSynced(), 'synced');
+  assert.equal(client.pending, 0);
+  await client.close();
+});
+
+test('stored edits whose records do not name their kind (an older SDK) take it from the server', async () => {
+  const idb = await reloadedWithStoredEdit({ legacy: true });
+  // The server does not know it: reported, the records stay stored, nothing sent.
+  let fake = new FakeServer();
+  const errors = [];
+  let env = await setup({ idb, fake, errors });
+  await within(env.client.whenSynced(), 'whenSynced');
+  await eventually(() => errors.length === 1, 'the refusal reported');
+  assert.equal(errors[0].code, 404);
+  assert.equal(errors[0].docId, DOC);
+  assert.equal(fake.received.filter((m) => m.type === 'subscribe').length, 0);
+  assert.equal(env.client.pending, 0);
+  await env.client.close();
+  const store = await storeIn(idb);
+  assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'still stored');
+  store.close();
+  // It does: sent as what the server says.
+  fake = new FakeServer();
+  fake.documents[DOC] = 'text';
+  env = await setup({ idb, fake });
+  await serveSubscribe(fake);
+  const sent = (await fake.next((m) => m.type === 'submit', 'the stored edit sent')).changes[0];
+  assert.equal(textOf(sent), 'typed offline');
+  assert.equal((await env.client.openText(DOC)).value(), 'typed offline');
+  await env.client.close();
+});
+
+test('stored edits refused by the server at start are reported on the client, and forgotten when the document is gone', async () => {
+  const idb = await reloadedWithStoredEdit();
+  const errors = [];
+  const { fake, client } = await setup({ idb, errors });
+  const sub = await fake.next((m) => m.type === 'subscribe', 'the background subscribe');
+  fake.send(fake.socket, { type: 'error', code: 404, doc: sub.doc, message: 'not found', expectedSeq: 0 });
+  await eventually(() => errors.length === 1, 'the refusal reported');
+  assert.equal(errors[0].code, 404);
+  assert.equal(errors[0].docId, DOC);
+  assert.equal(client.pending, 0);
+  await within(client.whenSynced(), 'whenSynced');
+  const store = await storeIn(idb);
+  await eventually(async () => {
+    const got = await store.loadDoc('u1', DOC);
+    return got.doc === null && got.pending.length === 0;
+  }, 'the copy and queue forgotten');
+  store.close();
+  await client.close();
+});
+
+test('sign-out ends the sessions sending stored edits and keeps the edits; sign-in starts them again; the option turns it off', async () => {
+  const idb = await reloadedWithStoredEdit();
+  const { fake, client } = await setup({ idb });
+  await fake.next((m) => m.type === 'subscribe', 'the background subscribe');
+  await eventually(() => client.pending === 1, 'counted');
+  await client.auth.signOut();
+  assert.equal(client.pending, 0);
+  const store = await storeIn(idb);
+  assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'still stored');
+  const n = fake.received.length;
+  await client.auth.signIn({ email: 'a@example.com', password: 'x' });
+  await fake.next((m) => m.type === 'subscribe' && m.doc === DOC, 'the subscribe after sign-in', 3000, n);
+  await eventually(() => client.pending === 1, 'counted again');
+  await client.close();
+  assert.equal((await store.loadDoc('u1', DOC)).pending.length, 1, 'still stored after close()');
+  store.close();
+
+  const off = await setup({ idb, sendStoredEdits: false });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(off.fake.received.filter((m) => m.type === 'subscribe').length, 0, 'nothing opened');
+  assert.equal(off.client.pending, 0);
+  await off.client.close();
+});
+
+test('a failing local storage at start is reported, never thrown', async () => {
+  const idb = await reloadedWithStoredEdit();
+  const { IndexedDbStore: S } = await import('../dist/storage.js');
+  const orig = S.prototype.pendingDocs;
+  S.prototype.pendingDocs = async () => {
+    throw new Error('storage gone');
+  };
+  try {
+    const fake = new FakeServer();
+    const errors = [];
+    // The stored session comes back: the scan starts in create().
+    const client = await WeftClient.create({
+      url: 'http://127.0.0.1:9',
+      storage: 'indexeddb',
+      indexedDB: idb,
+      IDBKeyRange,
+      WebSocket: fake.WebSocket,
+      fetch: fake.fetch,
+      loadEngine: async () => engine,
+    });
+    client.on('error', (e) => errors.push(e));
+    assert.equal(client.auth.user?.id, 'u1');
+    await within(client.whenSynced(), 'whenSynced');
+    assert.equal(errors.length, 1, 'reported to a listener added once create() resolved');
+    assert.equal(errors[0].name, 'StorageError');
+    assert.match(errors[0].message, /storage gone/);
+    assert.equal(client.pending, 0);
+    await client.close();
+  } finally {
+    S.prototype.pendingDocs = orig;
+  }
 });
 
 test('the local copy is saved while edits keep coming, and not once per waiting timer after', async () => {

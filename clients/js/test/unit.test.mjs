@@ -242,6 +242,14 @@ for (const [name, make] of [
     assert.equal(got.doc.seq, 7);
     assert.deepEqual([...got.doc.snapshot], [1, 2]);
     assert.deepEqual(got.pending.map((p) => p.firstSeq), [0, 1], 'in seq order');
+    // The documents with a queue, with their kind: from the copy, else from a record; null when none says.
+    await s.saveDoc({ userId: 'u', docId: 'd', snapshot: bytes(1, 2), seq: 7, role: 'editor', kind: 'text' });
+    await s.addPending({ ...change('d3', 'u', 0), kind: 'struct' });
+    await s.addPending(change('d3', 'u', 1));
+    const docs = (await s.pendingDocs('u')).sort((a, b) => a.docId.localeCompare(b.docId));
+    assert.deepEqual(docs, [{ docId: 'd', kind: 'text' }, { docId: 'd2', kind: null }, { docId: 'd3', kind: 'struct' }]);
+    assert.deepEqual(await s.pendingDocs('nobody'), []);
+    await s.clearDoc('u', 'd3');
     await s.removePending('u', 'd', 4, 0);
     assert.deepEqual((await s.loadDoc('u', 'd')).pending.map((p) => p.firstSeq), [1]);
     await s.addPending(change('d', 'u', 5));
