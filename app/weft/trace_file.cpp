@@ -129,7 +129,11 @@ class Json {
     p_ = q;
     return Status::Ok();
   }
-  Status Skip() {
+  // `depth`: how deep in skipped arrays and objects (a file of 100,000
+  // nested brackets overflowed the stack).
+  Status Skip(int depth = 0) {
+    constexpr int kMaxDepth = 256;
+    if (depth > kMaxDepth) return Status::Corruption("nested too deep");
     Ws();
     if (p_ >= s_.size()) return Status::Corruption("unexpected end");
     char c = s_[p_];
@@ -147,7 +151,7 @@ class Json {
           WEFT_RETURN_IF_ERROR(String(&k));
           WEFT_RETURN_IF_ERROR(Expect(':'));
         }
-        WEFT_RETURN_IF_ERROR(Skip());
+        WEFT_RETURN_IF_ERROR(Skip(depth + 1));
       } while (Eat(','));
       return Expect(close);
     }

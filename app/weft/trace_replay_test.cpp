@@ -1,5 +1,6 @@
-// Replays every trace under $WEFT_TRACES_DIR (default: ../shared/traces
-// next to the repository) and checks endContent. Skipped when absent.
+// Replays the traces in tests/traces (small ones of our own, always there)
+// and every trace under $WEFT_TRACES_DIR (default: ../shared/traces next to
+// the repository, the editing traces, when present) and checks endContent.
 
 #include "weft/trace_replay.h"
 
@@ -15,27 +16,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> TraceFiles(std::string* skip_reason) {
+// The trace files, sorted; `*outside` tells where the larger traces were
+// looked for, and whether any were found there.
+std::vector<fs::path> TraceFiles(std::string* outside) {
   const char* env = std::getenv("WEFT_TRACES_DIR");
-  fs::path dir = env != nullptr && *env != '\0'
-                     ? fs::path(env)
-                     : fs::path(WEFT_SOURCE_DIR) / ".." / "shared" / "traces";
+  fs::path shared =
+      env != nullptr && *env != '\0'
+          ? fs::path(env)
+          : fs::path(WEFT_SOURCE_DIR) / ".." / "shared" / "traces";
   std::vector<fs::path> files;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    *skip_reason = "no trace directory at " + dir.string() +
-                   " (set WEFT_TRACES_DIR to run the trace tests)";
-    return files;
-  }
-  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (e.is_regular_file() &&
-        (name.ends_with(".json.gz") || name.ends_with(".json"))) {
-      files.push_back(e.path());
+  auto add = [&](const fs::path& dir) {
+    std::error_code ec;
+    std::size_t before = files.size();
+    if (!fs::is_directory(dir, ec)) return std::size_t{0};
+    for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+      std::string name = e.path().filename().string();
+      if (e.is_regular_file() &&
+          (name.ends_with(".json.gz") || name.ends_with(".json"))) {
+        files.push_back(e.path());
+      }
     }
-  }
+    return files.size() - before;
+  };
+  add(fs::path(WEFT_SOURCE_DIR) / "tests" / "traces");
+  std::size_t more = add(shared);
+  *outside = std::to_string(more) + " traces in " + shared.string();
   std::sort(files.begin(), files.end());
-  if (files.empty()) *skip_reason = "no *.json(.gz) traces in " + dir.string();
   return files;
 }
 
@@ -54,6 +60,11 @@ TEST(TraceReplayTest, ParsesTheFormat) {
   EXPECT_EQ((*doc)->Text(), "yoooo ho ho\n");
   EXPECT_FALSE(ParseTrace("{\"txns\":[").ok());
   EXPECT_FALSE(ParseTrace("{\"txns\":[{\"parents\":[3]}]}").ok());
+  // An unknown key's value is skipped, but not 100,000 brackets deep (that
+  // overflowed the stack).
+  EXPECT_FALSE(ParseTrace("{\"x\":" + std::string(100000, '[') + "}").ok());
+  EXPECT_TRUE(
+      ParseTrace("{\"x\":[[[1]]],\"endContent\":\"\",\"txns\":[]}").ok());
 }
 
 TEST(TraceReplayTest, ConcurrentBranchesMerge) {
@@ -100,9 +111,10 @@ TEST(TraceReplayTest, BenchReportsMismatchAndJsonLine) {
 }
 
 TEST(TraceReplayTest, EveryTraceReachesEndContent) {
-  std::string reason;
-  std::vector<fs::path> files = TraceFiles(&reason);
-  if (files.empty()) GTEST_SKIP() << reason;
+  std::string outside;
+  std::vector<fs::path> files = TraceFiles(&outside);
+  RecordProperty("traces", outside);
+  ASSERT_GE(files.size(), 2u) << "tests/traces is missing";
   for (const fs::path& f : files) {
     SCOPED_TRACE(f.string());
     auto t = LoadTraceFile(f.string());
