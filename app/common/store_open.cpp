@@ -7,8 +7,6 @@
 #include "store/sqlite_store.h"
 
 namespace weft::app {
-namespace {
-
 // On open, every document's log must be contiguous and its latest snapshot
 // must load in the engine (as a text, or as a board's or canvas's Doc): an
 // unusable store stops the server with the reason, never a silently empty
@@ -22,8 +20,6 @@ Status ValidateSnapshot(std::string_view, std::string_view state) {
                             text.status().ToString() + ") nor as a Doc (" +
                             doc.status().ToString() + ")");
 }
-
-}  // namespace
 
 std::string SqliteStorePath(const std::string& data_dir) {
   return data_dir + "/weft.db";

@@ -5,11 +5,18 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "store/store.h"
 
 namespace weft::app {
+
+// Whether a document's snapshot loads in the engine (as a text, or as a
+// board's or canvas's Doc): what weftd checks of every latest snapshot
+// when it opens its store (a store.h SnapshotValidator), and what `weft`
+// checks before it imports, backs up or restores one.
+Status ValidateSnapshot(std::string_view doc_id, std::string_view state);
 
 // The SQLite store's file in `data_dir` (weft.db).
 std::string SqliteStorePath(const std::string& data_dir);

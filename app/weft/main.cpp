@@ -6,6 +6,7 @@
 
 #include "common/build_info.h"
 #include "store/store_commands.h"
+#include "store_open.h"
 #include "user_commands.h"
 
 int main(int argc, char** argv) {
@@ -14,7 +15,9 @@ int main(int argc, char** argv) {
                                         " (" + std::string(weft::GitCommit()) +
                                         ")");
   weft::trace::AddTraceCommand(app);
-  app.require_subcommand(0);
+  // One command per call: the commands share the variables below, and
+  // with two the last one's exit code hid the first one's failure.
+  app.require_subcommand(0, 1);
 
   // Storage commands (logic in src/store/store_commands.cpp).
   std::string db, file, doc;
@@ -23,14 +26,18 @@ int main(int argc, char** argv) {
   auto* backup = app.add_subcommand("backup", "Back up a live SQLite store");
   backup->add_option("--sqlite", db, "store file")->required();
   backup->add_option("--to", file, "backup file (must not exist)")->required();
-  backup->callback(
-      [&] { rc = weft::store::RunBackupCommand(db, file, std::cerr); });
+  backup->callback([&] {
+    rc = weft::store::RunBackupCommand(db, file, std::cerr,
+                                       weft::app::ValidateSnapshot);
+  });
   auto* restore =
       app.add_subcommand("restore", "Restore a SQLite store (weftd stopped)");
   restore->add_option("--from", file, "backup file")->required();
   restore->add_option("--sqlite", db, "store file")->required();
-  restore->callback(
-      [&] { rc = weft::store::RunRestoreCommand(file, db, std::cerr); });
+  restore->callback([&] {
+    rc = weft::store::RunRestoreCommand(file, db, std::cerr,
+                                        weft::app::ValidateSnapshot);
+  });
   for (const char* name : {"export", "import"}) {
     bool is_export = std::string(name) == "export";
     auto* c =
@@ -39,12 +46,16 @@ int main(int argc, char** argv) {
     c->add_option("--sqlite", target.sqlite_path, "SQLite store file");
     c->add_option("--postgres", target.pg_conninfo,
                   "PostgreSQL connection string");
-    c->add_option("--file", file, "document file")->required();
+    c->add_option(
+         "--file", file,
+         is_export ? "document file (must not exist)" : "document file")
+        ->required();
     if (is_export) c->add_option("--doc", doc, "document id")->required();
     c->callback([&, is_export] {
       rc = is_export
                ? weft::store::RunExportCommand(target, doc, file, std::cerr)
-               : weft::store::RunImportCommand(target, file, std::cerr);
+               : weft::store::RunImportCommand(target, file, std::cerr,
+                                               weft::app::ValidateSnapshot);
     });
   }
   // Account commands (app/weft/user_commands.cpp).

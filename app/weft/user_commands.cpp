@@ -1,6 +1,7 @@
 #include "user_commands.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -73,7 +74,21 @@ std::string Hash(const std::string& password) {
   return *hash;
 }
 
-std::unique_ptr<store::Store> Open(const StoreFlags& f) {
+// `may_create`: a SQLite store that is not there is made (the first
+// account, created before weftd ever ran). Otherwise opening one would
+// make an empty store where none was meant: a password reset there would
+// reach no server, and say it had ended every session.
+std::unique_ptr<store::Store> Open(const StoreFlags& f, bool may_create) {
+  if (f.store == "sqlite" && !may_create) {
+    std::error_code ec;
+    std::string path = SqliteStorePath(f.data_dir);
+    if (!std::filesystem::exists(path, ec)) {
+      Fail("no store at " + path +
+           ": give weftd's data directory (--data-dir or WEFT_DATA_DIR), or "
+           "--store postgres with --database-url (weftd's --config file is "
+           "not read)");
+    }
+  }
   auto s = OpenConfiguredStore(f.store, f.data_dir, f.database_url);
   if (!s.ok()) Fail("cannot open the store: " + s.status().ToString());
   return std::move(*s);
@@ -88,7 +103,7 @@ void CreateUser(const UserFlags& f) {
   }
   std::string password = ReadPassword();
   CheckPolicy(password, email, f.display_name);
-  auto store = Open(f.where);
+  auto store = Open(f.where, /*may_create=*/true);
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
@@ -104,7 +119,7 @@ void CreateUser(const UserFlags& f) {
 }
 
 void ResetPassword(const UserFlags& f) {
-  auto store = Open(f.where);
+  auto store = Open(f.where, /*may_create=*/false);
   auto user = store->metadata().GetUserByEmail(auth::NormalizeEmail(f.email));
   if (!user.ok()) Fail("no account with this email");
   std::string password = ReadPassword();

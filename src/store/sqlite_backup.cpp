@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "store/durable_file.h"
 #include "store/sqlite_store.h"
 #include "store/sqlite_util.h"
 
@@ -99,41 +100,12 @@ Status Copy(sqlite3* from, sqlite3* to, const BackupOptions& options) {
 
 // Whether `path` names a file; kUnavailable when that cannot be told
 // (a directory we may not read, say).
-Result<bool> Exists(const std::string& path) {
-  std::error_code ec;
-  bool there = std::filesystem::exists(path, ec);
-  if (ec)
-    return Status::Unavailable("cannot look at " + path + ": " + ec.message());
-  return there;
-}
-
 // Removes `path` and the journal files SQLite may have left beside it.
 void RemoveDatabaseFiles(const std::string& path) {
   std::error_code ec;
   for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
     std::filesystem::remove(path + suffix, ec);
   }
-}
-
-// fsyncs `path` (a file, or a directory: what a rename or a new name
-// needs to survive a power loss).
-Status Sync(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::Unavailable("cannot open " + path + ": " +
-                               std::strerror(errno));
-  }
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0)
-    return Status::Unavailable("fsync " + path + ": " + std::strerror(err));
-  return Status::Ok();
-}
-
-std::string DirectoryOf(const std::string& path) {
-  auto parent = std::filesystem::path(path).parent_path();
-  return parent.empty() ? "." : parent.string();
 }
 
 // A weft store as a backup must be, read without writing to it: a
@@ -184,51 +156,14 @@ Status CheckBackupFile(const std::string& path, int busy_ms) {
   return Status::Ok();
 }
 
-// Gives `from` the name `to` unless `to` exists (kAlreadyExists): a hard
-// link, then `from` is removed by the caller; where the filesystem has no
-// hard links (FAT, some network mounts), renameat2's RENAME_NOREPLACE;
-// where that is missing too, a check then a rename (a run racing in
-// between could be replaced).
-Status NameWithoutReplacing(const std::string& from, const std::string& to) {
-  auto taken = [&] {
-    return Status::AlreadyExists("backup target " + to + " exists");
-  };
-  if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
-  int err = errno;
-  if (err == EEXIST) return taken();
-  if (err != EPERM && err != ENOTSUP && err != ENOSYS && err != EOPNOTSUPP &&
-      err != EMLINK) {
-    return Status::Unavailable("cannot name the backup " + to + ": " +
-                               std::strerror(err));
-  }
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(),
-                  RENAME_NOREPLACE) == 0) {
-    return Status::Ok();
-  }
-  err = errno;
-  if (err == EEXIST) return taken();
-  if (err != EINVAL && err != ENOSYS) {
-    return Status::Unavailable("cannot name the backup " + to + ": " +
-                               std::strerror(err));
-  }
-  auto there = Exists(to);
-  if (!there.ok()) return there.status();
-  if (*there) return taken();
-  std::error_code ec;
-  std::filesystem::rename(from, to, ec);
-  if (ec) {
-    return Status::Unavailable("cannot name the backup " + to + ": " +
-                               ec.message());
-  }
-  return Status::Ok();
-}
-
 // Opens `path` as a store with verify_on_open (migrating it to this
 // binary's schema) and closes it again.
-Status VerifyAsStore(const std::string& path) {
+Status VerifyAsStore(const std::string& path,
+                     const SnapshotValidator& validator) {
   SqliteOptions check;
   check.path = path;
   check.verify_on_open = true;
+  check.validator = validator;
   return OpenSqliteStore(check).status();
 }
 
@@ -284,7 +219,12 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
   ::close(fd);
   RemoveUnlessKept cleanup{partial};
   WEFT_RETURN_IF_ERROR(CopyToNewFile(source, false, partial, options));
-  WEFT_RETURN_IF_ERROR(VerifyAsStore(partial));  // only as good as its check
+  // Checked as a restore checks it before the check below migrates it: an
+  // empty or foreign source became a "verified" backup of an empty store.
+  WEFT_RETURN_IF_ERROR(CheckBackupFile(partial, options.busy_timeout_ms));
+  // Only as good as its check: logs contiguous, and (with the caller's
+  // validator) every latest snapshot loads as weftd will load it.
+  WEFT_RETURN_IF_ERROR(VerifyAsStore(partial, options.validator));
   {
     // One self-contained file (the check put it in WAL mode), readable
     // where nothing may be written beside it.
@@ -297,11 +237,10 @@ Status BackupSqlite(const std::string& source, const std::string& dest,
     sqlite3_free(err);
     if (rc != SQLITE_OK) return sqlite::Error(db.db, rc, "journal mode");
   }
-  WEFT_RETURN_IF_ERROR(CheckBackupFile(partial, options.busy_timeout_ms));
   // fsync the file (the backup API writes through the pager without a
   // final sync of its own in every mode), rename, fsync the directory.
   WEFT_RETURN_IF_ERROR(Sync(partial));
-  WEFT_RETURN_IF_ERROR(NameWithoutReplacing(partial, dest));
+  WEFT_RETURN_IF_ERROR(NameWithoutReplacing(partial, dest, "backup"));
   // The backup keeps its name; the run's own name and any journal files
   // the check left go.
   return Sync(DirectoryOf(dest));
@@ -321,7 +260,7 @@ Status RestoreSqlite(const std::string& backup, const std::string& dest,
   RemoveDatabaseFiles(staged);       // of an earlier attempt killed half-way
   RemoveUnlessKept cleanup{staged};  // never kept
   WEFT_RETURN_IF_ERROR(CopyToNewFile(backup, true, staged, options));
-  WEFT_RETURN_IF_ERROR(VerifyAsStore(staged));
+  WEFT_RETURN_IF_ERROR(VerifyAsStore(staged, options.validator));
   Db from, to;
   WEFT_RETURN_IF_ERROR(
       Open(staged, SQLITE_OPEN_READONLY, options.busy_timeout_ms, from));

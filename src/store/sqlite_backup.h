@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/store.h"
 
 namespace weft::store {
 
@@ -25,6 +26,10 @@ struct BackupOptions {
   int pages_per_step = 1024;  // pages copied per step (4 MB at 4 KB pages)
   int busy_timeout_ms = 5000;
   BackupProgress progress;  // may be empty
+  // Checks each document's latest snapshot as weftd's open does (weftd
+  // refuses to start on a store with one that does not load); empty: not
+  // checked (the store does not depend on the engine, the caller does).
+  SnapshotValidator validator;
 };
 
 Status BackupSqlite(const std::string& source, const std::string& dest,

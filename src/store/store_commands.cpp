@@ -1,5 +1,7 @@
 #include "store/store_commands.h"
 
+#include "store/durable_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -49,52 +51,14 @@ Result<std::unique_ptr<Store>> Open(const StoreTarget& t) {
   return OpenPgStore(o);
 }
 
-// Writes `bytes` to `path` via a temporary file, fsync and rename, so a
-// crash leaves either no file or the whole file; then fsyncs the directory,
-// so that once this returns the file survives a power loss.
-Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp";
-  // Every failure says why (errno) and leaves no temporary file behind.
-  auto failed = [&](const std::string& what, int fd = -1) {
-    std::string why = std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    return Status::Unavailable(what + ": " + why);
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return failed("cannot create " + tmp);
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) errno = EIO;  // nothing written and no reason given
-    if (n <= 0) return failed("cannot write " + tmp, fd);
-    off += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return failed("cannot fsync " + tmp, fd);
-  if (::close(fd) != 0) return failed("cannot close " + tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return failed("cannot rename " + tmp + " to " + path);
-  }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd < 0) {
-    return Status::Unavailable("cannot open the directory of " + path);
-  }
-  int rc = ::fsync(dfd);
-  ::close(dfd);
-  if (rc != 0) {
-    return Status::Unavailable("cannot fsync the directory of " + path);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 int RunBackupCommand(const std::string& sqlite_path,
-                     const std::string& backup_path, std::ostream& err) {
+                     const std::string& backup_path, std::ostream& err,
+                     const SnapshotValidator& validator) {
   BackupOptions o;
   o.progress = ProgressTo(err, "backup");
+  o.validator = validator;
   Status s = BackupSqlite(sqlite_path, backup_path, o);
   if (!s.ok()) return Fail(err, "backup of " + sqlite_path, s);
   err << "weft: backed up " << sqlite_path << " to " << backup_path
@@ -103,13 +67,15 @@ int RunBackupCommand(const std::string& sqlite_path,
 }
 
 int RunRestoreCommand(const std::string& backup_path,
-                      const std::string& sqlite_path, std::ostream& err) {
+                      const std::string& sqlite_path, std::ostream& err,
+                      const SnapshotValidator& validator) {
   // Not under a running weftd, and no weftd starts on it meanwhile.
   auto lock = SqliteStoreLock::Acquire(sqlite_path);
   if (!lock.ok())
     return Fail(err, "restore into " + sqlite_path, lock.status());
   BackupOptions o;
   o.progress = ProgressTo(err, "restore");
+  o.validator = validator;
   Status s = RestoreSqlite(backup_path, sqlite_path, o);
   if (!s.ok()) return Fail(err, "restore of " + backup_path, s);
   err << "weft: restored " << backup_path << " into " << sqlite_path << "\n";
@@ -135,7 +101,9 @@ int RunExportCommand(const StoreTarget& target, const std::string& doc_id,
   if (Status s = CheckDocumentDump(*dump); !s.ok()) {
     return Fail(err, "export " + doc_id, s);
   }
-  Status s = WriteFileAtomically(file, EncodeDocumentDump(*dump));
+  // Never over a file that exists: a mistyped --file replaced the store
+  // itself, or a backup.
+  Status s = WriteNewFile(file, EncodeDocumentDump(*dump), "export");
   if (!s.ok()) return Fail(err, "write " + file, s);
   err << "weft: exported " << doc_id << " (" << dump->ops.size() << " ops"
       << (dump->snapshot ? ", snapshot at seq " +
@@ -146,13 +114,22 @@ int RunExportCommand(const StoreTarget& target, const std::string& doc_id,
 }
 
 int RunImportCommand(const StoreTarget& target, const std::string& file,
-                     std::ostream& err) {
+                     std::ostream& err, const SnapshotValidator& validator) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Fail(err, "read " + file, Status::NotFound(file));
   std::string bytes((std::istreambuf_iterator<char>(in)),
                     std::istreambuf_iterator<char>());
   auto dump = DecodeDocumentDump(bytes);
   if (!dump.ok()) return Fail(err, "decode " + file, dump.status());
+  // The checksum is no proof: a snapshot weftd cannot load would stop it
+  // at its next start (and `weft` has no command to take it out again).
+  if (dump->snapshot && validator) {
+    if (Status v = validator(dump->doc_id, dump->snapshot->state); !v.ok()) {
+      return Fail(
+          err, "import " + dump->doc_id,
+          Status::Corruption("its snapshot does not load: " + v.message()));
+    }
+  }
   // A weftd on the store would not see the document's new log and could
   // number over it (a document it has loaded, or loads meanwhile).
   std::optional<SqliteStoreLock> lock;

@@ -8,6 +8,8 @@
 #include <ostream>
 #include <string>
 
+#include "store/store.h"
+
 namespace weft::store {
 
 // Where a store lives: exactly one of the two is non-empty.
@@ -16,13 +18,21 @@ struct StoreTarget {
   std::string pg_conninfo;
 };
 
+// `validator` checks snapshots as weftd's open does (the tool passes the
+// engine's; empty: not checked): a backup or restore is refused when a
+// document's latest snapshot would not load, an import when its file's
+// snapshot would not.
 int RunBackupCommand(const std::string& sqlite_path,
-                     const std::string& backup_path, std::ostream& err);
+                     const std::string& backup_path, std::ostream& err,
+                     const SnapshotValidator& validator = {});
 int RunRestoreCommand(const std::string& backup_path,
-                      const std::string& sqlite_path, std::ostream& err);
+                      const std::string& sqlite_path, std::ostream& err,
+                      const SnapshotValidator& validator = {});
+// `file` must not exist.
 int RunExportCommand(const StoreTarget& target, const std::string& doc_id,
                      const std::string& file, std::ostream& err);
 int RunImportCommand(const StoreTarget& target, const std::string& file,
-                     std::ostream& err);
+                     std::ostream& err,
+                     const SnapshotValidator& validator = {});
 
 }  // namespace weft::store

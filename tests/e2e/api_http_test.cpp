@@ -1333,6 +1333,20 @@ TEST_F(ApiTest, WeftUserCommandsCreateAndResetAccounts) {
   EXPECT_NE(
       RunWeftUser({"reset-password", "--email", "nobody@example.com"}, fresh),
       0);
+  // A data directory holding no store (not weftd's): refused, and no
+  // empty store is made there (a reset there reached no server and said
+  // every session had ended).
+  std::filesystem::create_directories(dir_ + "/elsewhere");
+  SpawnOptions opts;
+  opts.log_path = dir_ + "/weft.log";
+  opts.env = {"WEFT_PASSWORD_HASH_COST=test"};
+  auto code =
+      RunWithStdinLine({WEFT_PATH, "user", "reset-password", "--email",
+                        "root@example.com", "--data-dir", dir_ + "/elsewhere"},
+                       fresh, opts);
+  ASSERT_TRUE(code.ok());
+  EXPECT_NE(*code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/elsewhere/weft.db"));
 }
 
 #ifdef WEFT_API_TEST_POSTGRES
