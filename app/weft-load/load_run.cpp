@@ -250,6 +250,14 @@ class Session {
                                   asio::redirect_error(use_awaitable, ec));
     if (ec) co_return ec;
     lowest.expires_never();
+    // A server that stops answering (stopped, black-holed) is noticed: a
+    // ping after 15 s of silence, the connection dropped (and resumed, or
+    // given up after --reconnect-timeout) after 30 s without a frame.
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = std::chrono::seconds(30);
+    t.keep_alive_pings = true;
+    c.ws.set_option(t);
     c.ws.binary(true);
     c.ws.read_message_max(std::size_t{64} << 20);
     co_return ec;

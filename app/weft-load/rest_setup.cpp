@@ -84,12 +84,22 @@ struct RestClient::Impl {
         resolver.resolve(endpoint.host, std::to_string(endpoint.port), ec);
     if (ec) return Status::Unavailable("resolve: " + ec.message());
     stream.expires_after(std::chrono::seconds(10));
-    stream.connect(results, ec);
+    Await([&](auto done) { stream.async_connect(results, done); }, &ec);
     if (ec) return Status::Unavailable("connect: " + ec.message());
     stream.socket().set_option(tcp::no_delay(true), ec);
     buffer.clear();
     connected = true;
     return Status::Ok();
+  }
+  // Runs one asynchronous operation to its end on this client's own
+  // context: the stream's deadline (expires_after) applies only to
+  // asynchronous operations, so a server that accepted and never answers
+  // (stopped, black-holed) ends the call instead of blocking it for ever.
+  template <typename Start>
+  void Await(Start start, boost::system::error_code* ec) {
+    start([ec](boost::system::error_code e, auto&&...) { *ec = e; });
+    ioc.restart();
+    ioc.run();
   }
   void Disconnect() {
     boost::system::error_code ec;
@@ -126,9 +136,13 @@ Result<RestReply> RestClient::Call(const std::string& method,
     req.prepare_payload();
     boost::system::error_code ec;
     s.stream.expires_after(std::chrono::seconds(60));
-    http::write(s.stream, req, ec);
+    s.Await([&](auto done) { http::async_write(s.stream, req, done); }, &ec);
     http::response<http::string_body> res;
-    if (!ec) http::read(s.stream, s.buffer, res, ec);
+    if (!ec) {
+      s.Await(
+          [&](auto done) { http::async_read(s.stream, s.buffer, res, done); },
+          &ec);
+    }
     if (ec) {
       s.Disconnect();
       // A kept connection the server closed meanwhile: try once more.
