@@ -27,7 +27,8 @@ std::string SqliteStorePath(const std::string& data_dir) {
 
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     const std::string& kind, const std::string& data_dir,
-    const std::string& database_url, store::CommitObserver on_commit) {
+    const std::string& database_url, store::CommitObserver on_commit,
+    bool migrate) {
   if (kind == "memory") return store::NewMemoryStore();
   if (kind == "sqlite") {
     store::SqliteOptions o;
@@ -35,6 +36,7 @@ Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     o.verify_on_open = true;
     o.validator = ValidateSnapshot;
     o.on_commit = on_commit;
+    o.migrate = migrate;
     return store::OpenSqliteStore(o);
   }
   if (kind == "postgres") {
@@ -47,6 +49,7 @@ Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     o.verify_on_open = true;
     o.validator = ValidateSnapshot;
     o.on_commit = std::move(on_commit);
+    o.migrate = migrate;
     return store::OpenPgStore(o);
   }
   return Status::InvalidArgument("--store must be sqlite, postgres or memory");

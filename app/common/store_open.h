@@ -25,8 +25,11 @@ std::string SqliteStorePath(const std::string& data_dir);
 // `database_url`) or "memory". Runs migrations. InvalidArgument for a bad
 // kind or a missing URL; the store's error when it cannot open.
 // `on_commit` (optional) is told about each durable group commit.
+// `migrate` false: a store at another schema version is refused instead of
+// upgraded (the `weft` tool beside a running weftd).
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(
     const std::string& kind, const std::string& data_dir,
-    const std::string& database_url, store::CommitObserver on_commit = {});
+    const std::string& database_url, store::CommitObserver on_commit = {},
+    bool migrate = true);
 
 }  // namespace weft::app

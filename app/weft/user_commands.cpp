@@ -89,7 +89,15 @@ std::unique_ptr<store::Store> Open(const StoreFlags& f, bool may_create) {
            "not read)");
     }
   }
-  auto s = OpenConfiguredStore(f.store, f.data_dir, f.database_url);
+  // A store that exists is not upgraded here: an older weftd serving it
+  // would refuse to start on it afterwards.
+  bool migrate = may_create;
+  if (f.store == "sqlite" && may_create) {
+    std::error_code ec;
+    migrate = !std::filesystem::exists(SqliteStorePath(f.data_dir), ec);
+  }
+  auto s =
+      OpenConfiguredStore(f.store, f.data_dir, f.database_url, {}, migrate);
   if (!s.ok()) Fail("cannot open the store: " + s.status().ToString());
   return std::move(*s);
 }

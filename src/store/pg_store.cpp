@@ -546,6 +546,13 @@ class PgStore final : public Store {
             ", newer than this weft (" + std::to_string(kSchemaVersion) +
             "); upgrade weft");
       }
+      if (!options_.migrate && have != kSchemaVersion) {
+        return Status::FailedPrecondition(
+            "postgres: database has schema version " + std::to_string(have) +
+            "; this weft writes " + std::to_string(kSchemaVersion) +
+            " and does not upgrade it here (use the weft of the server's "
+            "version, or let weftd upgrade it first)");
+      }
       for (int v = have + 1; v <= kSchemaVersion; ++v) {
         WEFT_RETURN_IF_ERROR(c->ExecScript(kMigrations[v - 1]));
         WEFT_RETURN_IF_ERROR(c->ExecScript(

@@ -48,6 +48,11 @@ struct PgOptions {
   CommitObserver on_commit;
   // Runs Verify(validator) after migrations and fails to open on error.
   bool verify_on_open = false;
+  // Whether opening may bring the schema up to this binary's. False (the
+  // `weft` tool's reads and account commands beside a running weftd):
+  // a store at another version is refused (kFailedPrecondition) instead
+  // of upgraded under an older weftd, which would then refuse to start.
+  bool migrate = true;
   SnapshotValidator validator;
 };
 

@@ -550,6 +550,14 @@ class SqliteStore final : public Store {
             std::to_string(have) + ", newer than this weft (" +
             std::to_string(kSchemaVersion) + "); upgrade weft");
       }
+      if (!options_.migrate && have != kSchemaVersion) {
+        return Status::FailedPrecondition(
+            "sqlite: " + options_.path + " has schema version " +
+            std::to_string(have) + "; this weft writes " +
+            std::to_string(kSchemaVersion) +
+            " and does not upgrade it here (use the weft of the server's "
+            "version, or let weftd upgrade it first)");
+      }
       Stmt rec;
       WEFT_RETURN_IF_ERROR(rec.Prepare(
           db_,

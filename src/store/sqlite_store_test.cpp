@@ -650,6 +650,34 @@ TEST_F(SqliteRecoveryTest, RefusesASchemaNewerThanTheBinary) {
   EXPECT_NE(s.status().message().find("999"), std::string::npos);
 }
 
+// The `weft` tool's reads open without migrating: a store at an older
+// version (an older weftd serves it) is refused, not upgraded under it.
+TEST_F(SqliteRecoveryTest, WithoutMigrateAnOlderSchemaIsRefusedAndLeftAsItIs) {
+  Seed();
+  ASSERT_TRUE(Open().ok());
+  const std::string latest = std::to_string(SqliteSchemaVersion());
+  ASSERT_TRUE(
+      RawExec(
+          opts_.path,
+          ("DELETE FROM schema_migrations WHERE version = " + latest).c_str())
+          .ok());
+  opts_.migrate = false;
+  auto s = Open();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(opts_.path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_migrations",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), SqliteSchemaVersion() - 1)
+      << "not upgraded";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 TEST_F(SqliteRecoveryTest, DetectsAGapInTheLog) {
   Seed();
   ASSERT_TRUE(

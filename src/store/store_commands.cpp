@@ -37,17 +37,21 @@ BackupProgress ProgressTo(std::ostream& err, const char* what) {
   };
 }
 
-Result<std::unique_ptr<Store>> Open(const StoreTarget& t) {
+// `migrate`: whether the schema may be brought up to this binary's (see
+// SqliteOptions::migrate): not for a read beside a running weftd.
+Result<std::unique_ptr<Store>> Open(const StoreTarget& t, bool migrate) {
   if (t.sqlite_path.empty() == t.pg_conninfo.empty()) {
     return Status::InvalidArgument("give exactly one of --sqlite, --postgres");
   }
   if (!t.sqlite_path.empty()) {
     SqliteOptions o;
     o.path = t.sqlite_path;
+    o.migrate = migrate;
     return OpenSqliteStore(o);
   }
   PgOptions o;
   o.conninfo = t.pg_conninfo;
+  o.migrate = migrate;
   return OpenPgStore(o);
 }
 
@@ -93,7 +97,9 @@ int RunExportCommand(const StoreTarget& target, const std::string& doc_id,
                   Status::NotFound("no store at " + target.sqlite_path));
     }
   }
-  auto store = Open(target);
+  // A read: a weftd of an older version may be serving this store, and
+  // would refuse to start on it once upgraded.
+  auto store = Open(target, /*migrate=*/false);
   if (!store.ok()) return Fail(err, "open store", store.status());
   auto dump = (*store)->ExportDocument(doc_id);
   if (!dump.ok()) return Fail(err, "export " + doc_id, dump.status());
@@ -139,7 +145,7 @@ int RunImportCommand(const StoreTarget& target, const std::string& file,
       return Fail(err, "import into " + target.sqlite_path, held.status());
     lock.emplace(std::move(*held));
   }
-  auto store = Open(target);
+  auto store = Open(target, /*migrate=*/true);  // may create the store
   if (!store.ok()) return Fail(err, "open store", store.status());
   Status s = (*store)->ImportDocument(*dump);
   if (!s.ok()) return Fail(err, "import " + dump->doc_id, s);
