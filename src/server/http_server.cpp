@@ -444,10 +444,16 @@ asio::awaitable<void> HttpServer::Impl::Serve(
                           request.request_id);
         response.headers.emplace_back("Retry-After", "1");
       } else {
-        co_await asio::post(handlers, asio::use_awaitable);
-        response = Handle(msg, request, route);
+        // Run on the pool; this coroutine resumes on its strand after.
+        // (A plain co_await post(handlers) resumes on the coroutine's own
+        // executor at once: the handler ran on the I/O thread anyway.)
+        response = co_await asio::co_spawn(
+            handlers,
+            [&]() -> asio::awaitable<HttpResponse> {
+              co_return Handle(msg, request, route);
+            },
+            asio::use_awaitable);
         handling.fetch_sub(1);
-        co_await asio::post(conn->stream.get_executor(), asio::use_awaitable);
       }
     }
 

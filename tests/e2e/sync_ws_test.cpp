@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -45,8 +46,9 @@ class SyncWsTest : public ::testing::Test {
     roles_.Set("vera", "doc", proto::Role::kViewer);
     service_.max_message_bytes = 64 * 1024;
     config_.port = 0;
-    config_.threads = 2;
+    config_.threads = threads_;
     AddSystemRoutes(router_, metrics_);
+    AddRoutes();
     server_ = std::make_unique<HttpServer>(config_, router_, log_, metrics_,
                                            &service_);
     ASSERT_TRUE(server_->Listen().ok());
@@ -145,6 +147,10 @@ class SyncWsTest : public ::testing::Test {
     ASSERT_TRUE((*c)->Send(proto::Hello{1, "alice", ""}).ok());
     EXPECT_TRUE((*c)->ReceiveUntil<proto::Welcome>(kWait).ok());
   }
+
+  // Routes a derived fixture adds before the server starts.
+  virtual void AddRoutes() {}
+  unsigned threads_ = 2;  // I/O threads
 
   MemoryDocumentLog doc_log_;
   testing::ListModelFactory models_;
@@ -1074,6 +1080,38 @@ TEST_F(SyncWsTest, PlainGetOfSyncEndpointIsNotUpgraded) {
   // Without an upgrade the path is an ordinary (unknown) route.
   auto c = SyncClient::Connect("127.0.0.1", server_->port(), "/not-sync");
   EXPECT_FALSE(c.ok());
+}
+
+// One I/O thread and a REST route that blocks until released (a login
+// hashing its password, a slow store): requests are handled on their own
+// pool, so the WebSocket sessions, which the I/O threads serve, go on.
+// With handlers on the I/O thread, the hello below got no welcome.
+class SyncWsSlowRequestTest : public SyncWsTest {
+ protected:
+  SyncWsSlowRequestTest() { threads_ = 1; }
+  void AddRoutes() override {
+    router_.Add("GET", "/slow", [this](const HttpRequest&, const PathParams&) {
+      entered_ = true;
+      gate_.wait();
+      return HttpResponse{};
+    });
+  }
+  std::promise<void> release_;
+  std::shared_future<void> gate_ = release_.get_future().share();
+  std::atomic<bool> entered_{false};
+};
+
+TEST_F(SyncWsSlowRequestTest, ASlowRequestDoesNotHoldTheSyncSessions) {
+  std::thread slow(
+      [this] { weft::testing::HttpCall(server_->port(), "GET", "/slow"); });
+  for (int i = 0; i < 500 && !entered_; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(entered_);
+  auto c = Join("alice");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->Send(proto::Submit{"doc", {{7, 0, 1, "x"}}}).ok());
+  EXPECT_TRUE(c->ReceiveUntil<proto::Ack>(kWait).ok());
+  release_.set_value();
+  slow.join();
 }
 
 }  // namespace

@@ -119,9 +119,13 @@ test('a document slow to open says so at once, then opens', { timeout: 180_000 }
   const docId = await createDocument(a.page, ws, 'text', 'Slow doc');
   await a.page.locator('section.doc[data-kind="text"]').waitFor(); // its title is remembered
   await a.page.goto(`/w/${ws}`);
-  // The document's metadata answers 3 s late (a slow server).
+  // The document's metadata is held back until the page has said it is
+  // slow (a slow server; a fixed delay raced the page's own timer on a
+  // busy machine).
+  let release;
+  const held = new Promise((r) => (release = r));
   await a.page.route(`**/api/v1/documents/${docId}`, async (route) => {
-    await new Promise((r) => setTimeout(r, 3000));
+    await held;
     await route.continue();
   });
   await a.page.getByRole('link', { name: 'Slow doc' }).click();
@@ -132,6 +136,7 @@ test('a document slow to open says so at once, then opens', { timeout: 180_000 }
     throw new Error(`${e.message}\n${a.page.url()}: ${await a.page.locator('main, body').first().innerHTML()}`);
   }
   await a.page.locator('[data-opening]', { hasText: 'the server is slow to answer' }).waitFor();
+  release();
   await a.page.locator('section.doc[data-kind="text"]').waitFor();
   assert.equal(await a.page.locator('[data-opening]').count(), 0);
   await a.context.close();
