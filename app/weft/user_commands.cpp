@@ -79,23 +79,19 @@ std::string Hash(const std::string& password) {
 // make an empty store where none was meant: a password reset there would
 // reach no server, and say it had ended every session.
 std::unique_ptr<store::Store> Open(const StoreFlags& f, bool may_create) {
-  if (f.store == "sqlite" && !may_create) {
-    std::error_code ec;
-    std::string path = SqliteStorePath(f.data_dir);
-    if (!std::filesystem::exists(path, ec)) {
-      Fail("no store at " + path +
-           ": give weftd's data directory (--data-dir or WEFT_DATA_DIR), or "
-           "--store postgres with --database-url (weftd's --config file is "
-           "not read)");
-    }
+  const bool sqlite = f.store == "sqlite";
+  const std::string path = SqliteStorePath(f.data_dir);
+  std::error_code ec;
+  const bool there = sqlite && std::filesystem::exists(path, ec);
+  if (sqlite && !there && !may_create) {
+    Fail("no store at " + path +
+         ": give weftd's data directory (--data-dir or WEFT_DATA_DIR), or "
+         "--store postgres with --database-url (weftd's --config file is "
+         "not read)");
   }
   // A store that exists is not upgraded here: an older weftd serving it
   // would refuse to start on it afterwards.
-  bool migrate = may_create;
-  if (f.store == "sqlite" && may_create) {
-    std::error_code ec;
-    migrate = !std::filesystem::exists(SqliteStorePath(f.data_dir), ec);
-  }
+  const bool migrate = may_create && !there;
   auto s =
       OpenConfiguredStore(f.store, f.data_dir, f.database_url, {}, migrate);
   if (!s.ok()) Fail("cannot open the store: " + s.status().ToString());

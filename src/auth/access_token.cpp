@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "auth/base64url.h"
+#include "auth/hmac.h"
 #include "auth/opaque_token.h"
 #include "auth/sodium_init.h"
 
@@ -120,16 +121,7 @@ AccessTokenClaims AccessTokenCodec::NewClaims(std::string_view user_id,
 }
 
 std::string AccessTokenCodec::Mac(std::string_view data) const {
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(
-      &state, reinterpret_cast<const unsigned char*>(secret_.data()),
-      secret_.size());
-  crypto_auth_hmacsha256_update(
-      &state, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_final(&state, mac);
-  sodium_memzero(&state, sizeof state);
-  return std::string(reinterpret_cast<const char*>(mac), sizeof mac);
+  return HmacSha256(secret_, data);
 }
 
 std::string AccessTokenCodec::Sign(const AccessTokenClaims& claims) const {

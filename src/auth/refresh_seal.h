@@ -15,8 +15,8 @@ namespace weft::auth {
 class RefreshTokenSeal {
  public:
   // `key` is secret material of any length (weftd derives it from its JWT
-  // secret); it is hashed into the MAC key.
-  explicit RefreshTokenSeal(std::string_view key);
+  // secret).
+  explicit RefreshTokenSeal(std::string_view key) : key_(key) {}
 
   // base64url, kSealChars characters (128 bits).
   std::string Seal(std::string_view family_id, std::string_view token) const;
@@ -27,7 +27,7 @@ class RefreshTokenSeal {
   static constexpr std::size_t kSealChars = 22;
 
  private:
-  std::string key_;  // 32 bytes
+  std::string key_;
 };
 
 }  // namespace weft::auth

@@ -1,13 +1,5 @@
 #include "store/store_commands.h"
 
-#include "store/durable_file.h"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -15,6 +7,7 @@
 #include <sstream>
 
 #include "store/document_export.h"
+#include "store/durable_file.h"
 #include "store/pg_store.h"
 #include "store/sqlite_backup.h"
 #include "store/sqlite_lock.h"

@@ -63,6 +63,14 @@ function storeIn(idb) {
   return IndexedDbStore.open(idb, 'weft:http://127.0.0.1:9', IDBKeyRange);
 }
 
+/** Waits until `store` holds neither a copy of DOC nor queued edits for it. */
+function forgotten(store, what) {
+  return eventually(async () => {
+    const got = await store.loadDoc('u1', DOC);
+    return got.doc === null && got.pending.length === 0;
+  }, what);
+}
+
 /** A synced text with `typed` typed and submitted, and its record stored; `rejected` collects codes. */
 async function openWithStoredEdit(typed) {
   const env = await openSynced();
@@ -826,10 +834,7 @@ test('stored edits refused by the server at start are reported on the client, an
   assert.equal(client.pending, 0);
   await within(client.whenSynced(), 'whenSynced');
   const store = await storeIn(idb);
-  await eventually(async () => {
-    const got = await store.loadDoc('u1', DOC);
-    return got.doc === null && got.pending.length === 0;
-  }, 'the copy and queue forgotten');
+  await forgotten(store, 'the copy and queue forgotten');
   store.close();
   await client.close();
 });
@@ -1094,10 +1099,7 @@ test('unsubscribed (access removed) closes the handle and forgets its local copy
   assert.equal(client.pending, 0);
   assert.throws(() => text.insert(0, 'x'), /closed/);
   const store = await storeIn(idb);
-  await eventually(async () => {
-    const got = await store.loadDoc('u1', DOC);
-    return got.doc === null && got.pending.length === 0;
-  }, 'the local copy to be forgotten');
+  await forgotten(store, 'the local copy to be forgotten');
   store.close();
   await client.close();
 });
@@ -1112,10 +1114,7 @@ test('a subscribe answered not_found (deleted or access removed while offline) c
   await eventually(() => text.isClosed, 'the handle closed');
   assert.deepEqual(rejected, [404]);
   assert.equal(client.pending, 0);
-  await eventually(async () => {
-    const got = await store.loadDoc('u1', DOC);
-    return got.doc === null && got.pending.length === 0;
-  }, 'the local copy and queue to be forgotten');
+  await forgotten(store, 'the local copy and queue to be forgotten');
   store.close();
   await client.close();
 });
