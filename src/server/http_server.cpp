@@ -537,15 +537,16 @@ void HttpServer::Impl::Every(asio::steady_timer& timer,
 
 void HttpServer::Impl::BeginShutdown() {
   if (stopping.exchange(true)) return;
-  log.Info("shutting down", {{"grace_s", config.shutdown_grace.count()}});
   boost::system::error_code ignored;
-  acceptor.close(ignored);
   // A second SIGINT/SIGTERM stops the process at once (the default
   // action comes back with the handlers): an operator whose shutdown
   // waits for a hung store is not left with SIGKILL only. Acknowledged
-  // changes are durable already.
+  // changes are durable already. Before the log line, so that a signal
+  // sent once it is seen is never swallowed.
   signals.cancel(ignored);
   signals.clear(ignored);
+  log.Info("shutting down", {{"grace_s", config.shutdown_grace.count()}});
+  acceptor.close(ignored);
   housekeeping.cancel();
   store_housekeeping.cancel();
   presence_timer.cancel();
